@@ -1,0 +1,211 @@
+//! The supervisor's one view of the kernel: links, IPv6 addresses and IPv6
+//! routes, as plain data. Built from netlink dumps and kept current by
+//! netlink events (see the `v6netlink` crate); engines receive snapshots.
+
+use crate::prefix::{is_link_local, Ipv6Prefix};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+
+/// One network interface.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkFact {
+    pub index: u32,
+    pub name: String,
+    /// Link-layer address (Ethernet MAC, or 4 bytes for SIT, ...).
+    pub lladdr: Option<Vec<u8>>,
+    pub mtu: u32,
+    /// IFF_UP: the admin wants it up.
+    pub admin_up: bool,
+    /// IFF_RUNNING / carrier: frames can actually flow.
+    pub running: bool,
+    /// `veth`, `bridge`, `sit`, ... when the kernel says.
+    pub kind: Option<String>,
+}
+
+impl LinkFact {
+    /// Usable for sending: up and with carrier.
+    pub fn is_usable(&self) -> bool {
+        self.admin_up && self.running
+    }
+}
+
+/// One IPv6 address on a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddrFact {
+    pub index: u32,
+    pub addr: Ipv6Addr,
+    pub prefix_len: u8,
+    /// Preferred lifetime in seconds (u32::MAX = forever) at the time of the event.
+    pub preferred_lft: u32,
+    /// Valid lifetime in seconds (u32::MAX = forever) at the time of the event.
+    pub valid_lft: u32,
+    pub tentative: bool,
+    pub deprecated: bool,
+    pub dad_failed: bool,
+    pub permanent: bool,
+}
+
+impl AddrFact {
+    pub fn is_link_local(&self) -> bool {
+        is_link_local(self.addr)
+    }
+    pub fn prefix(&self) -> Ipv6Prefix {
+        Ipv6Prefix::new(self.addr, self.prefix_len)
+    }
+    /// A global (non link-local, non multicast, non loopback) address.
+    pub fn is_global(&self) -> bool {
+        !self.is_link_local() && !self.addr.is_multicast() && !self.addr.is_loopback()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteKind {
+    Unicast,
+    Unreachable,
+    Blackhole,
+    Prohibit,
+    Other,
+}
+
+/// One IPv6 route of the main table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteFact {
+    pub dst: Ipv6Prefix,
+    pub gateway: Option<Ipv6Addr>,
+    pub oif: Option<u32>,
+    /// RTPROT_* (2 kernel, 3 boot, 4 static, 9 ra, 189 rip, ...).
+    pub protocol: u8,
+    pub metric: u32,
+    pub table: u32,
+    pub kind: RouteKind,
+}
+
+/// Route protocol numbers (linux/rtnetlink.h).
+pub mod rtprot {
+    pub const KERNEL: u8 = 2;
+    pub const BOOT: u8 = 3;
+    pub const STATIC: u8 = 4;
+    pub const RA: u8 = 9;
+    pub const DHCP: u8 = 16;
+    /// RTPROT_RIP: routes learned by our RIPng engine.
+    pub const RIP: u8 = 189;
+    /// Routes v6routerd installs for its own reasons (delegated prefixes,
+    /// tunnels, unreachable aggregates): a private id so we can find and clean them.
+    pub const V6ROUTER: u8 = 201;
+
+    pub fn name(p: u8) -> String {
+        match p {
+            0 => "unspec".into(),
+            1 => "redirect".into(),
+            KERNEL => "kernel".into(),
+            BOOT => "boot".into(),
+            STATIC => "static".into(),
+            RA => "ra".into(),
+            DHCP => "dhcp".into(),
+            RIP => "rip".into(),
+            V6ROUTER => "v6router".into(),
+            n => n.to_string(),
+        }
+    }
+}
+
+/// What the supervisor knows of the kernel at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelView {
+    pub links: BTreeMap<u32, LinkFact>,
+    pub addrs: Vec<AddrFact>,
+    pub routes: Vec<RouteFact>,
+    /// net.ipv6.conf.all.forwarding
+    pub forwarding: bool,
+}
+
+impl KernelView {
+    pub fn link_by_name(&self, name: &str) -> Option<&LinkFact> {
+        self.links.values().find(|l| l.name == name)
+    }
+
+    pub fn addrs_of(&self, index: u32) -> impl Iterator<Item = &AddrFact> {
+        self.addrs.iter().filter(move |a| a.index == index)
+    }
+
+    /// The first usable (not tentative, not DAD-failed) link-local address of a link.
+    pub fn link_local(&self, index: u32) -> Option<Ipv6Addr> {
+        self.addrs_of(index)
+            .find(|a| a.is_link_local() && !a.tentative && !a.dad_failed)
+            .map(|a| a.addr)
+    }
+
+    /// Global addresses of a link that are neither tentative nor failed.
+    pub fn globals(&self, index: u32) -> impl Iterator<Item = &AddrFact> {
+        self.addrs_of(index).filter(|a| a.is_global() && !a.dad_failed)
+    }
+
+    /// Insert or replace an address (matched by link and address).
+    pub fn upsert_addr(&mut self, a: AddrFact) {
+        match self.addrs.iter_mut().find(|x| x.index == a.index && x.addr == a.addr) {
+            Some(x) => *x = a,
+            None => self.addrs.push(a),
+        }
+    }
+
+    pub fn remove_addr(&mut self, index: u32, addr: Ipv6Addr) {
+        self.addrs.retain(|x| !(x.index == index && x.addr == addr));
+    }
+
+    fn same_route(a: &RouteFact, b: &RouteFact) -> bool {
+        a.dst == b.dst && a.table == b.table && a.metric == b.metric && a.oif == b.oif && a.gateway == b.gateway
+    }
+
+    pub fn upsert_route(&mut self, r: RouteFact) {
+        match self.routes.iter_mut().find(|x| Self::same_route(x, &r)) {
+            Some(x) => *x = r,
+            None => self.routes.push(r),
+        }
+    }
+
+    pub fn remove_route(&mut self, r: &RouteFact) {
+        self.routes.retain(|x| !Self::same_route(x, r));
+    }
+
+    /// Forget a link and everything on it (RTM_DELLINK).
+    pub fn remove_link(&mut self, index: u32) {
+        self.links.remove(&index);
+        self.addrs.retain(|a| a.index != index);
+        self.routes.retain(|r| r.oif != Some(index));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(index: u32, a: &str, tentative: bool) -> AddrFact {
+        AddrFact {
+            index,
+            addr: a.parse().unwrap(),
+            prefix_len: 64,
+            preferred_lft: u32::MAX,
+            valid_lft: u32::MAX,
+            tentative,
+            deprecated: false,
+            dad_failed: false,
+            permanent: true,
+        }
+    }
+
+    #[test]
+    fn link_local_skips_tentative() {
+        let mut v = KernelView::default();
+        v.upsert_addr(addr(2, "fe80::1", true));
+        assert_eq!(v.link_local(2), None);
+        v.upsert_addr(addr(2, "fe80::1", false));
+        assert_eq!(v.addrs.len(), 1);
+        assert_eq!(v.link_local(2), Some("fe80::1".parse().unwrap()));
+        v.upsert_addr(addr(2, "2001:db8::1", false));
+        assert_eq!(v.globals(2).count(), 1);
+        v.remove_link(2);
+        assert!(v.addrs.is_empty());
+    }
+}
