@@ -139,12 +139,17 @@ impl KernelView {
 
     /// Global addresses of a link that are neither tentative nor failed.
     pub fn globals(&self, index: u32) -> impl Iterator<Item = &AddrFact> {
-        self.addrs_of(index).filter(|a| a.is_global() && !a.dad_failed)
+        self.addrs_of(index)
+            .filter(|a| a.is_global() && !a.dad_failed)
     }
 
     /// Insert or replace an address (matched by link and address).
     pub fn upsert_addr(&mut self, a: AddrFact) {
-        match self.addrs.iter_mut().find(|x| x.index == a.index && x.addr == a.addr) {
+        match self
+            .addrs
+            .iter_mut()
+            .find(|x| x.index == a.index && x.addr == a.addr)
+        {
             Some(x) => *x = a,
             None => self.addrs.push(a),
         }
@@ -155,7 +160,11 @@ impl KernelView {
     }
 
     fn same_route(a: &RouteFact, b: &RouteFact) -> bool {
-        a.dst == b.dst && a.table == b.table && a.metric == b.metric && a.oif == b.oif && a.gateway == b.gateway
+        a.dst == b.dst
+            && a.table == b.table
+            && a.metric == b.metric
+            && a.oif == b.oif
+            && a.gateway == b.gateway
     }
 
     pub fn upsert_route(&mut self, r: RouteFact) {

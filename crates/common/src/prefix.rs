@@ -22,7 +22,9 @@ pub enum PrefixError {
 impl fmt::Display for PrefixError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PrefixError::MissingLength => write!(f, "expected ADDRESS/LENGTH, e.g. 2001:db8:1::/64"),
+            PrefixError::MissingLength => {
+                write!(f, "expected ADDRESS/LENGTH, e.g. 2001:db8:1::/64")
+            }
             PrefixError::BadAddress(a) => write!(f, "`{a}` is not an IPv6 address"),
             PrefixError::BadLength(l) => write!(f, "`{l}` is not a prefix length (0..=128)"),
         }
@@ -34,7 +36,11 @@ impl std::error::Error for PrefixError {}
 /// Mask `addr` to its first `len` bits.
 pub fn mask(addr: Ipv6Addr, len: u8) -> Ipv6Addr {
     let bits = u128::from(addr);
-    let m = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len.min(128))) };
+    let m = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len.min(128)))
+    };
     Ipv6Addr::from(bits & m)
 }
 
@@ -43,7 +49,10 @@ impl Ipv6Prefix {
     /// length is clamped to 128.
     pub fn new(addr: Ipv6Addr, len: u8) -> Self {
         let len = len.min(128);
-        Ipv6Prefix { addr: mask(addr, len), len }
+        Ipv6Prefix {
+            addr: mask(addr, len),
+            len,
+        }
     }
 
     pub fn addr(&self) -> Ipv6Addr {
@@ -85,7 +94,10 @@ impl Ipv6Prefix {
         }
         let shift = 128 - u32::from(new_len);
         let add = if shift >= 128 { 0 } else { index << shift };
-        Some(Ipv6Prefix::new(Ipv6Addr::from(u128::from(self.addr) | add), new_len))
+        Some(Ipv6Prefix::new(
+            Ipv6Addr::from(u128::from(self.addr) | add),
+            new_len,
+        ))
     }
 }
 
@@ -104,8 +116,12 @@ impl FromStr for Ipv6Prefix {
     type Err = PrefixError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (a, l) = s.split_once('/').ok_or(PrefixError::MissingLength)?;
-        let addr: Ipv6Addr = a.parse().map_err(|_| PrefixError::BadAddress(a.to_string()))?;
-        let len: u8 = l.parse().map_err(|_| PrefixError::BadLength(l.to_string()))?;
+        let addr: Ipv6Addr = a
+            .parse()
+            .map_err(|_| PrefixError::BadAddress(a.to_string()))?;
+        let len: u8 = l
+            .parse()
+            .map_err(|_| PrefixError::BadLength(l.to_string()))?;
         if len > 128 {
             return Err(PrefixError::BadLength(l.to_string()));
         }
@@ -140,16 +156,28 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert_eq!("2001:db8::".parse::<Ipv6Prefix>(), Err(PrefixError::MissingLength));
-        assert!(matches!("x/64".parse::<Ipv6Prefix>(), Err(PrefixError::BadAddress(_))));
-        assert!(matches!("::/129".parse::<Ipv6Prefix>(), Err(PrefixError::BadLength(_))));
+        assert_eq!(
+            "2001:db8::".parse::<Ipv6Prefix>(),
+            Err(PrefixError::MissingLength)
+        );
+        assert!(matches!(
+            "x/64".parse::<Ipv6Prefix>(),
+            Err(PrefixError::BadAddress(_))
+        ));
+        assert!(matches!(
+            "::/129".parse::<Ipv6Prefix>(),
+            Err(PrefixError::BadLength(_))
+        ));
     }
 
     #[test]
     fn subnets() {
         let p: Ipv6Prefix = "2001:db8:100::/56".parse().unwrap();
         assert_eq!(p.subnet(64, 1).unwrap().to_string(), "2001:db8:100:1::/64");
-        assert_eq!(p.subnet(64, 255).unwrap().to_string(), "2001:db8:100:ff::/64");
+        assert_eq!(
+            p.subnet(64, 255).unwrap().to_string(),
+            "2001:db8:100:ff::/64"
+        );
         assert!(p.subnet(64, 256).is_none());
         assert!(p.subnet(48, 0).is_none());
         assert_eq!(p.subnet(60, 3).unwrap().to_string(), "2001:db8:100:30::/60");
