@@ -1,0 +1,1306 @@
+//! Router Solicitation and Router Advertisement messages (RFC 4861 §4.1, §4.2)
+//! and the Neighbor Discovery options a router sends in them.
+//!
+//! Layout follows smoltcp's `wire::ndisc`: a `Repr` that is `parse`d from bytes
+//! after the receive-side validity checks of RFC 4861 §6.1.1/§6.1.2, and
+//! `emit`ted into bytes. The ICMPv6 checksum is left 0: for raw ICMPv6 sockets
+//! the kernel computes it on send and verifies it on receive (RFC 3542 §3.1).
+//!
+//! Options:
+//! - Source Link-Layer Address (type 1, RFC 4861 §4.6.1)
+//! - Prefix Information (type 3, RFC 4861 §4.6.2)
+//! - MTU (type 5, RFC 4861 §4.6.4)
+//! - Route Information (type 24, RFC 4191 §2.3)
+//! - Recursive DNS Server (type 25, RFC 8106 §5.1)
+//! - DNS Search List (type 31, RFC 8106 §5.2)
+//! - Captive Portal (type 37, RFC 8910 §2.3)
+//! - PREF64 (type 38, RFC 8781 §4)
+//!
+//! Unknown options are kept as they are (receivers MUST silently ignore them,
+//! RFC 4861 §4.6), so a parsed message can be re-emitted unchanged.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::Ipv6Addr;
+
+/// ICMPv6 type of a Router Solicitation.
+pub const ICMPV6_ROUTER_SOLICITATION: u8 = 133;
+/// ICMPv6 type of a Router Advertisement.
+pub const ICMPV6_ROUTER_ADVERTISEMENT: u8 = 134;
+/// The IP Hop Limit every ND message is sent with and must arrive with
+/// (RFC 4861 §6.1.1, §6.1.2): proof it was not forwarded by a router.
+pub const ND_HOP_LIMIT: u8 = 255;
+
+/// RS header: type, code, checksum, reserved (RFC 4861 §4.1).
+pub const RS_HEADER_LEN: usize = 8;
+/// RA header: type, code, checksum, hop limit, flags, router lifetime,
+/// reachable time, retrans timer (RFC 4861 §4.2).
+pub const RA_HEADER_LEN: usize = 16;
+
+pub const OPT_SOURCE_LLADDR: u8 = 1;
+pub const OPT_TARGET_LLADDR: u8 = 2;
+pub const OPT_PREFIX_INFORMATION: u8 = 3;
+pub const OPT_REDIRECTED_HEADER: u8 = 4;
+pub const OPT_MTU: u8 = 5;
+pub const OPT_ROUTE_INFORMATION: u8 = 24;
+pub const OPT_RDNSS: u8 = 25;
+pub const OPT_DNSSL: u8 = 31;
+pub const OPT_CAPTIVE_PORTAL: u8 = 37;
+pub const OPT_PREF64: u8 = 38;
+
+/// Why a received message was not accepted. Each variant names the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Fewer bytes than the fixed header of the message (RFC 4861 §6.1.1/§6.1.2:
+    /// ICMP length 8 or more for RS, 16 or more for RA).
+    Truncated { need: usize, got: usize },
+    /// Not ICMPv6 type 133 or 134.
+    NotRouterDiscovery(u8),
+    /// ICMP Code is not 0 (RFC 4861 §6.1.1/§6.1.2).
+    BadCode(u8),
+    /// IP Hop Limit is not 255: the message was forwarded (RFC 4861 §6.1).
+    BadHopLimit(u8),
+    /// RA whose IP source is not link-local (RFC 4861 §6.1.2).
+    SourceNotLinkLocal(Ipv6Addr),
+    /// RS from the unspecified address carrying a source link-layer address
+    /// option (RFC 4861 §6.1.1).
+    UnspecifiedSourceWithLladdr,
+    /// An option with Length 0 (RFC 4861 §4.6, §6.1).
+    ZeroLengthOption { offset: usize, kind: u8 },
+    /// An option whose Length runs past the end of the message.
+    OptionOverrun { offset: usize, kind: u8, len: usize },
+    /// A known option with a Length its RFC does not allow.
+    BadOptionLength { kind: u8, units: u8 },
+    /// A known option whose contents break its RFC (field named in `why`).
+    BadOption { kind: u8, why: &'static str },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Truncated { need, got } => {
+                write!(f, "truncated: {got} bytes, header needs {need}")
+            }
+            ParseError::NotRouterDiscovery(t) => write!(f, "ICMPv6 type {t} is not RS/RA"),
+            ParseError::BadCode(c) => write!(f, "ICMPv6 code {c}, must be 0"),
+            ParseError::BadHopLimit(h) => write!(f, "hop limit {h}, must be 255"),
+            ParseError::SourceNotLinkLocal(a) => write!(f, "RA source {a} is not link-local"),
+            ParseError::UnspecifiedSourceWithLladdr => {
+                write!(f, "RS from :: carries a source link-layer address option")
+            }
+            ParseError::ZeroLengthOption { offset, kind } => {
+                write!(f, "option type {kind} at offset {offset} has length 0")
+            }
+            ParseError::OptionOverrun { offset, kind, len } => {
+                write!(
+                    f,
+                    "option type {kind} at offset {offset} ({len} bytes) runs past the end"
+                )
+            }
+            ParseError::BadOptionLength { kind, units } => {
+                write!(f, "option type {kind} has invalid length {units}")
+            }
+            ParseError::BadOption { kind, why } => write!(f, "option type {kind}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Why a message could not be encoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmitError {
+    /// The option would need more than 255 units of 8 bytes.
+    OptionTooLong { kind: u8, bytes: usize },
+    /// A DNSSL name with an empty label or a label over 63 bytes, or a name
+    /// over 255 bytes (RFC 1035 §2.3.4).
+    BadDomainName(String),
+    /// A link-layer address longer than an option can hold.
+    BadLladdr,
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::OptionTooLong { kind, bytes } => {
+                write!(f, "option type {kind} would be {bytes} bytes, over 2040")
+            }
+            EmitError::BadDomainName(n) => write!(f, "`{n}` is not a valid DNS name"),
+            EmitError::BadLladdr => write!(f, "link-layer address too long"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// RFC 4861 §6.1.1/§6.1.2: the IP Hop Limit of a received ND message must be
+/// 255. The caller takes it from IPV6_HOPLIMIT ancillary data.
+pub fn validate_hop_limit(hop_limit: u8) -> Result<(), ParseError> {
+    if hop_limit == ND_HOP_LIMIT {
+        Ok(())
+    } else {
+        Err(ParseError::BadHopLimit(hop_limit))
+    }
+}
+
+/// Default Router Preference (RFC 4191 §2.1, §2.2) and Route Information
+/// preference. Two bits: 01 high, 00 medium, 11 low, 10 reserved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouterPreference {
+    High,
+    #[default]
+    Medium,
+    Low,
+}
+
+impl RouterPreference {
+    pub fn bits(self) -> u8 {
+        match self {
+            RouterPreference::High => 0b01,
+            RouterPreference::Medium => 0b00,
+            RouterPreference::Low => 0b11,
+        }
+    }
+
+    /// None for the reserved value 10.
+    pub fn from_bits(b: u8) -> Option<Self> {
+        match b & 0b11 {
+            0b01 => Some(RouterPreference::High),
+            0b00 => Some(RouterPreference::Medium),
+            0b11 => Some(RouterPreference::Low),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouterPreference::High => "high",
+            RouterPreference::Medium => "medium",
+            RouterPreference::Low => "low",
+        }
+    }
+}
+
+/// Prefix Information option (RFC 4861 §4.6.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixInformation {
+    pub prefix_len: u8,
+    /// L: the prefix is on-link.
+    pub on_link: bool,
+    /// A: usable for stateless address autoconfiguration (RFC 4862).
+    pub autonomous: bool,
+    /// R: the Prefix field carries the router's full address (RFC 6275 §7.2).
+    pub router_address: bool,
+    /// Seconds; 0xffffffff is infinity.
+    pub valid_lifetime: u32,
+    /// Seconds; 0xffffffff is infinity.
+    pub preferred_lifetime: u32,
+    pub prefix: Ipv6Addr,
+}
+
+/// Route Information option (RFC 4191 §2.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteInformation {
+    pub prefix_len: u8,
+    pub preference: RouterPreference,
+    /// Seconds; 0xffffffff is infinity.
+    pub route_lifetime: u32,
+    /// The prefix; bits past `prefix_len` are zero when emitted.
+    pub prefix: Ipv6Addr,
+}
+
+/// Recursive DNS Server option (RFC 8106 §5.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rdnss {
+    pub lifetime: u32,
+    pub servers: Vec<Ipv6Addr>,
+}
+
+/// DNS Search List option (RFC 8106 §5.2). Names without the trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dnssl {
+    pub lifetime: u32,
+    pub domains: Vec<String>,
+}
+
+/// PREF64 option (RFC 8781 §4): the NAT64 prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pref64 {
+    /// Lifetime in seconds; on the wire in units of 8 s in 13 bits, so at most
+    /// 65528 and rounded down to a multiple of 8 when emitted.
+    pub lifetime: u16,
+    /// One of 96, 64, 56, 48, 40, 32 (the Prefix Length Code, §4).
+    pub prefix_len: u8,
+    pub prefix: Ipv6Addr,
+}
+
+impl Pref64 {
+    /// Largest lifetime the 13-bit scaled field can carry (8191 * 8 s).
+    pub const MAX_LIFETIME: u16 = 8191 * 8;
+
+    /// Prefix Length Code (RFC 8781 §4).
+    pub fn plc(prefix_len: u8) -> Option<u8> {
+        match prefix_len {
+            96 => Some(0),
+            64 => Some(1),
+            56 => Some(2),
+            48 => Some(3),
+            40 => Some(4),
+            32 => Some(5),
+            _ => None,
+        }
+    }
+
+    fn len_from_plc(plc: u8) -> Option<u8> {
+        [96, 64, 56, 48, 40, 32].get(usize::from(plc)).copied()
+    }
+}
+
+/// One Neighbor Discovery option as it appears in an RS or RA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NdOption {
+    /// The option's data (Length*8-2 bytes; 6 for Ethernet).
+    SourceLinkLayerAddress(Vec<u8>),
+    Mtu(u32),
+    PrefixInformation(PrefixInformation),
+    RouteInformation(RouteInformation),
+    Rdnss(Rdnss),
+    Dnssl(Dnssl),
+    Pref64(Pref64),
+    /// The API URI (RFC 8910 §2.3), NUL padding removed.
+    CaptivePortal(String),
+    /// Anything else: type and the bytes after the type/length pair.
+    Unknown {
+        kind: u8,
+        data: Vec<u8>,
+    },
+}
+
+impl NdOption {
+    pub fn kind(&self) -> u8 {
+        match self {
+            NdOption::SourceLinkLayerAddress(_) => OPT_SOURCE_LLADDR,
+            NdOption::Mtu(_) => OPT_MTU,
+            NdOption::PrefixInformation(_) => OPT_PREFIX_INFORMATION,
+            NdOption::RouteInformation(_) => OPT_ROUTE_INFORMATION,
+            NdOption::Rdnss(_) => OPT_RDNSS,
+            NdOption::Dnssl(_) => OPT_DNSSL,
+            NdOption::Pref64(_) => OPT_PREF64,
+            NdOption::CaptivePortal(_) => OPT_CAPTIVE_PORTAL,
+            NdOption::Unknown { kind, .. } => *kind,
+        }
+    }
+
+    /// Parse one option from `opt`, which is exactly Length*8 bytes long.
+    fn parse(opt: &[u8]) -> Result<NdOption, ParseError> {
+        let kind = opt[0];
+        let units = opt[1];
+        let body = &opt[2..];
+        let bad_len = || ParseError::BadOptionLength { kind, units };
+        Ok(match kind {
+            OPT_SOURCE_LLADDR => NdOption::SourceLinkLayerAddress(body.to_vec()),
+            OPT_MTU => {
+                if units != 1 {
+                    return Err(bad_len());
+                }
+                NdOption::Mtu(be32(&body[2..6]))
+            }
+            OPT_PREFIX_INFORMATION => {
+                // §4.6.2: Length 4.
+                if units != 4 {
+                    return Err(bad_len());
+                }
+                let prefix_len = body[0];
+                if prefix_len > 128 {
+                    return Err(ParseError::BadOption {
+                        kind,
+                        why: "prefix length over 128",
+                    });
+                }
+                let flags = body[1];
+                NdOption::PrefixInformation(PrefixInformation {
+                    prefix_len,
+                    on_link: flags & 0x80 != 0,
+                    autonomous: flags & 0x40 != 0,
+                    router_address: flags & 0x20 != 0,
+                    valid_lifetime: be32(&body[2..6]),
+                    preferred_lifetime: be32(&body[6..10]),
+                    prefix: addr16(&body[14..30]),
+                })
+            }
+            OPT_ROUTE_INFORMATION => {
+                // RFC 4191 §2.3: Length 1, 2 or 3; 3 when Prefix Length > 64,
+                // at least 2 when Prefix Length > 0.
+                let prefix_len = body[0];
+                if !(1..=3).contains(&units) {
+                    return Err(bad_len());
+                }
+                if prefix_len > 128 {
+                    return Err(ParseError::BadOption {
+                        kind,
+                        why: "prefix length over 128",
+                    });
+                }
+                if (prefix_len > 64 && units < 3) || (prefix_len > 0 && units < 2) {
+                    return Err(ParseError::BadOption {
+                        kind,
+                        why: "length too short for prefix length",
+                    });
+                }
+                // §2.3: a reserved (10) Prf means the option MUST be ignored;
+                // we reject it so the caller counts it.
+                let preference =
+                    RouterPreference::from_bits(body[1] >> 3).ok_or(ParseError::BadOption {
+                        kind,
+                        why: "reserved route preference 10",
+                    })?;
+                let mut p = [0u8; 16];
+                let plen = (usize::from(units) - 1) * 8;
+                p[..plen].copy_from_slice(&body[6..6 + plen]);
+                NdOption::RouteInformation(RouteInformation {
+                    prefix_len,
+                    preference,
+                    route_lifetime: be32(&body[2..6]),
+                    prefix: Ipv6Addr::from(p),
+                })
+            }
+            OPT_RDNSS => {
+                // RFC 8106 §5.1: Length 3 + 2n for n >= 1 addresses.
+                if units < 3 || units & 1 == 0 {
+                    return Err(bad_len());
+                }
+                let servers = body[6..].chunks_exact(16).map(addr16).collect();
+                NdOption::Rdnss(Rdnss {
+                    lifetime: be32(&body[2..6]),
+                    servers,
+                })
+            }
+            OPT_DNSSL => {
+                // RFC 8106 §5.2: Length at least 2.
+                if units < 2 {
+                    return Err(bad_len());
+                }
+                let domains = parse_dns_names(&body[6..])
+                    .map_err(|why| ParseError::BadOption { kind, why })?;
+                NdOption::Dnssl(Dnssl {
+                    lifetime: be32(&body[2..6]),
+                    domains,
+                })
+            }
+            OPT_PREF64 => {
+                // RFC 8781 §4: Length 2; an unknown PLC means ignore the option.
+                if units != 2 {
+                    return Err(bad_len());
+                }
+                let word = u16::from_be_bytes([body[0], body[1]]);
+                let prefix_len =
+                    Pref64::len_from_plc((word & 0x7) as u8).ok_or(ParseError::BadOption {
+                        kind,
+                        why: "invalid prefix length code",
+                    })?;
+                let mut p = [0u8; 16];
+                p[..12].copy_from_slice(&body[2..14]);
+                NdOption::Pref64(Pref64 {
+                    lifetime: word & 0xfff8,
+                    prefix_len,
+                    prefix: Ipv6Addr::from(p),
+                })
+            }
+            OPT_CAPTIVE_PORTAL => {
+                // RFC 8910 §2.3: the URI, padded with NUL to the 8-byte boundary.
+                let end = body.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                if body[..end].contains(&0) {
+                    return Err(ParseError::BadOption {
+                        kind,
+                        why: "NUL inside the URI",
+                    });
+                }
+                let uri = std::str::from_utf8(&body[..end]).map_err(|_| ParseError::BadOption {
+                    kind,
+                    why: "URI is not UTF-8",
+                })?;
+                NdOption::CaptivePortal(uri.to_string())
+            }
+            _ => NdOption::Unknown {
+                kind,
+                data: body.to_vec(),
+            },
+        })
+    }
+
+    /// Append the option's encoding (type, length, body, padding) to `out`.
+    pub fn emit(&self, out: &mut Vec<u8>) -> Result<(), EmitError> {
+        let start = out.len();
+        out.push(self.kind());
+        out.push(0); // length, patched below
+        match self {
+            NdOption::SourceLinkLayerAddress(ll) => {
+                if ll.len() > 2040 - 2 {
+                    return Err(EmitError::BadLladdr);
+                }
+                out.extend_from_slice(ll);
+            }
+            NdOption::Mtu(mtu) => {
+                out.extend_from_slice(&[0, 0]);
+                out.extend_from_slice(&mtu.to_be_bytes());
+            }
+            NdOption::PrefixInformation(p) => {
+                out.push(p.prefix_len);
+                let mut flags = 0u8;
+                if p.on_link {
+                    flags |= 0x80;
+                }
+                if p.autonomous {
+                    flags |= 0x40;
+                }
+                if p.router_address {
+                    flags |= 0x20;
+                }
+                out.push(flags);
+                out.extend_from_slice(&p.valid_lifetime.to_be_bytes());
+                out.extend_from_slice(&p.preferred_lifetime.to_be_bytes());
+                out.extend_from_slice(&[0; 4]); // Reserved2
+                                                // §4.6.2: bits after the prefix length are reserved and
+                                                // MUST be zero, unless R says it is the router's address.
+                let prefix = if p.router_address {
+                    p.prefix
+                } else {
+                    v6common::prefix::mask(p.prefix, p.prefix_len)
+                };
+                out.extend_from_slice(&prefix.octets());
+            }
+            NdOption::RouteInformation(r) => {
+                let plen = r.prefix_len.min(128);
+                out.push(plen);
+                out.push(r.preference.bits() << 3);
+                out.extend_from_slice(&r.route_lifetime.to_be_bytes());
+                // RFC 4191 §2.3: the shortest Length that holds the prefix.
+                let bytes = match plen {
+                    0 => 0,
+                    1..=64 => 8,
+                    _ => 16,
+                };
+                let p = v6common::prefix::mask(r.prefix, plen).octets();
+                out.extend_from_slice(&p[..bytes]);
+            }
+            NdOption::Rdnss(r) => {
+                out.extend_from_slice(&[0, 0]);
+                out.extend_from_slice(&r.lifetime.to_be_bytes());
+                for s in &r.servers {
+                    out.extend_from_slice(&s.octets());
+                }
+            }
+            NdOption::Dnssl(d) => {
+                out.extend_from_slice(&[0, 0]);
+                out.extend_from_slice(&d.lifetime.to_be_bytes());
+                for name in &d.domains {
+                    encode_dns_name(name, out)?;
+                }
+            }
+            NdOption::Pref64(p) => {
+                let plc = Pref64::plc(p.prefix_len).unwrap_or(0);
+                let word = (p.lifetime & 0xfff8) | u16::from(plc);
+                out.extend_from_slice(&word.to_be_bytes());
+                out.extend_from_slice(&p.prefix.octets()[..12]);
+            }
+            NdOption::CaptivePortal(uri) => out.extend_from_slice(uri.as_bytes()),
+            NdOption::Unknown { data, .. } => out.extend_from_slice(data),
+        }
+        // Pad with zeros to a multiple of 8 (RFC 4861 §4.6; RFC 8106 §5.2;
+        // RFC 8910 §2.3).
+        let len = out.len() - start;
+        let padded = len.div_ceil(8) * 8;
+        if padded > 255 * 8 {
+            out.truncate(start);
+            return Err(EmitError::OptionTooLong {
+                kind: self.kind(),
+                bytes: padded,
+            });
+        }
+        out.resize(start + padded, 0);
+        out[start + 1] = (padded / 8) as u8;
+        Ok(())
+    }
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn addr16(b: &[u8]) -> Ipv6Addr {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&b[..16]);
+    Ipv6Addr::from(a)
+}
+
+/// RFC 8106 §5.2: names in RFC 1035 §3.1 encoding, no compression, then zero
+/// padding. Labels must be LDH-ish printable ASCII without dots.
+fn parse_dns_names(mut b: &[u8]) -> Result<Vec<String>, &'static str> {
+    let mut names = Vec::new();
+    while let Some(&first) = b.first() {
+        if first == 0 {
+            // Padding: the rest must be zero.
+            if b.iter().any(|&x| x != 0) {
+                return Err("non-zero bytes after the padding starts");
+            }
+            break;
+        }
+        let mut name = String::new();
+        let mut wire_len = 0usize;
+        loop {
+            let Some(&l) = b.first() else {
+                return Err("name not terminated by a zero label");
+            };
+            b = &b[1..];
+            wire_len += 1;
+            if l == 0 {
+                break;
+            }
+            if l > 63 {
+                return Err("label over 63 bytes or a compression pointer");
+            }
+            let l = usize::from(l);
+            if b.len() < l {
+                return Err("label runs past the option");
+            }
+            let label = &b[..l];
+            if !label.iter().all(|&c| c.is_ascii_graphic() && c != b'.') {
+                return Err("label with a dot or a non-printable byte");
+            }
+            if !name.is_empty() {
+                name.push('.');
+            }
+            name.extend(label.iter().map(|&c| char::from(c)));
+            b = &b[l..];
+            wire_len += l;
+            if wire_len > 255 {
+                return Err("name over 255 bytes");
+            }
+        }
+        names.push(name);
+    }
+    if names.is_empty() {
+        return Err("no domain name");
+    }
+    Ok(names)
+}
+
+fn encode_dns_name(name: &str, out: &mut Vec<u8>) -> Result<(), EmitError> {
+    let n = name.strip_suffix('.').unwrap_or(name);
+    let bad = || EmitError::BadDomainName(name.to_string());
+    if n.is_empty() || n.len() + 2 > 255 {
+        return Err(bad());
+    }
+    for label in n.split('.') {
+        if label.is_empty() || label.len() > 63 || !label.bytes().all(|c| c.is_ascii_graphic()) {
+            return Err(bad());
+        }
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+    Ok(())
+}
+
+/// Walk the options area: every option has Length > 0 and fits (RFC 4861 §6.1).
+fn parse_options(b: &[u8], base: usize) -> Result<Vec<NdOption>, ParseError> {
+    let mut opts = Vec::new();
+    let mut off = 0;
+    while off < b.len() {
+        let kind = b[off];
+        let Some(&units) = b.get(off + 1) else {
+            return Err(ParseError::OptionOverrun {
+                offset: base + off,
+                kind,
+                len: 2,
+            });
+        };
+        if units == 0 {
+            return Err(ParseError::ZeroLengthOption {
+                offset: base + off,
+                kind,
+            });
+        }
+        let len = usize::from(units) * 8;
+        if off + len > b.len() {
+            return Err(ParseError::OptionOverrun {
+                offset: base + off,
+                kind,
+                len,
+            });
+        }
+        opts.push(NdOption::parse(&b[off..off + len])?);
+        off += len;
+    }
+    Ok(opts)
+}
+
+fn emit_options(opts: &[NdOption], out: &mut Vec<u8>) -> Result<(), EmitError> {
+    opts.iter().try_for_each(|o| o.emit(out))
+}
+
+/// Router Solicitation (RFC 4861 §4.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouterSolicitation {
+    pub options: Vec<NdOption>,
+}
+
+impl RouterSolicitation {
+    /// The Source Link-Layer Address option, if any.
+    pub fn source_lladdr(&self) -> Option<&[u8]> {
+        self.options.iter().find_map(|o| match o {
+            NdOption::SourceLinkLayerAddress(ll) => Some(ll.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EmitError> {
+        let mut out = vec![ICMPV6_ROUTER_SOLICITATION, 0, 0, 0, 0, 0, 0, 0];
+        emit_options(&self.options, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Router Advertisement (RFC 4861 §4.2, flags of RFC 4191 §2.2 and RFC 5175).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouterAdvertisement {
+    /// Cur Hop Limit; 0 means unspecified.
+    pub cur_hop_limit: u8,
+    /// M: addresses via DHCPv6.
+    pub managed: bool,
+    /// O: other configuration via DHCPv6.
+    pub other_config: bool,
+    /// H: Mobile IPv6 home agent (RFC 6275 §7.1).
+    pub home_agent: bool,
+    pub preference: RouterPreference,
+    /// P: ND proxy (RFC 4389 §4.1.3.3).
+    pub proxy: bool,
+    /// Seconds; 0 means "not a default router".
+    pub router_lifetime: u16,
+    /// Milliseconds; 0 means unspecified.
+    pub reachable_time: u32,
+    /// Milliseconds; 0 means unspecified.
+    pub retrans_timer: u32,
+    pub options: Vec<NdOption>,
+}
+
+impl Default for RouterAdvertisement {
+    fn default() -> Self {
+        RouterAdvertisement {
+            cur_hop_limit: 0,
+            managed: false,
+            other_config: false,
+            home_agent: false,
+            preference: RouterPreference::Medium,
+            proxy: false,
+            router_lifetime: 0,
+            reachable_time: 0,
+            retrans_timer: 0,
+            options: Vec::new(),
+        }
+    }
+}
+
+impl RouterAdvertisement {
+    pub fn source_lladdr(&self) -> Option<&[u8]> {
+        self.options.iter().find_map(|o| match o {
+            NdOption::SourceLinkLayerAddress(ll) => Some(ll.as_slice()),
+            _ => None,
+        })
+    }
+
+    pub fn mtu(&self) -> Option<u32> {
+        self.options.iter().find_map(|o| match o {
+            NdOption::Mtu(m) => Some(*m),
+            _ => None,
+        })
+    }
+
+    pub fn prefixes(&self) -> impl Iterator<Item = &PrefixInformation> {
+        self.options.iter().filter_map(|o| match o {
+            NdOption::PrefixInformation(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    pub fn routes(&self) -> impl Iterator<Item = &RouteInformation> {
+        self.options.iter().filter_map(|o| match o {
+            NdOption::RouteInformation(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    pub fn rdnss(&self) -> impl Iterator<Item = &Rdnss> {
+        self.options.iter().filter_map(|o| match o {
+            NdOption::Rdnss(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    pub fn dnssl(&self) -> impl Iterator<Item = &Dnssl> {
+        self.options.iter().filter_map(|o| match o {
+            NdOption::Dnssl(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EmitError> {
+        let mut flags = 0u8;
+        if self.managed {
+            flags |= 0x80;
+        }
+        if self.other_config {
+            flags |= 0x40;
+        }
+        if self.home_agent {
+            flags |= 0x20;
+        }
+        flags |= self.preference.bits() << 3;
+        if self.proxy {
+            flags |= 0x04;
+        }
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(&[
+            ICMPV6_ROUTER_ADVERTISEMENT,
+            0,
+            0,
+            0,
+            self.cur_hop_limit,
+            flags,
+        ]);
+        out.extend_from_slice(&self.router_lifetime.to_be_bytes());
+        out.extend_from_slice(&self.reachable_time.to_be_bytes());
+        out.extend_from_slice(&self.retrans_timer.to_be_bytes());
+        emit_options(&self.options, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// A received RS or RA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouterDiscovery {
+    Solicitation(RouterSolicitation),
+    Advertisement(RouterAdvertisement),
+}
+
+/// Parse and validate an ICMPv6 RS or RA body (starting at the ICMPv6 type)
+/// received from `source` with IP Hop Limit `hop_limit`, applying the checks of
+/// RFC 4861 §6.1.1 (RS) and §6.1.2 (RA). The checksum was verified by the kernel.
+pub fn parse(data: &[u8], source: Ipv6Addr, hop_limit: u8) -> Result<RouterDiscovery, ParseError> {
+    validate_hop_limit(hop_limit)?;
+    let Some(&kind) = data.first() else {
+        return Err(ParseError::Truncated {
+            need: RS_HEADER_LEN,
+            got: 0,
+        });
+    };
+    match kind {
+        ICMPV6_ROUTER_SOLICITATION => parse_rs(data, source).map(RouterDiscovery::Solicitation),
+        ICMPV6_ROUTER_ADVERTISEMENT => parse_ra(data, source).map(RouterDiscovery::Advertisement),
+        t => Err(ParseError::NotRouterDiscovery(t)),
+    }
+}
+
+/// RFC 4861 §6.1.1 (the hop limit is checked by [`parse`] or the caller).
+pub fn parse_rs(data: &[u8], source: Ipv6Addr) -> Result<RouterSolicitation, ParseError> {
+    if data.len() < RS_HEADER_LEN {
+        return Err(ParseError::Truncated {
+            need: RS_HEADER_LEN,
+            got: data.len(),
+        });
+    }
+    if data[0] != ICMPV6_ROUTER_SOLICITATION {
+        return Err(ParseError::NotRouterDiscovery(data[0]));
+    }
+    if data[1] != 0 {
+        return Err(ParseError::BadCode(data[1]));
+    }
+    let options = parse_options(&data[RS_HEADER_LEN..], RS_HEADER_LEN)?;
+    let rs = RouterSolicitation { options };
+    if source.is_unspecified() && rs.source_lladdr().is_some() {
+        return Err(ParseError::UnspecifiedSourceWithLladdr);
+    }
+    Ok(rs)
+}
+
+/// RFC 4861 §6.1.2 (the hop limit is checked by [`parse`] or the caller).
+pub fn parse_ra(data: &[u8], source: Ipv6Addr) -> Result<RouterAdvertisement, ParseError> {
+    if data.len() < RA_HEADER_LEN {
+        return Err(ParseError::Truncated {
+            need: RA_HEADER_LEN,
+            got: data.len(),
+        });
+    }
+    if data[0] != ICMPV6_ROUTER_ADVERTISEMENT {
+        return Err(ParseError::NotRouterDiscovery(data[0]));
+    }
+    if data[1] != 0 {
+        return Err(ParseError::BadCode(data[1]));
+    }
+    if !v6common::prefix::is_link_local(source) {
+        return Err(ParseError::SourceNotLinkLocal(source));
+    }
+    let flags = data[5];
+    let options = parse_options(&data[RA_HEADER_LEN..], RA_HEADER_LEN)?;
+    Ok(RouterAdvertisement {
+        cur_hop_limit: data[4],
+        managed: flags & 0x80 != 0,
+        other_config: flags & 0x40 != 0,
+        home_agent: flags & 0x20 != 0,
+        // RFC 4191 §2.2: a reserved (10) preference is treated as medium.
+        preference: RouterPreference::from_bits(flags >> 3).unwrap_or(RouterPreference::Medium),
+        proxy: flags & 0x04 != 0,
+        router_lifetime: u16::from_be_bytes([data[6], data[7]]),
+        reachable_time: be32(&data[8..12]),
+        retrans_timer: be32(&data[12..16]),
+        options,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn ll() -> Ipv6Addr {
+        "fe80::1".parse().unwrap()
+    }
+
+    /// Written out by hand from RFC 4861 §4.2 (RA header), §4.6.1 (SLLA),
+    /// §4.6.4 (MTU) and §4.6.2 (PIO): the issue's radvd.conf example
+    /// (M flag, MTU 1280, 2001:db8:1::/64 L+A) with radvd's default lifetimes
+    /// for MaxRtrAdvInterval 300 (router lifetime 900, valid 86400, preferred 14400).
+    const GOLDEN_RA: &str = "
+        86 00 0000  40 80 0384  00000000 00000000
+        01 01 020000000001
+        05 01 0000 00000500
+        03 04 40 c0 00015180 00003840 00000000 20010db8000100000000000000000000";
+
+    fn golden_ra_repr() -> RouterAdvertisement {
+        RouterAdvertisement {
+            cur_hop_limit: 64,
+            managed: true,
+            router_lifetime: 900,
+            options: vec![
+                NdOption::SourceLinkLayerAddress(vec![2, 0, 0, 0, 0, 1]),
+                NdOption::Mtu(1280),
+                NdOption::PrefixInformation(PrefixInformation {
+                    prefix_len: 64,
+                    on_link: true,
+                    autonomous: true,
+                    router_address: false,
+                    valid_lifetime: 86400,
+                    preferred_lifetime: 14400,
+                    prefix: "2001:db8:1::".parse().unwrap(),
+                }),
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn golden_ra_parse_and_emit() {
+        let bytes = hex(GOLDEN_RA);
+        let RouterDiscovery::Advertisement(ra) = parse(&bytes, ll(), 255).unwrap() else {
+            panic!("not an RA")
+        };
+        assert_eq!(ra, golden_ra_repr());
+        assert_eq!(ra.mtu(), Some(1280));
+        assert_eq!(golden_ra_repr().to_bytes().unwrap(), bytes);
+    }
+
+    /// RFC 8106 §5.1/§5.2, RFC 4191 §2.3, RFC 8781 §4, RFC 8910 §2.3 written
+    /// out by hand: RDNSS 2001:db8::53 lifetime 1200, DNSSL home.arpa 1200,
+    /// RIO 2001:db8:8::/48 high lifetime 1800, PREF64 64:ff9b::/96 lifetime 1800
+    /// (scaled 225 = 0x0708 with PLC 0), captive portal "https://cp.example/api"
+    /// (22 bytes + 2 header = 24: no NUL padding needed). DNSSL: 11 bytes of
+    /// name + 8 header = 19, padded with 5 zeros to 3 units.
+    const GOLDEN_OPTS_RA: &str = "
+        86 00 0000  00 08 0000  00000000 00000000
+        19 03 0000 000004b0 20010db8000000000000000000000053
+        1f 03 0000 000004b0 04686f6d65046172706100 0000000000
+        18 02 30 08 00000708 20010db800080000
+        26 02 0708 0064ff9b0000000000000000
+        25 03 68747470733a2f2f63702e6578616d706c652f617069";
+
+    #[test]
+    fn golden_options() {
+        let bytes = hex(GOLDEN_OPTS_RA);
+        let ra = parse_ra(&bytes, ll()).unwrap();
+        assert_eq!(ra.preference, RouterPreference::High);
+        assert_eq!(ra.router_lifetime, 0);
+        assert_eq!(
+            ra.options,
+            vec![
+                NdOption::Rdnss(Rdnss {
+                    lifetime: 1200,
+                    servers: vec!["2001:db8::53".parse().unwrap()]
+                }),
+                NdOption::Dnssl(Dnssl {
+                    lifetime: 1200,
+                    domains: vec!["home.arpa".into()]
+                }),
+                NdOption::RouteInformation(RouteInformation {
+                    prefix_len: 48,
+                    preference: RouterPreference::High,
+                    route_lifetime: 1800,
+                    prefix: "2001:db8:8::".parse().unwrap(),
+                }),
+                NdOption::Pref64(Pref64 {
+                    lifetime: 1800,
+                    prefix_len: 96,
+                    prefix: "64:ff9b::".parse().unwrap()
+                }),
+                NdOption::CaptivePortal("https://cp.example/api".into()),
+            ]
+        );
+        assert_eq!(ra.to_bytes().unwrap(), bytes);
+    }
+
+    /// Captured from radvd 2.19 (Debian 12) with tcpdump on a veth in a network
+    /// namespace, config: AdvManagedFlag on; AdvLinkMTU 1280;
+    /// MaxRtrAdvInterval 300; prefix 2001:db8:1::/64; RDNSS 2001:db8:1::53;
+    /// DNSSL home.arpa; route 2001:db8:8::/48 high. First its periodic RA, then
+    /// its stop advert (router lifetime 0), then the RS the host kernel sent.
+    const RADVD_RA: &str = "86009028408003840000000000000000030440c000015180000038400000000020010db8000100000000000000000000180330080000038420010db8000800000000000000000000190300000000012c20010db80001000000000000000000531f0300000000012c04686f6d65046172706100000000000005010000000005000101e28d08a420be";
+    const RADVD_STOP_RA: &str = "86009988408000000000000000000000030440c000015180000038400000000020010db8000100000000000000000000180330080000000020010db8000800000000000000000000190300000000000020010db80001000000000000000000531f0300000000000004686f6d65046172706100000000000005010000000005000101e28d08a420be";
+    const LINUX_RS: &str = "8500b685000000000101d29cad25e491";
+
+    #[test]
+    fn captured_from_radvd_and_linux() {
+        let src: Ipv6Addr = "fe80::e08d:8ff:fea4:20be".parse().unwrap();
+        let ra = parse_ra(&hex(RADVD_RA), src).unwrap();
+        assert!(ra.managed && !ra.other_config);
+        assert_eq!((ra.cur_hop_limit, ra.router_lifetime), (64, 900));
+        assert_eq!(ra.mtu(), Some(1280));
+        assert_eq!(
+            ra.source_lladdr(),
+            Some(&[0xe2, 0x8d, 0x08, 0xa4, 0x20, 0xbe][..])
+        );
+        let p = ra.prefixes().next().unwrap();
+        assert_eq!((p.prefix_len, p.on_link, p.autonomous), (64, true, true));
+        assert_eq!((p.valid_lifetime, p.preferred_lifetime), (86400, 14400));
+        let r = ra.routes().next().unwrap();
+        assert_eq!(
+            (r.prefix_len, r.preference, r.route_lifetime),
+            (48, RouterPreference::High, 900)
+        );
+        assert_eq!(r.prefix, "2001:db8:8::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            ra.rdnss().next().unwrap().servers,
+            vec!["2001:db8:1::53".parse::<Ipv6Addr>().unwrap()]
+        );
+        assert_eq!(
+            ra.dnssl().next().unwrap().domains,
+            vec!["home.arpa".to_string()]
+        );
+        // Re-emitted: identical except the checksum (left to the kernel) and
+        // the RIO, which radvd always sends with Length 3 where a /48 needs 2.
+        let ours = ra.to_bytes().unwrap();
+        assert_eq!(parse_ra(&ours, src).unwrap(), ra);
+        assert_eq!(&ours[4..0x30], &hex(RADVD_RA)[4..0x30]);
+        let stop = parse_ra(&hex(RADVD_STOP_RA), src).unwrap();
+        assert_eq!(stop.router_lifetime, 0);
+        let rs = parse(
+            &hex(LINUX_RS),
+            "fe80::d09c:adff:fe25:e491".parse().unwrap(),
+            255,
+        )
+        .unwrap();
+        let RouterDiscovery::Solicitation(rs) = rs else {
+            panic!("not an RS")
+        };
+        assert_eq!(
+            rs.source_lladdr(),
+            Some(&[0xd2, 0x9c, 0xad, 0x25, 0xe4, 0x91][..])
+        );
+    }
+
+    /// RFC 4861 §4.1: RS with an Ethernet source link-layer address.
+    #[test]
+    fn golden_rs() {
+        let bytes = hex("85 00 0000 00000000 01 01 02aabbccddee");
+        let rs = parse_rs(&bytes, "fe80::2".parse().unwrap()).unwrap();
+        assert_eq!(
+            rs.source_lladdr(),
+            Some(&[2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee][..])
+        );
+        assert_eq!(rs.to_bytes().unwrap(), bytes);
+        // §6.1.1: from :: it must not carry the option.
+        assert_eq!(
+            parse_rs(&bytes, Ipv6Addr::UNSPECIFIED),
+            Err(ParseError::UnspecifiedSourceWithLladdr)
+        );
+        let bare = hex("85 00 0000 00000000");
+        assert!(parse_rs(&bare, Ipv6Addr::UNSPECIFIED)
+            .unwrap()
+            .options
+            .is_empty());
+    }
+
+    #[test]
+    fn validity_checks() {
+        let mut bytes = hex(GOLDEN_RA);
+        assert_eq!(parse(&bytes, ll(), 64), Err(ParseError::BadHopLimit(64)));
+        assert_eq!(
+            parse(&bytes, "2001:db8::1".parse().unwrap(), 255),
+            Err(ParseError::SourceNotLinkLocal(
+                "2001:db8::1".parse().unwrap()
+            ))
+        );
+        assert_eq!(
+            parse(&bytes[..15], ll(), 255),
+            Err(ParseError::Truncated { need: 16, got: 15 })
+        );
+        assert_eq!(
+            parse(&[], ll(), 255),
+            Err(ParseError::Truncated { need: 8, got: 0 })
+        );
+        assert_eq!(
+            parse(&[135, 0, 0, 0, 0, 0, 0, 0], ll(), 255),
+            Err(ParseError::NotRouterDiscovery(135))
+        );
+        bytes[1] = 1;
+        assert_eq!(parse(&bytes, ll(), 255), Err(ParseError::BadCode(1)));
+        bytes[1] = 0;
+        // Zero-length MTU option at offset 24.
+        bytes[25] = 0;
+        assert_eq!(
+            parse(&bytes, ll(), 255),
+            Err(ParseError::ZeroLengthOption {
+                offset: 24,
+                kind: 5
+            })
+        );
+        // PIO claiming 5 units, past the end.
+        let mut b2 = hex(GOLDEN_RA);
+        b2[33] = 5;
+        assert!(matches!(
+            parse(&b2, ll(), 255),
+            Err(ParseError::OptionOverrun {
+                offset: 32,
+                kind: 3,
+                ..
+            })
+        ));
+        // A dangling single byte after the options.
+        let mut b3 = hex(GOLDEN_RA);
+        b3.push(1);
+        assert!(matches!(
+            parse(&b3, ll(), 255),
+            Err(ParseError::OptionOverrun { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_option_lengths() {
+        let hdr = "86 00 0000 40 00 0000 00000000 00000000";
+        let cases = [
+            ("05 02 0000 00000500 0000000000000000", OPT_MTU, 2),
+            (
+                "03 03 40c0 00000000 00000000 00000000 0000000000000000",
+                OPT_PREFIX_INFORMATION,
+                3,
+            ),
+            ("19 02 0000 00000000 0000000000000000", OPT_RDNSS, 2),
+            ("19 01 0000 00000000", OPT_RDNSS, 1),
+            ("1f 01 0000 00000000", OPT_DNSSL, 1),
+            ("26 01 0000 00000000", OPT_PREF64, 1),
+            (
+                "18 04 00 00 00000000 00000000 00000000 00000000 00000000 00000000 00000000",
+                OPT_ROUTE_INFORMATION,
+                4,
+            ),
+        ];
+        for (opt, kind, units) in cases {
+            let b = hex(&format!("{hdr} {opt}"));
+            assert_eq!(
+                parse_ra(&b, ll()),
+                Err(ParseError::BadOptionLength { kind, units }),
+                "{opt}"
+            );
+        }
+        // RIO /64 in Length 1, /65 in Length 2.
+        for opt in [
+            "18 01 40 00 00000000",
+            "18 02 41 00 00000000 2001db8000000000",
+        ] {
+            let b = hex(&format!("{hdr} {opt}"));
+            assert!(
+                matches!(
+                    parse_ra(&b, ll()),
+                    Err(ParseError::BadOption { kind: 24, .. })
+                ),
+                "{opt}"
+            );
+        }
+        // RIO with reserved preference 10.
+        let b = hex(&format!("{hdr} 18 02 30 10 00000000 20010db800080000"));
+        assert!(matches!(
+            parse_ra(&b, ll()),
+            Err(ParseError::BadOption { kind: 24, .. })
+        ));
+        // PREF64 with PLC 6.
+        let b = hex(&format!("{hdr} 26 02 0006 0064ff9b0000000000000000"));
+        assert!(matches!(
+            parse_ra(&b, ll()),
+            Err(ParseError::BadOption { kind: 38, .. })
+        ));
+        // DNSSL with a compression pointer.
+        let b = hex(&format!("{hdr} 1f 02 0000 00000000 c00c000000000000"));
+        assert!(matches!(
+            parse_ra(&b, ll()),
+            Err(ParseError::BadOption { kind: 31, .. })
+        ));
+        // DNSSL with an unterminated name.
+        let b = hex(&format!("{hdr} 1f 02 0000 00000000 0761626364656667"));
+        assert!(matches!(
+            parse_ra(&b, ll()),
+            Err(ParseError::BadOption { kind: 31, .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_options_kept_and_reserved_preference_is_medium() {
+        // Flags 0x10: Prf = 10 (reserved) -> medium (RFC 4191 §2.2).
+        let b = hex("86 00 0000 40 10 0708 00000000 00000000 fe 01 010203040506");
+        let ra = parse_ra(&b, ll()).unwrap();
+        assert_eq!(ra.preference, RouterPreference::Medium);
+        assert_eq!(
+            ra.options,
+            vec![NdOption::Unknown {
+                kind: 0xfe,
+                data: vec![1, 2, 3, 4, 5, 6]
+            }]
+        );
+    }
+
+    #[test]
+    fn round_trips() {
+        let ra = RouterAdvertisement {
+            cur_hop_limit: 64,
+            managed: true,
+            other_config: true,
+            home_agent: true,
+            preference: RouterPreference::Low,
+            proxy: true,
+            router_lifetime: 1800,
+            reachable_time: 30000,
+            retrans_timer: 1000,
+            options: vec![
+                NdOption::SourceLinkLayerAddress(vec![2, 0, 0, 0, 0, 1]),
+                NdOption::Mtu(1500),
+                NdOption::RouteInformation(RouteInformation {
+                    prefix_len: 0,
+                    preference: RouterPreference::Low,
+                    route_lifetime: 10,
+                    prefix: Ipv6Addr::UNSPECIFIED,
+                }),
+                NdOption::RouteInformation(RouteInformation {
+                    prefix_len: 128,
+                    preference: RouterPreference::Medium,
+                    route_lifetime: u32::MAX,
+                    prefix: "2001:db8::1".parse().unwrap(),
+                }),
+                NdOption::Rdnss(Rdnss {
+                    lifetime: 0,
+                    servers: vec![
+                        "2001:db8::1".parse().unwrap(),
+                        "2001:db8::2".parse().unwrap(),
+                    ],
+                }),
+                NdOption::Dnssl(Dnssl {
+                    lifetime: 600,
+                    domains: vec![
+                        "a.example".into(),
+                        "very-long-label-0123456789.example.org".into(),
+                    ],
+                }),
+                NdOption::Pref64(Pref64 {
+                    lifetime: 600,
+                    prefix_len: 32,
+                    prefix: "2001:db8::".parse().unwrap(),
+                }),
+                NdOption::CaptivePortal("urn:ietf:params:capport:unrestricted".into()),
+            ],
+        };
+        let b = ra.to_bytes().unwrap();
+        assert_eq!(b.len() % 8, 0);
+        assert_eq!(parse_ra(&b, ll()).unwrap(), ra);
+        let rs = RouterSolicitation {
+            options: vec![NdOption::Unknown {
+                kind: 200,
+                data: vec![0; 14],
+            }],
+        };
+        assert_eq!(parse_rs(&rs.to_bytes().unwrap(), ll()).unwrap(), rs);
+    }
+
+    #[test]
+    fn emit_errors() {
+        let too_many = NdOption::Rdnss(Rdnss {
+            lifetime: 1,
+            servers: vec![Ipv6Addr::LOCALHOST; 128],
+        });
+        let mut out = vec![];
+        assert!(matches!(
+            too_many.emit(&mut out),
+            Err(EmitError::OptionTooLong { kind: 25, .. })
+        ));
+        assert!(out.is_empty());
+        for bad in ["", "a..b", &"x".repeat(64)] {
+            let o = NdOption::Dnssl(Dnssl {
+                lifetime: 1,
+                domains: vec![bad.to_string()],
+            });
+            assert!(
+                matches!(o.emit(&mut out), Err(EmitError::BadDomainName(_))),
+                "{bad:?}"
+            );
+        }
+        // 127 servers is the most that fits: 1 + 2*127 = 255 units.
+        let max = NdOption::Rdnss(Rdnss {
+            lifetime: 1,
+            servers: vec![Ipv6Addr::LOCALHOST; 127],
+        });
+        let mut out = vec![];
+        max.emit(&mut out).unwrap();
+        assert_eq!(out.len(), 255 * 8);
+    }
+
+    #[test]
+    fn pio_masks_host_bits_unless_router_address() {
+        let mut p = PrefixInformation {
+            prefix_len: 64,
+            on_link: true,
+            autonomous: false,
+            router_address: false,
+            valid_lifetime: 1,
+            preferred_lifetime: 1,
+            prefix: "2001:db8:1::1".parse().unwrap(),
+        };
+        let mut out = vec![];
+        NdOption::PrefixInformation(p.clone())
+            .emit(&mut out)
+            .unwrap();
+        assert_eq!(
+            &out[16..32],
+            &"2001:db8:1::".parse::<Ipv6Addr>().unwrap().octets()
+        );
+        p.router_address = true;
+        out.clear();
+        NdOption::PrefixInformation(p).emit(&mut out).unwrap();
+        assert_eq!(
+            &out[16..32],
+            &"2001:db8:1::1".parse::<Ipv6Addr>().unwrap().octets()
+        );
+    }
+}
