@@ -73,7 +73,7 @@ pub fn parse_hex_bytes(s: &str) -> Result<Vec<u8>, String> {
             .collect();
     }
     let clean: String = s.chars().filter(|c| *c != ' ').collect();
-    if clean.is_empty() || clean.len() % 2 != 0 {
+    if clean.is_empty() || !clean.len().is_multiple_of(2) {
         return Err(format!("`{s}` is not an even number of hex digits"));
     }
     (0..clean.len())
@@ -437,7 +437,7 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
                     ),
                     None,
                 ),
-            (None, Some(f)) if !c.interface(f).is_some_and(|i| i.uplink.is_some()) => v.err(
+            (None, Some(f)) if c.interface(f).is_none_or(|i| i.uplink.is_none()) => v.err(
                 &format!("{p}.pd_pool.from"),
                 format!("`{f}` is not an interface with [interface.uplink]"),
                 None,
