@@ -684,7 +684,8 @@ mod tests {
 
     #[test]
     fn each_parameter_difference_recreates_with_its_reason() {
-        let cases: Vec<(fn(&mut SitParams), &str)> = vec![
+        type Change = fn(&mut SitParams);
+        let cases: Vec<(Change, &str)> = vec![
             (
                 |s| s.remote = Some(Ipv4Addr::new(198, 51, 100, 9)),
                 "remote is 198.51.100.9, want 198.51.100.1",
