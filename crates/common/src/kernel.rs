@@ -111,6 +111,22 @@ pub mod rtprot {
     }
 }
 
+/// One change reported by the kernel (an RTM_NEW*/RTM_DEL* message).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KernelEvent {
+    NewLink(LinkFact),
+    DelLink(u32),
+    NewAddr(AddrFact),
+    DelAddr {
+        index: u32,
+        addr: Ipv6Addr,
+    },
+    NewRoute(RouteFact),
+    DelRoute(RouteFact),
+    /// net.ipv6.conf.all.forwarding changed (read from /proc by the supervisor).
+    Forwarding(bool),
+}
+
 /// What the supervisor knows of the kernel at one moment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelView {
@@ -176,6 +192,45 @@ impl KernelView {
 
     pub fn remove_route(&mut self, r: &RouteFact) {
         self.routes.retain(|x| !Self::same_route(x, r));
+    }
+
+    /// Apply one kernel event; returns false when it changed nothing.
+    pub fn apply(&mut self, ev: &KernelEvent) -> bool {
+        let before_len = (self.links.len(), self.addrs.len(), self.routes.len());
+        match ev {
+            KernelEvent::NewLink(l) => {
+                if self.links.get(&l.index) == Some(l) {
+                    return false;
+                }
+                self.links.insert(l.index, l.clone());
+            }
+            KernelEvent::DelLink(i) => self.remove_link(*i),
+            KernelEvent::NewAddr(a) => {
+                if self.addrs.contains(a) {
+                    return false;
+                }
+                self.upsert_addr(a.clone());
+            }
+            KernelEvent::DelAddr { index, addr } => self.remove_addr(*index, *addr),
+            KernelEvent::NewRoute(r) => {
+                if self.routes.contains(r) {
+                    return false;
+                }
+                self.upsert_route(r.clone());
+            }
+            KernelEvent::DelRoute(r) => self.remove_route(r),
+            KernelEvent::Forwarding(f) => {
+                if self.forwarding == *f {
+                    return false;
+                }
+                self.forwarding = *f;
+            }
+        }
+        let after_len = (self.links.len(), self.addrs.len(), self.routes.len());
+        !matches!(
+            ev,
+            KernelEvent::DelLink(_) | KernelEvent::DelAddr { .. } | KernelEvent::DelRoute(_)
+        ) || before_len != after_len
     }
 
     /// Forget a link and everything on it (RTM_DELLINK).

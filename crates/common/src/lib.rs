@@ -7,5 +7,5 @@
 pub mod kernel;
 pub mod prefix;
 
-pub use kernel::{AddrFact, KernelView, LinkFact, RouteFact, RouteKind};
+pub use kernel::{AddrFact, KernelEvent, KernelView, LinkFact, RouteFact, RouteKind};
 pub use prefix::{Ipv6Prefix, PrefixError};

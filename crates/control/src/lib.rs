@@ -1,1 +1,507 @@
-//! placeholder
+//! The v6ctl protocol: requests and responses as JSON lines over a Unix
+//! socket, and the text renderers (birdc's style) shared by daemon and CLI.
+//!
+//! Protocol-specific status types and renderers live in the per-protocol
+//! modules; this file holds the envelope, the core views (status,
+//! interfaces) and the command-line grammar.
+
+pub mod dhcpv6;
+pub mod ra;
+pub mod rip;
+pub mod table;
+pub mod tunnel;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Largest request line the daemon accepts (bytes).
+pub const MAX_REQUEST: usize = 16 * 1024;
+
+/// One request, one JSON object per line: `{"cmd":"show_status"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    ShowStatus,
+    ShowInterfaces,
+    Reload,
+    ShowRa {
+        #[serde(default)]
+        iface: Option<String>,
+    },
+    ShowLeases,
+    ShowDhcpv6,
+    ShowRoute {
+        /// `for ADDR|PREFIX`
+        #[serde(default)]
+        target: Option<String>,
+        /// `protocol NAME`
+        #[serde(default)]
+        protocol: Option<String>,
+    },
+    ShowRipNeighbors,
+    ShowRipInterfaces,
+    ShowProtocols,
+    ShowTunnels,
+    ShowUplink,
+    UplinkRenew,
+    UplinkRelease,
+}
+
+/// Which part of the daemon answers a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    Core,
+    Ra,
+    Dhcpv6,
+    Ripng,
+    Tunnel,
+    Uplink,
+}
+
+impl Request {
+    pub fn service(&self) -> Service {
+        use Request::*;
+        match self {
+            ShowStatus | ShowInterfaces | Reload | ShowProtocols => Service::Core,
+            ShowRa { .. } => Service::Ra,
+            ShowLeases | ShowDhcpv6 => Service::Dhcpv6,
+            ShowRoute { .. } | ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
+            ShowTunnels => Service::Tunnel,
+            ShowUplink | UplinkRenew | UplinkRelease => Service::Uplink,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub data: Value,
+}
+
+impl Response {
+    pub fn ok(data: impl Serialize) -> Response {
+        match serde_json::to_value(data) {
+            Ok(data) => Response {
+                ok: true,
+                error: None,
+                data,
+            },
+            Err(e) => Response::error(format!("cannot encode the answer: {e}")),
+        }
+    }
+    pub fn error(msg: impl Into<String>) -> Response {
+        Response {
+            ok: false,
+            error: Some(msg.into()),
+            data: Value::Null,
+        }
+    }
+}
+
+/// `v6ctl show status`, birdc's `show status`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: String,
+    pub pid: u32,
+    pub config_file: String,
+    /// Seconds since the daemon started.
+    pub uptime: u64,
+    /// Seconds since the configuration was last (re)loaded.
+    pub since_reconfig: u64,
+    pub reloads: u64,
+    pub last_reload_error: Option<String>,
+    pub forwarding: bool,
+    pub interfaces_configured: usize,
+    pub interfaces_present: usize,
+    pub services: Vec<ServiceState>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceState {
+    pub name: String,
+    /// "up", "down" (not configured) or an error text.
+    pub state: String,
+    pub info: String,
+}
+
+/// `v6ctl show interfaces`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InterfaceInfo {
+    pub name: String,
+    pub index: Option<u32>,
+    pub present: bool,
+    pub admin_up: bool,
+    pub running: bool,
+    pub mtu: u32,
+    pub lladdr: Option<String>,
+    pub kind: Option<String>,
+    /// What the configuration does here: ra, dhcpv6, ripng, uplink, tunnel.
+    pub roles: Vec<String>,
+    pub addrs: Vec<AddrInfo>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddrInfo {
+    /// ADDRESS/LENGTH
+    pub addr: String,
+    pub scope: String,
+    pub preferred_lft: Option<u32>,
+    pub valid_lft: Option<u32>,
+    pub flags: Vec<String>,
+}
+
+/// Reload answer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReloadResult {
+    pub changed: bool,
+    pub warnings: Vec<String>,
+}
+
+/// The answer to `show protocols` (BIRD's table).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProtocolInfo {
+    pub name: String,
+    pub proto: String,
+    pub table: String,
+    pub state: String,
+    pub since: String,
+    pub info: String,
+}
+
+/// Parse v6ctl's words into a request. Every keyword may be shortened to a
+/// unique prefix, as in birdc (`sh int`, `sh ro for 2001:db8::1`).
+pub fn parse_command(words: &[&str]) -> Result<Request, String> {
+    let w = |i: usize| words.get(i).copied();
+    let pick = |i: usize, choices: &[&'static str]| -> Result<&'static str, String> {
+        let word = w(i).ok_or_else(|| {
+            format!(
+                "incomplete command; expected one of: {}",
+                choices.join(", ")
+            )
+        })?;
+        if let Some(exact) = choices.iter().copied().find(|c| *c == word) {
+            return Ok(exact);
+        }
+        let hits: Vec<_> = choices
+            .iter()
+            .copied()
+            .filter(|c| c.starts_with(word))
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok(one),
+            [] => Err(format!(
+                "unknown command `{}`; expected one of: {}",
+                words[..=i].join(" "),
+                choices.join(", ")
+            )),
+            many => Err(format!("`{word}` is ambiguous: {}", many.join(", "))),
+        }
+    };
+    let done = |i: usize, r: Request| -> Result<Request, String> {
+        match w(i) {
+            None => Ok(r),
+            Some(x) => Err(format!("unexpected `{x}` after `{}`", words[..i].join(" "))),
+        }
+    };
+    match pick(0, &["show", "reload", "uplink", "help"])? {
+        "reload" => done(1, Request::Reload),
+        "help" => Err(HELP.to_string()),
+        "uplink" => match pick(1, &["renew", "release"])? {
+            "renew" => done(2, Request::UplinkRenew),
+            _ => done(2, Request::UplinkRelease),
+        },
+        _ => match pick(
+            1,
+            &[
+                "status",
+                "interfaces",
+                "ra",
+                "leases",
+                "dhcpv6",
+                "route",
+                "rip",
+                "protocols",
+                "tunnels",
+                "uplink",
+            ],
+        )? {
+            "status" => done(2, Request::ShowStatus),
+            "interfaces" => done(2, Request::ShowInterfaces),
+            "ra" => match w(2) {
+                Some(i) => done(
+                    3,
+                    Request::ShowRa {
+                        iface: Some(i.to_string()),
+                    },
+                ),
+                None => Ok(Request::ShowRa { iface: None }),
+            },
+            "leases" => done(2, Request::ShowLeases),
+            "dhcpv6" => done(2, Request::ShowDhcpv6),
+            "rip" => match pick(2, &["neighbors", "interfaces"])? {
+                "neighbors" => done(3, Request::ShowRipNeighbors),
+                _ => done(3, Request::ShowRipInterfaces),
+            },
+            "protocols" => done(2, Request::ShowProtocols),
+            "tunnels" => done(2, Request::ShowTunnels),
+            "uplink" => done(2, Request::ShowUplink),
+            _ => {
+                let (mut target, mut protocol) = (None, None);
+                let mut i = 2;
+                while w(i).is_some() {
+                    match pick(i, &["for", "protocol"])? {
+                        "for" => {
+                            target = Some(
+                                w(i + 1)
+                                    .ok_or("`for` needs an address or prefix")?
+                                    .to_string(),
+                            )
+                        }
+                        _ => {
+                            protocol = Some(w(i + 1).ok_or("`protocol` needs a name")?.to_string())
+                        }
+                    }
+                    i += 2;
+                }
+                Ok(Request::ShowRoute { target, protocol })
+            }
+        },
+    }
+}
+
+pub const HELP: &str = "\
+commands:
+  show status                      daemon version, uptime, configuration
+  show interfaces                  links, their state and addresses
+  show ra [IFACE]                  router advertisements per interface
+  show leases                      DHCPv6 leases (addresses and prefixes)
+  show dhcpv6                      DHCPv6 counters and drops
+  show route [for ADDR|PREFIX] [protocol NAME]
+  show rip neighbors | show rip interfaces
+  show protocols
+  show tunnels
+  show uplink                      the prefix delegated by the ISP
+  uplink renew | uplink release
+  reload                           re-read the configuration file
+Keywords may be shortened (sh int). Options: -s SOCKET, --json.";
+
+/// Render an answer as text, birdc-style.
+pub fn render(req: &Request, data: &Value) -> Result<String, String> {
+    fn de<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, String> {
+        serde_json::from_value(v.clone())
+            .map_err(|e| format!("unexpected answer from the daemon: {e}"))
+    }
+    Ok(match req {
+        Request::ShowStatus => render_status(&de(data)?),
+        Request::ShowInterfaces => render_interfaces(&de::<Vec<InterfaceInfo>>(data)?),
+        Request::Reload => {
+            let r: ReloadResult = de(data)?;
+            let mut s = String::new();
+            for w in &r.warnings {
+                s.push_str(w);
+            }
+            s.push_str(if r.changed {
+                "Reconfigured\n"
+            } else {
+                "Reconfigured (no change)\n"
+            });
+            s
+        }
+        Request::ShowProtocols => render_protocols(&de::<Vec<ProtocolInfo>>(data)?),
+        Request::ShowRa { .. } => ra::render(data)?,
+        Request::ShowLeases => dhcpv6::render_leases(data)?,
+        Request::ShowDhcpv6 => dhcpv6::render_stats(data)?,
+        Request::ShowRoute { .. } => rip::render_routes(data)?,
+        Request::ShowRipNeighbors => rip::render_neighbors(data)?,
+        Request::ShowRipInterfaces => rip::render_interfaces(data)?,
+        Request::ShowTunnels => tunnel::render(data)?,
+        Request::ShowUplink | Request::UplinkRenew | Request::UplinkRelease => {
+            serde_json::to_string_pretty(data).unwrap_or_default() + "\n"
+        }
+    })
+}
+
+pub fn render_status(s: &Status) -> String {
+    let mut o = format!("v6routerd {}\n", s.version);
+    o.push_str(&format!("Process id is {}\n", s.pid));
+    o.push_str(&format!("Configuration file is {}\n", s.config_file));
+    o.push_str(&format!("Up for {}\n", table::duration(s.uptime)));
+    o.push_str(&format!(
+        "Last reconfiguration {} ago ({} reloads)\n",
+        table::duration(s.since_reconfig),
+        s.reloads
+    ));
+    if let Some(e) = &s.last_reload_error {
+        o.push_str(&format!("Last reload was rejected:\n{e}"));
+        if !e.ends_with('\n') {
+            o.push('\n');
+        }
+    }
+    o.push_str(&format!(
+        "IPv6 forwarding is {}\n",
+        if s.forwarding { "on" } else { "off" }
+    ));
+    o.push_str(&format!(
+        "Interfaces: {} configured, {} present\n",
+        s.interfaces_configured, s.interfaces_present
+    ));
+    let rows = s
+        .services
+        .iter()
+        .map(|x| vec![x.name.clone(), x.state.clone(), x.info.clone()])
+        .collect();
+    o.push_str(&table::table(&["Service", "State", "Info"], rows));
+    o.push_str("Daemon is up and running\n");
+    o
+}
+
+/// birdc's `show interfaces` layout: a line per link, then indented details.
+pub fn render_interfaces(list: &[InterfaceInfo]) -> String {
+    let mut o = String::new();
+    for i in list {
+        if !i.present {
+            o.push_str(&format!(
+                "{} absent (configured: {})\n",
+                i.name,
+                i.roles.join(", ")
+            ));
+            continue;
+        }
+        let state = if i.admin_up && i.running {
+            "up"
+        } else {
+            "down"
+        };
+        o.push_str(&format!(
+            "{} {} (index={})\n",
+            i.name,
+            state,
+            i.index.unwrap_or(0)
+        ));
+        let mut flags = vec![if i.admin_up { "AdminUp" } else { "AdminDown" }.to_string()];
+        flags.push(if i.running { "LinkUp" } else { "LinkDown" }.to_string());
+        if let Some(k) = &i.kind {
+            flags.push(format!("Kind={k}"));
+        }
+        flags.push(format!("MTU={}", i.mtu));
+        if let Some(l) = &i.lladdr {
+            flags.push(format!("LLAddr={l}"));
+        }
+        if !i.roles.is_empty() {
+            flags.push(format!("Roles={}", i.roles.join(",")));
+        }
+        o.push_str(&format!("\t{}\n", flags.join(" ")));
+        for a in &i.addrs {
+            let mut d = vec![a.scope.clone()];
+            d.extend(a.flags.iter().cloned());
+            if let (Some(p), Some(v)) = (a.preferred_lft, a.valid_lft) {
+                d.push(format!("preferred {}s valid {}s", p, v));
+            }
+            o.push_str(&format!("\t{} ({})\n", a.addr, d.join(", ")));
+        }
+    }
+    o
+}
+
+pub fn render_protocols(list: &[ProtocolInfo]) -> String {
+    let rows = list
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.proto.clone(),
+                p.table.clone(),
+                p.state.clone(),
+                p.since.clone(),
+                p.info.clone(),
+            ]
+        })
+        .collect();
+    table::table(&["Name", "Proto", "Table", "State", "Since", "Info"], rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_and_abbreviations() {
+        assert_eq!(
+            parse_command(&["show", "interfaces"]),
+            Ok(Request::ShowInterfaces)
+        );
+        assert_eq!(parse_command(&["sh", "int"]), Ok(Request::ShowInterfaces));
+        assert_eq!(
+            parse_command(&["sh", "rip", "nei"]),
+            Ok(Request::ShowRipNeighbors)
+        );
+        assert_eq!(parse_command(&["reload"]), Ok(Request::Reload));
+        assert_eq!(
+            parse_command(&["show", "route", "for", "2001:db8::1", "protocol", "rip"]),
+            Ok(Request::ShowRoute {
+                target: Some("2001:db8::1".into()),
+                protocol: Some("rip".into())
+            })
+        );
+        assert_eq!(
+            parse_command(&["show", "ra", "lan0"]),
+            Ok(Request::ShowRa {
+                iface: Some("lan0".into())
+            })
+        );
+    }
+
+    #[test]
+    fn command_errors() {
+        let e = parse_command(&["show", "foo"]).unwrap_err();
+        assert!(e.contains("unknown command `show foo`"), "{e}");
+        assert!(parse_command(&["show", "r"])
+            .unwrap_err()
+            .contains("ambiguous"));
+        assert!(parse_command(&["show", "status", "x"])
+            .unwrap_err()
+            .contains("unexpected `x`"));
+        assert!(parse_command(&[]).is_err());
+    }
+
+    #[test]
+    fn requests_are_json_lines() {
+        let r = Request::ShowRa {
+            iface: Some("lan0".into()),
+        };
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(s, r#"{"cmd":"show_ra","iface":"lan0"}"#);
+        assert_eq!(
+            serde_json::from_str::<Request>(r#"{"cmd":"show_status"}"#).unwrap(),
+            Request::ShowStatus
+        );
+        assert!(serde_json::from_str::<Request>(r#"{"cmd":"format_disk"}"#).is_err());
+    }
+
+    #[test]
+    fn interfaces_render_like_birdc() {
+        let i = InterfaceInfo {
+            name: "lan0".into(),
+            index: Some(3),
+            present: true,
+            admin_up: true,
+            running: true,
+            mtu: 1500,
+            lladdr: None,
+            kind: Some("veth".into()),
+            roles: vec!["ra".into()],
+            addrs: vec![AddrInfo {
+                addr: "fe80::1/64".into(),
+                scope: "link".into(),
+                preferred_lft: None,
+                valid_lft: None,
+                flags: vec![],
+            }],
+        };
+        let s = render_interfaces(&[i]);
+        assert_eq!(s, "lan0 up (index=3)\n\tAdminUp LinkUp Kind=veth MTU=1500 Roles=ra\n\tfe80::1/64 (link)\n");
+    }
+}

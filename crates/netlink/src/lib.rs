@@ -1,1 +1,237 @@
-//! placeholder
+//! The kernel side of v6routerd: dumps of links, IPv6 addresses and routes,
+//! the stream of RTM_NEW*/RTM_DEL* events, and requests (routes, addresses,
+//! links, sysctls), over rtnetlink.
+//!
+//! This crate knows no protocol's rules: it translates between netlink
+//! messages and the plain facts of `v6common::kernel`.
+
+mod convert;
+pub mod sit;
+pub mod sysctl;
+
+pub use convert::{addr_fact, link_fact, route_fact};
+
+use futures::stream::{StreamExt, TryStreamExt};
+use netlink_packet_core::NetlinkPayload;
+use netlink_packet_route::address::{AddressAttribute, CacheInfo};
+use netlink_packet_route::link::LinkFlags;
+use netlink_packet_route::route::{RouteProtocol, RouteType};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::AsyncSocket;
+use rtnetlink::{MulticastGroup, RouteMessageBuilder};
+use std::net::{IpAddr, Ipv6Addr};
+use tokio::sync::mpsc;
+use v6common::{KernelEvent, KernelView, RouteFact, RouteKind};
+
+pub use rtnetlink::Error;
+pub use rtnetlink::Handle;
+
+/// Our netlink connection: requests go through `handle`, events arrive on the
+/// receiver returned by [`open`].
+#[derive(Clone)]
+pub struct Kernel {
+    handle: Handle,
+}
+
+/// Open a connection subscribed to link, IPv6 address and IPv6 route events.
+/// Events that arrive while [`Kernel::dump`] runs are delivered too; applying
+/// them after the dump is idempotent.
+pub fn open() -> std::io::Result<(Kernel, mpsc::UnboundedReceiver<KernelEvent>)> {
+    let (mut conn, handle, mut messages) = rtnetlink::new_multicast_connection(&[
+        MulticastGroup::Link,
+        MulticastGroup::Ipv6Ifaddr,
+        MulticastGroup::Ipv6Route,
+    ])?;
+    // A burst of route events (a RIPng table of 10,000 routes) must not
+    // overflow the socket: ask for a large receive buffer (needs CAP_NET_ADMIN
+    // for more than rmem_max; the plain request is still honoured up to it).
+    let sock = conn.socket_mut().socket_mut();
+    let _ = sock.set_rx_buf_sz(8 * 1024 * 1024);
+    tokio::spawn(conn);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((msg, _)) = messages.next().await {
+            if let NetlinkPayload::InnerMessage(m) = msg.payload {
+                if let Some(ev) = event(m) {
+                    if tx.send(ev).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    Ok((Kernel { handle }, rx))
+}
+
+/// Translate one rtnetlink message into an event of ours (None: not IPv6, not
+/// the main table, or not something we follow).
+pub fn event(m: RouteNetlinkMessage) -> Option<KernelEvent> {
+    match m {
+        RouteNetlinkMessage::NewLink(l) => link_fact(&l).map(KernelEvent::NewLink),
+        RouteNetlinkMessage::DelLink(l) => Some(KernelEvent::DelLink(l.header.index)),
+        RouteNetlinkMessage::NewAddress(a) => addr_fact(&a).map(KernelEvent::NewAddr),
+        RouteNetlinkMessage::DelAddress(a) => addr_fact(&a).map(|f| KernelEvent::DelAddr {
+            index: f.index,
+            addr: f.addr,
+        }),
+        RouteNetlinkMessage::NewRoute(r) => route_fact(&r).map(KernelEvent::NewRoute),
+        RouteNetlinkMessage::DelRoute(r) => route_fact(&r).map(KernelEvent::DelRoute),
+        _ => None,
+    }
+}
+
+fn route_type(k: RouteKind) -> RouteType {
+    match k {
+        RouteKind::Unicast | RouteKind::Other => RouteType::Unicast,
+        RouteKind::Unreachable => RouteType::Unreachable,
+        RouteKind::Blackhole => RouteType::BlackHole,
+        RouteKind::Prohibit => RouteType::Prohibit,
+    }
+}
+
+fn route_message(r: &RouteFact) -> netlink_packet_route::route::RouteMessage {
+    let mut b = RouteMessageBuilder::<Ipv6Addr>::new()
+        .destination_prefix(r.dst.addr(), r.dst.len())
+        .protocol(RouteProtocol::from(r.protocol))
+        .kind(route_type(r.kind))
+        .table_id(if r.table == 0 { 254 } else { r.table })
+        .priority(r.metric);
+    if let Some(g) = r.gateway {
+        b = b.gateway(g);
+    }
+    if let Some(o) = r.oif {
+        b = b.output_interface(o);
+    }
+    b.build()
+}
+
+impl Kernel {
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Everything we follow, as it is now.
+    pub async fn dump(&self) -> Result<KernelView, Error> {
+        let mut view = KernelView::default();
+        let mut links = self.handle.link().get().execute();
+        while let Some(l) = links.try_next().await? {
+            if let Some(f) = link_fact(&l) {
+                view.links.insert(f.index, f);
+            }
+        }
+        let mut addrs = self.handle.address().get().execute();
+        while let Some(a) = addrs.try_next().await? {
+            if let Some(f) = addr_fact(&a) {
+                view.upsert_addr(f);
+            }
+        }
+        let filter = RouteMessageBuilder::<Ipv6Addr>::new().build();
+        let mut routes = self.handle.route().get(filter).execute();
+        while let Some(r) = routes.try_next().await? {
+            if let Some(f) = route_fact(&r) {
+                view.upsert_route(f);
+            }
+        }
+        view.forwarding = sysctl::forwarding().unwrap_or(false);
+        Ok(view)
+    }
+
+    /// Add (or with `replace`, add or change) one route.
+    pub async fn add_route(&self, r: &RouteFact, replace: bool) -> Result<(), Error> {
+        let req = self.handle.route().add(route_message(r));
+        if replace {
+            req.replace().execute().await
+        } else {
+            req.execute().await
+        }
+    }
+
+    pub async fn del_route(&self, r: &RouteFact) -> Result<(), Error> {
+        self.handle.route().del(route_message(r)).execute().await
+    }
+
+    /// Replace many routes and delete others, with up to 256 requests in flight
+    /// at once (10,000 routes must not cost 10,000 round trips). Returns the
+    /// routes that failed with their error.
+    pub async fn sync_routes(
+        &self,
+        add: &[RouteFact],
+        del: &[RouteFact],
+    ) -> Vec<(RouteFact, Error)> {
+        let adds = futures::stream::iter(add.iter().cloned())
+            .map(|r| async move {
+                let res = self.add_route(&r, true).await;
+                (r, res)
+            })
+            .buffer_unordered(256);
+        let dels = futures::stream::iter(del.iter().cloned())
+            .map(|r| async move {
+                let res = self.del_route(&r).await;
+                (r, res)
+            })
+            .buffer_unordered(256);
+        let mut failed = Vec::new();
+        let mut s = futures::stream::select(adds, dels);
+        while let Some((r, res)) = s.next().await {
+            if let Err(e) = res {
+                failed.push((r, e));
+            }
+        }
+        failed
+    }
+
+    /// Add or update an address with lifetimes (seconds; u32::MAX = forever),
+    /// like `ip -6 addr replace A/L dev X valid_lft V preferred_lft P`.
+    pub async fn set_address(
+        &self,
+        index: u32,
+        addr: Ipv6Addr,
+        prefix_len: u8,
+        preferred: u32,
+        valid: u32,
+    ) -> Result<(), Error> {
+        let mut req = self
+            .handle
+            .address()
+            .add(index, IpAddr::V6(addr), prefix_len)
+            .replace();
+        if preferred != u32::MAX || valid != u32::MAX {
+            let mut ci = CacheInfo::default();
+            ci.ifa_preferred = preferred;
+            ci.ifa_valid = valid;
+            req.message_mut()
+                .attributes
+                .push(AddressAttribute::CacheInfo(ci));
+        }
+        req.execute().await
+    }
+
+    pub async fn del_address(
+        &self,
+        index: u32,
+        addr: Ipv6Addr,
+        prefix_len: u8,
+    ) -> Result<(), Error> {
+        let mut msg = netlink_packet_route::address::AddressMessage::default();
+        msg.header.family = AddressFamily::Inet6;
+        msg.header.index = index;
+        msg.header.prefix_len = prefix_len;
+        msg.attributes
+            .push(AddressAttribute::Address(IpAddr::V6(addr)));
+        self.handle.address().del(msg).execute().await
+    }
+
+    pub async fn set_link_up(&self, index: u32) -> Result<(), Error> {
+        let msg = rtnetlink::LinkUnspec::new_with_index(index).up().build();
+        self.handle.link().set(msg).execute().await
+    }
+
+    pub async fn del_link(&self, index: u32) -> Result<(), Error> {
+        self.handle.link().del(index).execute().await
+    }
+}
+
+/// True for IFF_UP.
+pub fn is_up(flags: LinkFlags) -> bool {
+    flags.contains(LinkFlags::Up)
+}

@@ -1,0 +1,122 @@
+//! rtnetlink messages -> v6common facts.
+
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
+};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
+use netlink_packet_route::AddressFamily;
+use std::net::IpAddr;
+use v6common::{AddrFact, Ipv6Prefix, LinkFact, RouteFact, RouteKind};
+
+pub fn link_fact(m: &LinkMessage) -> Option<LinkFact> {
+    let mut name = None;
+    let mut lladdr = None;
+    let mut mtu = 0;
+    let mut kind = None;
+    for a in &m.attributes {
+        match a {
+            LinkAttribute::IfName(n) => name = Some(n.clone()),
+            LinkAttribute::Address(b) => lladdr = Some(b.clone()),
+            LinkAttribute::Mtu(x) => mtu = *x,
+            LinkAttribute::LinkInfo(infos) => {
+                for i in infos {
+                    if let LinkInfo::Kind(k) = i {
+                        kind = Some(match k {
+                            InfoKind::Other(s) => s.clone(),
+                            k => format!("{k:?}").to_lowercase(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let flags = m.header.flags;
+    Some(LinkFact {
+        index: m.header.index,
+        name: name?,
+        lladdr,
+        mtu,
+        admin_up: flags.contains(LinkFlags::Up),
+        running: flags.contains(LinkFlags::Running) && flags.contains(LinkFlags::LowerUp),
+        kind,
+    })
+}
+
+pub fn addr_fact(m: &AddressMessage) -> Option<AddrFact> {
+    if m.header.family != AddressFamily::Inet6 {
+        return None;
+    }
+    let mut addr = None;
+    let mut flags = None;
+    let (mut preferred, mut valid) = (u32::MAX, u32::MAX);
+    for a in &m.attributes {
+        match a {
+            AddressAttribute::Address(IpAddr::V6(x)) => addr = Some(*x),
+            AddressAttribute::Flags(f) => flags = Some(*f),
+            AddressAttribute::CacheInfo(c) => {
+                preferred = c.ifa_preferred;
+                valid = c.ifa_valid;
+            }
+            _ => {}
+        }
+    }
+    let h = m.header.flags;
+    let has = |full: AddressFlags, short: AddressHeaderFlags| match flags {
+        Some(f) => f.contains(full),
+        None => h.contains(short),
+    };
+    Some(AddrFact {
+        index: m.header.index,
+        addr: addr?,
+        prefix_len: m.header.prefix_len,
+        preferred_lft: preferred,
+        valid_lft: valid,
+        tentative: has(AddressFlags::Tentative, AddressHeaderFlags::Tentative),
+        deprecated: has(AddressFlags::Deprecated, AddressHeaderFlags::Deprecated),
+        dad_failed: has(AddressFlags::Dadfailed, AddressHeaderFlags::Dadfailed),
+        permanent: has(AddressFlags::Permanent, AddressHeaderFlags::Permanent),
+    })
+}
+
+pub fn route_fact(m: &RouteMessage) -> Option<RouteFact> {
+    if m.header.address_family != AddressFamily::Inet6 {
+        return None;
+    }
+    let mut dst = std::net::Ipv6Addr::UNSPECIFIED;
+    let mut gateway = None;
+    let mut oif = None;
+    let mut metric = 0;
+    let mut table = u32::from(m.header.table);
+    for a in &m.attributes {
+        match a {
+            RouteAttribute::Destination(RouteAddress::Inet6(d)) => dst = *d,
+            RouteAttribute::Gateway(RouteAddress::Inet6(g)) => gateway = Some(*g),
+            RouteAttribute::Oif(o) => oif = Some(*o),
+            RouteAttribute::Priority(p) => metric = *p,
+            RouteAttribute::Table(t) => table = *t,
+            _ => {}
+        }
+    }
+    // Only the main table: local/multicast routes live in `local` (255).
+    if table != 254 {
+        return None;
+    }
+    let kind = match m.header.kind {
+        RouteType::Unicast => RouteKind::Unicast,
+        RouteType::Unreachable => RouteKind::Unreachable,
+        RouteType::BlackHole => RouteKind::Blackhole,
+        RouteType::Prohibit => RouteKind::Prohibit,
+        _ => RouteKind::Other,
+    };
+    Some(RouteFact {
+        dst: Ipv6Prefix::new(dst, m.header.destination_prefix_length),
+        gateway,
+        oif,
+        protocol: u8::from(m.header.protocol),
+        metric,
+        table,
+        kind,
+    })
+}
