@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoIpTunnel, InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoIpTunnel, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
 use netlink_packet_route::{AddressFamily, IpProtocol};
@@ -384,6 +384,7 @@ mod tests {
     use netlink_packet_core::{
         Emitable, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
     };
+    use netlink_packet_route::link::InfoKind;
     use netlink_packet_route::RouteNetlinkMessage;
 
     fn he6() -> SitRequest {
