@@ -5,4 +5,5 @@
 //!   updates and neighbours, pure and driven with virtual time (§2.3–2.5).
 //! - [`io`]: the UDP socket on port 521 (multicast group, packet info).
 
+pub mod engine;
 pub mod wire;

@@ -200,7 +200,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if len < HEADER_LEN {
             return Err(ParseError::Truncated(len));
         }
-        if (len - HEADER_LEN) % RTE_LEN != 0 {
+        if !(len - HEADER_LEN).is_multiple_of(RTE_LEN) {
             return Err(ParseError::BadLength(len - HEADER_LEN));
         }
         Ok(())

@@ -1,0 +1,1323 @@
+//! The RIPng routing engine (RFC 2080 §2.3–2.5), pure and driven with
+//! virtual time.
+//!
+//! Inputs: the kernel view ([`Engine::set_kernel`]), received datagrams
+//! ([`Engine::handle_packet`]) and timer ticks ([`Engine::on_timer`], to be
+//! called at [`Engine::next_timer`]). Output: [`Action`]s — datagrams to send
+//! (already paced) and batched kernel route installs and removals.
+//!
+//! The table holds one route per destination (§2.3): either one we
+//! originate (a connected prefix or a kernel route, "local") or the best
+//! one learned from a neighbour. Local routes win over learned ones, as
+//! BIRD's direct/static preferences win over RIP.
+
+use crate::wire::{self, Command, RawRte, Repr, Rte, ALL_RIP_ROUTERS, RIPNG_PORT};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use v6common::kernel::rtprot;
+use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
+
+/// The main routing table id.
+pub const RT_TABLE_MAIN: u32 = 254;
+/// Longest duration accepted from the config, so `Instant + d` cannot overflow.
+const MAX_DURATION: Duration = Duration::from_secs(86_400);
+
+/// BIRD-style prefix pattern: `2001:db8::/32` (exactly), `2001:db8::/32+`
+/// (it and everything inside), `2001:db8::/32{48,64}` (inside, length 48..=64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrefixFilter {
+    pub prefix: Ipv6Prefix,
+    pub min_len: u8,
+    pub max_len: u8,
+}
+
+impl PrefixFilter {
+    pub fn matches(&self, p: &Ipv6Prefix) -> bool {
+        self.prefix.covers(p) && p.len() >= self.min_len && p.len() <= self.max_len
+    }
+}
+
+impl FromStr for PrefixFilter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let err = |m: &str| format!("`{s}`: {m} (expected P, P+ or P{{min,max}})");
+        if let Some(p) = s.strip_suffix('+') {
+            let prefix: Ipv6Prefix = p.parse().map_err(|e| err(&format!("{e}")))?;
+            return Ok(PrefixFilter {
+                prefix,
+                min_len: prefix.len(),
+                max_len: 128,
+            });
+        }
+        if let Some((p, range)) = s.split_once('{') {
+            let prefix: Ipv6Prefix = p.parse().map_err(|e| err(&format!("{e}")))?;
+            let range = range.strip_suffix('}').ok_or_else(|| err("missing `}`"))?;
+            let (a, b) = range.split_once(',').ok_or_else(|| err("missing `,`"))?;
+            let min_len: u8 = a.trim().parse().map_err(|_| err("bad minimum length"))?;
+            let max_len: u8 = b.trim().parse().map_err(|_| err("bad maximum length"))?;
+            if min_len < prefix.len() || max_len > 128 || min_len > max_len {
+                return Err(err("length range must lie within len..=128"));
+            }
+            return Ok(PrefixFilter {
+                prefix,
+                min_len,
+                max_len,
+            });
+        }
+        let prefix: Ipv6Prefix = s.parse().map_err(|e| err(&format!("{e}")))?;
+        Ok(PrefixFilter {
+            prefix,
+            min_len: prefix.len(),
+            max_len: prefix.len(),
+        })
+    }
+}
+
+impl fmt::Display for PrefixFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.min_len == self.prefix.len() && self.max_len == self.prefix.len() {
+            write!(f, "{}", self.prefix)
+        } else if self.min_len == self.prefix.len() && self.max_len == 128 {
+            write!(f, "{}+", self.prefix)
+        } else {
+            write!(f, "{}{{{},{}}}", self.prefix, self.min_len, self.max_len)
+        }
+    }
+}
+
+/// Empty list = everything passes.
+fn passes(filters: &[PrefixFilter], p: &Ipv6Prefix) -> bool {
+    filters.is_empty() || filters.iter().any(|f| f.matches(p))
+}
+
+/// Interface name pattern with `*` wildcards, as BIRD's `interface "eth*"`.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    fn m(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| m(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && m(rest, &n[1..]),
+        }
+    }
+    m(pattern.as_bytes(), name.as_bytes())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IfaceConfig {
+    /// Interface name or `*` pattern.
+    pub name: String,
+    /// Added to every metric received on this interface (§2.4.2), 1..=15.
+    pub cost: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportConfig {
+    /// Interfaces whose connected (global) prefixes we originate; `*` patterns.
+    pub connected: Vec<String>,
+    /// Originate kernel routes of protocols static, boot and v6router
+    /// (BIRD's `protocol kernel { learn; }`), never our own RIP ones.
+    pub kernel: bool,
+    /// Originate `::/0` when the kernel has one (off by default).
+    pub default_route: bool,
+    /// Only prefixes matching one of these leave (empty = all).
+    pub prefixes: Vec<PrefixFilter>,
+    /// Metric we advertise our own routes with (BIRD: 1).
+    pub metric: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportConfig {
+    /// Only prefixes matching one of these are accepted (empty = all).
+    pub prefixes: Vec<PrefixFilter>,
+    /// Accept `::/0` from neighbours.
+    pub default_route: bool,
+    /// At most this many learned routes (BIRD's `import limit`); None = no limit.
+    pub limit: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub interfaces: Vec<IfaceConfig>,
+    /// §2.1: 16. Metrics at or above are unreachable. 2..=16.
+    pub infinity: u8,
+    /// §2.3: regular update every 30 s, jittered by ±`update_jitter` of it.
+    pub update_interval: Duration,
+    /// Fraction of `update_interval` (0.0..=0.5): RFC 2080 §2.3 offsets the
+    /// 30 s timer by up to ±15 s, i.e. 0.5; BIRD does less. Default 0.5.
+    pub update_jitter: f64,
+    /// §2.3: 180 s without refresh and a route becomes unreachable.
+    pub timeout: Duration,
+    /// §2.3: 120 s of advertising it at infinity before it is deleted.
+    pub garbage: Duration,
+    /// §2.5.1: hold after a triggered update, random in [min, max] (1–5 s).
+    pub triggered_min: Duration,
+    pub triggered_max: Duration,
+    /// §2.5: split horizon, and with it poisoned reverse (default both on).
+    pub split_horizon: bool,
+    pub poisoned_reverse: bool,
+    pub export: ExportConfig,
+    pub import: ImportConfig,
+    /// Metric (priority) of the routes we put in the kernel.
+    pub kernel_metric: u32,
+    /// Pacing of our datagrams: at most `pace_burst` back to back, then one
+    /// per `pace_gap`, so a receiver with a default socket buffer keeps up.
+    pub pace_gap: Duration,
+    pub pace_burst: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            interfaces: Vec::new(),
+            infinity: 16,
+            update_interval: Duration::from_secs(30),
+            update_jitter: 0.5,
+            timeout: Duration::from_secs(180),
+            garbage: Duration::from_secs(120),
+            triggered_min: Duration::from_secs(1),
+            triggered_max: Duration::from_secs(5),
+            split_horizon: true,
+            poisoned_reverse: true,
+            export: ExportConfig {
+                connected: Vec::new(),
+                kernel: false,
+                default_route: false,
+                prefixes: Vec::new(),
+                metric: 1,
+            },
+            import: ImportConfig {
+                prefixes: Vec::new(),
+                default_route: true,
+                limit: None,
+            },
+            kernel_metric: 20,
+            pace_gap: Duration::from_micros(500),
+            pace_burst: 32,
+        }
+    }
+}
+
+impl Config {
+    /// Clamp values into their legal ranges (the config crate reports
+    /// errors; the engine must still never panic on odd values).
+    fn sanitize(mut self) -> Self {
+        self.infinity = self.infinity.clamp(2, 16);
+        let clamp = |d: Duration, min: Duration| d.clamp(min, MAX_DURATION);
+        self.update_interval = clamp(self.update_interval, Duration::from_millis(100));
+        self.timeout = clamp(self.timeout, Duration::from_millis(100));
+        self.garbage = clamp(self.garbage, Duration::from_millis(100));
+        self.triggered_min = clamp(self.triggered_min, Duration::ZERO);
+        self.triggered_max = clamp(self.triggered_max, self.triggered_min);
+        if !(0.0..=0.5).contains(&self.update_jitter) {
+            self.update_jitter = 0.5;
+        }
+        self.pace_gap = self.pace_gap.min(Duration::from_secs(1));
+        self.pace_burst = self.pace_burst.max(1);
+        self.export.metric = self.export.metric.clamp(1, self.infinity - 1);
+        for i in &mut self.interfaces {
+            i.cost = i.cost.clamp(1, self.infinity - 1);
+        }
+        self
+    }
+}
+
+/// Where a route comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A global prefix on one of our interfaces.
+    Connected { ifindex: u32 },
+    /// A kernel route we originate (its RTPROT).
+    Kernel { protocol: u8 },
+    /// Learned from a neighbour (its link-local) on an interface; `nexthop`
+    /// is where packets go (§2.1.1, usually the neighbour itself).
+    Learned {
+        from: Ipv6Addr,
+        nexthop: Ipv6Addr,
+        ifindex: u32,
+    },
+}
+
+impl Origin {
+    pub fn is_local(&self) -> bool {
+        !matches!(self, Origin::Learned { .. })
+    }
+}
+
+/// One entry of the RIPng routing table (§2.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: Ipv6Prefix,
+    pub metric: u8,
+    pub tag: u16,
+    pub origin: Origin,
+    /// When the route last changed (for `show route`).
+    pub since: Instant,
+    /// Learned routes: when it becomes unreachable unless refreshed.
+    pub timeout_at: Option<Instant>,
+    /// Unreachable routes: when they are deleted (§2.3 garbage collection).
+    pub gc_at: Option<Instant>,
+    /// We asked the kernel to hold it (learned and reachable).
+    pub installed: bool,
+    installed_at: Option<Instant>,
+}
+
+impl Route {
+    pub fn is_reachable(&self, infinity: u8) -> bool {
+        self.metric < infinity
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Neighbour {
+    pub addr: Ipv6Addr,
+    pub ifindex: u32,
+    pub last_seen: Instant,
+    pub packets: u64,
+    pub bad_packets: u64,
+    pub bad_routes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub ifindex: u32,
+    pub name: String,
+    pub cost: u8,
+    pub mtu: u32,
+    pub link_local: Option<Ipv6Addr>,
+    pub up: bool,
+    /// Next regular update.
+    pub next_update: Instant,
+}
+
+impl Interface {
+    pub fn is_active(&self) -> bool {
+        self.up && self.link_local.is_some()
+    }
+}
+
+/// Packet and route counters (shown by `show protocols all`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub rx_packets: u64,
+    pub rx_requests: u64,
+    pub rx_responses: u64,
+    /// Whole packets dropped, by reason.
+    pub rx_malformed: u64,
+    pub rx_not_port_521: u64,
+    pub rx_not_link_local: u64,
+    pub rx_bad_hop_limit: u64,
+    pub rx_own: u64,
+    pub rx_unknown_interface: u64,
+    /// Single entries ignored (§2.4.2 checks).
+    pub rx_bad_rtes: u64,
+    pub rx_filtered: u64,
+    pub rx_over_limit: u64,
+    pub tx_packets: u64,
+    pub tx_triggered: u64,
+    pub tx_regular: u64,
+    pub routes_installed: u64,
+    pub routes_removed: u64,
+}
+
+/// A datagram received on the RIPng socket.
+#[derive(Clone, Copy, Debug)]
+pub struct Received<'a> {
+    pub src: Ipv6Addr,
+    pub src_port: u16,
+    pub ifindex: u32,
+    /// From IPV6_HOPLIMIT ancillary data; None when the kernel gave none.
+    pub hop_limit: Option<u8>,
+    pub payload: &'a [u8],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Send `bytes` (a whole RIPng datagram) to `dst` out of `ifindex`,
+    /// from that interface's link-local address, hop limit 255.
+    Send {
+        bytes: Vec<u8>,
+        dst: SocketAddrV6,
+        ifindex: u32,
+    },
+    /// Add or replace these routes in the kernel (one batch).
+    InstallRoutes(Vec<RouteFact>),
+    /// Delete these routes from the kernel (one batch).
+    RemoveRoutes(Vec<RouteFact>),
+}
+
+/// Why a received datagram was dropped whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Drop {
+    Malformed(wire::ParseError),
+    NotFromPort521(u16),
+    NotLinkLocal(Ipv6Addr),
+    HopLimit(Option<u8>),
+    Own,
+    UnknownInterface(u32),
+}
+
+impl fmt::Display for Drop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drop::Malformed(e) => write!(f, "malformed: {e}"),
+            Drop::NotFromPort521(p) => write!(f, "response from port {p}, not 521"),
+            Drop::NotLinkLocal(a) => write!(f, "response from non-link-local {a}"),
+            Drop::HopLimit(h) => write!(f, "response with hop limit {h:?}, not 255"),
+            Drop::Own => write!(f, "our own datagram"),
+            Drop::UnknownInterface(i) => write!(f, "arrived on ifindex {i}, not a RIPng interface"),
+        }
+    }
+}
+
+struct Queued {
+    bytes: Vec<u8>,
+    dst: SocketAddrV6,
+    ifindex: u32,
+}
+
+/// Collects kernel changes of one call into single batches.
+#[derive(Default)]
+struct Batch {
+    install: Vec<RouteFact>,
+    remove: Vec<RouteFact>,
+}
+
+pub struct Engine {
+    cfg: Config,
+    rng: fastrand::Rng,
+    table: BTreeMap<Ipv6Prefix, Route>,
+    ifaces: BTreeMap<u32, Interface>,
+    neighbours: BTreeMap<(Ipv6Addr, u32), Neighbour>,
+    /// Prefixes whose route changed since the last triggered update (§2.5.1).
+    changed: BTreeSet<Ipv6Prefix>,
+    /// No triggered update before this (the 1–5 s hold).
+    triggered_hold_until: Option<Instant>,
+    triggered_pending: bool,
+    /// Next scan of route timeouts / garbage collection.
+    next_expiry: Option<Instant>,
+    tx_queue: VecDeque<Queued>,
+    /// Token-bucket pacing: the earliest time the next datagram may go.
+    tx_next: Option<Instant>,
+    /// Routes of protocol rip in the kernel that are not ours, to remove.
+    stale_seen: bool,
+    limit_warned: bool,
+    pub stats: Stats,
+    started: Option<Instant>,
+}
+
+impl Engine {
+    pub fn new(cfg: Config, seed: u64) -> Self {
+        Engine {
+            cfg: cfg.sanitize(),
+            rng: fastrand::Rng::with_seed(seed),
+            table: BTreeMap::new(),
+            ifaces: BTreeMap::new(),
+            neighbours: BTreeMap::new(),
+            changed: BTreeSet::new(),
+            triggered_hold_until: None,
+            triggered_pending: false,
+            next_expiry: None,
+            tx_queue: VecDeque::new(),
+            tx_next: None,
+            stale_seen: false,
+            limit_warned: false,
+            stats: Stats::default(),
+            started: None,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Replace the configuration (SIGHUP). Interfaces and exports are
+    /// recomputed at the next `set_kernel`.
+    pub fn set_config(&mut self, cfg: Config) {
+        self.cfg = cfg.sanitize();
+        for i in self.ifaces.values_mut() {
+            if let Some(c) = self
+                .cfg
+                .interfaces
+                .iter()
+                .find(|c| name_matches(&c.name, &i.name))
+            {
+                i.cost = c.cost;
+            }
+        }
+    }
+
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.table.values()
+    }
+
+    pub fn route(&self, p: &Ipv6Prefix) -> Option<&Route> {
+        self.table.get(p)
+    }
+
+    pub fn interfaces(&self) -> impl Iterator<Item = &Interface> {
+        self.ifaces.values()
+    }
+
+    pub fn neighbours(&self) -> impl Iterator<Item = &Neighbour> {
+        self.neighbours.values()
+    }
+
+    /// Reachable routes learned from this neighbour.
+    pub fn neighbour_routes(&self, addr: Ipv6Addr, ifindex: u32) -> usize {
+        self.table
+            .values()
+            .filter(|r| r.is_reachable(self.cfg.infinity))
+            .filter(|r| matches!(r.origin, Origin::Learned { from, ifindex: i, .. } if from == addr && i == ifindex))
+            .count()
+    }
+
+    /// Neighbours seen per interface.
+    pub fn neighbour_count(&self, ifindex: u32) -> usize {
+        self.neighbours
+            .values()
+            .filter(|n| n.ifindex == ifindex)
+            .count()
+    }
+
+    pub fn started(&self) -> Option<Instant> {
+        self.started
+    }
+
+    fn jittered_interval(&mut self) -> Duration {
+        let j = self.cfg.update_jitter;
+        let f = 1.0 - j + 2.0 * j * self.rng.f64();
+        self.cfg.update_interval.mul_f64(f)
+    }
+
+    fn triggered_hold(&mut self) -> Duration {
+        let (a, b) = (self.cfg.triggered_min, self.cfg.triggered_max);
+        a + (b - a).mul_f64(self.rng.f64())
+    }
+
+    // ----- kernel view --------------------------------------------------
+
+    /// A new snapshot of the kernel: interfaces, addresses and routes. Call
+    /// on every change (debounced by the caller).
+    pub fn set_kernel(&mut self, now: Instant, kv: &KernelView) -> Vec<Action> {
+        self.started.get_or_insert(now);
+        let mut out = Vec::new();
+        let mut batch = Batch::default();
+        self.update_interfaces(now, kv, &mut batch);
+        self.update_local_routes(now, kv, &mut batch);
+        self.reconcile_kernel(now, kv, &mut batch);
+        self.after_changes(now);
+        self.finish(now, batch, &mut out);
+        out
+    }
+
+    fn update_interfaces(&mut self, now: Instant, kv: &KernelView, batch: &mut Batch) {
+        let mut seen = HashSet::new();
+        for link in kv.links.values() {
+            let Some(ic) = self
+                .cfg
+                .interfaces
+                .iter()
+                .find(|c| name_matches(&c.name, &link.name))
+            else {
+                continue;
+            };
+            let cost = ic.cost;
+            seen.insert(link.index);
+            let ll = kv.link_local(link.index);
+            let up = link.is_usable();
+            let first_update = now + self.cfg.update_interval.mul_f64(self.rng.f64() * 0.1);
+            let iface = self.ifaces.entry(link.index).or_insert_with(|| Interface {
+                ifindex: link.index,
+                name: link.name.clone(),
+                cost,
+                mtu: link.mtu,
+                link_local: None,
+                up: false,
+                next_update: first_update,
+            });
+            let was_active = iface.is_active();
+            iface.name = link.name.clone();
+            iface.mtu = link.mtu;
+            iface.cost = cost;
+            iface.up = up;
+            iface.link_local = ll;
+            let active = iface.is_active();
+            if active && !was_active {
+                // §2.4.1: a router coming up asks its neighbours for their
+                // whole table; our first regular update follows shortly.
+                iface.next_update = first_update;
+                let req = Repr {
+                    command: Command::Request,
+                    rtes: vec![RawRte {
+                        prefix: Ipv6Addr::UNSPECIFIED,
+                        tag: 0,
+                        prefix_len: 0,
+                        metric: 16,
+                    }],
+                };
+                let dst = SocketAddrV6::new(ALL_RIP_ROUTERS, RIPNG_PORT, 0, link.index);
+                self.tx_queue.push_back(Queued {
+                    bytes: req.to_bytes(),
+                    dst,
+                    ifindex: link.index,
+                });
+            } else if was_active && !active {
+                self.interface_down(now, link.index, batch);
+            }
+        }
+        let gone: Vec<u32> = self
+            .ifaces
+            .keys()
+            .copied()
+            .filter(|i| !seen.contains(i))
+            .collect();
+        for i in gone {
+            self.interface_down(now, i, batch);
+            self.ifaces.remove(&i);
+        }
+    }
+
+    /// Routes learned through a dead interface are unreachable at once.
+    fn interface_down(&mut self, now: Instant, ifindex: u32, batch: &mut Batch) {
+        let victims: Vec<Ipv6Prefix> = self
+            .table
+            .values()
+            .filter(|r| matches!(r.origin, Origin::Learned { ifindex: i, .. } if i == ifindex))
+            .filter(|r| r.is_reachable(self.cfg.infinity))
+            .map(|r| r.prefix)
+            .collect();
+        for p in victims {
+            self.start_deletion(now, p, batch);
+        }
+        self.neighbours.retain(|_, n| n.ifindex != ifindex);
+        self.tx_queue.retain(|q| q.ifindex != ifindex);
+    }
+
+    /// The routes we originate, from the kernel view.
+    fn desired_local(&self, kv: &KernelView) -> BTreeMap<Ipv6Prefix, Origin> {
+        let mut want = BTreeMap::new();
+        let ok = |p: &Ipv6Prefix| {
+            !p.is_link_local()
+                && !p.addr().is_multicast()
+                && !p.addr().is_loopback()
+                && (!p.is_default() || self.cfg.export.default_route)
+                && passes(&self.cfg.export.prefixes, p)
+        };
+        for link in kv.links.values() {
+            if !link.is_usable()
+                || !self
+                    .cfg
+                    .export
+                    .connected
+                    .iter()
+                    .any(|pat| name_matches(pat, &link.name))
+            {
+                continue;
+            }
+            for a in kv.globals(link.index) {
+                if a.tentative {
+                    continue;
+                }
+                let p = a.prefix();
+                if ok(&p) {
+                    want.entry(p).or_insert(Origin::Connected {
+                        ifindex: link.index,
+                    });
+                }
+            }
+        }
+        if self.cfg.export.kernel {
+            for r in &kv.routes {
+                let learnable =
+                    matches!(r.protocol, rtprot::STATIC | rtprot::BOOT | rtprot::V6ROUTER);
+                if learnable && r.table == RT_TABLE_MAIN && ok(&r.dst) {
+                    want.entry(r.dst).or_insert(Origin::Kernel {
+                        protocol: r.protocol,
+                    });
+                }
+            }
+        }
+        want
+    }
+
+    fn update_local_routes(&mut self, now: Instant, kv: &KernelView, batch: &mut Batch) {
+        let want = self.desired_local(kv);
+        let metric = self.cfg.export.metric;
+        for (p, origin) in &want {
+            match self.table.get_mut(p) {
+                Some(r) if r.origin.is_local() && r.metric == metric && r.gc_at.is_none() => {
+                    r.origin = *origin;
+                }
+                existing => {
+                    if let Some(r) = existing {
+                        if r.installed {
+                            batch.remove.push(kernel_fact(r, self.cfg.kernel_metric));
+                        }
+                    }
+                    self.table.insert(
+                        *p,
+                        Route {
+                            prefix: *p,
+                            metric,
+                            tag: 0,
+                            origin: *origin,
+                            since: now,
+                            timeout_at: None,
+                            gc_at: None,
+                            installed: false,
+                            installed_at: None,
+                        },
+                    );
+                    self.changed.insert(*p);
+                }
+            }
+        }
+        let withdrawn: Vec<Ipv6Prefix> = self
+            .table
+            .values()
+            .filter(|r| r.origin.is_local() && r.gc_at.is_none() && !want.contains_key(&r.prefix))
+            .map(|r| r.prefix)
+            .collect();
+        for p in withdrawn {
+            self.start_deletion(now, p, batch);
+        }
+    }
+
+    /// Compare what we installed with what the kernel holds as protocol
+    /// rip: put back what an admin deleted, remove what is not ours (left
+    /// by a crash, or by a previous run).
+    fn reconcile_kernel(&mut self, now: Instant, kv: &KernelView, batch: &mut Batch) {
+        // Give the kernel view time to catch up with our own requests.
+        let settle = Duration::from_millis(300);
+        let mut in_kernel: HashMap<Ipv6Prefix, &RouteFact> = HashMap::new();
+        for r in kv
+            .routes
+            .iter()
+            .filter(|r| r.protocol == rtprot::RIP && r.table == RT_TABLE_MAIN)
+        {
+            let ours = self.table.get(&r.dst).filter(|t| t.installed);
+            match ours {
+                Some(t) if same_kernel_route(&kernel_fact(t, self.cfg.kernel_metric), r) => {
+                    in_kernel.insert(r.dst, r);
+                }
+                Some(t) if t.installed_at.is_some_and(|at| now < at + settle) => {
+                    in_kernel.insert(r.dst, r);
+                }
+                _ => {
+                    // Not ours (any more), or a wrong copy of ours.
+                    batch.remove.push(r.clone());
+                    self.stale_seen = true;
+                }
+            }
+        }
+        let metric = self.cfg.kernel_metric;
+        for r in self.table.values_mut().filter(|r| r.installed) {
+            if !in_kernel.contains_key(&r.prefix)
+                && r.installed_at.is_none_or(|at| now >= at + settle)
+            {
+                r.installed_at = Some(now);
+                batch.install.push(kernel_fact(r, metric));
+            }
+        }
+    }
+
+    // ----- received datagrams -------------------------------------------
+
+    /// A datagram from the RIPng socket.
+    pub fn handle_packet(&mut self, now: Instant, rx: Received<'_>) -> Result<Vec<Action>, Drop> {
+        self.started.get_or_insert(now);
+        self.stats.rx_packets += 1;
+        let res = self.handle_inner(now, rx);
+        if let Err(e) = &res {
+            let s = &mut self.stats;
+            match e {
+                Drop::Malformed(_) => s.rx_malformed += 1,
+                Drop::NotFromPort521(_) => s.rx_not_port_521 += 1,
+                Drop::NotLinkLocal(_) => s.rx_not_link_local += 1,
+                Drop::HopLimit(_) => s.rx_bad_hop_limit += 1,
+                Drop::Own => s.rx_own += 1,
+                Drop::UnknownInterface(_) => s.rx_unknown_interface += 1,
+            }
+            if let Some(n) = self.neighbours.get_mut(&(rx.src, rx.ifindex)) {
+                if !matches!(e, Drop::Own) {
+                    n.bad_packets += 1;
+                }
+            }
+        }
+        res
+    }
+
+    fn handle_inner(&mut self, now: Instant, rx: Received<'_>) -> Result<Vec<Action>, Drop> {
+        let Some(iface) = self.ifaces.get(&rx.ifindex).filter(|i| i.is_active()) else {
+            return Err(Drop::UnknownInterface(rx.ifindex));
+        };
+        if self.ifaces.values().any(|i| i.link_local == Some(rx.src)) {
+            return Err(Drop::Own);
+        }
+        let cost = iface.cost;
+        let mtu = iface.mtu;
+        let repr = Repr::parse_bytes(rx.payload).map_err(Drop::Malformed)?;
+        let mut out = Vec::new();
+        match repr.command {
+            Command::Request => {
+                self.stats.rx_requests += 1;
+                self.answer_request(&repr, rx, mtu);
+            }
+            Command::Response => {
+                // §2.4.2: only from the RIPng port, a link-local source and
+                // hop limit 255 (so it came from an on-link neighbour).
+                if rx.src_port != RIPNG_PORT {
+                    return Err(Drop::NotFromPort521(rx.src_port));
+                }
+                if !v6common::prefix::is_link_local(rx.src) {
+                    return Err(Drop::NotLinkLocal(rx.src));
+                }
+                if rx.hop_limit != Some(255) {
+                    return Err(Drop::HopLimit(rx.hop_limit));
+                }
+                self.stats.rx_responses += 1;
+                let mut batch = Batch::default();
+                self.process_response(now, &repr, rx.src, rx.ifindex, cost, &mut batch);
+                self.after_changes(now);
+                self.finish(now, batch, &mut out);
+                return Ok(out);
+            }
+        }
+        self.flush_tx(now, &mut out);
+        Ok(out)
+    }
+
+    /// §2.4.1 Request processing; the answer goes to the requester's
+    /// address and port, from whichever port it used.
+    fn answer_request(&mut self, repr: &Repr, rx: Received<'_>, mtu: u32) {
+        let dst = SocketAddrV6::new(rx.src, rx.src_port, 0, rx.ifindex);
+        let rtes: Vec<RawRte> = if repr.rtes.len() == 1 && repr.rtes[0].is_whole_table_request() {
+            // The whole table, with the normal output processing
+            // (split horizon) of that interface.
+            self.table_rtes(rx.ifindex, None)
+        } else {
+            // Specific entries: our metric or infinity, no split horizon,
+            // "an exact copy ... with metrics filled in".
+            repr.rtes
+                .iter()
+                .map(|q| {
+                    let p = Ipv6Prefix::new(q.prefix, q.prefix_len.min(128));
+                    let metric = match self.table.get(&p) {
+                        Some(r) if r.prefix.addr() == q.prefix && q.prefix_len <= 128 => r.metric,
+                        _ => self.cfg.infinity,
+                    };
+                    RawRte { metric, ..*q }
+                })
+                .collect()
+        };
+        for bytes in wire::emit_responses(&rtes, mtu) {
+            self.tx_queue.push_back(Queued {
+                bytes,
+                dst,
+                ifindex: rx.ifindex,
+            });
+        }
+        if rtes.is_empty() {
+            // An empty table still answers, so the requester knows we exist.
+            let bytes = Repr {
+                command: Command::Response,
+                rtes: vec![],
+            }
+            .to_bytes();
+            self.tx_queue.push_back(Queued {
+                bytes,
+                dst,
+                ifindex: rx.ifindex,
+            });
+        }
+    }
+
+    /// §2.4.2 Response processing.
+    fn process_response(
+        &mut self,
+        now: Instant,
+        repr: &Repr,
+        src: Ipv6Addr,
+        ifindex: u32,
+        cost: u8,
+        batch: &mut Batch,
+    ) {
+        let inf = self.cfg.infinity;
+        let nb = self.neighbours.entry((src, ifindex)).or_insert(Neighbour {
+            addr: src,
+            ifindex,
+            last_seen: now,
+            packets: 0,
+            bad_packets: 0,
+            bad_routes: 0,
+        });
+        nb.last_seen = now;
+        nb.packets += 1;
+        let mut nexthop = src;
+        let mut bad = 0u64;
+        let mut learned = self.learned_count();
+        for raw in &repr.rtes {
+            let (prefix, tag, metric) = match raw.check() {
+                Ok(Rte::NextHop(a)) => {
+                    // §2.1.1: a next hop that is not link-local is
+                    // treated as 0, the originator of the packet.
+                    nexthop = if v6common::prefix::is_link_local(a) {
+                        a
+                    } else {
+                        src
+                    };
+                    continue;
+                }
+                Ok(Rte::Route {
+                    prefix,
+                    tag,
+                    metric,
+                }) => (prefix, tag, metric),
+                Err(_) => {
+                    bad += 1;
+                    continue;
+                }
+            };
+            if !passes(&self.cfg.import.prefixes, &prefix)
+                || (prefix.is_default() && !self.cfg.import.default_route)
+            {
+                self.stats.rx_filtered += 1;
+                continue;
+            }
+            let metric = metric.saturating_add(cost).min(inf);
+            let origin = Origin::Learned {
+                from: src,
+                nexthop,
+                ifindex,
+            };
+            match self.table.get_mut(&prefix) {
+                None => {
+                    if metric >= inf {
+                        continue;
+                    }
+                    if self.cfg.import.limit.is_some_and(|l| learned >= l) {
+                        self.stats.rx_over_limit += 1;
+                        if !self.limit_warned {
+                            self.limit_warned = true;
+                            tracing::warn!(limit = ?self.cfg.import.limit, "RIPng import limit reached, new routes are dropped");
+                        }
+                        continue;
+                    }
+                    learned += 1;
+                    let timeout_at = Some(now + self.cfg.timeout);
+                    let r = Route {
+                        prefix,
+                        metric,
+                        tag,
+                        origin,
+                        since: now,
+                        timeout_at,
+                        gc_at: None,
+                        installed: true,
+                        installed_at: Some(now),
+                    };
+                    batch.install.push(kernel_fact(&r, self.cfg.kernel_metric));
+                    self.table.insert(prefix, r);
+                    self.changed.insert(prefix);
+                }
+                Some(r) => {
+                    if r.origin.is_local() && r.gc_at.is_none() {
+                        continue; // ours wins
+                    }
+                    let same_router = matches!(r.origin, Origin::Learned { from, ifindex: i, .. } if from == src && i == ifindex);
+                    let reachable = r.metric < inf;
+                    if same_router && metric < inf {
+                        r.timeout_at = Some(now + self.cfg.timeout);
+                    }
+                    // Switch to an equally good route when ours is halfway
+                    // to timing out (the heuristic §2.4.2 allows).
+                    let aging = r.timeout_at.is_some_and(|t| t < now + self.cfg.timeout / 2);
+                    let adopt = (same_router
+                        && (metric != r.metric || r.origin != origin || tag != r.tag))
+                        || metric < r.metric
+                        || (!same_router && metric == r.metric && metric < inf && aging);
+                    if !adopt {
+                        continue;
+                    }
+                    if metric >= inf {
+                        if reachable {
+                            self.start_deletion(now, prefix, batch);
+                        }
+                        continue;
+                    }
+                    if !reachable {
+                        if self.cfg.import.limit.is_some_and(|l| learned >= l) {
+                            self.stats.rx_over_limit += 1;
+                            continue;
+                        }
+                        learned += 1;
+                    }
+                    let route_changed = r.metric != metric || r.origin != origin || !reachable;
+                    let kernel_changed = r.origin != origin || !r.installed;
+                    r.metric = metric;
+                    r.tag = tag;
+                    r.origin = origin;
+                    r.timeout_at = Some(now + self.cfg.timeout);
+                    r.gc_at = None;
+                    if kernel_changed {
+                        r.installed = true;
+                        r.installed_at = Some(now);
+                        batch.install.push(kernel_fact(r, self.cfg.kernel_metric));
+                    }
+                    if route_changed {
+                        r.since = now;
+                        self.changed.insert(prefix);
+                    }
+                }
+            }
+        }
+        if bad > 0 {
+            self.stats.rx_bad_rtes += bad;
+            if let Some(n) = self.neighbours.get_mut(&(src, ifindex)) {
+                n.bad_routes += bad;
+            }
+        }
+        if self.limit_warned && self.cfg.import.limit.is_some_and(|l| learned < l) {
+            self.limit_warned = false;
+        }
+        self.schedule_expiry(now);
+    }
+
+    fn learned_count(&self) -> usize {
+        let inf = self.cfg.infinity;
+        self.table
+            .values()
+            .filter(|r| !r.origin.is_local() && r.metric < inf)
+            .count()
+    }
+
+    /// §2.3 deletion process: metric to infinity, garbage timer, change flag,
+    /// out of the kernel.
+    fn start_deletion(&mut self, now: Instant, p: Ipv6Prefix, batch: &mut Batch) {
+        let gc_at = now + self.cfg.garbage;
+        let inf = self.cfg.infinity;
+        let km = self.cfg.kernel_metric;
+        if let Some(r) = self.table.get_mut(&p) {
+            if r.gc_at.is_some() {
+                return;
+            }
+            r.metric = inf;
+            r.gc_at = Some(gc_at);
+            r.timeout_at = None;
+            r.since = now;
+            if r.installed {
+                batch.remove.push(kernel_fact(r, km));
+                r.installed = false;
+                r.installed_at = None;
+            }
+            self.changed.insert(p);
+        }
+        self.schedule_expiry(now);
+    }
+
+    fn schedule_expiry(&mut self, now: Instant) {
+        // Granularity: a tenth of the shortest timer, at most a second.
+        let g = (self.cfg.timeout.min(self.cfg.garbage) / 10).min(Duration::from_secs(1));
+        if self.next_expiry.is_none() {
+            self.next_expiry = Some(now + g);
+        }
+    }
+
+    // ----- timers ---------------------------------------------------------
+
+    /// When `on_timer` must next be called.
+    pub fn next_timer(&self) -> Option<Instant> {
+        let mut t = self.next_expiry;
+        let mut take = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |t| t.min(x)));
+            }
+        };
+        for i in self.ifaces.values().filter(|i| i.is_active()) {
+            take(Some(i.next_update));
+        }
+        if self.triggered_pending {
+            take(self.triggered_hold_until);
+        }
+        if !self.tx_queue.is_empty() {
+            take(self.tx_next);
+        }
+        t
+    }
+
+    pub fn on_timer(&mut self, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        let mut batch = Batch::default();
+        if self.next_expiry.is_some_and(|t| now >= t) {
+            self.next_expiry = None;
+            self.expire(now, &mut batch);
+        }
+        // Regular updates (§2.3), per interface.
+        let due: Vec<u32> = self
+            .ifaces
+            .values()
+            .filter(|i| i.is_active() && now >= i.next_update)
+            .map(|i| i.ifindex)
+            .collect();
+        for ifindex in due {
+            let next = now + self.jittered_interval();
+            if let Some(i) = self.ifaces.get_mut(&ifindex) {
+                i.next_update = next;
+            }
+            self.stats.tx_regular += 1;
+            self.send_table(ifindex, None);
+        }
+        self.after_changes(now);
+        self.finish(now, batch, &mut out);
+        out
+    }
+
+    fn expire(&mut self, now: Instant, batch: &mut Batch) {
+        let mut to_delete = Vec::new();
+        let mut to_gc = Vec::new();
+        let mut earliest: Option<Instant> = None;
+        for r in self.table.values() {
+            if let Some(t) = r.gc_at {
+                if now >= t {
+                    to_gc.push(r.prefix);
+                } else {
+                    earliest = Some(earliest.map_or(t, |e| e.min(t)));
+                }
+            } else if let Some(t) = r.timeout_at {
+                if now >= t {
+                    to_delete.push(r.prefix);
+                } else {
+                    earliest = Some(earliest.map_or(t, |e| e.min(t)));
+                }
+            }
+        }
+        for p in to_delete {
+            self.start_deletion(now, p, batch);
+            let gc = now + self.cfg.garbage;
+            earliest = Some(earliest.map_or(gc, |e| e.min(gc)));
+        }
+        for p in to_gc {
+            self.table.remove(&p);
+            self.changed.remove(&p);
+        }
+        // Neighbours silent for timeout + garbage and holding nothing go.
+        let forget = self.cfg.timeout + self.cfg.garbage;
+        let live: HashSet<(Ipv6Addr, u32)> = self
+            .table
+            .values()
+            .filter_map(|r| match r.origin {
+                Origin::Learned { from, ifindex, .. } => Some((from, ifindex)),
+                _ => None,
+            })
+            .collect();
+        self.neighbours
+            .retain(|k, n| live.contains(k) || now < n.last_seen + forget);
+        if let Some(n) = self.neighbours.values().map(|n| n.last_seen + forget).min() {
+            earliest = Some(earliest.map_or(n, |e| e.min(n)));
+        }
+        let g = (self.cfg.timeout.min(self.cfg.garbage) / 10).min(Duration::from_secs(1));
+        self.next_expiry = earliest.map(|e| e.max(now + g));
+    }
+
+    /// Triggered updates (§2.5.1): send the changed routes now if no hold
+    /// is running, else once when it ends.
+    fn after_changes(&mut self, now: Instant) {
+        if self.changed.is_empty() {
+            return;
+        }
+        if self.triggered_hold_until.is_some_and(|t| now < t) {
+            self.triggered_pending = true;
+            return;
+        }
+        let changed = std::mem::take(&mut self.changed);
+        let active: Vec<u32> = self
+            .ifaces
+            .values()
+            .filter(|i| i.is_active())
+            .map(|i| i.ifindex)
+            .collect();
+        for ifindex in active {
+            self.send_table(ifindex, Some(&changed));
+        }
+        self.stats.tx_triggered += 1;
+        self.triggered_pending = false;
+        let hold = self.triggered_hold();
+        self.triggered_hold_until = Some(now + hold);
+    }
+
+    /// The RTEs for an update on `ifindex`: the whole table or only `only`,
+    /// after split horizon / poisoned reverse (§2.5).
+    fn table_rtes(&self, ifindex: u32, only: Option<&BTreeSet<Ipv6Prefix>>) -> Vec<RawRte> {
+        let inf = self.cfg.infinity;
+        let mut v = Vec::new();
+        let mut push = |r: &Route| {
+            let mut metric = r.metric.min(inf);
+            if let Origin::Learned { ifindex: i, .. } = r.origin {
+                if i == ifindex && self.cfg.split_horizon && metric < inf {
+                    if self.cfg.poisoned_reverse {
+                        metric = inf;
+                    } else {
+                        return;
+                    }
+                }
+            }
+            if r.origin.is_local() && !passes(&self.cfg.export.prefixes, &r.prefix) {
+                return;
+            }
+            // The wire metric is 16 for "unreachable" whatever our infinity.
+            let wire_metric = if metric >= inf { 16 } else { metric };
+            v.push(RawRte {
+                prefix: r.prefix.addr(),
+                tag: r.tag,
+                prefix_len: r.prefix.len(),
+                metric: wire_metric,
+            });
+        };
+        match only {
+            Some(set) => set
+                .iter()
+                .filter_map(|p| self.table.get(p))
+                .for_each(&mut push),
+            None => self.table.values().for_each(&mut push),
+        }
+        v
+    }
+
+    fn send_table(&mut self, ifindex: u32, only: Option<&BTreeSet<Ipv6Prefix>>) {
+        let Some(iface) = self.ifaces.get(&ifindex) else {
+            return;
+        };
+        let mtu = iface.mtu;
+        let rtes = self.table_rtes(ifindex, only);
+        let dst = SocketAddrV6::new(ALL_RIP_ROUTERS, RIPNG_PORT, 0, ifindex);
+        for bytes in wire::emit_responses(&rtes, mtu) {
+            self.tx_queue.push_back(Queued {
+                bytes,
+                dst,
+                ifindex,
+            });
+        }
+    }
+
+    /// Release queued datagrams as the pacing allows.
+    fn flush_tx(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let gap = self.cfg.pace_gap;
+        let burst_floor = now
+            .checked_sub(gap * (self.cfg.pace_burst - 1))
+            .unwrap_or(now);
+        let mut next = self.tx_next.map_or(burst_floor, |t| t.max(burst_floor));
+        while next <= now {
+            let Some(q) = self.tx_queue.pop_front() else {
+                break;
+            };
+            self.stats.tx_packets += 1;
+            out.push(Action::Send {
+                bytes: q.bytes,
+                dst: q.dst,
+                ifindex: q.ifindex,
+            });
+            next += gap;
+        }
+        self.tx_next = Some(next);
+    }
+
+    fn finish(&mut self, now: Instant, batch: Batch, out: &mut Vec<Action>) {
+        if !batch.remove.is_empty() {
+            self.stats.routes_removed += batch.remove.len() as u64;
+            out.push(Action::RemoveRoutes(batch.remove));
+        }
+        if !batch.install.is_empty() {
+            self.stats.routes_installed += batch.install.len() as u64;
+            out.push(Action::InstallRoutes(batch.install));
+        }
+        self.flush_tx(now, out);
+    }
+
+    /// Graceful stop: tell neighbours our routes are gone (metric 16 on
+    /// every interface, unpaced beyond the usual) and take ours out of the
+    /// kernel.
+    pub fn shutdown(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        let mut remove = Vec::new();
+        let km = self.cfg.kernel_metric;
+        let active: Vec<(u32, u32)> = self
+            .ifaces
+            .values()
+            .filter(|i| i.is_active())
+            .map(|i| (i.ifindex, i.mtu))
+            .collect();
+        let rtes: Vec<RawRte> = self
+            .table
+            .values()
+            .filter(|r| r.metric < self.cfg.infinity)
+            .map(|r| RawRte {
+                prefix: r.prefix.addr(),
+                tag: r.tag,
+                prefix_len: r.prefix.len(),
+                metric: 16,
+            })
+            .collect();
+        for (ifindex, mtu) in active {
+            let dst = SocketAddrV6::new(ALL_RIP_ROUTERS, RIPNG_PORT, 0, ifindex);
+            for bytes in wire::emit_responses(&rtes, mtu) {
+                self.tx_queue.push_back(Queued {
+                    bytes,
+                    dst,
+                    ifindex,
+                });
+            }
+        }
+        for r in self.table.values_mut().filter(|r| r.installed) {
+            remove.push(kernel_fact(r, km));
+            r.installed = false;
+        }
+        if !remove.is_empty() {
+            out.push(Action::RemoveRoutes(remove));
+        }
+        // Everything goes now: the daemon is about to exit.
+        while let Some(q) = self.tx_queue.pop_front() {
+            out.push(Action::Send {
+                bytes: q.bytes,
+                dst: q.dst,
+                ifindex: q.ifindex,
+            });
+        }
+        out
+    }
+
+    /// True once stale rip routes (not ours) were seen in the kernel.
+    pub fn saw_stale_routes(&self) -> bool {
+        self.stale_seen
+    }
+}
+
+/// Equal as far as we set them (the kernel may report other fields).
+fn same_kernel_route(a: &RouteFact, b: &RouteFact) -> bool {
+    a.dst == b.dst && a.gateway == b.gateway && a.oif == b.oif && a.metric == b.metric
+}
+
+/// The kernel route for a learned route.
+fn kernel_fact(r: &Route, metric: u32) -> RouteFact {
+    let (gateway, oif) = match r.origin {
+        Origin::Learned {
+            nexthop, ifindex, ..
+        } => (Some(nexthop), Some(ifindex)),
+        _ => (None, None),
+    };
+    RouteFact {
+        dst: r.prefix,
+        gateway,
+        oif,
+        protocol: rtprot::RIP,
+        metric,
+        table: RT_TABLE_MAIN,
+        kind: RouteKind::Unicast,
+    }
+}
+
+#[cfg(test)]
+mod tests;
