@@ -4,4 +4,8 @@
 //! - [`engine`]: the server's rules, sans-IO (packets and time in, actions out).
 //! - [`store`]: the append-only lease journal with group commit and compaction.
 
+pub mod engine;
+#[cfg(test)]
+mod engine_tests;
+pub mod lease;
 pub mod wire;

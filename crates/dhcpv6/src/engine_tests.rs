@@ -1,0 +1,841 @@
+//! Server engine tests, driven with virtual time and built messages.
+
+use crate::engine::*;
+use crate::lease::{LeaseKind, LeaseRecord, LeaseState};
+use crate::wire::*;
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::time::{Duration, Instant};
+use v6common::kernel::rtprot;
+use v6common::Ipv6Prefix;
+
+const IF: u32 = 7;
+
+fn a(s: &str) -> Ipv6Addr {
+    s.parse().unwrap()
+}
+
+fn server_duid() -> Duid {
+    Duid::new_ll(1, &[2, 0, 0, 0, 0, 0x53])
+}
+
+fn client_duid(n: u8) -> Duid {
+    Duid::new_llt(1, 0x11f94b5a, &[8, 0, 0x27, 0xc5, 0x40, n])
+}
+
+fn link() -> LinkConfig {
+    let mut l = LinkConfig::new("lan0", IF);
+    l.address_pools = vec![AddressPool {
+        first: a("2001:db8:1::1000"),
+        last: a("2001:db8:1::1003"),
+    }];
+    l.prefix_pools = vec![PrefixPool {
+        prefix: "2001:db8:8::/56".parse().unwrap(),
+        delegated_len: 60,
+    }];
+    l.dns_servers = vec![a("2001:db8:1::1")];
+    l.domain_list = vec!["home.arpa".into()];
+    l.preference = Some(255);
+    l.information_refresh_time = Some(3600);
+    l
+}
+
+fn server_with(l: LinkConfig) -> Server {
+    Server::new(
+        ServerConfig {
+            server_duid: server_duid(),
+            links: vec![l],
+            limits: Limits::default(),
+        },
+        1,
+    )
+}
+
+struct Clock {
+    mono: Instant,
+    unix: u64,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            mono: Instant::now(),
+            unix: 1_800_000_000,
+        }
+    }
+    fn now(&self) -> Now {
+        Now {
+            mono: self.mono,
+            unix: self.unix,
+        }
+    }
+    fn advance(&mut self, s: u64) {
+        self.mono += Duration::from_secs(s);
+        self.unix += s;
+    }
+}
+
+fn src(n: u8) -> SocketAddrV6 {
+    SocketAddrV6::new(
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0xa00, 0x27ff, 0xfec5, u16::from(n)),
+        CLIENT_PORT,
+        0,
+        IF,
+    )
+}
+
+fn msg(t: MessageType, options: Vec<DhcpOption>) -> Vec<u8> {
+    ClientServerMessage {
+        msg_type: t,
+        transaction_id: 0x123456,
+        options,
+    }
+    .to_bytes()
+}
+
+fn ia_na(iaid: u32, addrs: &[Ipv6Addr]) -> DhcpOption {
+    DhcpOption::IaNa(IaNa {
+        iaid,
+        t1: 0,
+        t2: 0,
+        options: addrs
+            .iter()
+            .map(|x| {
+                DhcpOption::IaAddr(IaAddr {
+                    addr: *x,
+                    preferred: 0,
+                    valid: 0,
+                    options: vec![],
+                })
+            })
+            .collect(),
+    })
+}
+
+fn ia_pd(iaid: u32, prefixes: &[Ipv6Prefix]) -> DhcpOption {
+    DhcpOption::IaPd(IaPd {
+        iaid,
+        t1: 0,
+        t2: 0,
+        options: prefixes
+            .iter()
+            .map(|p| {
+                DhcpOption::IaPrefix(IaPrefix {
+                    preferred: 0,
+                    valid: 0,
+                    prefix_len: p.len(),
+                    prefix: p.addr(),
+                    options: vec![],
+                })
+            })
+            .collect(),
+    })
+}
+
+fn feed(s: &mut Server, c: &Clock, n: u8, data: &[u8], multicast: bool) -> Vec<Action> {
+    s.handle(
+        c.now(),
+        Received {
+            data,
+            src: src(n),
+            ifindex: IF,
+            multicast,
+        },
+    )
+}
+
+/// The single reply among the actions, parsed.
+fn reply_of(actions: &[Action]) -> ClientServerMessage {
+    let sends: Vec<_> = actions
+        .iter()
+        .filter_map(|x| match x {
+            Action::Send { data, .. } => Some(data),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends.len(), 1, "{actions:?}");
+    match Message::parse(sends[0]).unwrap() {
+        Message::ClientServer(m) => m,
+        m => panic!("{m:?}"),
+    }
+}
+
+fn status_of(opts: &[DhcpOption]) -> Option<StatusCode> {
+    opts.iter().find_map(|o| match o {
+        DhcpOption::StatusCode(c, _) => Some(*c),
+        _ => None,
+    })
+}
+
+fn ia_addrs(m: &ClientServerMessage) -> Vec<(Ipv6Addr, u32, u32)> {
+    m.options
+        .iter()
+        .filter_map(|o| match o {
+            DhcpOption::IaNa(ia) => Some(ia),
+            _ => None,
+        })
+        .flat_map(|ia| ia.options.iter())
+        .filter_map(|o| match o {
+            DhcpOption::IaAddr(x) => Some((x.addr, x.preferred, x.valid)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ia_prefixes(m: &ClientServerMessage) -> Vec<(Ipv6Prefix, u32)> {
+    m.options
+        .iter()
+        .filter_map(|o| match o {
+            DhcpOption::IaPd(ia) => Some(ia),
+            _ => None,
+        })
+        .flat_map(|ia| ia.options.iter())
+        .filter_map(|o| match o {
+            DhcpOption::IaPrefix(x) => Some((Ipv6Prefix::new(x.prefix, x.prefix_len), x.valid)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ia_status(m: &ClientServerMessage) -> Option<StatusCode> {
+    m.options.iter().find_map(|o| match o {
+        DhcpOption::IaNa(ia) => status_of(&ia.options),
+        DhcpOption::IaPd(ia) => status_of(&ia.options),
+        _ => None,
+    })
+}
+
+fn four_way(s: &mut Server, c: &Clock, n: u8, iaid: u32) -> (Ipv6Addr, Vec<Action>) {
+    let sol = msg(
+        MessageType::Solicit,
+        vec![
+            DhcpOption::ClientId(client_duid(n)),
+            DhcpOption::ElapsedTime(0),
+            ia_na(iaid, &[]),
+        ],
+    );
+    let adv = reply_of(&feed(s, c, n, &sol, true));
+    assert_eq!(adv.msg_type, MessageType::Advertise);
+    let offered = ia_addrs(&adv)[0].0;
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(n)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(iaid, &[offered]),
+        ],
+    );
+    let acts = feed(s, c, n, &req, true);
+    let rep = reply_of(&acts);
+    assert_eq!(rep.msg_type, MessageType::Reply);
+    assert_eq!(
+        ia_addrs(&rep)[0].0,
+        offered,
+        "Request gets what was advertised"
+    );
+    (offered, acts)
+}
+
+#[test]
+fn solicit_advertise_request_reply_persists_before_reply() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let sol = msg(
+        MessageType::Solicit,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::Oro(vec![code::DNS_SERVERS, code::DOMAIN_LIST]),
+            ia_na(5, &[]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &sol, true);
+    assert!(
+        !acts.iter().any(|x| matches!(x, Action::Persist(_))),
+        "an Advertise grants nothing"
+    );
+    let adv = reply_of(&acts);
+    assert_eq!(adv.transaction_id, 0x123456);
+    assert_eq!(adv.server_id(), Some(&server_duid()));
+    assert_eq!(adv.client_id(), Some(&client_duid(1)));
+    assert_eq!(
+        adv.option(code::PREFERENCE),
+        Some(&DhcpOption::Preference(255))
+    );
+    assert_eq!(
+        adv.option(code::DNS_SERVERS),
+        Some(&DhcpOption::DnsServers(vec![a("2001:db8:1::1")]))
+    );
+    assert_eq!(
+        adv.option(code::DOMAIN_LIST),
+        Some(&DhcpOption::DomainList(vec!["home.arpa".into()]))
+    );
+    let (addr, acts) = four_way(&mut s, &c, 1, 5);
+    assert!(("2001:db8:1::1000".parse::<Ipv6Addr>().unwrap()
+        ..="2001:db8:1::1003".parse().unwrap())
+        .contains(&addr));
+    // Persist comes before the Send, and records exactly this lease.
+    let pi = acts
+        .iter()
+        .position(|x| matches!(x, Action::Persist(_)))
+        .unwrap();
+    let si = acts
+        .iter()
+        .position(|x| matches!(x, Action::Send { .. }))
+        .unwrap();
+    assert!(pi < si);
+    let Action::Persist(recs) = &acts[pi] else {
+        unreachable!()
+    };
+    let LeaseRecord::Upsert(l) = &recs[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (l.kind, l.prefix.addr(), l.iaid, &*l.link),
+        (LeaseKind::Address, addr, 5, "lan0")
+    );
+    assert_eq!((l.preferred, l.valid, l.cltt), (3600, 7200, c.unix));
+    let rep = reply_of(&acts);
+    let DhcpOption::IaNa(ia) = rep.option(code::IA_NA).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (ia.t1, ia.t2),
+        (1800, 2880),
+        "T1 = 0.5, T2 = 0.8 of preferred (§21.4)"
+    );
+    assert_eq!(s.stats().received[MessageType::Solicit as usize], 2);
+    assert_eq!(s.stats().sent[MessageType::Reply as usize], 1);
+    // The reply goes back to where the request came from.
+    let Action::Send { dst, ifindex, .. } = &acts[si] else {
+        unreachable!()
+    };
+    assert_eq!((*dst, *ifindex), (src(1), IF));
+}
+
+#[test]
+fn validation_drops_per_section_16() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    // Solicit without Client ID.
+    assert!(feed(
+        &mut s,
+        &c,
+        1,
+        &msg(MessageType::Solicit, vec![ia_na(1, &[])]),
+        true
+    )
+    .is_empty());
+    // Solicit with a Server ID.
+    let m = msg(
+        MessageType::Solicit,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+        ],
+    );
+    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
+    // Request for another server.
+    let other = Duid::new_ll(1, &[2, 0, 0, 0, 0, 0x99]);
+    let m = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(other),
+            ia_na(1, &[]),
+        ],
+    );
+    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
+    // Request without Server ID.
+    let m = msg(
+        MessageType::Request,
+        vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[])],
+    );
+    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
+    // Malformed, a server-to-client type, an unknown interface.
+    assert!(feed(&mut s, &c, 1, &[1, 0, 0], true).is_empty());
+    assert!(feed(
+        &mut s,
+        &c,
+        1,
+        &msg(
+            MessageType::Reply,
+            vec![DhcpOption::ClientId(client_duid(1))]
+        ),
+        true
+    )
+    .is_empty());
+    let m = msg(
+        MessageType::Solicit,
+        vec![DhcpOption::ClientId(client_duid(1))],
+    );
+    assert!(s
+        .handle(
+            c.now(),
+            Received {
+                data: &m,
+                src: src(1),
+                ifindex: IF + 1,
+                multicast: true
+            }
+        )
+        .is_empty());
+    // Information-request carrying an IA.
+    let m = msg(MessageType::InformationRequest, vec![ia_na(1, &[])]);
+    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
+    let d = &s.stats().drops;
+    for (reason, n) in [
+        (drop_reason::NO_CLIENT_ID, 1),
+        (drop_reason::UNEXPECTED_SERVER_ID, 1),
+        (drop_reason::OTHER_SERVER_ID, 1),
+        (drop_reason::NO_SERVER_ID, 1),
+        ("truncated", 1),
+        (drop_reason::NOT_FOR_SERVER, 1),
+        (drop_reason::UNKNOWN_INTERFACE, 1),
+        (drop_reason::IA_IN_INFORMATION_REQUEST, 1),
+    ] {
+        assert_eq!(d.get(reason), Some(&n), "{reason}: {d:?}");
+    }
+    assert_eq!(s.lease_count(), 0);
+}
+
+#[test]
+fn unicast_without_permission_gets_use_multicast() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let m = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &m, false);
+    let rep = reply_of(&acts);
+    assert_eq!(status_of(&rep.options), Some(StatusCode::UseMulticast));
+    assert!(
+        rep.option(code::IA_NA).is_none(),
+        "only IDs and the status (§18.4)"
+    );
+    assert_eq!(s.lease_count(), 0);
+    // With a Unicast option configured the same message is served.
+    let mut l = link();
+    l.unicast = Some(a("2001:db8:1::1"));
+    let mut s = server_with(l);
+    let rep = reply_of(&feed(&mut s, &c, 1, &m, false));
+    assert_eq!(ia_addrs(&rep).len(), 1);
+    assert_eq!(
+        rep.option(code::UNICAST),
+        Some(&DhcpOption::Unicast(a("2001:db8:1::1")))
+    );
+}
+
+#[test]
+fn rapid_commit_only_when_configured_and_asked() {
+    let c = Clock::new();
+    let sol = msg(
+        MessageType::Solicit,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::RapidCommit,
+            ia_na(1, &[]),
+        ],
+    );
+    let mut s = server_with(link());
+    assert_eq!(
+        reply_of(&feed(&mut s, &c, 1, &sol, true)).msg_type,
+        MessageType::Advertise
+    );
+    assert_eq!(s.lease_count(), 0);
+    let mut l = link();
+    l.rapid_commit = true;
+    let mut s = server_with(l);
+    let acts = feed(&mut s, &c, 1, &sol, true);
+    assert!(matches!(acts[0], Action::Persist(_)));
+    let rep = reply_of(&acts);
+    assert_eq!(rep.msg_type, MessageType::Reply);
+    assert!(rep.has(code::RAPID_COMMIT));
+    assert_eq!(s.lease_count(), 1);
+    // Without the client's Rapid Commit option: a normal Advertise.
+    let sol = msg(
+        MessageType::Solicit,
+        vec![DhcpOption::ClientId(client_duid(2)), ia_na(1, &[])],
+    );
+    assert_eq!(
+        reply_of(&feed(&mut s, &c, 2, &sol, true)).msg_type,
+        MessageType::Advertise
+    );
+}
+
+#[test]
+fn prefix_delegation_adds_and_removes_route_via_client_link_local() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(9, &[]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &req, true);
+    let rep = reply_of(&acts);
+    let (p, valid) = ia_prefixes(&rep)[0];
+    assert_eq!(p.len(), 60);
+    assert!("2001:db8:8::/56".parse::<Ipv6Prefix>().unwrap().covers(&p));
+    assert_eq!(valid, 7200);
+    let route = acts
+        .iter()
+        .find_map(|x| match x {
+            Action::AddRoute(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("route for the delegated prefix");
+    assert_eq!(route.dst, p);
+    assert_eq!(route.gateway, Some(*src(1).ip()));
+    assert_eq!(route.oif, Some(IF));
+    assert_eq!(route.protocol, rtprot::V6ROUTER);
+    // Persist before route and reply.
+    assert!(matches!(acts[0], Action::Persist(_)));
+    // Release removes lease and route.
+    let rel = msg(
+        MessageType::Release,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(9, &[p]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &rel, true);
+    assert!(acts.contains(&Action::DelRoute(route)));
+    assert!(acts.contains(&Action::Persist(vec![LeaseRecord::Remove((
+        LeaseKind::Prefix,
+        p
+    ))])));
+    assert_eq!(
+        status_of(&reply_of(&acts).options),
+        Some(StatusCode::Success)
+    );
+    assert_eq!(s.lease_count(), 0);
+}
+
+#[test]
+fn renew_extends_unknown_renew_is_nobinding_rebind_recreates() {
+    let mut s = server_with(link());
+    let mut c = Clock::new();
+    let (addr, _) = four_way(&mut s, &c, 1, 1);
+    c.advance(1000);
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[addr]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &renew, true);
+    let Action::Persist(recs) = &acts[0] else {
+        panic!("renewal is persisted first: {acts:?}")
+    };
+    let LeaseRecord::Upsert(l) = &recs[0] else {
+        panic!()
+    };
+    assert_eq!(l.cltt, c.unix);
+    assert_eq!(ia_addrs(&reply_of(&acts)), vec![(addr, 3600, 7200)]);
+    // Renew for an IA the server does not know: NoBinding (§18.3.4).
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(2)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[a("2001:db8:1::1003")]),
+        ],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 2, &renew, true));
+    assert_eq!(ia_status(&rep), Some(StatusCode::NoBinding));
+    // Rebind for a free in-pool address re-creates the binding (§18.3.5).
+    let free = (0..4u128)
+        .map(|i| Ipv6Addr::from(u128::from(a("2001:db8:1::1000")) + i))
+        .find(|x| *x != addr)
+        .unwrap();
+    let rebind = msg(
+        MessageType::Rebind,
+        vec![DhcpOption::ClientId(client_duid(2)), ia_na(1, &[free])],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 2, &rebind, true));
+    assert_eq!(ia_addrs(&rep), vec![(free, 3600, 7200)]);
+    // Rebind for an address not on this link: lifetimes 0.
+    let rebind = msg(
+        MessageType::Rebind,
+        vec![
+            DhcpOption::ClientId(client_duid(3)),
+            ia_na(1, &[a("2001:db8:99::1")]),
+        ],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 3, &rebind, true));
+    assert_eq!(ia_addrs(&rep), vec![(a("2001:db8:99::1"), 0, 0)]);
+}
+
+#[test]
+fn renew_after_restore_keeps_address() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let (addr, _) = four_way(&mut s, &c, 1, 1);
+    let saved: Vec<_> = s.leases().cloned().collect();
+    // A new process: same config, leases from the store.
+    let mut s2 = server_with(link());
+    s2.restore(saved);
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[addr]),
+        ],
+    );
+    let rep = reply_of(&feed(&mut s2, &c, 1, &renew, true));
+    assert_eq!(ia_status(&rep), None);
+    assert_eq!(ia_addrs(&rep), vec![(addr, 3600, 7200)]);
+    // And a fresh Solicit from another client never gets that address.
+    for n in 2..5 {
+        let (other, _) = four_way(&mut s2, &c, n, 1);
+        assert_ne!(other, addr);
+    }
+}
+
+#[test]
+fn static_bindings_by_duid_iaid_and_mac() {
+    let mut l = link();
+    l.hosts = vec![
+        Host {
+            id: HostId::Mac([8, 0, 0x27, 0xc5, 0x40, 3]),
+            address: Some(a("2001:db8:1::300")),
+            prefix: None,
+            preferred: None,
+            valid: None,
+        },
+        Host {
+            id: HostId::Duid(client_duid(1)),
+            address: Some(a("2001:db8:1::500")),
+            prefix: Some("2001:db8:9::/56".parse().unwrap()),
+            preferred: Some(2000),
+            valid: Some(3000),
+        },
+        Host {
+            id: HostId::DuidIaid(client_duid(1), 77),
+            address: Some(a("2001:db8:1::577")),
+            prefix: None,
+            preferred: None,
+            valid: None,
+        },
+    ];
+    let mut s = server_with(l);
+    let c = Clock::new();
+    let req = |n: u8, ias: Vec<DhcpOption>| {
+        let mut o = vec![
+            DhcpOption::ClientId(client_duid(n)),
+            DhcpOption::ServerId(server_duid()),
+        ];
+        o.extend(ias);
+        msg(MessageType::Request, o)
+    };
+    let rep = reply_of(&feed(
+        &mut s,
+        &c,
+        1,
+        &req(1, vec![ia_na(1, &[]), ia_pd(2, &[])]),
+        true,
+    ));
+    assert_eq!(
+        ia_addrs(&rep),
+        vec![(a("2001:db8:1::500"), 2000, 3000)],
+        "WIDE prefer-life-time/valid-life-time"
+    );
+    assert_eq!(
+        ia_prefixes(&rep),
+        vec![("2001:db8:9::/56".parse().unwrap(), 3000)]
+    );
+    let rep = reply_of(&feed(&mut s, &c, 1, &req(1, vec![ia_na(77, &[])]), true));
+    assert_eq!(
+        ia_addrs(&rep)[0].0,
+        a("2001:db8:1::577"),
+        "DUID+IAID wins over DUID"
+    );
+    let rep = reply_of(&feed(&mut s, &c, 3, &req(3, vec![ia_na(1, &[])]), true));
+    assert_eq!(
+        ia_addrs(&rep)[0].0,
+        a("2001:db8:1::300"),
+        "MAC from the DUID-LLT"
+    );
+    assert!(s.leases().all(|l| l.is_static));
+}
+
+#[test]
+fn pool_exhaustion_limits_and_decline() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let mut got = vec![];
+    for n in 1..=4 {
+        got.push(four_way(&mut s, &c, n, 1).0);
+    }
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 4, "four distinct addresses");
+    // A fifth client: Advertise with only NoAddrsAvail (§18.3.1).
+    let sol = msg(
+        MessageType::Solicit,
+        vec![DhcpOption::ClientId(client_duid(5)), ia_na(1, &[])],
+    );
+    let adv = reply_of(&feed(&mut s, &c, 5, &sol, true));
+    assert_eq!(status_of(&adv.options), Some(StatusCode::NoAddrsAvail));
+    assert!(adv.option(code::IA_NA).is_none());
+    // A Request instead: the IA carries NoAddrsAvail.
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(5)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[]),
+        ],
+    );
+    assert_eq!(
+        ia_status(&reply_of(&feed(&mut s, &c, 5, &req, true))),
+        Some(StatusCode::NoAddrsAvail)
+    );
+    // Client 1 declines its address: it is not handed out again.
+    let mine = s
+        .leases()
+        .find(|l| l.duid == client_duid(1))
+        .unwrap()
+        .prefix
+        .addr();
+    let dec = msg(
+        MessageType::Decline,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[mine]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &dec, true);
+    assert_eq!(
+        status_of(&reply_of(&acts).options),
+        Some(StatusCode::Success)
+    );
+    assert!(s
+        .leases()
+        .any(|l| l.prefix.addr() == mine && l.state == LeaseState::Declined));
+    assert_eq!(
+        ia_status(&reply_of(&feed(&mut s, &c, 5, &req, true))),
+        Some(StatusCode::NoAddrsAvail)
+    );
+    // Per-client limit: one client asking for many IA_PDs gets at most the limit.
+    let mut s = server_with(link());
+    let ias: Vec<_> = (0..10).map(|i| ia_pd(i, &[])).collect();
+    let mut o = vec![
+        DhcpOption::ClientId(client_duid(1)),
+        DhcpOption::ServerId(server_duid()),
+    ];
+    o.extend(ias);
+    let rep = reply_of(&feed(&mut s, &c, 1, &msg(MessageType::Request, o), true));
+    assert_eq!(
+        ia_prefixes(&rep).len(),
+        Limits::default().prefixes_per_client
+    );
+}
+
+#[test]
+fn confirm_and_information_request() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let conf = |x: &str| {
+        msg(
+            MessageType::Confirm,
+            vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[a(x)])],
+        )
+    };
+    let rep = reply_of(&feed(&mut s, &c, 1, &conf("2001:db8:1::1234"), true));
+    assert_eq!(status_of(&rep.options), Some(StatusCode::Success));
+    let rep = reply_of(&feed(&mut s, &c, 1, &conf("2001:db8:2::1"), true));
+    assert_eq!(status_of(&rep.options), Some(StatusCode::NotOnLink));
+    let empty = msg(
+        MessageType::Confirm,
+        vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[])],
+    );
+    assert!(feed(&mut s, &c, 1, &empty, true).is_empty());
+    let info = msg(
+        MessageType::InformationRequest,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::Oro(vec![code::DNS_SERVERS, code::DOMAIN_LIST]),
+        ],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 1, &info, true));
+    assert_eq!(rep.msg_type, MessageType::Reply);
+    assert!(rep.has(code::DNS_SERVERS) && rep.has(code::DOMAIN_LIST));
+    assert_eq!(
+        rep.option(code::INFORMATION_REFRESH_TIME),
+        Some(&DhcpOption::InformationRefreshTime(3600))
+    );
+    assert!(rep.option(code::PREFERENCE).is_none());
+}
+
+#[test]
+fn expiry_reclaims_leases_and_routes() {
+    let mut s = server_with(link());
+    let mut c = Clock::new();
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(1, &[]),
+            ia_na(2, &[]),
+        ],
+    );
+    feed(&mut s, &c, 1, &req, true);
+    assert_eq!(s.lease_count(), 2);
+    let d = s.next_deadline(c.now()).unwrap();
+    assert_eq!(d, c.mono + Duration::from_secs(7200));
+    c.advance(7199);
+    assert!(s.on_timer(c.now()).is_empty());
+    c.advance(1);
+    let acts = s.on_timer(c.now());
+    let Action::Persist(recs) = &acts[0] else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(recs.len(), 2);
+    assert_eq!(
+        acts.iter()
+            .filter(|x| matches!(x, Action::DelRoute(_)))
+            .count(),
+        1
+    );
+    assert_eq!(s.lease_count(), 0);
+    assert_eq!(s.next_deadline(c.now()), None);
+    // And the address can be handed out again.
+    assert_eq!(four_way(&mut s, &c, 2, 1).0.segments()[0], 0x2001);
+}
+
+#[test]
+fn ia_ta_is_answered_without_addresses() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let m = msg(
+        MessageType::Solicit,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::IaTa(IaTa {
+                iaid: 1,
+                options: vec![],
+            }),
+            ia_na(2, &[]),
+        ],
+    );
+    let adv = reply_of(&feed(&mut s, &c, 1, &m, true));
+    let DhcpOption::IaTa(ta) = adv.option(code::IA_TA).unwrap() else {
+        panic!()
+    };
+    assert_eq!(status_of(&ta.options), Some(StatusCode::NoAddrsAvail));
+    assert_eq!(ia_addrs(&adv).len(), 1);
+}
