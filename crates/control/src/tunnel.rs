@@ -1,8 +1,181 @@
 //! v6ctl types and renderers for tunnels (owned by the tunnel helper).
 //!
 //! CONTRACT with lib.rs (keep this signature): `render` for `show tunnels`.
+//! The daemon answers `show tunnels` with a `Vec<TunnelStatus>`.
 
-/// Placeholder: shows the raw answer.
+use serde::{Deserialize, Serialize};
+
+use crate::table::table;
+
+/// One configured tunnel as `v6ctl show tunnels` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelStatus {
+    pub name: String,
+    /// "up", "down" (exists, not up), "missing", "waiting" (see `last_reason`).
+    pub state: String,
+    pub index: Option<u32>,
+    /// The local IPv4 endpoint in use (or wanted), if known.
+    pub local: Option<String>,
+    /// "static" or "auto from IFNAME".
+    pub local_source: String,
+    pub remote: String,
+    pub ttl: u8,
+    pub mtu: u32,
+    pub pmtudisc: bool,
+    /// ADDRESS/LENGTH of the global addresses on the tunnel.
+    pub addresses: Vec<String>,
+    /// "PREFIX metric M proto P" of the routes through the tunnel.
+    pub routes: Vec<String>,
+    /// Unix time (seconds) of the last change v6routerd made, if any.
+    pub since: Option<u64>,
+    /// What that change was and why ("re-created: remote is ..., want ...").
+    pub last_change: String,
+    /// Made by v6routerd (tagged with the owner alias).
+    pub ours: bool,
+    pub keep_on_stop: bool,
+}
+
+/// `2026-11-24 22:10:03` (UTC) from Unix seconds.
+pub fn utc(secs: u64) -> String {
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let days = (secs / 86400) as i64;
+    let tod = secs % 86400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    )
+}
+
+/// Text for `show tunnels`: one table row per tunnel (birdc's `show
+/// protocols` shape), then its addresses and routes indented below.
+pub fn render_status(tunnels: &[TunnelStatus]) -> String {
+    if tunnels.is_empty() {
+        return "No tunnels configured\n".into();
+    }
+    let rows = tunnels
+        .iter()
+        .map(|t| {
+            vec![
+                t.name.clone(),
+                t.state.clone(),
+                t.local.clone().unwrap_or_else(|| "-".into()),
+                t.remote.clone(),
+                if t.ttl == 0 {
+                    "inherit".into()
+                } else {
+                    t.ttl.to_string()
+                },
+                t.mtu.to_string(),
+                t.since.map_or_else(|| "-".into(), utc),
+                t.last_change.clone(),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "Name",
+            "State",
+            "Local",
+            "Remote",
+            "TTL",
+            "MTU",
+            "Since",
+            "Last change",
+        ],
+        rows,
+    );
+    for t in tunnels {
+        out.push_str(&format!("\n{}:\n", t.name));
+        let mut flags = vec![format!("local {}", t.local_source)];
+        flags.push(if t.pmtudisc {
+            "pmtudisc".into()
+        } else {
+            "nopmtudisc".into()
+        });
+        if t.ours {
+            flags.push("created by v6routerd".into());
+        }
+        if t.keep_on_stop {
+            flags.push("kept on stop".into());
+        }
+        out.push_str(&format!("  Options:   {}\n", flags.join(", ")));
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        out.push_str(&format!("  Addresses: {}\n", list(&t.addresses)));
+        out.push_str(&format!("  Routes:    {}\n", list(&t.routes)));
+    }
+    out
+}
+
+/// The renderer v6ctl calls with the daemon's answer.
 pub fn render(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+    let tunnels: Vec<TunnelStatus> = serde_json::from_value(data.clone())
+        .map_err(|e| format!("unexpected answer for show tunnels: {e}"))?;
+    Ok(render_status(&tunnels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        // Expected values from `date -u -d @N`.
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(utc(1_795_992_603), "2026-11-29 22:50:03");
+    }
+
+    #[test]
+    fn renders_a_tunnel() {
+        let t = TunnelStatus {
+            name: "he6".into(),
+            state: "up".into(),
+            index: Some(7),
+            local: Some("192.0.2.2".into()),
+            local_source: "auto from eth0".into(),
+            remote: "198.51.100.1".into(),
+            ttl: 255,
+            mtu: 1480,
+            pmtudisc: true,
+            addresses: vec!["2001:db8:f::2/64".into()],
+            routes: vec!["::/0 metric 1024 proto v6router".into()],
+            since: Some(0),
+            last_change: "created (not present)".into(),
+            ours: true,
+            keep_on_stop: false,
+        };
+        let v = serde_json::to_value(vec![t]).unwrap();
+        let s = render(&v).unwrap();
+        assert_eq!(
+            s,
+            "Name State Local     Remote       TTL MTU  Since               Last change\n\
+             he6  up    192.0.2.2 198.51.100.1 255 1480 1970-01-01 00:00:00 created (not present)\n\
+             \n\
+             he6:\n  Options:   local auto from eth0, pmtudisc, created by v6routerd\n\
+             \x20 Addresses: 2001:db8:f::2/64\n\
+             \x20 Routes:    ::/0 metric 1024 proto v6router\n"
+        );
+        assert_eq!(
+            render(&serde_json::json!([])).unwrap(),
+            "No tunnels configured\n"
+        );
+        assert!(render(&serde_json::json!({"x": 1})).is_err());
+    }
 }
