@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Build OpenWrt .apk packages (apk-tools v3 "ADB" format; OpenWrt 25.12 and
+# later, and snapshots) of v6router, the way include/package-pack.mk does
+# with CONFIG_USE_APK: the package root gets /lib/apk/packages/<pkg>.list,
+# .conffiles and .conffiles_static, and `apk mkpkg` writes the package.
+#
+# The v3 format is a binary object tree with its own schema (apk-v3(5));
+# this script does not imitate it: it needs a real apk-tools v3 `apk` with
+# the `mkpkg` applet on PATH (or in $APK). Debian 12 has no apk-tools
+# package; without one the script says so and exits 3.
+# Output: $OUT_DIR/<arch>/v6router-<version>.apk
+#
+# Usage: packaging/apk.sh [ARCH...]   (same arches and environment as
+# packaging/ipk.sh). Prints the path of each package built.
+set -euo pipefail
+# shellcheck source=packaging/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+APK=${APK:-apk}
+if ! command -v "$APK" >/dev/null 2>&1; then
+    echo "apk.sh: no \`$APK\` on PATH: apk-tools v3 is needed to build .apk packages" >&2
+    exit 3
+fi
+# v2 (Alpine's classic apk) has no mkpkg applet and prints "apk-tools 2.x".
+if ! "$APK" --version 2>/dev/null | grep -q '^apk-tools 3' ||
+    ! "$APK" mkpkg --help >/dev/null 2>&1; then
+    echo "apk.sh: \`$APK\` is not apk-tools v3 with mkpkg ($("$APK" --version 2>&1 | head -1))" >&2
+    exit 3
+fi
+
+ARCHES=("$@")
+[ ${#ARCHES[@]} -gt 0 ] || ARCHES=(x86_64 aarch64_generic aarch64_cortex-a53)
+OUT_DIR=${OUT_DIR:-$CARGO_TARGET_DIR/packages}
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
+
+build_for_arches "${ARCHES[@]}"
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# Scripts as package-pack.mk generates them for apk: default_postinst /
+# default_prerm from /lib/functions.sh find the init scripts to enable,
+# start, stop and disable through /lib/apk/packages/$pkgname.list.
+write_scripts() { # DIR
+    cat >"$1/post-install" <<EOF
+#!/bin/sh
+[ "\${IPKG_NO_SCRIPT}" = "1" ] && exit 0
+[ -s \${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
+. \${IPKG_INSTROOT}/lib/functions.sh
+export root="\${IPKG_INSTROOT}"
+export pkgname="$PKG_NAME"
+add_group_and_user
+default_postinst
+EOF
+    { echo '#!/bin/sh'; echo 'export PKG_UPGRADE=1'; sed '/^\s*#!/d' "$1/post-install"; } \
+        >"$1/post-upgrade"
+    cat >"$1/pre-deinstall" <<EOF
+#!/bin/sh
+[ -s \${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
+. \${IPKG_INSTROOT}/lib/functions.sh
+export root="\${IPKG_INSTROOT}"
+export pkgname="$PKG_NAME"
+default_prerm
+EOF
+    chmod 0755 "$1/post-install" "$1/post-upgrade" "$1/pre-deinstall"
+}
+
+# Files are root-owned in the package; apk mkpkg records the owner it sees.
+FAKEROOT=()
+[ "$(id -u)" = 0 ] || FAKEROOT=(fakeroot)
+
+for arch in "${ARCHES[@]}"; do
+    root=$WORK/$arch/root
+    scripts=$WORK/$arch/scripts
+    stage_root "$root" "$arch"
+    install -d -m 0755 "$scripts" "$root/lib" "$root/lib/apk" "$root/lib/apk/packages"
+    meta=$root/lib/apk/packages/$PKG_NAME
+    # The .list is every file and symlink, taken before the .list and
+    # .conffiles* themselves exist (package-pack.mk order).
+    (cd "$root" && find . \( -type f -o -type l \) -printf '/%P\n' | LC_ALL=C sort) >"$meta.list.tmp"
+    mv "$meta.list.tmp" "$meta.list"
+    printf '%s\n' "${CONFFILES[@]}" >"$meta.conffiles"
+    : >"$meta.conffiles_static"
+    for f in "${CONFFILES[@]}"; do
+        [ -f "$root$f" ] || continue
+        echo "$f $(sha256sum "$root$f" | cut -d' ' -f1)" >>"$meta.conffiles_static"
+    done
+    chmod 0644 "$meta".*
+    write_scripts "$scripts"
+    # OpenWrt names apk files <pkg>-<version>.apk (no arch), so one
+    # directory per arch, as in its package feeds.
+    mkdir -p "$OUT_DIR/$arch"
+    pkg=$OUT_DIR/$arch/$PKG_NAME-$VERSION.apk
+    info=(--info "name:$PKG_NAME" --info "version:$VERSION"
+        --info "description:$(tr '\n' ' ' <<<"$PKG_DESCRIPTION" | sed 's/ *$//')"
+        --info "arch:$arch" --info "license:$PKG_LICENSE" --info "origin:$PKG_NAME"
+        --info "url:$PKG_URL" --info "maintainer:$PKG_MAINTAINER"
+        --info "depends:")
+    SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH "${FAKEROOT[@]}" "$APK" mkpkg "${info[@]}" \
+        --script "post-install:$scripts/post-install" \
+        --script "post-upgrade:$scripts/post-upgrade" \
+        --script "pre-deinstall:$scripts/pre-deinstall" \
+        --files "$root" --output "$pkg"
+    echo "$pkg"
+done

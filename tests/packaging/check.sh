@@ -1,0 +1,414 @@
+#!/usr/bin/env bash
+# Tests of the OpenWrt packages, the procd init script and the systemd unit.
+#
+#   tests/packaging/check.sh
+#
+# Builds the static binaries and the .ipk for x86_64, aarch64_generic and
+# aarch64_cortex-a53 (packaging/ipk.sh), checks their structure and control
+# fields, unpacks each into a staging root and runs the staged
+# `v6routerd --version` and `v6routerd check -c <root>/etc/v6router.toml`
+# (aarch64 under qemu-user-static). Runs the init script against stub procd
+# functions (tests/packaging/procd-harness.sh). Builds the .apk when an
+# apk-tools v3 is installed (skipped otherwise, and said so).
+#
+# Installs what it needs (apt packages, rustup targets): CI is a fresh
+# machine. Ends with "N passed, N failed, N skipped"; exit status 1 if any
+# check failed.
+# Environment: CARGO_TARGET_DIR (default <repo>/target), PKG_CONFIG (the
+# conffile to package, default config/v6router.toml).
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+HARNESS=$REPO/tests/packaging/procd-harness.sh
+INIT=$REPO/packaging/openwrt/files/v6routerd.init
+UNIT=$REPO/packaging/systemd/v6routerd.service
+ARCHES=(x86_64 aarch64_generic aarch64_cortex-a53)
+
+PASS=0 FAIL=0 SKIP=0
+ok() {
+    PASS=$((PASS + 1))
+    echo "ok   - $*"
+}
+bad() {
+    FAIL=$((FAIL + 1))
+    echo "FAIL - $*"
+}
+skip() {
+    SKIP=$((SKIP + 1))
+    echo "skip - $*"
+}
+# check NAME CMD...: pass if CMD exits 0.
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else bad "$name"; fi
+}
+# same_text NAME EXPECTED ACTUAL: exact comparison, diff shown on failure.
+same_text() {
+    if [ "$2" = "$3" ]; then
+        ok "$1"
+    else
+        bad "$1"
+        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/       /'
+    fi
+}
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# --- what a fresh machine lacks -------------------------------------------
+need_pkgs=()
+command -v busybox >/dev/null || need_pkgs+=(busybox)
+command -v qemu-aarch64-static >/dev/null || need_pkgs+=(qemu-user-static)
+command -v readelf >/dev/null || need_pkgs+=(binutils)
+command -v file >/dev/null || need_pkgs+=(file)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    echo "# installing ${need_pkgs[*]}"
+    SUDO=()
+    [ "$(id -u)" = 0 ] || SUDO=(sudo)
+    "${SUDO[@]}" apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# --- procd init script ------------------------------------------------------
+echo "# procd init script"
+check "init: sh -n (dash)" sh -n "$INIT"
+check "init: busybox ash -n (OpenWrt's shell)" busybox ash -n "$INIT"
+same_text "init: shebang runs it through rc.common" '#!/bin/sh /etc/rc.common' "$(head -1 "$INIT")"
+
+# Run as OpenWrt would: /etc/init.d/v6routerd under busybox ash.
+R=$T/initroot
+mkdir -p "$R/etc/init.d" "$R/etc/rc.d"
+cp "$INIT" "$R/etc/init.d/v6routerd"
+cat >"$T/stub-v6routerd" <<EOF
+#!/bin/sh
+echo "\$*" >>"$T/stub.args"
+exit \${STUB_RC:-0}
+EOF
+chmod +x "$T/stub-v6routerd"
+harness() { # LOG ACTION [ENV...]
+    local log=$1 action=$2
+    shift 2
+    env "$@" PROCD_LOG="$log" IPKG_INSTROOT="$R" \
+        busybox ash "$HARNESS" "$R/etc/init.d/v6routerd" "$action"
+}
+
+: >"$T/start.log"
+check "init: start exits 0" harness "$T/start.log" start
+same_text "init: start registers command, file, respawn, stderr, reload trigger" \
+"service.open v6routerd $R/etc/init.d/v6routerd
+instance.open instance1
+param command [/usr/sbin/v6routerd] [-c] [/etc/v6router.toml]
+param file [/etc/v6router.toml]
+param respawn [3600] [5] [5]
+param stderr [1]
+param term_timeout [10]
+instance.close
+trigger config.change package=network run [/etc/init.d/v6routerd] [reload] delay=1000
+service.close set" "$(cat "$T/start.log")"
+
+: >"$T/reload.log"
+: >"$T/stub.args"
+check "init: reload with a valid config exits 0" \
+    harness "$T/reload.log" reload PROG_OVERRIDE="$T/stub-v6routerd"
+same_text "init: reload checks the config first" "check -c /etc/v6router.toml" "$(cat "$T/stub.args")"
+same_text "init: reload sends SIGHUP (1) to every instance" \
+    "signal service=v6routerd instance=* signal=1" "$(cat "$T/reload.log")"
+
+: >"$T/reload-bad.log"
+if harness "$T/reload-bad.log" reload PROG_OVERRIDE="$T/stub-v6routerd" STUB_RC=1; then
+    bad "init: reload with a broken config fails"
+else
+    ok "init: reload with a broken config fails"
+fi
+same_text "init: no signal when the config check fails" "" "$(cat "$T/reload-bad.log")"
+
+check "init: enable exits 0" harness "$T/enable.log" enable
+same_text "init: enable links S35/K85 like odhcpd" \
+    "K85v6routerd -> ../init.d/v6routerd
+S35v6routerd -> ../init.d/v6routerd" \
+    "$(cd "$R/etc/rc.d" && for l in *; do echo "$l -> $(readlink "$l")"; done)"
+: >"$T/stop.log"
+check "init: stop exits 0" harness "$T/stop.log" stop
+same_text "init: stop kills the service's instances" "kill service=v6routerd instance=*" "$(cat "$T/stop.log")"
+
+# --- systemd unit -----------------------------------------------------------
+echo "# systemd unit"
+if [ ! -f "$UNIT" ]; then
+    bad "systemd: $UNIT exists"
+else
+    unit_get() { sed -n "s/^$1=//p" "$UNIT"; }
+    same_text "systemd: ExecStart" "/usr/sbin/v6routerd -c /etc/v6router.toml" "$(unit_get ExecStart)"
+    for cap in CapabilityBoundingSet AmbientCapabilities; do
+        same_text "systemd: $cap is exactly NET_ADMIN NET_RAW NET_BIND_SERVICE" \
+            "CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW" \
+            "$(unit_get "$cap" | tr ' ' '\n' | sort | xargs)"
+    done
+    same_text "systemd: NoNewPrivileges" yes "$(unit_get NoNewPrivileges)"
+    same_text "systemd: ProtectSystem" strict "$(unit_get ProtectSystem)"
+    same_text "systemd: StateDirectory matches [router] state_dir" v6router "$(unit_get StateDirectory)"
+    if command -v systemd-analyze >/dev/null; then
+        # verify needs the ExecStart binary to exist; point it at a stand-in.
+        sed "s|/usr/sbin/v6routerd|$T/stub-v6routerd|g" "$UNIT" >"$T/v6routerd.service"
+        if out=$(systemd-analyze verify "$T/v6routerd.service" 2>&1) && [ -z "$out" ]; then
+            ok "systemd: systemd-analyze verify is clean"
+        else
+            bad "systemd: systemd-analyze verify is clean"
+            echo "$out" | sed 's/^/       /'
+        fi
+        score=$(systemd-analyze security --offline=true "$T/v6routerd.service" 2>/dev/null |
+            sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+        if [ -n "$score" ]; then
+            echo "# systemd-analyze security exposure: $score (0 = locked down, 10 = exposed)"
+            if awk -v s="$score" 'BEGIN { exit !(s <= 3.0) }'; then
+                ok "systemd: exposure level $score <= 3.0"
+            else
+                bad "systemd: exposure level $score <= 3.0"
+            fi
+        fi
+    else
+        skip "systemd: systemd-analyze not installed"
+    fi
+fi
+
+# --- .ipk packages ----------------------------------------------------------
+echo "# building .ipk for ${ARCHES[*]}"
+OUT=$T/pkgs
+if ! OUT_DIR=$OUT "$REPO/packaging/ipk.sh" "${ARCHES[@]}" >"$T/ipk.out" 2>"$T/ipk.err"; then
+    bad "ipk.sh builds ${ARCHES[*]}"
+    sed 's/^/       /' "$T/ipk.err" | tail -30
+    echo "$PASS passed, $FAIL failed, $SKIP skipped"
+    exit 1
+fi
+ok "ipk.sh builds ${ARCHES[*]}"
+VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$REPO/Cargo.toml")-r1
+
+# Reproducible: same inputs, same bytes (fixed mtime, owner, order, gzip -n).
+if OUT_DIR=$T/pkgs2 V6_NO_BUILD=1 "$REPO/packaging/ipk.sh" x86_64 >/dev/null 2>&1 &&
+    cmp -s "$OUT/v6router_${VERSION}_x86_64.ipk" "$T/pkgs2/v6router_${VERSION}_x86_64.ipk"; then
+    ok "ipk: two builds are byte-identical"
+else
+    bad "ipk: two builds are byte-identical"
+fi
+
+# tar_list FILE: "mode owner/group name" per member, in archive order.
+tar_list() {
+    tar --numeric-owner -tvzf "$1" | awk '{ print $1, $2, $NF }'
+}
+
+for arch in "${ARCHES[@]}"; do
+    echo "# $arch"
+    ipk=$OUT/v6router_${VERSION}_${arch}.ipk
+    if [ ! -f "$ipk" ]; then
+        bad "$arch: $(basename "$ipk") exists (file name Package_Version_Architecture)"
+        continue
+    fi
+    ok "$arch: $(basename "$ipk") exists (file name Package_Version_Architecture)"
+    check "$arch: outer container is gzip (OpenWrt ipk, not ar)" \
+        bash -c "[ \"\$(head -c2 '$ipk' | od -An -tx1 | tr -d ' ')\" = 1f8b ]"
+    # GNU tar's magic "ustar  \0" at offset 257 of the first header (POSIX
+    # ustar would be "ustar\0" "00").
+    same_text "$arch: outer tar is GNU format" 7573746172202000 \
+        "$(zcat "$ipk" | dd bs=1 skip=257 count=8 2>/dev/null | od -An -tx1 | tr -d ' \n')"
+    same_text "$arch: members ./debian-binary ./data.tar.gz ./control.tar.gz, root-owned" \
+        "-rw-r--r-- 0/0 ./debian-binary
+-rw-r--r-- 0/0 ./data.tar.gz
+-rw-r--r-- 0/0 ./control.tar.gz" "$(tar_list "$ipk")"
+
+    X=$T/x/$arch
+    mkdir -p "$X"
+    tar -xzf "$ipk" -C "$X"
+    same_text "$arch: debian-binary is 2.0" "2.0" "$(cat "$X/debian-binary")"
+    same_text "$arch: data.tar.gz holds exactly the package files, sorted, root-owned" \
+        "drwxr-xr-x 0/0 ./
+drwxr-xr-x 0/0 ./etc/
+drwxr-xr-x 0/0 ./etc/init.d/
+-rwxr-xr-x 0/0 ./etc/init.d/v6routerd
+-rw------- 0/0 ./etc/v6router.toml
+drwxr-xr-x 0/0 ./usr/
+drwxr-xr-x 0/0 ./usr/sbin/
+-rwxr-xr-x 0/0 ./usr/sbin/v6ctl
+-rwxr-xr-x 0/0 ./usr/sbin/v6routerd" "$(tar_list "$X/data.tar.gz")"
+    same_text "$arch: control.tar.gz holds control, conffiles, postinst, prerm" \
+        "drwxr-xr-x 0/0 ./
+-rw-r--r-- 0/0 ./conffiles
+-rw-r--r-- 0/0 ./control
+-rwxr-xr-x 0/0 ./postinst
+-rwxr-xr-x 0/0 ./prerm" "$(tar_list "$X/control.tar.gz")"
+    check "$arch: data.tar.gz is gzip -n (no name, no mtime in the header)" \
+        bash -c "[ \"\$(od -An -tx1 -j3 -N5 '$X/data.tar.gz' | tr -d ' ')\" = 0000000000 ]"
+
+    C=$X/CONTROL
+    mkdir -p "$C"
+    tar -xzf "$X/control.tar.gz" -C "$C"
+    fields=$(sed -n 's/^\([A-Za-z-]*\):.*/\1/p' "$C/control" | xargs)
+    same_text "$arch: control fields in OpenWrt's order" \
+        "Package Version SourceName License Section SourceDateEpoch Architecture Installed-Size Description" "$fields"
+    field() { sed -n "s/^$1: //p" "$C/control"; }
+    same_text "$arch: Package" v6router "$(field Package)"
+    same_text "$arch: Version" "$VERSION" "$(field Version)"
+    same_text "$arch: Architecture" "$arch" "$(field Architecture)"
+    same_text "$arch: Installed-Size is the uncompressed data.tar size (ipkg-build)" \
+        "$(zcat "$X/data.tar.gz" | wc -c)" "$(field Installed-Size)"
+    same_text "$arch: Description: first line after two spaces, the rest indented by one" \
+        "Description:  IPv6 0" \
+        "$(head -c 18 < <(sed -n '/^Description:/p' "$C/control")) $(sed -n '/^Description:/,$p' "$C/control" | tail -n +2 | grep -vc '^ ')"
+    same_text "$arch: conffiles" "/etc/v6router.toml" "$(cat "$C/conffiles")"
+    same_text "$arch: postinst is OpenWrt's default_postinst stub" '#!/bin/sh
+[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0
+[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
+. ${IPKG_INSTROOT}/lib/functions.sh
+default_postinst $0 $@' "$(cat "$C/postinst")"
+    same_text "$arch: prerm is OpenWrt's default_prerm stub" '#!/bin/sh
+[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
+. ${IPKG_INSTROOT}/lib/functions.sh
+default_prerm $0 $@' "$(cat "$C/prerm")"
+
+    # Unpack into a staging root, as opkg would on the router.
+    S=$T/stage/$arch
+    mkdir -p "$S"
+    tar -xzf "$X/data.tar.gz" -C "$S"
+    case $arch in
+    x86_64) machine="Advanced Micro Devices X86-64" run=() ;;
+    aarch64*) machine="AArch64" run=(qemu-aarch64-static) ;;
+    esac
+    for b in v6routerd v6ctl; do
+        same_text "$arch: $b is an ELF for $machine" "$machine" \
+            "$(readelf -h "$S/usr/sbin/$b" 2>/dev/null | sed -n 's/^ *Machine: *//p')"
+        check "$arch: $b is static (no program interpreter, no NEEDED)" \
+            bash -c "! readelf -lW '$S/usr/sbin/$b' | grep -q 'program interpreter' && ! readelf -dW '$S/usr/sbin/$b' | grep -q NEEDED"
+        check "$arch: $b is stripped (no .symtab)" \
+            bash -c "! readelf -SW '$S/usr/sbin/$b' | grep -q ' .symtab '"
+    done
+    if out=$("${run[@]}" "$S/usr/sbin/v6routerd" --version 2>&1) &&
+        grep -q "${VERSION%-r1}" <<<"$out"; then
+        ok "$arch: staged v6routerd --version prints ${VERSION%-r1} ($out)"
+    else
+        bad "$arch: staged v6routerd --version prints ${VERSION%-r1}"
+        echo "$out" | head -5 | sed 's/^/       /'
+    fi
+    if out=$("${run[@]}" "$S/usr/sbin/v6routerd" check -c "$S/etc/v6router.toml" 2>&1); then
+        ok "$arch: staged v6routerd check -c <root>/etc/v6router.toml accepts the shipped config"
+    else
+        bad "$arch: staged v6routerd check -c <root>/etc/v6router.toml accepts the shipped config"
+        echo "$out" | head -10 | sed 's/^/       /'
+    fi
+    # The check must be able to say no: a file that is not TOML.
+    printf '%s\n' '[router' 'state_dir = ' >"$T/broken.toml"
+    if "${run[@]}" "$S/usr/sbin/v6routerd" check -c "$T/broken.toml" >"$T/broken.out" 2>&1; then
+        bad "$arch: staged v6routerd check rejects a broken config"
+    else
+        ok "$arch: staged v6routerd check rejects a broken config"
+    fi
+    if [ "$arch" = x86_64 ]; then
+        # The init script's reload against the real staged daemon's check.
+        cp "$S/etc/init.d/v6routerd" "$R/etc/init.d/v6routerd"
+        : >"$T/r1.log"
+        harness "$T/r1.log" reload PROG_OVERRIDE="$S/usr/sbin/v6routerd" CONF_OVERRIDE="$S/etc/v6router.toml" >/dev/null 2>&1
+        same_text "$arch: staged init reload with the shipped config signals HUP" \
+            "signal service=v6routerd instance=* signal=1" "$(cat "$T/r1.log")"
+        : >"$T/r2.log"
+        harness "$T/r2.log" reload PROG_OVERRIDE="$S/usr/sbin/v6routerd" CONF_OVERRIDE="$T/broken.toml" >/dev/null 2>&1
+        same_text "$arch: staged init reload with a broken config does not signal" "" "$(cat "$T/r2.log")"
+    fi
+done
+
+# --- feed Makefile agrees with the packages ---------------------------------
+# Runs packaging/openwrt/Makefile with GNU make against stand-ins for
+# OpenWrt's rules.mk, package.mk and the feed's rust-package.mk that keep
+# the real variable names and install commands, then compares what its
+# Package/v6router/install puts in a root with the x86_64 .ipk's data.
+echo "# OpenWrt feed Makefile"
+TOP=$T/owrt
+mkdir -p "$TOP/include" "$TOP/feeds/packages/lang/rust"
+cat >"$TOP/rules.mk" <<'EOF'
+INSTALL_DIR:=install -d -m0755
+INSTALL_BIN:=install -m0755
+INSTALL_CONF:=install -m0600
+INSTALL_DATA:=install -m0644
+CP:=cp -fpR
+EOF
+cat >"$TOP/include/package.mk" <<'EOF'
+PKG_BUILD_DIR:=$(BUILD_DIR)/$(PKG_NAME)-$(PKG_VERSION)
+PKG_INSTALL_DIR:=$(PKG_BUILD_DIR)/ipkg-install
+define BuildPackage
+prepare:
+	$$(Build/Prepare)
+compile:
+	$$(Build/Compile)
+install-root:
+	$$(call Package/$(1)/install,$$(DEST))
+print-conffiles:
+	@echo '$$(Package/$(1)/conffiles)'
+print-%:
+	@echo '$$($$*)'
+endef
+EOF
+cat >"$TOP/feeds/packages/lang/rust/rust-package.mk" <<'EOF'
+RUST_ARCH_DEPENDS:=@(aarch64||x86_64)
+CARGO_PKG_VARS=CARGO_PROFILE_RELEASE_PANIC=unwind
+define Build/Compile/Cargo
+	@echo $(CARGO_PKG_VARS) cargo install --root $(PKG_INSTALL_DIR) --path "$(PKG_BUILD_DIR)/$(strip $(1))" --locked
+endef
+define RustBinPackage
+endef
+EOF
+BD=$T/owrt-build/v6router-${VERSION%-r1}
+mk() {
+    make -s -C "$REPO/packaging/openwrt" TOPDIR="$TOP" INCLUDE_DIR="$TOP/include" \
+        BUILD_DIR="$T/owrt-build" DEST="$T/owrt-root" "$@"
+}
+same_text "feed Makefile: PKG_VERSION is the workspace version" "${VERSION%-r1}" "$(mk print-PKG_VERSION 2>&1)"
+same_text "feed Makefile: conffiles" "/etc/v6router.toml" "$(mk print-conffiles 2>&1 | xargs)"
+check "feed Makefile: Build/Prepare copies the workspace" mk prepare
+compile_out=$(mk compile 2>&1)
+for crate in v6routerd v6ctl; do
+    if grep -qF "cargo install --root $BD/ipkg-install --path $BD/crates/$crate --locked" <<<"$compile_out" &&
+        [ -f "$BD/crates/$crate/Cargo.toml" ]; then
+        ok "feed Makefile: cargo install of crates/$crate from the prepared tree"
+    else
+        bad "feed Makefile: cargo install of crates/$crate from the prepared tree"
+        echo "$compile_out" | sed 's/^/       /'
+    fi
+done
+same_text "feed Makefile: panic=abort overrides the feed's unwind" 2 \
+    "$(grep -c '^CARGO_PROFILE_RELEASE_PANIC=unwind CARGO_PROFILE_RELEASE_PANIC=abort cargo install' <<<"$compile_out")"
+mkdir -p "$BD/ipkg-install/bin"
+for b in v6routerd v6ctl; do : >"$BD/ipkg-install/bin/$b"; done
+if mk install-root >"$T/mk-install.out" 2>&1; then
+    ok "feed Makefile: Package/v6router/install runs"
+    same_text "feed Makefile: installs the same files, same modes, as the .ipk" \
+        "$(tar_list "$T/x/x86_64/data.tar.gz" | awk '{ print $1, $3 }')" \
+        "$(cd "$T/owrt-root" && find . -printf '%M %p\n' |
+            awk '$1 ~ /^d/ && $2 != "." { $2 = $2 "/" } $2 == "." { $2 = "./" } { print }' |
+            LC_ALL=C sort -k2)"
+else
+    bad "feed Makefile: Package/v6router/install runs"
+    sed 's/^/       /' "$T/mk-install.out"
+fi
+
+# --- .apk (apk-tools v3) ----------------------------------------------------
+echo "# .apk (OpenWrt 25.12+)"
+if command -v apk >/dev/null && apk --version 2>/dev/null | grep -q '^apk-tools 3'; then
+    if OUT_DIR=$T/apk V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${ARCHES[@]}" >"$T/apk.out" 2>&1; then
+        ok "apk.sh builds ${ARCHES[*]}"
+        for arch in "${ARCHES[@]}"; do
+            dump=$(apk adbdump "$T/apk/$arch/v6router-$VERSION.apk" 2>&1)
+            check "$arch.apk: name, version, arch" bash -c \
+                "grep -q 'name: v6router' <<<\"\$1\" && grep -q 'version: $VERSION' <<<\"\$1\" && grep -q 'arch: $arch' <<<\"\$1\"" _ "$dump"
+            for p in usr/sbin/v6routerd usr/sbin/v6ctl etc/v6router.toml etc/init.d/v6routerd \
+                lib/apk/packages/v6router.list lib/apk/packages/v6router.conffiles; do
+                check "$arch.apk: contains /$p" grep -q "${p##*/}" <<<"$dump"
+            done
+        done
+    else
+        bad "apk.sh builds ${ARCHES[*]}"
+        sed 's/^/       /' "$T/apk.out" | tail -20
+    fi
+else
+    skip ".apk: no apk-tools v3 on this machine (Debian 12 packages none); packaging/apk.sh builds them where one is"
+fi
+
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]
