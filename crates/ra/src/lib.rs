@@ -7,4 +7,5 @@
 //!   virtual time.
 //! - [`io`]: the raw ICMPv6 socket.
 
+pub mod engine;
 pub mod wire;
