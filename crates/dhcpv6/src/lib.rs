@@ -8,4 +8,5 @@ pub mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod lease;
+pub mod store;
 pub mod wire;

@@ -1,0 +1,650 @@
+//! The lease store: an append-only journal of checksummed, length-prefixed
+//! records, made durable with one `fdatasync` per batch (group commit),
+//! reloaded at start and compacted in the background.
+//!
+//! File layout:
+//!
+//! ```text
+//! "v6rlease" (8-byte magic, format version 1)
+//! { u32 le payload length | u32 le crc32(payload) | payload }*
+//! ```
+//!
+//! Payload: `u8 op` (1 upsert, 2 remove), `u8 kind` (0 address, 1 prefix),
+//! `[16] address`, `u8 prefix length`; an upsert goes on with `u32 iaid`,
+//! `u64 cltt`, `u32 preferred`, `u32 valid`, `u8 state` (0 bound,
+//! 1 declined), `u8 flags` (bit 0 static, bit 1 has via), `[16] via`,
+//! `u8 duid length`, duid, `u8 link name length`, link name. Integers are
+//! big-endian inside the payload.
+//!
+//! A torn tail (a crash during a write) or a record whose checksum fails is
+//! dropped and reported; records before it are kept.
+
+use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
+use crate::wire::Duid;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use v6common::Ipv6Prefix;
+
+pub const MAGIC: &[u8; 8] = b"v6rlease";
+/// No valid record is larger; a bigger length means corruption.
+const MAX_RECORD: usize = 512;
+
+const OP_UPSERT: u8 = 1;
+const OP_REMOVE: u8 = 2;
+
+/// Append one framed record to `out`.
+pub fn encode_record(r: &LeaseRecord, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; 8]);
+    let (op, key) = match r {
+        LeaseRecord::Upsert(l) => (OP_UPSERT, l.key()),
+        LeaseRecord::Remove(k) => (OP_REMOVE, *k),
+    };
+    out.push(op);
+    out.push(match key.0 {
+        LeaseKind::Address => 0,
+        LeaseKind::Prefix => 1,
+    });
+    out.extend_from_slice(&key.1.addr().octets());
+    out.push(key.1.len());
+    if let LeaseRecord::Upsert(l) = r {
+        out.extend_from_slice(&l.iaid.to_be_bytes());
+        out.extend_from_slice(&l.cltt.to_be_bytes());
+        out.extend_from_slice(&l.preferred.to_be_bytes());
+        out.extend_from_slice(&l.valid.to_be_bytes());
+        out.push(match l.state {
+            LeaseState::Bound => 0,
+            LeaseState::Declined => 1,
+        });
+        out.push(u8::from(l.is_static) | (u8::from(l.via.is_some()) << 1));
+        out.extend_from_slice(&l.via.unwrap_or(Ipv6Addr::UNSPECIFIED).octets());
+        let d = l.duid.as_bytes();
+        out.push(d.len() as u8); // a Duid is at most 130 bytes
+        out.extend_from_slice(d);
+        let name = &l.link.as_bytes()[..l.link.len().min(255)];
+        out.push(name.len() as u8);
+        out.extend_from_slice(name);
+    }
+    let payload_len = (out.len() - start - 8) as u32;
+    let crc = crc32fast::hash(&out[start + 8..]);
+    out[start..start + 4].copy_from_slice(&payload_len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Decode one payload (checksum already verified).
+pub fn decode_payload(p: &[u8]) -> Option<LeaseRecord> {
+    let mut r = Reader(p);
+    let op = r.u8()?;
+    let kind = match r.u8()? {
+        0 => LeaseKind::Address,
+        1 => LeaseKind::Prefix,
+        _ => return None,
+    };
+    let addr = r.addr()?;
+    let plen = r.u8()?;
+    if plen > 128 {
+        return None;
+    }
+    let key = (kind, Ipv6Prefix::new(addr, plen));
+    match op {
+        OP_REMOVE => r.end().then_some(LeaseRecord::Remove(key)),
+        OP_UPSERT => {
+            let iaid = r.u32()?;
+            let cltt = r.u64()?;
+            let preferred = r.u32()?;
+            let valid = r.u32()?;
+            let state = match r.u8()? {
+                0 => LeaseState::Bound,
+                1 => LeaseState::Declined,
+                _ => return None,
+            };
+            let flags = r.u8()?;
+            let via = r.addr()?;
+            let dl = usize::from(r.u8()?);
+            let duid = Duid::from_bytes(r.take(dl)?).ok()?;
+            let nl = usize::from(r.u8()?);
+            let link = std::str::from_utf8(r.take(nl)?).ok()?;
+            if !r.end() {
+                return None;
+            }
+            Some(LeaseRecord::Upsert(Lease {
+                kind,
+                prefix: key.1,
+                duid,
+                iaid,
+                link: Arc::from(link),
+                cltt,
+                preferred,
+                valid,
+                state,
+                is_static: flags & 1 != 0,
+                via: (flags & 2 != 0).then_some(via),
+            }))
+        }
+        _ => None,
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (a, b) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = b;
+        Some(a)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Some(u64::from_be_bytes(a))
+    }
+    fn addr(&mut self) -> Option<Ipv6Addr> {
+        let b = self.take(16)?;
+        let mut a = [0u8; 16];
+        a.copy_from_slice(b);
+        Some(Ipv6Addr::from(a))
+    }
+    fn end(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What a reload found.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// The leases after replaying every intact record.
+    pub leases: HashMap<LeaseKey, Lease>,
+    pub records: usize,
+    /// Records whose checksum or content was wrong (skipped).
+    pub corrupt_records: usize,
+    /// Bytes at the end that did not form a whole record (torn write).
+    pub torn_tail_bytes: usize,
+}
+
+impl LoadReport {
+    pub fn is_clean(&self) -> bool {
+        self.corrupt_records == 0 && self.torn_tail_bytes == 0
+    }
+}
+
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file is not a lease journal (refuse to overwrite it).
+    BadMagic,
+    Io(io::Error),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::BadMagic => write!(f, "not a v6router lease journal (bad magic)"),
+            LoadError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Replay a journal image (pure; the whole file as bytes). An empty image is
+/// an empty store.
+pub fn replay(bytes: &[u8]) -> Result<LoadReport, LoadError> {
+    let mut rep = LoadReport::default();
+    if bytes.is_empty() {
+        return Ok(rep);
+    }
+    if bytes.len() < MAGIC.len() {
+        // A crash while writing the header of a new file.
+        rep.torn_tail_bytes = bytes.len();
+        return if MAGIC.starts_with(bytes) {
+            Ok(rep)
+        } else {
+            Err(LoadError::BadMagic)
+        };
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(LoadError::BadMagic);
+    }
+    let mut rest = &bytes[8..];
+    while !rest.is_empty() {
+        if rest.len() < 8 {
+            rep.torn_tail_bytes = rest.len();
+            break;
+        }
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+        if len > MAX_RECORD {
+            // The length itself is damaged: nothing after it can be framed.
+            rep.corrupt_records += 1;
+            rep.torn_tail_bytes = rest.len();
+            break;
+        }
+        let Some(payload) = rest.get(8..8 + len) else {
+            rep.torn_tail_bytes = rest.len();
+            break;
+        };
+        rest = &rest[8 + len..];
+        if crc32fast::hash(payload) != crc {
+            rep.corrupt_records += 1;
+            continue;
+        }
+        match decode_payload(payload) {
+            Some(LeaseRecord::Upsert(l)) => {
+                rep.leases.insert(l.key(), l);
+            }
+            Some(LeaseRecord::Remove(k)) => {
+                rep.leases.remove(&k);
+            }
+            None => {
+                rep.corrupt_records += 1;
+                continue;
+            }
+        }
+        rep.records += 1;
+    }
+    Ok(rep)
+}
+
+/// A journal image holding exactly these leases.
+pub fn snapshot_image<'a>(leases: impl IntoIterator<Item = &'a Lease>) -> Vec<u8> {
+    let mut out = MAGIC.to_vec();
+    for l in leases {
+        encode_record(&LeaseRecord::Upsert(l.clone()), &mut out);
+    }
+    out
+}
+
+fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".compact");
+    PathBuf::from(p)
+}
+
+/// Write `image` to a temporary file next to `path` and fsync it.
+fn write_temp(path: &Path, image: &[u8]) -> io::Result<File> {
+    let tmp = temp_path(path);
+    let mut f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .read(true)
+        .open(&tmp)?;
+    f.write_all(image)?;
+    f.sync_all()?;
+    Ok(f)
+}
+
+/// Replace `path` by the temp file: rename, then fsync the directory so the
+/// rename itself is durable.
+fn install_temp(path: &Path) -> io::Result<()> {
+    std::fs::rename(temp_path(path), path)?;
+    fsync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+struct Compaction {
+    worker: JoinHandle<io::Result<File>>,
+    /// Records appended to the old journal since the snapshot was taken;
+    /// they go to the new file before it replaces the old one.
+    since: Vec<u8>,
+}
+
+/// The journal writer. Not async: the glue runs it on its own thread so an
+/// fsync never blocks packet handling.
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    compaction: Option<Compaction>,
+    buf: Vec<u8>,
+}
+
+impl Journal {
+    /// Open (creating the directory and file if needed), replay, and rewrite
+    /// the file compacted so a torn tail is cut before anything is appended.
+    pub fn open(path: &Path) -> Result<(Journal, LoadReport), LoadError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(LoadError::Io)?;
+        }
+        let mut bytes = vec![];
+        match File::open(path) {
+            Ok(mut f) => {
+                f.read_to_end(&mut bytes).map_err(LoadError::Io)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LoadError::Io(e)),
+        }
+        let report = replay(&bytes)?;
+        let image = snapshot_image(report.leases.values());
+        let file = write_temp(path, &image).map_err(LoadError::Io)?;
+        install_temp(path).map_err(LoadError::Io)?;
+        let j = Journal {
+            path: path.to_path_buf(),
+            file,
+            size: image.len() as u64,
+            compaction: None,
+            buf: vec![],
+        };
+        Ok((j, report))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Current file size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn compacting(&self) -> bool {
+        self.compaction.is_some()
+    }
+
+    /// Append records and make them durable with one `fdatasync` (group
+    /// commit: the caller passes everything that is waiting).
+    pub fn append(&mut self, records: &[LeaseRecord]) -> io::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.buf.clear();
+        for r in records {
+            encode_record(r, &mut self.buf);
+        }
+        self.append_encoded()
+    }
+
+    fn append_encoded(&mut self) -> io::Result<()> {
+        // O_APPEND is not used: a short write must not leave the size unknown.
+        use std::io::{Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(self.size))?;
+        if let Err(e) = self
+            .file
+            .write_all(&self.buf)
+            .and_then(|_| self.file.sync_data())
+        {
+            // Cut what may have been written so the next append starts clean.
+            let _ = self.file.set_len(self.size);
+            return Err(e);
+        }
+        self.size += self.buf.len() as u64;
+        if let Some(c) = &mut self.compaction {
+            c.since.extend_from_slice(&self.buf);
+        }
+        self.poll_compaction()
+    }
+
+    /// Start compacting from a snapshot of the live leases. The snapshot must
+    /// be taken at the point of the record stream where this call sits (the
+    /// glue sends it through the same queue as the records), so that every
+    /// record appended after it is replayed on top of it, in order. The image
+    /// is written on a worker thread; appends go on meanwhile.
+    pub fn begin_compaction(&mut self, snapshot: Vec<Lease>) {
+        if self.compaction.is_some() {
+            return;
+        }
+        let path = self.path.clone();
+        let worker =
+            std::thread::spawn(move || write_temp(&path, &snapshot_image(snapshot.iter())));
+        self.compaction = Some(Compaction {
+            worker,
+            since: vec![],
+        });
+    }
+
+    /// Finish a compaction whose image is written (no-op otherwise).
+    pub fn poll_compaction(&mut self) -> io::Result<()> {
+        if !self
+            .compaction
+            .as_ref()
+            .is_some_and(|c| c.worker.is_finished())
+        {
+            return Ok(());
+        }
+        self.finish_compaction()
+    }
+
+    /// Wait for a running compaction and install it.
+    pub fn finish_compaction(&mut self) -> io::Result<()> {
+        let Some(c) = self.compaction.take() else {
+            return Ok(());
+        };
+        let mut f = c
+            .worker
+            .join()
+            .map_err(|_| io::Error::other("compaction thread panicked"))??;
+        f.write_all(&c.since)?;
+        f.sync_data()?;
+        install_temp(&self.path)?;
+        self.size = f.metadata()?.len();
+        self.file = f;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(n: u8, kind: LeaseKind) -> Lease {
+        Lease {
+            kind,
+            prefix: match kind {
+                LeaseKind::Address => Ipv6Prefix::new(
+                    Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, u16::from(n)),
+                    128,
+                ),
+                LeaseKind::Prefix => Ipv6Prefix::new(
+                    Ipv6Addr::new(0x2001, 0xdb8, 8, u16::from(n) << 4, 0, 0, 0, 0),
+                    60,
+                ),
+            },
+            duid: Duid::new_llt(1, 7, &[8, 0, 0x27, 0, 0, n]),
+            iaid: u32::from(n),
+            link: Arc::from("lan0"),
+            cltt: 1_800_000_000 + u64::from(n),
+            preferred: 3600,
+            valid: 7200,
+            state: LeaseState::Bound,
+            is_static: n % 2 == 0,
+            via: (kind == LeaseKind::Prefix).then(|| "fe80::1".parse().unwrap()),
+        }
+    }
+
+    fn image(records: &[LeaseRecord]) -> Vec<u8> {
+        let mut v = MAGIC.to_vec();
+        for r in records {
+            encode_record(r, &mut v);
+        }
+        v
+    }
+
+    #[test]
+    fn records_round_trip_and_replay_applies_removes() {
+        let recs = vec![
+            LeaseRecord::Upsert(lease(1, LeaseKind::Address)),
+            LeaseRecord::Upsert(lease(2, LeaseKind::Prefix)),
+            LeaseRecord::Upsert(lease(3, LeaseKind::Address)),
+            LeaseRecord::Remove(lease(1, LeaseKind::Address).key()),
+        ];
+        let mut one = vec![];
+        for r in &recs {
+            one.clear();
+            encode_record(r, &mut one);
+            assert_eq!(decode_payload(&one[8..]).as_ref(), Some(r));
+        }
+        let rep = replay(&image(&recs)).unwrap();
+        assert!(rep.is_clean());
+        assert_eq!(rep.records, 4);
+        let mut keys: Vec<_> = rep.leases.keys().copied().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            vec![
+                lease(3, LeaseKind::Address).key(),
+                lease(2, LeaseKind::Prefix).key()
+            ]
+        );
+        assert_eq!(
+            rep.leases[&lease(2, LeaseKind::Prefix).key()],
+            lease(2, LeaseKind::Prefix)
+        );
+    }
+
+    /// Every possible cut of the file keeps exactly the whole records before it.
+    #[test]
+    fn torn_tail_at_every_offset() {
+        let recs: Vec<_> = (1..=5)
+            .map(|n| LeaseRecord::Upsert(lease(n, LeaseKind::Address)))
+            .collect();
+        let img = image(&recs);
+        let mut ends = vec![8usize];
+        let mut tmp = vec![];
+        for r in &recs {
+            tmp.clear();
+            encode_record(r, &mut tmp);
+            ends.push(ends.last().unwrap() + tmp.len());
+        }
+        for cut in 8..=img.len() {
+            let rep = replay(&img[..cut]).unwrap();
+            let whole = ends.iter().filter(|e| **e <= cut).count() - 1;
+            assert_eq!(rep.leases.len(), whole, "cut at {cut}");
+            assert_eq!(rep.torn_tail_bytes, cut - ends[whole], "cut at {cut}");
+            assert_eq!(rep.corrupt_records, 0);
+        }
+    }
+
+    #[test]
+    fn corrupt_record_is_skipped_and_reported() {
+        let recs: Vec<_> = (1..=3)
+            .map(|n| LeaseRecord::Upsert(lease(n, LeaseKind::Address)))
+            .collect();
+        let mut img = image(&recs);
+        // Flip one byte in the middle record's payload.
+        let mut first = vec![];
+        encode_record(&recs[0], &mut first);
+        img[8 + first.len() + 20] ^= 0xff;
+        let rep = replay(&img).unwrap();
+        assert_eq!(rep.corrupt_records, 1);
+        assert_eq!(rep.leases.len(), 2);
+        assert!(!rep.leases.contains_key(&lease(2, LeaseKind::Address).key()));
+        // A damaged length ends the readable part.
+        let mut img = image(&recs);
+        img[8 + first.len() + 3] = 0x7f;
+        let rep = replay(&img).unwrap();
+        assert_eq!((rep.leases.len(), rep.corrupt_records), (1, 1));
+        assert!(rep.torn_tail_bytes > 0);
+        // Not a journal at all.
+        assert!(matches!(
+            replay(b"hello world, not ours"),
+            Err(LoadError::BadMagic)
+        ));
+        assert!(replay(b"v6r").unwrap().leases.is_empty());
+    }
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "v6dhcp-store-{tag}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn file_journal_survives_reopen_and_cuts_torn_tail() {
+        let dir = tempdir("reopen");
+        let path = dir.join("leases.journal");
+        let (mut j, rep) = Journal::open(&path).unwrap();
+        assert!(rep.leases.is_empty());
+        j.append(&[
+            LeaseRecord::Upsert(lease(1, LeaseKind::Address)),
+            LeaseRecord::Upsert(lease(2, LeaseKind::Prefix)),
+        ])
+        .unwrap();
+        j.append(&[LeaseRecord::Remove(lease(1, LeaseKind::Address).key())])
+            .unwrap();
+        drop(j);
+        // Simulate a torn write at the end.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[40, 0, 0, 0, 1, 2]).unwrap();
+        drop(f);
+        let (mut j, rep) = Journal::open(&path).unwrap();
+        assert_eq!(rep.torn_tail_bytes, 6);
+        assert_eq!(rep.leases.len(), 1);
+        // The torn bytes are gone, so new appends are readable.
+        j.append(&[LeaseRecord::Upsert(lease(3, LeaseKind::Address))])
+            .unwrap();
+        drop(j);
+        let (_, rep) = Journal::open(&path).unwrap();
+        assert!(rep.is_clean());
+        assert_eq!(rep.leases.len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn compaction_keeps_appends_made_meanwhile() {
+        let dir = tempdir("compact");
+        let path = dir.join("leases.journal");
+        let (mut j, _) = Journal::open(&path).unwrap();
+        let mut live = HashMap::new();
+        for round in 0..50u8 {
+            let l = lease(round % 10, LeaseKind::Address);
+            live.insert(l.key(), l.clone());
+            j.append(&[LeaseRecord::Upsert(l)]).unwrap();
+        }
+        let before = j.size();
+        j.begin_compaction(live.values().cloned().collect());
+        // Appends while the worker writes.
+        let extra = lease(42, LeaseKind::Prefix);
+        j.append(&[LeaseRecord::Upsert(extra.clone())]).unwrap();
+        j.append(&[LeaseRecord::Remove(lease(0, LeaseKind::Address).key())])
+            .unwrap();
+        j.finish_compaction().unwrap();
+        assert!(!j.compacting());
+        assert!(j.size() < before, "{} < {before}", j.size());
+        drop(j);
+        let (_, rep) = Journal::open(&path).unwrap();
+        assert!(rep.is_clean());
+        live.insert(extra.key(), extra);
+        live.remove(&lease(0, LeaseKind::Address).key());
+        assert_eq!(rep.leases, live);
+        assert!(!temp_path(&path).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn append_failure_is_an_error_not_a_panic() {
+        // /dev/full accepts open and fails every write with ENOSPC.
+        let Ok(f) = OpenOptions::new().write(true).open("/dev/full") else {
+            return;
+        };
+        let mut j = Journal {
+            path: PathBuf::from("/dev/full"),
+            file: f,
+            size: 0,
+            compaction: None,
+            buf: vec![],
+        };
+        let e = j
+            .append(&[LeaseRecord::Upsert(lease(1, LeaseKind::Address))])
+            .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(28), "ENOSPC");
+    }
+}
