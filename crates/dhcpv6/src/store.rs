@@ -461,7 +461,7 @@ mod tests {
             preferred: 3600,
             valid: 7200,
             state: LeaseState::Bound,
-            is_static: n % 2 == 0,
+            is_static: n & 1 == 0,
             via: (kind == LeaseKind::Prefix).then(|| "fe80::1".parse().unwrap()),
         }
     }
