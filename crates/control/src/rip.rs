@@ -5,18 +5,317 @@
 //! (`show rip interfaces`). `show protocols` is answered by the core with
 //! `ProtocolInfo` rows; the RIPng service contributes its row through the
 //! supervisor (see crates/v6routerd/src/service.rs).
+//!
+//! The layouts copy BIRD 2.0.12's `birdc` output byte for byte (captured in
+//! a namespace, see the tests), so users coming from BIRD read them at once.
 
-/// Placeholder: shows the raw answer.
+use serde::{Deserialize, Serialize};
+
+/// Name of our RIPng instance in `show protocols` / `show route` (BIRD
+/// names its first `protocol rip` "rip1").
+pub const PROTOCOL_NAME: &str = "rip1";
+/// Instance names of the other route sources `show route` lists.
+pub const DIRECT_NAME: &str = "direct1";
+pub const KERNEL_NAME: &str = "kernel1";
+
+/// One route of `show route`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteRow {
+    /// PREFIX/LENGTH
+    pub prefix: String,
+    /// unicast, unreachable, blackhole, prohibit
+    pub kind: String,
+    /// Source instance: rip1, direct1, kernel1.
+    pub proto: String,
+    /// When the route last changed, milliseconds since the Unix epoch.
+    pub since_ms: u64,
+    /// The route in use for this prefix (BIRD's `*`).
+    pub primary: bool,
+    /// BIRD's preference: rip 120, direct 240, kernel 10.
+    pub preference: u32,
+    /// RIP metric (shown as `(120/2)`), None for other sources.
+    pub metric: Option<u8>,
+    pub via: Option<String>,
+    pub iface: Option<String>,
+    /// RIP route tag.
+    #[serde(default)]
+    pub tag: Option<u16>,
+}
+
+/// One neighbour of `show rip neighbors`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NeighborRow {
+    pub addr: String,
+    pub iface: String,
+    /// The cost added to routes from this interface.
+    pub metric: u8,
+    /// Reachable routes we hold from this neighbour.
+    pub routes: usize,
+    /// Seconds since its last Response.
+    pub seen_secs: f64,
+    #[serde(default)]
+    pub bad_packets: u64,
+    #[serde(default)]
+    pub bad_routes: u64,
+}
+
+/// One interface of `show rip interfaces`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InterfaceRow {
+    pub iface: String,
+    /// Up or Down.
+    pub state: String,
+    pub metric: u8,
+    pub neighbors: usize,
+    /// Seconds until the next regular update.
+    pub timer_secs: f64,
+}
+
+/// The answer to `show route`, or to `show rip ...`: the instance name and
+/// its rows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RipAnswer<T> {
+    pub protocol: String,
+    pub rows: Vec<T>,
+}
+
+fn de<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("unexpected answer from the daemon: {e}"))
+}
+
+/// birdc's route time: `22:08:32.546` today, the date otherwise (UTC).
+pub fn format_since(ms: u64, now_ms: u64) -> String {
+    let day = |t: u64| t / 86_400_000;
+    if day(ms) == day(now_ms) {
+        let s = (ms / 1000) % 86_400;
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60,
+            ms % 1000
+        )
+    } else {
+        let (y, m, d) = civil_from_days((ms / 86_400_000) as i64);
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// `show route` as birdc prints it:
+///
+/// ```text
+/// Table master6:
+/// 2001:db8:aa::/48     unicast [rip1 22:08:32.546] * (120/2)
+///     via fe80::2486:70ff:fe20:34ca on eth0  (a tab, not spaces)
+/// ```
 pub fn render_routes(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+    let rows: Vec<RouteRow> = de(data)?;
+    Ok(routes_text(&rows, now_ms()))
 }
 
-/// Placeholder: shows the raw answer.
+pub fn routes_text(rows: &[RouteRow], now_ms: u64) -> String {
+    if rows.is_empty() {
+        return "Network not found\n".to_string();
+    }
+    let mut o = String::from("Table master6:\n");
+    let mut last_prefix: Option<&str> = None;
+    for r in rows {
+        // BIRD prints the network once, further routes for it indented.
+        let net = if last_prefix == Some(r.prefix.as_str()) {
+            ""
+        } else {
+            r.prefix.as_str()
+        };
+        last_prefix = Some(r.prefix.as_str());
+        let star = if r.primary { " *" } else { "" };
+        let pref = match r.metric {
+            Some(m) => format!("({}/{})", r.preference, m),
+            None => format!("({})", r.preference),
+        };
+        o.push_str(&format!(
+            "{:<20} {} [{} {}]{} {}\n",
+            net,
+            r.kind,
+            r.proto,
+            format_since(r.since_ms, now_ms),
+            star,
+            pref
+        ));
+        match (&r.via, &r.iface) {
+            (Some(v), Some(i)) => o.push_str(&format!("\tvia {v} on {i}\n")),
+            (Some(v), None) => o.push_str(&format!("\tvia {v}\n")),
+            (None, Some(i)) if r.kind == "unicast" => o.push_str(&format!("\tdev {i}\n")),
+            _ => {}
+        }
+    }
+    o
+}
+
+/// `show rip neighbors` as birdc prints it.
 pub fn render_neighbors(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+    let a: RipAnswer<NeighborRow> = de(data)?;
+    Ok(neighbors_text(&a))
 }
 
-/// Placeholder: shows the raw answer.
+pub fn neighbors_text(a: &RipAnswer<NeighborRow>) -> String {
+    let mut o = format!("{}:\n", a.protocol);
+    o.push_str(&format!(
+        "{:<25} {:<10} {:>6} {:>6} {:>7}\n",
+        "IP address", "Interface", "Metric", "Routes", "Seen"
+    ));
+    for n in &a.rows {
+        o.push_str(&format!(
+            "{:<25} {:<10} {:>6} {:>6} {:>7.3}\n",
+            n.addr, n.iface, n.metric, n.routes, n.seen_secs
+        ));
+    }
+    o
+}
+
+/// `show rip interfaces` as birdc prints it.
 pub fn render_interfaces(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+    let a: RipAnswer<InterfaceRow> = de(data)?;
+    Ok(interfaces_text(&a))
+}
+
+pub fn interfaces_text(a: &RipAnswer<InterfaceRow>) -> String {
+    let mut o = format!("{}:\n", a.protocol);
+    o.push_str(&format!(
+        "{:<10} {:<6} {:>6} {:>6} {:>7}\n",
+        "Interface", "State", "Metric", "Nbrs", "Timer"
+    ));
+    for i in &a.rows {
+        o.push_str(&format!(
+            "{:<10} {:<6} {:>6} {:>6} {:>7.3}\n",
+            i.iface, i.state, i.metric, i.neighbors, i.timer_secs
+        ));
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-24 22:08:32.546 UTC.
+    const T: u64 = 1_795_558_112_546;
+
+    #[test]
+    fn time_format() {
+        assert_eq!(format_since(T, T + 1000), "22:08:32.546");
+        assert_eq!(format_since(T, T + 86_400_000), "2026-11-24");
+        assert_eq!(format_since(0, 86_400_000 * 3), "1970-01-01");
+    }
+
+    /// Text captured from `birdc show route` (BIRD 2.0.12) with a RIP
+    /// route, a static unreachable one, a kernel one and a direct one.
+    #[test]
+    fn routes_like_birdc() {
+        let rows = vec![
+            RouteRow {
+                prefix: "2001:db8:bb::/48".into(),
+                kind: "unicast".into(),
+                proto: "rip1".into(),
+                since_ms: T,
+                primary: true,
+                preference: 120,
+                metric: Some(2),
+                via: Some("fe80::8871:68ff:fe3e:b61".into()),
+                iface: Some("eth0".into()),
+                tag: Some(0),
+            },
+            RouteRow {
+                prefix: "2001:db8:cd::/48".into(),
+                kind: "unreachable".into(),
+                proto: "kernel1".into(),
+                since_ms: T,
+                primary: true,
+                preference: 10,
+                ..Default::default()
+            },
+            RouteRow {
+                prefix: "2001:db8:a::/64".into(),
+                kind: "unicast".into(),
+                proto: "direct1".into(),
+                since_ms: T,
+                primary: true,
+                preference: 240,
+                iface: Some("eth0".into()),
+                ..Default::default()
+            },
+        ];
+        let want = "Table master6:\n\
+2001:db8:bb::/48     unicast [rip1 22:08:32.546] * (120/2)\n\
+\tvia fe80::8871:68ff:fe3e:b61 on eth0\n\
+2001:db8:cd::/48     unreachable [kernel1 22:08:32.546] * (10)\n\
+2001:db8:a::/64      unicast [direct1 22:08:32.546] * (240)\n\
+\tdev eth0\n";
+        assert_eq!(routes_text(&rows, T + 5), want);
+        assert_eq!(routes_text(&[], T), "Network not found\n");
+        let v = serde_json::to_value(&rows).unwrap();
+        assert!(render_routes(&v)
+            .unwrap()
+            .starts_with("Table master6:\n2001:db8:bb::/48     unicast [rip1 "));
+    }
+
+    #[test]
+    fn neighbors_like_birdc() {
+        let a = RipAnswer {
+            protocol: "rip1".into(),
+            rows: vec![NeighborRow {
+                addr: "fe80::2486:70ff:fe20:34ca".into(),
+                iface: "eth0".into(),
+                metric: 1,
+                routes: 6,
+                seen_secs: 4.515,
+                ..Default::default()
+            }],
+        };
+        let want = "rip1:\n\
+IP address                Interface  Metric Routes    Seen\n\
+fe80::2486:70ff:fe20:34ca eth0            1      6   4.515\n";
+        assert_eq!(neighbors_text(&a), want);
+        let v = serde_json::to_value(&a).unwrap();
+        assert_eq!(render_neighbors(&v).unwrap(), want);
+    }
+
+    #[test]
+    fn interfaces_like_birdc() {
+        let a = RipAnswer {
+            protocol: "rip1".into(),
+            rows: vec![InterfaceRow {
+                iface: "eth0".into(),
+                state: "Up".into(),
+                metric: 1,
+                neighbors: 1,
+                timer_secs: 3.197,
+            }],
+        };
+        let want = "rip1:\n\
+Interface  State  Metric   Nbrs   Timer\n\
+eth0       Up          1      1   3.197\n";
+        assert_eq!(interfaces_text(&a), want);
+    }
 }
