@@ -1,14 +1,286 @@
-//! v6ctl types and renderers for dhcpv6 (owned by the dhcp helper).
+//! v6ctl types and renderers for the DHCPv6 server: `show leases` and
+//! `show dhcpv6`.
 //!
 //! CONTRACT with lib.rs (keep these signatures): `render_leases` for `show
 //! leases`, `render_stats` for `show dhcpv6`.
 
-/// Placeholder until the lease types land: shows the raw answer.
-pub fn render_leases(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+use crate::table::{duration, table};
+use serde::{Deserialize, Serialize};
+
+/// One lease in `show leases`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseRow {
+    /// The address, or the delegated prefix ADDRESS/LENGTH.
+    pub lease: String,
+    /// "address" (IA_NA) or "prefix" (IA_PD).
+    pub kind: String,
+    /// Client DUID, colon-separated hex.
+    pub duid: String,
+    pub iaid: u32,
+    pub interface: String,
+    /// Unix time the valid lifetime ends.
+    pub expires: u64,
+    /// Seconds left when the answer was made.
+    pub remaining: u64,
+    /// "bound" or "declined".
+    pub state: String,
+    /// From a static binding (host reservation).
+    #[serde(rename = "static")]
+    pub is_static: bool,
+    /// Delegated prefixes: the router the prefix is routed via.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
-/// Placeholder until the counter types land: shows the raw answer.
+/// The answer to `show leases`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leases {
+    pub leases: Vec<LeaseRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counter {
+    pub name: String,
+    pub count: u64,
+}
+
+/// The answer to `show dhcpv6`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dhcpv6Stats {
+    pub server_duid: String,
+    /// Interfaces served, with their index ("lan0 (3)"), or why not.
+    pub interfaces: Vec<String>,
+    pub addresses: u64,
+    pub prefixes: u64,
+    /// Per message type (RFC 8415 §7.3 names).
+    pub received: Vec<Counter>,
+    pub sent: Vec<Counter>,
+    /// Per drop reason.
+    pub drops: Vec<Counter>,
+    /// Replies answered with UseMulticast (§18.4).
+    pub use_multicast: u64,
+    pub journal: JournalStats,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalStats {
+    pub path: String,
+    pub size: u64,
+    pub records_written: u64,
+    /// fsyncs (one per group commit).
+    pub commits: u64,
+    pub commit_failures: u64,
+    pub compactions: u64,
+    /// Found at start: records skipped for a bad checksum and bytes of a torn tail.
+    pub load_corrupt_records: u64,
+    pub load_torn_bytes: u64,
+}
+
+fn de<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("unexpected answer from the daemon: {e}"))
+}
+
+/// `show leases`: one line per lease, birdc-style columns.
+pub fn render_leases(data: &serde_json::Value) -> Result<String, String> {
+    let l: Leases = de(data)?;
+    Ok(leases_text(&l))
+}
+
+pub fn leases_text(l: &Leases) -> String {
+    if l.leases.is_empty() {
+        return "No leases\n".into();
+    }
+    let rows = l
+        .leases
+        .iter()
+        .map(|r| {
+            let mut kind = r.kind.clone();
+            if r.state != "bound" {
+                kind = format!("{kind} ({})", r.state);
+            }
+            vec![
+                r.lease.clone(),
+                kind,
+                r.interface.clone(),
+                format!("{:08x}", r.iaid),
+                format!("in {}", duration(r.remaining)),
+                if r.is_static { "static" } else { "dynamic" }.to_string(),
+                r.duid.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "Lease",
+            "Kind",
+            "Interface",
+            "IAID",
+            "Expires",
+            "Binding",
+            "DUID",
+        ],
+        rows,
+    )
+}
+
+/// `show dhcpv6`: identity, lease totals, then counters per message type and
+/// per drop reason.
 pub fn render_stats(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+    let s: Dhcpv6Stats = de(data)?;
+    Ok(stats_text(&s))
+}
+
+pub fn stats_text(s: &Dhcpv6Stats) -> String {
+    let mut o = format!("DHCPv6 server, DUID {}\n", s.server_duid);
+    o.push_str(&format!(
+        "Interfaces: {}\n",
+        if s.interfaces.is_empty() {
+            "none".into()
+        } else {
+            s.interfaces.join(", ")
+        }
+    ));
+    o.push_str(&format!(
+        "Leases: {} addresses, {} prefixes\n",
+        s.addresses, s.prefixes
+    ));
+    let j = &s.journal;
+    o.push_str(&format!(
+        "Journal {}: {} bytes, {} records in {} commits, {} failed commits, {} compactions\n",
+        j.path, j.size, j.records_written, j.commits, j.commit_failures, j.compactions
+    ));
+    if j.load_corrupt_records > 0 || j.load_torn_bytes > 0 {
+        o.push_str(&format!(
+            "At start: {} corrupt records skipped, {} bytes of torn tail cut\n",
+            j.load_corrupt_records, j.load_torn_bytes
+        ));
+    }
+    let mut names: Vec<&str> = s.received.iter().map(|c| c.name.as_str()).collect();
+    for c in &s.sent {
+        if !names.contains(&c.name.as_str()) {
+            names.push(&c.name);
+        }
+    }
+    let count = |v: &[Counter], n: &str| v.iter().find(|x| x.name == n).map_or(0, |x| x.count);
+    let rows = names
+        .iter()
+        .map(|n| (n, count(&s.received, n), count(&s.sent, n)))
+        .filter(|(_, r, t)| *r != 0 || *t != 0)
+        .map(|(n, r, t)| vec![n.to_string(), r.to_string(), t.to_string()])
+        .collect::<Vec<_>>();
+    o.push('\n');
+    if rows.is_empty() {
+        o.push_str("No messages yet\n");
+    } else {
+        o.push_str(&table(&["Message", "Received", "Sent"], rows));
+    }
+    o.push('\n');
+    let mut drops: Vec<Vec<String>> = s
+        .drops
+        .iter()
+        .filter(|d| d.count > 0)
+        .map(|d| vec![d.name.clone(), d.count.to_string()])
+        .collect();
+    if s.use_multicast > 0 {
+        drops.push(vec![
+            "answered UseMulticast".into(),
+            s.use_multicast.to_string(),
+        ]);
+    }
+    if drops.is_empty() {
+        o.push_str("No drops\n");
+    } else {
+        o.push_str(&table(&["Dropped", "Count"], drops));
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_table() {
+        let l = Leases {
+            leases: vec![
+                LeaseRow {
+                    lease: "2001:db8:1::1000".into(),
+                    kind: "address".into(),
+                    duid: "00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7".into(),
+                    iaid: 0x27c540c7,
+                    interface: "lan0".into(),
+                    expires: 0,
+                    remaining: 7199,
+                    state: "bound".into(),
+                    is_static: false,
+                    via: None,
+                },
+                LeaseRow {
+                    lease: "2001:db8:8:10::/60".into(),
+                    kind: "prefix".into(),
+                    duid: "00:03:00:01:02:00:00:00:00:01".into(),
+                    iaid: 1,
+                    interface: "lan0".into(),
+                    expires: 0,
+                    remaining: 59,
+                    state: "bound".into(),
+                    is_static: true,
+                    via: Some("fe80::1".into()),
+                },
+            ],
+        };
+        let v = serde_json::to_value(&l).unwrap();
+        let t = render_leases(&v).unwrap();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "Lease              Kind    Interface IAID     Expires   Binding DUID"
+        );
+        assert_eq!(
+            lines[1],
+            "2001:db8:1::1000   address lan0      27c540c7 in 1h 59m dynamic 00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7"
+        );
+        assert_eq!(lines[2], "2001:db8:8:10::/60 prefix  lan0      00000001 in 59s    static  00:03:00:01:02:00:00:00:00:01");
+        assert_eq!(
+            render_leases(&serde_json::to_value(Leases::default()).unwrap()).unwrap(),
+            "No leases\n"
+        );
+    }
+
+    #[test]
+    fn stats_text_shows_only_nonzero() {
+        let s = Dhcpv6Stats {
+            server_duid: "00:01".into(),
+            interfaces: vec!["lan0 (3)".into()],
+            addresses: 2,
+            prefixes: 1,
+            received: vec![
+                Counter {
+                    name: "SOLICIT".into(),
+                    count: 3,
+                },
+                Counter {
+                    name: "RENEW".into(),
+                    count: 0,
+                },
+            ],
+            sent: vec![Counter {
+                name: "ADVERTISE".into(),
+                count: 3,
+            }],
+            drops: vec![Counter {
+                name: "no-client-id".into(),
+                count: 1,
+            }],
+            use_multicast: 0,
+            journal: JournalStats::default(),
+        };
+        let t = render_stats(&serde_json::to_value(&s).unwrap()).unwrap();
+        assert!(t.contains("Leases: 2 addresses, 1 prefixes"));
+        assert!(t.contains("SOLICIT   3        0\n"), "{t}");
+        assert!(t.contains("ADVERTISE 0        3\n"), "{t}");
+        assert!(!t.contains("RENEW"));
+        assert!(t.contains("no-client-id 1"));
+        assert!(render_stats(&serde_json::json!({"bogus": 1})).is_err());
+    }
 }
