@@ -8,4 +8,5 @@
 //! - [`io`]: the raw ICMPv6 socket.
 
 pub mod engine;
+pub mod io;
 pub mod wire;
