@@ -1,1 +1,117 @@
-fn main() {}
+//! v6routerd: Router Advertisements, a DHCPv6 server, RIPng and 6in4 tunnels
+//! for IPv6 routers, in one daemon. See docs/ARCHITECTURE.md.
+
+mod check;
+mod control;
+mod service;
+mod supervisor;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: v6routerd [-c FILE] [-v]...      run the daemon (default FILE /etc/v6router.toml)
+       v6routerd check [-c FILE]        validate FILE and print lints
+       v6routerd --version | --help";
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+struct Args {
+    config: PathBuf,
+    verbose: u8,
+    check: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        config: PathBuf::from("/etc/v6router.toml"),
+        verbose: 0,
+        check: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-c" | "--config" => a.config = it.next().ok_or("-c needs a file name")?.into(),
+            "-v" | "--verbose" => a.verbose += 1,
+            "-vv" => a.verbose += 2,
+            "check" => a.check = true,
+            "-V" | "--version" => {
+                println!("v6routerd {VERSION}");
+                std::process::exit(0);
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("v6routerd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.check {
+        return check::run(&args.config);
+    }
+    let loaded = match v6config::load(&args.config) {
+        Ok(l) => l,
+        Err(d) => {
+            eprint!("{d}");
+            eprintln!(
+                "v6routerd: not started: {} has errors",
+                args.config.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    init_logging(&loaded.config.log.level, args.verbose);
+    for w in &loaded.warnings {
+        tracing::warn!("{}", w.to_string().trim_end());
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("v6routerd: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(supervisor::run(args.config, loaded.config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(level: &str, verbose: u8) {
+    use tracing::Level;
+    let base = match level {
+        "error" => Level::ERROR,
+        "warn" => Level::WARN,
+        "debug" => Level::DEBUG,
+        "trace" => Level::TRACE,
+        _ => Level::INFO,
+    };
+    let level = match (base, verbose) {
+        (l, 0) => l,
+        (Level::TRACE, _) | (_, 2..) => Level::TRACE,
+        _ => Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(false)
+        .init();
+}

@@ -1,0 +1,393 @@
+//! End-to-end test helper: network namespaces joined by veth pairs, the real
+//! v6routerd started inside them, and peers (BIRD, dhclient, tshark, ...)
+//! started as processes. Everything a `Lab` creates is removed when it is
+//! dropped, also when a test panics: processes are killed by pid, namespaces
+//! deleted. Names start with `v6t-` so leftovers are recognisable.
+//!
+//! Only for tests that run as root; they are `#[ignore]`d in plain
+//! `cargo test` and run by `tests/run-all.sh` with `--include-ignored`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// One test's namespaces, links, processes and scratch directory.
+pub struct Lab {
+    prefix: String,
+    dir: PathBuf,
+    netns: Mutex<Vec<String>>,
+    children: Mutex<Vec<(u32, String)>>,
+}
+
+/// A network namespace of a lab.
+#[derive(Clone, Debug)]
+pub struct Netns {
+    pub name: String,
+}
+
+/// A v6routerd started by a lab.
+pub struct Daemon {
+    pub pid: u32,
+    pub socket: PathBuf,
+    pub log: PathBuf,
+    pub config: PathBuf,
+    pub state_dir: PathBuf,
+    pub ns: Netns,
+}
+
+/// Directory holding the built binaries (target/debug), found from the test
+/// executable's own path (target/debug/deps/NAME-HASH).
+pub fn bin_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("V6ROUTER_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let deps = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    deps.parent().map(Path::to_path_buf).unwrap_or(deps)
+}
+
+/// Path of a workspace binary (`v6routerd`, `v6ctl`); panics with a hint if it
+/// was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} not found: run `cargo build --workspace` first (tests/run-all.sh does)",
+        p.display()
+    );
+    p
+}
+
+/// True when a command is on PATH.
+pub fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {cmd}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Poll `f` every 20 ms until it returns Some or `timeout` passes.
+pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + timeout;
+    loop {
+        if let Some(x) = f() {
+            return Some(x);
+        }
+        if Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let o = run(cmd);
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+impl Lab {
+    /// A new lab; `tag` names it in namespace names (`v6t-<tag><n>-...`).
+    pub fn new(tag: &str) -> Lab {
+        assert!(
+            unsafe { libc::geteuid() } == 0,
+            "end-to-end tests need root"
+        );
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let pid = std::process::id() % 100_000;
+        let prefix = format!("v6t-{tag}{pid}x{n}");
+        let dir = std::env::temp_dir().join(&prefix);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create lab dir");
+        Lab {
+            prefix,
+            dir,
+            netns: Mutex::new(vec![]),
+            children: Mutex::new(vec![]),
+        }
+    }
+
+    /// Scratch directory of this lab (removed on drop).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Create a namespace with `lo` up and IPv6 DAD off for fast tests.
+    pub fn netns(&self, short: &str) -> Netns {
+        let name = format!("{}-{short}", self.prefix);
+        ok(Command::new("ip").args(["netns", "add", &name]));
+        self.netns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(name.clone());
+        let ns = Netns { name };
+        ns.sh("ip link set lo up");
+        ns.sh("sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0");
+        ns
+    }
+
+    /// A veth pair `a_if` in `a` and `b_if` in `b`, both up.
+    pub fn veth(&self, a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let (ta, tb) = (format!("v6tva{n}"), format!("v6tvb{n}"));
+        ok(Command::new("ip").args(["link", "add", &ta, "type", "veth", "peer", "name", &tb]));
+        ok(Command::new("ip").args(["link", "set", &ta, "netns", &a.name]));
+        ok(Command::new("ip").args(["link", "set", &tb, "netns", &b.name]));
+        a.sh(&format!(
+            "ip link set {ta} name {a_if} && ip link set {a_if} up"
+        ));
+        b.sh(&format!(
+            "ip link set {tb} name {b_if} && ip link set {b_if} up"
+        ));
+    }
+
+    /// Start a background process in `ns`; it is killed (by pid) on drop.
+    /// stdout and stderr go to `<lab dir>/<log>`.
+    pub fn spawn(&self, ns: &Netns, args: &[&str], log: &str) -> u32 {
+        let logf = std::fs::File::create(self.dir.join(log)).expect("log file");
+        let errf = logf.try_clone().expect("log file");
+        let child: Child = Command::new("ip")
+            .args(["netns", "exec", &ns.name])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(logf)
+            .stderr(errf)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {args:?}: {e}"));
+        let pid = child.id();
+        self.children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((pid, args.join(" ")));
+        // The Child handle is dropped on purpose: we reap by pid in kill().
+        std::mem::forget(child);
+        pid
+    }
+
+    /// Start v6routerd in `ns` with `config` (TOML text). The lab rewrites
+    /// nothing in it but appends `[router] state_dir` and `[control] socket`
+    /// when those sections are absent.
+    pub fn daemon(&self, ns: &Netns, name: &str, config: &str) -> Daemon {
+        let state_dir = self.dir.join(format!("{name}-state"));
+        let socket = self.dir.join(format!("{name}.sock"));
+        let mut text = String::new();
+        if !config.contains("[router]") {
+            text.push_str(&format!(
+                "[router]\nstate_dir = \"{}\"\n\n",
+                state_dir.display()
+            ));
+        }
+        if !config.contains("[control]") {
+            text.push_str(&format!("[control]\nsocket = \"{}\"\n\n", socket.display()));
+        }
+        text.push_str(config);
+        let cfg = self.dir.join(format!("{name}.toml"));
+        std::fs::write(&cfg, text).expect("write config");
+        self.start_daemon(ns, name, &cfg, socket, state_dir)
+    }
+
+    /// (Re)start v6routerd with an existing config file.
+    pub fn start_daemon(
+        &self,
+        ns: &Netns,
+        name: &str,
+        cfg: &Path,
+        socket: PathBuf,
+        state_dir: PathBuf,
+    ) -> Daemon {
+        let logname = format!("{name}.log");
+        let log = self.dir.join(&logname);
+        // Append, so a restart keeps the earlier log.
+        let logf = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log");
+        let errf = logf.try_clone().expect("log");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns.name])
+            .arg(bin("v6routerd"))
+            .arg("-c")
+            .arg(cfg)
+            .arg("-v")
+            .stdin(Stdio::null())
+            .stdout(logf)
+            .stderr(errf)
+            .spawn()
+            .expect("start v6routerd");
+        let pid = child.id();
+        std::mem::forget(child);
+        self.children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((pid, format!("v6routerd {name}")));
+        let d = Daemon {
+            pid,
+            socket,
+            log,
+            config: cfg.to_path_buf(),
+            state_dir,
+            ns: ns.clone(),
+        };
+        let up = wait_for(Duration::from_secs(5), || {
+            d.try_ctl(&["show", "status"]).ok()
+        });
+        assert!(
+            up.is_some(),
+            "v6routerd {name} did not start; log:\n{}",
+            d.log_text()
+        );
+        d
+    }
+
+    /// Send a signal to a process we started.
+    pub fn signal(&self, pid: u32, sig: i32) {
+        unsafe {
+            libc::kill(pid as i32, sig);
+        }
+    }
+
+    /// Stop a process we started: SIGTERM, wait up to `grace`, then SIGKILL.
+    /// Returns the exit code if it exited by itself.
+    pub fn stop(&self, pid: u32, grace: Duration) -> Option<i32> {
+        self.signal(pid, libc::SIGTERM);
+        let code = wait_for(grace, || reap(pid));
+        if code.is_none() {
+            self.signal(pid, libc::SIGKILL);
+            let _ = wait_for(Duration::from_secs(2), || reap(pid));
+        }
+        self.children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(p, _)| *p != pid);
+        code.flatten()
+    }
+
+    /// kill -9 a process we started and reap it.
+    pub fn kill9(&self, pid: u32) {
+        self.signal(pid, libc::SIGKILL);
+        let _ = wait_for(Duration::from_secs(2), || reap(pid));
+        self.children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(p, _)| *p != pid);
+    }
+}
+
+/// Some(Some(code)) once the child exited normally, Some(None) if killed by a
+/// signal; None while it runs.
+fn reap(pid: u32) -> Option<Option<i32>> {
+    let mut status = 0;
+    let r = unsafe { libc::waitpid(pid as i32, &mut status, libc::WNOHANG) };
+    if r == pid as i32 {
+        if libc::WIFEXITED(status) {
+            Some(Some(libc::WEXITSTATUS(status)))
+        } else {
+            Some(None)
+        }
+    } else if r < 0 {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let children =
+            std::mem::take(&mut *self.children.lock().unwrap_or_else(|e| e.into_inner()));
+        for (pid, _) in &children {
+            unsafe {
+                libc::kill(*pid as i32, libc::SIGTERM);
+            }
+        }
+        for (pid, _) in &children {
+            if wait_for(Duration::from_secs(2), || reap(*pid)).is_none() {
+                unsafe {
+                    libc::kill(*pid as i32, libc::SIGKILL);
+                }
+                let _ = wait_for(Duration::from_secs(1), || reap(*pid));
+            }
+        }
+        let namespaces = std::mem::take(&mut *self.netns.lock().unwrap_or_else(|e| e.into_inner()));
+        for ns in namespaces.iter().rev() {
+            // Anything still running inside (a daemon's own children) goes too.
+            let _ = Command::new("ip")
+                .args(["netns", "pids", ns])
+                .output()
+                .map(|o| {
+                    for p in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+                        if let Ok(p) = p.parse::<i32>() {
+                            unsafe {
+                                libc::kill(p, libc::SIGKILL);
+                            }
+                        }
+                    }
+                });
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        if std::env::var_os("V6ROUTER_KEEP_LOGS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl Netns {
+    /// Run a shell command inside; returns its output whatever the status.
+    pub fn run(&self, cmd: &str) -> Output {
+        run(Command::new("ip").args(["netns", "exec", &self.name, "sh", "-c", cmd]))
+    }
+
+    /// Run a shell command inside; panics with its output if it fails.
+    pub fn sh(&self, cmd: &str) -> String {
+        ok(Command::new("ip").args(["netns", "exec", &self.name, "sh", "-c", cmd]))
+    }
+}
+
+impl Daemon {
+    /// `v6ctl -s SOCKET args...`; Err holds stderr (and the exit code).
+    pub fn try_ctl(&self, args: &[&str]) -> Result<String, String> {
+        let o = Command::new(bin("v6ctl"))
+            .arg("-s")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if o.status.success() {
+            Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+        } else {
+            Err(format!(
+                "exit {:?}: {}{}",
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ))
+        }
+    }
+
+    /// `v6ctl` that must succeed.
+    pub fn ctl(&self, args: &[&str]) -> String {
+        self.try_ctl(args)
+            .unwrap_or_else(|e| panic!("v6ctl {args:?}: {e}\nlog:\n{}", self.log_text()))
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}

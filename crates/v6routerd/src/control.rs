@@ -1,0 +1,143 @@
+//! The control socket: JSON lines over a Unix stream socket, mode 0600 (or
+//! 0660 for a configured group), never reachable over the network.
+
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tracing::{debug, warn};
+use v6control::{Request, Response, MAX_REQUEST};
+
+/// Most v6ctl clients served at once; more wait in the listen queue.
+const MAX_CLIENTS: usize = 16;
+/// A client that sends nothing for this long is dropped.
+const IDLE: Duration = Duration::from_secs(10);
+
+pub type ToSupervisor = mpsc::Sender<(Request, oneshot::Sender<Response>)>;
+
+pub fn bind(cfg: &v6config::Control) -> io::Result<UnixListener> {
+    let path = &cfg.socket;
+    if path.exists() {
+        // A live daemon answers; a stale socket from a crash does not.
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "another v6routerd is running on this socket",
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let l = UnixListener::bind(path)?;
+    let mode = if cfg.group.is_some() { 0o660 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    if let Some(g) = &cfg.group {
+        match group_id(g) {
+            Some(gid) => {
+                if let Err(e) = std::os::unix::fs::chown(path, None, Some(gid)) {
+                    warn!("cannot give the control socket to group {g}: {e}");
+                }
+            }
+            None => warn!("group {g} does not exist; the control socket stays root-only"),
+        }
+    }
+    Ok(l)
+}
+
+fn group_id(name: &str) -> Option<u32> {
+    let groups = std::fs::read_to_string("/etc/group").ok()?;
+    groups.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then(|| f.nth(1)?.parse().ok())?
+    })
+}
+
+pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
+    let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let tx = to_sup.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = client(stream, tx).await {
+                        debug!("control client: {e}");
+                    }
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                warn!("control socket accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn client(stream: UnixStream, to_sup: ToSupervisor) -> io::Result<()> {
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    loop {
+        let mut line = Vec::new();
+        let n = match tokio::time::timeout(IDLE, read_line_bounded(&mut r, &mut line)).await {
+            Ok(res) => res?,
+            Err(_) => return Ok(()),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let resp = if line.len() > MAX_REQUEST {
+            Response::error(format!("request longer than {MAX_REQUEST} bytes"))
+        } else {
+            match serde_json::from_slice::<Request>(&line) {
+                Err(e) => Response::error(format!("bad request: {e}")),
+                Ok(req) => {
+                    let (tx, rx) = oneshot::channel();
+                    if to_sup.send((req, tx)).await.is_err() {
+                        Response::error("the daemon is stopping")
+                    } else {
+                        rx.await.unwrap_or_else(|_| Response::error("no answer"))
+                    }
+                }
+            }
+        };
+        let mut out = serde_json::to_vec(&resp).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
+        out.push(b'\n');
+        w.write_all(&out).await?;
+    }
+}
+
+/// Read one line, but never buffer more than MAX_REQUEST + 1 bytes of it: a
+/// longer line is consumed and reported as too long.
+async fn read_line_bounded<R: AsyncBufReadExt + Unpin>(
+    r: &mut R,
+    out: &mut Vec<u8>,
+) -> io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let buf = r.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(total);
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if out.len() <= MAX_REQUEST {
+            out.extend_from_slice(&chunk[..chunk.len().min(MAX_REQUEST + 1 - out.len())]);
+        }
+        let used = done.unwrap_or(buf.len());
+        total += used;
+        r.consume(used);
+        if done.is_some() {
+            return Ok(total);
+        }
+    }
+}

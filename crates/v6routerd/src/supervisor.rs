@@ -1,0 +1,534 @@
+//! The supervisor: owns the kernel view and the configuration, starts the
+//! protocol services, routes v6ctl requests, reloads on SIGHUP and stops on
+//! SIGTERM.
+
+use crate::control;
+use crate::service::{Query, ServiceCtx};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+use v6common::{KernelEvent, KernelView};
+use v6config::Config;
+use v6control::{
+    AddrInfo, InterfaceInfo, ProtocolInfo, ReloadResult, Request, Response, Service, ServiceState,
+    Status,
+};
+use v6netlink::Kernel;
+
+/// How often the whole kernel view is dumped again, in case an event was lost
+/// (netlink drops messages when its socket buffer overflows).
+const RESYNC: Duration = Duration::from_secs(60);
+/// How often net.ipv6.conf.all.forwarding is read (the kernel sends no rtnetlink
+/// event our groups carry for it).
+const SYSCTL_POLL: Duration = Duration::from_secs(2);
+/// Time the services get to finish after SIGTERM.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+
+struct Svc {
+    name: &'static str,
+    kind: Service,
+    queries: mpsc::Sender<Query>,
+    protocol: watch::Receiver<Option<ProtocolInfo>>,
+    task: JoinHandle<()>,
+}
+
+pub struct Supervisor {
+    config_path: PathBuf,
+    config_tx: watch::Sender<Arc<Config>>,
+    kernel_tx: watch::Sender<Arc<KernelView>>,
+    shutdown_tx: watch::Sender<bool>,
+    nl: Kernel,
+    services: Vec<Svc>,
+    started: Instant,
+    reconfigured: Instant,
+    reloads: u64,
+    last_reload_error: Option<String>,
+}
+
+pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
+    let (nl, mut events) = v6netlink::open().map_err(|e| format!("cannot open netlink: {e}"))?;
+    let view = nl
+        .dump()
+        .await
+        .map_err(|e| format!("cannot read the kernel's state: {e}"))?;
+    info!(
+        "v6routerd {} starting with {}: {} links, {} addresses, {} routes",
+        crate::VERSION,
+        config_path.display(),
+        view.links.len(),
+        view.addrs.len(),
+        view.routes.len()
+    );
+    std::fs::create_dir_all(&config.router.state_dir).map_err(|e| {
+        format!(
+            "cannot create state_dir {}: {e}",
+            config.router.state_dir.display()
+        )
+    })?;
+    let (config_tx, _) = watch::channel(Arc::new(config));
+    let (kernel_tx, _) = watch::channel(Arc::new(view));
+    let (shutdown_tx, _) = watch::channel(false);
+    let now = Instant::now();
+    let mut sup = Supervisor {
+        config_path,
+        config_tx,
+        kernel_tx,
+        shutdown_tx,
+        nl,
+        services: Vec::new(),
+        started: now,
+        reconfigured: now,
+        reloads: 0,
+        last_reload_error: None,
+    };
+    sup.apply_forwarding();
+    sup.spawn_services();
+
+    let cfg = sup.config_tx.borrow().clone();
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Request, oneshot::Sender<Response>)>(64);
+    let listener = control::bind(&cfg.control)
+        .map_err(|e| format!("control socket {}: {e}", cfg.control.socket.display()))?;
+    let socket_path = cfg.control.socket.clone();
+    tokio::spawn(control::serve(listener, ctl_tx));
+    info!("control socket {}", socket_path.display());
+
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut resync = tokio::time::interval(RESYNC);
+    resync.tick().await;
+    let mut sysctl = tokio::time::interval(SYSCTL_POLL);
+
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => {
+                    let mut batch = vec![ev];
+                    // Coalesce a burst into one published view.
+                    while let Ok(e) = events.try_recv() {
+                        batch.push(e);
+                    }
+                    sup.apply_events(batch);
+                }
+                None => return Err("the netlink event stream ended".into()),
+            },
+            _ = resync.tick() => sup.resync().await,
+            _ = sysctl.tick() => sup.poll_forwarding(),
+            _ = hup.recv() => {
+                info!("SIGHUP: reloading {}", sup.config_path.display());
+                let _ = sup.reload();
+            }
+            Some((req, reply)) = ctl_rx.recv() => sup.handle(req, reply).await,
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    info!("stopping");
+    sup.stop().await;
+    let _ = std::fs::remove_file(&socket_path);
+    info!("stopped");
+    Ok(())
+}
+
+impl Supervisor {
+    fn spawn_services(&mut self) {
+        // One line per protocol service (see service.rs).
+        // self.spawn_service("ra", Service::Ra, crate::ra::run);
+        // self.spawn_service("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
+        // self.spawn_service("ripng", Service::Ripng, crate::ripng::run);
+        // self.spawn_service("tunnel, Service::Tunnel, crate::tunnel::run);
+    }
+
+    #[allow(dead_code)]
+    fn spawn_service<F, Fut>(&mut self, name: &'static str, kind: Service, run: F)
+    where
+        F: FnOnce(ServiceCtx) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (qtx, qrx) = mpsc::channel(16);
+        let (ptx, prx) = watch::channel(None);
+        let ctx = ServiceCtx {
+            name,
+            kernel: self.kernel_tx.subscribe(),
+            config: self.config_tx.subscribe(),
+            netlink: self.nl.clone(),
+            queries: qrx,
+            shutdown: self.shutdown_tx.subscribe(),
+            state_dir: self.config_tx.borrow().router.state_dir.clone(),
+            protocol: ptx,
+        };
+        let task = tokio::spawn(run(ctx));
+        self.services.push(Svc {
+            name,
+            kind,
+            queries: qtx,
+            protocol: prx,
+            task,
+        });
+    }
+
+    fn apply_events(&mut self, batch: Vec<KernelEvent>) {
+        let mut changed = false;
+        let mut view = (**self.kernel_tx.borrow()).clone();
+        for ev in &batch {
+            log_event(&view, ev);
+            changed |= view.apply(ev);
+        }
+        if changed {
+            self.kernel_tx.send_replace(Arc::new(view));
+        }
+    }
+
+    async fn resync(&mut self) {
+        match self.nl.dump().await {
+            Ok(v) => {
+                if *self.kernel_tx.borrow().as_ref() != v {
+                    debug!("periodic dump found changes the events missed");
+                    self.kernel_tx.send_replace(Arc::new(v));
+                }
+            }
+            Err(e) => warn!("periodic kernel dump failed: {e}"),
+        }
+    }
+
+    fn wants_forwarding(&self) -> bool {
+        let c = self.config_tx.borrow();
+        c.router.forwarding && c.routes_packets()
+    }
+
+    fn apply_forwarding(&mut self) {
+        if !self.wants_forwarding() {
+            return;
+        }
+        match v6netlink::sysctl::forwarding() {
+            Ok(true) => info!("IPv6 forwarding is on"),
+            _ => match v6netlink::sysctl::write("all", "forwarding", "1") {
+                Ok(()) => {
+                    info!("turned IPv6 forwarding on (net.ipv6.conf.all.forwarding=1): routing is configured");
+                    self.apply_events(vec![KernelEvent::Forwarding(true)]);
+                }
+                Err(e) => {
+                    warn!("cannot turn IPv6 forwarding on: {e}; RAs will carry router lifetime 0")
+                }
+            },
+        }
+    }
+
+    fn poll_forwarding(&mut self) {
+        let Ok(now) = v6netlink::sysctl::forwarding() else {
+            return;
+        };
+        let before = self.kernel_tx.borrow().forwarding;
+        if now != before {
+            if !now && self.wants_forwarding() {
+                warn!("IPv6 forwarding was turned off by someone else; this router no longer routes (RAs now say router lifetime 0)");
+            } else {
+                info!("IPv6 forwarding is now {}", if now { "on" } else { "off" });
+            }
+            self.apply_events(vec![KernelEvent::Forwarding(now)]);
+        }
+    }
+
+    /// Re-read the configuration; a bad one is rejected and the old one kept.
+    fn reload(&mut self) -> Result<ReloadResult, String> {
+        match v6config::load(&self.config_path) {
+            Ok(l) => {
+                let warnings: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+                for w in &warnings {
+                    warn!("{}", w.trim_end());
+                }
+                let changed = **self.config_tx.borrow() != l.config;
+                if changed {
+                    if l.config.control != self.config_tx.borrow().control {
+                        warn!("[control] changes take effect at the next restart");
+                    }
+                    self.config_tx.send_replace(Arc::new(l.config));
+                    self.apply_forwarding();
+                    info!("reloaded {}", self.config_path.display());
+                } else {
+                    info!("reloaded {}: no change", self.config_path.display());
+                }
+                self.reloads += 1;
+                self.reconfigured = Instant::now();
+                self.last_reload_error = None;
+                Ok(ReloadResult { changed, warnings })
+            }
+            Err(d) => {
+                let text = d.to_string();
+                warn!(
+                    "reload rejected, still running the previous configuration:\n{}",
+                    text.trim_end()
+                );
+                self.last_reload_error = Some(text.clone());
+                Err(format!(
+                    "{text}reload rejected: still running the previous configuration"
+                ))
+            }
+        }
+    }
+
+    async fn handle(&mut self, req: Request, reply: oneshot::Sender<Response>) {
+        let resp = match req.service() {
+            Service::Core => match req {
+                Request::ShowStatus => Response::ok(self.status()),
+                Request::ShowInterfaces => Response::ok(self.interfaces()),
+                Request::ShowProtocols => Response::ok(self.protocols()),
+                Request::Reload => match self.reload() {
+                    Ok(r) => Response::ok(r),
+                    Err(e) => Response::error(e),
+                },
+                _ => Response::error("not a core request"),
+            },
+            kind => match self.services.iter().find(|s| s.kind == kind) {
+                None => Response::error(format!("{kind:?} is not available in this daemon")),
+                Some(s) => {
+                    // Ask without blocking the supervisor on a slow service.
+                    let (tx, rx) = oneshot::channel();
+                    let q = s.queries.clone();
+                    let name = s.name;
+                    tokio::spawn(async move {
+                        let r = match q
+                            .send(Query {
+                                request: req,
+                                reply: tx,
+                            })
+                            .await
+                        {
+                            Err(_) => Response::error(format!("the {name} service is not running")),
+                            Ok(()) => {
+                                match tokio::time::timeout(Duration::from_secs(2), rx).await {
+                                    Ok(Ok(r)) => r,
+                                    _ => Response::error(format!(
+                                        "the {name} service did not answer"
+                                    )),
+                                }
+                            }
+                        };
+                        let _ = reply.send(r);
+                    });
+                    return;
+                }
+            },
+        };
+        let _ = reply.send(resp);
+    }
+
+    fn status(&self) -> Status {
+        let c = self.config_tx.borrow();
+        let v = self.kernel_tx.borrow();
+        Status {
+            version: crate::VERSION.to_string(),
+            pid: std::process::id(),
+            config_file: self.config_path.display().to_string(),
+            uptime: self.started.elapsed().as_secs(),
+            since_reconfig: self.reconfigured.elapsed().as_secs(),
+            reloads: self.reloads,
+            last_reload_error: self.last_reload_error.clone(),
+            forwarding: v.forwarding,
+            interfaces_configured: c.interfaces.len(),
+            interfaces_present: c
+                .interfaces
+                .iter()
+                .filter(|i| v.link_by_name(&i.name).is_some())
+                .count(),
+            services: self
+                .services
+                .iter()
+                .map(|s| {
+                    let p = s.protocol.borrow().clone();
+                    ServiceState {
+                        name: s.name.to_string(),
+                        state: if s.task.is_finished() {
+                            "stopped".into()
+                        } else {
+                            p.as_ref()
+                                .map(|p| p.state.clone())
+                                .unwrap_or_else(|| "up".into())
+                        },
+                        info: p.map(|p| p.info).unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn protocols(&self) -> Vec<ProtocolInfo> {
+        self.services
+            .iter()
+            .filter_map(|s| s.protocol.borrow().clone())
+            .collect()
+    }
+
+    fn interfaces(&self) -> Vec<InterfaceInfo> {
+        let c = self.config_tx.borrow();
+        let v = self.kernel_tx.borrow();
+        let roles = |name: &str| -> Vec<String> {
+            let mut r = Vec::new();
+            if let Some(i) = c.interface(name) {
+                if i.uplink.is_some() {
+                    r.push("uplink".into());
+                }
+                if i.assign.is_some() {
+                    r.push("assign".into());
+                }
+                if i.ra.is_some() {
+                    r.push("ra".into());
+                }
+                if i.dhcpv6.is_some() {
+                    r.push("dhcpv6".into());
+                }
+            }
+            if c.ripng
+                .as_ref()
+                .is_some_and(|rip| rip.interfaces.iter().any(|p| glob(p, name)))
+            {
+                r.push("ripng".into());
+            }
+            if c.tunnels.iter().any(|t| t.name == name) {
+                r.push("tunnel".into());
+            }
+            r
+        };
+        let mut out: Vec<InterfaceInfo> = v
+            .links
+            .values()
+            .map(|l| InterfaceInfo {
+                name: l.name.clone(),
+                index: Some(l.index),
+                present: true,
+                admin_up: l.admin_up,
+                running: l.running,
+                mtu: l.mtu,
+                lladdr: l
+                    .lladdr
+                    .as_ref()
+                    .filter(|b| !b.is_empty())
+                    .map(|b| hex_colon(b)),
+                kind: l.kind.clone(),
+                roles: roles(&l.name),
+                addrs: v
+                    .addrs_of(l.index)
+                    .map(|a| {
+                        let mut flags = Vec::new();
+                        for (on, f) in [
+                            (a.tentative, "tentative"),
+                            (a.deprecated, "deprecated"),
+                            (a.dad_failed, "dadfailed"),
+                            (a.permanent, "permanent"),
+                        ] {
+                            if on {
+                                flags.push(f.to_string());
+                            }
+                        }
+                        let forever = a.valid_lft == u32::MAX;
+                        AddrInfo {
+                            addr: format!("{}/{}", a.addr, a.prefix_len),
+                            scope: if a.is_link_local() {
+                                "link"
+                            } else if a.addr.is_loopback() {
+                                "host"
+                            } else {
+                                "global"
+                            }
+                            .into(),
+                            preferred_lft: (!forever).then_some(a.preferred_lft),
+                            valid_lft: (!forever).then_some(a.valid_lft),
+                            flags,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        // Configured but absent interfaces are listed too: they are picked up
+        // when they appear.
+        for i in &c.interfaces {
+            if v.link_by_name(&i.name).is_none() {
+                out.push(InterfaceInfo {
+                    name: i.name.clone(),
+                    roles: roles(&i.name),
+                    ..Default::default()
+                });
+            }
+        }
+        out
+    }
+
+    async fn stop(&mut self) {
+        self.shutdown_tx.send_replace(true);
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        for s in self.services.drain(..) {
+            let mut task = s.task;
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                warn!("the {} service did not stop in time", s.name);
+                task.abort();
+            }
+        }
+    }
+}
+
+/// `eth*` matches `eth0`; anything else matches itself.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(p) => name.starts_with(p),
+        None => pattern == name,
+    }
+}
+
+fn hex_colon(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn log_event(view: &KernelView, ev: &KernelEvent) {
+    match ev {
+        KernelEvent::NewLink(l) => match view.links.get(&l.index) {
+            None => info!("link {} appeared (index {})", l.name, l.index),
+            Some(old) if old.is_usable() != l.is_usable() => {
+                info!(
+                    "link {} is {}",
+                    l.name,
+                    if l.is_usable() { "up" } else { "down" }
+                )
+            }
+            _ => {}
+        },
+        KernelEvent::DelLink(i) => {
+            if let Some(l) = view.links.get(i) {
+                info!("link {} disappeared", l.name)
+            }
+        }
+        KernelEvent::NewAddr(a)
+            if !view
+                .addrs
+                .iter()
+                .any(|x| x.index == a.index && x.addr == a.addr) =>
+        {
+            debug!(
+                "address {}/{} added on index {}",
+                a.addr, a.prefix_len, a.index
+            )
+        }
+        KernelEvent::DelAddr { index, addr } => debug!("address {addr} removed from index {index}"),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("eth*", "eth0"));
+        assert!(glob("*", "anything"));
+        assert!(!glob("eth*", "lan0"));
+        assert!(glob("lan0", "lan0"));
+        assert!(!glob("lan0", "lan01"));
+    }
+}

@@ -1,0 +1,175 @@
+//! The foundation: config checking, the live kernel view, reload and stop.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+use testlab::{bin, wait_for, Lab};
+
+fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn check_accepts_the_reference_config() {
+    let o = Command::new(env!("CARGO_BIN_EXE_v6routerd"))
+        .args(["check", "-c", &repo("config/v6router.toml")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("OK"));
+}
+
+#[test]
+fn check_rejects_wrong_case_key_with_place_and_suggestion() {
+    let dir = std::env::temp_dir().join(format!("v6t-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    std::fs::write(
+        &f,
+        "[[interface]]\nname = \"eth1\"\n\n[interface.ra]\nManagedFlag = true\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_v6routerd"))
+        .arg("check")
+        .arg("-c")
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains(&format!("{}:5:1", f.display())), "{err}");
+    assert!(
+        err.contains("ManagedFlag") && err.contains("did you mean `managed`"),
+        "{err}"
+    );
+    std::fs::write(
+        &f,
+        "[[interface]]\nname = \"eth1\"\nfavourite_colour = \"blue\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_v6routerd"))
+        .arg("check")
+        .arg("-c")
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains(":3:1") && err.contains("unknown key `favourite_colour`"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn v6ctl_says_when_the_daemon_is_not_running() {
+    let o = Command::new(bin("v6ctl"))
+        .args(["-s", "/nonexistent/v6t.sock", "show", "status"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("v6routerd is not running"));
+    let o = Command::new(bin("v6ctl"))
+        .args(["-s", "/nonexistent/v6t.sock", "show", "bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown command `show bogus`"));
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn interfaces_follow_the_kernel() {
+    let lab = Lab::new("fnd");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    let d = lab.daemon(
+        &rtr,
+        "r",
+        "[[interface]]\nname = \"lan0\"\n\n[[interface]]\nname = \"lan1\"\n",
+    );
+
+    // The veth with its link-local address.
+    let ll = rtr.sh("ip -6 -o addr show dev lan0 scope link | awk '{print $4}'");
+    let ll = ll.trim();
+    assert!(ll.starts_with("fe80::"), "{ll}");
+    let shown = wait_for(Duration::from_secs(2), || {
+        let s = d.ctl(&["show", "interfaces"]);
+        s.contains(ll).then_some(s)
+    });
+    assert!(shown.is_some(), "{}", d.ctl(&["show", "interfaces"]));
+    let s = d.ctl(&["show", "interfaces"]);
+    assert!(s.contains("lan0 up"), "{s}");
+    assert!(s.contains("lan1 absent"), "{s}");
+
+    // Down and up again, reflected within a second each.
+    rtr.sh("ip link set lan0 down");
+    let t = Instant::now();
+    assert!(wait_for(Duration::from_secs(1), || d
+        .ctl(&["show", "interfaces"])
+        .contains("lan0 down")
+        .then_some(()))
+    .is_some());
+    eprintln!("link down seen after {:?}", t.elapsed());
+    rtr.sh("ip link set lan0 up");
+    let t = Instant::now();
+    assert!(wait_for(Duration::from_secs(1), || d
+        .ctl(&["show", "interfaces"])
+        .contains("lan0 up")
+        .then_some(()))
+    .is_some());
+    eprintln!("link up seen after {:?}", t.elapsed());
+
+    // A second veth created after start appears, under its configured name.
+    lab.veth(&rtr, "lan1", &host, "eth1");
+    let s = wait_for(Duration::from_secs(1), || {
+        let s = d.ctl(&["show", "interfaces"]);
+        s.contains("lan1 up").then_some(s)
+    });
+    assert!(s.is_some(), "{}", d.ctl(&["show", "interfaces"]));
+    let j = d.ctl(&["--json", "show", "interfaces"]);
+    assert!(
+        j.contains("\"name\": \"lan1\"") && j.contains("\"present\": true"),
+        "{j}"
+    );
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn bad_reload_keeps_running_and_sigterm_stops() {
+    let lab = Lab::new("rld");
+    let rtr = lab.netns("rtr");
+    let d = lab.daemon(&rtr, "r", "[log]\nlevel = \"info\"\n");
+    let good = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        format!("{good}\n[[interface]]\nname = \"lan0\"\nra = 5\n"),
+    )
+    .unwrap();
+
+    lab.signal(d.pid, libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(300));
+    let status = d.ctl(&["show", "status"]);
+    assert!(status.contains("Last reload was rejected"), "{status}");
+    assert!(d.log_text().contains("reload rejected"), "{}", d.log_text());
+
+    let e = d.try_ctl(&["reload"]).unwrap_err();
+    assert!(
+        e.contains("r.toml:") && e.contains("interface[0].ra") && e.contains("reload rejected"),
+        "{e}"
+    );
+    d.ctl(&["show", "status"]);
+
+    // A good reload clears the error.
+    std::fs::write(&d.config, &good).unwrap();
+    let r = d.ctl(&["reload"]);
+    assert!(r.contains("Reconfigured"), "{r}");
+
+    let t = Instant::now();
+    let code = lab.stop(d.pid, Duration::from_secs(2));
+    assert_eq!(code, Some(0), "log:\n{}", d.log_text());
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(!d.socket.exists(), "the control socket is removed on stop");
+}
