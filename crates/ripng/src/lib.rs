@@ -7,3 +7,4 @@
 
 pub mod engine;
 pub mod wire;
+pub mod io;
