@@ -1,9 +1,347 @@
 //! v6ctl types and renderers for ra (owned by the ra helper).
 //!
 //! CONTRACT with lib.rs (keep these signatures): `render` turns the JSON the
-//! daemon's RA service answers to `show ra` into birdc-style text.
+//! daemon's RA service answers to `show ra` (a `Vec<RaInterfaceStatus>`) into
+//! birdc-style text: one summary table, then a block per interface.
 
-/// Placeholder until the RA status types land: shows the raw answer.
+use serde::{Deserialize, Serialize};
+
+use crate::table::{duration, table};
+
+/// Lifetime value meaning infinity (RFC 4861 §4.6.2).
+pub const INFINITY: u32 = u32::MAX;
+
+/// One advertising interface as `v6ctl show ra` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaInterfaceStatus {
+    pub name: String,
+    pub index: Option<u32>,
+    /// "advertising", "link down", "no link-local address", "absent", "stopped".
+    pub state: String,
+    pub managed: bool,
+    pub other_config: bool,
+    /// "high", "medium" or "low" (RFC 4191).
+    pub preference: String,
+    pub cur_hop_limit: u8,
+    pub mtu: Option<u32>,
+    /// Milliseconds, 0 = unspecified.
+    pub reachable_time: u32,
+    /// Milliseconds, 0 = unspecified.
+    pub retrans_timer: u32,
+    pub min_interval_ms: u64,
+    pub max_interval_ms: u64,
+    /// Router lifetime in the RAs now (0 while forwarding is off).
+    pub router_lifetime: u16,
+    /// Router lifetime configured.
+    pub configured_router_lifetime: u16,
+    pub forwarding: bool,
+    pub next_ra_ms: Option<u64>,
+    pub last_ra_ms: Option<u64>,
+    /// Initial fast RAs still to come (RFC 4861 §6.2.4).
+    pub initial_left: u32,
+    pub counters: RaCounters,
+    pub prefixes: Vec<RaPrefixStatus>,
+    pub routes: Vec<RaRouteStatus>,
+    pub rdnss: Vec<String>,
+    pub dnssl: Vec<String>,
+    pub dns_lifetime: u32,
+    pub pref64: Option<String>,
+    pub captive_portal: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaCounters {
+    pub ra_sent_multicast: u64,
+    pub ra_sent_unicast: u64,
+    pub ra_sent_solicited: u64,
+    pub ra_sent_final: u64,
+    pub rs_received: u64,
+    pub ra_received: u64,
+    pub ra_inconsistent: u64,
+    pub rx_invalid: u64,
+    pub tx_errors: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaPrefixStatus {
+    pub prefix: String,
+    pub on_link: bool,
+    pub autonomous: bool,
+    /// Seconds as advertised now (INFINITY = forever).
+    pub valid_lifetime: u32,
+    pub preferred_lifetime: u32,
+    /// "advertised" or "deprecated" (withdrawn, RFC 9096).
+    pub state: String,
+    /// "config", "interface" (a ::/64 template matched) or "history".
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RaRouteStatus {
+    pub prefix: String,
+    pub preference: String,
+    pub lifetime: u32,
+}
+
+fn lifetime(s: u32) -> String {
+    if s == INFINITY {
+        "infinity".into()
+    } else {
+        s.to_string()
+    }
+}
+
+fn ms(v: u64) -> String {
+    if v / 1000 * 1000 == v {
+        format!("{}", v / 1000)
+    } else {
+        format!("{:.1}", v as f64 / 1000.0)
+    }
+}
+
+fn flags(i: &RaInterfaceStatus) -> String {
+    let mut f = String::new();
+    if i.managed {
+        f.push('M');
+    }
+    if i.other_config {
+        f.push('O');
+    }
+    if f.is_empty() {
+        f.push('-');
+    }
+    f
+}
+
+/// Text for `show ra` from the daemon's answer.
 pub fn render(data: &serde_json::Value) -> Result<String, String> {
-    Ok(serde_json::to_string_pretty(data).unwrap_or_default() + "\n")
+    let list: Vec<RaInterfaceStatus> = serde_json::from_value(data.clone())
+        .map_err(|e| format!("unexpected answer from the daemon: {e}"))?;
+    Ok(render_status(&list))
+}
+
+pub fn render_status(list: &[RaInterfaceStatus]) -> String {
+    if list.is_empty() {
+        return "No interface sends router advertisements\n".into();
+    }
+    let rows = list
+        .iter()
+        .map(|i| {
+            vec![
+                i.name.clone(),
+                i.state.clone(),
+                flags(i),
+                i.router_lifetime.to_string(),
+                i.mtu.map_or_else(|| "-".into(), |m| m.to_string()),
+                format!("{}-{}", ms(i.min_interval_ms), ms(i.max_interval_ms)),
+                i.next_ra_ms
+                    .map_or_else(|| "-".into(), |n| duration(n.div_ceil(1000))),
+                (i.counters.ra_sent_multicast + i.counters.ra_sent_unicast).to_string(),
+                i.counters.rs_received.to_string(),
+            ]
+        })
+        .collect();
+    let mut o = table(
+        &[
+            "Interface",
+            "State",
+            "Flags",
+            "Lifetime",
+            "MTU",
+            "Interval",
+            "Next RA",
+            "RA sent",
+            "RS recv",
+        ],
+        rows,
+    );
+    for i in list {
+        o.push_str(&format!("\n{}:\n", i.name));
+        let fwd = if i.forwarding {
+            String::new()
+        } else {
+            format!(
+                " (configured {}, IPv6 forwarding is off)",
+                i.configured_router_lifetime
+            )
+        };
+        o.push_str(&format!(
+            "  Router:     lifetime {} s{fwd}, preference {}, hop limit {}, reachable {} ms, retrans {} ms\n",
+            i.router_lifetime, i.preference, i.cur_hop_limit, i.reachable_time, i.retrans_timer
+        ));
+        let mut timing = format!(
+            "min {} s, max {} s",
+            ms(i.min_interval_ms),
+            ms(i.max_interval_ms)
+        );
+        if let Some(n) = i.next_ra_ms {
+            timing.push_str(&format!(", next RA in {}", duration(n.div_ceil(1000))));
+        }
+        if i.initial_left > 0 {
+            timing.push_str(&format!(" ({} initial left)", i.initial_left));
+        }
+        if let Some(l) = i.last_ra_ms {
+            timing.push_str(&format!(", last {} ago", duration(l / 1000)));
+        }
+        o.push_str(&format!("  Intervals:  {timing}\n"));
+        let c = &i.counters;
+        o.push_str(&format!(
+            "  Sent:       {} multicast, {} unicast ({} solicited, {} final), {} errors\n",
+            c.ra_sent_multicast,
+            c.ra_sent_unicast,
+            c.ra_sent_solicited,
+            c.ra_sent_final,
+            c.tx_errors
+        ));
+        o.push_str(&format!(
+            "  Received:   {} RS, {} RA from other routers ({} inconsistent), {} invalid\n",
+            c.rs_received, c.ra_received, c.ra_inconsistent, c.rx_invalid
+        ));
+        if !i.rdnss.is_empty() {
+            o.push_str(&format!(
+                "  RDNSS:      {} (lifetime {})\n",
+                i.rdnss.join(", "),
+                lifetime(i.dns_lifetime)
+            ));
+        }
+        if !i.dnssl.is_empty() {
+            o.push_str(&format!(
+                "  DNSSL:      {} (lifetime {})\n",
+                i.dnssl.join(", "),
+                lifetime(i.dns_lifetime)
+            ));
+        }
+        if let Some(p) = &i.pref64 {
+            o.push_str(&format!("  PREF64:     {p}\n"));
+        }
+        if let Some(u) = &i.captive_portal {
+            o.push_str(&format!("  Captive:    {u}\n"));
+        }
+        for r in &i.routes {
+            o.push_str(&format!(
+                "  Route:      {} preference {} lifetime {}\n",
+                r.prefix,
+                r.preference,
+                lifetime(r.lifetime)
+            ));
+        }
+        if i.prefixes.is_empty() {
+            o.push_str("  Prefixes:   none\n");
+        } else {
+            let rows = i
+                .prefixes
+                .iter()
+                .map(|p| {
+                    let mut f = String::new();
+                    f.push(if p.on_link { 'L' } else { '-' });
+                    f.push(if p.autonomous { 'A' } else { '-' });
+                    vec![
+                        format!("  {}", p.prefix),
+                        f,
+                        lifetime(p.valid_lifetime),
+                        lifetime(p.preferred_lifetime),
+                        p.state.clone(),
+                        p.source.clone(),
+                    ]
+                })
+                .collect();
+            o.push_str(&table(
+                &["  Prefix", "Flags", "Valid", "Preferred", "State", "Source"],
+                rows,
+            ));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> RaInterfaceStatus {
+        RaInterfaceStatus {
+            name: "eth1".into(),
+            index: Some(3),
+            state: "advertising".into(),
+            managed: true,
+            preference: "medium".into(),
+            cur_hop_limit: 64,
+            mtu: Some(1280),
+            min_interval_ms: 99_000,
+            max_interval_ms: 300_000,
+            router_lifetime: 900,
+            configured_router_lifetime: 900,
+            forwarding: true,
+            next_ra_ms: Some(241_500),
+            last_ra_ms: Some(3_000),
+            initial_left: 2,
+            counters: RaCounters {
+                ra_sent_multicast: 11,
+                ra_sent_unicast: 1,
+                rs_received: 3,
+                ..Default::default()
+            },
+            prefixes: vec![
+                RaPrefixStatus {
+                    prefix: "2001:db8:1::/64".into(),
+                    on_link: true,
+                    autonomous: true,
+                    valid_lifetime: 86400,
+                    preferred_lifetime: 14400,
+                    state: "advertised".into(),
+                    source: "config".into(),
+                },
+                RaPrefixStatus {
+                    prefix: "2001:db8:2::/64".into(),
+                    on_link: true,
+                    autonomous: true,
+                    valid_lifetime: 7000,
+                    preferred_lifetime: 0,
+                    state: "deprecated".into(),
+                    source: "history".into(),
+                },
+            ],
+            rdnss: vec!["2001:db8:1::53".into()],
+            dns_lifetime: 900,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn renders_table_and_details() {
+        let v = serde_json::to_value(vec![sample()]).unwrap();
+        let out = render(&v).unwrap();
+        let expected = "\
+Interface State       Flags Lifetime MTU  Interval Next RA RA sent RS recv
+eth1      advertising M     900      1280 99-300   4m 2s   12      3
+
+eth1:
+  Router:     lifetime 900 s, preference medium, hop limit 64, reachable 0 ms, retrans 0 ms
+  Intervals:  min 99 s, max 300 s, next RA in 4m 2s (2 initial left), last 3s ago
+  Sent:       11 multicast, 1 unicast (0 solicited, 0 final), 0 errors
+  Received:   3 RS, 0 RA from other routers (0 inconsistent), 0 invalid
+  RDNSS:      2001:db8:1::53 (lifetime 900)
+  Prefix          Flags Valid Preferred State      Source
+  2001:db8:1::/64 LA    86400 14400     advertised config
+  2001:db8:2::/64 LA    7000  0         deprecated history
+";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn forwarding_off_and_empty() {
+        let mut s = sample();
+        s.forwarding = false;
+        s.router_lifetime = 0;
+        let out = render_status(&[s]);
+        assert!(
+            out.contains("lifetime 0 s (configured 900, IPv6 forwarding is off)"),
+            "{out}"
+        );
+        assert_eq!(
+            render_status(&[]),
+            "No interface sends router advertisements\n"
+        );
+        assert!(render(&serde_json::json!({"x": 1})).is_err());
+    }
 }
