@@ -6,6 +6,7 @@
 //! interface exist?) live in `v6routerd check`.
 
 pub mod diag;
+pub mod docs;
 pub mod schema;
 pub mod validate;
 

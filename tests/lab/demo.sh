@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The demo lab: three network namespaces on this machine,
+#
+#   [v6lab-up] eth0 ──── up0 [v6lab-rtr] lan0 ──── eth0 [v6lab-host]
+#   BIRD 2, RIPng          v6routerd                 the host's own kernel
+#   2001:db8:bb::/48       config/lab.toml           (SLAAC) and dhclient -6
+#
+# v6routerd advertises 2001:db8:1::/64 on lan0 (RA with M/O, MTU 1280,
+# RDNSS, DNSSL), serves DHCPv6 there, and talks RIPng with the upstream
+# router, so the host's subnet becomes reachable from upstream.
+#
+#   tests/lab/demo.sh          run it, show what v6ctl shows, clean up
+#   tests/lab/demo.sh --keep   stay up until Ctrl-C (try v6ctl yourself:
+#                              v6ctl -s /tmp/v6router-lab/v6routerd.sock show ra)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it creates network namespaces)"; exit 1; }
+KEEP=${1:-}
+RUN=/tmp/v6router-lab
+PIDS=()
+
+cleanup() {
+    set +e
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    sleep 0.5
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for ns in v6lab-up v6lab-rtr v6lab-host; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "$RUN"
+    echo "demo: cleaned up"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash tests/setup.sh
+echo "== building"
+cargo build --workspace --quiet
+BIN=$PWD/target/debug
+V6CTL="$BIN/v6ctl -s $RUN/v6routerd.sock"
+
+rm -rf "$RUN"; mkdir -p "$RUN"
+for ns in v6lab-up v6lab-rtr v6lab-host; do
+    ip netns del "$ns" 2>/dev/null || true
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+done
+ip link add v6lab-a type veth peer name v6lab-b
+ip link set v6lab-a netns v6lab-rtr; ip link set v6lab-b netns v6lab-host
+ip -n v6lab-rtr link set v6lab-a name lan0; ip -n v6lab-host link set v6lab-b name eth0
+ip link add v6lab-c type veth peer name v6lab-d
+ip link set v6lab-c netns v6lab-rtr; ip link set v6lab-d netns v6lab-up
+ip -n v6lab-rtr link set v6lab-c name up0; ip -n v6lab-up link set v6lab-d name eth0
+for x in "v6lab-rtr lan0" "v6lab-rtr up0" "v6lab-host eth0" "v6lab-up eth0"; do
+    set -- $x; ip -n "$1" link set "$2" up
+done
+ip netns exec v6lab-host sysctl -qw net.ipv6.conf.eth0.accept_ra=2
+# The router's own address on the LAN (as /etc/network/interfaces would give it).
+ip -n v6lab-rtr addr add 2001:db8:1::1/64 dev lan0 nodad
+# Upstream: an address in its own /48, reachable once RIPng has run.
+ip -n v6lab-up addr add 2001:db8:bb::1/128 dev lo
+
+cat > "$RUN/bird.conf" <<'BIRD'
+router id 192.0.2.2;
+protocol device { }
+protocol direct { ipv6; interface "eth*", "lo"; }
+protocol kernel { ipv6 { export all; import none; }; learn; scan time 5; }
+protocol static { ipv6; route 2001:db8:bb::/48 unreachable; }
+protocol rip ng { ipv6 { import all; export all; }; interface "eth*" { mode multicast; update time 5; }; }
+BIRD
+ip netns exec v6lab-up bird -c "$RUN/bird.conf" -s "$RUN/bird.ctl" -P "$RUN/bird.pid" -f &
+PIDS+=($!)
+
+echo "== starting v6routerd in v6lab-rtr with config/lab.toml"
+ip netns exec v6lab-rtr "$BIN/v6routerd" -c config/lab.toml > "$RUN/v6routerd.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do $V6CTL show status >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== the host autoconfigures from our RA (its own kernel is the client)"
+for _ in $(seq 50); do
+    ip -n v6lab-host -6 addr show dev eth0 scope global | grep -q 2001:db8:1: && break; sleep 0.1
+done
+ip -n v6lab-host -6 addr show dev eth0 scope global || true
+ip -n v6lab-host -6 route show default || true
+
+echo "== the host asks DHCPv6 for an address (dhclient -6)"
+ip netns exec v6lab-host timeout 15 dhclient -6 -v -1 -sf /bin/true \
+    -lf "$RUN/dhclient.leases" -pf "$RUN/dhclient.pid" eth0 2>&1 | grep -E "Reply|Bound|iaaddr|address" || echo "(no DHCPv6 reply)"
+[ -s "$RUN/dhclient.pid" ] && PIDS+=("$(cat "$RUN/dhclient.pid")")
+grep -E "iaaddr" "$RUN/dhclient.leases" 2>/dev/null || true
+
+echo "== RIPng with BIRD upstream (waiting for an update)"
+for _ in $(seq 80); do
+    ip -n v6lab-up -6 route show 2001:db8:1::/64 | grep -q . && ip -n v6lab-rtr -6 route show proto rip | grep -q bb && break; sleep 0.25
+done
+echo "-- upstream's kernel (via BIRD):"; ip -n v6lab-up -6 route show 2001:db8:1::/64 || true
+echo "-- our kernel (proto rip):"; ip -n v6lab-rtr -6 route show proto rip || true
+HOSTADDR=$(ip -n v6lab-host -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+if [ -n "$HOSTADDR" ]; then
+    echo "-- upstream pings the LAN host ($HOSTADDR):"
+    ip netns exec v6lab-up ping -6 -c 2 -W 2 -I 2001:db8:bb::1 "$HOSTADDR" | tail -2 || true
+fi
+
+for cmd in "show status" "show interfaces" "show ra" "show leases" "show route" "show rip neighbors" "show protocols"; do
+    echo "== v6ctl $cmd"
+    $V6CTL $cmd || true
+done
+
+if [ "$KEEP" = "--keep" ]; then
+    echo "== lab is up; v6ctl: $V6CTL ...; log: $RUN/v6routerd.log; Ctrl-C to stop"
+    while sleep 3600; do :; done
+fi

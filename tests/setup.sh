@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything the tests and the demo lab need on a fresh Debian 12
+# machine (as root). Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client kea-admin kea-dhcp6-server
+      radvd tshark tcpdump user-mode-linux kmod qemu-user-static)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -q
+    # tshark asks whether non-root users may capture unless told not to.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+# Kea and BIRD are started by the tests themselves, never as system services.
+for s in kea-dhcp6-server bird radvd; do
+    systemctl stop "$s" 2>/dev/null || true
+done
+mkdir -p /var/lib/kea /run/kea /run/bird
+
+if command -v rustup >/dev/null; then
+    rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
