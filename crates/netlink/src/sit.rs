@@ -11,14 +11,16 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
+use netlink_packet_core::NetlinkPayload;
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoIpTunnel, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol};
-use netlink_packet_route::{AddressFamily, IpProtocol};
+use netlink_packet_route::{AddressFamily, IpProtocol, RouteNetlinkMessage};
 use rtnetlink::{Handle, LinkSit, LinkUnspec, MulticastGroup, RouteMessageBuilder};
+use tokio::sync::mpsc;
 use v6common::Ipv6Prefix;
 
 pub use rtnetlink::Error;
@@ -378,6 +380,62 @@ pub fn is_exists(e: &Error) -> bool {
     matches!(e, Error::NetlinkError(m) if m.code.is_some_and(|c| -c.get() == libc::EEXIST))
 }
 
+/// A kernel event that may concern a tunnel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SitEvent {
+    /// A link appeared, changed or went away.
+    Link,
+    /// An IPv4 address came or went (the WAN address `auto` follows).
+    Ipv4Addr { index: u32 },
+    /// An IPv6 address came or went.
+    Ipv6Addr { index: u32 },
+    /// An IPv6 route came or went.
+    Ipv6Route { oif: Option<u32> },
+}
+
+/// Classify one rtnetlink message (None: nothing a tunnel cares about).
+pub fn classify(m: &RouteNetlinkMessage) -> Option<SitEvent> {
+    match m {
+        RouteNetlinkMessage::NewLink(_) | RouteNetlinkMessage::DelLink(_) => Some(SitEvent::Link),
+        RouteNetlinkMessage::NewAddress(a) | RouteNetlinkMessage::DelAddress(a) => {
+            match a.header.family {
+                AddressFamily::Inet => Some(SitEvent::Ipv4Addr {
+                    index: a.header.index,
+                }),
+                AddressFamily::Inet6 => Some(SitEvent::Ipv6Addr {
+                    index: a.header.index,
+                }),
+                _ => None,
+            }
+        }
+        RouteNetlinkMessage::NewRoute(r) | RouteNetlinkMessage::DelRoute(r) => {
+            parse_route(r).map(|r| SitEvent::Ipv6Route { oif: r.oif })
+        }
+        _ => None,
+    }
+}
+
+/// A connection of its own subscribed to [`EVENT_GROUPS`]; the events arrive
+/// classified on the receiver (the shared kernel view does not follow IPv4
+/// addresses, which `local = "auto"` needs).
+pub fn events() -> std::io::Result<mpsc::UnboundedReceiver<SitEvent>> {
+    let (conn, _handle, mut messages) = rtnetlink::new_multicast_connection(EVENT_GROUPS)?;
+    tokio::spawn(conn);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((msg, _)) = messages.next().await {
+            if let NetlinkPayload::InnerMessage(m) = msg.payload {
+                if let Some(ev) = classify(&m) {
+                    if tx.send(ev).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,7 +443,6 @@ mod tests {
         Emitable, NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload,
     };
     use netlink_packet_route::link::InfoKind;
-    use netlink_packet_route::RouteNetlinkMessage;
 
     fn he6() -> SitRequest {
         SitRequest {
@@ -492,6 +549,31 @@ mod tests {
                 protocol: 201,
                 table: 254
             }
+        );
+    }
+
+    #[test]
+    fn events_are_classified() {
+        let mut a = AddressMessage::default();
+        a.header.family = AddressFamily::Inet;
+        a.header.index = 4;
+        assert_eq!(
+            classify(&RouteNetlinkMessage::NewAddress(a.clone())),
+            Some(SitEvent::Ipv4Addr { index: 4 })
+        );
+        a.header.family = AddressFamily::Inet6;
+        assert_eq!(
+            classify(&RouteNetlinkMessage::DelAddress(a)),
+            Some(SitEvent::Ipv6Addr { index: 4 })
+        );
+        let r = route_message(7, "::/0".parse().unwrap(), 1024, 201);
+        assert_eq!(
+            classify(&RouteNetlinkMessage::NewRoute(r)),
+            Some(SitEvent::Ipv6Route { oif: Some(7) })
+        );
+        assert_eq!(
+            classify(&RouteNetlinkMessage::DelLink(LinkMessage::default())),
+            Some(SitEvent::Link)
         );
     }
 

@@ -5,6 +5,7 @@ mod check;
 mod control;
 mod service;
 mod supervisor;
+mod tunnel;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

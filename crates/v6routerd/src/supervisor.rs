@@ -140,7 +140,7 @@ impl Supervisor {
         // self.spawn_service("ra", Service::Ra, crate::ra::run);
         // self.spawn_service("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
         // self.spawn_service("ripng", Service::Ripng, crate::ripng::run);
-        // self.spawn_service("tunnel, Service::Tunnel, crate::tunnel::run);
+        self.spawn_service("tunnel", Service::Tunnel, crate::tunnel::run);
     }
 
     #[allow(dead_code)]

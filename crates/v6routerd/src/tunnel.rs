@@ -1,0 +1,659 @@
+//! The tunnel service: keeps the `[[tunnel]]` SIT links of the configuration
+//! true in the kernel.
+//!
+//! It observes the kernel (links with their SIT parameters, IPv6 addresses
+//! and routes through the tunnels, IPv4 addresses of the WAN interfaces),
+//! asks `v6tunnel::reconcile` what to do and does it. It runs at start, on
+//! every relevant kernel event (its own netlink socket also follows IPv4
+//! address changes, which the shared kernel view does not carry), on reload
+//! and every 30 s as a safety net. At stop it removes what it created unless
+//! the tunnel says `keep_on_stop`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+use v6common::kernel::rtprot;
+use v6config::Config;
+use v6control::tunnel::TunnelStatus;
+use v6control::{ProtocolInfo, Request, Response};
+use v6netlink::sit::{self, SitEvent};
+use v6netlink::Handle;
+use v6tunnel::{
+    reconcile, resolve_local, stop, validate_all, Action, LocalEndpoint, Memory, Observed,
+    ObservedLink, ObservedRoute, SitParams, TunnelAddress, TunnelSpec, OWNER_ALIAS,
+};
+
+use crate::service::{Query, ServiceCtx};
+
+/// The safety-net period: a missed event is repaired within this time.
+const RESYNC: Duration = Duration::from_secs(30);
+/// Retry soon after a request the kernel refused.
+const RETRY: Duration = Duration::from_secs(2);
+/// Gather the burst of events one change causes before looking again.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// Turn the `[[tunnel]]` tables into specs; tunnels that fail the checks the
+/// config crate does not make are left out with an error in the log.
+pub fn specs_from(cfg: &Config) -> Vec<TunnelSpec> {
+    let mut out: Vec<TunnelSpec> = Vec::new();
+    for t in &cfg.tunnels {
+        let local = if t.local == "auto" {
+            LocalEndpoint::Auto {
+                wan: t.wan.clone().unwrap_or_default(),
+            }
+        } else {
+            match t.local.parse::<Ipv4Addr>() {
+                Ok(a) => LocalEndpoint::Fixed(a),
+                Err(_) => {
+                    warn!("tunnel {}: local `{}` is neither \"auto\" nor an IPv4 address; tunnel skipped", t.name, t.local);
+                    continue;
+                }
+            }
+        };
+        let mut s = TunnelSpec::new(t.name.clone(), t.remote, local);
+        s.ttl = t.ttl;
+        s.mtu = t.mtu;
+        s.pmtudisc = t.pmtudisc;
+        s.default_route = t.default_route;
+        s.routes = t.routes.clone();
+        s.keep_on_stop = t.keep_on_stop;
+        if let Some(a) = &t.address {
+            match a.parse::<TunnelAddress>() {
+                Ok(a) => s.address = Some(a),
+                Err(e) => {
+                    warn!("tunnel {}: {e}; tunnel skipped", t.name);
+                    continue;
+                }
+            }
+        }
+        if let Err(e) = s.validate() {
+            warn!("tunnel {}: {e}; tunnel skipped", t.name);
+            continue;
+        }
+        let mut with = out.clone();
+        with.push(s.clone());
+        if let Err(e) = validate_all(&with) {
+            warn!("tunnel {}: {e}; tunnel skipped", t.name);
+            continue;
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// Read what the kernel has for these tunnels.
+async fn observe(handle: &Handle, specs: &[TunnelSpec]) -> Result<Observed, sit::Error> {
+    let links = sit::links(handle).await?;
+    let v6 = sit::ipv6_addrs(handle).await?;
+    let v4 = sit::ipv4_addrs(handle).await?;
+    let routes = sit::ipv6_routes(handle).await?;
+    let names: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    let mut o = Observed::default();
+    for l in &links {
+        if !(names.contains(l.name.as_str()) || l.alias.as_deref() == Some(OWNER_ALIAS)) {
+            continue;
+        }
+        o.links.insert(
+            l.name.clone(),
+            ObservedLink {
+                index: l.index,
+                name: l.name.clone(),
+                kind: l.kind.clone(),
+                sit: l.sit.map(|s| SitParams {
+                    remote: s.remote,
+                    local: s.local,
+                    ttl: s.ttl,
+                    pmtudisc: s.pmtudisc,
+                    proto: s.proto,
+                }),
+                mtu: l.mtu,
+                admin_up: l.admin_up,
+                running: l.running,
+                alias: l.alias.clone(),
+                addrs: v6
+                    .iter()
+                    .filter(|a| a.index == l.index)
+                    .filter_map(|a| match a.addr {
+                        IpAddr::V6(addr) => Some(TunnelAddress {
+                            addr,
+                            prefix_len: a.prefix_len,
+                        }),
+                        IpAddr::V4(_) => None,
+                    })
+                    .collect(),
+                routes: routes
+                    .iter()
+                    .filter(|r| r.oif == Some(l.index))
+                    .map(|r| ObservedRoute {
+                        dst: r.dst,
+                        metric: r.metric,
+                        protocol: r.protocol,
+                    })
+                    .collect(),
+            },
+        );
+    }
+    for s in specs {
+        if let LocalEndpoint::Auto { wan } = &s.local {
+            if let Some(w) = links.iter().find(|l| &l.name == wan) {
+                // Primary addresses first (RFC 1122's "primary" is the one
+                // the kernel uses as source; secondaries follow it).
+                let mut mine: Vec<_> = v4.iter().filter(|a| a.index == w.index).collect();
+                mine.sort_by_key(|a| a.secondary);
+                let addrs = mine
+                    .iter()
+                    .filter_map(|a| match a.addr {
+                        IpAddr::V4(x) => Some(x),
+                        IpAddr::V6(_) => None,
+                    })
+                    .collect();
+                o.wan_ipv4.insert(wan.clone(), addrs);
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What one executed action means to a reader of `show tunnels`.
+fn history_line(a: &Action) -> String {
+    match a {
+        Action::Create { reason, .. } => format!("created ({reason})"),
+        Action::Recreate { reason, .. } => format!("re-created ({reason})"),
+        Action::SetUp { .. } => "set up (it was down)".into(),
+        Action::SetMtu { mtu, was, .. } => format!("mtu {was} -> {mtu}"),
+        Action::AddAddress { addr, .. } => format!("address {addr} added"),
+        Action::DelAddress { addr, .. } => format!("address {addr} removed"),
+        Action::AddRoute { dst, .. } => format!("route {dst} added"),
+        Action::DelRoute { dst, .. } => format!("route {dst} removed"),
+        Action::Delete { reason, .. } => format!("deleted ({reason})"),
+        Action::Keep { .. } => "unchanged".into(),
+        Action::Wait { reason, .. } => format!("waiting: {reason}"),
+    }
+}
+
+struct Tunnels {
+    handle: Handle,
+    specs: Vec<TunnelSpec>,
+    memory: Memory,
+    /// Per tunnel: when v6routerd last changed it and what it did.
+    history: BTreeMap<String, (u64, String)>,
+    /// Per tunnel: the reason it waits, if it does (logged once per change).
+    waiting: BTreeMap<String, String>,
+    last: Observed,
+    /// Indexes of the tunnels, shared with the event filter.
+    watched: Arc<Mutex<BTreeSet<u32>>>,
+}
+
+impl Tunnels {
+    /// Look, decide, act. Returns false when a request failed (retry soon).
+    async fn reconcile(&mut self) -> bool {
+        let observed = match observe(&self.handle, &self.specs).await {
+            Ok(o) => o,
+            Err(e) => {
+                warn!("tunnel: cannot read the kernel's links and addresses: {e}");
+                return false;
+            }
+        };
+        let plan = reconcile(&self.specs, &observed, &self.memory);
+        let mut waits = BTreeMap::new();
+        for a in &plan {
+            if let Action::Wait { name, reason } = a {
+                if self.waiting.get(name) != Some(reason) {
+                    warn!("tunnel {a}");
+                }
+                waits.insert(name.clone(), reason.clone());
+            }
+        }
+        self.waiting = waits;
+        let ok = self.execute(&plan, &observed).await;
+        self.last = if plan.iter().any(Action::changes_kernel) {
+            observe(&self.handle, &self.specs).await.unwrap_or(observed)
+        } else {
+            observed
+        };
+        if let Ok(mut w) = self.watched.lock() {
+            *w = self.last.links.values().map(|l| l.index).collect();
+        }
+        ok
+    }
+
+    /// Carry out a plan in order. After a failed create the rest of that
+    /// tunnel's plan is skipped (it has no link to act on).
+    async fn execute(&mut self, plan: &[Action], observed: &Observed) -> bool {
+        let mut index: BTreeMap<String, u32> = observed
+            .links
+            .iter()
+            .map(|(n, l)| (n.clone(), l.index))
+            .collect();
+        let mut broken: BTreeSet<String> = BTreeSet::new();
+        let mut noted: BTreeSet<String> = BTreeSet::new();
+        let mut all_ok = true;
+        for a in plan.iter().filter(|a| a.changes_kernel()) {
+            let name = a.tunnel().to_string();
+            if broken.contains(&name) {
+                continue;
+            }
+            info!("tunnel {a}");
+            let res = self.execute_one(a, &mut index).await;
+            match res {
+                Ok(()) => {
+                    self.memory.record(a);
+                    // The first change of a pass says best what happened.
+                    if noted.insert(name.clone()) {
+                        self.history.insert(name, (now_unix(), history_line(a)));
+                    }
+                }
+                Err(e) => {
+                    warn!("tunnel {}: failed: {e}", a);
+                    all_ok = false;
+                    self.history.insert(
+                        name.clone(),
+                        (now_unix(), format!("failed: {} ({e})", history_line(a))),
+                    );
+                    noted.insert(name.clone());
+                    if matches!(a, Action::Create { .. } | Action::Recreate { .. }) {
+                        broken.insert(name);
+                    }
+                }
+            }
+        }
+        all_ok
+    }
+
+    async fn execute_one(
+        &mut self,
+        a: &Action,
+        index: &mut BTreeMap<String, u32>,
+    ) -> Result<(), String> {
+        let h = &self.handle;
+        let idx = |index: &BTreeMap<String, u32>, name: &str| {
+            index
+                .get(name)
+                .copied()
+                .ok_or_else(|| format!("{name} does not exist"))
+        };
+        match a {
+            Action::Create { link, .. } | Action::Recreate { link, .. } => {
+                if let Action::Recreate { index: old, .. } = a {
+                    match sit::delete(h, *old).await {
+                        Ok(()) => {}
+                        Err(e) if sit::is_gone(&e) => {}
+                        Err(e) => return Err(format!("cannot delete the old link: {e}")),
+                    }
+                    index.remove(&link.name);
+                }
+                let req = sit::SitRequest {
+                    name: link.name.clone(),
+                    remote: link.remote,
+                    local: link.local,
+                    ttl: link.ttl,
+                    pmtudisc: link.pmtudisc,
+                    mtu: link.mtu,
+                };
+                sit::create(h, &req).await.map_err(|e| e.to_string())?;
+                let links = sit::links(h).await.map_err(|e| e.to_string())?;
+                let new = links
+                    .iter()
+                    .find(|l| l.name == link.name)
+                    .ok_or_else(|| "created, but the kernel does not list it".to_string())?;
+                index.insert(link.name.clone(), new.index);
+                sit::set_alias(h, new.index, OWNER_ALIAS)
+                    .await
+                    .map_err(|e| format!("cannot tag it as ours: {e}"))
+            }
+            Action::Delete { index: i, .. } => match sit::delete(h, *i).await {
+                Ok(()) => Ok(()),
+                Err(e) if sit::is_gone(&e) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            },
+            Action::SetUp { name } => sit::set_up(h, idx(index, name)?)
+                .await
+                .map_err(|e| e.to_string()),
+            Action::SetMtu { name, mtu, .. } => sit::set_mtu(h, idx(index, name)?, *mtu)
+                .await
+                .map_err(|e| e.to_string()),
+            Action::AddAddress { name, addr } => {
+                match sit::add_ipv6_addr(h, idx(index, name)?, addr.addr, addr.prefix_len).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if sit::is_exists(&e) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Action::DelAddress { name, addr } => {
+                match sit::del_ipv6_addr(h, idx(index, name)?, addr.addr, addr.prefix_len).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if sit::is_gone(&e) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Action::AddRoute {
+                name,
+                dst,
+                metric,
+                protocol,
+            } => match sit::add_ipv6_route(h, idx(index, name)?, *dst, *metric, *protocol).await {
+                Ok(()) => Ok(()),
+                Err(e) if sit::is_exists(&e) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            },
+            Action::DelRoute {
+                name,
+                dst,
+                metric,
+                protocol,
+            } => match sit::del_ipv6_route(h, idx(index, name)?, *dst, *metric, *protocol).await {
+                Ok(()) => Ok(()),
+                Err(e) if sit::is_gone(&e) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            },
+            Action::Keep { .. } | Action::Wait { .. } => Ok(()),
+        }
+    }
+
+    /// Remove what we made (unless kept), at shutdown.
+    async fn stop(&mut self) {
+        let observed = match observe(&self.handle, &self.specs).await {
+            Ok(o) => o,
+            Err(e) => {
+                warn!("tunnel: cannot read the kernel at stop, nothing removed: {e}");
+                return;
+            }
+        };
+        let plan = stop(&self.specs, &observed, &self.memory);
+        self.execute(&plan, &observed).await;
+        for s in self.specs.iter().filter(|s| s.keep_on_stop) {
+            if observed.links.contains_key(&s.name) {
+                info!("tunnel {}: kept in place (keep_on_stop)", s.name);
+            }
+        }
+    }
+
+    fn status(&self) -> Vec<TunnelStatus> {
+        self.specs
+            .iter()
+            .map(|s| {
+                let l = self.last.link(&s.name).filter(|l| l.is_sit());
+                let state = if self.waiting.contains_key(&s.name) && l.is_none() {
+                    "waiting"
+                } else {
+                    match l {
+                        None => "missing",
+                        Some(l) if l.admin_up => "up",
+                        Some(_) => "down",
+                    }
+                };
+                let local = l
+                    .and_then(|l| l.sit.and_then(|p| p.local))
+                    .or_else(|| resolve_local(s, &self.last).ok())
+                    .map(|a| a.to_string());
+                let (since, mut last_change) = self
+                    .history
+                    .get(&s.name)
+                    .cloned()
+                    .map_or((None, String::new()), |(t, w)| (Some(t), w));
+                if let Some(w) = self.waiting.get(&s.name) {
+                    last_change = format!("waiting: {w}");
+                }
+                TunnelStatus {
+                    name: s.name.clone(),
+                    state: state.into(),
+                    index: l.map(|l| l.index),
+                    local,
+                    local_source: match &s.local {
+                        LocalEndpoint::Fixed(_) => "static".into(),
+                        LocalEndpoint::Auto { wan } => format!("auto from {wan}"),
+                    },
+                    remote: s.remote.to_string(),
+                    ttl: l.and_then(|l| l.sit.map(|p| p.ttl)).unwrap_or(s.ttl),
+                    mtu: l.map_or(s.mtu, |l| l.mtu),
+                    pmtudisc: l
+                        .and_then(|l| l.sit.map(|p| p.pmtudisc))
+                        .unwrap_or(s.pmtudisc),
+                    addresses: l
+                        .map(|l| {
+                            l.addrs
+                                .iter()
+                                .filter(|a| a.addr.segments()[0] & 0xffc0 != 0xfe80)
+                                .map(|a| a.to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    routes: l
+                        .map(|l| {
+                            l.routes
+                                .iter()
+                                .map(|r| {
+                                    format!(
+                                        "{} metric {} proto {}",
+                                        r.dst,
+                                        r.metric,
+                                        rtprot::name(r.protocol)
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    since,
+                    last_change,
+                    ours: l.is_some_and(|l| l.is_ours()),
+                    keep_on_stop: s.keep_on_stop,
+                }
+            })
+            .collect()
+    }
+
+    fn protocol_row(&self) -> Option<ProtocolInfo> {
+        if self.specs.is_empty() {
+            return None;
+        }
+        let st = self.status();
+        let up = st.iter().filter(|t| t.state == "up").count();
+        let since = st.iter().filter_map(|t| t.since).max();
+        Some(ProtocolInfo {
+            name: "tunnel".into(),
+            proto: "SIT".into(),
+            table: "---".into(),
+            state: if up == st.len() {
+                "up".into()
+            } else {
+                "start".into()
+            },
+            since: since.map_or_else(|| "-".into(), v6control::tunnel::utc),
+            info: format!("{up} of {} tunnels up", st.len()),
+        })
+    }
+}
+
+/// Follow the kernel's link and IPv4 address events (all of them) and IPv6
+/// address and route events on the tunnels; each wakes the reconciler.
+fn spawn_event_watch(watched: Arc<Mutex<BTreeSet<u32>>>) -> Option<mpsc::UnboundedReceiver<()>> {
+    let mut raw = match sit::events() {
+        Ok(rx) => rx,
+        Err(e) => {
+            warn!(
+                "tunnel: cannot follow kernel events ({e}); checking every {} s instead",
+                RETRY.as_secs()
+            );
+            return None;
+        }
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(ev) = raw.recv().await {
+            let on_tunnel = |i: u32| watched.lock().map(|w| w.contains(&i)).unwrap_or(true);
+            let relevant = match ev {
+                SitEvent::Link | SitEvent::Ipv4Addr { .. } => true,
+                SitEvent::Ipv6Addr { index } => on_tunnel(index),
+                SitEvent::Ipv6Route { oif } => oif.is_some_and(on_tunnel),
+            };
+            if relevant && tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    Some(rx)
+}
+
+pub async fn run(mut ctx: ServiceCtx) {
+    let watched = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut events = spawn_event_watch(watched.clone());
+    let mut t = Tunnels {
+        handle: ctx.netlink.handle().clone(),
+        specs: specs_from(&ctx.config()),
+        memory: Memory::default(),
+        history: BTreeMap::new(),
+        waiting: BTreeMap::new(),
+        last: Observed::default(),
+        watched,
+    };
+    let mut next = if events.is_some() { RESYNC } else { RETRY };
+    let mut dirty = true;
+    loop {
+        if dirty {
+            let ok = t.reconcile().await;
+            next = if !ok || events.is_none() {
+                RETRY
+            } else {
+                RESYNC
+            };
+            ctx.protocol.send_replace(t.protocol_row());
+        }
+        dirty = false;
+        tokio::select! {
+            ev = async {
+                match events.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if ev.is_none() {
+                    warn!("tunnel: the kernel event stream ended; checking every {} s instead", RETRY.as_secs());
+                    events = None;
+                }
+                tokio::time::sleep(SETTLE).await;
+                if let Some(rx) = events.as_mut() {
+                    while rx.try_recv().is_ok() {}
+                }
+                dirty = true;
+            }
+            r = ctx.config.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                let specs = specs_from(&ctx.config());
+                if specs != t.specs {
+                    debug!("tunnel: configuration changed");
+                    t.specs = specs;
+                }
+                dirty = true;
+            }
+            q = ctx.queries.recv() => {
+                if let Some(q) = q {
+                    answer(&t, q);
+                }
+            }
+            r = ctx.shutdown.changed() => {
+                if r.is_err() || *ctx.shutdown.borrow() {
+                    t.stop().await;
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(next) => dirty = true,
+        }
+    }
+}
+
+fn answer(t: &Tunnels, q: Query) {
+    match q.request {
+        Request::ShowTunnels => {
+            let _ = q.reply.send(Response::ok(t.status()));
+        }
+        _ => ServiceCtx::unknown(q),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_becomes_specs_with_defaults() {
+        let src = r#"
+            [[tunnel]]
+            name = "he6"
+            remote = "198.51.100.1"
+            local = "auto"
+            wan = "eth0"
+            address = "2001:db8:f::2/64"
+            default_route = true
+
+            [[tunnel]]
+            name = "t2"
+            remote = "198.51.100.2"
+            local = "192.0.2.9"
+            mtu = 1280
+            routes = ["2001:db8:aa::/48"]
+            keep_on_stop = true
+        "#;
+        let cfg = v6config::parse(src, std::path::Path::new("test.toml"))
+            .expect("config parses")
+            .config;
+        let specs = specs_from(&cfg);
+        assert_eq!(specs.len(), 2);
+        assert_eq!(specs[0].local, LocalEndpoint::Auto { wan: "eth0".into() });
+        assert_eq!(
+            (specs[0].ttl, specs[0].mtu, specs[0].pmtudisc),
+            (255, 1480, true)
+        );
+        assert_eq!(
+            specs[0].address.map(|a| a.to_string()).as_deref(),
+            Some("2001:db8:f::2/64")
+        );
+        assert_eq!(
+            specs[1].local,
+            LocalEndpoint::Fixed("192.0.2.9".parse().unwrap())
+        );
+        assert_eq!(specs[1].mtu, 1280);
+        assert!(specs[1].keep_on_stop);
+        assert_eq!(specs[1].wanted_routes().len(), 1);
+    }
+
+    #[test]
+    fn invalid_tunnels_are_left_out() {
+        let src = r#"
+            [[tunnel]]
+            name = "sit0"
+            remote = "198.51.100.1"
+            local = "192.0.2.2"
+
+            [[tunnel]]
+            name = "he6"
+            remote = "198.51.100.1"
+            local = "192.0.2.2"
+            pmtudisc = false
+
+            [[tunnel]]
+            name = "ok6"
+            remote = "198.51.100.1"
+            local = "192.0.2.2"
+        "#;
+        let cfg = v6config::parse(src, std::path::Path::new("test.toml"))
+            .expect("config parses")
+            .config;
+        let specs = specs_from(&cfg);
+        assert_eq!(
+            specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["ok6"]
+        );
+    }
+}
