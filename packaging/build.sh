@@ -11,7 +11,8 @@
 #   CARGO_PROFILE     cargo profile (default: release; see [profile.release]
 #                     in Cargo.toml: opt-level z, LTO, panic=abort, strip)
 #   V6_INSTALL_TARGETS=0  do not run `rustup target add` (offline machines)
-#   V6_CARGO_LOCKED=0     build without --locked (Cargo.lock may be updated)
+#   V6_CARGO_LOCKED=1     build with --locked (release builds: fail if
+#                         Cargo.lock is not in step with the Cargo.toml files)
 #
 # Output: $CARGO_TARGET_DIR/<target>/<profile>/{v6routerd,v6ctl}; the last
 # lines printed are "<target> <path-to-v6routerd> <path-to-v6ctl>".
@@ -20,7 +21,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 PROFILE=${CARGO_PROFILE:-release}
-V6_CARGO_LOCKED=${V6_CARGO_LOCKED-1}
+V6_CARGO_LOCKED=${V6_CARGO_LOCKED-0}
 [ "$V6_CARGO_LOCKED" = 0 ] && V6_CARGO_LOCKED=
 # cargo's output directory for the "dev" profile is "debug".
 PROFILE_DIR=$PROFILE
