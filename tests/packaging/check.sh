@@ -62,7 +62,7 @@ need_pkgs=()
 command -v busybox >/dev/null || need_pkgs+=(busybox)
 command -v qemu-aarch64-static >/dev/null || need_pkgs+=(qemu-user-static)
 command -v readelf >/dev/null || need_pkgs+=(binutils)
-command -v file >/dev/null || need_pkgs+=(file)
+command -v make >/dev/null || need_pkgs+=(make)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     echo "# installing ${need_pkgs[*]}"
     SUDO=()
