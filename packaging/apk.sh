@@ -78,8 +78,8 @@ for arch in "${ARCHES[@]}"; do
     meta=$root/lib/apk/packages/$PKG_NAME
     # The .list is every file and symlink, taken before the .list and
     # .conffiles* themselves exist (package-pack.mk order).
-    (cd "$root" && find . \( -type f -o -type l \) -printf '/%P\n' | LC_ALL=C sort) >"$meta.list.tmp"
-    mv "$meta.list.tmp" "$meta.list"
+    (cd "$root" && find . \( -type f -o -type l \) -printf '/%P\n' | LC_ALL=C sort) >"$scripts/list"
+    mv "$scripts/list" "$meta.list"
     printf '%s\n' "${CONFFILES[@]}" >"$meta.conffiles"
     : >"$meta.conffiles_static"
     for f in "${CONFFILES[@]}"; do

@@ -410,5 +410,70 @@ else
     skip ".apk: no apk-tools v3 on this machine (Debian 12 packages none); packaging/apk.sh builds them where one is"
 fi
 
+# What apk.sh hands to `apk mkpkg`, checked with a stand-in `apk` that
+# records its arguments and the --files tree (the ADB output format itself
+# is apk-tools' business and is only checked above, with the real tool).
+FAKE=$T/fakeapk
+mkdir -p "$FAKE"
+cat >"$FAKE/apk" <<EOF
+#!/usr/bin/env bash
+case "\$1" in
+--version) echo "apk-tools 3.0.0 (stand-in of tests/packaging/check.sh)"; exit 0 ;;
+mkpkg) [ "\$2" = --help ] && exit 0 ;;
+*) exit 1 ;;
+esac
+shift
+out= files=
+: >"$FAKE/args.\$\$"
+while [ \$# -gt 0 ]; do
+    printf '%s\n' "\$1 \$2" >>"$FAKE/args.\$\$"
+    case "\$1" in --output) out=\$2 ;; --files) files=\$2 ;; esac
+    shift 2
+done
+n=\$(basename "\$(dirname "\$out")")
+mv "$FAKE/args.\$\$" "$FAKE/\$n.args"
+cp -a "\$files" "$FAKE/\$n.root"
+for s in \$(sed -n 's/^--script [a-z-]*:\(.*\)/\1/p' "$FAKE/\$n.args"); do cp "\$s" "$FAKE/\$n.\$(basename "\$s")"; done
+: >"\$out"
+EOF
+chmod +x "$FAKE/apk"
+if APK=$FAKE/apk OUT_DIR=$T/apkfake V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${ARCHES[@]}" >"$T/apkfake.out" 2>&1; then
+    ok "apk.sh (stand-in apk): runs for ${ARCHES[*]}, output <arch>/v6router-$VERSION.apk"
+    for arch in "${ARCHES[@]}"; do
+        A=$FAKE/$arch
+        [ -f "$T/apkfake/$arch/v6router-$VERSION.apk" ] || bad "$arch: apk.sh output path"
+        same_text "$arch apk: mkpkg info fields" \
+            "--info name:v6router
+--info version:$VERSION
+--info arch:$arch
+--info license:MIT OR Apache-2.0
+--info origin:v6router
+--info depends:" "$(grep -E '^--info (name|version|arch|license|origin|depends):' "$A.args")"
+        same_text "$arch apk: post-install, post-upgrade, pre-deinstall scripts" \
+            "post-install post-upgrade pre-deinstall" \
+            "$(sed -n 's/^--script \([a-z-]*\):.*/\1/p' "$A.args" | xargs)"
+        same_text "$arch apk: .list is every shipped file (default_postinst finds the init script there)" \
+            "/etc/init.d/v6routerd
+/etc/v6router.toml
+/usr/sbin/v6ctl
+/usr/sbin/v6routerd" "$(cat "$A.root/lib/apk/packages/v6router.list")"
+        same_text "$arch apk: .conffiles" /etc/v6router.toml "$(cat "$A.root/lib/apk/packages/v6router.conffiles")"
+        same_text "$arch apk: .conffiles_static holds the shipped config's sha256" \
+            "/etc/v6router.toml $(sha256sum "$A.root/etc/v6router.toml" | cut -d' ' -f1)" \
+            "$(cat "$A.root/lib/apk/packages/v6router.conffiles_static")"
+        check "$arch apk: post-install runs default_postinst for pkgname v6router" \
+            grep -qzF "export pkgname=\"v6router\""$'\n'"add_group_and_user"$'\n'"default_postinst" "$A.post-install"
+        check "$arch apk: post-upgrade sets PKG_UPGRADE=1 (no re-enable)" \
+            bash -c "sed -n 2p '$A.post-upgrade' | grep -qx 'export PKG_UPGRADE=1'"
+        check "$arch apk: pre-deinstall runs default_prerm" grep -qx default_prerm "$A.pre-deinstall"
+        for s in post-install post-upgrade pre-deinstall; do
+            check "$arch apk: $s passes busybox ash -n" busybox ash -n "$A.$s"
+        done
+    done
+else
+    bad "apk.sh (stand-in apk): runs for ${ARCHES[*]}"
+    sed 's/^/       /' "$T/apkfake.out" | tail -20
+fi
+
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]
