@@ -3,8 +3,11 @@
 
 mod check;
 mod control;
+mod dhcpv6;
+mod ra;
 mod service;
 mod supervisor;
+mod ripng;
 mod tunnel;
 
 use std::path::PathBuf;

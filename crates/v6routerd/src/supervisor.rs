@@ -137,9 +137,9 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
 impl Supervisor {
     fn spawn_services(&mut self) {
         // One line per protocol service (see service.rs).
-        // self.spawn_service("ra", Service::Ra, crate::ra::run);
-        // self.spawn_service("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
-        // self.spawn_service("ripng", Service::Ripng, crate::ripng::run);
+        self.spawn_service("ra", Service::Ra, crate::ra::run);
+        self.spawn_service("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
+        self.spawn_service("ripng", Service::Ripng, crate::ripng::run);
         self.spawn_service("tunnel", Service::Tunnel, crate::tunnel::run);
     }
 

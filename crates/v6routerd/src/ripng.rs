@@ -1,0 +1,730 @@
+//! The RIPng service: runs the `v6ripng` engine on the `[ripng]` section.
+//!
+//! - Datagrams: one task reads the UDP 521 socket and hands datagrams with
+//!   their packet info to the loop below; the engine's paced sends go out
+//!   from the interface's link-local address with hop limit 255.
+//! - Kernel: the engine sees every kernel view (debounced) and answers with
+//!   route batches. A writer task executes them in order with many netlink
+//!   requests in flight (`Kernel::sync_routes`), so 10,000 routes are not
+//!   10,000 round trips. Our routes carry RTPROT_RIP; the engine's reconcile
+//!   removes leftovers of a crash at start and puts back a route of ours an
+//!   admin deleted. At stop, neighbours hear our routes at metric 16 and our
+//!   routes leave the kernel.
+//! - v6ctl: `show route`, `show rip neighbors`, `show rip interfaces`, and
+//!   our `show protocols` row.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+use v6common::kernel::rtprot;
+use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
+use v6config::Config;
+use v6control::rip::{
+    InterfaceRow, NeighborRow, RipAnswer, RouteRow, DIRECT_NAME, KERNEL_NAME, PROTOCOL_NAME,
+};
+use v6control::{ProtocolInfo, Request, Response};
+use v6ripng::engine::{self, Action, Engine, IfaceConfig, Origin, PrefixFilter, Received};
+use v6ripng::io::{RecvMeta, RipSocket};
+
+use crate::service::{Query, ServiceCtx};
+
+/// Gather the burst of kernel events one change causes before looking.
+const KERNEL_SETTLE: Duration = Duration::from_millis(30);
+/// How long the final work at stop may take.
+const STOP_BUDGET: Duration = Duration::from_millis(900);
+
+/// The engine configuration for a `[ripng]` section.
+pub fn engine_config(r: &v6config::Ripng) -> engine::Config {
+    let inside = |ps: &[Ipv6Prefix]| -> Vec<PrefixFilter> {
+        ps.iter()
+            .map(|p| PrefixFilter {
+                prefix: *p,
+                min_len: p.len(),
+                max_len: 128,
+            })
+            .collect()
+    };
+    let mut connected: Vec<String> = r.export.connected_interfaces.clone();
+    if r.export.connected {
+        connected.extend(r.interfaces.iter().cloned());
+    }
+    let d = engine::Config::default();
+    engine::Config {
+        interfaces: r
+            .interfaces
+            .iter()
+            .map(|n| IfaceConfig {
+                name: n.clone(),
+                cost: r.metric,
+            })
+            .collect(),
+        infinity: r.infinity,
+        update_interval: Duration::from_secs(u64::from(r.update_time)),
+        timeout: Duration::from_secs(u64::from(r.timeout_time)),
+        garbage: Duration::from_secs(u64::from(r.garbage_time)),
+        split_horizon: r.split_horizon,
+        poisoned_reverse: r.poison_reverse,
+        export: engine::ExportConfig {
+            connected,
+            kernel: r.export.kernel,
+            default_route: r.export.default_route,
+            prefixes: inside(&r.export.filter),
+            metric: 1,
+        },
+        import: engine::ImportConfig {
+            prefixes: inside(&r.import.filter),
+            default_route: r.import.default_route,
+            limit: Some(r.route_limit as usize),
+        },
+        ..d
+    }
+}
+
+/// Kernel route batches, executed in order by the writer task.
+enum Write {
+    Remove(Vec<RouteFact>),
+    Install(Vec<RouteFact>),
+}
+
+async fn route_writer(nl: v6netlink::Kernel, mut rx: mpsc::UnboundedReceiver<Write>) {
+    while let Some(w) = rx.recv().await {
+        // Merge what queued up meanwhile, keeping removes before installs
+        // of the same moment.
+        let (mut del, mut add) = (Vec::new(), Vec::new());
+        let push = |w: Write, del: &mut Vec<RouteFact>, add: &mut Vec<RouteFact>| match w {
+            Write::Remove(v) => {
+                if !add.is_empty() {
+                    return Some(Write::Remove(v));
+                }
+                del.extend(v);
+                None
+            }
+            Write::Install(v) => {
+                add.extend(v);
+                None
+            }
+        };
+        let mut carry = push(w, &mut del, &mut add);
+        while carry.is_none() {
+            match rx.try_recv() {
+                Ok(w) => carry = push(w, &mut del, &mut add),
+                Err(_) => break,
+            }
+        }
+        run_writes(&nl, &del, &add).await;
+        if let Some(w) = carry {
+            match w {
+                Write::Remove(v) => run_writes(&nl, &v, &[]).await,
+                Write::Install(v) => run_writes(&nl, &[], &v).await,
+            }
+        }
+    }
+}
+
+async fn run_writes(nl: &v6netlink::Kernel, del: &[RouteFact], add: &[RouteFact]) {
+    let t = Instant::now();
+    if !del.is_empty() {
+        let failed = nl.sync_routes(&[], del).await;
+        // A route already gone is what we wanted.
+        let real: Vec<_> = failed
+            .iter()
+            .filter(|(_, e)| !e.to_string().contains("No such process"))
+            .collect();
+        if let Some((r, e)) = real.first() {
+            warn!(
+                "ripng: {} of {} route removals failed, e.g. {}: {e}",
+                real.len(),
+                del.len(),
+                r.dst
+            );
+        }
+    }
+    if !add.is_empty() {
+        let failed = nl.sync_routes(add, &[]).await;
+        if let Some((r, e)) = failed.first() {
+            warn!(
+                "ripng: {} of {} route installs failed, e.g. {} via {:?}: {e}",
+                failed.len(),
+                add.len(),
+                r.dst,
+                r.gateway
+            );
+        }
+    }
+    debug!(
+        "ripng: kernel: {} removed, {} installed in {:?}",
+        del.len(),
+        add.len(),
+        t.elapsed()
+    );
+}
+
+struct Rip {
+    engine: Engine,
+    sock: Arc<RipSocket>,
+    reader: tokio::task::JoinHandle<()>,
+    joined: BTreeSet<u32>,
+}
+
+impl Drop for Rip {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Wall-clock milliseconds of an engine instant.
+fn wall_ms(i: Instant) -> u64 {
+    let ago = Instant::now().saturating_duration_since(i).as_millis() as u64;
+    now_ms().saturating_sub(ago)
+}
+
+struct Service {
+    ctx_netlink_tx: mpsc::UnboundedSender<Write>,
+    rx_tx: mpsc::UnboundedSender<(Vec<u8>, RecvMeta)>,
+    rip: Option<Rip>,
+    kv: Arc<KernelView>,
+    /// When kernel routes and connected prefixes were first seen (show route).
+    first_seen: HashMap<(Ipv6Prefix, &'static str), u64>,
+}
+
+pub async fn run(mut ctx: ServiceCtx) {
+    let (wtx, wrx) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(route_writer(ctx.netlink.clone(), wrx));
+    let (rx_tx, mut rx_rx) = mpsc::unbounded_channel::<(Vec<u8>, RecvMeta)>();
+    let mut svc = Service {
+        ctx_netlink_tx: wtx,
+        rx_tx,
+        rip: None,
+        kv: ctx.kernel(),
+        first_seen: HashMap::new(),
+    };
+    svc.configure(&ctx.config(), &ctx).await;
+    svc.kernel_changed(ctx.kernel()).await;
+    let mut kernel_due: Option<tokio::time::Instant> = None;
+    loop {
+        let engine_due = svc
+            .rip
+            .as_ref()
+            .and_then(|r| r.engine.next_timer())
+            .map(tokio::time::Instant::from_std);
+        let due = match (engine_due, kernel_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sleep = async {
+            match due {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = ctx.shutdown.changed() => {
+                if r.is_err() || *ctx.shutdown.borrow() {
+                    break;
+                }
+            }
+            r = ctx.config.changed() => {
+                if r.is_ok() {
+                    let cfg = ctx.config();
+                    svc.configure(&cfg, &ctx).await;
+                    svc.kernel_changed(ctx.kernel()).await;
+                }
+            }
+            r = ctx.kernel.changed() => {
+                if r.is_ok() && kernel_due.is_none() {
+                    kernel_due = Some(tokio::time::Instant::now() + KERNEL_SETTLE);
+                }
+            }
+            Some((bytes, meta)) = rx_rx.recv() => {
+                svc.datagram(&bytes, meta).await;
+                // Drain what else arrived, without starving the rest.
+                for _ in 0..256 {
+                    match rx_rx.try_recv() {
+                        Ok((b, m)) => svc.datagram(&b, m).await,
+                        Err(_) => break,
+                    }
+                }
+            }
+            Some(q) = ctx.queries.recv() => svc.answer(q),
+            _ = sleep => {
+                if kernel_due.is_some_and(|t| t <= tokio::time::Instant::now()) {
+                    kernel_due = None;
+                    svc.kernel_changed(ctx.kernel()).await;
+                }
+                if let Some(r) = svc.rip.as_mut() {
+                    let acts = r.engine.on_timer(Instant::now());
+                    svc.execute(acts).await;
+                }
+            }
+        }
+    }
+    // Stop: tell neighbours, take our routes out of the kernel.
+    let stop = async {
+        svc.stop_engine().await;
+        drop(svc);
+        let _ = writer.await;
+    };
+    if tokio::time::timeout(STOP_BUDGET, stop).await.is_err() {
+        warn!("ripng: stop took longer than {STOP_BUDGET:?}; some routes may remain");
+    }
+    let _ = ctx.protocol.send(None);
+}
+
+impl Service {
+    async fn configure(&mut self, cfg: &Config, ctx: &ServiceCtx) {
+        match (&cfg.ripng, self.rip.as_mut()) {
+            (None, Some(_)) => {
+                info!("ripng: removed from the configuration; stopping");
+                self.stop_engine().await;
+                let _ = ctx.protocol.send(None);
+            }
+            (None, None) => {}
+            (Some(r), Some(rip)) => {
+                rip.engine.set_config(engine_config(r));
+            }
+            (Some(r), None) => {
+                let sock = match RipSocket::open() {
+                    Ok(s) => Arc::new(s),
+                    Err(e) => {
+                        warn!("ripng: cannot open UDP port 521: {e}; RIPng is off");
+                        let _ = ctx.protocol.send(Some(ProtocolInfo {
+                            name: PROTOCOL_NAME.into(),
+                            proto: "RIP".into(),
+                            table: "master6".into(),
+                            state: "down".into(),
+                            since: v6control::rip::format_since(now_ms(), now_ms()),
+                            info: format!("UDP 521: {e}"),
+                        }));
+                        return;
+                    }
+                };
+                let reader = {
+                    let sock = sock.clone();
+                    let tx = self.rx_tx.clone();
+                    tokio::spawn(async move {
+                        let mut buf = vec![0u8; 65536];
+                        loop {
+                            match sock.recv(&mut buf).await {
+                                Ok(m) => {
+                                    if tx.send((buf[..m.len].to_vec(), m)).is_err() {
+                                        break;
+                                    }
+                                }
+                                Err(e) => {
+                                    debug!("ripng: recv: {e}");
+                                    if e.kind() != std::io::ErrorKind::InvalidData {
+                                        tokio::time::sleep(Duration::from_millis(10)).await;
+                                    }
+                                }
+                            }
+                        }
+                    })
+                };
+                let seed = fastrand::u64(..);
+                let started_ms = now_ms();
+                info!("ripng: running on {:?}", r.interfaces);
+                self.rip = Some(Rip {
+                    engine: Engine::new(engine_config(r), seed),
+                    sock,
+                    reader,
+                    joined: BTreeSet::new(),
+                });
+                let _ = ctx.protocol.send(Some(ProtocolInfo {
+                    name: PROTOCOL_NAME.into(),
+                    proto: "RIP".into(),
+                    table: "master6".into(),
+                    state: "up".into(),
+                    since: v6control::rip::format_since(started_ms, now_ms()),
+                    info: String::new(),
+                }));
+            }
+        }
+    }
+
+    async fn stop_engine(&mut self) {
+        if let Some(mut rip) = self.rip.take() {
+            let acts = rip.engine.shutdown();
+            self.rip = Some(rip);
+            self.execute(acts).await;
+            if let Some(rip) = self.rip.take() {
+                for i in &rip.joined {
+                    rip.sock.leave(*i);
+                }
+            }
+        }
+    }
+
+    async fn kernel_changed(&mut self, kv: Arc<KernelView>) {
+        self.kv = kv.clone();
+        self.note_first_seen();
+        let Some(rip) = self.rip.as_mut() else {
+            return;
+        };
+        let acts = rip.engine.set_kernel(Instant::now(), &kv);
+        // Follow the interfaces: ff02::9 on each active one.
+        let active: BTreeSet<u32> = rip
+            .engine
+            .interfaces()
+            .filter(|i| i.is_active())
+            .map(|i| i.ifindex)
+            .collect();
+        for i in active.difference(&rip.joined) {
+            if let Err(e) = rip.sock.join(*i) {
+                warn!("ripng: cannot join ff02::9 on ifindex {i}: {e}");
+            }
+        }
+        for i in rip.joined.difference(&active) {
+            rip.sock.leave(*i);
+        }
+        rip.joined = active;
+        self.execute(acts).await;
+    }
+
+    fn note_first_seen(&mut self) {
+        let now = now_ms();
+        let mut keep = std::collections::HashSet::new();
+        for (p, proto) in kernel_rows_keys(&self.kv) {
+            keep.insert((p, proto));
+            self.first_seen.entry((p, proto)).or_insert(now);
+        }
+        self.first_seen.retain(|k, _| keep.contains(k));
+    }
+
+    async fn datagram(&mut self, bytes: &[u8], meta: RecvMeta) {
+        let Some(rip) = self.rip.as_mut() else {
+            return;
+        };
+        let rx = Received {
+            src: *meta.src.ip(),
+            src_port: meta.src.port(),
+            ifindex: meta.ifindex,
+            hop_limit: meta.hop_limit,
+            payload: bytes,
+        };
+        match rip.engine.handle_packet(Instant::now(), rx) {
+            Ok(acts) => self.execute(acts).await,
+            Err(engine::Drop::Own) => {}
+            Err(e) => debug!("ripng: dropped datagram from {}: {e}", meta.src),
+        }
+    }
+
+    async fn execute(&mut self, acts: Vec<Action>) {
+        for a in acts {
+            match a {
+                Action::Send {
+                    bytes,
+                    dst,
+                    ifindex,
+                } => {
+                    let Some(rip) = self.rip.as_ref() else {
+                        continue;
+                    };
+                    let src = rip
+                        .engine
+                        .interfaces()
+                        .find(|i| i.ifindex == ifindex)
+                        .and_then(|i| i.link_local);
+                    let Some(src) = src else { continue };
+                    if let Err(e) = rip.sock.send(&bytes, dst, ifindex, src).await {
+                        debug!("ripng: send to {dst} on ifindex {ifindex}: {e}");
+                    }
+                }
+                Action::InstallRoutes(v) => {
+                    let _ = self.ctx_netlink_tx.send(Write::Install(v));
+                }
+                Action::RemoveRoutes(v) => {
+                    let _ = self.ctx_netlink_tx.send(Write::Remove(v));
+                }
+            }
+        }
+    }
+
+    fn answer(&self, q: Query) {
+        let r = match &q.request {
+            Request::ShowRoute { target, protocol } => {
+                match self.routes(target.as_deref(), protocol.as_deref()) {
+                    Ok(rows) => Response::ok(rows),
+                    Err(e) => Response::error(e),
+                }
+            }
+            Request::ShowRipNeighbors => match &self.rip {
+                None => Response::error("RIPng is not configured"),
+                Some(rip) => Response::ok(neighbors(rip)),
+            },
+            Request::ShowRipInterfaces => match &self.rip {
+                None => Response::error("RIPng is not configured"),
+                Some(rip) => Response::ok(interfaces(rip)),
+            },
+            _ => {
+                ServiceCtx::unknown(q);
+                return;
+            }
+        };
+        let _ = q.reply.send(r);
+    }
+
+    /// `show route [for ADDR|PREFIX] [protocol NAME]`: the kernel's routes
+    /// (as BIRD's kernel protocol learns them), connected prefixes (BIRD's
+    /// direct) and the RIPng table.
+    fn routes(
+        &self,
+        target: Option<&str>,
+        protocol: Option<&str>,
+    ) -> Result<Vec<RouteRow>, String> {
+        if let Some(p) = protocol {
+            if ![PROTOCOL_NAME, DIRECT_NAME, KERNEL_NAME].contains(&p) {
+                return Err(format!(
+                    "unknown protocol `{p}` (known: {PROTOCOL_NAME}, {DIRECT_NAME}, {KERNEL_NAME})"
+                ));
+            }
+        }
+        let target: Option<Ipv6Prefix> = match target {
+            None => None,
+            Some(t) if t.contains('/') => Some(t.parse().map_err(|e| format!("{e}"))?),
+            Some(t) => {
+                let a: Ipv6Addr = t
+                    .parse()
+                    .map_err(|_| format!("`{t}` is neither an IPv6 address nor a prefix"))?;
+                Some(Ipv6Prefix::new(a, 128))
+            }
+        };
+        let mut rows: Vec<(Ipv6Prefix, RouteRow)> = Vec::new();
+        let kv = &self.kv;
+        let name_of = |i: u32| kv.links.get(&i).map(|l| l.name.clone());
+        let seen = |p: Ipv6Prefix, proto: &'static str| {
+            self.first_seen
+                .get(&(p, proto))
+                .copied()
+                .unwrap_or_else(now_ms)
+        };
+        for r in kernel_routes(kv) {
+            rows.push((
+                r.dst,
+                RouteRow {
+                    prefix: r.dst.to_string(),
+                    kind: kind_name(r.kind).into(),
+                    proto: KERNEL_NAME.into(),
+                    since_ms: seen(r.dst, KERNEL_NAME),
+                    primary: false,
+                    preference: 10,
+                    metric: None,
+                    via: r.gateway.map(|g| g.to_string()),
+                    iface: r.oif.and_then(name_of),
+                    tag: None,
+                },
+            ));
+        }
+        for (p, index) in connected(kv) {
+            rows.push((
+                p,
+                RouteRow {
+                    prefix: p.to_string(),
+                    kind: "unicast".into(),
+                    proto: DIRECT_NAME.into(),
+                    since_ms: seen(p, DIRECT_NAME),
+                    primary: false,
+                    preference: 240,
+                    metric: None,
+                    via: None,
+                    iface: name_of(index),
+                    tag: None,
+                },
+            ));
+        }
+        if let Some(rip) = &self.rip {
+            let inf = rip.engine.config().infinity;
+            for r in rip.engine.routes() {
+                let Origin::Learned {
+                    nexthop, ifindex, ..
+                } = r.origin
+                else {
+                    continue;
+                };
+                rows.push((
+                    r.prefix,
+                    RouteRow {
+                        prefix: r.prefix.to_string(),
+                        kind: if r.metric < inf {
+                            "unicast"
+                        } else {
+                            "unreachable"
+                        }
+                        .into(),
+                        proto: PROTOCOL_NAME.into(),
+                        since_ms: wall_ms(r.since),
+                        primary: false,
+                        preference: 120,
+                        metric: Some(r.metric),
+                        via: Some(nexthop.to_string()),
+                        iface: name_of(ifindex),
+                        tag: Some(r.tag),
+                    },
+                ));
+            }
+        }
+        if let Some(t) = target {
+            // BIRD's `for`: the longest prefix that covers the target.
+            let best = rows
+                .iter()
+                .filter(|(p, _)| p.covers(&t))
+                .map(|(p, _)| p.len())
+                .max();
+            rows.retain(|(p, _)| Some(p.len()) == best && p.covers(&t));
+        }
+        // The best route per prefix (highest preference, reachable) is `*`.
+        rows.sort_by(|(a, x), (b, y)| {
+            a.cmp(b)
+                .then(
+                    (y.kind == "unicast" || y.proto != PROTOCOL_NAME)
+                        .cmp(&(x.kind == "unicast" || x.proto != PROTOCOL_NAME)),
+                )
+                .then(y.preference.cmp(&x.preference))
+        });
+        let mut last: Option<Ipv6Prefix> = None;
+        for (p, r) in rows.iter_mut() {
+            if last != Some(*p) {
+                r.primary = !(r.proto == PROTOCOL_NAME && r.kind != "unicast");
+            }
+            last = Some(*p);
+        }
+        if let Some(name) = protocol {
+            rows.retain(|(_, r)| r.proto == name);
+        }
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
+    }
+}
+
+fn kind_name(k: RouteKind) -> &'static str {
+    match k {
+        RouteKind::Unicast | RouteKind::Other => "unicast",
+        RouteKind::Unreachable => "unreachable",
+        RouteKind::Blackhole => "blackhole",
+        RouteKind::Prohibit => "prohibit",
+    }
+}
+
+/// Kernel routes as BIRD's `protocol kernel { learn; }` sees them: the main
+/// table, not the kernel's own (proto kernel), not ours (shown as rip1),
+/// no link-local or multicast destinations.
+fn kernel_routes(kv: &KernelView) -> impl Iterator<Item = &RouteFact> {
+    kv.routes.iter().filter(|r| {
+        r.table == engine::RT_TABLE_MAIN
+            && r.protocol != rtprot::KERNEL
+            && r.protocol != rtprot::RIP
+            && !r.dst.is_link_local()
+            && !r.dst.addr().is_multicast()
+    })
+}
+
+/// Global prefixes on links that are up (BIRD's `protocol direct`).
+fn connected(kv: &KernelView) -> Vec<(Ipv6Prefix, u32)> {
+    let mut v = Vec::new();
+    for l in kv.links.values().filter(|l| l.is_usable()) {
+        for a in kv.globals(l.index) {
+            if a.prefix_len < 128 && !a.tentative {
+                v.push((a.prefix(), l.index));
+            }
+        }
+    }
+    v
+}
+
+fn kernel_rows_keys(kv: &KernelView) -> Vec<(Ipv6Prefix, &'static str)> {
+    let mut v: Vec<_> = kernel_routes(kv).map(|r| (r.dst, KERNEL_NAME)).collect();
+    v.extend(connected(kv).into_iter().map(|(p, _)| (p, DIRECT_NAME)));
+    v
+}
+
+fn neighbors(rip: &Rip) -> RipAnswer<NeighborRow> {
+    let now = Instant::now();
+    let rows = rip
+        .engine
+        .neighbours()
+        .map(|n| {
+            let iface = rip.engine.interfaces().find(|i| i.ifindex == n.ifindex);
+            NeighborRow {
+                addr: n.addr.to_string(),
+                iface: iface.map(|i| i.name.clone()).unwrap_or_default(),
+                metric: iface.map(|i| i.cost).unwrap_or(1),
+                routes: rip.engine.neighbour_routes(n.addr, n.ifindex),
+                seen_secs: now.saturating_duration_since(n.last_seen).as_secs_f64(),
+                bad_packets: n.bad_packets,
+                bad_routes: n.bad_routes,
+            }
+        })
+        .collect();
+    RipAnswer {
+        protocol: PROTOCOL_NAME.into(),
+        rows,
+    }
+}
+
+fn interfaces(rip: &Rip) -> RipAnswer<InterfaceRow> {
+    let now = Instant::now();
+    let rows = rip
+        .engine
+        .interfaces()
+        .map(|i| InterfaceRow {
+            iface: i.name.clone(),
+            state: if i.is_active() { "Up" } else { "Down" }.into(),
+            metric: i.cost,
+            neighbors: rip.engine.neighbour_count(i.ifindex),
+            timer_secs: if i.is_active() {
+                i.next_update.saturating_duration_since(now).as_secs_f64()
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    RipAnswer {
+        protocol: PROTOCOL_NAME.into(),
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_maps_to_engine() {
+        let toml = r#"
+[ripng]
+interfaces = ["eth*"]
+metric = 2
+update_time = 5
+timeout_time = 15
+garbage_time = 10
+poison_reverse = false
+route_limit = 500
+export = { connected = true, connected_interfaces = ["br-lan"], kernel = true, filter = ["2001:db8::/32"] }
+"#;
+        let c = match v6config::parse(toml, std::path::Path::new("t.toml")) {
+            Ok(l) => l.config,
+            Err(d) => panic!("{d}"),
+        };
+        let e = engine_config(c.ripng.as_ref().unwrap());
+        assert_eq!(e.interfaces[0].cost, 2);
+        assert_eq!(e.update_interval, Duration::from_secs(5));
+        assert_eq!(e.timeout, Duration::from_secs(15));
+        assert!(!e.poisoned_reverse && e.split_horizon);
+        assert_eq!(e.import.limit, Some(500));
+        assert_eq!(
+            e.export.connected,
+            vec!["br-lan".to_string(), "eth*".to_string()]
+        );
+        assert!(e.export.prefixes[0].matches(&"2001:db8:5::/48".parse().unwrap()));
+        assert!(!e.export.prefixes[0].matches(&"2001:db9::/48".parse().unwrap()));
+    }
+}
