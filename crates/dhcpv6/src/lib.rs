@@ -4,6 +4,7 @@
 //! - [`engine`]: the server's rules, sans-IO (packets and time in, actions out).
 //! - [`store`]: the append-only lease journal with group commit and compaction.
 
+pub mod client;
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
