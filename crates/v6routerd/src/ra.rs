@@ -1,0 +1,641 @@
+//! The RA service: one `v6ra::engine::Advertiser` per interface with an
+//! `[interface.ra]` table, one raw ICMPv6 socket for all of them.
+//!
+//! Thin glue: it turns the configuration into engine parameters, feeds the
+//! engines the kernel facts of their link, received RS/RA and timer ticks,
+//! and executes what they return (send, log, persist the prefix history in
+//! `state_dir/ra-IFNAME.json`). A reload hands identical parameters to an
+//! engine as a no-op, so hosts see nothing; an interface whose RA table goes
+//! away gets its final RA (RFC 4861 §6.2.5) as on shutdown.
+
+use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::time::sleep_until;
+use tracing::{debug, info, warn};
+use v6common::KernelView;
+use v6config::{Config, Preference};
+use v6control::ra::{RaCounters, RaInterfaceStatus, RaPrefixStatus, RaRouteStatus};
+use v6control::{ProtocolInfo, Request, Response};
+use v6ra::engine::{
+    Action, Advertiser, LinkInput, LogLevel, Params, PrefixHistory, PrefixParams, RouteParams,
+};
+use v6ra::io::{RaSocket, ALL_NODES};
+use v6ra::wire::{self, RouterDiscovery, RouterPreference};
+
+use crate::service::{Query, ServiceCtx};
+
+/// Retry opening the socket this often when it failed (no CAP_NET_RAW).
+const SOCKET_RETRY: Duration = Duration::from_secs(10);
+
+fn preference(p: &Preference) -> RouterPreference {
+    match p {
+        Preference::High => RouterPreference::High,
+        Preference::Medium => RouterPreference::Medium,
+        Preference::Low => RouterPreference::Low,
+    }
+}
+
+/// `[interface.ra]` -> engine parameters, with radvd's defaults for what is
+/// absent. Entries that cannot be used (an RDNSS that is not an address) are
+/// reported in the second value.
+pub fn params_from(ra: &v6config::Ra) -> (Params, Vec<String>) {
+    let max = Duration::from_secs(u64::from(ra.max_interval));
+    let mut p = Params::with_max_interval(max);
+    let mut problems = Vec::new();
+    let three_max = ra.max_interval.saturating_mul(3);
+    p.managed = ra.managed;
+    p.other_config = ra.other_config;
+    p.mtu = ra.mtu.filter(|m| *m != 0);
+    if let Some(min) = ra.min_interval {
+        p.min_interval = Duration::from_secs(u64::from(min)).min(max);
+    }
+    if let Some(l) = ra.router_lifetime {
+        p.router_lifetime = u16::try_from(l)
+            .unwrap_or(u16::MAX)
+            .min(v6ra::engine::MAX_ROUTER_LIFETIME);
+    }
+    p.preference = preference(&ra.router_preference);
+    p.cur_hop_limit = ra.hop_limit;
+    p.reachable_time = ra.reachable_time;
+    p.retrans_timer = ra.retrans_timer;
+    p.source_lladdr = ra.source_lladdr;
+    p.unicast_solicited = ra.unicast_solicited;
+    p.decrement_lifetimes = ra.decrement_lifetimes;
+    p.prefixes = ra
+        .prefixes
+        .iter()
+        .map(|x| PrefixParams {
+            prefix: x.prefix,
+            on_link: x.on_link,
+            autonomous: x.autonomous,
+            valid_lifetime: x.valid_lifetime,
+            preferred_lifetime: x.preferred_lifetime,
+        })
+        .collect();
+    p.routes = ra
+        .routes
+        .iter()
+        .map(|r| RouteParams {
+            prefix: r.prefix,
+            preference: preference(&r.preference),
+            lifetime: r.lifetime.unwrap_or(three_max),
+        })
+        .collect();
+    for d in &ra.dns {
+        match d.parse::<Ipv6Addr>() {
+            Ok(a) => p.rdnss.push(a),
+            Err(_) => problems.push(format!(
+                "dns entry `{d}` is not an IPv6 address; not advertised"
+            )),
+        }
+    }
+    p.dnssl = ra.search.clone();
+    p.dns_lifetime = ra.dns_lifetime.unwrap_or(three_max);
+    // RFC 8781 §4.1: lifetime 3 * MaxRtrAdvInterval, at most 65528 s.
+    p.pref64 = ra.pref64.map(|x| {
+        (
+            x,
+            u16::try_from(three_max)
+                .unwrap_or(wire::Pref64::MAX_LIFETIME)
+                .min(wire::Pref64::MAX_LIFETIME),
+        )
+    });
+    p.captive_portal = ra.captive_portal.clone();
+    (p, problems)
+}
+
+fn history_path(dir: &Path, ifname: &str) -> PathBuf {
+    dir.join(format!("ra-{ifname}.json"))
+}
+
+fn load_history(path: &Path) -> Option<PrefixHistory> {
+    let text = std::fs::read_to_string(path).ok()?;
+    match serde_json::from_str(&text) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            warn!("ra: ignoring {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+fn save_history(path: &Path, h: &PrefixHistory) {
+    let tmp = path.with_extension("json.tmp");
+    let res = serde_json::to_vec_pretty(h)
+        .map_err(std::io::Error::other)
+        .and_then(|b| std::fs::write(&tmp, b))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = res {
+        warn!("ra: cannot save prefix history {}: {e}", path.display());
+    }
+}
+
+struct Iface {
+    engine: Advertiser,
+    /// Interface index the socket joined ff02::2 on.
+    joined: Option<u32>,
+    history: PathBuf,
+    problems: Vec<String>,
+}
+
+struct RaService {
+    state_dir: PathBuf,
+    ifaces: BTreeMap<String, Iface>,
+    socket: Option<Arc<RaSocket>>,
+    socket_error: Option<String>,
+    last_socket_try: Option<Instant>,
+    started: SystemTime,
+}
+
+impl RaService {
+    /// Bring the engines in line with the configuration and the kernel.
+    async fn sync(&mut self, cfg: &Config, view: &KernelView) {
+        let now = Instant::now();
+        let wanted: BTreeMap<&str, &v6config::Ra> = cfg
+            .interfaces
+            .iter()
+            .filter_map(|i| i.ra.as_ref().map(|r| (i.name.as_str(), r)))
+            .collect();
+        // RA turned off on an interface: final RA (RFC 4861 §6.2.5).
+        let gone: Vec<String> = self
+            .ifaces
+            .keys()
+            .filter(|n| !wanted.contains_key(n.as_str()))
+            .cloned()
+            .collect();
+        for name in gone {
+            if let Some(mut i) = self.ifaces.remove(&name) {
+                info!("ra: {name}: no longer advertising");
+                let acts = i.engine.shutdown(now);
+                self.execute(&name, &mut i, view, acts).await;
+                if let (Some(s), Some(idx)) = (&self.socket, i.joined) {
+                    let _ = s.leave(idx);
+                }
+            }
+        }
+        if !wanted.is_empty() {
+            self.ensure_socket(now);
+        }
+        for (name, ra) in wanted {
+            let (params, problems) = params_from(ra);
+            let link = view.link_by_name(name).map(|l| l.index);
+            let input = link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx));
+            let mut acts = Vec::new();
+            let mut iface = match self.ifaces.remove(name) {
+                Some(mut i) => {
+                    acts.extend(i.engine.update_params(now, params));
+                    acts.extend(i.engine.update_link(now, input));
+                    i
+                }
+                None => {
+                    info!("ra: {name}: advertising");
+                    let mut engine = Advertiser::new(now, params, fastrand::u64(..));
+                    acts.extend(engine.update_link(now, input));
+                    let history = history_path(&self.state_dir, name);
+                    if let Some(h) = load_history(&history) {
+                        acts.extend(engine.import_history(now, SystemTime::now(), &h));
+                    }
+                    Iface {
+                        engine,
+                        joined: None,
+                        history,
+                        problems: Vec::new(),
+                    }
+                }
+            };
+            if problems != iface.problems {
+                for p in &problems {
+                    warn!("ra: {name}: {p}");
+                }
+                iface.problems = problems;
+            }
+            // Join ff02::2 on the (possibly new) interface index.
+            if let Some(s) = &self.socket {
+                if iface.joined != link {
+                    if let Some(old) = iface.joined.take() {
+                        let _ = s.leave(old);
+                    }
+                    if let Some(idx) = link {
+                        match s.join(idx) {
+                            Ok(()) => iface.joined = Some(idx),
+                            Err(e) => debug!("ra: {name}: cannot join ff02::2 yet: {e}"),
+                        }
+                    }
+                }
+            }
+            self.execute(name, &mut iface, view, acts).await;
+            self.ifaces.insert(name.to_string(), iface);
+        }
+    }
+
+    fn ensure_socket(&mut self, now: Instant) {
+        if self.socket.is_some() || self.last_socket_try.is_some_and(|t| now < t + SOCKET_RETRY) {
+            return;
+        }
+        self.last_socket_try = Some(now);
+        match RaSocket::open() {
+            Ok(s) => {
+                self.socket = Some(Arc::new(s));
+                self.socket_error = None;
+                for i in self.ifaces.values_mut() {
+                    i.joined = None;
+                }
+            }
+            Err(e) => {
+                let msg = format!("cannot open the raw ICMPv6 socket (needs CAP_NET_RAW): {e}");
+                if self.socket_error.as_deref() != Some(msg.as_str()) {
+                    warn!("ra: {msg}");
+                }
+                self.socket_error = Some(msg);
+            }
+        }
+    }
+
+    async fn execute(&self, name: &str, i: &mut Iface, view: &KernelView, acts: Vec<Action>) {
+        let link = view.link_by_name(name).map(|l| l.index);
+        for a in acts {
+            let (dst, bytes) = match a {
+                Action::SendMulticast(b) => (ALL_NODES, b),
+                Action::SendUnicast { dst, bytes } => (dst, bytes),
+                Action::Log {
+                    level: LogLevel::Warn,
+                    message,
+                } => {
+                    warn!("ra: {name}: {message}");
+                    continue;
+                }
+                Action::Log {
+                    level: LogLevel::Info,
+                    message,
+                } => {
+                    info!("ra: {name}: {message}");
+                    continue;
+                }
+                Action::PersistHistory => {
+                    save_history(
+                        &i.history,
+                        &i.engine.export_history(Instant::now(), SystemTime::now()),
+                    );
+                    continue;
+                }
+            };
+            let (Some(sock), Some(idx)) = (&self.socket, link) else {
+                i.engine.counters_mut().tx_errors += 1;
+                continue;
+            };
+            let Some(src) = view.link_local(idx) else {
+                i.engine.counters_mut().tx_errors += 1;
+                debug!("ra: {name}: no usable link-local address to send from");
+                continue;
+            };
+            match sock.send(&bytes, dst, idx, src).await {
+                Ok(()) => debug!("ra: {name}: sent RA ({} bytes) to {dst}", bytes.len()),
+                Err(e) => {
+                    i.engine.counters_mut().tx_errors += 1;
+                    warn!("ra: {name}: sending RA to {dst}: {e}");
+                }
+            }
+        }
+    }
+
+    async fn on_timer(&mut self, view: &KernelView) {
+        let now = Instant::now();
+        let names: Vec<String> = self.ifaces.keys().cloned().collect();
+        for name in names {
+            let Some(mut i) = self.ifaces.remove(&name) else {
+                continue;
+            };
+            if i.engine.next_timer().is_some_and(|t| t <= now) {
+                let acts = i.engine.on_timer(now);
+                self.execute(&name, &mut i, view, acts).await;
+            }
+            self.ifaces.insert(name, i);
+        }
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        self.ifaces
+            .values()
+            .filter_map(|i| i.engine.next_timer())
+            .min()
+    }
+
+    async fn on_packet(&mut self, view: &KernelView, data: &[u8], rx: v6ra::io::Received) {
+        let Some(link) = view.links.get(&rx.ifindex) else {
+            return;
+        };
+        let name = link.name.clone();
+        let Some(mut i) = self.ifaces.remove(&name) else {
+            return;
+        };
+        let now = Instant::now();
+        // RFC 4861 §6.1: no hop limit from the kernel counts as not 255.
+        let parsed = wire::parse(data, rx.src, rx.hop_limit.unwrap_or(0));
+        let acts = match parsed {
+            Ok(RouterDiscovery::Solicitation(rs)) => {
+                debug!("ra: {name}: RS from {}", rx.src);
+                i.engine.on_rs(now, rx.src, &rs)
+            }
+            Ok(RouterDiscovery::Advertisement(ra)) => i.engine.on_ra(now, rx.src, &ra),
+            Err(e) => {
+                i.engine.counters_mut().rx_invalid += 1;
+                debug!("ra: {name}: dropped message from {}: {e}", rx.src);
+                Vec::new()
+            }
+        };
+        self.execute(&name, &mut i, view, acts).await;
+        self.ifaces.insert(name, i);
+    }
+
+    async fn shutdown(&mut self, view: &KernelView) {
+        let now = Instant::now();
+        let names: Vec<String> = self.ifaces.keys().cloned().collect();
+        for name in names {
+            if let Some(mut i) = self.ifaces.remove(&name) {
+                let acts = i.engine.shutdown(now);
+                self.execute(&name, &mut i, view, acts).await;
+            }
+        }
+    }
+
+    fn status(&self, view: &KernelView, only: Option<&str>) -> Vec<RaInterfaceStatus> {
+        let now = Instant::now();
+        self.ifaces
+            .iter()
+            .filter(|(n, _)| only.is_none_or(|o| o == n.as_str()))
+            .map(|(name, i)| {
+                let p = i.engine.params();
+                let st = i.engine.status(now);
+                let c = &st.counters;
+                let index = view.link_by_name(name).map(|l| l.index);
+                RaInterfaceStatus {
+                    name: name.clone(),
+                    index,
+                    state: if index.is_none() {
+                        "absent".into()
+                    } else {
+                        st.state.as_str().into()
+                    },
+                    managed: p.managed,
+                    other_config: p.other_config,
+                    preference: p.preference.as_str().into(),
+                    cur_hop_limit: p.cur_hop_limit,
+                    mtu: p.mtu,
+                    reachable_time: p.reachable_time,
+                    retrans_timer: p.retrans_timer,
+                    min_interval_ms: p.min_interval.as_millis() as u64,
+                    max_interval_ms: p.max_interval.as_millis() as u64,
+                    router_lifetime: st.router_lifetime,
+                    configured_router_lifetime: p.router_lifetime,
+                    forwarding: st.forwarding,
+                    next_ra_ms: st.next_ra_in.map(|d| d.as_millis() as u64),
+                    last_ra_ms: st.last_ra_ago.map(|d| d.as_millis() as u64),
+                    initial_left: st.initial_left,
+                    counters: RaCounters {
+                        ra_sent_multicast: c.ra_sent_multicast,
+                        ra_sent_unicast: c.ra_sent_unicast,
+                        ra_sent_solicited: c.ra_sent_solicited,
+                        ra_sent_final: c.ra_sent_final,
+                        rs_received: c.rs_received,
+                        ra_received: c.ra_received,
+                        ra_inconsistent: c.ra_inconsistent,
+                        rx_invalid: c.rx_invalid,
+                        tx_errors: c.tx_errors,
+                    },
+                    prefixes: st
+                        .prefixes
+                        .iter()
+                        .map(|x| RaPrefixStatus {
+                            prefix: x.prefix.to_string(),
+                            on_link: x.on_link,
+                            autonomous: x.autonomous,
+                            valid_lifetime: x.valid_lifetime,
+                            preferred_lifetime: x.preferred_lifetime,
+                            state: if x.stale { "deprecated" } else { "advertised" }.into(),
+                            source: match x.source {
+                                v6ra::engine::PrefixSource::Config => "config",
+                                v6ra::engine::PrefixSource::Interface => "interface",
+                                v6ra::engine::PrefixSource::History => "history",
+                            }
+                            .into(),
+                        })
+                        .collect(),
+                    routes: p
+                        .routes
+                        .iter()
+                        .map(|r| RaRouteStatus {
+                            prefix: r.prefix.to_string(),
+                            preference: r.preference.as_str().into(),
+                            lifetime: r.lifetime,
+                        })
+                        .collect(),
+                    rdnss: p.rdnss.iter().map(|a| a.to_string()).collect(),
+                    dnssl: p.dnssl.clone(),
+                    dns_lifetime: p.dns_lifetime,
+                    pref64: p.pref64.map(|(x, l)| format!("{x} lifetime {l}")),
+                    captive_portal: p.captive_portal.clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn protocol_row(&self) -> Option<ProtocolInfo> {
+        if self.ifaces.is_empty() {
+            return None;
+        }
+        let adv = self
+            .ifaces
+            .values()
+            .filter(|i| i.engine.state() == v6ra::engine::AdvState::Advertising)
+            .count();
+        let since = self
+            .started
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Some(ProtocolInfo {
+            name: "ra".into(),
+            proto: "RA".into(),
+            table: "---".into(),
+            state: if self.socket_error.is_some() {
+                "down".into()
+            } else if adv > 0 {
+                "up".into()
+            } else {
+                "start".into()
+            },
+            since: v6control::tunnel::utc(since),
+            info: match &self.socket_error {
+                Some(e) => e.clone(),
+                None => format!("{adv} of {} interfaces advertising", self.ifaces.len()),
+            },
+        })
+    }
+}
+
+pub async fn run(mut ctx: ServiceCtx) {
+    let mut svc = RaService {
+        state_dir: ctx.state_dir.clone(),
+        ifaces: BTreeMap::new(),
+        socket: None,
+        socket_error: None,
+        last_socket_try: None,
+        started: SystemTime::now(),
+    };
+    let mut buf = vec![0u8; 65536];
+    svc.sync(&ctx.config(), &ctx.kernel()).await;
+    loop {
+        ctx.protocol.send_replace(svc.protocol_row());
+        let next = svc.next_timer();
+        // Retry the socket while it is missing and RA is configured.
+        let retry =
+            (svc.socket.is_none() && !svc.ifaces.is_empty()).then(|| Instant::now() + SOCKET_RETRY);
+        let wake = match (next, retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sock = svc.socket.clone();
+        tokio::select! {
+            r = async {
+                match &sock {
+                    Some(s) => s.recv(&mut buf).await,
+                    None => std::future::pending().await,
+                }
+            } => match r {
+                Ok(rx) => {
+                    let view = ctx.kernel();
+                    let len = rx.len.min(buf.len());
+                    let data = buf[..len].to_vec();
+                    svc.on_packet(&view, &data, rx).await;
+                }
+                Err(e) => {
+                    warn!("ra: receive: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            r = ctx.kernel.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                svc.sync(&ctx.config(), &ctx.kernel()).await;
+            }
+            r = ctx.config.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                svc.sync(&ctx.config(), &ctx.kernel()).await;
+            }
+            q = ctx.queries.recv() => {
+                if let Some(q) = q {
+                    answer(&svc, &ctx.kernel(), q);
+                }
+            }
+            r = ctx.shutdown.changed() => {
+                if r.is_err() || *ctx.shutdown.borrow() {
+                    svc.shutdown(&ctx.kernel()).await;
+                    return;
+                }
+            }
+            _ = async {
+                match wake {
+                    Some(t) => sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if svc.socket.is_none() && !svc.ifaces.is_empty() {
+                    svc.sync(&ctx.config(), &ctx.kernel()).await;
+                }
+                svc.on_timer(&ctx.kernel()).await;
+            }
+        }
+    }
+}
+
+fn answer(svc: &RaService, view: &KernelView, q: Query) {
+    match &q.request {
+        Request::ShowRa { iface } => {
+            let list = svc.status(view, iface.as_deref());
+            let resp = match iface {
+                Some(n) if list.is_empty() => {
+                    Response::error(format!("{n} does not send router advertisements"))
+                }
+                _ => Response::ok(list),
+            };
+            let _ = q.reply.send(resp);
+        }
+        _ => ServiceCtx::unknown(q),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_config_becomes_params() {
+        let src = r#"
+            [[interface]]
+            name = "eth1"
+            [interface.ra]
+            managed = true
+            mtu = 1280
+            max_interval = 300
+            dns = ["2001:db8:1::53", "uplink"]
+            search = ["home.arpa"]
+            [[interface.ra.prefix]]
+            prefix = "2001:470:d:407::/64"
+            on_link = true
+            autonomous = true
+            [[interface.ra.route]]
+            prefix = "2001:db8:8::/48"
+            preference = "high"
+        "#;
+        let cfg = v6config::parse(src, Path::new("t.toml"))
+            .expect("parses")
+            .config;
+        let (p, problems) = params_from(cfg.interfaces[0].ra.as_ref().unwrap());
+        assert!(p.managed && !p.other_config);
+        assert_eq!(p.mtu, Some(1280));
+        assert_eq!(p.max_interval, Duration::from_secs(300));
+        assert_eq!(p.min_interval, Duration::from_secs(99));
+        assert_eq!(p.router_lifetime, 900);
+        assert_eq!(p.prefixes.len(), 1);
+        assert_eq!(p.prefixes[0].prefix.to_string(), "2001:470:d:407::/64");
+        assert_eq!(
+            (
+                p.prefixes[0].valid_lifetime,
+                p.prefixes[0].preferred_lifetime
+            ),
+            (86400, 14400)
+        );
+        assert_eq!(p.routes[0].lifetime, 900);
+        assert_eq!(p.routes[0].preference, RouterPreference::High);
+        assert_eq!(p.rdnss, vec!["2001:db8:1::53".parse::<Ipv6Addr>().unwrap()]);
+        assert_eq!(p.dns_lifetime, 900);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn history_file_round_trip() {
+        let dir = std::env::temp_dir().join(format!("v6ra-hist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = history_path(&dir, "eth1");
+        let h = PrefixHistory {
+            prefixes: vec![v6ra::engine::HistoryEntry {
+                prefix: "2001:db8:1::/64".parse().unwrap(),
+                on_link: true,
+                autonomous: true,
+                stale: false,
+                valid_until: Some(1_800_000_000),
+            }],
+        };
+        save_history(&path, &h);
+        assert_eq!(load_history(&path), Some(h));
+        std::fs::write(&path, "not json").unwrap();
+        assert_eq!(load_history(&path), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
