@@ -1,0 +1,109 @@
+//! 6in4 (SIT) tunnels end to end, inside User-Mode Linux: this machine's
+//! kernel has no sit driver, Debian's UML kernel has it as a module.
+//!
+//! tests/uml/tunnel.sh runs as init in the guest (which sees the host's
+//! files, so the binaries built here run there as they are): two namespaces
+//! joined by an IPv4 veth, v6routerd in each with a tunnel to the other,
+//! configured by v6router.toml alone. The script writes one line per check
+//! to a result file, since UML's exit status does not come back.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use testlab::bin;
+
+/// Every check the script makes; each must be reported as passed.
+const CHECKS: &[&str] = &[
+    "up_from_config",
+    "same_as_ip_tunnel_add",
+    "owner_tag",
+    "routes",
+    "ping6",
+    "show_tunnels",
+    "restored_after_delete",
+    "ping6_after_restore",
+    "restored_after_down",
+    "wan_address_followed",
+    "removed_on_stop",
+    "kept_on_stop",
+];
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR")))
+}
+
+#[test]
+#[ignore = "needs root and network namespaces (runs User-Mode Linux: apt-get install user-mode-linux)"]
+fn sit_tunnels_in_user_mode_linux() {
+    let script = repo("tests/uml/tunnel.sh")
+        .canonicalize()
+        .expect("tests/uml/tunnel.sh");
+    let work = std::env::temp_dir().join(format!("v6t-tunnel-uml-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work dir");
+    let result = work.join("result");
+    let v6routerd = PathBuf::from(env!("CARGO_BIN_EXE_v6routerd"));
+    let v6ctl = bin("v6ctl");
+
+    // UML keeps its own state in ~/.uml; give it one under the work dir.
+    let mut child = Command::new("linux.uml")
+        .args([
+            "mem=256M",
+            "root=/dev/root",
+            "rootfstype=hostfs",
+            "rootflags=/",
+            "rw",
+            &format!("init={}", script.display()),
+            &format!("V6ROUTERD={}", v6routerd.display()),
+            &format!("V6CTL={}", v6ctl.display()),
+            &format!("WORK={}", work.display()),
+            &format!("RESULT={}", result.display()),
+            "con=null",
+            "con0=fd:0,fd:1",
+        ])
+        .env("HOME", &work)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(work.join("console.log")).expect("console log"))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("linux.uml (apt-get install user-mode-linux)");
+
+    // The script takes about 20 s; give a slow machine plenty, then stop
+    // the guest we started (by its pid) rather than hang the suite.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let report = std::fs::read_to_string(&result).unwrap_or_default();
+    println!("--- {} ---\n{report}", result.display());
+    let failed: Vec<&str> = report.lines().filter(|l| l.starts_with("FAIL")).collect();
+    if !failed.is_empty() || !report.lines().any(|l| l == "DONE") {
+        for f in ["a.log", "b.log", "console.log"] {
+            if let Ok(s) = std::fs::read_to_string(work.join(f)) {
+                println!("--- {f} ---\n{s}");
+            }
+        }
+    }
+    assert!(failed.is_empty(), "checks failed:\n{}", failed.join("\n"));
+    assert!(
+        report.lines().any(|l| l == "DONE"),
+        "the guest did not finish (timeout or crash); see console.log in {}",
+        work.display()
+    );
+    for c in CHECKS {
+        assert!(
+            report.lines().any(|l| l.starts_with(&format!("PASS {c} "))),
+            "check {c} was not reported as passed"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
