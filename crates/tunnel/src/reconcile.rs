@@ -382,6 +382,18 @@ fn populate(spec: &TunnelSpec, out: &mut Vec<Action>) {
 /// as ours, plus the IPv4 addresses of every `wan` named by `desired`.
 pub fn reconcile(desired: &[TunnelSpec], observed: &Observed, memory: &Memory) -> Vec<Action> {
     let mut out = Vec::new();
+    // Tunnels we made that the configuration no longer names go first: a
+    // renamed tunnel keeps its endpoints, and the sit driver refuses a second
+    // tunnel with the same local/remote pair (EEXIST) while the old one lives.
+    for l in observed.links.values() {
+        if l.is_ours() && l.is_sit() && !desired.iter().any(|s| s.name == l.name) {
+            out.push(Action::Delete {
+                name: l.name.clone(),
+                index: l.index,
+                reason: "no longer in the configuration".into(),
+            });
+        }
+    }
     for spec in desired {
         let name = &spec.name;
         let existing = observed.link(name);
@@ -445,16 +457,6 @@ pub fn reconcile(desired: &[TunnelSpec], observed: &Observed, memory: &Memory) -
                     populate(spec, &mut out);
                 }
             }
-        }
-    }
-    // Tunnels we made that the configuration no longer names.
-    for l in observed.links.values() {
-        if l.is_ours() && l.is_sit() && !desired.iter().any(|s| s.name == l.name) {
-            out.push(Action::Delete {
-                name: l.name.clone(),
-                index: l.index,
-                reason: "no longer in the configuration".into(),
-            });
         }
     }
     out
@@ -973,6 +975,26 @@ mod tests {
                 reason: "no longer in the configuration".into()
             }]
         );
+    }
+
+    #[test]
+    fn renamed_tunnel_old_one_is_deleted_before_the_new_one_is_made() {
+        let mut o = with(vec![good_link(true)]);
+        let mut m = Memory::default();
+        let mut s = he6();
+        s.name = "he7".into();
+        let plan = reconcile(&[s.clone()], &o, &m);
+        assert_eq!(
+            plan[0],
+            Action::Delete {
+                name: "he6".into(),
+                index: 7,
+                reason: "no longer in the configuration".into()
+            }
+        );
+        assert!(matches!(&plan[1], Action::Create { link, .. } if link.name == "he7"));
+        converge(&[s], &mut o, &mut m);
+        assert!(!o.links.contains_key("he6"));
     }
 
     #[test]
