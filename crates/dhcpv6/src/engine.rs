@@ -64,7 +64,7 @@ pub struct Host {
 }
 
 /// What the server does on one link.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkConfig {
     pub name: String,
     pub ifindex: u32,

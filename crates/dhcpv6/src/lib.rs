@@ -8,6 +8,7 @@ pub mod client;
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
+pub mod io;
 pub mod lease;
 pub mod store;
 pub mod wire;

@@ -1,0 +1,283 @@
+//! The server's UDP socket: [::]:547 with packet info, so each datagram is
+//! known by the interface it arrived on and the address it was sent to, and
+//! each reply leaves by the interface its request came in on (RFC 8415 §7.2,
+//! §18.4: multicast vs unicast).
+
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::os::fd::{AsRawFd, RawFd};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+use crate::wire::ALL_DHCP_RELAY_AGENTS_AND_SERVERS;
+
+/// What recvmsg told us besides the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecvMeta {
+    pub len: usize,
+    pub src: SocketAddrV6,
+    /// The destination address (IPV6_PKTINFO): ff02::1:2 or one of ours.
+    pub dst: Ipv6Addr,
+    pub ifindex: u32,
+}
+
+impl RecvMeta {
+    pub fn multicast(&self) -> bool {
+        self.dst.is_multicast()
+    }
+}
+
+/// A non-blocking UDP socket bound to [::]:port with IPV6_RECVPKTINFO.
+pub fn server_socket(port: u16) -> io::Result<Socket> {
+    let s = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    s.set_reuse_address(true)?;
+    s.set_only_v6(true)?;
+    setsockopt_int(s.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+    // Replies to link-local clients must not loop back to ourselves.
+    s.set_multicast_loop_v6(false)?;
+    // A burst of Solicits (a LAN powering up, perfdhcp) must not overflow
+    // the default 208 KiB receive buffer while a batch is being committed.
+    let _ = s.set_recv_buffer_size(4 << 20);
+    s.set_nonblocking(true)?;
+    s.bind(&SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0)).into())?;
+    Ok(s)
+}
+
+fn setsockopt_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: a plain int option on a valid fd.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &v as *const _ as *const libc::c_void,
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Join All_DHCP_Relay_Agents_and_Servers on one interface.
+pub fn join(s: &Socket, ifindex: u32) -> io::Result<()> {
+    s.join_multicast_v6(&ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ifindex)
+}
+
+pub fn leave(s: &Socket, ifindex: u32) -> io::Result<()> {
+    s.leave_multicast_v6(&ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ifindex)
+}
+
+/// One recvmsg with IPV6_PKTINFO. `WouldBlock` when nothing is queued.
+pub fn recv_pktinfo(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
+    // SAFETY: all pointers refer to live locals sized as we tell the kernel.
+    unsafe {
+        let mut src: libc::sockaddr_in6 = zeroed();
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+            iov_len: buf.len(),
+        };
+        let mut cbuf = [0u64; 16];
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_name = &mut src as *mut _ as *mut libc::c_void;
+        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = size_of::<[u64; 16]>() as _;
+        let n = libc::recvmsg(fd, &mut msg, libc::MSG_TRUNC);
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        if n > buf.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "datagram larger than the buffer",
+            ));
+        }
+        let mut dst = Ipv6Addr::UNSPECIFIED;
+        let mut ifindex = 0u32;
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::IPPROTO_IPV6 && (*c).cmsg_type == libc::IPV6_PKTINFO {
+                let pi = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
+                dst = Ipv6Addr::from(pi.ipi6_addr.s6_addr);
+                ifindex = pi.ipi6_ifindex;
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+        if ifindex == 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "no packet info"));
+        }
+        let ip = Ipv6Addr::from(src.sin6_addr.s6_addr);
+        let srcv6 = SocketAddrV6::new(ip, u16::from_be(src.sin6_port), 0, src.sin6_scope_id);
+        Ok(RecvMeta {
+            len: n,
+            src: srcv6,
+            dst,
+            ifindex,
+        })
+    }
+}
+
+/// One sendmsg out of interface `ifindex` (IPV6_PKTINFO; the kernel picks
+/// the source address of that interface).
+pub fn send_pktinfo(fd: RawFd, data: &[u8], dst: SocketAddrV6, ifindex: u32) -> io::Result<usize> {
+    // SAFETY: as above.
+    unsafe {
+        let mut sa: libc::sockaddr_in6 = zeroed();
+        sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sa.sin6_port = dst.port().to_be();
+        sa.sin6_addr.s6_addr = dst.ip().octets();
+        // Link-local destinations need their scope.
+        sa.sin6_scope_id = if dst.scope_id() != 0 {
+            dst.scope_id()
+        } else {
+            ifindex
+        };
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        let mut cbuf = [0u64; 8];
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_name = &mut sa as *mut _ as *mut libc::c_void;
+        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as _;
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::IPPROTO_IPV6;
+        (*c).cmsg_type = libc::IPV6_PKTINFO;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
+        let pi = libc::in6_pktinfo {
+            ipi6_addr: libc::in6_addr { s6_addr: [0; 16] },
+            ipi6_ifindex: ifindex,
+        };
+        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut libc::in6_pktinfo, pi);
+        let n = libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL);
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+}
+
+/// Send, waiting up to `timeout_ms` for room when the socket (non-blocking)
+/// says EAGAIN. For the store thread, which sends replies after fsync.
+pub fn send_blocking(
+    fd: RawFd,
+    data: &[u8],
+    dst: SocketAddrV6,
+    ifindex: u32,
+    timeout_ms: i32,
+) -> io::Result<usize> {
+    loop {
+        match send_pktinfo(fd, data, dst, ifindex) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+                if r <= 0 {
+                    return Err(e);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
+/// The socket registered with tokio.
+pub struct ServerSocket {
+    inner: AsyncFd<Socket>,
+}
+
+impl ServerSocket {
+    pub fn bind(port: u16) -> io::Result<ServerSocket> {
+        let s = server_socket(port)?;
+        // SAFETY: the Socket owns its fd and we never close or replace it
+        // while the AsyncFd holds it.
+        let inner = unsafe { AsyncFd::register_with_interest(s, Interest::READABLE) }
+            .map_err(io::Error::from)?;
+        Ok(ServerSocket { inner })
+    }
+
+    pub fn socket(&self) -> &Socket {
+        self.inner.get_ref()
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        self.inner.get_ref().as_raw_fd()
+    }
+
+    /// Wait for one datagram.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
+        loop {
+            let mut guard = self.inner.readable().await?;
+            match guard.try_io(|s| recv_pktinfo(s.get_ref().as_raw_fd(), buf)) {
+                Ok(r) => return r,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// A datagram if one is queued now.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<RecvMeta>> {
+        match recv_pktinfo(self.raw_fd(), buf) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn send(&self, data: &[u8], dst: SocketAddrV6, ifindex: u32) -> io::Result<usize> {
+        send_blocking(self.raw_fd(), data, dst, ifindex, 50)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loopback round trip through recvmsg/sendmsg with packet info (no root
+    /// needed: an ephemeral port on ::1).
+    #[tokio::test(flavor = "current_thread")]
+    async fn pktinfo_round_trip_on_loopback() {
+        let Ok(a) = ServerSocket::bind(0) else { return }; // no IPv6 in this sandbox
+        let port = a.socket().local_addr().unwrap().as_socket().unwrap().port();
+        let b = ServerSocket::bind(0).unwrap();
+        let bport = b.socket().local_addr().unwrap().as_socket().unwrap().port();
+        let lo = 1; // the loopback interface is index 1 on Linux
+        b.send(
+            b"hello",
+            SocketAddrV6::new(Ipv6Addr::LOCALHOST, port, 0, 0),
+            lo,
+        )
+        .unwrap();
+        let mut buf = [0u8; 64];
+        let m = a.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..m.len], b"hello");
+        assert_eq!(m.dst, Ipv6Addr::LOCALHOST);
+        assert_eq!(m.src.port(), bport);
+        assert_eq!(m.ifindex, lo);
+        assert!(!m.multicast());
+        assert_eq!(a.try_recv(&mut buf).unwrap(), None);
+    }
+}

@@ -1,0 +1,923 @@
+//! The DHCPv6 server service: the socket, the pure engine (`v6dhcp::engine`),
+//! the lease journal on its own thread, routes for delegated prefixes, and
+//! the answers to `v6ctl show leases` / `show dhcpv6`.
+//!
+//! Durability: a reply that grants or extends a lease is handed to the store
+//! thread together with its records. That thread appends everything queued
+//! (many packets' worth: group commit), fsyncs once, and only then sends the
+//! replies. If the write or the fsync fails, the replies are dropped and
+//! counted: a client is never told about a lease that is not on disk.
+
+use crate::service::{Query, ServiceCtx};
+use std::collections::BTreeSet;
+use std::io;
+use std::net::Ipv6Addr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc as stdmpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
+use v6common::{Ipv6Prefix, KernelView, RouteFact};
+use v6config::{Config, PoolRange};
+use v6control::dhcpv6::{Counter, Dhcpv6Stats, JournalStats, LeaseRow, Leases};
+use v6control::{ProtocolInfo, Request, Response};
+use v6dhcp::engine::{
+    Action, AddressPool, Host, HostId, Limits, LinkConfig, Now, PrefixPool, Received, Server,
+    ServerConfig,
+};
+use v6dhcp::io::{send_blocking, ServerSocket};
+use v6dhcp::lease::{Lease, LeaseKind, LeaseRecord, LeaseState};
+use v6dhcp::store::Journal;
+use v6dhcp::wire::{Duid, SERVER_PORT};
+
+const JOURNAL_FILE: &str = "leases.journal";
+const DUID_FILE: &str = "dhcpv6-server-duid";
+/// Most datagrams handled before their records are committed together.
+const BATCH: usize = 512;
+/// Compact when the journal is this much larger than a fresh snapshot would be.
+const COMPACT_FACTOR: u64 = 4;
+const COMPACT_MIN: u64 = 4 << 20;
+/// Bytes per lease in a snapshot, roughly (for the compaction trigger).
+const SNAPSHOT_BYTES_PER_LEASE: u64 = 100;
+/// Seconds between 1970-01-01 and 2000-01-01 (DUID-LLT time base, RFC 8415 §11.2).
+const DUID_EPOCH: u64 = 946_684_800;
+
+pub async fn run(mut ctx: ServiceCtx) {
+    loop {
+        if enabled(&ctx.config()) {
+            match serve(&mut ctx).await {
+                Ok(()) => return,
+                Err(e) => {
+                    error!("dhcpv6: {e}");
+                    publish(&ctx, "error", &e);
+                    idle(&mut ctx, Some(e)).await;
+                    return;
+                }
+            }
+        }
+        publish(&ctx, "down", "no [interface.dhcpv6]");
+        if !idle_until_enabled(&mut ctx).await {
+            return;
+        }
+    }
+}
+
+fn enabled(cfg: &Config) -> bool {
+    cfg.interfaces.iter().any(|i| i.dhcpv6.is_some())
+}
+
+fn publish(ctx: &ServiceCtx, state: &str, info: &str) {
+    ctx.protocol.send_replace(Some(ProtocolInfo {
+        name: "dhcpv6".into(),
+        proto: "DHCPv6".into(),
+        table: "---".into(),
+        state: state.into(),
+        since: String::new(),
+        info: info.into(),
+    }));
+}
+
+/// Not configured: answer queries until the config turns the server on.
+/// Returns false on shutdown.
+async fn idle_until_enabled(ctx: &mut ServiceCtx) -> bool {
+    loop {
+        tokio::select! {
+            r = ctx.config.changed() => {
+                if r.is_err() { return false; }
+                if enabled(&ctx.config()) { return true; }
+            }
+            Some(q) = ctx.queries.recv() => {
+                let _ = q.reply.send(Response::error("the DHCPv6 server is not configured (no [interface.dhcpv6])"));
+            }
+            _ = ctx.shutdown.changed() => return false,
+        }
+    }
+}
+
+/// Failed to start: say why to every query until shutdown.
+async fn idle(ctx: &mut ServiceCtx, why: Option<String>) {
+    let why = why.unwrap_or_default();
+    loop {
+        tokio::select! {
+            Some(q) = ctx.queries.recv() => {
+                let _ = q.reply.send(Response::error(format!("the DHCPv6 server is not running: {why}")));
+            }
+            _ = ctx.shutdown.changed() => return,
+        }
+    }
+}
+
+fn now() -> Now {
+    Now {
+        mono: Instant::now(),
+        unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    }
+}
+
+/// Counters the store thread shares with the service.
+#[derive(Default)]
+struct StoreCounters {
+    size: AtomicU64,
+    records: AtomicU64,
+    commits: AtomicU64,
+    commit_failures: AtomicU64,
+    compactions: AtomicU64,
+    /// Replies dropped because their records could not be made durable;
+    /// taken (swap 0) by the service into the engine's drop counter.
+    dropped_replies: AtomicU64,
+    compacting: AtomicBool,
+}
+
+struct Reply {
+    data: Vec<u8>,
+    dst: std::net::SocketAddrV6,
+    ifindex: u32,
+}
+
+enum StoreCmd {
+    Commit {
+        records: Vec<LeaseRecord>,
+        replies: Vec<Reply>,
+    },
+    Compact(Vec<Lease>),
+    Stop(tokio::sync::oneshot::Sender<()>),
+}
+
+/// The store thread: group commit, then send what waited for it.
+fn store_loop(mut j: Journal, rx: stdmpsc::Receiver<StoreCmd>, fd: OwnedFd, c: Arc<StoreCounters>) {
+    c.size.store(j.size(), Ordering::Relaxed);
+    let mut records: Vec<LeaseRecord> = Vec::new();
+    let mut replies: Vec<Reply> = Vec::new();
+    let commit = |j: &mut Journal, records: &mut Vec<LeaseRecord>, replies: &mut Vec<Reply>| {
+        if records.is_empty() && replies.is_empty() {
+            return;
+        }
+        match j.append(records) {
+            Ok(()) => {
+                c.commits.fetch_add(1, Ordering::Relaxed);
+                c.records.fetch_add(records.len() as u64, Ordering::Relaxed);
+                for r in replies.drain(..) {
+                    if let Err(e) = send_blocking(fd.as_raw_fd(), &r.data, r.dst, r.ifindex, 100) {
+                        debug!("dhcpv6: reply to {} failed: {e}", r.dst);
+                    }
+                }
+            }
+            Err(e) => {
+                c.commit_failures.fetch_add(1, Ordering::Relaxed);
+                c.dropped_replies
+                    .fetch_add(replies.len() as u64, Ordering::Relaxed);
+                error!(
+                    "dhcpv6: cannot write leases to {}: {e}; {} replies not sent",
+                    j.path().display(),
+                    replies.len()
+                );
+                replies.clear();
+            }
+        }
+        records.clear();
+        c.size.store(j.size(), Ordering::Relaxed);
+        if !j.compacting() && c.compacting.swap(false, Ordering::Relaxed) {
+            c.compactions.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    loop {
+        let first = if j.compacting() {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(cmd) => Some(cmd),
+                Err(stdmpsc::RecvTimeoutError::Timeout) => None,
+                Err(stdmpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(cmd) => Some(cmd),
+                Err(_) => break,
+            }
+        };
+        let mut next = first;
+        let mut stop = None;
+        // Take everything queued now: one fsync for all of it.
+        while let Some(cmd) = next.take().or_else(|| rx.try_recv().ok()) {
+            match cmd {
+                StoreCmd::Commit {
+                    records: r,
+                    replies: p,
+                } => {
+                    records.extend(r);
+                    replies.extend(p);
+                }
+                StoreCmd::Compact(snapshot) => {
+                    // The snapshot was taken after everything queued before it.
+                    commit(&mut j, &mut records, &mut replies);
+                    j.begin_compaction(snapshot);
+                }
+                StoreCmd::Stop(ack) => {
+                    stop = Some(ack);
+                    break;
+                }
+            }
+        }
+        commit(&mut j, &mut records, &mut replies);
+        if let Err(e) = j.poll_compaction() {
+            error!("dhcpv6: compaction of {} failed: {e}", j.path().display());
+            c.compacting.store(false, Ordering::Relaxed);
+        } else if !j.compacting() && c.compacting.swap(false, Ordering::Relaxed) {
+            c.compactions.fetch_add(1, Ordering::Relaxed);
+            c.size.store(j.size(), Ordering::Relaxed);
+        }
+        if let Some(ack) = stop {
+            if let Err(e) = j.finish_compaction() {
+                error!("dhcpv6: compaction of {} failed: {e}", j.path().display());
+            }
+            let _ = ack.send(());
+            return;
+        }
+    }
+}
+
+/// The server's DUID: read from state_dir, or made once (DUID-LLT from a
+/// served interface's MAC, else DUID-EN) and stored (RFC 8415 §11: stable).
+fn server_duid(dir: &Path, cfg: &Config, k: &KernelView) -> Result<Duid, String> {
+    let path = dir.join(DUID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => {
+            return Duid::from_hex(s.trim()).ok_or_else(|| {
+                format!(
+                    "{} does not hold a DUID; remove it to make a new one",
+                    path.display()
+                )
+            })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    }
+    let mac = cfg
+        .interfaces
+        .iter()
+        .filter(|i| i.dhcpv6.is_some())
+        .filter_map(|i| k.link_by_name(&i.name))
+        .chain(k.links.values())
+        .filter_map(|l| l.lladdr.as_deref())
+        .find(|m| m.len() == 6 && m.iter().any(|b| *b != 0))
+        .map(|m| m.to_vec());
+    let unix = now().unix;
+    let duid = match mac {
+        Some(m) => Duid::new_llt(
+            v6dhcp::wire::HWTYPE_ETHERNET,
+            unix.saturating_sub(DUID_EPOCH) as u32,
+            &m,
+        ),
+        None => {
+            let mut rng = fastrand::Rng::new();
+            let id: Vec<u8> = (0..8).map(|_| rng.u8(..)).collect();
+            // 32473: the enterprise number reserved for documentation (RFC 5612).
+            Duid::new_en(32473, &id)
+        }
+    };
+    let tmp = dir.join(format!("{DUID_FILE}.tmp"));
+    let write = || -> io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        writeln!(f, "{}", duid.to_hex())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| format!("cannot store the server DUID in {}: {e}", path.display()))?;
+    info!("dhcpv6: made server DUID {duid}");
+    Ok(duid)
+}
+
+/// The engine's view of the configuration on the links that exist now.
+/// Returns the links, per-interface notes for `show dhcpv6`, and the limits.
+fn build_links(cfg: &Config, k: &KernelView) -> (Vec<LinkConfig>, Vec<String>, Limits) {
+    let mut links = vec![];
+    let mut notes = vec![];
+    let mut limits = Limits {
+        addresses_per_client: 0,
+        prefixes_per_client: 0,
+        ..Limits::default()
+    };
+    for ifc in &cfg.interfaces {
+        let Some(d) = &ifc.dhcpv6 else { continue };
+        limits.addresses_per_client = limits
+            .addresses_per_client
+            .max(d.max_leases_per_client as usize);
+        limits.prefixes_per_client = limits
+            .prefixes_per_client
+            .max(d.max_prefixes_per_client as usize);
+        let Some(link) = k.link_by_name(&ifc.name) else {
+            notes.push(format!("{} (absent)", ifc.name));
+            continue;
+        };
+        let mut lc = LinkConfig::new(&ifc.name, link.index);
+        let mut on_link: Vec<Ipv6Prefix> = k.globals(link.index).map(|a| a.prefix()).collect();
+        on_link.sort();
+        on_link.dedup();
+        lc.on_link = on_link;
+        let mut note = format!("{} ({})", ifc.name, link.index);
+        if let Some(p) = &d.pool {
+            match PoolRange::parse(p) {
+                Ok(r) if r.relative => {
+                    match k
+                        .globals(link.index)
+                        .find(|a| a.prefix_len == 64 && !a.tentative)
+                    {
+                        Some(a) => {
+                            let r = r.on(a.prefix());
+                            lc.address_pools.push(AddressPool {
+                                first: r.first,
+                                last: r.last,
+                            });
+                        }
+                        None => note.push_str(" pool waits for a /64 address"),
+                    }
+                }
+                Ok(r) => lc.address_pools.push(AddressPool {
+                    first: r.first,
+                    last: r.last,
+                }),
+                Err(e) => note.push_str(&format!(" bad pool: {e}")),
+            }
+        }
+        if let Some(pd) = &d.pd_pool {
+            match (&pd.prefix, &pd.from) {
+                (Some(p), _) => lc.prefix_pools.push(PrefixPool {
+                    prefix: *p,
+                    delegated_len: pd.delegated_length,
+                }),
+                (None, Some(f)) => note.push_str(&format!(
+                    " pd_pool from `{f}` waits for the uplink's prefix"
+                )),
+                (None, None) => {}
+            }
+        }
+        lc.dns_servers = d
+            .dns
+            .iter()
+            .filter_map(|s| s.parse::<Ipv6Addr>().ok())
+            .collect();
+        lc.domain_list = d.search.clone();
+        lc.preferred = d.preferred_lifetime;
+        lc.valid = d.valid_lifetime;
+        lc.t1 = d.renew_time;
+        lc.t2 = d.rebind_time;
+        lc.rapid_commit = d.rapid_commit;
+        lc.preference = (d.preference > 0).then_some(d.preference);
+        for h in &d.hosts {
+            let id = if let Some(duid) = &h.duid {
+                match v6config::parse_hex_bytes(duid)
+                    .ok()
+                    .and_then(|b| Duid::from_bytes(&b).ok())
+                {
+                    Some(duid) => match h.iaid {
+                        Some(i) => HostId::DuidIaid(duid, i),
+                        None => HostId::Duid(duid),
+                    },
+                    None => continue,
+                }
+            } else if let Some(mac) = h.mac.as_deref().and_then(|m| v6config::parse_mac(m).ok()) {
+                HostId::Mac(mac)
+            } else {
+                continue;
+            };
+            lc.hosts.push(Host {
+                id,
+                address: h.address,
+                prefix: h.prefix,
+                preferred: h.preferred_lifetime,
+                valid: h.valid_lifetime,
+            });
+        }
+        notes.push(note);
+        links.push(lc);
+    }
+    if limits.addresses_per_client == 0 {
+        limits.addresses_per_client = Limits::default().addresses_per_client;
+    }
+    if limits.prefixes_per_client == 0 {
+        limits.prefixes_per_client = Limits::default().prefixes_per_client;
+    }
+    (links, notes, limits)
+}
+
+/// Join ff02::1:2 where we serve, leave where we no longer do.
+fn sync_groups(sock: &ServerSocket, joined: &mut BTreeSet<u32>, links: &[LinkConfig]) {
+    let want: BTreeSet<u32> = links.iter().map(|l| l.ifindex).collect();
+    for i in joined.difference(&want).copied().collect::<Vec<_>>() {
+        let _ = v6dhcp::io::leave(sock.socket(), i);
+        joined.remove(&i);
+    }
+    for i in want {
+        if !joined.contains(&i) {
+            match v6dhcp::io::join(sock.socket(), i) {
+                Ok(()) => {
+                    joined.insert(i);
+                }
+                Err(e) => warn!("dhcpv6: cannot join ff02::1:2 on interface {i}: {e}"),
+            }
+        }
+    }
+}
+
+enum RouteOp {
+    Add(RouteFact),
+    Del(RouteFact),
+}
+
+/// Route changes run one after another (an add and a later delete of the
+/// same prefix must not be reordered).
+async fn route_worker(nl: v6netlink::Kernel, mut rx: mpsc::UnboundedReceiver<RouteOp>) {
+    while let Some(op) = rx.recv().await {
+        match op {
+            RouteOp::Add(r) => {
+                if let Err(e) = nl.add_route(&r, true).await {
+                    warn!(
+                        "dhcpv6: cannot add route {} via {:?}: {e}",
+                        r.dst, r.gateway
+                    );
+                } else {
+                    info!(
+                        "dhcpv6: route {} via {:?} dev {:?}",
+                        r.dst, r.gateway, r.oif
+                    );
+                }
+            }
+            RouteOp::Del(r) => {
+                if let Err(e) = nl.del_route(&r).await {
+                    debug!("dhcpv6: cannot remove route {}: {e}", r.dst);
+                }
+            }
+        }
+    }
+}
+
+struct Service {
+    server: Server,
+    notes: Vec<String>,
+    store_tx: stdmpsc::Sender<StoreCmd>,
+    counters: Arc<StoreCounters>,
+    routes: mpsc::UnboundedSender<RouteOp>,
+    journal_path: PathBuf,
+    load_corrupt: u64,
+    load_torn: u64,
+}
+
+impl Service {
+    /// Split actions: records and the replies behind them go to the store;
+    /// replies that grant nothing go out at once.
+    fn dispatch(
+        &mut self,
+        actions: Vec<Action>,
+        sock: &ServerSocket,
+        records: &mut Vec<LeaseRecord>,
+        held: &mut Vec<Reply>,
+    ) {
+        let mut persisted = false;
+        for a in actions {
+            match a {
+                Action::Persist(r) => {
+                    persisted = true;
+                    records.extend(r);
+                }
+                Action::Send { data, dst, ifindex } => {
+                    if persisted {
+                        held.push(Reply { data, dst, ifindex });
+                    } else if let Err(e) = sock.send(&data, dst, ifindex) {
+                        debug!("dhcpv6: send to {dst} failed: {e}");
+                    }
+                }
+                Action::AddRoute(r) => {
+                    let _ = self.routes.send(RouteOp::Add(r));
+                }
+                Action::DelRoute(r) => {
+                    let _ = self.routes.send(RouteOp::Del(r));
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self, records: Vec<LeaseRecord>, replies: Vec<Reply>) {
+        if records.is_empty() && replies.is_empty() {
+            return;
+        }
+        if self
+            .store_tx
+            .send(StoreCmd::Commit { records, replies })
+            .is_err()
+        {
+            error!("dhcpv6: the lease store stopped; replies dropped");
+        }
+        let dropped = self.counters.dropped_replies.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            self.server.note_persist_failed(dropped);
+        }
+        self.maybe_compact();
+    }
+
+    fn maybe_compact(&mut self) {
+        let size = self.counters.size.load(Ordering::Relaxed);
+        let live = self.server.lease_count() as u64 * SNAPSHOT_BYTES_PER_LEASE;
+        if size > COMPACT_MIN.max(live * COMPACT_FACTOR)
+            && !self.counters.compacting.swap(true, Ordering::Relaxed)
+        {
+            info!(
+                "dhcpv6: compacting {} ({size} bytes, {} leases)",
+                self.journal_path.display(),
+                self.server.lease_count()
+            );
+            let snapshot: Vec<Lease> = self.server.leases().cloned().collect();
+            let _ = self.store_tx.send(StoreCmd::Compact(snapshot));
+        }
+    }
+
+    fn answer(&mut self, q: Query) {
+        let r = match q.request {
+            Request::ShowLeases => Response::ok(self.leases()),
+            Request::ShowDhcpv6 => Response::ok(self.stats()),
+            _ => {
+                ServiceCtx::unknown(q);
+                return;
+            }
+        };
+        let _ = q.reply.send(r);
+    }
+
+    fn leases(&self) -> Leases {
+        let unix = now().unix;
+        let mut v: Vec<&Lease> = self.server.leases().collect();
+        v.sort_by_key(|l| (l.kind, l.prefix));
+        Leases {
+            leases: v
+                .into_iter()
+                .map(|l| LeaseRow {
+                    lease: match l.kind {
+                        LeaseKind::Address => l.prefix.addr().to_string(),
+                        LeaseKind::Prefix => l.prefix.to_string(),
+                    },
+                    kind: l.kind.name().into(),
+                    duid: l.duid.to_hex(),
+                    iaid: l.iaid,
+                    interface: l.link.to_string(),
+                    expires: l.expires(),
+                    remaining: l.expires().saturating_sub(unix),
+                    state: match l.state {
+                        LeaseState::Bound => "bound".into(),
+                        LeaseState::Declined => "declined".into(),
+                    },
+                    is_static: l.is_static,
+                    via: l.via.map(|a| a.to_string()),
+                })
+                .collect(),
+        }
+    }
+
+    fn stats(&self) -> Dhcpv6Stats {
+        let s = self.server.stats();
+        let c = &self.counters;
+        let counters = |v: Vec<(&'static str, u64)>| {
+            v.into_iter()
+                .map(|(n, c)| Counter {
+                    name: n.into(),
+                    count: c,
+                })
+                .collect()
+        };
+        Dhcpv6Stats {
+            server_duid: self.server.server_duid().to_hex(),
+            interfaces: self.notes.clone(),
+            addresses: self
+                .server
+                .leases()
+                .filter(|l| l.kind == LeaseKind::Address)
+                .count() as u64,
+            prefixes: self
+                .server
+                .leases()
+                .filter(|l| l.kind == LeaseKind::Prefix)
+                .count() as u64,
+            received: counters(s.received_by_type()),
+            sent: counters(s.sent_by_type()),
+            drops: s
+                .drops
+                .iter()
+                .map(|(n, c)| Counter {
+                    name: n.to_string(),
+                    count: *c,
+                })
+                .collect(),
+            use_multicast: s.use_multicast,
+            journal: JournalStats {
+                path: self.journal_path.display().to_string(),
+                size: c.size.load(Ordering::Relaxed),
+                records_written: c.records.load(Ordering::Relaxed),
+                commits: c.commits.load(Ordering::Relaxed),
+                commit_failures: c.commit_failures.load(Ordering::Relaxed),
+                compactions: c.compactions.load(Ordering::Relaxed),
+                load_corrupt_records: self.load_corrupt,
+                load_torn_bytes: self.load_torn,
+            },
+        }
+    }
+}
+
+async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
+    let cfg = ctx.config();
+    let kernel = ctx.kernel();
+    let duid = server_duid(&ctx.state_dir, &cfg, &kernel)?;
+    let journal_path = ctx.state_dir.join(JOURNAL_FILE);
+    let jp = journal_path.clone();
+    let (journal, report) = tokio::task::spawn_blocking(move || Journal::open(&jp))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("lease journal {}: {e}", journal_path.display()))?;
+    if report.is_clean() {
+        info!(
+            "dhcpv6: {} leases from {}",
+            report.leases.len(),
+            journal_path.display()
+        );
+    } else {
+        warn!(
+            "dhcpv6: {} leases from {}; dropped {} corrupt records and {} bytes of torn tail",
+            report.leases.len(),
+            journal_path.display(),
+            report.corrupt_records,
+            report.torn_tail_bytes
+        );
+    }
+    let (links, notes, limits) = build_links(&cfg, &kernel);
+    let seed = fastrand::u64(..);
+    let mut server = Server::new(
+        ServerConfig {
+            server_duid: duid,
+            links: links.clone(),
+            limits,
+        },
+        seed,
+    );
+    let sock = ServerSocket::bind(SERVER_PORT)
+        .map_err(|e| format!("cannot bind [::]:{SERVER_PORT}: {e}"))?;
+    let send_fd = sock
+        .socket()
+        .try_clone()
+        .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
+    let mut joined = BTreeSet::new();
+    sync_groups(&sock, &mut joined, &links);
+
+    let (route_tx, route_rx) = mpsc::unbounded_channel();
+    tokio::spawn(route_worker(ctx.netlink.clone(), route_rx));
+    let counters = Arc::new(StoreCounters::default());
+    let (store_tx, store_rx) = stdmpsc::channel();
+    let c2 = counters.clone();
+    let store_thread = std::thread::Builder::new()
+        .name("dhcpv6-store".into())
+        .spawn(move || store_loop(journal, store_rx, OwnedFd::from(send_fd), c2))
+        .map_err(|e| format!("cannot start the store thread: {e}"))?;
+
+    for a in server.restore(report.leases.into_values()) {
+        if let Action::AddRoute(r) = a {
+            let _ = route_tx.send(RouteOp::Add(r));
+        }
+    }
+    let mut svc = Service {
+        server,
+        notes,
+        store_tx,
+        counters,
+        routes: route_tx,
+        journal_path,
+        load_corrupt: report.corrupt_records as u64,
+        load_torn: report.torn_tail_bytes as u64,
+    };
+    publish(ctx, "up", &svc.notes.join(", "));
+    info!("dhcpv6: serving on {}", svc.notes.join(", "));
+    let mut current_links = links;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = now();
+        let deadline = svc
+            .server
+            .next_deadline(n)
+            .unwrap_or(n.mono + Duration::from_secs(60))
+            .min(n.mono + Duration::from_secs(60));
+        tokio::select! {
+            r = sock.recv(&mut buf) => {
+                let mut records = vec![];
+                let mut held = vec![];
+                let mut first = Some(r);
+                for _ in 0..BATCH {
+                    let r = match first.take() {
+                        Some(r) => r,
+                        None => match sock.try_recv(&mut buf) {
+                            Ok(Some(m)) => Ok(m),
+                            Ok(None) => break,
+                            Err(e) => Err(e),
+                        },
+                    };
+                    let meta = match r {
+                        Ok(m) => m,
+                        Err(e) => {
+                            debug!("dhcpv6: recv: {e}");
+                            continue;
+                        }
+                    };
+                    let rx = Received {
+                        data: &buf[..meta.len],
+                        src: meta.src,
+                        ifindex: meta.ifindex,
+                        multicast: meta.multicast(),
+                    };
+                    let actions = svc.server.handle(now(), rx);
+                    svc.dispatch(actions, &sock, &mut records, &mut held);
+                }
+                svc.commit(records, held);
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                let actions = svc.server.on_timer(now());
+                let mut records = vec![];
+                let mut held = vec![];
+                svc.dispatch(actions, &sock, &mut records, &mut held);
+                svc.commit(records, held);
+            }
+            r = ctx.config.changed() => {
+                if r.is_err() { break; }
+                rebuild(ctx, &mut svc, &sock, &mut joined, &mut current_links);
+            }
+            r = ctx.kernel.changed() => {
+                if r.is_err() { break; }
+                rebuild(ctx, &mut svc, &sock, &mut joined, &mut current_links);
+            }
+            Some(q) = ctx.queries.recv() => svc.answer(q),
+            _ = ctx.shutdown.changed() => break,
+        }
+    }
+    // Stop: flush the journal, then take our routes away (they come back
+    // from the journal at the next start).
+    let (ack_tx, ack_rx) = tokio::sync::oneshot::channel();
+    let _ = svc.store_tx.send(StoreCmd::Stop(ack_tx));
+    let _ = tokio::time::timeout(Duration::from_millis(800), ack_rx).await;
+    for l in svc.server.leases() {
+        if let (LeaseKind::Prefix, Some(via)) = (l.kind, l.via) {
+            if let Some(link) = current_links.iter().find(|k| *k.name == *l.link) {
+                let r = RouteFact {
+                    dst: l.prefix,
+                    gateway: Some(via),
+                    oif: Some(link.ifindex),
+                    protocol: v6common::kernel::rtprot::V6ROUTER,
+                    metric: 1024,
+                    table: 254,
+                    kind: v6common::RouteKind::Unicast,
+                };
+                let _ = tokio::time::timeout(Duration::from_millis(200), ctx.netlink.del_route(&r))
+                    .await;
+            }
+        }
+    }
+    drop(svc);
+    let _ = store_thread.join();
+    Ok(())
+}
+
+fn rebuild(
+    ctx: &ServiceCtx,
+    svc: &mut Service,
+    sock: &ServerSocket,
+    joined: &mut BTreeSet<u32>,
+    current: &mut Vec<LinkConfig>,
+) {
+    let (links, notes, _) = build_links(&ctx.config(), &ctx.kernel());
+    svc.notes = notes;
+    if links != *current {
+        info!("dhcpv6: links now {}", svc.notes.join(", "));
+        sync_groups(sock, joined, &links);
+        svc.server.set_links(links.clone());
+        *current = links;
+        publish(ctx, "up", &svc.notes.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use v6common::{AddrFact, LinkFact};
+
+    fn view() -> KernelView {
+        let mut k = KernelView::default();
+        k.links.insert(
+            3,
+            LinkFact {
+                index: 3,
+                name: "lan0".into(),
+                lladdr: Some(vec![2, 0, 0, 0, 0, 1]),
+                mtu: 1500,
+                admin_up: true,
+                running: true,
+                kind: Some("veth".into()),
+            },
+        );
+        k.upsert_addr(AddrFact {
+            index: 3,
+            addr: "2001:db8:1::1".parse().unwrap(),
+            prefix_len: 64,
+            preferred_lft: u32::MAX,
+            valid_lft: u32::MAX,
+            tentative: false,
+            deprecated: false,
+            dad_failed: false,
+            permanent: true,
+        });
+        k
+    }
+
+    const CFG: &str = r#"
+[router]
+state_dir = "/tmp/x"
+[[interface]]
+name = "lan0"
+[interface.ra]
+managed = true
+[interface.dhcpv6]
+pool = "::1000-::1fff"
+pd_pool = { prefix = "2001:db8:8::/56", delegated_length = 60 }
+dns = ["2001:db8:1::1", "uplink"]
+search = ["home.arpa"]
+rapid_commit = true
+preference = 10
+[[interface.dhcpv6.host]]
+duid = "00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7"
+address = "2001:db8:1::500"
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:01"
+address = "2001:db8:1::501"
+[[interface.dhcpv6.host]]
+duid = "00:03:00:01:02:00:00:00:00:09"
+iaid = 7
+prefix = "2001:db8:9::/56"
+[[interface]]
+name = "gone0"
+[interface.dhcpv6]
+pool = "2001:db8:2::10-2001:db8:2::20"
+"#;
+
+    #[test]
+    fn config_to_engine_links() {
+        let cfg = v6config::parse(CFG, Path::new("t.toml")).unwrap().config;
+        let (links, notes, limits) = build_links(&cfg, &view());
+        assert_eq!(links.len(), 1);
+        let l = &links[0];
+        assert_eq!((l.name.as_str(), l.ifindex), ("lan0", 3));
+        assert_eq!(
+            l.address_pools,
+            vec![AddressPool {
+                first: "2001:db8:1::1000".parse().unwrap(),
+                last: "2001:db8:1::1fff".parse().unwrap()
+            }]
+        );
+        assert_eq!(l.prefix_pools[0].delegated_len, 60);
+        assert_eq!(
+            l.dns_servers,
+            vec!["2001:db8:1::1".parse::<Ipv6Addr>().unwrap()]
+        );
+        assert!(l.rapid_commit);
+        assert_eq!(l.preference, Some(10));
+        assert_eq!(l.hosts.len(), 3);
+        assert!(matches!(l.hosts[1].id, HostId::Mac([8, 0, 0x27, 0, 0, 1])));
+        assert!(
+            matches!(&l.hosts[2].id, HostId::DuidIaid(d, 7) if d.mac() == Some([2, 0, 0, 0, 0, 9]))
+        );
+        assert_eq!(l.hosts[2].prefix, Some("2001:db8:9::/56".parse().unwrap()));
+        assert_eq!(
+            notes,
+            vec!["lan0 (3)".to_string(), "gone0 (absent)".to_string()]
+        );
+        assert_eq!(limits.addresses_per_client, 8);
+    }
+
+    #[test]
+    fn server_duid_is_made_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!(
+            "v6r-duid-{}-{}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = v6config::parse(CFG, Path::new("t.toml")).unwrap().config;
+        let d1 = server_duid(&dir, &cfg, &view()).unwrap();
+        assert_eq!(
+            d1.duid_type(),
+            1,
+            "DUID-LLT from the served interface's MAC"
+        );
+        assert_eq!(d1.mac(), Some([2, 0, 0, 0, 0, 1]));
+        let d2 = server_duid(&dir, &cfg, &KernelView::default()).unwrap();
+        assert_eq!(d1, d2);
+        std::fs::write(dir.join(DUID_FILE), "garbage").unwrap();
+        assert!(server_duid(&dir, &cfg, &view()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
