@@ -200,7 +200,22 @@ struct Service {
 
 pub async fn run(mut ctx: ServiceCtx) {
     let (wtx, wrx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(route_writer(ctx.netlink.clone(), wrx));
+    // Our route requests go through a netlink socket of their own: the
+    // kernel's notifications of a change carry the requester's sequence
+    // number, and on the supervisor's shared socket rtnetlink takes them for
+    // answers to our request and never shows them as events, so the kernel
+    // view would miss our own routes until the next periodic dump.
+    let nl = match v6netlink::open() {
+        Ok((k, events)) => {
+            drop(events);
+            k
+        }
+        Err(e) => {
+            warn!("ripng: no netlink socket of its own ({e}); using the shared one");
+            ctx.netlink.clone()
+        }
+    };
+    let writer = tokio::spawn(route_writer(nl, wrx));
     let (rx_tx, mut rx_rx) = mpsc::unbounded_channel::<(Vec<u8>, RecvMeta)>();
     let mut svc = Service {
         ctx_netlink_tx: wtx,
@@ -372,6 +387,14 @@ impl Service {
             return;
         };
         let acts = rip.engine.set_kernel(Instant::now(), &kv);
+        debug!(
+            "ripng: kernel view with {} routes ({} ours)",
+            kv.routes.len(),
+            kv.routes
+                .iter()
+                .filter(|r| r.protocol == rtprot::RIP)
+                .count()
+        );
         // Follow the interfaces: ff02::9 on each active one.
         let active: BTreeSet<u32> = rip
             .engine
