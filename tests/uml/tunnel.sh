@@ -256,7 +256,66 @@ else
     fail wan_address_followed "$(ip -n a -d link show he6 2>&1) | $(cat "$W/show-a-2.txt")"
 fi
 
-# 9. Stop: a removes its tunnel; b keeps its own (keep_on_stop).
+# 9. Reload (SIGHUP) with a new MTU and one more route: the MTU is changed
+#    in place (same ifindex, no re-create) and the route added.
+idx_before=$(ip -n a -o link show he6 | cut -d: -f1)
+sed -e 's/^default_route = true$/default_route = true\nmtu = 1280\nroutes = ["2001:db8:bb::\/48"]/' "$W/a.toml" >"$W/a2.toml"
+cp "$W/a2.toml" "$W/a.toml"
+kill -HUP "$PA"
+t0=$(now_ms)
+ok=
+while [ $(($(now_ms) - t0)) -lt 5000 ]; do
+    if ip -n a link show he6 2>/dev/null | grep -q ' mtu 1280 ' &&
+        ip -n a -6 route show dev he6 | grep -q '^2001:db8:bb::/48 proto 201'; then
+        ok=1
+        break
+    fi
+    sleep 0.05
+done
+idx_after=$(ip -n a -o link show he6 | cut -d: -f1)
+ip netns exec a "$V6CTL" -s /run/v6t-a.sock show tunnels >"$W/show-a-3.txt" 2>&1
+if [ -n "$ok" ] && [ "$idx_before" = "$idx_after" ] && grep -q 'mtu 1480 -> 1280' "$W/show-a-3.txt"; then
+    pass reload "mtu 1280 in place (ifindex $idx_after kept), route 2001:db8:bb::/48 added"
+else
+    fail reload "ifindex $idx_before -> $idx_after; $(ip -n a link show he6); $(ip -n a -6 route show dev he6) | $(cat "$W/show-a-3.txt")"
+fi
+
+# 10. A tunnel made by hand (the `ip tunnel add` one in c) with the wanted
+#     parameters is adopted, not re-made; at stop only what v6routerd added
+#     (address, route) is taken back and the link stays.
+idx_before=$(ip -n c -o link show he6 | cut -d: -f1)
+cat >"$W/c.toml" <<EOF
+[router]
+state_dir = "$W/c-state"
+[control]
+socket = "/run/v6t-c.sock"
+
+[[tunnel]]
+name = "he6"
+remote = "192.0.2.2"
+local = "192.0.2.1"
+address = "2001:db8:f::9/64"
+default_route = true
+EOF
+ip netns exec c "$V6ROUTERD" -c "$W/c.toml" >"$W/c.log" 2>&1 &
+PC=$!
+if wait_ready c 2001:db8:f::9 10000 >/dev/null && [ "$(ip -n c -o link show he6 | cut -d: -f1)" = "$idx_before" ] &&
+    ! ip -n c -d link show he6 | grep -q alias; then
+    pass adopted_hand_made "ifindex $idx_before kept, set up, address added, no owner alias"
+else
+    fail adopted_hand_made "before $idx_before: $(ip -n c -d link show he6) $(cat "$W/c.log")"
+fi
+kill -TERM "$PC"
+t0=$(now_ms)
+while [ $(($(now_ms) - t0)) -lt 5000 ] && kill -0 "$PC" 2>/dev/null; do sleep 0.05; done
+if ip -n c link show he6 >/dev/null 2>&1 && ! ip -n c -6 addr show dev he6 | grep -q 2001:db8:f::9 &&
+    ! ip -n c -6 route show dev he6 | grep -q 'proto 201'; then
+    pass stop_leaves_adopted "link kept, our address and route removed"
+else
+    fail stop_leaves_adopted "$(ip -n c -d link show he6 2>&1); $(ip -n c -6 addr show dev he6 2>&1); $(ip -n c -6 route show dev he6 2>&1)"
+fi
+
+# 11. Stop: a removes its tunnel; b keeps its own (keep_on_stop).
 kill -TERM "$PA" "$PB"
 t0=$(now_ms)
 while [ $(($(now_ms) - t0)) -lt 5000 ] && { kill -0 "$PA" 2>/dev/null || kill -0 "$PB" 2>/dev/null; }; do

@@ -24,6 +24,9 @@ const CHECKS: &[&str] = &[
     "ping6_after_restore",
     "restored_after_down",
     "wan_address_followed",
+    "reload",
+    "adopted_hand_made",
+    "stop_leaves_adopted",
     "removed_on_stop",
     "kept_on_stop",
 ];
