@@ -88,15 +88,32 @@ pub fn specs_from(cfg: &Config) -> Vec<TunnelSpec> {
 /// Read what the kernel has for these tunnels.
 async fn observe(handle: &Handle, specs: &[TunnelSpec]) -> Result<Observed, sit::Error> {
     let links = sit::links(handle).await?;
-    let v6 = sit::ipv6_addrs(handle).await?;
-    let v4 = sit::ipv4_addrs(handle).await?;
-    let routes = sit::ipv6_routes(handle).await?;
     let names: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    let relevant: Vec<&sit::LinkState> = links
+        .iter()
+        .filter(|l| names.contains(l.name.as_str()) || l.alias.as_deref() == Some(OWNER_ALIAS))
+        .collect();
+    // The address and route dumps are skipped when no tunnel link exists (a
+    // router without tunnels, or before the first create): with a full
+    // RIPng table the route dump is the costly one.
+    let (v6, routes) = if relevant.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            sit::ipv6_addrs(handle).await?,
+            sit::ipv6_routes(handle).await?,
+        )
+    };
+    let v4 = if specs
+        .iter()
+        .any(|s| matches!(s.local, LocalEndpoint::Auto { .. }))
+    {
+        sit::ipv4_addrs(handle).await?
+    } else {
+        Vec::new()
+    };
     let mut o = Observed::default();
-    for l in &links {
-        if !(names.contains(l.name.as_str()) || l.alias.as_deref() == Some(OWNER_ALIAS)) {
-            continue;
-        }
+    for l in relevant {
         o.links.insert(
             l.name.clone(),
             ObservedLink {
