@@ -20,6 +20,7 @@ const CHECKS: &[&str] = &[
     "routes",
     "ping6",
     "show_tunnels",
+    "show_protocols",
     "restored_after_delete",
     "ping6_after_restore",
     "restored_after_down",
