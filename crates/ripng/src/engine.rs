@@ -12,7 +12,7 @@
 //! BIRD's direct/static preferences win over RIP.
 
 use crate::wire::{self, Command, RawRte, Repr, Rte, ALL_RIP_ROUTERS, RIPNG_PORT};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::fmt;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::str::FromStr;
@@ -24,6 +24,9 @@ use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 pub const RT_TABLE_MAIN: u32 = 254;
 /// Longest duration accepted from the config, so `Instant + d` cannot overflow.
 const MAX_DURATION: Duration = Duration::from_secs(86_400);
+/// How long a route we asked the kernel for may be absent from the kernel
+/// view before we ask again (the view lags behind our own requests).
+pub const KERNEL_SETTLE: Duration = Duration::from_secs(2);
 
 /// BIRD-style prefix pattern: `2001:db8::/32` (exactly), `2001:db8::/32+`
 /// (it and everything inside), `2001:db8::/32{48,64}` (inside, length 48..=64).
@@ -263,6 +266,8 @@ pub struct Route {
     /// We asked the kernel to hold it (learned and reachable).
     pub installed: bool,
     installed_at: Option<Instant>,
+    /// The kernel view has shown it since we last asked for it.
+    confirmed: bool,
 }
 
 impl Route {
@@ -670,6 +675,7 @@ impl Engine {
                             gc_at: None,
                             installed: false,
                             installed_at: None,
+                            confirmed: false,
                         },
                     );
                     self.changed.insert(*p);
@@ -692,20 +698,23 @@ impl Engine {
     /// by a crash, or by a previous run).
     fn reconcile_kernel(&mut self, now: Instant, kv: &KernelView, batch: &mut Batch) {
         // Give the kernel view time to catch up with our own requests.
-        let settle = Duration::from_millis(300);
-        let mut in_kernel: HashMap<Ipv6Prefix, &RouteFact> = HashMap::new();
+        // A burst of thousands of routes can take the view a while.
+        let settle = KERNEL_SETTLE;
+        let km = self.cfg.kernel_metric;
+        let mut in_kernel: HashSet<Ipv6Prefix> = HashSet::new();
         for r in kv
             .routes
             .iter()
             .filter(|r| r.protocol == rtprot::RIP && r.table == RT_TABLE_MAIN)
         {
-            let ours = self.table.get(&r.dst).filter(|t| t.installed);
-            match ours {
-                Some(t) if same_kernel_route(&kernel_fact(t, self.cfg.kernel_metric), r) => {
-                    in_kernel.insert(r.dst, r);
+            match self.table.get_mut(&r.dst).filter(|t| t.installed) {
+                Some(t) if same_kernel_route(&kernel_fact(t, km), r) => {
+                    t.confirmed = true;
+                    in_kernel.insert(r.dst);
                 }
-                Some(t) if t.installed_at.is_some_and(|at| now < at + settle) => {
-                    in_kernel.insert(r.dst, r);
+                Some(t) if !t.confirmed && t.installed_at.is_some_and(|at| now < at + settle) => {
+                    // An older copy our replace has not reached yet.
+                    in_kernel.insert(r.dst);
                 }
                 _ => {
                     // Not ours (any more), or a wrong copy of ours.
@@ -714,13 +723,14 @@ impl Engine {
                 }
             }
         }
-        let metric = self.cfg.kernel_metric;
         for r in self.table.values_mut().filter(|r| r.installed) {
-            if !in_kernel.contains_key(&r.prefix)
-                && r.installed_at.is_none_or(|at| now >= at + settle)
-            {
+            // Seen once and now gone (an admin deleted it): at once. Never
+            // seen: only after the view had time to show it.
+            let missing = !in_kernel.contains(&r.prefix);
+            if missing && (r.confirmed || r.installed_at.is_none_or(|at| now >= at + settle)) {
                 r.installed_at = Some(now);
-                batch.install.push(kernel_fact(r, metric));
+                r.confirmed = false;
+                batch.install.push(kernel_fact(r, km));
             }
         }
     }
@@ -859,7 +869,11 @@ impl Engine {
         nb.packets += 1;
         let mut nexthop = src;
         let mut bad = 0u64;
-        let mut learned = self.learned_count();
+        // Counting is O(table): only when the limit could be near.
+        let mut learned = match self.cfg.import.limit {
+            Some(l) if self.table.len() + repr.rtes.len() >= l => self.learned_count(),
+            _ => 0,
+        };
         for raw in &repr.rtes {
             let (prefix, tag, metric) = match raw.check() {
                 Ok(Rte::NextHop(a)) => {
@@ -919,6 +933,7 @@ impl Engine {
                         gc_at: None,
                         installed: true,
                         installed_at: Some(now),
+                        confirmed: false,
                     };
                     batch.install.push(kernel_fact(&r, self.cfg.kernel_metric));
                     self.table.insert(prefix, r);
@@ -966,6 +981,7 @@ impl Engine {
                     if kernel_changed {
                         r.installed = true;
                         r.installed_at = Some(now);
+                        r.confirmed = false;
                         batch.install.push(kernel_fact(r, self.cfg.kernel_metric));
                     }
                     if route_changed {

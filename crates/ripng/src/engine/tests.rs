@@ -677,8 +677,11 @@ fn kernel_reconcile_reinstalls_and_cleans_stale() {
     // An admin deletes it: put back.
     lab.kv.routes.clear();
     assert_eq!(installs(&lab.kernel()), vec![ours.clone()]);
-    // Not again before the kernel had time to report it.
+    // Not again before the kernel had time to report it ...
     assert!(installs(&lab.kernel()).is_empty());
+    // ... but again once that time passed without it showing up.
+    lab.now += KERNEL_SETTLE;
+    assert_eq!(installs(&lab.kernel()), vec![ours.clone()]);
 }
 
 #[test]
