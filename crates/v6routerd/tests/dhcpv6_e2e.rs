@@ -1,0 +1,366 @@
+//! DHCPv6 server end to end: the real v6routerd in a namespace, ISC dhclient
+//! and Kea's perfdhcp as clients in another, tshark as the independent judge
+//! of what went over the wire.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+use testlab::{have, wait_for, Daemon, Lab, Netns};
+
+const CONFIG: &str = r#"
+[[interface]]
+name = "lan0"
+
+[interface.dhcpv6]
+pool = "2001:db8:1::1000-2001:db8:1::ffff"
+pd_pool = { prefix = "2001:db8:8::/48", delegated_length = 60 }
+dns = ["2001:db8:1::1"]
+search = ["home.arpa"]
+preferred_lifetime = 20
+valid_lifetime = 40
+"#;
+
+/// DUID-LL 02:00:00:00:00:77 in dhclient's lease-file notation.
+const STATIC_DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
+const STATIC_DUID: &str = "00:03:00:01:02:00:00:00:00:77";
+
+struct Setup {
+    lab: Lab,
+    rtr: Netns,
+    host: Netns,
+    d: Daemon,
+}
+
+fn setup(tag: &str, extra: &str) -> Setup {
+    let lab = Lab::new(tag);
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    let d = lab.daemon(&rtr, "r", &format!("{CONFIG}{extra}"));
+    // Serving once the interface is joined.
+    let ok = wait_for(Duration::from_secs(5), || {
+        d.ctl(&["show", "dhcpv6"]).contains("lan0 (").then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "{}\n{}",
+        d.ctl(&["show", "dhcpv6"]),
+        d.log_text()
+    );
+    Setup { lab, rtr, host, d }
+}
+
+/// Start dhclient -6 in the foreground (killed with the lab) and wait until
+/// its lease file has `want`.
+fn dhclient(s: &Setup, name: &str, flags: &[&str], want: &str) -> String {
+    let lf = s.lab.dir().join(format!("{name}.leases"));
+    let pf = s.lab.dir().join(format!("{name}.pid"));
+    let mut args = vec!["dhclient", "-6", "-d", "-v", "-sf", "/bin/true"];
+    args.extend_from_slice(flags);
+    let (lfs, pfs) = (lf.display().to_string(), pf.display().to_string());
+    args.extend_from_slice(&["-lf", &lfs, "-pf", &pfs, "eth0"]);
+    s.lab.spawn(&s.host, &args, &format!("{name}.log"));
+    let text = wait_for(Duration::from_secs(15), || {
+        let t = std::fs::read_to_string(&lf).unwrap_or_default();
+        t.contains(want).then_some(t)
+    });
+    text.unwrap_or_else(|| {
+        panic!(
+            "dhclient {flags:?}: no `{want}` in its lease file\nlease file:\n{}\nclient log:\n{}\ndaemon:\n{}\n{}",
+            std::fs::read_to_string(&lf).unwrap_or_default(),
+            std::fs::read_to_string(s.lab.dir().join(format!("{name}.log"))).unwrap_or_default(),
+            s.d.ctl(&["show", "dhcpv6"]),
+            s.d.log_text()
+        )
+    })
+}
+
+/// The last `iaaddr` / `iaprefix` of a dhclient lease file.
+fn last_field(lease: &str, key: &str) -> String {
+    lease
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(key))
+        .last()
+        .map(|r| r.trim().trim_end_matches('{').trim().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn dhclient_address_prefix_route_and_information() {
+    let s = setup("dha", "");
+    // IA_NA.
+    let lease = dhclient(&s, "na", &[], "iaaddr 2001:db8:1::");
+    let addr = last_field(&lease, "iaaddr");
+    assert!(
+        lease.contains("option dhcp6.name-servers 2001:db8:1::1"),
+        "{lease}"
+    );
+    let leases = s.d.ctl(&["show", "leases"]);
+    let row = leases
+        .lines()
+        .find(|l| l.starts_with(&format!("{addr} ")))
+        .unwrap_or_else(|| panic!("{addr} in\n{leases}"));
+    assert!(
+        row.contains("address") && row.contains("lan0") && row.contains("dynamic"),
+        "{row}"
+    );
+
+    // IA_PD, and the router's kernel routes the prefix via the client's link-local.
+    let lease = dhclient(&s, "pd", &["-P"], "iaprefix 2001:db8:8:");
+    let prefix = last_field(&lease, "iaprefix");
+    assert!(prefix.ends_with("/60"), "{prefix}");
+    let ll = s
+        .host
+        .sh("ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1");
+    let ll = ll.trim();
+    let route = wait_for(Duration::from_secs(3), || {
+        let r = s.rtr.sh(&format!("ip -6 route show {prefix}"));
+        r.contains(ll).then_some(r)
+    });
+    let route = route.unwrap_or_else(|| {
+        panic!(
+            "no route for {prefix} via {ll}: {}",
+            s.rtr.sh("ip -6 route")
+        )
+    });
+    assert!(
+        route.contains("dev lan0") && route.contains("proto 201"),
+        "{route}"
+    );
+    assert!(s.d.ctl(&["show", "leases"]).contains(&prefix));
+
+    // Stateless (-S): nothing goes to the lease file; the options reach the
+    // script's environment, so the script writes it down.
+    let env = s.lab.dir().join("info.env");
+    let script = s.lab.dir().join("info.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv > {}.tmp && mv {}.tmp {}\n",
+            env.display(),
+            env.display(),
+            env.display()
+        ),
+    )
+    .unwrap();
+    s.host.sh(&format!("chmod +x {}", script.display()));
+    let lf = s.lab.dir().join("info.leases").display().to_string();
+    let pf = s.lab.dir().join("info.pid").display().to_string();
+    let sc = script.display().to_string();
+    s.lab.spawn(
+        &s.host,
+        &[
+            "dhclient", "-6", "-S", "-d", "-v", "-sf", &sc, "-lf", &lf, "-pf", &pf, "eth0",
+        ],
+        "info.log",
+    );
+    let vars = wait_for(Duration::from_secs(15), || {
+        let t = std::fs::read_to_string(&env).unwrap_or_default();
+        t.contains("new_dhcp6_domain_search").then_some(t)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no options from -S\n{}",
+            std::fs::read_to_string(s.lab.dir().join("info.log")).unwrap_or_default()
+        )
+    });
+    assert!(
+        vars.contains("new_dhcp6_name_servers=2001:db8:1::1"),
+        "{vars}"
+    );
+    assert!(
+        vars.contains("new_dhcp6_domain_search=home.arpa."),
+        "{vars}"
+    );
+
+    let stats = s.d.ctl(&["show", "dhcpv6"]);
+    for m in [
+        "SOLICIT",
+        "REQUEST",
+        "INFORMATION-REQUEST",
+        "ADVERTISE",
+        "REPLY",
+    ] {
+        assert!(stats.contains(m), "{m} in\n{stats}");
+    }
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn static_binding_by_duid() {
+    let s = setup(
+        "dhs",
+        &format!("\n[[interface.dhcpv6.host]]\nduid = \"{STATIC_DUID}\"\naddress = \"2001:db8:1::500\"\n"),
+    );
+    // dhclient takes its DUID from the lease file's default-duid.
+    let lf = s.lab.dir().join("st.leases");
+    std::fs::write(&lf, format!("default-duid \"{STATIC_DUID_ESCAPED}\";\n")).unwrap();
+    let lease = dhclient(&s, "st", &[], "iaaddr 2001:db8:1::500");
+    assert!(lease.contains("iaaddr 2001:db8:1::500"), "{lease}");
+    let leases = s.d.ctl(&["show", "leases"]);
+    let row = leases
+        .lines()
+        .find(|l| l.starts_with("2001:db8:1::500 "))
+        .unwrap_or_else(|| panic!("{leases}"));
+    assert!(row.contains("static") && row.contains(STATIC_DUID), "{row}");
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn restart_then_renew_keeps_address_without_nobinding() {
+    let mut s = setup("dhr", "");
+    let lease = dhclient(&s, "rn", &[], "iaaddr 2001:db8:1::");
+    let addr = last_field(&lease, "iaaddr");
+    let socket = s.d.socket.clone();
+    let state = s.d.state_dir.clone();
+    let cfg = s.d.config.clone();
+    assert_eq!(
+        s.lab.stop(s.d.pid, Duration::from_secs(3)),
+        Some(0),
+        "{}",
+        s.d.log_text()
+    );
+    s.d = s.lab.start_daemon(&s.rtr, "r", &cfg, socket, state);
+    // T1 is 10 s (preferred 20): wait for the client's Renew and our Reply.
+    let renewed = wait_for(Duration::from_secs(25), || {
+        let st = s.d.ctl(&["--json", "show", "dhcpv6"]);
+        let v: serde_json::Value = serde_json::from_str(&st).ok()?;
+        let renews = v["data"]["received"]
+            .as_array()?
+            .iter()
+            .find(|c| c["name"] == "RENEW")?["count"]
+            .as_u64()?;
+        (renews > 0).then_some(())
+    });
+    assert!(renewed.is_some(), "no Renew seen\n{}", s.d.log_text());
+    std::thread::sleep(Duration::from_millis(500));
+    let log = std::fs::read_to_string(s.lab.dir().join("rn.log")).unwrap_or_default();
+    assert!(!log.contains("NoBinding"), "{log}");
+    let after = std::fs::read_to_string(s.lab.dir().join("rn.leases")).unwrap_or_default();
+    assert_eq!(last_field(&after, "iaaddr"), addr, "{after}");
+    let leases = s.d.ctl(&["show", "leases"]);
+    assert!(leases.contains(&addr), "{leases}");
+}
+
+/// Addresses and prefixes granted in Replies captured on the client side.
+fn granted_in_capture(host: &Netns, pcap: &str) -> BTreeSet<String> {
+    let out = host.sh(&format!(
+        "tshark -r {pcap} -Y 'dhcpv6.msgtype == 7' -T fields -e dhcpv6.iaaddr.ip -e dhcpv6.iaprefix.pref_addr 2>/dev/null"
+    ));
+    out.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|x| x.contains(':'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn lease_set(d: &Daemon) -> BTreeSet<String> {
+    let j = d.ctl(&["--json", "show", "leases"]);
+    let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+    v["data"]["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["lease"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn kill9_under_perfdhcp_load_loses_no_granted_lease() {
+    if !have("perfdhcp") || !have("tshark") {
+        panic!("perfdhcp (kea-admin) and tshark are needed");
+    }
+    let mut s = setup("dhk", "");
+    let socket = s.d.socket.clone();
+    let state = s.d.state_dir.clone();
+    let cfg = s.d.config.clone();
+    let mut total = 0;
+    for round in 0..3 {
+        let pcap = s
+            .lab
+            .dir()
+            .join(format!("k{round}.pcap"))
+            .display()
+            .to_string();
+        let ts = s.lab.spawn(
+            &s.host,
+            &[
+                "tshark",
+                "-i",
+                "eth0",
+                "-f",
+                "udp port 546",
+                "-w",
+                &pcap,
+                "-F",
+                "pcap",
+            ],
+            &format!("tshark{round}.log"),
+        );
+        let tslog = s.lab.dir().join(format!("tshark{round}.log"));
+        let up = wait_for(Duration::from_secs(10), || {
+            std::fs::read_to_string(&tslog)
+                .unwrap_or_default()
+                .contains("Capturing on")
+                .then_some(())
+        });
+        assert!(up.is_some(), "tshark did not start");
+        // Offered 400 exchanges/s from distinct clients for 3 s; kill -9 the server after 1.5 s.
+        let pd = s.lab.spawn(
+            &s.host,
+            &[
+                "perfdhcp", "-6", "-l", "eth0", "-r", "400", "-R", "1000000", "-p", "3",
+            ],
+            &format!("perf{round}.log"),
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        s.lab.kill9(s.d.pid);
+        let _ = s.lab.stop(pd, Duration::from_secs(6));
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = s.lab.stop(ts, Duration::from_secs(5));
+        s.d = s
+            .lab
+            .start_daemon(&s.rtr, "r", &cfg, socket.clone(), state.clone());
+        let granted = granted_in_capture(&s.host, &pcap);
+        assert!(
+            !granted.is_empty(),
+            "round {round}: no Reply captured; perfdhcp:\n{}",
+            std::fs::read_to_string(s.lab.dir().join(format!("perf{round}.log")))
+                .unwrap_or_default()
+        );
+        let have = lease_set(&s.d);
+        let missing: Vec<_> = granted.difference(&have).collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: {} of {} granted leases lost after kill -9: {:?}",
+            missing.len(),
+            granted.len(),
+            &missing[..missing.len().min(10)]
+        );
+        // Our Replies and Advertises dissect cleanly.
+        let v = s.host.sh(&format!(
+            "tshark -r {pcap} -V -Y dhcpv6 2>&1 | grep -ci malformed || true"
+        ));
+        assert_eq!(
+            v.trim(),
+            "0",
+            "tshark found malformed fields in round {round}"
+        );
+        total += granted.len();
+        eprintln!(
+            "round {round}: {} leases granted on the wire, all {} present after restart",
+            granted.len(),
+            have.len()
+        );
+    }
+    assert!(total > 100, "too little load to mean anything: {total}");
+}
