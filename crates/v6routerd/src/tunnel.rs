@@ -396,77 +396,7 @@ impl Tunnels {
     }
 
     fn status(&self) -> Vec<TunnelStatus> {
-        self.specs
-            .iter()
-            .map(|s| {
-                let l = self.last.link(&s.name).filter(|l| l.is_sit());
-                let state = if self.waiting.contains_key(&s.name) && l.is_none() {
-                    "waiting"
-                } else {
-                    match l {
-                        None => "missing",
-                        Some(l) if l.admin_up => "up",
-                        Some(_) => "down",
-                    }
-                };
-                let local = l
-                    .and_then(|l| l.sit.and_then(|p| p.local))
-                    .or_else(|| resolve_local(s, &self.last).ok())
-                    .map(|a| a.to_string());
-                let (since, mut last_change) = self
-                    .history
-                    .get(&s.name)
-                    .cloned()
-                    .map_or((None, String::new()), |(t, w)| (Some(t), w));
-                if let Some(w) = self.waiting.get(&s.name) {
-                    last_change = format!("waiting: {w}");
-                }
-                TunnelStatus {
-                    name: s.name.clone(),
-                    state: state.into(),
-                    index: l.map(|l| l.index),
-                    local,
-                    local_source: match &s.local {
-                        LocalEndpoint::Fixed(_) => "static".into(),
-                        LocalEndpoint::Auto { wan } => format!("auto from {wan}"),
-                    },
-                    remote: s.remote.to_string(),
-                    ttl: l.and_then(|l| l.sit.map(|p| p.ttl)).unwrap_or(s.ttl),
-                    mtu: l.map_or(s.mtu, |l| l.mtu),
-                    pmtudisc: l
-                        .and_then(|l| l.sit.map(|p| p.pmtudisc))
-                        .unwrap_or(s.pmtudisc),
-                    addresses: l
-                        .map(|l| {
-                            l.addrs
-                                .iter()
-                                .filter(|a| a.addr.segments()[0] & 0xffc0 != 0xfe80)
-                                .map(|a| a.to_string())
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    routes: l
-                        .map(|l| {
-                            l.routes
-                                .iter()
-                                .map(|r| {
-                                    format!(
-                                        "{} metric {} proto {}",
-                                        r.dst,
-                                        r.metric,
-                                        rtprot::name(r.protocol)
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    since,
-                    last_change,
-                    ours: l.is_some_and(|l| l.is_ours()),
-                    keep_on_stop: s.keep_on_stop,
-                }
-            })
-            .collect()
+        status_of(&self.specs, &self.last, &self.history, &self.waiting)
     }
 
     fn protocol_row(&self) -> Option<ProtocolInfo> {
@@ -489,6 +419,84 @@ impl Tunnels {
             info: format!("{up} of {} tunnels up", st.len()),
         })
     }
+}
+
+/// `show tunnels`: the configured tunnels as the kernel last showed them,
+/// with what v6routerd last did to each and why.
+fn status_of(
+    specs: &[TunnelSpec],
+    last: &Observed,
+    history: &BTreeMap<String, (u64, String)>,
+    waiting: &BTreeMap<String, String>,
+) -> Vec<TunnelStatus> {
+    specs
+        .iter()
+        .map(|s| {
+            let l = last.link(&s.name).filter(|l| l.is_sit());
+            let state = match l {
+                None if waiting.contains_key(&s.name) => "waiting",
+                None => "missing",
+                Some(l) if l.admin_up => "up",
+                Some(_) => "down",
+            };
+            let sit = l.and_then(|l| l.sit);
+            let local = sit
+                .and_then(|p| p.local)
+                .or_else(|| resolve_local(s, last).ok())
+                .map(|a| a.to_string());
+            let (since, mut last_change) = history
+                .get(&s.name)
+                .cloned()
+                .map_or((None, String::new()), |(t, w)| (Some(t), w));
+            if let Some(w) = waiting.get(&s.name) {
+                last_change = format!("waiting: {w}");
+            }
+            let is_link_local = |a: std::net::Ipv6Addr| a.segments()[0] & 0xffc0 == 0xfe80;
+            TunnelStatus {
+                name: s.name.clone(),
+                state: state.into(),
+                index: l.map(|l| l.index),
+                local,
+                local_source: match &s.local {
+                    LocalEndpoint::Fixed(_) => "static".into(),
+                    LocalEndpoint::Auto { wan } => format!("auto from {wan}"),
+                },
+                remote: sit.and_then(|p| p.remote).unwrap_or(s.remote).to_string(),
+                ttl: sit.map_or(s.ttl, |p| p.ttl),
+                mtu: l.map_or(s.mtu, |l| l.mtu),
+                pmtudisc: sit.map_or(s.pmtudisc, |p| p.pmtudisc),
+                addresses: l
+                    .map(|l| {
+                        l.addrs
+                            .iter()
+                            .filter(|a| !is_link_local(a.addr))
+                            .map(|a| a.to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                routes: l
+                    .map(|l| {
+                        l.routes
+                            .iter()
+                            .filter(|r| !r.dst.is_link_local())
+                            .map(|r| {
+                                format!(
+                                    "{} metric {} proto {}",
+                                    r.dst,
+                                    r.metric,
+                                    rtprot::name(r.protocol)
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                since,
+                last_change,
+                ours: l.is_some_and(|l| l.is_ours()),
+                keep_on_stop: s.keep_on_stop,
+            }
+        })
+        .collect()
 }
 
 /// Follow the kernel's link and IPv4 address events (all of them) and IPv6
@@ -643,6 +651,93 @@ mod tests {
         assert_eq!(specs[1].mtu, 1280);
         assert!(specs[1].keep_on_stop);
         assert_eq!(specs[1].wanted_routes().len(), 1);
+    }
+
+    fn spec() -> TunnelSpec {
+        let mut s = TunnelSpec::new(
+            "he6",
+            "198.51.100.1".parse().unwrap(),
+            LocalEndpoint::Auto { wan: "eth0".into() },
+        );
+        s.address = Some("2001:db8:f::2/64".parse().unwrap());
+        s
+    }
+
+    fn link(up: bool) -> ObservedLink {
+        ObservedLink {
+            index: 7,
+            name: "he6".into(),
+            kind: Some("sit".into()),
+            sit: Some(SitParams {
+                remote: Some("198.51.100.1".parse().unwrap()),
+                local: Some("192.0.2.2".parse().unwrap()),
+                ttl: 255,
+                pmtudisc: true,
+                proto: v6tunnel::PROTO_IPV6,
+            }),
+            mtu: 1480,
+            admin_up: up,
+            running: up,
+            alias: Some(OWNER_ALIAS.into()),
+            addrs: vec![
+                "fe80::c000:202/64".parse().unwrap(),
+                "2001:db8:f::2/64".parse().unwrap(),
+            ],
+            routes: vec![
+                ObservedRoute {
+                    dst: "fe80::/64".parse().unwrap(),
+                    metric: 256,
+                    protocol: rtprot::KERNEL,
+                },
+                ObservedRoute {
+                    dst: "::/0".parse().unwrap(),
+                    metric: 1024,
+                    protocol: rtprot::V6ROUTER,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn status_states_and_what_is_shown() {
+        let mut last = Observed::default();
+        let mut history = BTreeMap::new();
+        let mut waiting = BTreeMap::new();
+        // No link, no WAN address: waiting, with the reason as last change.
+        waiting.insert("he6".to_string(), "no IPv4 address on eth0 yet".to_string());
+        let st = status_of(&[spec()], &last, &history, &waiting);
+        assert_eq!(
+            (st[0].state.as_str(), st[0].local.as_deref()),
+            ("waiting", None)
+        );
+        assert_eq!(st[0].last_change, "waiting: no IPv4 address on eth0 yet");
+        // No link, nothing to wait for: missing.
+        waiting.clear();
+        assert_eq!(
+            status_of(&[spec()], &last, &history, &waiting)[0].state,
+            "missing"
+        );
+        // Up: the kernel's values, no link-local address or route.
+        last.links.insert("he6".into(), link(true));
+        history.insert("he6".to_string(), (5, "created (not present)".to_string()));
+        let st = status_of(&[spec()], &last, &history, &waiting);
+        let t = &st[0];
+        assert_eq!(
+            (t.state.as_str(), t.index, t.local.as_deref()),
+            ("up", Some(7), Some("192.0.2.2"))
+        );
+        assert_eq!(t.local_source, "auto from eth0");
+        assert_eq!(t.addresses, ["2001:db8:f::2/64"]);
+        assert_eq!(t.routes, ["::/0 metric 1024 proto v6router"]);
+        assert_eq!(
+            (t.since, t.last_change.as_str(), t.ours),
+            (Some(5), "created (not present)", true)
+        );
+        last.links.insert("he6".into(), link(false));
+        assert_eq!(
+            status_of(&[spec()], &last, &history, &waiting)[0].state,
+            "down"
+        );
     }
 
     #[test]
