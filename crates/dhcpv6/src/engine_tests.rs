@@ -839,3 +839,147 @@ fn ia_ta_is_answered_without_addresses() {
     assert_eq!(status_of(&ta.options), Some(StatusCode::NoAddrsAvail));
     assert_eq!(ia_addrs(&adv).len(), 1);
 }
+
+/// The fuzz targets' properties (fuzz/fuzz_targets/dhcpv6_*.rs) on a
+/// deterministic corpus of mutated valid messages, so plain `cargo test`
+/// exercises them too: no panic, parse ∘ emit identity, replies parse,
+/// leases stay inside pools.
+#[test]
+fn mutated_messages_keep_invariants() {
+    let mut rng = fastrand::Rng::with_seed(0x6d686370);
+    let seeds: Vec<Vec<u8>> = vec![
+        msg(
+            MessageType::Solicit,
+            vec![
+                DhcpOption::ClientId(client_duid(1)),
+                DhcpOption::RapidCommit,
+                ia_na(1, &[]),
+                ia_pd(2, &[]),
+            ],
+        ),
+        msg(
+            MessageType::Request,
+            vec![
+                DhcpOption::ClientId(client_duid(2)),
+                DhcpOption::ServerId(server_duid()),
+                ia_na(1, &[a("2001:db8:1::1001")]),
+            ],
+        ),
+        msg(
+            MessageType::Renew,
+            vec![
+                DhcpOption::ClientId(client_duid(1)),
+                DhcpOption::ServerId(server_duid()),
+                ia_pd(2, &["2001:db8:8::/60".parse().unwrap()]),
+            ],
+        ),
+        msg(
+            MessageType::Confirm,
+            vec![
+                DhcpOption::ClientId(client_duid(3)),
+                ia_na(1, &[a("2001:db8:1::1")]),
+            ],
+        ),
+        msg(
+            MessageType::InformationRequest,
+            vec![
+                DhcpOption::Oro(vec![23, 24]),
+                DhcpOption::DomainList(vec!["a.b".into()]),
+            ],
+        ),
+    ];
+    let mut l = link();
+    l.rapid_commit = true;
+    let mut s = server_with(l);
+    let mut c = Clock::new();
+    let mut granting_replies = 0;
+    for i in 0..20_000 {
+        let mut m = seeds[rng.usize(..seeds.len())].clone();
+        for _ in 0..rng.usize(0..4) {
+            match rng.u8(0..4) {
+                0 if !m.is_empty() => {
+                    let at = rng.usize(..m.len());
+                    m[at] = rng.u8(..);
+                }
+                1 if !m.is_empty() => m.truncate(rng.usize(..m.len())),
+                2 => {
+                    let at = rng.usize(..=m.len());
+                    m.insert(at, rng.u8(..));
+                }
+                _ => {
+                    let at = rng.usize(..=m.len());
+                    m.splice(at..at, [0u8, 0]);
+                }
+            }
+        }
+        if let Ok(p) = Message::parse(&m) {
+            assert_eq!(
+                Message::parse(&p.to_bytes()).as_ref(),
+                Ok(&p),
+                "round trip of {m:02x?}"
+            );
+        }
+        if i % 1000 == 0 {
+            c.advance(3000);
+            s.on_timer(c.now());
+        }
+        let acts = s.handle(
+            c.now(),
+            Received {
+                data: &m,
+                src: src(rng.u8(1..5)),
+                ifindex: IF,
+                multicast: rng.bool(),
+            },
+        );
+        let mut persisted = false;
+        for a in &acts {
+            match a {
+                Action::Persist(_) => persisted = true,
+                Action::Send { data, .. } => {
+                    let r = Message::parse(data).expect("our replies parse");
+                    let Message::ClientServer(r) = r else {
+                        panic!()
+                    };
+                    // A Reply that hands out a lifetime was persisted first.
+                    let grants = r.options.iter().any(|o| match o {
+                        DhcpOption::IaNa(ia) => ia
+                            .options
+                            .iter()
+                            .any(|x| matches!(x, DhcpOption::IaAddr(x) if x.valid > 0)),
+                        DhcpOption::IaPd(ia) => ia
+                            .options
+                            .iter()
+                            .any(|x| matches!(x, DhcpOption::IaPrefix(x) if x.valid > 0)),
+                        _ => false,
+                    });
+                    if r.msg_type == MessageType::Reply && grants {
+                        assert!(
+                            persisted,
+                            "a granting Reply without a Persist before it: {acts:?}"
+                        );
+                        granting_replies += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for l in s.leases() {
+        match l.kind {
+            LeaseKind::Address => assert!(
+                (u128::from(a("2001:db8:1::1000"))..=u128::from(a("2001:db8:1::1003")))
+                    .contains(&u128::from(l.prefix.addr())),
+                "{l:?}"
+            ),
+            LeaseKind::Prefix => assert!(
+                "2001:db8:8::/56"
+                    .parse::<Ipv6Prefix>()
+                    .unwrap()
+                    .covers(&l.prefix)
+                    && l.prefix.len() == 60
+            ),
+        }
+    }
+    assert!(s.stats().dropped_total() > 0 && granting_replies > 100, "{granting_replies}");
+}
