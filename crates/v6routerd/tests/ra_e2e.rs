@@ -627,9 +627,10 @@ fn rs_with_source_lladdr_is_answered_by_unicast_within_500ms() {
         )
     });
     eprintln!("unicast RA {:.3} s after the RS", t - t_rs);
-    // RFC 4861 §6.2.6: delayed 0..MAX_RA_DELAY_TIME (0.5 s); some slack for
-    // the capture's own latency.
-    assert!(t - t_rs < 0.6, "answer after {:.3} s", t - t_rs);
+    // RFC 4861 §6.2.6: delayed 0..MAX_RA_DELAY_TIME (0.5 s), and not held
+    // back by the 3 s multicast rate limit; slack for a loaded machine (the
+    // engine's own bound is checked exactly in v6ra's unit tests).
+    assert!(t - t_rs < 0.8, "answer after {:.3} s", t - t_rs);
     let show = d.ctl(&["show", "ra"]);
     assert!(show.contains(" 1 unicast (1 solicited"), "{show}");
 }
