@@ -375,6 +375,12 @@ pub fn is_gone(e: &Error) -> bool {
     }))
 }
 
+/// True for EOPNOTSUPP: the kernel does not know the link kind (no sit
+/// module, as on kernels built without CONFIG_IPV6_SIT).
+pub fn is_unsupported(e: &Error) -> bool {
+    matches!(e, Error::NetlinkError(m) if m.code.is_some_and(|c| -c.get() == libc::EOPNOTSUPP))
+}
+
 /// True for EEXIST: the address or route is there already.
 pub fn is_exists(e: &Error) -> bool {
     matches!(e, Error::NetlinkError(m) if m.code.is_some_and(|c| -c.get() == libc::EEXIST))

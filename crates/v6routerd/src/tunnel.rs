@@ -198,6 +198,22 @@ fn history_line(a: &Action) -> String {
     }
 }
 
+/// The action as a verb, for "... failed: why".
+fn verb(a: &Action) -> String {
+    match a {
+        Action::Create { .. } => "create".into(),
+        Action::Recreate { .. } => "re-create".into(),
+        Action::SetUp { .. } => "set up".into(),
+        Action::SetMtu { mtu, .. } => format!("set mtu {mtu}"),
+        Action::AddAddress { addr, .. } => format!("add address {addr}"),
+        Action::DelAddress { addr, .. } => format!("remove address {addr}"),
+        Action::AddRoute { dst, .. } => format!("add route {dst}"),
+        Action::DelRoute { dst, .. } => format!("remove route {dst}"),
+        Action::Delete { .. } => "delete".into(),
+        Action::Keep { .. } | Action::Wait { .. } => "nothing".into(),
+    }
+}
+
 struct Tunnels {
     handle: Handle,
     specs: Vec<TunnelSpec>,
@@ -275,7 +291,7 @@ impl Tunnels {
                     all_ok = false;
                     self.history.insert(
                         name.clone(),
-                        (now_unix(), format!("failed: {} ({e})", history_line(a))),
+                        (now_unix(), format!("{} failed: {e}", verb(a))),
                     );
                     noted.insert(name.clone());
                     if matches!(a, Action::Create { .. } | Action::Recreate { .. }) {
@@ -317,7 +333,13 @@ impl Tunnels {
                     pmtudisc: link.pmtudisc,
                     mtu: link.mtu,
                 };
-                sit::create(h, &req).await.map_err(|e| e.to_string())?;
+                sit::create(h, &req).await.map_err(|e| {
+                    if sit::is_unsupported(&e) {
+                        format!("{e}: this kernel has no sit driver (modprobe sit)")
+                    } else {
+                        e.to_string()
+                    }
+                })?;
                 let links = sit::links(h).await.map_err(|e| e.to_string())?;
                 let new = links
                     .iter()
@@ -543,10 +565,17 @@ pub async fn run(mut ctx: ServiceCtx) {
     };
     let mut next = if events.is_some() { RESYNC } else { RETRY };
     let mut dirty = true;
+    let mut failures = 0u32;
     loop {
         if dirty {
             let ok = t.reconcile().await;
-            next = if !ok || events.is_none() {
+            // After a refusal retry at 2 s, 4 s, 8 s, ... up to the resync
+            // period (a kernel without the sit driver must not be asked
+            // every 2 s forever).
+            failures = if ok { 0 } else { failures.saturating_add(1) };
+            next = if failures > 0 {
+                RETRY.saturating_mul(1 << (failures - 1).min(4)).min(RESYNC)
+            } else if events.is_none() {
                 RETRY
             } else {
                 RESYNC

@@ -111,3 +111,72 @@ fn sit_tunnels_in_user_mode_linux() {
     }
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// On the host kernel (no sit driver here; the check adapts where there is
+/// one): `local = "auto"` waits for the WAN's IPv4 address, follows the
+/// RTM_NEWADDR at once, and a refused create is reported, not fatal.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn auto_local_waits_for_the_wan_address_then_creates() {
+    use testlab::{wait_for, Lab};
+    let lab = Lab::new("tun");
+    let a = lab.netns("a");
+    let b = lab.netns("b");
+    lab.veth(&a, "eth0", &b, "eth0");
+    let d = lab.daemon(
+        &a,
+        "a",
+        r#"
+[[tunnel]]
+name = "he6"
+remote = "198.51.100.1"
+local = "auto"
+wan = "eth0"
+address = "2001:db8:f::2/64"
+default_route = true
+"#,
+    );
+    let waiting = wait_for(Duration::from_secs(3), || {
+        let s = d.ctl(&["show", "tunnels"]);
+        s.contains("waiting: no IPv4 address on eth0 yet")
+            .then_some(s)
+    });
+    assert!(
+        waiting.is_some(),
+        "{}\n{}",
+        d.ctl(&["show", "tunnels"]),
+        d.log_text()
+    );
+    assert!(
+        a.run("ip link show he6").status.code() != Some(0),
+        "no tunnel before the WAN has an address"
+    );
+
+    a.sh("ip addr add 192.0.2.2/24 dev eth0");
+    let has_sit = a
+        .run("ip link add v6t-probe type sit remote 198.51.100.9")
+        .status
+        .success();
+    if has_sit {
+        a.sh("ip link del v6t-probe");
+    }
+    let t0 = Instant::now();
+    let after = wait_for(Duration::from_secs(3), || {
+        let s = d.ctl(&["show", "tunnels"]);
+        let done = if has_sit {
+            s.contains("he6  up") && s.contains("192.0.2.2")
+        } else {
+            s.contains("create failed") && s.contains("no sit driver")
+        };
+        done.then_some(s)
+    });
+    let took = t0.elapsed();
+    let out = after.unwrap_or_else(|| panic!("{}\n{}", d.ctl(&["show", "tunnels"]), d.log_text()));
+    println!("reacted to the WAN address in {took:?} (sit driver: {has_sit}):\n{out}");
+    // The daemon is still serving after the refusal.
+    assert!(
+        d.ctl(&["show", "status"]).contains("tunnel"),
+        "{}",
+        d.log_text()
+    );
+}
