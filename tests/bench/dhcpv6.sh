@@ -1,0 +1,196 @@
+#!/bin/bash
+# DHCPv6 server benchmark: v6routerd against Kea (kea-dhcp6), same run, same
+# veth, same subnet, pool, lifetimes and options, perfdhcp (kea-admin) as the
+# load generator. Not a timed test: it prints figures and ratios.
+#
+# For each server it steps the offered rate of full 4-way exchanges
+# (Solicit-Advertise-Request-Reply from distinct clients) and reports the
+# highest rate held with < 0.1 % drops in both exchanges, then fills the
+# server with 100,000 leases and reports its RSS.
+#
+# v6routerd runs with its journal on disk and fsync before every Reply
+# (grouped); Kea runs memfile with persist on (it writes its CSV but does not
+# fsync).
+#
+# Usage (root): tests/bench/dhcpv6.sh [PERIOD_SECONDS] [RATES...]
+#   V6ROUTERD=path  (default target/bench-release/v6routerd; built if absent)
+#   KEEP=1          keep the scratch directory
+set -euo pipefail
+
+PERIOD=${1:-10}
+shift || true
+RATES=${*:-"1000 2000 4000 6000 8000 12000 16000 20000 24000 32000 40000"}
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$HERE/target}
+V6ROUTERD=${V6ROUTERD:-$TARGET/bench-release/v6routerd}
+V6CTL=${V6CTL:-$(dirname "$V6ROUTERD")/v6ctl}
+LEASES=${LEASES:-100000}
+
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)"; exit 1; }
+for c in perfdhcp kea-dhcp6 ip; do command -v $c >/dev/null || { echo "missing $c"; exit 1; }; done
+if [ ! -x "$V6ROUTERD" ] || [ ! -x "$V6CTL" ]; then
+    (cd "$HERE" && cargo build --profile bench-release -p v6routerd -p v6ctl)
+fi
+
+NS=v6t-bench$$
+SRV=$NS-srv
+CLI=$NS-cli
+# Scratch on the same disk as /var/lib (fsync must mean something).
+DIR=$(mktemp -d /var/tmp/v6t-bench-dhcpv6.XXXXXX)
+PIDS=()
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del "$SRV" 2>/dev/null || true
+    ip netns del "$CLI" 2>/dev/null || true
+    [ -n "${KEEP:-}" ] && echo "kept $DIR" || rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+ip netns add "$SRV"
+ip netns add "$CLI"
+ip link add v6tb-s$$ type veth peer name v6tb-c$$
+ip link set v6tb-s$$ netns "$SRV"
+ip link set v6tb-c$$ netns "$CLI"
+ip -n "$SRV" link set v6tb-s$$ name lan0
+ip -n "$CLI" link set v6tb-c$$ name eth0
+for n in "$SRV" "$CLI"; do
+    ip netns exec "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$n" link set lo up
+done
+ip -n "$SRV" link set lan0 up
+ip -n "$CLI" link set eth0 up
+ip -n "$SRV" -6 addr add 2001:db8:1::1/64 dev lan0 nodad
+sleep 1
+
+# The same service on both: one /64, a /80 pool, DNS server and search list,
+# preferred 3000 s, valid 4000 s, T1 1000 s, T2 2000 s.
+cat > "$DIR/v6router.toml" <<EOF
+[router]
+state_dir = "$DIR/v6r-state"
+[control]
+socket = "$DIR/v6r.sock"
+[log]
+level = "warn"
+[[interface]]
+name = "lan0"
+[interface.dhcpv6]
+pool = "2001:db8:1::-2001:db8:1::ffff:ffff:ffff"
+dns = ["2001:db8:1::1"]
+search = ["home.arpa"]
+preferred_lifetime = 3000
+valid_lifetime = 4000
+renew_time = 1000
+rebind_time = 2000
+max_leases_per_client = 8
+EOF
+
+mkdir -p "$DIR/kea" /run/kea /var/lib/kea
+cat > "$DIR/kea.json" <<EOF
+{ "Dhcp6": {
+    "interfaces-config": { "interfaces": [ "lan0" ] },
+    "lease-database": { "type": "memfile", "persist": true, "name": "$DIR/kea/leases6.csv", "lfc-interval": 0 },
+    "server-id": { "type": "LLT", "persist": true },
+    "data-directory": "$DIR/kea",
+    "preferred-lifetime": 3000, "valid-lifetime": 4000,
+    "renew-timer": 1000, "rebind-timer": 2000,
+    "option-data": [ { "name": "dns-servers", "data": "2001:db8:1::1" },
+                     { "name": "domain-search", "data": "home.arpa" } ],
+    "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "interface": "lan0",
+                   "pools": [ { "pool": "2001:db8:1::/80" } ] } ],
+    "loggers": [ { "name": "kea-dhcp6", "severity": "WARN",
+                   "output_options": [ { "output": "$DIR/kea/kea.log" } ] } ]
+} }
+EOF
+
+start_v6r() {
+    rm -rf "$DIR/v6r-state"
+    ip netns exec "$SRV" "$V6ROUTERD" -c "$DIR/v6router.toml" > "$DIR/v6r.log" 2>&1 &
+    SPID=$!
+    PIDS+=("$SPID")
+    for _ in $(seq 50); do "$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 2>/dev/null | grep -q 'lan0 (' && return; sleep 0.1; done
+    echo "v6routerd did not start"; cat "$DIR/v6r.log"; exit 1
+}
+start_kea() {
+    rm -f "$DIR"/kea/leases6.csv*
+    ip netns exec "$SRV" kea-dhcp6 -c "$DIR/kea.json" > "$DIR/kea.out" 2>&1 &
+    SPID=$!
+    PIDS+=("$SPID")
+    sleep 2
+    kill -0 "$SPID" || { echo "kea-dhcp6 did not start"; cat "$DIR/kea.out"; exit 1; }
+}
+stop_server() {
+    kill "$SPID" 2>/dev/null || true
+    for _ in $(seq 30); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+}
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# One perfdhcp run; prints "achieved max_drop_percent".
+run_perf() {
+    local rate=$1 out
+    out=$(ip netns exec "$CLI" perfdhcp -6 -l eth0 -r "$rate" -R 1000000 -p "$PERIOD" 2>&1 || true)
+    echo "$out" > "$DIR/perf-$rate.log"
+    local achieved drops
+    achieved=$(echo "$out" | awk '/^Rate:/ {print $2; exit}')
+    drops=$(echo "$out" | awk '/drops ratio:/ {gsub("%","",$3); if ($3+0 > m) m = $3+0} END {print m+0}')
+    echo "${achieved:-0} ${drops:-100}"
+}
+
+# Step the rate; the best rate held with < 0.1 % drops. Stops after two misses.
+step() {
+    local name=$1 best=0 misses=0
+    for r in $RATES; do
+        read -r got drops < <(run_perf "$r")
+        local ok=no
+        if awk -v d="$drops" 'BEGIN {exit !(d < 0.1)}'; then ok=yes; best=$r; misses=0; else misses=$((misses + 1)); fi
+        printf '  %-10s offered %6s/s  achieved %9s/s  drops %7s %%  %s\n' "$name" "$r" "$got" "$drops" "$ok" >&2
+        [ $misses -ge 2 ] && break
+    done
+    echo "$best"
+}
+
+fill() {
+    local name=$1 rate=$2
+    # 100,000 distinct clients, each a full exchange.
+    ip netns exec "$CLI" perfdhcp -6 -l eth0 -r "$rate" -R "$LEASES" -n "$LEASES" -W 2000000 > "$DIR/fill-$name.log" 2>&1 || true
+    sleep 1
+}
+
+echo "DHCPv6 benchmark: ${PERIOD}s per step, rates: $RATES"
+echo "v6routerd: $V6ROUTERD (journal $DIR/v6r-state, fsync before Reply)"
+echo "kea: $(kea-dhcp6 -v) (memfile, persist on, no fsync)"
+
+echo "== v6routerd"
+start_v6r
+V6_BEST=$(step v6routerd)
+stop_server
+start_v6r
+fill v6routerd "$(( V6_BEST > 0 ? V6_BEST : 1000 ))"
+V6_LEASES=$("$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | awk '/^Leases:/ {print $2}')
+V6_RSS=$(rss_kib "$SPID")
+"$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | sed -n '1,6p' | sed 's/^/  /'
+stop_server
+
+echo "== kea-dhcp6"
+start_kea
+KEA_BEST=$(step kea)
+stop_server
+start_kea
+fill kea "$(( KEA_BEST > 0 ? KEA_BEST : 1000 ))"
+# The CSV is append-only: count distinct addresses.
+KEA_LEASES=$(grep '^2001:db8:1:' "$DIR"/kea/leases6.csv* 2>/dev/null | cut -d, -f1 | sort -u | wc -l)
+KEA_RSS=$(rss_kib "$SPID")
+stop_server
+
+echo
+printf '%-10s %22s %10s %12s\n' server "max rate <0.1% drops" leases "RSS KiB"
+printf '%-10s %22s %10s %12s\n' v6routerd "$V6_BEST/s" "$V6_LEASES" "$V6_RSS"
+printf '%-10s %22s %10s %12s\n' kea "$KEA_BEST/s" "$KEA_LEASES" "$KEA_RSS"
+awk -v a="$V6_BEST" -v b="$KEA_BEST" -v ra="$V6_RSS" -v rb="$KEA_RSS" 'BEGIN {
+    if (b > 0) printf "rate ratio v6routerd/kea: %.2f (target >= 3)\n", a / b;
+    if (ra > 0) printf "RSS ratio kea/v6routerd: %.2f (target >= 4)\n", rb / ra;
+}'
