@@ -213,6 +213,11 @@ impl Stats {
 struct Offer {
     kind: LeaseKind,
     prefix: Ipv6Prefix,
+}
+
+/// What one IA of one client was offered, and until when.
+struct Offers {
+    list: Vec<Offer>,
     until: u64,
 }
 
@@ -238,7 +243,7 @@ pub struct Server {
     /// (expiry unix time, lease) for reclamation in `on_timer`.
     expiry: BTreeSet<(u64, LeaseKey)>,
     /// Addresses offered in an Advertise, held for a while (per client).
-    offers: HashMap<(Duid, u32), Vec<Offer>>,
+    offers: HashMap<(Duid, u32), Offers>,
     offered: HashSet<LeaseKey>,
     offers_by_time: BTreeSet<(u64, Duid, u32)>,
     stats: Stats,
@@ -329,6 +334,12 @@ impl Server {
         self.leases.values()
     }
 
+    /// Offers held for clients that have not sent their Request yet.
+    pub fn pending_offers(&self) -> usize {
+        debug_assert_eq!(self.offers.len(), self.offers_by_time.len());
+        self.offers.len()
+    }
+
     pub fn lease_count(&self) -> usize {
         self.leases.len()
     }
@@ -397,13 +408,9 @@ impl Server {
                 break;
             }
             self.offers_by_time.remove(&(t, d.clone(), i));
-            if let Some(list) = self.offers.get(&(d.clone(), i)) {
-                if list.iter().all(|o| o.until <= now.unix) {
-                    if let Some(list) = self.offers.remove(&(d, i)) {
-                        for o in list {
-                            self.offered.remove(&(o.kind, o.prefix));
-                        }
-                    }
+            if let Some(o) = self.offers.remove(&(d, i)) {
+                for x in o.list {
+                    self.offered.remove(&(x.kind, x.prefix));
                 }
             }
         }
@@ -779,7 +786,7 @@ impl Server {
             let offered = || {
                 self.offers
                     .get(&(client.clone(), iaid))
-                    .and_then(|v| v.iter().find(|o| o.kind == kind).map(|o| o.prefix))
+                    .and_then(|v| v.list.iter().find(|o| o.kind == kind).map(|o| o.prefix))
             };
             // 4. A free address the client hinted at.
             let hinted = || {
@@ -945,7 +952,7 @@ impl Server {
             return self
                 .offers
                 .get(&(client.clone(), iaid))
-                .is_some_and(|v| v.iter().any(|o| o.prefix == p));
+                .is_some_and(|v| v.list.iter().any(|o| o.prefix == p));
         }
         // Prefix pools: a delegated prefix must not overlap one of another length.
         true
@@ -1024,15 +1031,25 @@ impl Server {
         prefix: Ipv6Prefix,
     ) {
         let until = now.unix + self.limits.offer_hold;
-        let list = self.offers.entry((client.clone(), iaid)).or_default();
-        list.retain(|o| o.kind != kind || o.prefix == prefix);
-        match list.iter_mut().find(|o| o.kind == kind) {
-            Some(o) => o.until = until,
-            None => list.push(Offer {
-                kind,
-                prefix,
-                until,
-            }),
+        let key = (client.clone(), iaid);
+        let o = self.offers.entry(key).or_insert_with(|| Offers {
+            list: vec![],
+            until: 0,
+        });
+        if o.until != 0 {
+            self.offers_by_time.remove(&(o.until, client.clone(), iaid));
+        }
+        o.until = until;
+        for x in o
+            .list
+            .iter()
+            .filter(|x| x.kind == kind && x.prefix != prefix)
+        {
+            self.offered.remove(&(x.kind, x.prefix));
+        }
+        o.list.retain(|x| x.kind != kind || x.prefix == prefix);
+        if !o.list.iter().any(|x| x.kind == kind) {
+            o.list.push(Offer { kind, prefix });
         }
         self.offered.insert((kind, prefix));
         self.offers_by_time.insert((until, client.clone(), iaid));
@@ -1040,10 +1057,12 @@ impl Server {
 
     fn forget_offer(&mut self, client: &Duid, iaid: u32, kind: LeaseKind, prefix: Ipv6Prefix) {
         let k = (client.clone(), iaid);
-        if let Some(list) = self.offers.get_mut(&k) {
-            list.retain(|o| !(o.kind == kind && o.prefix == prefix));
-            if list.is_empty() {
+        if let Some(o) = self.offers.get_mut(&k) {
+            o.list.retain(|x| !(x.kind == kind && x.prefix == prefix));
+            if o.list.is_empty() {
+                let until = o.until;
                 self.offers.remove(&k);
+                self.offers_by_time.remove(&(until, k.0, k.1));
             }
         }
         self.offered.remove(&(kind, prefix));

@@ -981,5 +981,33 @@ fn mutated_messages_keep_invariants() {
             ),
         }
     }
-    assert!(s.stats().dropped_total() > 0 && granting_replies > 100, "{granting_replies}");
+    assert!(
+        s.stats().dropped_total() > 0 && granting_replies > 100,
+        "{granting_replies}"
+    );
+}
+
+#[test]
+fn offers_are_forgotten_once_requested_or_stale() {
+    let mut l = link();
+    l.address_pools[0].last = a("2001:db8:1::1fff");
+    let mut s = server_with(l);
+    let mut c = Clock::new();
+    for n in 1..=50 {
+        four_way(&mut s, &c, n, 1);
+    }
+    assert_eq!(s.pending_offers(), 0, "each Request consumed its offer");
+    // Solicits never followed by a Request are held for offer_hold, then dropped.
+    for n in 51..=60 {
+        let sol = msg(
+            MessageType::Solicit,
+            vec![DhcpOption::ClientId(client_duid(n)), ia_na(1, &[])],
+        );
+        feed(&mut s, &c, n, &sol, true);
+        feed(&mut s, &c, n, &sol, true); // a retransmission refreshes, not duplicates
+    }
+    assert_eq!(s.pending_offers(), 10);
+    c.advance(Limits::default().offer_hold);
+    assert!(s.on_timer(c.now()).is_empty());
+    assert_eq!(s.pending_offers(), 0);
 }

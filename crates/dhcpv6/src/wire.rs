@@ -227,8 +227,9 @@ pub const HWTYPE_ETHERNET: u16 = 1;
 
 /// A DHCP Unique Identifier (RFC 8415 §11). Kept as its exact bytes (the
 /// identity of a client is those bytes, RFC 8415 §11); typed views below.
+/// Shared (`Arc`): a server holds the same DUID in several indexes.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Duid(Vec<u8>);
+pub struct Duid(std::sync::Arc<[u8]>);
 
 /// The typed view of a DUID.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,7 +276,7 @@ impl Duid {
         if !ok {
             return Err(WireError::BadDuid);
         }
-        Ok(Duid(b.to_vec()))
+        Ok(Duid(b.into()))
     }
 
     pub fn new_llt(hw_type: u16, time: u32, lladdr: &[u8]) -> Duid {
@@ -284,7 +285,7 @@ impl Duid {
         v.extend_from_slice(&hw_type.to_be_bytes());
         v.extend_from_slice(&time.to_be_bytes());
         v.extend_from_slice(lladdr);
-        Duid(v)
+        Duid(v.into())
     }
 
     pub fn new_ll(hw_type: u16, lladdr: &[u8]) -> Duid {
@@ -292,7 +293,7 @@ impl Duid {
         v.extend_from_slice(&duid_type::LL.to_be_bytes());
         v.extend_from_slice(&hw_type.to_be_bytes());
         v.extend_from_slice(lladdr);
-        Duid(v)
+        Duid(v.into())
     }
 
     pub fn new_en(enterprise: u32, id: &[u8]) -> Duid {
@@ -300,14 +301,14 @@ impl Duid {
         v.extend_from_slice(&duid_type::EN.to_be_bytes());
         v.extend_from_slice(&enterprise.to_be_bytes());
         v.extend_from_slice(id);
-        Duid(v)
+        Duid(v.into())
     }
 
     pub fn new_uuid(uuid: [u8; 16]) -> Duid {
         let mut v = Vec::with_capacity(18);
         v.extend_from_slice(&duid_type::UUID.to_be_bytes());
         v.extend_from_slice(&uuid);
-        Duid(v)
+        Duid(v.into())
     }
 
     pub fn as_bytes(&self) -> &[u8] {
