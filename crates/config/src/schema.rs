@@ -166,7 +166,7 @@ mod auto_str {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Uplink {
     /// Prefix length hint sent to the ISP (IA_PD).
@@ -177,6 +177,13 @@ pub struct Uplink {
     /// Send a Release on an ordinary stop (off: a restart keeps the prefix).
     #[serde(default)]
     pub release_on_stop: bool,
+    /// Upper bound of the Solicit back-off, seconds (SOL_MAX_RT, RFC 8415 §7.6).
+    #[serde(default = "default_sol_max_rt")]
+    pub solicit_max_rt: u32,
+}
+
+fn default_sol_max_rt() -> u32 {
+    3600
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -204,6 +204,13 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
             }
         }
         if let Some(u) = &ifc.uplink {
+            if !(60..=86400).contains(&u.solicit_max_rt) {
+                v.err(
+                    &format!("{p}.uplink.solicit_max_rt"),
+                    "solicit_max_rt is 60..=86400 s (RFC 8415 §21.24)",
+                    None,
+                );
+            }
             if let Some(l) = u.prefix_length {
                 if !(1..=64).contains(&l) {
                     v.err(

@@ -10,6 +10,7 @@ pub mod ra;
 pub mod rip;
 pub mod table;
 pub mod tunnel;
+pub mod uplink;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -318,8 +319,9 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         Request::ShowRipNeighbors => rip::render_neighbors(data)?,
         Request::ShowRipInterfaces => rip::render_interfaces(data)?,
         Request::ShowTunnels => tunnel::render(data)?,
-        Request::ShowUplink | Request::UplinkRenew | Request::UplinkRelease => {
-            serde_json::to_string_pretty(data).unwrap_or_default() + "\n"
+        Request::ShowUplink => uplink::render(data)?,
+        Request::UplinkRenew | Request::UplinkRelease => {
+            format!("{}\n", data.as_str().unwrap_or("done"))
         }
     })
 }

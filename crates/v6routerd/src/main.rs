@@ -4,11 +4,13 @@
 mod check;
 mod control;
 mod dhcpv6;
+mod prefixes;
 mod ra;
+mod ripng;
 mod service;
 mod supervisor;
-mod ripng;
 mod tunnel;
+mod uplink;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

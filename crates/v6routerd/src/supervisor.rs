@@ -141,6 +141,7 @@ impl Supervisor {
         self.spawn_service("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
         self.spawn_service("ripng", Service::Ripng, crate::ripng::run);
         self.spawn_service("tunnel", Service::Tunnel, crate::tunnel::run);
+        self.spawn_service("uplink", Service::Uplink, crate::uplink::run);
     }
 
     #[allow(dead_code)]

@@ -1,0 +1,196 @@
+//! `v6ctl show uplink`: the prefix delegated by the ISP and what each LAN got.
+
+use crate::table::{duration, table};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UplinkStatus {
+    pub uplinks: Vec<UplinkInfo>,
+    /// The ULA /48, when `ula` is on.
+    pub ula: Option<String>,
+    pub assignments: Vec<Assignment>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UplinkInfo {
+    pub name: String,
+    /// stopped, soliciting, requesting, bound, renewing, rebinding, releasing
+    pub state: String,
+    pub server_duid: Option<String>,
+    pub server_addr: Option<String>,
+    pub prefixes: Vec<LeaseInfo>,
+    pub addresses: Vec<LeaseInfo>,
+    /// Seconds until Renew (T1) and Rebind (T2).
+    pub t1_in: Option<u64>,
+    pub t2_in: Option<u64>,
+    /// Seconds until the client's next timer (retransmission, T1, expiry).
+    pub next_event_in: Option<u64>,
+    pub dns: Vec<String>,
+    pub search: Vec<String>,
+    pub sent: u64,
+    pub received: u64,
+    pub dropped: u64,
+    pub last_status: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeaseInfo {
+    pub prefix: String,
+    pub preferred_left: u64,
+    pub valid_left: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub iface: String,
+    /// ADDRESS/LENGTH the router has there.
+    pub address: String,
+    pub from: String,
+    /// Seconds left; None = forever.
+    pub preferred_left: Option<u64>,
+    pub valid_left: Option<u64>,
+    /// Deprecated: its delegation went away and it is running out.
+    pub stale: bool,
+}
+
+fn life(x: Option<u64>) -> String {
+    x.map(duration).unwrap_or_else(|| "forever".into())
+}
+
+pub fn render(data: &serde_json::Value) -> Result<String, String> {
+    let s: UplinkStatus =
+        serde_json::from_value(data.clone()).map_err(|e| format!("unexpected answer: {e}"))?;
+    let mut o = String::new();
+    if s.uplinks.is_empty() {
+        o.push_str("No uplink is configured ([interface.uplink]).\n");
+    }
+    for u in &s.uplinks {
+        o.push_str(&format!("{} {}\n", u.name, u.state));
+        if let Some(d) = &u.server_duid {
+            o.push_str(&format!(
+                "\tServer DUID {} at {}\n",
+                d,
+                u.server_addr.as_deref().unwrap_or("?")
+            ));
+        }
+        for p in &u.prefixes {
+            o.push_str(&format!(
+                "\tDelegated {} preferred {} valid {}\n",
+                p.prefix,
+                duration(p.preferred_left),
+                duration(p.valid_left)
+            ));
+        }
+        for a in &u.addresses {
+            o.push_str(&format!(
+                "\tAddress {} preferred {} valid {}\n",
+                a.prefix,
+                duration(a.preferred_left),
+                duration(a.valid_left)
+            ));
+        }
+        if let (Some(t1), Some(t2)) = (u.t1_in, u.t2_in) {
+            o.push_str(&format!(
+                "\tRenew in {}, rebind in {}\n",
+                duration(t1),
+                duration(t2)
+            ));
+        }
+        if let Some(n) = u.next_event_in {
+            o.push_str(&format!("\tNext event in {}\n", duration(n)));
+        }
+        if !u.dns.is_empty() || !u.search.is_empty() {
+            o.push_str(&format!(
+                "\tDNS {} search {}\n",
+                u.dns.join(" "),
+                u.search.join(" ")
+            ));
+        }
+        if let Some(st) = &u.last_status {
+            o.push_str(&format!("\tLast status: {st}\n"));
+        }
+        o.push_str(&format!(
+            "\tMessages sent {} received {} dropped {}\n",
+            u.sent, u.received, u.dropped
+        ));
+    }
+    if let Some(u) = &s.ula {
+        o.push_str(&format!("ULA {u}\n"));
+    }
+    if !s.assignments.is_empty() {
+        let rows = s
+            .assignments
+            .iter()
+            .map(|a| {
+                vec![
+                    a.iface.clone(),
+                    a.address.clone(),
+                    a.from.clone(),
+                    life(a.preferred_left),
+                    life(a.valid_left),
+                    if a.stale {
+                        "stale".into()
+                    } else {
+                        "active".into()
+                    },
+                ]
+            })
+            .collect();
+        o.push_str(&table(
+            &[
+                "Interface",
+                "Address",
+                "From",
+                "Preferred",
+                "Valid",
+                "State",
+            ],
+            rows,
+        ));
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_uplink_and_assignments() {
+        let s = UplinkStatus {
+            uplinks: vec![UplinkInfo {
+                name: "wan0".into(),
+                state: "bound".into(),
+                server_duid: Some("00:03:00:01:02:00:00:00:00:99".into()),
+                server_addr: Some("fe80::1".into()),
+                prefixes: vec![LeaseInfo {
+                    prefix: "2001:db8:100::/56".into(),
+                    preferred_left: 20,
+                    valid_left: 40,
+                }],
+                t1_in: Some(10),
+                t2_in: Some(16),
+                ..Default::default()
+            }],
+            ula: Some("fd12:3456:789a::/48".into()),
+            assignments: vec![Assignment {
+                iface: "lan0".into(),
+                address: "2001:db8:100:1::1/64".into(),
+                from: "2001:db8:100::/56".into(),
+                preferred_left: Some(20),
+                valid_left: Some(40),
+                stale: false,
+            }],
+        };
+        let t = render(&serde_json::to_value(&s).unwrap()).unwrap();
+        assert!(t.contains("wan0 bound\n"), "{t}");
+        assert!(
+            t.contains("\tDelegated 2001:db8:100::/56 preferred 20s valid 40s\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("lan0      2001:db8:100:1::1/64 2001:db8:100::/56 20s       40s   active"),
+            "{t}"
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The prefix manager's planning, pure: from the prefixes delegated on the
+//! uplinks (with their lifetimes), the ULA and the `assign` entries of the
+//! configuration, which address each LAN gets, with which lifetimes, and which
+//! unreachable aggregates the router installs (RFC 7084 WPD-5).
+//!
+//! Everything downstream follows the kernel: RA's `::/64` templates, DHCPv6
+//! pools relative to the interface's /64, RIPng's connected export. So
+//! renumbering is one change of plan, and a stale prefix is deprecated by
+//! giving its LAN address preferred lifetime 0 and letting its valid lifetime
+//! run out (RFC 9096 §3).
+
+use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+use std::time::{Duration, Instant};
+use v6common::Ipv6Prefix;
+use v6config::{Config, Subnet};
+
+/// A prefix the ISP delegated on `uplink`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delegation {
+    pub uplink: String,
+    pub prefix: Ipv6Prefix,
+    pub preferred_until: Instant,
+    pub valid_until: Instant,
+}
+
+/// One address the router gives itself on a LAN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedAddr {
+    pub iface: String,
+    pub addr: Ipv6Addr,
+    pub prefix_len: u8,
+    /// Seconds, u32::MAX = forever (the ULA).
+    pub preferred: u32,
+    pub valid: u32,
+    /// The delegated (or ULA) prefix it was carved from.
+    pub from: Ipv6Prefix,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub addrs: Vec<PlannedAddr>,
+    /// Unreachable routes for each delegated prefix, so parts no LAN uses do
+    /// not loop back to the ISP (RFC 7084 WPD-5).
+    pub unreachable: Vec<Ipv6Prefix>,
+    /// `subnet = "auto"` choices, to be kept in state_dir so they stay stable.
+    pub auto_subnets: BTreeMap<String, u32>,
+    /// Problems worth a log line (a subnet that does not fit, ...).
+    pub problems: Vec<String>,
+}
+
+fn secs(d: Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX - 1)
+}
+
+/// Plan the LAN addresses. `auto` holds earlier `subnet = "auto"` choices.
+pub fn plan(
+    cfg: &Config,
+    delegations: &[Delegation],
+    ula: Option<Ipv6Prefix>,
+    auto: &BTreeMap<String, u32>,
+    now: Instant,
+) -> Plan {
+    let mut p = Plan::default();
+    // Subnet indices: explicit ones first, then stable "auto" ones, then new.
+    let explicit: Vec<u32> = cfg
+        .interfaces
+        .iter()
+        .filter_map(|i| match i.assign.as_ref().map(|a| &a.subnet) {
+            Some(Subnet::Index(n)) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let mut taken: Vec<u32> = explicit.clone();
+    let mut index_of: BTreeMap<String, u32> = BTreeMap::new();
+    for i in &cfg.interfaces {
+        match i.assign.as_ref().map(|a| &a.subnet) {
+            Some(Subnet::Index(n)) => {
+                index_of.insert(i.name.clone(), *n);
+            }
+            Some(Subnet::Auto) => {
+                if let Some(n) = auto.get(&i.name).filter(|n| !explicit.contains(n)) {
+                    index_of.insert(i.name.clone(), *n);
+                    taken.push(*n);
+                }
+            }
+            None => {}
+        }
+    }
+    for i in &cfg.interfaces {
+        if matches!(i.assign.as_ref().map(|a| &a.subnet), Some(Subnet::Auto))
+            && !index_of.contains_key(&i.name)
+        {
+            let n = (0..).find(|n| !taken.contains(n)).unwrap_or(0);
+            taken.push(n);
+            index_of.insert(i.name.clone(), n);
+            p.auto_subnets.insert(i.name.clone(), n);
+        } else if let (Some(Subnet::Auto), Some(n)) =
+            (i.assign.as_ref().map(|a| &a.subnet), index_of.get(&i.name))
+        {
+            p.auto_subnets.insert(i.name.clone(), *n);
+        }
+    }
+
+    for d in delegations {
+        if d.valid_until <= now {
+            continue;
+        }
+        p.unreachable.push(d.prefix);
+        for i in &cfg.interfaces {
+            let Some(a) = i.assign.as_ref().filter(|a| a.from == d.uplink) else {
+                continue;
+            };
+            let Some(&n) = index_of.get(&i.name) else {
+                continue;
+            };
+            match d.prefix.subnet(a.length, u128::from(n)) {
+                Some(net) => p.addrs.push(PlannedAddr {
+                    iface: i.name.clone(),
+                    addr: router_addr(net),
+                    prefix_len: a.length,
+                    // Never beyond what remains of the delegation (RFC 9096 §3, RFC 7084 L-13).
+                    preferred: secs(d.preferred_until.saturating_duration_since(now)),
+                    valid: secs(d.valid_until.saturating_duration_since(now)),
+                    from: d.prefix,
+                }),
+                None => p.problems.push(format!(
+                    "{}: subnet {n} of length {} does not fit in the delegated {}",
+                    i.name, a.length, d.prefix
+                )),
+            }
+        }
+    }
+    if let Some(u) = ula {
+        for i in &cfg.interfaces {
+            let Some(a) = &i.assign else { continue };
+            let Some(&n) = index_of.get(&i.name) else {
+                continue;
+            };
+            if let Some(net) = u.subnet(64.max(a.length), u128::from(n)) {
+                p.addrs.push(PlannedAddr {
+                    iface: i.name.clone(),
+                    addr: router_addr(net),
+                    prefix_len: net.len(),
+                    preferred: u32::MAX,
+                    valid: u32::MAX,
+                    from: u,
+                });
+            }
+        }
+    }
+    p
+}
+
+/// The router's own address in a subnet: `<subnet>::1`.
+pub fn router_addr(net: Ipv6Prefix) -> Ipv6Addr {
+    Ipv6Addr::from(u128::from(net.addr()) | 1)
+}
+
+/// A random ULA /48 (RFC 4193 §3.2: fd00::/8 and a 40-bit random Global ID).
+pub fn new_ula(rng: &mut fastrand::Rng) -> Ipv6Prefix {
+    let gid = rng.u64(..) & 0xff_ffff_ffff;
+    let hi = (0xfdu128 << 120) | (u128::from(gid) << 80);
+    Ipv6Prefix::new(Ipv6Addr::from(hi), 48)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> Config {
+        v6config::parse(text, std::path::Path::new("t.toml"))
+            .unwrap()
+            .config
+    }
+
+    const TWO_LANS: &str = r#"
+[[interface]]
+name = "wan0"
+[interface.uplink]
+prefix_length = 56
+
+[[interface]]
+name = "lan0"
+assign = { from = "wan0", length = 64, subnet = 1 }
+
+[[interface]]
+name = "lan1"
+assign = { from = "wan0", subnet = "auto" }
+"#;
+
+    fn deleg(p: &str, now: Instant, pl: u64, vl: u64) -> Delegation {
+        Delegation {
+            uplink: "wan0".into(),
+            prefix: p.parse().unwrap(),
+            preferred_until: now + Duration::from_secs(pl),
+            valid_until: now + Duration::from_secs(vl),
+        }
+    }
+
+    #[test]
+    fn carves_a_64_per_lan_bounded_by_the_delegation() {
+        let now = Instant::now();
+        let c = cfg(TWO_LANS);
+        let p = plan(
+            &c,
+            &[deleg("2001:db8:100::/56", now, 20, 40)],
+            None,
+            &BTreeMap::new(),
+            now,
+        );
+        let got: Vec<String> = p
+            .addrs
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}/{} {} {}",
+                    a.iface, a.addr, a.prefix_len, a.preferred, a.valid
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "lan0 2001:db8:100:1::1/64 20 40",
+                "lan1 2001:db8:100::1/64 20 40"
+            ]
+        );
+        assert_eq!(
+            p.unreachable,
+            vec!["2001:db8:100::/56".parse::<Ipv6Prefix>().unwrap()]
+        );
+        assert_eq!(p.auto_subnets.get("lan1"), Some(&0));
+    }
+
+    #[test]
+    fn auto_subnets_stay_where_they_were() {
+        let now = Instant::now();
+        let c = cfg(TWO_LANS);
+        let mut earlier = BTreeMap::new();
+        earlier.insert("lan1".to_string(), 7);
+        let p = plan(
+            &c,
+            &[deleg("2001:db8:100::/56", now, 20, 40)],
+            None,
+            &earlier,
+            now,
+        );
+        assert!(p
+            .addrs
+            .iter()
+            .any(|a| a.iface == "lan1" && a.addr.to_string() == "2001:db8:100:7::1"));
+        // An earlier choice that collides with an explicit index is redone.
+        earlier.insert("lan1".to_string(), 1);
+        let p = plan(
+            &c,
+            &[deleg("2001:db8:100::/56", now, 20, 40)],
+            None,
+            &earlier,
+            now,
+        );
+        assert_eq!(p.auto_subnets.get("lan1"), Some(&0));
+    }
+
+    #[test]
+    fn renumbering_moves_every_lan_and_expired_delegations_vanish() {
+        let now = Instant::now();
+        let c = cfg(TWO_LANS);
+        let p = plan(
+            &c,
+            &[
+                deleg("2001:db8:200::/56", now, 20, 40),
+                deleg("2001:db8:100::/56", now, 0, 0),
+            ],
+            None,
+            &BTreeMap::new(),
+            now,
+        );
+        assert!(
+            p.addrs.iter().all(|a| a.addr.segments()[2] == 0x200),
+            "{:?}",
+            p.addrs
+        );
+        assert_eq!(p.unreachable.len(), 1);
+    }
+
+    #[test]
+    fn subnets_that_do_not_fit_are_reported() {
+        let now = Instant::now();
+        let c = cfg(TWO_LANS.replace("subnet = 1", "subnet = 300").as_str());
+        let p = plan(
+            &c,
+            &[deleg("2001:db8:100::/56", now, 20, 40)],
+            None,
+            &BTreeMap::new(),
+            now,
+        );
+        assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+        assert!(p.problems[0].contains("does not fit"));
+    }
+
+    #[test]
+    fn ula_gives_every_assigned_lan_a_permanent_64() {
+        let now = Instant::now();
+        let c = cfg(TWO_LANS);
+        let mut rng = fastrand::Rng::with_seed(1);
+        let ula = new_ula(&mut rng);
+        assert_eq!(ula.len(), 48);
+        assert_eq!(ula.addr().segments()[0] >> 8, 0xfd);
+        let p = plan(&c, &[], Some(ula), &BTreeMap::new(), now);
+        assert_eq!(p.addrs.len(), 2);
+        assert!(p
+            .addrs
+            .iter()
+            .all(|a| a.valid == u32::MAX && ula.contains(a.addr)));
+        assert!(p.unreachable.is_empty());
+    }
+}

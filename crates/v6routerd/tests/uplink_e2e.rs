@@ -1,0 +1,415 @@
+//! The uplink: real Kea 2.2 delegating prefixes and real radvd as the ISP,
+//! v6routerd as the home router, the LAN host's own kernel as SLAAC client.
+
+use std::time::{Duration, Instant};
+use testlab::{wait_for, Daemon, Lab, Netns};
+
+/// ISP -- wan0 [rtr] lan0 -- eth0 [host]
+struct Home {
+    lab: Lab,
+    isp: Netns,
+    rtr: Netns,
+    host: Netns,
+}
+
+fn home(tag: &str) -> Home {
+    let lab = Lab::new(tag);
+    let isp = lab.netns("isp");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&isp, "isp0", &rtr, "wan0");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    isp.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
+    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
+    Home {
+        lab,
+        isp,
+        rtr,
+        host,
+    }
+}
+
+const ROUTER: &str = r#"
+[router]
+state_dir = "STATE"
+ula = "auto"
+
+[control]
+socket = "SOCK"
+
+[[interface]]
+name = "wan0"
+[interface.uplink]
+prefix_length = 56
+solicit_max_rt = 60
+
+[[interface]]
+name = "lan0"
+assign = { from = "wan0", length = 64, subnet = 1 }
+[interface.ra]
+max_interval = 4
+[[interface.ra.prefix]]
+prefix = "::/64"
+"#;
+
+impl Home {
+    /// Kea delegating /56s out of `pool` (a /40), with the short timers of
+    /// RECIPES.md, plus radvd for the WAN's default route.
+    fn start_isp(&self, pool: &str) -> (u32, u32) {
+        std::fs::create_dir_all("/var/lib/kea").unwrap();
+        std::fs::create_dir_all("/run/kea").unwrap();
+        let dir = self.lab.dir();
+        let leases = dir.join("isp-leases.csv");
+        let kea = format!(
+            r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
+      "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
+      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
+      "option-data": [ {{ "name": "dns-servers", "data": "2001:db8:ff::53" }} ],
+      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
+         "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
+            leases.display()
+        );
+        let kconf = dir.join("kea.json");
+        std::fs::write(&kconf, kea).unwrap();
+        let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
+        let rconf = dir.join("radvd.conf");
+        std::fs::write(&rconf, radvd).unwrap();
+        let env = format!(
+            "KEA_PIDFILE_DIR={} KEA_LOCKFILE_DIR={}",
+            dir.display(),
+            dir.display()
+        );
+        let kea_pid = self.lab.spawn(
+            &self.isp,
+            &[
+                "sh",
+                "-c",
+                &format!("exec env {env} kea-dhcp6 -c {}", kconf.display()),
+            ],
+            "kea.log",
+        );
+        let radvd_pid = self.lab.spawn(
+            &self.isp,
+            &[
+                "radvd",
+                "-n",
+                "-m",
+                "stderr",
+                "-C",
+                &rconf.display().to_string(),
+                "-p",
+                &dir.join("radvd.pid").display().to_string(),
+            ],
+            "radvd.log",
+        );
+        (kea_pid, radvd_pid)
+    }
+
+    fn router(&self, name: &str) -> Daemon {
+        let dir = self.lab.dir();
+        let text = ROUTER
+            .replace(
+                "STATE",
+                &dir.join(format!("{name}-state")).display().to_string(),
+            )
+            .replace(
+                "SOCK",
+                &dir.join(format!("{name}.sock")).display().to_string(),
+            );
+        self.lab.daemon(&self.rtr, name, &text)
+    }
+
+    /// The ISP routes what it delegated to the router (as real ISPs do).
+    fn isp_routes_to_router(&self, pool: &str) {
+        let ll = self
+            .rtr
+            .sh("ip -6 -o addr show dev wan0 scope link | awk '{print $4}' | cut -d/ -f1");
+        self.isp.sh(&format!(
+            "ip -6 route replace {pool} via {} dev isp0",
+            ll.trim()
+        ));
+    }
+
+    fn lan_has(&self, addr: &str) -> bool {
+        self.rtr.sh("ip -6 addr show dev lan0").contains(addr)
+    }
+
+    fn host_addr_line(&self, prefix: &str) -> Option<String> {
+        let out = self.host.sh("ip -6 addr show dev eth0 scope global");
+        let lines: Vec<&str> = out.lines().collect();
+        lines
+            .iter()
+            .position(|l| l.contains(&format!("inet6 {prefix}")))
+            .map(|i| format!("{}\n{}", lines[i], lines.get(i + 1).unwrap_or(&"")))
+    }
+
+    fn kea_log(&self) -> String {
+        std::fs::read_to_string(self.lab.dir().join("kea.log")).unwrap_or_default()
+    }
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn delegated_prefix_reaches_the_lan_host() {
+    let h = home("upd");
+    h.start_isp("2001:db8:100::");
+    let t0 = Instant::now();
+    let d = h.router("r");
+    let got = wait_for(Duration::from_secs(10), || {
+        h.lan_has("2001:db8:100:1::1/64").then_some(())
+    });
+    assert!(
+        got.is_some(),
+        "lan0: {}\nlog:\n{}\nkea:\n{}",
+        h.rtr.sh("ip -6 addr show dev lan0"),
+        d.log_text(),
+        h.kea_log()
+    );
+    eprintln!(
+        "lan0 has 2001:db8:100:1::1/64 {:?} after start",
+        t0.elapsed()
+    );
+    let routes = h.rtr.sh("ip -6 route show");
+    assert!(routes.contains("unreachable 2001:db8:100::/56"), "{routes}");
+    // The ULA as well, so local traffic works without the ISP.
+    let lan = h.rtr.sh("ip -6 addr show dev lan0");
+    assert!(lan.contains("inet6 fd"), "{lan}");
+
+    let up = d.ctl(&["show", "uplink"]);
+    assert!(
+        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
+        "{up}"
+    );
+    assert!(up.contains("DNS 2001:db8:ff::53"), "{up}");
+
+    // The host's own kernel autoconfigures in the LAN /64 and reaches the ISP.
+    let slaac = wait_for(Duration::from_secs(10), || {
+        h.host_addr_line("2001:db8:100:1:")
+    });
+    assert!(slaac.is_some(), "{}", h.host.sh("ip -6 addr"));
+    h.isp_routes_to_router("2001:db8:100::/40");
+    let ping = wait_for(Duration::from_secs(6), || {
+        h.host
+            .run("ping -6 -c 1 -W 1 2001:db8:ff::1")
+            .status
+            .success()
+            .then_some(())
+    });
+    assert!(
+        ping.is_some(),
+        "host cannot reach the ISP:\n{}\n{}",
+        h.host.sh("ip -6 route"),
+        h.rtr.sh("ip -6 route")
+    );
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn a_restart_keeps_the_delegated_prefix() {
+    let h = home("upr");
+    h.start_isp("2001:db8:100::");
+    let d = h.router("r");
+    assert!(
+        wait_for(Duration::from_secs(10), || h
+            .lan_has("2001:db8:100:1::1/64")
+            .then_some(()))
+        .is_some(),
+        "{}",
+        d.log_text()
+    );
+    assert_eq!(h.lab.stop(d.pid, Duration::from_secs(3)), Some(0));
+    let d2 = h.lab.start_daemon(
+        &h.rtr,
+        "r",
+        &d.config,
+        d.socket.clone(),
+        d.state_dir.clone(),
+    );
+    let log = d2.log_text();
+    assert!(
+        log.contains("kept the delegation across the restart: 2001:db8:100::/56"),
+        "{log}"
+    );
+    let up = wait_for(Duration::from_secs(10), || {
+        let s = d2.ctl(&["show", "uplink"]);
+        s.contains("wan0 bound").then_some(s)
+    });
+    let up = up.unwrap_or_else(|| d2.ctl(&["show", "uplink"]));
+    assert!(
+        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
+        "{up}"
+    );
+    assert!(h.lan_has("2001:db8:100:1::1/64"));
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn isp_renumbering_moves_the_lan_and_hosts_follow() {
+    let h = home("upn");
+    let (kea, _radvd) = h.start_isp("2001:db8:100::");
+    let d = h.router("r");
+    assert!(
+        wait_for(Duration::from_secs(10), || h
+            .lan_has("2001:db8:100:1::1/64")
+            .then_some(()))
+        .is_some(),
+        "{}",
+        d.log_text()
+    );
+    assert!(wait_for(Duration::from_secs(10), || h
+        .host_addr_line("2001:db8:100:1:"))
+    .is_some());
+    h.isp_routes_to_router("2001:db8:100::/40");
+    h.isp_routes_to_router("2001:db8:200::/40");
+
+    // The ISP renumbers: Kea restarted with another pool.
+    h.lab.stop(kea, Duration::from_secs(3));
+    let leases = h.lab.dir().join("isp-leases.csv");
+    assert!(leases.exists());
+    h.start_isp("2001:db8:200::");
+    let t = Instant::now();
+    let moved = wait_for(Duration::from_secs(20), || {
+        h.lan_has("2001:db8:200:1::1/64").then_some(())
+    });
+    assert!(
+        moved.is_some(),
+        "log:\n{}\nkea:\n{}",
+        d.log_text(),
+        h.kea_log()
+    );
+    eprintln!("LAN renumbered {:?} after Kea came back", t.elapsed());
+    // The old LAN address is deprecated, not dropped.
+    let lan = h.rtr.sh("ip -6 addr show dev lan0");
+    let old = lan
+        .lines()
+        .skip_while(|l| !l.contains("2001:db8:100:1::1/64"))
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        old.contains("preferred_lft 0sec") || old.contains("deprecated") || old.is_empty(),
+        "{lan}"
+    );
+
+    // The host: old address deprecated, a preferred one in the new prefix.
+    let host_old = wait_for(Duration::from_secs(10), || {
+        h.host_addr_line("2001:db8:100:1:")
+            .filter(|l| l.contains("preferred_lft 0sec") || l.contains("deprecated"))
+    });
+    assert!(
+        host_old.is_some(),
+        "{}",
+        h.host.sh("ip -6 addr show dev eth0")
+    );
+    let host_new = wait_for(Duration::from_secs(10), || {
+        h.host_addr_line("2001:db8:200:1:")
+            .filter(|l| !l.contains("preferred_lft 0sec"))
+    });
+    assert!(
+        host_new.is_some(),
+        "{}",
+        h.host.sh("ip -6 addr show dev eth0")
+    );
+    let ping = wait_for(Duration::from_secs(6), || {
+        h.host
+            .run("ping -6 -c 1 -W 1 2001:db8:ff::1")
+            .status
+            .success()
+            .then_some(())
+    });
+    assert!(ping.is_some(), "{}", h.host.sh("ip -6 addr; ip -6 route"));
+    // And the old one disappears when its valid lifetime (bounded by the old
+    // delegation, 40 s at most) runs out.
+    let gone = wait_for(Duration::from_secs(45), || {
+        h.host_addr_line("2001:db8:100:1:").is_none().then_some(())
+    });
+    assert!(gone.is_some(), "{}", h.host.sh("ip -6 addr show dev eth0"));
+    // The old aggregate goes once nothing of the old delegation is valid.
+    let routes = wait_for(Duration::from_secs(45), || {
+        let r = h.rtr.sh("ip -6 route show");
+        (!r.contains("unreachable 2001:db8:100::/56")).then_some(r)
+    });
+    let routes = routes.unwrap_or_else(|| h.rtr.sh("ip -6 route show"));
+    assert!(
+        routes.contains("unreachable 2001:db8:200::/56")
+            && !routes.contains("unreachable 2001:db8:100::/56"),
+        "{routes}\n{}",
+        d.log_text()
+    );
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn kea_absent_at_start_the_ula_works_and_the_prefix_comes_later() {
+    let h = home("upa");
+    let d = h.router("r");
+    // ULA at once.
+    assert!(wait_for(Duration::from_secs(5), || h
+        .rtr
+        .sh("ip -6 addr show dev lan0")
+        .contains("inet6 fd")
+        .then_some(()))
+    .is_some());
+    let ula = wait_for(Duration::from_secs(10), || h.host_addr_line("fd"));
+    assert!(ula.is_some(), "{}", h.host.sh("ip -6 addr"));
+    std::thread::sleep(Duration::from_secs(4));
+    let up = d.ctl(&["show", "uplink"]);
+    assert!(up.contains("wan0 soliciting"), "{up}");
+    let t = Instant::now();
+    h.start_isp("2001:db8:100::");
+    let got = wait_for(Duration::from_secs(40), || {
+        h.lan_has("2001:db8:100:1::1/64").then_some(())
+    });
+    assert!(got.is_some(), "{}", d.log_text());
+    eprintln!("prefix arrived {:?} after Kea started", t.elapsed());
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn tshark_finds_our_client_messages_well_formed() {
+    let h = home("upt");
+    let cap = h.lab.dir().join("wan.pcap");
+    let tshark = h.lab.spawn(
+        &h.isp,
+        &[
+            "tcpdump",
+            "-i",
+            "isp0",
+            "-U",
+            "-w",
+            &cap.display().to_string(),
+            "udp port 547",
+        ],
+        "tcpdump.log",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    h.start_isp("2001:db8:100::");
+    let d = h.router("r");
+    assert!(
+        wait_for(Duration::from_secs(10), || h
+            .lan_has("2001:db8:100:1::1/64")
+            .then_some(()))
+        .is_some(),
+        "{}",
+        d.log_text()
+    );
+    // Renew at T1 = 4 s, then a Release.
+    std::thread::sleep(Duration::from_secs(6));
+    d.ctl(&["uplink", "release"]);
+    std::thread::sleep(Duration::from_millis(800));
+    h.lab.stop(tshark, Duration::from_secs(2));
+    let out = h
+        .isp
+        .sh(&format!("tshark -r {} -V -Y dhcpv6 2>&1", cap.display()));
+    for kind in ["Solicit", "Request", "Renew", "Release"] {
+        assert!(
+            out.contains(&format!("Message type: {kind}")),
+            "no {kind} in the capture:\n{out}"
+        );
+    }
+    assert!(
+        !out.contains("Malformed") && !out.contains("[Expert Info (Error"),
+        "{out}"
+    );
+}
