@@ -116,8 +116,9 @@ wait_ready() {
     done
 }
 
-# 1. The tunnels come up from the configuration alone.
-if ta=$(wait_ready a 2001:db8:f::1 10000) && tb=$(wait_ready b 2001:db8:f::2 10000); then
+# 1. The tunnels come up from the configuration alone (the generous bound
+#    covers the first start of a debug binary paged in through hostfs).
+if ta=$(wait_ready a 2001:db8:f::1 20000) && tb=$(wait_ready b 2001:db8:f::2 20000); then
     pass up_from_config "a after ${ta} ms, b after ${tb} ms"
 else
     fail up_from_config "a: $(ip -n a -d link show he6 2>&1) b: $(ip -n b -d link show he6 2>&1)"
