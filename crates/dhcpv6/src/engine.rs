@@ -592,7 +592,8 @@ impl Server {
     fn common_options(&self, li: usize, m: &ClientServerMessage) -> Vec<DhcpOption> {
         let cfg = &self.links[li].cfg;
         let mut v = vec![];
-        if let Some(p) = cfg.preference {
+        // §21.8: the Preference option belongs in an Advertise.
+        if let (Some(p), MessageType::Solicit) = (cfg.preference, m.msg_type) {
             v.push(DhcpOption::Preference(p));
         }
         if let Some(u) = cfg.unicast {

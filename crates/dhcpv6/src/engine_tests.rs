@@ -294,6 +294,10 @@ fn solicit_advertise_request_reply_persists_before_reply() {
     );
     assert_eq!((l.preferred, l.valid, l.cltt), (3600, 7200, c.unix));
     let rep = reply_of(&acts);
+    assert!(
+        rep.option(code::PREFERENCE).is_none(),
+        "Preference only in Advertise (§21.8)"
+    );
     let DhcpOption::IaNa(ia) = rep.option(code::IA_NA).unwrap() else {
         panic!()
     };
