@@ -318,7 +318,23 @@ fn kill9_under_perfdhcp_load_loses_no_granted_lease() {
         let pd = s.lab.spawn(
             &s.host,
             &[
-                "perfdhcp", "-6", "-l", "eth0", "-r", "400", "-R", "1000000", "-p", "3",
+                "perfdhcp",
+                "-6",
+                "-l",
+                "eth0",
+                "-r",
+                "400",
+                "-R",
+                "1000000",
+                "-p",
+                "3",
+                // Round 1 asks for an address and a prefix per client.
+                "-e",
+                if round == 1 {
+                    "address-and-prefix"
+                } else {
+                    "address-only"
+                },
             ],
             &format!("perf{round}.log"),
         );
@@ -337,6 +353,12 @@ fn kill9_under_perfdhcp_load_loses_no_granted_lease() {
             std::fs::read_to_string(s.lab.dir().join(format!("perf{round}.log")))
                 .unwrap_or_default()
         );
+        if round == 1 {
+            assert!(
+                granted.iter().any(|g| g.starts_with("2001:db8:8:")),
+                "round 1 granted no prefix: {granted:?}"
+            );
+        }
         let have = lease_set(&s.d);
         let missing: Vec<_> = granted.difference(&have).collect();
         assert!(
