@@ -50,6 +50,8 @@ fn sit_tunnels_in_user_mode_linux() {
     let v6ctl = bin("v6ctl");
 
     // UML keeps its own state in ~/.uml; give it one under the work dir.
+    // Its start-up chatter goes to the console log with the guest's console.
+    let console = std::fs::File::create(work.join("console.log")).expect("console log");
     let mut child = Command::new("linux.uml")
         .args([
             "mem=256M",
@@ -67,8 +69,8 @@ fn sit_tunnels_in_user_mode_linux() {
         ])
         .env("HOME", &work)
         .stdin(Stdio::null())
-        .stdout(std::fs::File::create(work.join("console.log")).expect("console log"))
-        .stderr(Stdio::inherit())
+        .stdout(console.try_clone().expect("console log"))
+        .stderr(console)
         .spawn()
         .expect("linux.uml (apt-get install user-mode-linux)");
 
