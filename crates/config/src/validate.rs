@@ -280,11 +280,13 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
         if !(1280..=1480).contains(&t.mtu) {
             v.err(&format!("{p}.mtu"), format!("MTU {} is outside 1280..=1480 (IPv6 minimum; 1500 minus the 20-byte IPv4 header)", t.mtu), None);
         }
-        if t.ttl == 0 && t.pmtudisc {
+        // iproute2 (ip/link_iptnl.c) and the kernel refuse a fixed TTL without
+        // path-MTU discovery: the DF bit must be set when the TTL is not inherited.
+        if t.ttl != 0 && !t.pmtudisc {
             v.err(
-                &format!("{p}.ttl"),
-                "ttl 0 (inherit) cannot be used with path-MTU discovery",
-                Some("use ttl = 255 as tunnel brokers ask"),
+                &format!("{p}.pmtudisc"),
+                "a fixed ttl needs path-MTU discovery (`ip tunnel` refuses ttl with nopmtudisc)",
+                Some("keep pmtudisc = true, or set ttl = 0 (inherit) to turn it off"),
             );
         }
         if let Some(a) = &t.address {
@@ -618,5 +620,8 @@ mod tests {
         assert_eq!((d[0].line, d[0].col), (3, 12));
         let d = errs("[[tunnel]]\nname = \"he6\"\nremote = \"198.51.100.1\"\n");
         assert!(d[0].message.contains("needs `wan`"));
+        let d = errs("[[tunnel]]\nname = \"he6\"\nremote = \"198.51.100.1\"\nlocal = \"192.0.2.2\"\npmtudisc = false\n");
+        assert!(d[0].message.contains("needs path-MTU discovery"), "{d:?}");
+        assert!(errs("[[tunnel]]\nname = \"he6\"\nremote = \"198.51.100.1\"\nlocal = \"192.0.2.2\"\nttl = 0\n").is_empty());
     }
 }
