@@ -13,6 +13,14 @@
 #   V6_INSTALL_TARGETS=0  do not run `rustup target add` (offline machines)
 #   V6_CARGO_LOCKED=1     build with --locked (release builds: fail if
 #                         Cargo.lock is not in step with the Cargo.toml files)
+#   V6_BUILD_STD=1        smaller binaries: rebuild std for size with the
+#                         nightly toolchain (V6_NIGHTLY, default "nightly"),
+#                         -Zbuild-std, -Cpanic=immediate-abort (a panic aborts
+#                         without a message) and no unwind tables. Needs the
+#                         rust-src component and the target's rust-std (its
+#                         self-contained musl CRT) for that toolchain. Measured
+#                         on aarch64: v6routerd -40 %, v6ctl -65 % (see
+#                         tests/bench/size.sh). Not the default: unstable flags.
 #
 # Output: $CARGO_TARGET_DIR/<target>/<profile>/{v6routerd,v6ctl}; the last
 # lines printed are "<target> <path-to-v6routerd> <path-to-v6ctl>".
@@ -34,9 +42,14 @@ else
 fi
 
 if [ "${V6_INSTALL_TARGETS:-1}" = 1 ] && command -v rustup >/dev/null; then
-    installed=$(rustup target list --installed)
+    tc=()
+    if [ "${V6_BUILD_STD:-0}" = 1 ]; then
+        tc=(--toolchain "${V6_NIGHTLY:-nightly}")
+        rustup component add rust-src "${tc[@]}" >&2
+    fi
+    installed=$(rustup target list --installed "${tc[@]}")
     for t in "${TARGETS[@]}"; do
-        grep -qx "$t" <<<"$installed" || rustup target add "$t" >&2
+        grep -qx "$t" <<<"$installed" || rustup target add "$t" "${tc[@]}" >&2
     done
 fi
 
@@ -61,10 +74,16 @@ for t in "${TARGETS[@]}"; do
         flags="$flags -C link-arg=--fix-cortex-a53-843419"
         ;;
     esac
+    toolchain=() buildstd=()
+    if [ "${V6_BUILD_STD:-0}" = 1 ]; then
+        toolchain=("+${V6_NIGHTLY:-nightly}")
+        buildstd=(-Zbuild-std=std,panic_abort)
+        flags="$flags -Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no"
+    fi
     export "$tvar=${!tvar:+${!tvar} }$flags"
-    echo ">> cargo build --profile $PROFILE --target $t -p v6routerd -p v6ctl" >&2
-    (cd "$REPO" && cargo build ${V6_CARGO_LOCKED:+--locked} --profile "$PROFILE" --target "$t" \
-        -p v6routerd -p v6ctl >&2)
+    echo ">> cargo ${toolchain[*]} build --profile $PROFILE --target $t -p v6routerd -p v6ctl ${buildstd[*]}" >&2
+    (cd "$REPO" && cargo "${toolchain[@]}" build ${V6_CARGO_LOCKED:+--locked} --profile "$PROFILE" \
+        --target "$t" -p v6routerd -p v6ctl "${buildstd[@]}" >&2)
     out=$CARGO_TARGET_DIR/$t/$PROFILE_DIR
     for b in v6routerd v6ctl; do
         [ -x "$out/$b" ] || { echo "build.sh: $out/$b missing" >&2; exit 1; }

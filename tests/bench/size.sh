@@ -71,6 +71,25 @@ echo "reference on OpenWrt: radvd ~120 KB, odhcpd ~34 KB (ipk 28.8 KB), bird2 ~1
 echo "  v6routerd does the work of radvd + odhcpd (DHCPv6 part) + bird2 (RIPng) + odhcp6c (PD client)"
 
 echo
+echo "== 1b. the same, with std rebuilt for size (packaging/build.sh V6_BUILD_STD=1, nightly)"
+NIGHTLY_CRT=$(rustc +"${V6_NIGHTLY:-nightly}" --print sysroot 2>/dev/null)/lib/rustlib/$AARCH/lib/self-contained/crt1.o
+if [ -f "$NIGHTLY_CRT" ] && [ -d "$(rustc +"${V6_NIGHTLY:-nightly}" --print sysroot)/lib/rustlib/src" ]; then
+    if CARGO_TARGET_DIR=$CARGO_TARGET_DIR/build-std V6_BUILD_STD=1 V6_INSTALL_TARGETS=0 \
+        "$REPO/packaging/build.sh" "$AARCH" >/dev/null 2>"$T/build-std.log"; then
+        for b in v6routerd v6ctl; do
+            n=$(stat -c %s "$CARGO_TARGET_DIR/build-std/$AARCH/release/$b")
+            o=$(stat -c %s "$BIN/$b")
+            printf '%-10s %9d bytes  %s  (%+.0f %%)\n' "$b" "$n" "$(kb "$n")" "$(awk -v n="$n" -v o="$o" 'BEGIN { print 100 * (n - o) / o }')"
+        done
+    else
+        echo "build failed:"
+        tail -5 "$T/build-std.log"
+    fi
+else
+    echo "skipped: needs a nightly toolchain with rust-src and the $AARCH rust-std"
+fi
+
+echo
 echo "== 2. where the bytes go (aarch64 v6routerd, same profile with symbols kept)"
 BLOAT_DIR=$CARGO_TARGET_DIR/bloat
 if ! command -v cargo-bloat >/dev/null && [ "${V6_NO_INSTALL:-0}" != 1 ]; then
