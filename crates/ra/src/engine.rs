@@ -421,6 +421,7 @@ pub struct Advertiser {
     pending_unicast: Vec<(Instant, Ipv6Addr)>,
     prefixes: BTreeMap<Ipv6Prefix, PrefixEntry>,
     forwarding_warned: bool,
+    size_warned: bool,
     counters: Counters,
 }
 
@@ -440,6 +441,7 @@ impl Advertiser {
             pending_unicast: Vec::new(),
             prefixes: BTreeMap::new(),
             forwarding_warned: false,
+            size_warned: false,
             counters: Counters::default(),
         };
         a.refresh_prefixes(now);
@@ -537,6 +539,16 @@ impl Advertiser {
         if self.next_multicast.is_some_and(|t| t <= now) {
             match self.build(now, false).to_bytes() {
                 Ok(b) => {
+                    // No splitting into several RAs: say so once if it
+                    // cannot fit the link (IPv6 header 40 bytes).
+                    let room = self.link.mtu.max(1280) as usize;
+                    if b.len() + 40 > room && !self.size_warned {
+                        self.size_warned = true;
+                        out.push(log(
+                            LogLevel::Warn,
+                            format!("RA of {} bytes exceeds the link MTU {room}; fewer prefixes, routes or DNS entries needed", b.len()),
+                        ));
+                    }
                     out.push(Action::SendMulticast(b));
                     self.counters.ra_sent_multicast += 1;
                     if std::mem::take(&mut self.solicited_pending) {
@@ -753,8 +765,12 @@ impl Advertiser {
         } else if now_adv
             && (prefixes_changed
                 || old.forwarding != self.link.forwarding
+                || old.link_local != self.link.link_local
                 || (self.params.source_lladdr && old.lladdr != self.link.lladdr))
         {
+            // §6.2.8: a new link-local address is a new router to hosts;
+            // make it known quickly. (The old address is usually gone by
+            // now, so no final RA can be sent from it.)
             self.start_fast(now);
         }
         out
@@ -1663,6 +1679,44 @@ mod tests {
             .is_empty());
         let c = a.status(t0).counters;
         assert_eq!((c.ra_received, c.ra_inconsistent), (3, 1));
+    }
+
+    #[test]
+    fn new_link_local_restarts_fast_ras() {
+        let (t0, mut a) = started(8);
+        let t = t0 + Duration::from_secs(400);
+        run(&mut a, t);
+        let mut l = up_link();
+        l.link_local = Some("fe80::99".parse().unwrap());
+        a.update_link(t, l);
+        assert_eq!(a.next_timer(), Some(t));
+        assert_eq!(a.initial_left, MAX_INITIAL_RTR_ADVERTISEMENTS);
+    }
+
+    #[test]
+    fn oversized_ra_is_reported_once() {
+        let t0 = Instant::now();
+        let mut p = issue_params();
+        for i in 0..50u16 {
+            p.prefixes.push(PrefixParams {
+                prefix: Ipv6Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x100 + i, 0, 0, 0, 0, 0), 64),
+                on_link: true,
+                autonomous: true,
+                valid_lifetime: 86400,
+                preferred_lifetime: 14400,
+            });
+        }
+        let mut a = Advertiser::new(t0, p, 1);
+        a.update_link(t0, up_link());
+        let out = a.on_timer(t0);
+        let warns = |o: &[Action]| {
+            o.iter().filter(|x| matches!(x, Action::Log { level: LogLevel::Warn, message } if message.contains("exceeds"))).count()
+        };
+        assert_eq!(warns(&out), 1);
+        let out = a.on_timer(a.next_timer().unwrap());
+        assert_eq!(warns(&out), 0);
+        // Still sent: hosts take what arrives (fragmented by the kernel).
+        assert_eq!(sends(&out).len(), 1);
     }
 
     #[test]
