@@ -40,7 +40,9 @@ fuzz_target!(|data: &[u8]| {
     // Records: [op, len, bytes...]
     let mut rest = data;
     while let Some((&op, tail)) = rest.split_first() {
-        let Some((&len, tail)) = tail.split_first() else { break };
+        let Some((&len, tail)) = tail.split_first() else {
+            break;
+        };
         let n = usize::from(len).min(tail.len());
         let (chunk, tail) = tail.split_at(n);
         rest = tail;

@@ -9,7 +9,9 @@ use v6ra::wire::{parse, RouterDiscovery};
 fuzz_target!(|data: &[u8]| {
     // First byte picks the source (link-local, unspecified, global) and
     // whether the hop limit is 255; the rest is the ICMPv6 message.
-    let Some((&sel, msg)) = data.split_first() else { return };
+    let Some((&sel, msg)) = data.split_first() else {
+        return;
+    };
     let src: Ipv6Addr = match sel & 3 {
         0 | 1 => Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
         2 => Ipv6Addr::UNSPECIFIED,
