@@ -37,11 +37,18 @@ pub struct Kernel {
 /// Events that arrive while [`Kernel::dump`] runs are delivered too; applying
 /// them after the dump is idempotent.
 pub fn open() -> std::io::Result<(Kernel, mpsc::UnboundedReceiver<KernelEvent>)> {
-    let (mut conn, handle, mut messages) = rtnetlink::new_multicast_connection(&[
+    // Two sockets: the kernel never sends a change's notification back to the
+    // socket that asked for it (nlmsg_notify excludes the requester's port),
+    // so requests go out on one connection and the other only listens. This
+    // way our own routes and addresses show up in the kernel view like
+    // everyone else's.
+    let (mut conn, _listen_handle, mut messages) = rtnetlink::new_multicast_connection(&[
         MulticastGroup::Link,
         MulticastGroup::Ipv6Ifaddr,
         MulticastGroup::Ipv6Route,
     ])?;
+    let (req_conn, handle, _) = rtnetlink::new_connection()?;
+    tokio::spawn(req_conn);
     // A burst of route events (a RIPng table of 10,000 routes) must not
     // overflow the socket: ask for a large receive buffer (needs CAP_NET_ADMIN
     // for more than rmem_max; the plain request is still honoured up to it).
