@@ -315,7 +315,7 @@ impl PrefixEntry {
                 // RFC 4862 §5.5.3 (c): hosts ignore PL > VL.
                 (vl, pl.min(vl))
             }
-            PrefixState::Stale { valid_until } => (secs_until(*valid_until, now), 0),
+            PrefixState::Stale { valid_until, .. } => (secs_until(*valid_until, now), 0),
         }
     }
 
@@ -422,6 +422,10 @@ pub struct Advertiser {
     prefixes: BTreeMap<Ipv6Prefix, PrefixEntry>,
     forwarding_warned: bool,
     size_warned: bool,
+    /// Address facts (preferred, valid) whose valid lifetime ran out: the
+    /// same fact reported again before the kernel removes the address must
+    /// not bring the prefix back. Forgotten once the fact is gone.
+    expired_facts: BTreeMap<Ipv6Prefix, (u32, u32)>,
     counters: Counters,
 }
 
@@ -442,6 +446,7 @@ impl Advertiser {
             prefixes: BTreeMap::new(),
             forwarding_warned: false,
             size_warned: false,
+            expired_facts: BTreeMap::new(),
             counters: Counters::default(),
         };
         a.refresh_prefixes(now);
@@ -485,7 +490,7 @@ impl Advertiser {
         }
         for e in self.prefixes.values() {
             match &e.state {
-                PrefixState::Stale { valid_until } => take(*valid_until),
+                PrefixState::Stale { valid_until, .. } => take(*valid_until),
                 PrefixState::Active {
                     addr_valid_until: Some(v),
                     ..
@@ -817,7 +822,7 @@ impl Advertiser {
     fn expire_prefixes(&mut self, now: Instant) -> bool {
         let before = self.prefixes.len();
         self.prefixes.retain(
-            |_, e| !matches!(e.state, PrefixState::Stale { valid_until } if valid_until <= now),
+            |_, e| !matches!(e.state, PrefixState::Stale { valid_until, .. } if valid_until <= now),
         );
         before != self.prefixes.len()
     }
@@ -836,19 +841,17 @@ impl Advertiser {
                     }
                     // An address whose valid lifetime has run out (we track
                     // its deadline) counts as gone.
-                    if let Some(PrefixEntry {
-                        state:
-                            PrefixState::Active {
-                                addr_lft: Some(l),
-                                addr_valid_until: Some(v),
-                                ..
-                            },
-                        ..
-                    }) = self.prefixes.get(&a.prefix)
-                    {
-                        if *l == (a.preferred_lft, a.valid_lft) && *v <= now {
-                            continue;
-                        }
+                    let fact = (a.preferred_lft, a.valid_lft);
+                    let expired = match self.prefixes.get(&a.prefix).map(|e| &e.state) {
+                        Some(PrefixState::Active {
+                            addr_lft: Some(l),
+                            addr_valid_until: Some(v),
+                            ..
+                        }) => *l == fact && *v <= now,
+                        _ => self.expired_facts.get(&a.prefix) == Some(&fact),
+                    };
+                    if expired {
+                        continue;
                     }
                     want.entry(a.prefix).or_insert((
                         pp,
@@ -861,6 +864,12 @@ impl Advertiser {
                     .or_insert((pp, PrefixSource::Config, None));
             }
         }
+        let addrs = &self.link.addrs;
+        self.expired_facts.retain(|p, f| {
+            addrs
+                .iter()
+                .any(|a| a.prefix == *p && (a.preferred_lft, a.valid_lft) == *f)
+        });
         let mut changed = false;
         let decrement = self.params.decrement_lifetimes;
         // Withdraw what is no longer wanted (RFC 9096 §3, L-13): PL 0 and VL
@@ -871,6 +880,16 @@ impl Advertiser {
             }
             let (vl, _) = e.lifetimes(now, decrement);
             let vl = vl.min(STALE_VALID_LIFETIME_CAP);
+            if let PrefixState::Active {
+                addr_lft: Some(fact),
+                addr_valid_until: Some(v),
+                ..
+            } = &e.state
+            {
+                if *v <= now {
+                    self.expired_facts.insert(*p, *fact);
+                }
+            }
             e.state = PrefixState::Stale {
                 valid_until: now + Duration::from_secs(u64::from(vl)),
             };
@@ -1590,6 +1609,37 @@ mod tests {
             .unwrap();
         assert!(four.stale);
         assert_eq!(four.valid_lifetime, 0);
+        // ... and stays so while the same (expired) fact is still reported.
+        a.on_timer(t2 + Duration::from_secs(1));
+        let mut l2 = up_link();
+        l2.addrs = vec![
+            addr("2001:db8:4::/64", false, 1000, 2000),
+            addr("2001:db8:5::/64", false, INFINITY, INFINITY),
+        ];
+        a.update_link(t2 + Duration::from_secs(2), l2);
+        let st = a.status(t2 + Duration::from_secs(2));
+        // Its valid lifetime is over: gone from the RA, not advertised anew.
+        let four = st
+            .prefixes
+            .iter()
+            .find(|p| p.prefix == p64("2001:db8:4::/64"));
+        assert!(four.is_none(), "revived by a stale fact: {four:?}");
+        assert!(a
+            .build(t2 + Duration::from_secs(2), false)
+            .prefixes()
+            .all(|p| p.prefix != p64("2001:db8:4::/64").addr()));
+        // A fresh fact (new lifetimes, e.g. the ISP renewed) brings it back.
+        let mut l3 = up_link();
+        l3.addrs = vec![addr("2001:db8:4::/64", false, 3000, 6000)];
+        a.update_link(t2 + Duration::from_secs(3), l3);
+        let st = a.status(t2 + Duration::from_secs(3));
+        let four = st
+            .prefixes
+            .iter()
+            .find(|p| p.prefix == p64("2001:db8:4::/64"))
+            .unwrap();
+        assert!(!four.stale);
+        assert_eq!((four.valid_lifetime, four.preferred_lifetime), (6000, 3000));
     }
 
     #[test]
