@@ -397,7 +397,20 @@ fn tshark_finds_our_client_messages_well_formed() {
     // Renew at T1 = 4 s, then a Release.
     std::thread::sleep(Duration::from_secs(6));
     d.ctl(&["uplink", "release"]);
-    std::thread::sleep(Duration::from_millis(800));
+    // Wait until the Release (and Kea's Reply to it) is on disk.
+    let seen = wait_for(Duration::from_secs(8), || {
+        let o = h.isp.run(&format!(
+            "tshark -r {} -Y 'dhcpv6.msgtype == 8' 2>/dev/null",
+            cap.display()
+        ));
+        (!String::from_utf8_lossy(&o.stdout).trim().is_empty()).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "no Release captured; log:\n{}",
+        d.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(300));
     h.lab.stop(tshark, Duration::from_secs(2));
     let out = h
         .isp
@@ -411,5 +424,92 @@ fn tshark_finds_our_client_messages_well_formed() {
     assert!(
         !out.contains("Malformed") && !out.contains("[Expert Info (Error"),
         "{out}"
+    );
+}
+
+/// Not a timed test: measures, and prints, how long the new prefix takes from
+/// the ISP's Reply (seen on wan0) to the first RA carrying it on lan0, both
+/// captured in the router's namespace (one clock). tests/bench/renumber.sh
+/// runs it and reports the figure.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn renumbering_latency_reply_to_lan_ra() {
+    let h = home("upl");
+    let (kea, _) = h.start_isp("2001:db8:100::");
+    let d = h.router("r");
+    assert!(
+        wait_for(Duration::from_secs(10), || h
+            .lan_has("2001:db8:100:1::1/64")
+            .then_some(()))
+        .is_some(),
+        "{}",
+        d.log_text()
+    );
+    let dir = h.lab.dir().to_path_buf();
+    let wan = dir.join("wan.pcap");
+    let lan = dir.join("lan.pcap");
+    let w = h.lab.spawn(
+        &h.rtr,
+        &[
+            "tcpdump",
+            "-i",
+            "wan0",
+            "-U",
+            "-w",
+            &wan.display().to_string(),
+            "udp port 546",
+        ],
+        "tcpdump-wan.log",
+    );
+    let l = h.lab.spawn(
+        &h.rtr,
+        &[
+            "tcpdump",
+            "-i",
+            "lan0",
+            "-U",
+            "-w",
+            &lan.display().to_string(),
+            "icmp6",
+        ],
+        "tcpdump-lan.log",
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    h.lab.stop(kea, Duration::from_secs(3));
+    h.start_isp("2001:db8:200::");
+    assert!(
+        wait_for(Duration::from_secs(20), || h
+            .lan_has("2001:db8:200:1::1/64")
+            .then_some(()))
+        .is_some(),
+        "{}",
+        d.log_text()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    h.lab.stop(w, Duration::from_secs(2));
+    h.lab.stop(l, Duration::from_secs(2));
+    let first = |file: &std::path::Path, filter: &str| -> Option<f64> {
+        let out = h.rtr.sh(&format!(
+            "tshark -r {} -Y '{filter}' -T fields -e frame.time_epoch 2>/dev/null | head -1",
+            file.display()
+        ));
+        out.trim().parse().ok()
+    };
+    let reply = first(
+        &wan,
+        "dhcpv6.msgtype == 7 && dhcpv6.iaprefix.pref_addr == 2001:db8:200::",
+    );
+    let ra = first(
+        &lan,
+        "icmpv6.type == 134 && icmpv6.opt.prefix == 2001:db8:200:1::",
+    );
+    let (reply, ra) = (
+        reply.expect("no Reply with the new prefix captured"),
+        ra.expect("no RA with the new prefix captured"),
+    );
+    assert!(ra >= reply);
+    println!(
+        "FIGURE renumber_reply_to_lan_ra_ms {:.1}",
+        (ra - reply) * 1000.0
     );
 }
