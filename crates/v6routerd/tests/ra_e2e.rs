@@ -634,3 +634,69 @@ fn rs_with_source_lladdr_is_answered_by_unicast_within_500ms() {
     let show = d.ctl(&["show", "ra"]);
     assert!(show.contains(" 1 unicast (1 solicited"), "{show}");
 }
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn slash64_template_follows_the_router_interface_addresses() {
+    let s = setup("rab");
+    let cfg = ISSUE_CONFIG.replace("prefix = \"2001:db8:1::/64\"", "prefix = \"::/64\"");
+    // A deprecated address (preferred_lft 0) is not advertised.
+    s.rtr
+        .sh("ip -6 addr add 2001:db8:6::1/64 dev eth1 preferred_lft 0 valid_lft 3600");
+    s.rtr.sh("ip -6 addr add 2001:db8:7::1/64 dev eth1");
+    let (d, _) = start(&s, &cfg);
+    let in_prefix = |p: &str| {
+        addrs(&s.host)
+            .lines()
+            .any(|l| l.contains(&format!("inet6 {p}")))
+    };
+    assert!(
+        wait_for(Duration::from_secs(3), || in_prefix("2001:db8:7:0:")
+            .then_some(()))
+        .is_some(),
+        "no address from 2001:db8:7::/64:\n{}\n{}",
+        addrs(&s.host),
+        d.log_text()
+    );
+    assert!(
+        !in_prefix("2001:db8:6:0:"),
+        "deprecated prefix advertised:\n{}",
+        addrs(&s.host)
+    );
+    // Renumbering: a new address appears, the old one goes.
+    s.rtr
+        .sh("ip -6 addr add 2001:db8:9::1/64 dev eth1 && ip -6 addr del 2001:db8:7::1/64 dev eth1");
+    assert!(
+        wait_for(Duration::from_secs(3), || in_prefix("2001:db8:9:0:")
+            .then_some(()))
+        .is_some(),
+        "new prefix not advertised:\n{}\n{}",
+        addrs(&s.host),
+        d.log_text()
+    );
+    let old = wait_for(Duration::from_secs(3), || {
+        let a = addrs(&s.host);
+        let mut it = a.lines();
+        while let Some(l) = it.next() {
+            if l.contains("inet6 2001:db8:7:0:") {
+                let lft = it.next().unwrap_or("");
+                return lft.contains("preferred_lft 0sec").then(|| lft.to_string());
+            }
+        }
+        None
+    });
+    assert!(
+        old.is_some(),
+        "old prefix not deprecated:\n{}",
+        addrs(&s.host)
+    );
+    let show = d.ctl(&["show", "ra"]);
+    assert!(
+        show.contains("2001:db8:9::/64 LA    86400 14400     advertised interface"),
+        "{show}"
+    );
+    assert!(
+        show.contains("2001:db8:7::/64 LA") && show.contains("deprecated interface"),
+        "{show}"
+    );
+}
