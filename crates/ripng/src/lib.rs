@@ -6,5 +6,5 @@
 //! - [`io`]: the UDP socket on port 521 (multicast group, packet info).
 
 pub mod engine;
-pub mod wire;
 pub mod io;
+pub mod wire;

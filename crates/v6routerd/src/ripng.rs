@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv6Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,7 +34,7 @@ use v6ripng::io::{RecvMeta, RipSocket};
 use crate::service::{Query, ServiceCtx};
 
 /// Gather the burst of kernel events one change causes before looking.
-const KERNEL_SETTLE: Duration = Duration::from_millis(30);
+const KERNEL_SETTLE: Duration = Duration::from_millis(100);
 /// How long the final work at stop may take.
 const STOP_BUDGET: Duration = Duration::from_millis(900);
 
@@ -80,8 +81,21 @@ pub fn engine_config(r: &v6config::Ripng) -> engine::Config {
             default_route: r.import.default_route,
             limit: Some(r.route_limit as usize),
         },
-        ..d
+        ..pace_override(d)
     }
+}
+
+/// Benchmark knob: V6ROUTERD_RIP_PACE="GAP_US,BURST" overrides the pacing.
+fn pace_override(mut d: engine::Config) -> engine::Config {
+    if let Ok(v) = std::env::var("V6ROUTERD_RIP_PACE") {
+        if let Some((g, b)) = v.split_once(',') {
+            if let (Ok(g), Ok(b)) = (g.parse::<u64>(), b.parse::<u32>()) {
+                d.pace_gap = Duration::from_micros(g);
+                d.pace_burst = b;
+            }
+        }
+    }
+    d
 }
 
 /// Kernel route batches, executed in order by the writer task.
@@ -90,8 +104,13 @@ enum Write {
     Install(Vec<RouteFact>),
 }
 
-async fn route_writer(nl: v6netlink::Kernel, mut rx: mpsc::UnboundedReceiver<Write>) {
+async fn route_writer(
+    nl: v6netlink::Kernel,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    pending: Arc<AtomicUsize>,
+) {
     while let Some(w) = rx.recv().await {
+        let mut taken = 1;
         // Merge what queued up meanwhile, keeping removes before installs
         // of the same moment.
         let (mut del, mut add) = (Vec::new(), Vec::new());
@@ -111,7 +130,10 @@ async fn route_writer(nl: v6netlink::Kernel, mut rx: mpsc::UnboundedReceiver<Wri
         let mut carry = push(w, &mut del, &mut add);
         while carry.is_none() {
             match rx.try_recv() {
-                Ok(w) => carry = push(w, &mut del, &mut add),
+                Ok(w) => {
+                    taken += 1;
+                    carry = push(w, &mut del, &mut add);
+                }
                 Err(_) => break,
             }
         }
@@ -122,6 +144,7 @@ async fn route_writer(nl: v6netlink::Kernel, mut rx: mpsc::UnboundedReceiver<Wri
                 Write::Install(v) => run_writes(&nl, &[], &v).await,
             }
         }
+        pending.fetch_sub(taken, Ordering::Relaxed);
     }
 }
 
@@ -191,6 +214,8 @@ fn wall_ms(i: Instant) -> u64 {
 
 struct Service {
     ctx_netlink_tx: mpsc::UnboundedSender<Write>,
+    /// Route batches handed to the writer and not finished yet.
+    writes_pending: Arc<AtomicUsize>,
     rx_tx: mpsc::UnboundedSender<(Vec<u8>, RecvMeta)>,
     rip: Option<Rip>,
     kv: Arc<KernelView>,
@@ -215,10 +240,12 @@ pub async fn run(mut ctx: ServiceCtx) {
             ctx.netlink.clone()
         }
     };
-    let writer = tokio::spawn(route_writer(nl, wrx));
+    let writes_pending = Arc::new(AtomicUsize::new(0));
+    let writer = tokio::spawn(route_writer(nl, wrx, writes_pending.clone()));
     let (rx_tx, mut rx_rx) = mpsc::unbounded_channel::<(Vec<u8>, RecvMeta)>();
     let mut svc = Service {
         ctx_netlink_tx: wtx,
+        writes_pending,
         rx_tx,
         rip: None,
         kv: ctx.kernel(),
@@ -386,6 +413,8 @@ impl Service {
         let Some(rip) = self.rip.as_mut() else {
             return;
         };
+        rip.engine
+            .set_kernel_busy(self.writes_pending.load(Ordering::Relaxed) > 0);
         let acts = rip.engine.set_kernel(Instant::now(), &kv);
         debug!(
             "ripng: kernel view with {} routes ({} ours)",
@@ -464,9 +493,11 @@ impl Service {
                     }
                 }
                 Action::InstallRoutes(v) => {
+                    self.writes_pending.fetch_add(1, Ordering::Relaxed);
                     let _ = self.ctx_netlink_tx.send(Write::Install(v));
                 }
                 Action::RemoveRoutes(v) => {
+                    self.writes_pending.fetch_add(1, Ordering::Relaxed);
                     let _ = self.ctx_netlink_tx.send(Write::Remove(v));
                 }
             }

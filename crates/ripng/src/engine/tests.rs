@@ -679,8 +679,12 @@ fn kernel_reconcile_reinstalls_and_cleans_stale() {
     assert_eq!(installs(&lab.kernel()), vec![ours.clone()]);
     // Not again before the kernel had time to report it ...
     assert!(installs(&lab.kernel()).is_empty());
-    // ... but again once that time passed without it showing up.
+    // ... nor while our requests are still being executed ...
     lab.now += KERNEL_SETTLE;
+    lab.e.set_kernel_busy(true);
+    assert!(installs(&lab.kernel()).is_empty());
+    // ... but again once that time passed without it showing up.
+    lab.e.set_kernel_busy(false);
     assert_eq!(installs(&lab.kernel()), vec![ours.clone()]);
 }
 

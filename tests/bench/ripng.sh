@@ -1,0 +1,217 @@
+#!/bin/sh
+# RIPng benchmark: BIRD 2 originates N routes (default 10,000) over RIPng to
+# a receiver in another namespace; the receiver is BIRD (reference) or
+# v6routerd, in the same run. Then v6routerd originates N routes to a BIRD
+# receiver (is our sending paced well enough for BIRD's socket?).
+#
+# Measured per pair:
+#   (a) seconds from the first Response on the receiver's link until all N
+#       routes are in the receiver's kernel table, when both start together
+#       and when the receiver restarts while the sender keeps running;
+#   (b) CPU seconds per 30 s update cycle while holding the table, sender
+#       and receiver (utime+stime over CPU_WINDOW seconds, default 60);
+#   (c) RSS of sender and receiver holding the table;
+#   plus Udp6RcvbufErrors of the receiver's namespace (datagrams the
+#   receiver's socket had no room for).
+# Prints the figures and the ratios v6routerd/BIRD. Not a timed test.
+#
+# usage: tests/bench/ripng.sh [N]        (root; bird2, tcpdump installed)
+#   BIN_DIR=dir with v6routerd (default: target/bench-release, built with
+#   `cargo build --profile bench-release -p v6routerd`)
+#   CPU_WINDOW=seconds (default 60)   LIMIT=seconds to wait for all N (45)
+set -eu
+
+N=${1:-10000}
+CPU_WINDOW=${CPU_WINDOW:-60}
+LIMIT=${LIMIT:-45}
+LOGLEVEL=${LOGLEVEL:-warn}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN_DIR=${BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/bench-release}
+V6=$BIN_DIR/v6routerd
+[ -x "$V6" ] || { echo "no $V6: cargo build --profile bench-release -p v6routerd" >&2; exit 2; }
+command -v bird >/dev/null && command -v tcpdump >/dev/null || { echo "needs bird2 and tcpdump" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 2; }
+
+W=$(mktemp -d /tmp/v6t-ripbench.XXXXXX)
+S=v6t-rb$$-s
+R=v6t-rb$$-r
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    sleep 1
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del $S 2>/dev/null || true
+    ip netns del $R 2>/dev/null || true
+    if [ -n "${KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT INT TERM
+
+ip netns add $S; ip netns add $R
+ip link add v6trb$$a type veth peer name v6trb$$b
+ip link set v6trb$$a netns $S; ip link set v6trb$$b netns $R
+for ns in $S $R; do
+    ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n $ns link set lo up
+done
+ip -n $S link set v6trb$$a name eth0; ip -n $R link set v6trb$$b name eth0
+ip -n $S link set eth0 up; ip -n $R link set eth0 up
+sleep 1
+
+# N distinct /64s inside fd00::/8 (documentation-safe ULA space).
+route_i() { printf 'fd00:1:%x:%x::/64' $(($1 / 65536)) $(($1 % 65536)); }
+i=0; : > "$W/statics"; : > "$W/ipbatch"
+while [ $i -lt "$N" ]; do
+    r=$(route_i $i)
+    echo "  route $r unreachable;" >> "$W/statics"
+    echo "route add unreachable $r proto static" >> "$W/ipbatch"
+    i=$((i + 1))
+done
+
+bird_conf() { # $1 = file, $2 = 1 for the sender (with statics)
+    {
+        echo "router id 10.0.0.$(( $2 + 1 ));"
+        echo "protocol device { }"
+        echo "protocol kernel { ipv6 { export all; import none; }; }"
+        if [ "$2" = 1 ]; then echo "protocol static { ipv6;"; cat "$W/statics"; echo "}"; fi
+        echo "protocol rip ng { ipv6 { import all; export all; }; interface \"eth0\" { mode multicast; }; }"
+    } > "$1"
+}
+bird_conf "$W/s.conf" 1
+bird_conf "$W/r.conf" 0
+
+v6_conf() { # $1 = file, $2 = name
+    cat > "$1" <<EOF
+[router]
+state_dir = "$W/$2-state"
+[control]
+socket = "$W/$2.sock"
+[log]
+level = "$LOGLEVEL"
+[ripng]
+interfaces = ["eth0"]
+[ripng.export]
+kernel = true
+EOF
+}
+v6_conf "$W/vs.toml" vs
+v6_conf "$W/vr.toml" vr
+
+start_bird() { # ns name conf -> pid in $LASTPID
+    ip netns exec "$1" bird -f -c "$3" -s "$W/$2.ctl" > "$W/$2.log" 2>&1 &
+    LASTPID=$!; PIDS="$PIDS $LASTPID"
+}
+start_v6() { # ns name conf
+    ip netns exec "$1" "$V6" -c "$3" > "$W/$2.log" 2>&1 &
+    LASTPID=$!; PIDS="$PIDS $LASTPID"
+}
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    n=0; while kill -0 "$1" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    kill -9 "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+count() { # ns proto
+    ip -n "$1" -6 route show proto "$2" | grep -c '^\(unreachable \)\?fd00:1:' || true
+}
+first_response() { # capture the first Response (command 2) arriving on $R's eth0
+    rm -f "$W/first" "$W/first.err"
+    ip netns exec $R tcpdump -Q in -i eth0 -n -tt -c 1 -l 'udp dst port 521 and ip6[48] = 2' \
+        > "$W/first" 2> "$W/first.err" &
+    TCPD=$!
+    n=0; until grep -q "listening on" "$W/first.err" 2>/dev/null || [ $n -ge 100 ]; do sleep 0.05; n=$((n + 1)); done
+}
+udp_errs() { ip netns exec "$1" awk '$1 == "Udp6RcvbufErrors" { print $2 }' /proc/net/snmp6; }
+# Wait until ns $1 has N routes of proto $2; prints "SECONDS COUNT" from the
+# first Response (or the count reached when LIMIT passed).
+time_to_all() {
+    end=$(( $(date +%s) + LIMIT ))
+    c=0
+    while [ "$(date +%s)" -lt $end ]; do
+        c=$(count "$1" "$2")
+        [ "$c" -ge "$N" ] && break
+        sleep 0.05
+    done
+    t_all=$(date +%s.%N)
+    kill $TCPD 2>/dev/null || true; wait $TCPD 2>/dev/null || true
+    t_first=$(awk 'NR == 1 { print $1 }' "$W/first")
+    if [ -z "$t_first" ]; then echo "nan $c"; return; fi
+    if [ "$c" -ge "$N" ]; then
+        echo "$(awk -v a="$t_all" -v b="$t_first" 'BEGIN { printf "%.3f", a - b }') $c"
+    else
+        echo "timeout $c"
+    fi
+}
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+HZ=$(getconf CLK_TCK)
+# CPU seconds per 30 s cycle of pids $1 and $2 over CPU_WINDOW.
+cpu_per_cycle() {
+    a1=$(ticks "$1"); b1=$(ticks "$2")
+    sleep "$CPU_WINDOW"
+    a2=$(ticks "$1"); b2=$(ticks "$2")
+    awk -v a="$((a2 - a1))" -v b="$((b2 - b1))" -v hz="$HZ" -v w="$CPU_WINDOW" \
+        'BEGIN { printf "%.3f %.3f\n", a / hz * 30 / w, b / hz * 30 / w }'
+}
+
+# One pair: $1 = label, $2 = sender kind (bird|v6), $3 = receiver kind.
+run_pair() {
+    label=$1 skind=$2 rkind=$3
+    ip -n $R -6 route flush proto bird 2>/dev/null || true
+    ip -n $R -6 route flush proto rip 2>/dev/null || true
+    if [ "$skind" = v6 ]; then ip -n $S -batch "$W/ipbatch"; fi
+    rproto=bird; [ "$rkind" = v6 ] && rproto=rip
+    e0=$(udp_errs $R)
+    # (a) both start together.
+    first_response
+    if [ "$skind" = bird ]; then start_bird $S s "$W/s.conf"; else start_v6 $S vs "$W/vs.toml"; fi
+    SPID=$LASTPID
+    if [ "$rkind" = bird ]; then start_bird $R r "$W/r.conf"; else start_v6 $R vr "$W/vr.toml"; fi
+    RPID=$LASTPID
+    set -- $(time_to_all $R $rproto)
+    eval "${label}_together=$1 ${label}_together_n=$2"
+    # (b) CPU while holding the table, (c) RSS.
+    set -- $(cpu_per_cycle "$SPID" "$RPID")
+    eval "${label}_cpu_s=$1 ${label}_cpu_r=$2"
+    eval "${label}_rss_s=$(rss_kb "$SPID") ${label}_rss_r=$(rss_kb "$RPID")"
+    # (a') the receiver restarts; the sender keeps running.
+    stop_pid "$RPID"
+    ip -n $R -6 route flush proto $rproto 2>/dev/null || true
+    sleep 1
+    first_response
+    if [ "$rkind" = bird ]; then start_bird $R r "$W/r.conf"; else start_v6 $R vr "$W/vr.toml"; fi
+    RPID=$LASTPID
+    set -- $(time_to_all $R $rproto)
+    eval "${label}_restart=$1 ${label}_restart_n=$2"
+    eval "${label}_udperr=$(( $(udp_errs $R) - e0 ))"
+    stop_pid "$RPID"; stop_pid "$SPID"
+    ip -n $S -6 route flush proto static 2>/dev/null || true
+    ip -n $R -6 route flush proto $rproto 2>/dev/null || true
+    sleep 1
+}
+
+echo "RIPng benchmark, N=$N routes, $(bird --version 2>&1 | head -1), v6routerd $("$V6" --version | awk '{print $2}')"
+echo "running BIRD -> BIRD ..."; run_pair bb bird bird
+echo "running BIRD -> v6routerd ..."; run_pair bv bird v6
+echo "running v6routerd -> BIRD ..."; run_pair vb v6 bird
+
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
+}
+printf '\n%-28s %14s %14s %14s\n' "" "BIRD->BIRD" "BIRD->v6r" "v6r->BIRD"
+printf '%-28s %14s %14s %14s\n' "all N in kernel, together" "$bb_together s" "$bv_together s" "$vb_together s"
+printf '%-28s %14s %14s %14s\n' "  routes reached" "$bb_together_n" "$bv_together_n" "$vb_together_n"
+printf '%-28s %14s %14s %14s\n' "all N, receiver restarted" "$bb_restart s" "$bv_restart s" "$vb_restart s"
+printf '%-28s %14s %14s %14s\n' "  routes reached" "$bb_restart_n" "$bv_restart_n" "$vb_restart_n"
+printf '%-28s %14s %14s %14s\n' "sender CPU s / 30 s cycle" "$bb_cpu_s" "$bv_cpu_s" "$vb_cpu_s"
+printf '%-28s %14s %14s %14s\n' "receiver CPU s / 30 s cycle" "$bb_cpu_r" "$bv_cpu_r" "$vb_cpu_r"
+printf '%-28s %14s %14s %14s\n' "sender RSS kB" "$bb_rss_s" "$bv_rss_s" "$vb_rss_s"
+printf '%-28s %14s %14s %14s\n' "receiver RSS kB" "$bb_rss_r" "$bv_rss_r" "$vb_rss_r"
+printf '%-28s %14s %14s %14s\n' "receiver Udp6RcvbufErrors" "$bb_udperr" "$bv_udperr" "$vb_udperr"
+echo
+echo "ratios v6routerd / BIRD (lower is better):"
+echo "  receiving, time together:    $(ratio "$bv_together" "$bb_together")"
+echo "  receiving, time after restart: $(ratio "$bv_restart" "$bb_restart")"
+echo "  receiver CPU per cycle:      $(ratio "$bv_cpu_r" "$bb_cpu_r")"
+echo "  receiver RSS:                $(ratio "$bv_rss_r" "$bb_rss_r")"
+echo "  sender CPU per cycle:        $(ratio "$vb_cpu_s" "$bb_cpu_s")"
+echo "  sender RSS:                  $(ratio "$vb_rss_s" "$bb_rss_s")"
