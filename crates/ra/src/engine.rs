@@ -601,7 +601,8 @@ impl Advertiser {
         // Solicitation MUST be delayed by a random time between 0 and
         // MAX_RA_DELAY_TIME seconds."
         let delay = Duration::from_millis(self.rng.u64(0..=MAX_RA_DELAY_TIME.as_millis() as u64));
-        // radvd's AdvRASolicitedUnicast: unicast when the RS carries the
+        // radvd's AdvRASolicitedUnicast (RFC 7772 §5.1 recommends unicast
+        // answers to save hosts' battery): unicast when the RS carries the
         // host's link-layer address (no Neighbor Solicitation needed).
         if self.params.unicast_solicited
             && !src.is_unspecified()
