@@ -354,6 +354,25 @@ impl Server {
     }
 
     /// The glue could not make records durable: the replies were dropped.
+    /// The glue could not make these records durable (disk full, I/O
+    /// error) and dropped the replies behind them: forget the grants they
+    /// recorded, so that nothing in memory (or in `show leases`) claims a
+    /// lease that is not on disk. A lease changed again since is kept.
+    /// Returns the routes to withdraw.
+    pub fn rollback(&mut self, records: &[LeaseRecord]) -> Vec<Action> {
+        let mut out = vec![];
+        for r in records {
+            if let LeaseRecord::Upsert(l) = r {
+                if self.leases.get(&l.key()) == Some(l) {
+                    if let Some(old) = self.remove_lease(&l.key()) {
+                        out.extend(self.route_for(&old).map(Action::DelRoute));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn note_persist_failed(&mut self, replies_dropped: u64) {
         *self
             .stats

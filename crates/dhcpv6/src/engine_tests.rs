@@ -1015,3 +1015,40 @@ fn offers_are_forgotten_once_requested_or_stale() {
     assert!(s.on_timer(c.now()).is_empty());
     assert_eq!(s.pending_offers(), 0);
 }
+
+#[test]
+fn rollback_forgets_grants_that_were_not_stored() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[]),
+            ia_pd(2, &[]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &req, true);
+    let Action::Persist(recs) = &acts[0] else {
+        panic!()
+    };
+    assert_eq!(s.lease_count(), 2);
+    // A lease stored earlier survives a later failed batch of someone else.
+    let (kept, _) = four_way(&mut s, &c, 2, 1);
+    let undo = s.rollback(recs);
+    assert_eq!(
+        undo.iter()
+            .filter(|a| matches!(a, Action::DelRoute(_)))
+            .count(),
+        1
+    );
+    assert_eq!(s.lease_count(), 1);
+    assert_eq!(s.leases().next().unwrap().prefix.addr(), kept);
+    s.note_persist_failed(1);
+    assert_eq!(s.stats().drops.get(drop_reason::PERSIST_FAILED), Some(&1));
+    // The client's retransmitted Request is served afresh.
+    let acts = feed(&mut s, &c, 1, &req, true);
+    assert!(matches!(acts[0], Action::Persist(_)));
+    assert_eq!(s.lease_count(), 3);
+}

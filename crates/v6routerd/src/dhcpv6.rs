@@ -149,7 +149,13 @@ enum StoreCmd {
 }
 
 /// The store thread: group commit, then send what waited for it.
-fn store_loop(mut j: Journal, rx: stdmpsc::Receiver<StoreCmd>, fd: OwnedFd, c: Arc<StoreCounters>) {
+fn store_loop(
+    mut j: Journal,
+    rx: stdmpsc::Receiver<StoreCmd>,
+    fd: OwnedFd,
+    c: Arc<StoreCounters>,
+    failed: mpsc::UnboundedSender<Vec<LeaseRecord>>,
+) {
     c.size.store(j.size(), Ordering::Relaxed);
     let mut records: Vec<LeaseRecord> = Vec::new();
     let mut replies: Vec<Reply> = Vec::new();
@@ -177,6 +183,9 @@ fn store_loop(mut j: Journal, rx: stdmpsc::Receiver<StoreCmd>, fd: OwnedFd, c: A
                     replies.len()
                 );
                 replies.clear();
+                // The service forgets these grants (never a lease in memory
+                // or in `show leases` that is not on disk).
+                let _ = failed.send(std::mem::take(records));
             }
         }
         records.clear();
@@ -512,10 +521,6 @@ impl Service {
         {
             error!("dhcpv6: the lease store stopped; replies dropped");
         }
-        let dropped = self.counters.dropped_replies.swap(0, Ordering::Relaxed);
-        if dropped > 0 {
-            self.server.note_persist_failed(dropped);
-        }
         self.maybe_compact();
     }
 
@@ -674,9 +679,10 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
     let counters = Arc::new(StoreCounters::default());
     let (store_tx, store_rx) = stdmpsc::channel();
     let c2 = counters.clone();
+    let (failed_tx, mut failed_rx) = mpsc::unbounded_channel();
     let store_thread = std::thread::Builder::new()
         .name("dhcpv6-store".into())
-        .spawn(move || store_loop(journal, store_rx, OwnedFd::from(send_fd), c2))
+        .spawn(move || store_loop(journal, store_rx, OwnedFd::from(send_fd), c2, failed_tx))
         .map_err(|e| format!("cannot start the store thread: {e}"))?;
 
     for a in server.restore(report.leases.into_values()) {
@@ -753,6 +759,15 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
                 rebuild(ctx, &mut svc, &sock, &mut joined, &mut current_links);
             }
             Some(q) = ctx.queries.recv() => svc.answer(q),
+            Some(recs) = failed_rx.recv() => {
+                for a in svc.server.rollback(&recs) {
+                    if let Action::DelRoute(r) = a {
+                        let _ = svc.routes.send(RouteOp::Del(r));
+                    }
+                }
+                let dropped = svc.counters.dropped_replies.swap(0, Ordering::Relaxed);
+                svc.server.note_persist_failed(dropped);
+            }
             _ = ctx.shutdown.changed() => break,
         }
     }

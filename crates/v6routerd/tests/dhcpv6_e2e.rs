@@ -386,3 +386,104 @@ fn kill9_under_perfdhcp_load_loses_no_granted_lease() {
     }
     assert!(total > 100, "too little load to mean anything: {total}");
 }
+
+/// `received packets` of perfdhcp's REQUEST-REPLY exchange.
+fn replies_received(perf_out: &str) -> u64 {
+    let mut in_rr = false;
+    for l in perf_out.lines() {
+        if l.contains("Statistics for:") {
+            in_rr = l.contains("REQUEST-REPLY");
+        } else if in_rr {
+            if let Some(n) = l.trim().strip_prefix("received packets:") {
+                return n.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    0
+}
+
+struct Unmount(String);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .args(["-l", &self.0])
+            .status();
+    }
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn full_disk_means_no_reply_and_no_lease() {
+    let lab = Lab::new("dhf");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    let state = lab.dir().join("small");
+    std::fs::create_dir_all(&state).unwrap();
+    let st = state.display().to_string();
+    // Mounted here, in the test's own mount namespace: `ip netns exec`
+    // would mount into a throw-away one. The daemon started afterwards sees it.
+    let sh = |c: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(c)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        sh(&format!("mount -t tmpfs -o size=256k v6t-dhcp-full {st}"))
+            .status
+            .success()
+    );
+    let _guard = Unmount(st.clone());
+    let fstype = String::from_utf8_lossy(&sh(&format!("stat -f -c %T {st}")).stdout)
+        .trim()
+        .to_string();
+    assert_eq!(
+        fstype, "tmpfs",
+        "refusing to fill anything but the small tmpfs"
+    );
+    let d = lab.daemon(
+        &rtr,
+        "r",
+        &format!("[router]\nstate_dir = \"{st}\"\n{CONFIG}"),
+    );
+    let ok = wait_for(Duration::from_secs(5), || {
+        d.ctl(&["show", "dhcpv6"]).contains("lan0 (").then_some(())
+    });
+    assert!(ok.is_some(), "{}", d.log_text());
+    // Fill the file system to the last page.
+    // At most 1 MiB, so a mistake can never fill a real disk.
+    sh(&format!(
+        "dd if=/dev/zero of={st}/fill bs=4k count=256 2>/dev/null"
+    ));
+    let perf = host.run("perfdhcp -6 -l eth0 -r 50 -R 100000 -p 4");
+    let out = String::from_utf8_lossy(&perf.stdout).into_owned();
+    let replies = replies_received(&out);
+    let stats = d.ctl(&["--json", "show", "dhcpv6"]);
+    let v: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    let j = &v["data"]["journal"];
+    assert!(j["commit_failures"].as_u64().unwrap() > 0, "{stats}\n{out}");
+    let dropped = v["data"]["drops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "persist-failed")
+        .map(|c| c["count"].as_u64().unwrap());
+    assert!(dropped.unwrap_or(0) > 0, "{stats}");
+    // Exactly the leases whose Reply went out are known.
+    let leases = lease_set(&d);
+    assert_eq!(
+        leases.len() as u64,
+        replies,
+        "leases shown vs Replies received\n{out}"
+    );
+    assert!(d.log_text().contains("cannot write leases"), "logged");
+    // Room again: served again.
+    sh(&format!("rm -f {st}/fill"));
+    let perf = host.run("perfdhcp -6 -l eth0 -r 50 -R 100000 -p 2");
+    let out = String::from_utf8_lossy(&perf.stdout).into_owned();
+    assert!(replies_received(&out) > 0, "{out}");
+}
