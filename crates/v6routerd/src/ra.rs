@@ -88,6 +88,10 @@ pub fn params_from(ra: &v6config::Ra) -> (Params, Vec<String>) {
     for d in &ra.dns {
         match d.parse::<Ipv6Addr>() {
             Ok(a) => p.rdnss.push(a),
+            Err(_) if d == "uplink" => problems.push(
+                "dns \"uplink\": the ISP's DNS servers are not passed to the RA service yet; not advertised"
+                    .into(),
+            ),
             Err(_) => problems.push(format!(
                 "dns entry `{d}` is not an IPv6 address; not advertised"
             )),
@@ -616,6 +620,7 @@ mod tests {
         assert_eq!(p.rdnss, vec!["2001:db8:1::53".parse::<Ipv6Addr>().unwrap()]);
         assert_eq!(p.dns_lifetime, 900);
         assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("uplink"), "{problems:?}");
     }
 
     #[test]
