@@ -80,7 +80,7 @@ fn last_field(lease: &str, key: &str) -> String {
     lease
         .lines()
         .filter_map(|l| l.trim().strip_prefix(key))
-        .last()
+        .next_back()
         .map(|r| r.trim().trim_end_matches('{').trim().to_string())
         .unwrap_or_default()
 }
