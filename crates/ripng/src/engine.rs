@@ -805,6 +805,14 @@ impl Engine {
         let mut out = Vec::new();
         match repr.command {
             Command::Request => {
+                // The whole table only to on-link routers: a spoofed
+                // off-link request must not turn one small datagram into
+                // hundreds of large ones. Specific-entry requests (answers
+                // the size of the question) stay open for diagnostics.
+                let whole = repr.rtes.len() == 1 && repr.rtes[0].is_whole_table_request();
+                if whole && !v6common::prefix::is_link_local(rx.src) {
+                    return Err(Drop::NotLinkLocal(rx.src));
+                }
                 self.stats.rx_requests += 1;
                 self.answer_request(&repr, rx, mtu);
             }

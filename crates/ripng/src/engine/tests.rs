@@ -629,6 +629,9 @@ fn whole_table_request_answers_requester_with_split_horizon() {
             metric: 16,
         }],
     };
+    // Not to an off-link requester (amplification).
+    let far = lab.rx("2001:db8::66", 4242, IF1, Some(64), &req.to_bytes());
+    assert_eq!(far, Err(Drop::NotLinkLocal(a("2001:db8::66"))));
     let acts = lab.rx(NB_A, 4242, IF1, Some(1), &req.to_bytes()).unwrap();
     let s = sent(&acts);
     assert_eq!(s.len(), 1);
