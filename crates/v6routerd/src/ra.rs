@@ -42,7 +42,7 @@ fn preference(p: &Preference) -> RouterPreference {
 /// `[interface.ra]` -> engine parameters, with radvd's defaults for what is
 /// absent. Entries that cannot be used (an RDNSS that is not an address) are
 /// reported in the second value.
-pub fn params_from(ra: &v6config::Ra) -> (Params, Vec<String>) {
+pub fn params_from(ra: &v6config::Ra, uplink_dns: &[Ipv6Addr]) -> (Params, Vec<String>) {
     let max = Duration::from_secs(u64::from(ra.max_interval));
     let mut p = Params::with_max_interval(max);
     let mut problems = Vec::new();
@@ -88,10 +88,14 @@ pub fn params_from(ra: &v6config::Ra) -> (Params, Vec<String>) {
     for d in &ra.dns {
         match d.parse::<Ipv6Addr>() {
             Ok(a) => p.rdnss.push(a),
-            Err(_) if d == "uplink" => problems.push(
-                "dns \"uplink\": the ISP's DNS servers are not passed to the RA service yet; not advertised"
-                    .into(),
-            ),
+            // The ISP's DNS servers, as learned by the uplink's DHCPv6 client.
+            Err(_) if d == "uplink" => {
+                for a in uplink_dns {
+                    if !p.rdnss.contains(a) {
+                        p.rdnss.push(*a);
+                    }
+                }
+            }
             Err(_) => problems.push(format!(
                 "dns entry `{d}` is not an IPv6 address; not advertised"
             )),
@@ -157,7 +161,7 @@ struct RaService {
 
 impl RaService {
     /// Bring the engines in line with the configuration and the kernel.
-    async fn sync(&mut self, cfg: &Config, view: &KernelView) {
+    async fn sync(&mut self, cfg: &Config, view: &KernelView, uplink_dns: &[Ipv6Addr]) {
         let now = Instant::now();
         let wanted: BTreeMap<&str, &v6config::Ra> = cfg
             .interfaces
@@ -185,7 +189,7 @@ impl RaService {
             self.ensure_socket(now);
         }
         for (name, ra) in wanted {
-            let (params, problems) = params_from(ra);
+            let (params, problems) = params_from(ra, uplink_dns);
             let link = view.link_by_name(name).map(|l| l.index);
             let input = link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx));
             let mut acts = Vec::new();
@@ -480,6 +484,12 @@ impl RaService {
     }
 }
 
+/// The ISP's DNS servers (for `dns = ["uplink"]`), copied out so no borrow
+/// is held across an await.
+fn uplink_dns(ctx: &ServiceCtx) -> Vec<Ipv6Addr> {
+    ctx.uplink.borrow().dns.clone()
+}
+
 pub async fn run(mut ctx: ServiceCtx) {
     let mut svc = RaService {
         state_dir: ctx.state_dir.clone(),
@@ -490,7 +500,11 @@ pub async fn run(mut ctx: ServiceCtx) {
         started: SystemTime::now(),
     };
     let mut buf = vec![0u8; 65536];
-    svc.sync(&ctx.config(), &ctx.kernel()).await;
+    let mut uplink = ctx.uplink.subscribe();
+    {
+        let dns = uplink_dns(&ctx);
+        svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+    }
     loop {
         ctx.protocol.send_replace(svc.protocol_row());
         let next = svc.next_timer();
@@ -524,13 +538,28 @@ pub async fn run(mut ctx: ServiceCtx) {
                 if r.is_err() {
                     return;
                 }
-                svc.sync(&ctx.config(), &ctx.kernel()).await;
+                {
+                    let dns = uplink_dns(&ctx);
+                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+                }
+            }
+            r = uplink.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                {
+                    let dns = uplink_dns(&ctx);
+                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+                }
             }
             r = ctx.config.changed() => {
                 if r.is_err() {
                     return;
                 }
-                svc.sync(&ctx.config(), &ctx.kernel()).await;
+                {
+                    let dns = uplink_dns(&ctx);
+                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+                }
             }
             q = ctx.queries.recv() => {
                 if let Some(q) = q {
@@ -550,7 +579,10 @@ pub async fn run(mut ctx: ServiceCtx) {
                 }
             } => {
                 if svc.socket.is_none() && !svc.ifaces.is_empty() {
-                    svc.sync(&ctx.config(), &ctx.kernel()).await;
+                    {
+                    let dns = uplink_dns(&ctx);
+                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+                }
                 }
                 svc.on_timer(&ctx.kernel()).await;
             }
@@ -600,7 +632,10 @@ mod tests {
         let cfg = v6config::parse(src, Path::new("t.toml"))
             .expect("parses")
             .config;
-        let (p, problems) = params_from(cfg.interfaces[0].ra.as_ref().unwrap());
+        let (p, problems) = params_from(
+            cfg.interfaces[0].ra.as_ref().unwrap(),
+            &["2001:db8:ff::53".parse().unwrap()],
+        );
         assert!(p.managed && !p.other_config);
         assert_eq!(p.mtu, Some(1280));
         assert_eq!(p.max_interval, Duration::from_secs(300));
@@ -617,10 +652,16 @@ mod tests {
         );
         assert_eq!(p.routes[0].lifetime, 900);
         assert_eq!(p.routes[0].preference, RouterPreference::High);
-        assert_eq!(p.rdnss, vec!["2001:db8:1::53".parse::<Ipv6Addr>().unwrap()]);
+        // "uplink" stands for the DNS servers the ISP gave.
+        assert_eq!(
+            p.rdnss,
+            vec![
+                "2001:db8:1::53".parse::<Ipv6Addr>().unwrap(),
+                "2001:db8:ff::53".parse().unwrap()
+            ]
+        );
         assert_eq!(p.dns_lifetime, 900);
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("uplink"), "{problems:?}");
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]

@@ -30,6 +30,53 @@ use v6config::Config;
 use v6control::{ProtocolInfo, Request, Response};
 use v6netlink::Kernel;
 
+/// What the uplink service learned from the ISP, for the services that pass
+/// it on: DHCPv6 sub-delegation pools (`pd_pool = { from = "wan0" }`) and DNS
+/// servers given as `"uplink"`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UplinkFacts {
+    pub delegations: Vec<DelegatedPrefix>,
+    /// Subnets the prefix manager gave to LANs (not to be sub-delegated).
+    pub assigned: Vec<v6common::Ipv6Prefix>,
+    pub dns: Vec<std::net::Ipv6Addr>,
+    pub search: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DelegatedPrefix {
+    pub uplink: String,
+    pub prefix: v6common::Ipv6Prefix,
+    pub preferred_until: std::time::Instant,
+    pub valid_until: std::time::Instant,
+}
+
+impl UplinkFacts {
+    /// The parts of what `uplink` delegated that no LAN uses, as prefixes of
+    /// `len` (RFC 7084 WPD-4: sub-delegate what is left).
+    pub fn free_subprefixes(
+        &self,
+        uplink: &str,
+        len: u8,
+    ) -> Vec<(v6common::Ipv6Prefix, &DelegatedPrefix)> {
+        let mut out = Vec::new();
+        for d in self.delegations.iter().filter(|d| d.uplink == uplink) {
+            if len < d.prefix.len() || len > 64 {
+                continue;
+            }
+            let n = 1u128 << u32::from(len - d.prefix.len()).min(16);
+            for i in 0..n {
+                let Some(p) = d.prefix.subnet(len, i) else {
+                    break;
+                };
+                if !self.assigned.iter().any(|a| p.covers(a) || a.covers(&p)) {
+                    out.push((p, d));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// One v6ctl request routed to a service.
 pub struct Query {
     pub request: Request,
@@ -49,6 +96,9 @@ pub struct ServiceCtx {
     pub shutdown: watch::Receiver<bool>,
     /// Where the service keeps state across restarts (exists, created at start).
     pub state_dir: PathBuf,
+    /// The uplink's facts: `borrow()` for the current ones, `subscribe()` to
+    /// follow them. Only the uplink service sends.
+    pub uplink: Arc<watch::Sender<Arc<UplinkFacts>>>,
     /// Publish this service's row of `v6ctl show protocols`.
     pub protocol: watch::Sender<Option<ProtocolInfo>>,
 }

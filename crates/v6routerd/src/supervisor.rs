@@ -42,6 +42,7 @@ pub struct Supervisor {
     kernel_tx: watch::Sender<Arc<KernelView>>,
     shutdown_tx: watch::Sender<bool>,
     nl: Kernel,
+    uplink_tx: Arc<watch::Sender<Arc<crate::service::UplinkFacts>>>,
     services: Vec<Svc>,
     started: Instant,
     reconfigured: Instant,
@@ -79,6 +80,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         kernel_tx,
         shutdown_tx,
         nl,
+        uplink_tx: Arc::new(watch::channel(Arc::new(crate::service::UplinkFacts::default())).0),
         services: Vec::new(),
         started: now,
         reconfigured: now,
@@ -161,6 +163,7 @@ impl Supervisor {
             shutdown: self.shutdown_tx.subscribe(),
             state_dir: self.config_tx.borrow().router.state_dir.clone(),
             protocol: ptx,
+            uplink: self.uplink_tx.clone(),
         };
         let task = tokio::spawn(run(ctx));
         self.services.push(Svc {

@@ -9,7 +9,7 @@
 //! export changes.
 
 use crate::prefixes::{self, Delegation, Plan};
-use crate::service::{Query, ServiceCtx};
+use crate::service::{DelegatedPrefix, Query, ServiceCtx, UplinkFacts};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::path::{Path, PathBuf};
@@ -513,7 +513,51 @@ impl Manager {
         }
         self.routes = plan.unreachable.clone();
         self.plan = plan;
+        self.publish(ctx);
         ctx.protocol.send_replace(Some(self.protocol_row()));
+    }
+
+    /// Tell the other services what the ISP gave (sub-delegation, DNS).
+    fn publish(&self, ctx: &ServiceCtx) {
+        let mut facts = UplinkFacts {
+            delegations: self
+                .delegations()
+                .into_iter()
+                .map(|d| DelegatedPrefix {
+                    uplink: d.uplink,
+                    prefix: d.prefix,
+                    preferred_until: d.preferred_until,
+                    valid_until: d.valid_until,
+                })
+                .collect(),
+            assigned: self
+                .plan
+                .addrs
+                .iter()
+                .map(|a| Ipv6Prefix::new(a.addr, a.prefix_len))
+                .collect(),
+            ..Default::default()
+        };
+        for b in self.uplinks.iter().filter_map(|u| u.client.binding()) {
+            for d in &b.dns {
+                if !facts.dns.contains(d) {
+                    facts.dns.push(*d);
+                }
+            }
+            for s in &b.search {
+                if !facts.search.contains(s) {
+                    facts.search.push(s.clone());
+                }
+            }
+        }
+        ctx.uplink.send_if_modified(|cur| {
+            if **cur == facts {
+                false
+            } else {
+                *cur = Arc::new(facts);
+                true
+            }
+        });
     }
 
     /// Put back what someone removed by hand, or what a re-created link lost.

@@ -49,6 +49,7 @@ name = "lan0"
 assign = { from = "wan0", length = 64, subnet = 1 }
 [interface.ra]
 max_interval = 4
+dns = ["uplink"]
 [[interface.ra.prefix]]
 prefix = "::/64"
 "#;
@@ -202,6 +203,9 @@ fn delegated_prefix_reaches_the_lan_host() {
         h.host.sh("ip -6 route"),
         h.rtr.sh("ip -6 route")
     );
+    // dns = ["uplink"]: the ISP's DNS server, learned by DHCPv6, in our RAs.
+    let rd = h.host.sh("rdisc6 -1 -w 1500 eth0");
+    assert!(rd.contains("2001:db8:ff::53"), "{rd}");
 }
 
 #[test]
