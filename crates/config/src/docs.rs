@@ -29,13 +29,23 @@ pub fn generate(reference: &str) -> String {
         } else if in_table && !t.starts_with('#') && t.contains('=') {
             let (kv, note) = split_comment(t);
             if let Some((k, v)) = kv.split_once('=') {
-                out.push_str(&format!("| `{}` | `{}` | {} |\n", k.trim(), v.trim().replace('|', "\\|"), note.replace('|', "\\|")));
+                out.push_str(&format!(
+                    "| `{}` | `{}` | {} |\n",
+                    k.trim(),
+                    v.trim().replace('|', "\\|"),
+                    note.replace('|', "\\|")
+                ));
             }
         } else if let Some(c) = t.strip_prefix("# ").filter(|_| in_table) {
             // A commented-out option: still documented.
             if let Some((kv, note)) = c.split_once('#') {
                 if let Some((k, v)) = kv.split_once('=') {
-                    out.push_str(&format!("| `{}` | `{}` | {} |\n", k.trim(), v.trim(), note.trim()));
+                    out.push_str(&format!(
+                        "| `{}` | `{}` | {} |\n",
+                        k.trim(),
+                        v.trim(),
+                        note.trim()
+                    ));
                 }
             }
         }
@@ -49,7 +59,12 @@ fn split_comment(line: &str) -> (String, String) {
     for (i, c) in line.char_indices() {
         match c {
             '"' => in_str = !in_str,
-            '#' if !in_str => return (line[..i].trim().to_string(), line[i + 1..].trim().to_string()),
+            '#' if !in_str => {
+                return (
+                    line[..i].trim().to_string(),
+                    line[i + 1..].trim().to_string(),
+                )
+            }
             _ => {}
         }
     }
@@ -62,7 +77,11 @@ pub fn key_paths(v: &serde_json::Value, base: &str, out: &mut std::collections::
     match v {
         serde_json::Value::Object(m) => {
             for (k, x) in m {
-                let p = if base.is_empty() { k.clone() } else { format!("{base}.{k}") };
+                let p = if base.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{base}.{k}")
+                };
                 out.insert(p.clone());
                 key_paths(x, &p, out);
             }
@@ -94,13 +113,18 @@ mod tests {
             std::fs::write(&path, &page).unwrap();
         }
         let current = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(current == page, "docs/config.md is stale: run V6ROUTER_REGEN_DOCS=1 cargo test -p v6config docs");
+        assert!(
+            current == page,
+            "docs/config.md is stale: run V6ROUTER_REGEN_DOCS=1 cargo test -p v6config docs"
+        );
     }
 
     #[test]
     fn the_reference_names_every_key_of_the_schema() {
         let reference = std::fs::read_to_string(root("config/v6router.toml")).unwrap();
-        let cfg = crate::parse(&reference, Path::new("v6router.toml")).unwrap().config;
+        let cfg = crate::parse(&reference, Path::new("v6router.toml"))
+            .unwrap()
+            .config;
         // Serialising writes every field, None as null: the schema's full key set.
         let v = serde_json::to_value(&cfg).unwrap();
         let mut keys = Default::default();
@@ -119,9 +143,12 @@ mod tests {
             };
             let written = reference.lines().any(|l| {
                 let t = l.trim_start().trim_start_matches("# ");
-                t.starts_with(&format!("{serde_name} ")) || t.starts_with(&format!("{serde_name}="))
-                    || t.contains(&format!("[{serde_name}]")) || t.contains(&format!(".{serde_name}]"))
-                    || t.contains(&format!("[[{serde_name}]]")) || t.contains(&format!("{{ {serde_name} ="))
+                t.starts_with(&format!("{serde_name} "))
+                    || t.starts_with(&format!("{serde_name}="))
+                    || t.contains(&format!("[{serde_name}]"))
+                    || t.contains(&format!(".{serde_name}]"))
+                    || t.contains(&format!("[[{serde_name}]]"))
+                    || t.contains(&format!("{{ {serde_name} ="))
                     || t.contains(&format!(", {serde_name} ="))
             });
             assert!(written, "schema key `{k}` is not in config/v6router.toml");
