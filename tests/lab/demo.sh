@@ -2,12 +2,14 @@
 # The demo lab: three network namespaces on this machine,
 #
 #   [v6lab-up] eth0 ──── up0 [v6lab-rtr] lan0 ──── eth0 [v6lab-host]
-#   BIRD 2, RIPng          v6routerd                 the host's own kernel
-#   2001:db8:bb::/48       config/lab.toml           (SLAAC) and dhclient -6
+#   the "ISP": Kea 2.2      v6routerd                 the host's own kernel
+#   (DHCPv6-PD), radvd,     config/lab.toml           (SLAAC) and dhclient -6
+#   BIRD 2 (RIPng)
 #
-# v6routerd advertises 2001:db8:1::/64 on lan0 (RA with M/O, MTU 1280,
-# RDNSS, DNSSL), serves DHCPv6 there, and talks RIPng with the upstream
-# router, so the host's subnet becomes reachable from upstream.
+# Kea delegates 2001:db8:100::/56 to v6routerd, which gives lan0
+# 2001:db8:100:1::1/64 (and a ULA /64), advertises it (RA with M/O, MTU 1280,
+# the ISP's DNS server, DNSSL), serves DHCPv6 there, and tells the ISP's BIRD
+# about the LAN over RIPng, so the host reaches the ISP and back.
 #
 #   tests/lab/demo.sh          run it, show what v6ctl shows, clean up
 #   tests/lab/demo.sh --keep   stay up until Ctrl-C (try v6ctl yourself:
@@ -53,15 +55,34 @@ for x in "v6lab-rtr lan0" "v6lab-rtr up0" "v6lab-host eth0" "v6lab-up eth0"; do
     set -- $x; ip -n "$1" link set "$2" up
 done
 ip netns exec v6lab-host sysctl -qw net.ipv6.conf.eth0.accept_ra=2
-# The router's own address on the LAN (as /etc/network/interfaces would give it).
-ip -n v6lab-rtr addr add 2001:db8:1::1/64 dev lan0 nodad
+ip netns exec v6lab-up sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n v6lab-up addr add 2001:db8:ff::1/64 dev eth0 nodad
 # Upstream: an address in its own /48, reachable once RIPng has run.
 ip -n v6lab-up addr add 2001:db8:bb::1/128 dev lo
+
+# The ISP's DHCPv6 server (prefix delegation) and RA daemon.
+mkdir -p /var/lib/kea /run/kea
+cat > "$RUN/kea.json" <<KEA
+{ "Dhcp6": { "interfaces-config": { "interfaces": [ "eth0" ] },
+  "renew-timer": 300, "rebind-timer": 480, "preferred-lifetime": 600, "valid-lifetime": 1200,
+  "lease-database": { "type": "memfile", "persist": true, "name": "$RUN/isp-leases.csv" },
+  "option-data": [ { "name": "dns-servers", "data": "2001:db8:ff::53" } ],
+  "subnet6": [ { "subnet": "2001:db8:ff::/64", "interface": "eth0",
+     "pd-pools": [ { "prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 56 } ] } ] } }
+KEA
+KEA_PIDFILE_DIR=$RUN KEA_LOCKFILE_DIR=$RUN ip netns exec v6lab-up kea-dhcp6 -c "$RUN/kea.json" > "$RUN/kea.log" 2>&1 &
+PIDS+=($!)
+cat > "$RUN/radvd.conf" <<'RADVD'
+interface eth0 { AdvSendAdvert on; AdvManagedFlag on; MaxRtrAdvInterval 10;
+  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };
+RADVD
+ip netns exec v6lab-up radvd -n -m stderr -C "$RUN/radvd.conf" -p "$RUN/radvd.pid" > "$RUN/radvd.log" 2>&1 &
+PIDS+=($!)
 
 cat > "$RUN/bird.conf" <<'BIRD'
 router id 192.0.2.2;
 protocol device { }
-protocol direct { ipv6; interface "eth*", "lo"; }
+protocol direct { ipv6; interface "lo"; }
 protocol kernel { ipv6 { export all; import none; }; learn; scan time 5; }
 protocol static { ipv6; route 2001:db8:bb::/48 unreachable; }
 protocol rip ng { ipv6 { import all; export all; }; interface "eth*" { mode multicast; update time 5; }; }
@@ -74,9 +95,16 @@ ip netns exec v6lab-rtr "$BIN/v6routerd" -c config/lab.toml > "$RUN/v6routerd.lo
 PIDS+=($!)
 for _ in $(seq 50); do $V6CTL show status >/dev/null 2>&1 && break; sleep 0.1; done
 
+echo "== the ISP delegates a prefix; lan0 gets a /64 of it"
+for _ in $(seq 100); do
+    ip -n v6lab-rtr -6 addr show dev lan0 | grep -q 2001:db8:100:1::1 && break; sleep 0.1
+done
+ip -n v6lab-rtr -6 addr show dev lan0 scope global || true
+ip -n v6lab-rtr -6 route show type unreachable || true
+
 echo "== the host autoconfigures from our RA (its own kernel is the client)"
-for _ in $(seq 50); do
-    ip -n v6lab-host -6 addr show dev eth0 scope global | grep -q 2001:db8:1: && break; sleep 0.1
+for _ in $(seq 100); do
+    ip -n v6lab-host -6 addr show dev eth0 scope global | grep -q 2001:db8:100:1: && break; sleep 0.1
 done
 ip -n v6lab-host -6 addr show dev eth0 scope global || true
 ip -n v6lab-host -6 route show default || true
@@ -99,7 +127,10 @@ if [ -n "$HOSTADDR" ]; then
     ip netns exec v6lab-up ping -6 -c 2 -W 2 -I 2001:db8:bb::1 "$HOSTADDR" | tail -2 || true
 fi
 
-for cmd in "show status" "show interfaces" "show ra" "show leases" "show route" "show rip neighbors" "show protocols"; do
+HOST_OK=$(ip netns exec v6lab-host ping -6 -c 1 -W 2 2001:db8:ff::1 >/dev/null 2>&1 && echo yes || echo no)
+echo "== the host pings the ISP's router 2001:db8:ff::1: $HOST_OK"
+
+for cmd in "show status" "show uplink" "show interfaces" "show ra" "show leases" "show route" "show rip neighbors" "show protocols"; do
     echo "== v6ctl $cmd"
     $V6CTL $cmd || true
 done
