@@ -44,6 +44,9 @@ for ns in v6lab-up v6lab-rtr v6lab-host; do
     ip netns del "$ns" 2>/dev/null || true
     ip netns add "$ns"
     ip -n "$ns" link set lo up
+    # No duplicate address detection in the lab: Kea binds to the link-local
+    # address at start and would find it still tentative.
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 done
 ip link add v6lab-a type veth peer name v6lab-b
 ip link set v6lab-a netns v6lab-rtr; ip link set v6lab-b netns v6lab-host
@@ -101,6 +104,7 @@ for _ in $(seq 100); do
 done
 ip -n v6lab-rtr -6 addr show dev lan0 scope global || true
 ip -n v6lab-rtr -6 route show type unreachable || true
+ip -n v6lab-rtr -6 addr show dev lan0 | grep -q 2001:db8:100:1::1 || { echo "(no delegation; Kea said:)"; tail -5 "$RUN/kea.log"; }
 
 echo "== the host autoconfigures from our RA (its own kernel is the client)"
 for _ in $(seq 100); do
