@@ -21,6 +21,9 @@ KEEP=${1:-}
 RUN=/tmp/v6router-lab
 PIDS=()
 
+# `grep -q` in a pipeline under pipefail fails when it closes the pipe early.
+has() { case "$1" in *"$2"*) return 0 ;; *) return 1 ;; esac; }
+
 cleanup() {
     set +e
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -100,15 +103,15 @@ for _ in $(seq 50); do $V6CTL show status >/dev/null 2>&1 && break; sleep 0.1; d
 
 echo "== the ISP delegates a prefix; lan0 gets a /64 of it"
 for _ in $(seq 100); do
-    ip -n v6lab-rtr -6 addr show dev lan0 | grep -q 2001:db8:100:1::1 && break; sleep 0.1
+    has "$(ip -n v6lab-rtr -6 addr show dev lan0)" 2001:db8:100:1::1 && break; sleep 0.1
 done
 ip -n v6lab-rtr -6 addr show dev lan0 scope global || true
 ip -n v6lab-rtr -6 route show type unreachable || true
-ip -n v6lab-rtr -6 addr show dev lan0 | grep -q 2001:db8:100:1::1 || { echo "(no delegation; Kea said:)"; tail -5 "$RUN/kea.log"; }
+has "$(ip -n v6lab-rtr -6 addr show dev lan0)" 2001:db8:100:1::1 || { echo "(no delegation; Kea said:)"; tail -5 "$RUN/kea.log"; }
 
 echo "== the host autoconfigures from our RA (its own kernel is the client)"
 for _ in $(seq 100); do
-    ip -n v6lab-host -6 addr show dev eth0 scope global | grep -q 2001:db8:100:1: && break; sleep 0.1
+    has "$(ip -n v6lab-host -6 addr show dev eth0 scope global)" 2001:db8:100:1: && break; sleep 0.1
 done
 ip -n v6lab-host -6 addr show dev eth0 scope global || true
 ip -n v6lab-host -6 route show default || true
@@ -121,11 +124,11 @@ grep -E "iaaddr" "$RUN/dhclient.leases" 2>/dev/null || true
 
 echo "== RIPng with BIRD upstream (waiting for an update)"
 for _ in $(seq 80); do
-    ip -n v6lab-up -6 route show 2001:db8:1::/64 | grep -q . && ip -n v6lab-rtr -6 route show proto rip | grep -q bb && break; sleep 0.25
+    has "$(ip -n v6lab-up -6 route show 2001:db8:100:1::/64)" 2001:db8 && has "$(ip -n v6lab-rtr -6 route show proto rip)" bb && break; sleep 0.25
 done
-echo "-- upstream's kernel (via BIRD):"; ip -n v6lab-up -6 route show 2001:db8:1::/64 || true
+echo "-- upstream's kernel (via BIRD):"; ip -n v6lab-up -6 route show 2001:db8:100:1::/64 || true
 echo "-- our kernel (proto rip):"; ip -n v6lab-rtr -6 route show proto rip || true
-HOSTADDR=$(ip -n v6lab-host -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+HOSTADDR=$(ip -n v6lab-host -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1 | grep '^2001:db8:100:1:' | head -1 || true)
 if [ -n "$HOSTADDR" ]; then
     echo "-- upstream pings the LAN host ($HOSTADDR):"
     ip netns exec v6lab-up ping -6 -c 2 -W 2 -I 2001:db8:bb::1 "$HOSTADDR" | tail -2 || true
