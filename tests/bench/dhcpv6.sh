@@ -63,7 +63,11 @@ done
 ip -n "$SRV" link set lan0 up
 ip -n "$CLI" link set eth0 up
 ip -n "$SRV" -6 addr add 2001:db8:1::1/64 dev lan0 nodad
-sleep 1
+# perfdhcp cannot bind a tentative link-local address: wait for DAD to end.
+for _ in $(seq 100); do
+    [ -z "$(ip -n "$CLI" -6 addr show dev eth0 tentative)$(ip -n "$SRV" -6 addr show dev lan0 tentative)" ] && break
+    sleep 0.1
+done
 
 # The same service on both: one /64, a /80 pool, DNS server and search list,
 # preferred 3000 s, valid 4000 s, T1 1000 s, T2 2000 s.
@@ -131,20 +135,27 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # One perfdhcp run; prints "achieved max_drop_percent".
 run_perf() {
-    local rate=$1 out
-    out=$(ip netns exec "$CLI" perfdhcp -6 -l eth0 -r "$rate" -R 1000000 -p "$PERIOD" 2>&1 || true)
-    echo "$out" > "$DIR/perf-$rate.log"
+    local name=$1 rate=$2 out
+    # -W: after the period, wait 1 s for answers still in flight (they are
+    # not drops).
+    out=$(ip netns exec "$CLI" perfdhcp -6 -l eth0 -r "$rate" -R 1000000 -p "$PERIOD" -W 1000000 2>&1 || true)
+    echo "$out" > "$DIR/perf-$name-$rate.log"
     local achieved drops
     achieved=$(echo "$out" | awk '/^Rate:/ {print $2; exit}')
     drops=$(echo "$out" | awk '/drops ratio:/ {gsub("%","",$3); if ($3+0 > m) m = $3+0} END {print m+0}')
-    echo "${achieved:-0} ${drops:-100}"
+    # No rate line or nothing received: the run failed, count it as all dropped.
+    if [ -z "$achieved" ] || ! echo "$out" | grep -q 'received packets: [1-9]'; then
+        echo "0 100"
+        return
+    fi
+    echo "$achieved $drops"
 }
 
 # Step the rate; the best rate held with < 0.1 % drops. Stops after two misses.
 step() {
     local name=$1 best=0 misses=0
     for r in $RATES; do
-        read -r got drops < <(run_perf "$r")
+        read -r got drops < <(run_perf "$name" "$r")
         local ok=no
         if awk -v d="$drops" 'BEGIN {exit !(d < 0.1)}'; then ok=yes; best=$r; misses=0; else misses=$((misses + 1)); fi
         printf '  %-10s offered %6s/s  achieved %9s/s  drops %7s %%  %s\n' "$name" "$r" "$got" "$drops" "$ok" >&2

@@ -239,7 +239,7 @@ pub struct Server {
     limits: Limits,
     leases: HashMap<LeaseKey, Lease>,
     /// The leases of each client.
-    by_client: HashMap<Duid, Vec<LeaseKey>>,
+    by_client: HashMap<Duid, Keys>,
     /// (expiry unix time, lease) for reclamation in `on_timer`.
     expiry: BTreeSet<(u64, LeaseKey)>,
     /// Addresses offered in an Advertise, held for a while (per client).
@@ -1100,7 +1100,10 @@ impl Server {
             }
         }
         self.expiry.insert((l.expires(), key));
-        self.by_client.entry(l.duid.clone()).or_default().push(key);
+        self.by_client
+            .entry(l.duid.clone())
+            .or_insert(Keys::None)
+            .push(key);
         self.leases.insert(key, l);
     }
 
@@ -1439,6 +1442,54 @@ impl Server {
         }
         let extra = self.requested_options(li, m, true);
         vec![self.send(self.reply_header(m, extra), rx)]
+    }
+}
+
+/// The leases of one client: almost always one, so no heap block for it.
+#[derive(Clone, Debug)]
+enum Keys {
+    None,
+    One(LeaseKey),
+    Many(Vec<LeaseKey>),
+}
+
+impl Keys {
+    fn as_slice(&self) -> &[LeaseKey] {
+        match self {
+            Keys::None => &[],
+            Keys::One(k) => std::slice::from_ref(k),
+            Keys::Many(v) => v,
+        }
+    }
+    fn iter(&self) -> std::slice::Iter<'_, LeaseKey> {
+        self.as_slice().iter()
+    }
+    fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+    fn push(&mut self, k: LeaseKey) {
+        *self = match std::mem::replace(self, Keys::None) {
+            Keys::None => Keys::One(k),
+            Keys::One(a) => Keys::Many(vec![a, k]),
+            Keys::Many(mut v) => {
+                v.push(k);
+                Keys::Many(v)
+            }
+        };
+    }
+    fn retain(&mut self, mut f: impl FnMut(&LeaseKey) -> bool) {
+        *self = match std::mem::replace(self, Keys::None) {
+            Keys::One(a) if f(&a) => Keys::One(a),
+            Keys::Many(mut v) => {
+                v.retain(|k| f(k));
+                match v.len() {
+                    0 => Keys::None,
+                    1 => Keys::One(v[0]),
+                    _ => Keys::Many(v),
+                }
+            }
+            _ => Keys::None,
+        };
     }
 }
 

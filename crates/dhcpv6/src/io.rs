@@ -39,7 +39,17 @@ pub fn server_socket(port: u16) -> io::Result<Socket> {
     s.set_multicast_loop_v6(false)?;
     // A burst of Solicits (a LAN powering up, perfdhcp) must not overflow
     // the default 208 KiB receive buffer while a batch is being committed.
-    let _ = s.set_recv_buffer_size(4 << 20);
+    // SO_RCVBUFFORCE (root) goes past net.core.rmem_max; else take what we may.
+    if setsockopt_int(
+        s.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_RCVBUFFORCE,
+        4 << 20,
+    )
+    .is_err()
+    {
+        let _ = s.set_recv_buffer_size(4 << 20);
+    }
     s.set_nonblocking(true)?;
     s.bind(&SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0)).into())?;
     Ok(s)

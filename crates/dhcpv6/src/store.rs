@@ -18,6 +18,12 @@
 //!
 //! A torn tail (a crash during a write) or a record whose checksum fails is
 //! dropped and reported; records before it are kept.
+//!
+//! The file is grown ahead of the records in zero-filled chunks, so that an
+//! append changes no file metadata and its `fdatasync` flushes only data
+//! blocks, without waiting for a file-system journal commit (what keeps
+//! fsync-before-Reply cheap on a busy disk). A record header of all zeros
+//! marks the end of the records; the zeros after it are not a torn tail.
 
 use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
 use crate::wire::Duid;
@@ -33,6 +39,8 @@ use v6common::Ipv6Prefix;
 pub const MAGIC: &[u8; 8] = b"v6rlease";
 /// No valid record is larger; a bigger length means corruption.
 const MAX_RECORD: usize = 512;
+/// The file grows by this much at a time (zero-filled, synced once).
+const GROW: u64 = 1 << 20;
 
 const OP_UPSERT: u8 = 1;
 const OP_REMOVE: u8 = 2;
@@ -225,6 +233,14 @@ pub fn replay(bytes: &[u8]) -> Result<LoadReport, LoadError> {
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
         let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+        if len == 0 && crc == 0 {
+            // The end of the records: zero-filled space grown ahead. Anything
+            // but zeros after it was a write that never completed.
+            if let Some(last) = rest.iter().rposition(|b| *b != 0) {
+                rep.torn_tail_bytes = last + 1;
+            }
+            break;
+        }
         if len > MAX_RECORD {
             // The length itself is damaged: nothing after it can be framed.
             rep.corrupt_records += 1;
@@ -309,7 +325,10 @@ struct Compaction {
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// End of the records (the next append goes here).
     size: u64,
+    /// Length of the file: records, then zeros.
+    allocated: u64,
     compaction: Option<Compaction>,
     buf: Vec<u8>,
 }
@@ -337,6 +356,7 @@ impl Journal {
             path: path.to_path_buf(),
             file,
             size: image.len() as u64,
+            allocated: image.len() as u64,
             compaction: None,
             buf: vec![],
         };
@@ -347,7 +367,7 @@ impl Journal {
         &self.path
     }
 
-    /// Current file size in bytes.
+    /// Bytes of records in the file (its length may be larger: zeros grown ahead).
     pub fn size(&self) -> u64 {
         self.size
     }
@@ -372,21 +392,48 @@ impl Journal {
     fn append_encoded(&mut self) -> io::Result<()> {
         // O_APPEND is not used: a short write must not leave the size unknown.
         use std::io::{Seek, SeekFrom};
-        self.file.seek(SeekFrom::Start(self.size))?;
-        if let Err(e) = self
-            .file
-            .write_all(&self.buf)
-            .and_then(|_| self.file.sync_data())
-        {
-            // Cut what may have been written so the next append starts clean.
-            let _ = self.file.set_len(self.size);
-            return Err(e);
+        let end = self.size + self.buf.len() as u64;
+        if end > self.allocated {
+            // Grow with real zeros (not a hole, not fallocate's unwritten
+            // extents: both would turn the next appends into metadata
+            // changes) and make the new length durable once. On a nearly
+            // full disk, grow by just what this append needs.
+            let want = end - self.allocated;
+            if let Err(e) = self.grow(GROW.max(want)) {
+                let _ = self.file.set_len(self.allocated);
+                if want >= GROW {
+                    return Err(e);
+                }
+                self.grow(want).inspect_err(|_| {
+                    let _ = self.file.set_len(self.allocated);
+                })?;
+            }
         }
+        self.file.seek(SeekFrom::Start(self.size))?;
+        // On failure the next append overwrites from `size` again; a crash
+        // before that leaves a torn record that replay reports.
+        self.file.write_all(&self.buf)?;
+        self.file.sync_data()?;
         self.size += self.buf.len() as u64;
         if let Some(c) = &mut self.compaction {
             c.since.extend_from_slice(&self.buf);
         }
         self.poll_compaction()
+    }
+
+    fn grow(&mut self, by: u64) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(self.allocated))?;
+        let zeros = [0u8; 16 * 1024];
+        let mut left = by;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            self.file.write_all(&zeros[..n])?;
+            left -= n as u64;
+        }
+        self.file.sync_all()?;
+        self.allocated += by;
+        Ok(())
     }
 
     /// Start compacting from a snapshot of the live leases. The snapshot must
@@ -432,6 +479,7 @@ impl Journal {
         f.sync_data()?;
         install_temp(&self.path)?;
         self.size = f.metadata()?.len();
+        self.allocated = self.size;
         self.file = f;
         Ok(())
     }
@@ -580,13 +628,19 @@ mod tests {
         .unwrap();
         j.append(&[LeaseRecord::Remove(lease(1, LeaseKind::Address).key())])
             .unwrap();
+        // Simulate a torn write just after the last record.
+        let end = j.size();
         drop(j);
-        // Simulate a torn write at the end.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+        use std::io::{Seek, SeekFrom};
+        f.seek(SeekFrom::Start(end)).unwrap();
         f.write_all(&[40, 0, 0, 0, 1, 2]).unwrap();
         drop(f);
         let (mut j, rep) = Journal::open(&path).unwrap();
-        assert_eq!(rep.torn_tail_bytes, 6);
+        // Inside the zeros grown ahead, the torn header frames 40 zero bytes
+        // whose checksum fails: one damaged record, reported.
+        assert_eq!((rep.corrupt_records, rep.torn_tail_bytes), (1, 0));
+        assert!(!rep.is_clean());
         assert_eq!(rep.leases.len(), 1);
         // The torn bytes are gone, so new appends are readable.
         j.append(&[LeaseRecord::Upsert(lease(3, LeaseKind::Address))])
@@ -595,6 +649,49 @@ mod tests {
         let (_, rep) = Journal::open(&path).unwrap();
         assert!(rep.is_clean());
         assert_eq!(rep.leases.len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn grown_file_ends_at_the_zero_header() {
+        let dir = tempdir("grow");
+        let path = dir.join("leases.journal");
+        let (mut j, _) = Journal::open(&path).unwrap();
+        j.append(&[LeaseRecord::Upsert(lease(1, LeaseKind::Address))])
+            .unwrap();
+        j.append(&[LeaseRecord::Upsert(lease(2, LeaseKind::Prefix))])
+            .unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            len >= GROW && j.size() < 400,
+            "grown ahead: {len} bytes, {} used",
+            j.size()
+        );
+        drop(j);
+        let bytes = std::fs::read(&path).unwrap();
+        let rep = replay(&bytes).unwrap();
+        assert!(rep.is_clean(), "{rep:?}");
+        assert_eq!(rep.leases.len(), 2);
+        // A record half written into the zeros is a torn tail.
+        let mut torn = bytes.clone();
+        let used = {
+            let mut v = MAGIC.to_vec();
+            encode_record(&LeaseRecord::Upsert(lease(1, LeaseKind::Address)), &mut v);
+            encode_record(&LeaseRecord::Upsert(lease(2, LeaseKind::Prefix)), &mut v);
+            v.len()
+        };
+        torn[used + 9] = 0x55;
+        let rep = replay(&torn).unwrap();
+        assert_eq!((rep.leases.len(), rep.torn_tail_bytes), (2, 10));
+        // Reopened, appends go after the last record, not after the zeros.
+        let (mut j, rep) = Journal::open(&path).unwrap();
+        assert_eq!(rep.leases.len(), 2);
+        j.append(&[LeaseRecord::Remove(lease(1, LeaseKind::Address).key())])
+            .unwrap();
+        drop(j);
+        let (_, rep) = Journal::open(&path).unwrap();
+        assert!(rep.is_clean());
+        assert_eq!(rep.leases.len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -639,6 +736,7 @@ mod tests {
             path: PathBuf::from("/dev/full"),
             file: f,
             size: 0,
+            allocated: 0,
             compaction: None,
             buf: vec![],
         };

@@ -227,9 +227,72 @@ pub const HWTYPE_ETHERNET: u16 = 1;
 
 /// A DHCP Unique Identifier (RFC 8415 §11). Kept as its exact bytes (the
 /// identity of a client is those bytes, RFC 8415 §11); typed views below.
-/// Shared (`Arc`): a server holds the same DUID in several indexes.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Duid(std::sync::Arc<[u8]>);
+/// DUIDs of up to 22 bytes (LL, LLT of Ethernet, UUID, most EN) are stored
+/// inline: a server holds one per lease, and 100,000 small heap blocks cost
+/// more than the bytes themselves.
+#[derive(Clone)]
+pub struct Duid(DuidBytes);
+
+const DUID_INLINE: usize = 22;
+
+#[derive(Clone)]
+enum DuidBytes {
+    Inline { len: u8, buf: [u8; DUID_INLINE] },
+    Heap(std::sync::Arc<[u8]>),
+}
+
+impl From<&[u8]> for DuidBytes {
+    fn from(b: &[u8]) -> DuidBytes {
+        if b.len() <= DUID_INLINE {
+            let mut buf = [0u8; DUID_INLINE];
+            buf[..b.len()].copy_from_slice(b);
+            DuidBytes::Inline {
+                len: b.len() as u8,
+                buf,
+            }
+        } else {
+            DuidBytes::Heap(b.into())
+        }
+    }
+}
+
+impl From<Vec<u8>> for DuidBytes {
+    fn from(v: Vec<u8>) -> DuidBytes {
+        DuidBytes::from(v.as_slice())
+    }
+}
+
+impl std::ops::Deref for DuidBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            DuidBytes::Inline { len, buf } => &buf[..usize::from(*len)],
+            DuidBytes::Heap(a) => a,
+        }
+    }
+}
+
+impl PartialEq for Duid {
+    fn eq(&self, o: &Duid) -> bool {
+        self.as_bytes() == o.as_bytes()
+    }
+}
+impl Eq for Duid {}
+impl std::hash::Hash for Duid {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_bytes().hash(h)
+    }
+}
+impl PartialOrd for Duid {
+    fn partial_cmp(&self, o: &Duid) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Duid {
+    fn cmp(&self, o: &Duid) -> std::cmp::Ordering {
+        self.as_bytes().cmp(o.as_bytes())
+    }
+}
 
 /// The typed view of a DUID.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1207,6 +1270,15 @@ mod tests {
             Duid::from_hex("000300010200000000 01".replace(' ', "").as_str()).map(|d| d.mac()),
             Some(Some([2, 0, 0, 0, 0, 1]))
         );
+        // Long DUIDs (kept on the heap) behave like short ones.
+        let long: Vec<u8> = [0u8, 2].iter().copied().chain(0..128).collect();
+        let d = Duid::from_bytes(&long).unwrap();
+        assert_eq!(d.as_bytes(), &long[..]);
+        assert_eq!(d.clone(), Duid::from_bytes(&long).unwrap());
+        assert_ne!(d, Duid::from_bytes(&long[..129]).unwrap());
+        let mut b = Vec::new();
+        DhcpOption::ClientId(d.clone()).emit(&mut b);
+        assert_eq!(parse_options(&b).unwrap(), vec![DhcpOption::ClientId(d)]);
         assert!(Duid::from_bytes(&[0, 1, 0]).is_err()); // LLT too short
         assert!(Duid::from_bytes(&[0, 4, 1, 2]).is_err()); // UUID wrong size
         assert!(Duid::from_bytes(&[0; 131]).is_err());
