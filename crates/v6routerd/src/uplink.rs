@@ -562,7 +562,6 @@ impl Manager {
 
     /// Put back what someone removed by hand, or what a re-created link lost.
     async fn repair(&mut self, ctx: &ServiceCtx, view: &KernelView) {
-        let now = Instant::now();
         let mut again = false;
         for a in &self.plan.addrs {
             let Some(link) = view.link_by_name(&a.iface) else {
@@ -578,9 +577,8 @@ impl Manager {
                 again = true;
             }
         }
-        if again && self.plan.addrs.iter().all(|a| a.valid > 0) {
+        if again {
             let cfg = ctx.config();
-            let _ = now;
             self.apply(ctx, &cfg).await;
         }
     }
