@@ -1194,6 +1194,77 @@ mod tests {
         assert_eq!(out, bytes);
     }
 
+    /// Captured on a veth (tcpdump, 2026-11-24) between ISC dhclient 4.4.3-P1
+    /// (`dhclient -6 -P -N`) and Kea 2.2.0 (`kea-dhcp6`, one /64 with an
+    /// address pool and a /40 pd-pool delegating /56s, DNS and search list):
+    /// the Solicit and Request of dhclient, the Advertise and Reply of Kea.
+    const CAPTURED: [(MessageType, &str); 4] = [
+        (MessageType::Solicit, "01982cb50001000e000100013298d32b5a427174c3f400060008001700180027001f0008000200000003000c7174c3f400000e10000015180019000c7174c3f400000e1000001518"),
+        (MessageType::Advertise, "02982cb50001000e000100013298d32b5a427174c3f40002000e000100013298cbe6b232c9cd79f0000300287174c3f400000004000000060005001820010db800ff0000000000000000010000000014000000280017001020010db800ff000000000000000000010018000b04686f6d65046172706100001900297174c3f40000000400000006001a001900000014000000283820010db8010000000000000000000000"),
+        (MessageType::Request, "037b72550001000e000100013298d32b5a427174c3f40002000e000100013298cbe6b232c9cd79f000060008001700180027001f000800020000000300287174c3f400000e10000015180005001820010db800ff0000000000000000010000001c2000001d4c001900297174c3f400000e1000001518001a001900001c2000001d4c3820010db8010000000000000000000000"),
+        (MessageType::Reply, "077b72550001000e000100013298d32b5a427174c3f40002000e000100013298cbe6b232c9cd79f0000300287174c3f400000004000000060005001820010db800ff0000000000000000010000000014000000280017001020010db800ff000000000000000000010018000b04686f6d65046172706100001900297174c3f40000000400000006001a001900000014000000283820010db8010000000000000000000000"),
+    ];
+
+    #[test]
+    fn captured_dhclient_and_kea_messages() {
+        for (t, hex) in CAPTURED {
+            let bytes = unhex(hex);
+            let Message::ClientServer(m) = Message::parse(&bytes).unwrap() else {
+                panic!()
+            };
+            assert_eq!(m.msg_type, t);
+            // Byte for byte what the peers sent.
+            assert_eq!(m.to_bytes(), bytes, "{t:?}");
+            let client = m.client_id().unwrap();
+            assert_eq!(client.duid_type(), duid_type::LLT);
+            assert_eq!(client.mac(), Some([0x5a, 0x42, 0x71, 0x74, 0xc3, 0xf4]));
+            if t != MessageType::Solicit {
+                assert_eq!(
+                    m.server_id().unwrap().to_hex(),
+                    "00:01:00:01:32:98:cb:e6:b2:32:c9:cd:79:f0"
+                );
+            }
+        }
+        let Message::ClientServer(sol) = Message::parse(&unhex(CAPTURED[0].1)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(sol.oro(), &[code::DNS_SERVERS, code::DOMAIN_LIST, 39, 31]);
+        let Message::ClientServer(reply) = Message::parse(&unhex(CAPTURED[3].1)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            reply.option(code::IA_NA),
+            Some(&DhcpOption::IaNa(IaNa {
+                iaid: 0x7174c3f4,
+                t1: 4,
+                t2: 6,
+                options: vec![DhcpOption::IaAddr(IaAddr {
+                    addr: "2001:db8:ff::100".parse().unwrap(),
+                    preferred: 20,
+                    valid: 40,
+                    options: vec![]
+                })]
+            }))
+        );
+        assert_eq!(
+            reply.option(code::DOMAIN_LIST),
+            Some(&DhcpOption::DomainList(vec!["home.arpa".into()]))
+        );
+        let Some(DhcpOption::IaPd(pd)) = reply.option(code::IA_PD) else {
+            panic!()
+        };
+        assert_eq!(
+            pd.options,
+            vec![DhcpOption::IaPrefix(IaPrefix {
+                preferred: 20,
+                valid: 40,
+                prefix_len: 56,
+                prefix: "2001:db8:100::".parse().unwrap(),
+                options: vec![]
+            })]
+        );
+    }
+
     #[test]
     fn relay_forw_parse() {
         let inner = unhex(DHCLIENT_SOLICIT);
