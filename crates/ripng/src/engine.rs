@@ -271,6 +271,8 @@ pub struct Route {
     installed_at: Option<Instant>,
     /// The kernel view has shown it since we last asked for it.
     confirmed: bool,
+    /// When we last asked the kernel to remove it.
+    removed_at: Option<Instant>,
 }
 
 impl Route {
@@ -671,9 +673,11 @@ impl Engine {
                     r.origin = *origin;
                 }
                 existing => {
+                    let mut removed_at = None;
                     if let Some(r) = existing {
                         if r.installed {
                             batch.remove.push(kernel_fact(r, self.cfg.kernel_metric));
+                            removed_at = Some(now);
                         }
                     }
                     self.table.insert(
@@ -689,6 +693,7 @@ impl Engine {
                             installed: false,
                             installed_at: None,
                             confirmed: false,
+                            removed_at,
                         },
                     );
                     self.changed.insert(*p);
@@ -716,19 +721,30 @@ impl Engine {
         let km = self.cfg.kernel_metric;
         let mut in_kernel: HashSet<Ipv6Prefix> = HashSet::new();
         let mut stale = 0usize;
+        let busy = self.kernel_busy;
         for r in kv
             .routes
             .iter()
             .filter(|r| r.protocol == rtprot::RIP && r.table == RT_TABLE_MAIN)
         {
-            match self.table.get_mut(&r.dst).filter(|t| t.installed) {
-                Some(t) if same_kernel_route(&kernel_fact(t, km), r) => {
+            match self.table.get_mut(&r.dst) {
+                Some(t) if t.installed && same_kernel_route(&kernel_fact(t, km), r) => {
                     t.confirmed = true;
                     in_kernel.insert(r.dst);
                 }
-                Some(t) if !t.confirmed && t.installed_at.is_some_and(|at| now < at + settle) => {
+                Some(t)
+                    if t.installed
+                        && !t.confirmed
+                        && t.installed_at.is_some_and(|at| now < at + settle) =>
+                {
                     // An older copy our replace has not reached yet.
                     in_kernel.insert(r.dst);
+                }
+                Some(t)
+                    if !t.installed
+                        && (busy || t.removed_at.is_some_and(|at| now < at + settle)) =>
+                {
+                    // We asked for its removal; the view has not caught up.
                 }
                 _ => {
                     // Not ours (any more), or a wrong copy of ours.
@@ -739,7 +755,6 @@ impl Engine {
             }
         }
         let mut reinstalled = (0usize, 0usize);
-        let busy = self.kernel_busy;
         for r in self.table.values_mut().filter(|r| r.installed) {
             // Seen once and now gone (an admin deleted it): at once. Never
             // seen: only after the view had time to show it.
@@ -973,6 +988,7 @@ impl Engine {
                         installed: true,
                         installed_at: Some(now),
                         confirmed: false,
+                        removed_at: None,
                     };
                     batch.install.push(kernel_fact(&r, self.cfg.kernel_metric));
                     self.table.insert(prefix, r);
@@ -1068,6 +1084,7 @@ impl Engine {
                 batch.remove.push(kernel_fact(r, km));
                 r.installed = false;
                 r.installed_at = None;
+                r.removed_at = Some(now);
             }
             self.changed.insert(p);
         }

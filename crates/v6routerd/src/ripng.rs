@@ -36,7 +36,8 @@ use crate::service::{Query, ServiceCtx};
 /// Gather the burst of kernel events one change causes before looking.
 const KERNEL_SETTLE: Duration = Duration::from_millis(100);
 /// How long the final work at stop may take.
-const STOP_BUDGET: Duration = Duration::from_millis(900);
+/// (The supervisor waits 1.5 s for all services.)
+const STOP_BUDGET: Duration = Duration::from_millis(1400);
 
 /// The engine configuration for a `[ripng]` section.
 pub fn engine_config(r: &v6config::Ripng) -> engine::Config {

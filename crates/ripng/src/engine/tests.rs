@@ -764,3 +764,20 @@ fn updates_are_paced_and_mtu_bounded() {
     assert!(times.len() >= 139);
     assert!(times[138] - times[0] >= 129, "{} ms", times[138] - times[0]);
 }
+
+#[test]
+fn removal_in_flight_is_not_repeated() {
+    let (mut lab, _) = Lab::new(cfg());
+    let acts = lab.response(NB_A, IF1, &[("2001:db8:aa::/48", 1)]).unwrap();
+    let ours = installs(&acts)[0].clone();
+    lab.kv.routes.push(ours.clone());
+    lab.kernel();
+    // Timed out: removed once ...
+    let acts = lab.run_for(Duration::from_secs(181));
+    assert_eq!(removes(&acts), vec![ours.clone()]);
+    // ... and not again while the view still shows it for a moment ...
+    assert!(removes(&lab.kernel()).is_empty());
+    // ... but if it is still there later, it is a leftover: removed again.
+    lab.now += KERNEL_SETTLE;
+    assert_eq!(removes(&lab.kernel()), vec![ours]);
+}
