@@ -690,6 +690,13 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
             let _ = route_tx.send(RouteOp::Add(r));
         }
     }
+    // Routes a previous run installed for prefixes that are no longer
+    // leased (the process died between adding the route and storing the
+    // lease, or the lease ended while it was down).
+    for r in stale_pd_routes(&kernel, &links, &server) {
+        info!("dhcpv6: removing stale route {} via {:?}", r.dst, r.gateway);
+        let _ = route_tx.send(RouteOp::Del(r));
+    }
     let mut svc = Service {
         server,
         notes,
@@ -796,6 +803,27 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
     drop(svc);
     let _ = store_thread.join();
     Ok(())
+}
+
+/// Our routes (protocol v6router, via a gateway, on a served link) into a
+/// prefix pool, for which no lease exists.
+fn stale_pd_routes(k: &KernelView, links: &[LinkConfig], server: &Server) -> Vec<RouteFact> {
+    let leased: BTreeSet<Ipv6Prefix> = server
+        .leases()
+        .filter(|l| l.kind == LeaseKind::Prefix)
+        .map(|l| l.prefix)
+        .collect();
+    k.routes
+        .iter()
+        .filter(|r| r.protocol == v6common::kernel::rtprot::V6ROUTER && r.gateway.is_some())
+        .filter(|r| {
+            links.iter().any(|l| {
+                Some(l.ifindex) == r.oif && l.prefix_pools.iter().any(|p| p.prefix.covers(&r.dst))
+            })
+        })
+        .filter(|r| !leased.contains(&r.dst))
+        .cloned()
+        .collect()
 }
 
 fn rebuild(
@@ -911,6 +939,56 @@ pool = "2001:db8:2::10-2001:db8:2::20"
             vec!["lan0 (3)".to_string(), "gone0 (absent)".to_string()]
         );
         assert_eq!(limits.addresses_per_client, 8);
+    }
+
+    #[test]
+    fn stale_routes_are_ours_in_a_pool_and_unleased() {
+        let cfg = v6config::parse(CFG, Path::new("t.toml")).unwrap().config;
+        let mut k = view();
+        let (links, _, limits) = build_links(&cfg, &k);
+        let route = |dst: &str, proto: u8, oif: u32| RouteFact {
+            dst: dst.parse().unwrap(),
+            gateway: Some("fe80::1".parse().unwrap()),
+            oif: Some(oif),
+            protocol: proto,
+            metric: 1024,
+            table: 254,
+            kind: v6common::RouteKind::Unicast,
+        };
+        let v6r = v6common::kernel::rtprot::V6ROUTER;
+        k.routes = vec![
+            route("2001:db8:8:10::/60", v6r, 3), // stale
+            route("2001:db8:8:20::/60", v6r, 3), // leased below
+            route("2001:db8:8:30::/60", v6common::kernel::rtprot::STATIC, 3), // not ours
+            route("2001:db8:77::/48", v6r, 3),   // outside the pool (a tunnel's?)
+            route("2001:db8:8:40::/60", v6r, 9), // another interface
+        ];
+        let mut server = Server::new(
+            ServerConfig {
+                server_duid: Duid::new_ll(1, &[2, 0, 0, 0, 0, 1]),
+                links: links.clone(),
+                limits,
+            },
+            1,
+        );
+        server.restore([Lease {
+            kind: LeaseKind::Prefix,
+            prefix: "2001:db8:8:20::/60".parse().unwrap(),
+            duid: Duid::new_ll(1, &[2, 0, 0, 0, 0, 2]),
+            iaid: 1,
+            link: Arc::from("lan0"),
+            cltt: now().unix,
+            preferred: 100,
+            valid: 200,
+            state: LeaseState::Bound,
+            is_static: false,
+            via: Some("fe80::1".parse().unwrap()),
+        }]);
+        let stale: Vec<String> = stale_pd_routes(&k, &links, &server)
+            .iter()
+            .map(|r| r.dst.to_string())
+            .collect();
+        assert_eq!(stale, vec!["2001:db8:8:10::/60".to_string()]);
     }
 
     #[test]
