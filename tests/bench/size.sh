@@ -156,6 +156,8 @@ ip netns exec "$NS" "$CARGO_TARGET_DIR/$X86/release/v6routerd" -c "$T/lab.toml" 
 PIDS+=($!)
 if rss v6routerd "${PIDS[-1]}"; then
     budget "idle RSS" $((RSS_v6routerd * 1024)) $((4096 * 1024))
+    echo "what was running while measured (v6ctl show protocols):"
+    "$CARGO_TARGET_DIR/$X86/release/v6ctl" -s "$T/v6routerd.sock" show protocols 2>&1 | sed 's/^/  /'
 else
     sed 's/^/  /' "$T/v6routerd.log" | tail -5
 fi
