@@ -5,6 +5,7 @@ mod check;
 mod control;
 mod dhcpv6;
 mod prefixes;
+mod privs;
 mod ra;
 mod ripng;
 mod service;
