@@ -59,6 +59,7 @@ dpid=
 cleanup() {
     [ -z "$dpid" ] || kill -KILL "$dpid" 2>/dev/null
     ip netns del "v6t-pkg-$$" 2>/dev/null
+    ip netns del "v6t-pkgc-$$" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -343,9 +344,70 @@ default_prerm $0 $@' "$(cat "$C/prerm")"
                 kill -KILL "$dpid" 2>/dev/null
                 sed 's/^/       /' "$T/run/log" | tail -5
             fi
+            dpid=
             ip netns del "$NSP"
         else
             skip "$arch: running the staged daemon needs root (network namespace)"
+        fi
+    fi
+    if [ "$arch" = x86_64 ] && [ -f "$UNIT" ]; then
+        # The systemd unit's promise: an unprivileged user with only the
+        # unit's AmbientCapabilities runs the lab config (RA on lan0, DHCPv6,
+        # RIPng and the PD client on up0, forwarding sysctl). setpriv gives
+        # the daemon what DynamicUser= + the capability lines give it.
+        if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -f "$REPO/config/lab.toml" ]; then
+            NSP=v6t-pkg-$$
+            NSC=v6t-pkgc-$$
+            caps=$(sed -n 's/^AmbientCapabilities=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+            mkdir -p "$T/cap/state"
+            chmod 0777 "$T/cap" "$T/cap/state"
+            chmod 0755 "$T"
+            sed -e "s|^state_dir = .*|state_dir = \"$T/cap/state\"|" \
+                -e "s|^socket = .*|socket = \"$T/cap/v6routerd.sock\"|" "$REPO/config/lab.toml" >"$T/cap/c.toml"
+            chmod 0644 "$T/cap/c.toml"
+            ip netns add "$NSP"
+            ip netns add "$NSC"
+            ip -n "$NSP" link set lo up
+            ip -n "$NSP" link add lan0 type veth peer name eth0 netns "$NSC"
+            ip -n "$NSP" link add up0 type veth peer name up0p
+            ip -n "$NSP" link set lan0 up
+            ip -n "$NSP" link set up0 up
+            ip -n "$NSP" link set up0p up
+            ip -n "$NSC" link set eth0 up
+            ip netns exec "$NSP" sysctl -qw net.ipv6.conf.all.forwarding=0
+            sleep 2 # DAD of the link-local addresses
+            ip netns exec "$NSP" setpriv --reuid=65534 --regid=65534 --clear-groups \
+                --inh-caps="$caps" --ambient-caps="$caps" --bounding-set=-all,"$caps" --no-new-privs \
+                "$S/usr/sbin/v6routerd" -c "$T/cap/c.toml" >"$T/cap/log" 2>&1 &
+            dpid=$!
+            for _ in $(seq 50); do [ -S "$T/cap/v6routerd.sock" ] && break; sleep 0.1; done
+            sleep 1
+            same_text "$arch: unprivileged, unit's capabilities only ($caps): daemon runs" yes \
+                "$(kill -0 "$dpid" 2>/dev/null && echo yes || echo no)"
+            same_text "$arch: ... and turned forwarding on (net sysctl via CAP_NET_ADMIN)" 1 \
+                "$(ip netns exec "$NSP" cat /proc/sys/net/ipv6/conf/all/forwarding)"
+            same_text "$arch: ... and bound UDP 521 (RIPng), 546 (PD client), 547 (DHCPv6)" "521 546 547" \
+                "$(ip netns exec "$NSP" ss -Hulpn | grep v6routerd | awk '{ n = $4; sub(/.*:/, "", n); print n }' | sort -un | xargs)"
+            if command -v rdisc6 >/dev/null; then
+                ra=$(ip netns exec "$NSC" rdisc6 -1 -w 3000 eth0 2>&1)
+                # lab.toml: managed = true, mtu = 1280.
+                if grep -q 'Stateful address conf\. *: *Yes' <<<"$ra" && grep -q 'MTU *: *1280 bytes' <<<"$ra"; then
+                    ok "$arch: ... and answers an RS with the lab's RA (M flag, MTU 1280; rdisc6)"
+                else
+                    bad "$arch: ... and answers an RS with the lab's RA (M flag, MTU 1280; rdisc6)"
+                    echo "$ra" | sed 's/^/       /' | head -10
+                fi
+            else
+                skip "$arch: rdisc6 (ndisc6) not installed: RA under reduced privileges not checked"
+            fi
+            kill -TERM "$dpid" 2>/dev/null
+            wait "$dpid" 2>/dev/null
+            dpid=
+            grep -E ' (ERROR|WARN) ' "$T/cap/log" | sed 's/^/       log: /' | head -5
+            ip netns del "$NSP"
+            ip netns del "$NSC"
+        else
+            skip "$arch: unprivileged run with the unit's capabilities needs root, setpriv and config/lab.toml"
         fi
     fi
     if [ "$arch" = x86_64 ]; then
