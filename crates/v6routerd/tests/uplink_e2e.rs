@@ -541,3 +541,205 @@ fn renumbering_latency_reply_to_lan_ra() {
         ((ra - reply) - imposed).max(0.0) * 1000.0
     );
 }
+
+const R1: &str = r#"
+[router]
+state_dir = "STATE"
+ula = "off"
+
+[control]
+socket = "SOCK"
+
+[[interface]]
+name = "wan0"
+[interface.uplink]
+prefix_length = 56
+
+# Towards the cascaded router R2.
+[[interface]]
+name = "lan0"
+assign = { from = "wan0", length = 64, subnet = 1 }
+[interface.ra]
+max_interval = 4
+managed = true
+[[interface.ra.prefix]]
+prefix = "::/64"
+[interface.dhcpv6]
+pool = "::1000-::1fff"
+pd_pool = { from = "wan0", delegated_length = 60 }
+preferred_lifetime = 20
+valid_lifetime = 40
+renew_time = 4
+rebind_time = 6
+
+# A second LAN of R1, with a host.
+[[interface]]
+name = "lan1"
+assign = { from = "wan0", length = 64, subnet = 2 }
+[interface.ra]
+max_interval = 4
+[[interface.ra.prefix]]
+prefix = "::/64"
+
+[ripng]
+interfaces = ["lan0"]
+update_time = 2
+timeout_time = 10
+garbage_time = 5
+[ripng.export]
+connected = true
+connected_interfaces = ["lan1"]
+"#;
+
+const R2: &str = r#"
+[router]
+state_dir = "STATE"
+ula = "off"
+
+[control]
+socket = "SOCK"
+
+[[interface]]
+name = "wan0"
+[interface.uplink]
+prefix_length = 60
+solicit_max_rt = 60
+
+[[interface]]
+name = "lan0"
+assign = { from = "wan0", length = 64, subnet = 1 }
+[interface.ra]
+max_interval = 4
+[[interface.ra.prefix]]
+prefix = "::/64"
+
+[ripng]
+interfaces = ["wan0"]
+update_time = 2
+timeout_time = 10
+garbage_time = 5
+[ripng.export]
+connected = true
+connected_interfaces = ["lan0"]
+"#;
+
+/// ISP -- [R1] lan0 -- wan0 [R2] lan0 -- host2, and R1 lan1 -- host1.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
+    let h = home("upc");
+    // home() made isp -- rtr (R1) -- host; the `host` namespace becomes R2,
+    // its link to R1 renamed to wan0.
+    let r2 = &h.host;
+    let host1 = h.lab.netns("h1");
+    let host2 = h.lab.netns("h2");
+    h.lab.veth(&h.rtr, "lan1", &host1, "eth0");
+    r2.sh("ip link set eth0 down && ip link set eth0 name wan0 && ip link set wan0 up");
+    h.lab.veth(r2, "lan0", &host2, "eth0");
+    for hn in [&host1, &host2] {
+        hn.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
+    }
+    let (kea, _) = h.start_isp("2001:db8:100::");
+    let dir = h.lab.dir().to_path_buf();
+    let cfg = |tmpl: &str, name: &str| {
+        tmpl.replace(
+            "STATE",
+            &dir.join(format!("{name}-state")).display().to_string(),
+        )
+        .replace(
+            "SOCK",
+            &dir.join(format!("{name}.sock")).display().to_string(),
+        )
+    };
+    let d1 = h.lab.daemon(&h.rtr, "r1", &cfg(R1, "r1"));
+    let d2 = h.lab.daemon(r2, "r2", &cfg(R2, "r2"));
+    h.isp_routes_to_router("2001:db8:100::/40");
+    h.isp_routes_to_router("2001:db8:200::/40");
+
+    // R2 gets a /60 out of what R1 does not use, and serves its LAN from it.
+    let up2 = wait_for(Duration::from_secs(20), || {
+        let s = d2.ctl(&["show", "uplink"]);
+        (s.contains("wan0 bound") && s.contains("Delegated 2001:db8:100:")).then_some(s)
+    });
+    let up2 = up2.unwrap_or_else(|| {
+        panic!(
+            "R2 got no prefix:\n{}\nR1:\n{}\nR2:\n{}",
+            d2.ctl(&["show", "uplink"]),
+            d1.log_text(),
+            d2.log_text()
+        )
+    });
+    assert!(up2.contains("/60"), "{up2}");
+    let host2_addr = wait_for(Duration::from_secs(15), || {
+        let out = host2.sh("ip -6 -o addr show dev eth0 scope global");
+        out.lines().find(|l| l.contains("2001:db8:100:")).map(|l| {
+            l.split_whitespace()
+                .nth(3)
+                .unwrap_or("")
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+    });
+    let host2_addr = host2_addr.unwrap_or_else(|| panic!("host2: {}", host2.sh("ip -6 addr")));
+    // The sub-delegated /60 must not overlap R1's own LANs (subnets 1 and 2).
+    assert!(
+        !host2_addr.starts_with("2001:db8:100:1:") && !host2_addr.starts_with("2001:db8:100:2:"),
+        "{host2_addr}"
+    );
+    // host1 on R1's other LAN.
+    let host1_addr = wait_for(Duration::from_secs(15), || {
+        let out = host1.sh("ip -6 -o addr show dev eth0 scope global");
+        out.lines()
+            .find(|l| l.contains("2001:db8:100:2:"))
+            .map(|l| {
+                l.split_whitespace()
+                    .nth(3)
+                    .unwrap_or("")
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+    });
+    let host1_addr = host1_addr.unwrap_or_else(|| panic!("host1: {}", host1.sh("ip -6 addr")));
+    // A host behind R2 reaches a host on another LAN of R1.
+    let ping = wait_for(Duration::from_secs(20), || {
+        host2
+            .run(&format!("ping -6 -c 1 -W 1 {host1_addr}"))
+            .status
+            .success()
+            .then_some(())
+    });
+    assert!(
+        ping.is_some(),
+        "host2 -> host1 failed\nR1 routes:\n{}\nR2 routes:\n{}",
+        h.rtr.sh("ip -6 route"),
+        r2.sh("ip -6 route")
+    );
+
+    // The ISP renumbers: both routers move.
+    h.lab.stop(kea, Duration::from_secs(3));
+    h.start_isp("2001:db8:200::");
+    let r1_moved = wait_for(Duration::from_secs(20), || {
+        h.lan_has("2001:db8:200:1::1/64").then_some(())
+    });
+    assert!(r1_moved.is_some(), "R1 did not move:\n{}", d1.log_text());
+    let r2_moved = wait_for(Duration::from_secs(30), || {
+        let s = d2.ctl(&["show", "uplink"]);
+        s.contains("Delegated 2001:db8:200:").then_some(s)
+    });
+    assert!(
+        r2_moved.is_some(),
+        "R2 did not move:\n{}\nR1 log:\n{}\nR2 log:\n{}",
+        d2.ctl(&["show", "uplink"]),
+        d1.log_text(),
+        d2.log_text()
+    );
+    let host2_new = wait_for(Duration::from_secs(15), || {
+        let out = host2.sh("ip -6 addr show dev eth0 scope global");
+        out.contains("inet6 2001:db8:200:").then_some(())
+    });
+    assert!(host2_new.is_some(), "{}", host2.sh("ip -6 addr"));
+}
