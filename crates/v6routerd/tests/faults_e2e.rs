@@ -83,7 +83,7 @@ fn setup(tag: &str) -> Setup {
 
 /// Kea 2.2 as the ISP's DHCPv6 server on isp0, delegating /56s out of
 /// 2001:db8:100::/40 (RECIPES.md's short timers).
-fn start_kea(s: &Setup) {
+fn start_kea(s: &Setup) -> u32 {
     assert!(have("kea-dhcp6"), "kea-dhcp6-server is needed");
     std::fs::create_dir_all("/var/lib/kea").unwrap();
     std::fs::create_dir_all("/run/kea").unwrap();
@@ -111,7 +111,7 @@ fn start_kea(s: &Setup) {
             &format!("exec env {env} kea-dhcp6 -c {}", kconf.display()),
         ],
         "kea.log",
-    );
+    )
 }
 
 fn serves_dhcp(d: &Daemon) -> bool {
@@ -619,4 +619,42 @@ fn clock_stepped_an_hour_forwards_and_back() {
         );
     }
     assert!(alive(s.d.pid));
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn isp_gone_longer_than_t2_then_back() {
+    let s = setup("fisp");
+    let kea = start_kea(&s);
+    let lan = "2001:db8:100:1::1/64";
+    let has_lan = || s.rtr.sh("ip -6 addr show dev eth1").contains(lan);
+    let state = || s.d.try_ctl(&["show", "uplink"]).unwrap_or_default();
+    let bound = || state().contains("wan0 bound");
+    assert!(
+        time_until(Duration::from_secs(20), || has_lan() && bound()).is_some(),
+        "no delegation:\n{}\n{}",
+        state(),
+        s.d.log_text()
+    );
+    // Kea (T1 4 s, T2 6 s, valid 40 s) disappears...
+    s.lab.kill9(kea);
+    // ...the client passes T2 and rebinds; the LAN keeps its prefix meanwhile.
+    let rebinding = time_until(Duration::from_secs(15), || {
+        state().contains("wan0 rebinding")
+    });
+    assert!(rebinding.is_some(), "{}", state());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        has_lan(),
+        "prefix dropped before its valid lifetime ran out"
+    );
+    start_kea(&s);
+    let back = time_until(Duration::from_secs(40), bound);
+    report(
+        "ISP's DHCPv6 server gone past T2, then back: bound again",
+        back.unwrap_or(Duration::from_secs(99)),
+        "Kea killed, restarted while the client rebinds (REB_TIMEOUT 10 s)",
+    );
+    assert!(back.is_some(), "{}\n{}", state(), s.d.log_text());
+    assert!(has_lan(), "{}", s.rtr.sh("ip -6 addr show dev eth1"));
 }
