@@ -1227,6 +1227,7 @@ impl Server {
             }
             let mut inner = vec![];
             let mut min_pref = u32::MAX;
+            let mut any_valid = false;
             for key in &held {
                 let Some(mut l) = self.leases.get(key).cloned() else {
                     continue;
@@ -1255,9 +1256,41 @@ impl Server {
                     }
                 }
                 min_pref = min_pref.min(l.preferred);
+                any_valid |= l.valid > 0;
                 inner.push(lease_option(kind, l.prefix, l.preferred, l.valid));
                 records.push(LeaseRecord::Upsert(l.clone()));
                 self.insert_lease(l);
+            }
+            if !any_valid {
+                // Renumbered: everything the IA held left the pools. Besides the
+                // old leases at lifetime 0, hand out a new one from the current
+                // pools in the same Reply (RFC 8415 §18.3.4 lets the server add
+                // leases to an IA), so the client moves at this Renew.
+                let r = self.assign_ia(
+                    now,
+                    li,
+                    rx,
+                    &client,
+                    kind,
+                    iaid,
+                    &[],
+                    false,
+                    &mut records,
+                    &mut routes,
+                );
+                if r.granted {
+                    if let DhcpOption::IaNa(IaNa {
+                        options, t1, t2, ..
+                    })
+                    | DhcpOption::IaPd(IaPd {
+                        options, t1, t2, ..
+                    }) = r.option
+                    {
+                        inner.extend(options);
+                        ias.push(ia_option(kind, iaid, t1, t2, inner));
+                        continue;
+                    }
+                }
             }
             // Addresses the client listed that are not (any longer) its own: lifetimes 0.
             for h in &hints {

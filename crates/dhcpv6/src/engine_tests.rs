@@ -1052,3 +1052,72 @@ fn rollback_forgets_grants_that_were_not_stored() {
     assert!(matches!(acts[0], Action::Persist(_)));
     assert_eq!(s.lease_count(), 3);
 }
+
+#[test]
+fn renew_after_renumbering_zeroes_the_old_and_grants_a_new_one() {
+    // The uplink's prefix changed: the pools moved. A Renew gets the old
+    // prefix and address at lifetime 0 and new ones in the same Reply.
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(9, &[]),
+            ia_na(3, &[]),
+        ],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 1, &req, true));
+    let (old_p, _) = ia_prefixes(&rep)[0];
+    let (old_a, _, _) = ia_addrs(&rep)[0];
+    let mut moved = link();
+    moved.address_pools = vec![AddressPool {
+        first: a("2001:db8:2::1000"),
+        last: a("2001:db8:2::1003"),
+    }];
+    moved.prefix_pools = vec![PrefixPool {
+        prefix: "2001:db8:9::/56".parse().unwrap(),
+        delegated_len: 60,
+    }];
+    s.set_links(vec![moved]);
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(9, &[old_p]),
+            ia_na(3, &[old_a]),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &renew, true);
+    assert!(
+        matches!(acts[0], Action::Persist(_)),
+        "the new grants are stored before the Reply"
+    );
+    let rep = reply_of(&acts);
+    let prefixes = ia_prefixes(&rep);
+    assert!(prefixes.contains(&(old_p, 0)), "{prefixes:?}");
+    let new_p = prefixes
+        .iter()
+        .find(|(_, v)| *v > 0)
+        .expect("a new prefix")
+        .0;
+    assert!("2001:db8:9::/56"
+        .parse::<Ipv6Prefix>()
+        .unwrap()
+        .covers(&new_p));
+    let addrs = ia_addrs(&rep);
+    assert!(
+        addrs.iter().any(|(x, _, v)| *x == old_a && *v == 0),
+        "{addrs:?}"
+    );
+    assert!(
+        addrs.iter().any(|(x, _, v)| x.segments()[2] == 2 && *v > 0),
+        "{addrs:?}"
+    );
+    // The new prefix is routed to the client.
+    assert!(acts
+        .iter()
+        .any(|x| matches!(x, Action::AddRoute(r) if r.dst == new_p)));
+}

@@ -8,7 +8,7 @@
 //! replies. If the write or the fsync fails, the replies are dropped and
 //! counted: a client is never told about a lease that is not on disk.
 
-use crate::service::{Query, ServiceCtx};
+use crate::service::{Query, ServiceCtx, UplinkFacts};
 use std::collections::BTreeSet;
 use std::io;
 use std::net::Ipv6Addr;
@@ -303,7 +303,12 @@ fn server_duid(dir: &Path, cfg: &Config, k: &KernelView) -> Result<Duid, String>
 
 /// The engine's view of the configuration on the links that exist now.
 /// Returns the links, per-interface notes for `show dhcpv6`, and the limits.
-fn build_links(cfg: &Config, k: &KernelView) -> (Vec<LinkConfig>, Vec<String>, Limits) {
+fn build_links(
+    cfg: &Config,
+    k: &KernelView,
+    up: &UplinkFacts,
+) -> (Vec<LinkConfig>, Vec<String>, Limits) {
+    let now = std::time::Instant::now();
     let mut links = vec![];
     let mut notes = vec![];
     let mut limits = Limits {
@@ -329,19 +334,33 @@ fn build_links(cfg: &Config, k: &KernelView) -> (Vec<LinkConfig>, Vec<String>, L
         on_link.dedup();
         lc.on_link = on_link;
         let mut note = format!("{} ({})", ifc.name, link.index);
+        // Lease lifetimes never outlast the prefix they come from (RFC 9096 §3).
+        let mut max_pref = d.preferred_lifetime;
+        let mut max_valid = d.valid_lifetime;
         if let Some(p) = &d.pool {
             match PoolRange::parse(p) {
                 Ok(r) if r.relative => {
+                    // The /64 to serve from: a preferred one before a deprecated
+                    // one (after renumbering both are on the link), a global one
+                    // before a ULA, the longest-lived first.
                     match k
                         .globals(link.index)
-                        .find(|a| a.prefix_len == 64 && !a.tentative)
-                    {
+                        .filter(|a| a.prefix_len == 64 && !a.tentative)
+                        .max_by_key(|a| {
+                            (
+                                !a.deprecated && a.preferred_lft > 0,
+                                !is_ula(a.addr),
+                                a.preferred_lft,
+                            )
+                        }) {
                         Some(a) => {
                             let r = r.on(a.prefix());
                             lc.address_pools.push(AddressPool {
                                 first: r.first,
                                 last: r.last,
                             });
+                            max_pref = max_pref.min(a.preferred_lft);
+                            max_valid = max_valid.min(a.valid_lft);
                         }
                         None => note.push_str(" pool waits for a /64 address"),
                     }
@@ -359,20 +378,39 @@ fn build_links(cfg: &Config, k: &KernelView) -> (Vec<LinkConfig>, Vec<String>, L
                     prefix: *p,
                     delegated_len: pd.delegated_length,
                 }),
-                (None, Some(f)) => note.push_str(&format!(
-                    " pd_pool from `{f}` waits for the uplink's prefix"
-                )),
+                (None, Some(f)) => {
+                    // Sub-delegation: what the ISP delegated on `f` and no LAN
+                    // uses (RFC 7084 WPD-4), one pool per free sub-prefix.
+                    let free = up.free_subprefixes(f, pd.delegated_length);
+                    if free.is_empty() {
+                        note.push_str(&format!(
+                            " pd_pool from `{f}` waits for the uplink's prefix"
+                        ));
+                    }
+                    for (sub, deleg) in free {
+                        lc.prefix_pools.push(PrefixPool {
+                            prefix: sub,
+                            delegated_len: pd.delegated_length,
+                        });
+                        max_pref = max_pref.min(secs_until(now, deleg.preferred_until));
+                        max_valid = max_valid.min(secs_until(now, deleg.valid_until));
+                    }
+                }
                 (None, None) => {}
             }
         }
-        lc.dns_servers = d
-            .dns
-            .iter()
-            .filter_map(|s| s.parse::<Ipv6Addr>().ok())
-            .collect();
+        for s in &d.dns {
+            match s.parse::<Ipv6Addr>() {
+                Ok(a) => lc.dns_servers.push(a),
+                // The ISP's DNS servers, learned by the uplink's DHCPv6 client.
+                Err(_) if s == "uplink" => lc.dns_servers.extend(up.dns.iter().copied()),
+                Err(_) => {}
+            }
+        }
+        lc.dns_servers.dedup();
         lc.domain_list = d.search.clone();
-        lc.preferred = d.preferred_lifetime;
-        lc.valid = d.valid_lifetime;
+        lc.preferred = max_pref.min(max_valid);
+        lc.valid = max_valid;
         lc.t1 = d.renew_time;
         lc.t2 = d.rebind_time;
         lc.rapid_commit = d.rapid_commit;
@@ -655,7 +693,8 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
             report.torn_tail_bytes
         );
     }
-    let (links, notes, limits) = build_links(&cfg, &kernel);
+    let up = ctx.uplink.borrow().clone();
+    let (links, notes, limits) = build_links(&cfg, &kernel, &up);
     let seed = fastrand::u64(..);
     let mut server = Server::new(
         ServerConfig {
@@ -672,6 +711,7 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
         .try_clone()
         .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
     let mut joined = BTreeSet::new();
+    let mut uplink = ctx.uplink.subscribe();
     sync_groups(&sock, &mut joined, &links);
 
     let (route_tx, route_rx) = mpsc::unbounded_channel();
@@ -765,6 +805,10 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
                 if r.is_err() { break; }
                 rebuild(ctx, &mut svc, &sock, &mut joined, &mut current_links);
             }
+            r = uplink.changed() => {
+                if r.is_err() { break; }
+                rebuild(ctx, &mut svc, &sock, &mut joined, &mut current_links);
+            }
             Some(q) = ctx.queries.recv() => svc.answer(q),
             Some(recs) = failed_rx.recv() => {
                 for a in svc.server.rollback(&recs) {
@@ -826,6 +870,15 @@ fn stale_pd_routes(k: &KernelView, links: &[LinkConfig], server: &Server) -> Vec
         .collect()
 }
 
+fn secs_until(now: std::time::Instant, t: std::time::Instant) -> u32 {
+    u32::try_from(t.saturating_duration_since(now).as_secs()).unwrap_or(u32::MAX)
+}
+
+/// fc00::/7 (RFC 4193).
+fn is_ula(a: Ipv6Addr) -> bool {
+    (a.segments()[0] & 0xfe00) == 0xfc00
+}
+
 fn rebuild(
     ctx: &ServiceCtx,
     svc: &mut Service,
@@ -833,7 +886,8 @@ fn rebuild(
     joined: &mut BTreeSet<u32>,
     current: &mut Vec<LinkConfig>,
 ) {
-    let (links, notes, _) = build_links(&ctx.config(), &ctx.kernel());
+    let up = ctx.uplink.borrow().clone();
+    let (links, notes, _) = build_links(&ctx.config(), &ctx.kernel(), &up);
     svc.notes = notes;
     if links != *current {
         info!("dhcpv6: links now {}", svc.notes.join(", "));
@@ -910,7 +964,7 @@ pool = "2001:db8:2::10-2001:db8:2::20"
     #[test]
     fn config_to_engine_links() {
         let cfg = v6config::parse(CFG, Path::new("t.toml")).unwrap().config;
-        let (links, notes, limits) = build_links(&cfg, &view());
+        let (links, notes, limits) = build_links(&cfg, &view(), &UplinkFacts::default());
         assert_eq!(links.len(), 1);
         let l = &links[0];
         assert_eq!((l.name.as_str(), l.ifindex), ("lan0", 3));
@@ -945,7 +999,7 @@ pool = "2001:db8:2::10-2001:db8:2::20"
     fn stale_routes_are_ours_in_a_pool_and_unleased() {
         let cfg = v6config::parse(CFG, Path::new("t.toml")).unwrap().config;
         let mut k = view();
-        let (links, _, limits) = build_links(&cfg, &k);
+        let (links, _, limits) = build_links(&cfg, &k, &UplinkFacts::default());
         let route = |dst: &str, proto: u8, oif: u32| RouteFact {
             dst: dst.parse().unwrap(),
             gateway: Some("fe80::1".parse().unwrap()),
