@@ -218,7 +218,9 @@ impl Manager {
                 prefix_length: up.prefix_length,
                 request_pd: true,
                 request_address: up.request_address,
-                rapid_commit: false,
+                // Offer Rapid Commit; a server configured for it answers the
+                // Solicit with a Reply at once (RFC 8415 §18.2.1).
+                rapid_commit: true,
                 sol_max_rt: Duration::from_secs(u64::from(up.solicit_max_rt)),
             };
             let stored: Option<StoredBinding> = read_json(&self.binding_file(&w.name));
