@@ -16,11 +16,24 @@ fn rss_kib() -> u64 {
 }
 
 fn main() {
-    let n: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: u32 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let mut link = LinkConfig::new("lan0", 2);
-    link.address_pools = vec![AddressPool { first: "2001:db8:1::".parse().unwrap(), last: "2001:db8:1::ffff:ffff:ffff".parse().unwrap() }];
+    link.address_pools = vec![AddressPool {
+        first: "2001:db8:1::".parse().unwrap(),
+        last: "2001:db8:1::ffff:ffff:ffff".parse().unwrap(),
+    }];
     let server_duid = Duid::new_ll(1, &[2, 0, 0, 0, 0, 1]);
-    let mut s = Server::new(ServerConfig { server_duid: server_duid.clone(), links: vec![link], limits: Limits::default() }, 1);
+    let mut s = Server::new(
+        ServerConfig {
+            server_duid: server_duid.clone(),
+            links: vec![link],
+            limits: Limits::default(),
+        },
+        1,
+    );
     let before = rss_kib();
     let t = Instant::now();
     let src = SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 546, 0, 2);
@@ -33,12 +46,28 @@ fn main() {
             options: vec![
                 DhcpOption::ClientId(duid),
                 DhcpOption::ServerId(server_duid.clone()),
-                DhcpOption::IaNa(IaNa { iaid: 1, t1: 0, t2: 0, options: vec![] }),
+                DhcpOption::IaNa(IaNa {
+                    iaid: 1,
+                    t1: 0,
+                    t2: 0,
+                    options: vec![],
+                }),
             ],
         }
         .to_bytes();
-        let now = Now { mono: Instant::now(), unix: 1_800_000_000 };
-        s.handle(now, Received { data: &m, src, ifindex: 2, multicast: true });
+        let now = Now {
+            mono: Instant::now(),
+            unix: 1_800_000_000,
+        };
+        s.handle(
+            now,
+            Received {
+                data: &m,
+                src,
+                ifindex: 2,
+                multicast: true,
+            },
+        );
     }
     let el = t.elapsed();
     let after = rss_kib();
