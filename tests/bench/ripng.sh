@@ -121,19 +121,30 @@ first_response() { # capture the first Response (command 2) arriving on $R's eth
     n=0; until grep -q "listening on" "$W/first.err" 2>/dev/null || [ $n -ge 100 ]; do sleep 0.05; n=$((n + 1)); done
 }
 udp_errs() { ip netns exec "$1" awk '$1 == "Udp6RcvbufErrors" { print $2 }' /proc/net/snmp6; }
+mono() { awk '{ print $1 }' /proc/uptime; }
 # Wait until ns $1 has N routes of proto $2; prints "SECONDS COUNT" from the
-# first Response (or the count reached when LIMIT passed).
+# first Response (or the count reached when LIMIT passed). Times are
+# monotonic (/proc/uptime): tcpdump's wall-clock stamp of the first Response
+# is converted with the wall-minus-monotonic offset read when it shows up,
+# so a step of the wall clock during a run cannot spoil the figure.
 time_to_all() {
-    end=$(( $(date +%s) + LIMIT ))
-    c=0
-    while [ "$(date +%s)" -lt $end ]; do
+    end=$(awk -v m="$(mono)" -v l="$LIMIT" 'BEGIN { print m + l }')
+    c=0; t_first=""
+    while awk -v m="$(mono)" -v e="$end" 'BEGIN { exit !(m < e) }'; do
+        if [ -z "$t_first" ] && [ -s "$W/first" ]; then
+            off=$(awk -v w="$(date +%s.%N)" -v m="$(mono)" 'BEGIN { printf "%.6f", w - m }')
+            t_first=$(awk -v t="$(awk 'NR == 1 { print $1 }' "$W/first")" -v o="$off" 'BEGIN { printf "%.6f", t - o }')
+        fi
         c=$(count "$1" "$2")
         [ "$c" -ge "$N" ] && break
         sleep 0.05
     done
-    t_all=$(date +%s.%N)
+    t_all=$(mono)
+    if [ -z "$t_first" ] && [ -s "$W/first" ]; then
+        off=$(awk -v w="$(date +%s.%N)" -v m="$(mono)" 'BEGIN { printf "%.6f", w - m }')
+        t_first=$(awk -v t="$(awk 'NR == 1 { print $1 }' "$W/first")" -v o="$off" 'BEGIN { printf "%.6f", t - o }')
+    fi
     kill $TCPD 2>/dev/null || true; wait $TCPD 2>/dev/null || true
-    t_first=$(awk 'NR == 1 { print $1 }' "$W/first")
     if [ -z "$t_first" ]; then echo "nan $c"; return; fi
     if [ "$c" -ge "$N" ]; then
         echo "$(awk -v a="$t_all" -v b="$t_first" 'BEGIN { printf "%.3f", a - b }') $c"

@@ -278,14 +278,18 @@ pub async fn run(mut ctx: ServiceCtx) {
                 }
             }
             r = ctx.config.changed() => {
-                if r.is_ok() {
-                    let cfg = ctx.config();
-                    svc.configure(&cfg, &ctx).await;
-                    svc.kernel_changed(ctx.kernel()).await;
+                if r.is_err() {
+                    break; // the supervisor is gone
                 }
+                let cfg = ctx.config();
+                svc.configure(&cfg, &ctx).await;
+                svc.kernel_changed(ctx.kernel()).await;
             }
             r = ctx.kernel.changed() => {
-                if r.is_ok() && kernel_due.is_none() {
+                if r.is_err() {
+                    break;
+                }
+                if kernel_due.is_none() {
                     kernel_due = Some(tokio::time::Instant::now() + KERNEL_SETTLE);
                 }
             }

@@ -382,3 +382,64 @@ fn deleted_route_is_reinstalled_within_a_second() {
     let back = back.unwrap_or_else(|| panic!("not reinstalled:\n{}", d.log_text()));
     assert!(back <= Duration::from_secs(1), "reinstalled after {back:?}");
 }
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn reload_turns_ripng_off_and_on_and_crash_restart_recovers() {
+    let lab = Lab::new("rip");
+    let bird = lab.netns("bird");
+    let rtr = lab.netns("rtr");
+    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
+    let with_rip = ripng_section(2, 12, 8, "");
+    let d = lab.daemon(&rtr, "rtr", &with_rip);
+    assert!(wait_for(Duration::from_secs(10), || rip_routes(&rtr)
+        .contains(BIRD_STATIC)
+        .then_some(()))
+    .is_some());
+    let full = std::fs::read_to_string(&d.config).unwrap();
+    let without = full.replace(&with_rip, "");
+    assert_ne!(full, without);
+
+    // [ripng] removed: our routes leave the kernel, the protocol row goes.
+    std::fs::write(&d.config, &without).unwrap();
+    assert!(d.ctl(&["reload"]).contains("Reconfigured"));
+    assert!(
+        wait_for(Duration::from_secs(2), || rip_routes(&rtr)
+            .trim()
+            .is_empty()
+            .then_some(()))
+        .is_some(),
+        "{}",
+        rip_routes(&rtr)
+    );
+    assert!(!d.ctl(&["show", "protocols"]).contains("rip1"));
+    assert!(d.try_ctl(&["show", "rip", "neighbors"]).is_err());
+
+    // Back on: BIRD's route returns without waiting for its next update
+    // (our Request asks for its table).
+    std::fs::write(&d.config, &full).unwrap();
+    assert!(d.ctl(&["reload"]).contains("Reconfigured"));
+    assert!(wait_for(Duration::from_secs(3), || rip_routes(&rtr)
+        .contains(BIRD_STATIC)
+        .then_some(()))
+    .is_some());
+
+    // A crash leaves our routes behind; the next start takes them over and
+    // removes what nobody announces any more.
+    lab.kill9(d.pid);
+    rtr.sh("ip -6 route add 2001:db8:dead::/48 via fe80::dead dev eth0 proto rip metric 20");
+    assert!(rip_routes(&rtr).contains(BIRD_STATIC));
+    let d2 = lab.start_daemon(
+        &rtr,
+        "rtr",
+        &d.config,
+        d.socket.clone(),
+        d.state_dir.clone(),
+    );
+    let clean = wait_for(Duration::from_secs(5), || {
+        let r = rip_routes(&rtr);
+        (r.contains(BIRD_STATIC) && !r.contains("2001:db8:dead::")).then_some(())
+    });
+    assert!(clean.is_some(), "{}\n{}", rip_routes(&rtr), d2.log_text());
+}
