@@ -61,6 +61,10 @@ pub struct Router {
     /// Turn net.ipv6.conf.all.forwarding on when routing is configured.
     #[serde(default = "yes")]
     pub forwarding: bool,
+    /// Run as this user once started, keeping only CAP_NET_ADMIN, CAP_NET_RAW
+    /// and CAP_NET_BIND_SERVICE; none = stay uid 0 with only those three.
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 impl Default for Router {
@@ -69,6 +73,7 @@ impl Default for Router {
             state_dir: default_state_dir(),
             ula: None,
             forwarding: true,
+            user: None,
         }
     }
 }

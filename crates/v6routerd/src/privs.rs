@@ -13,13 +13,19 @@
 //! sets and the bounding set, and PR_SET_NO_NEW_PRIVS stops any exec from
 //! gaining privileges back. The uid stays what it was (0 when started by
 //! hand or by procd; systemd's unit already runs it as a DynamicUser with
-//! these three ambient capabilities, where this is a no-op check).
+//! these three ambient capabilities, where this is a no-op check), unless
+//! `[router] user` names a user: then state_dir is given to that user and
+//! the process switches to it (PR_SET_KEEPCAPS, setgroups, setresgid,
+//! setresuid) and raises the three capabilities again. The net.ipv6 sysctls
+//! stay writable: the kernel's `net_ctl_permissions` grants a CAP_NET_ADMIN
+//! holder root's access to them.
 //!
 //! Capabilities are per thread in Linux: this must run while the process has
 //! one thread (tokio's current-thread runtime before any blocking task), so
 //! that every thread started later inherits the reduced sets.
 
 use std::io;
+use std::path::Path;
 
 /// capability.h numbers.
 pub const CAP_NET_BIND_SERVICE: u32 = 10;
@@ -144,6 +150,67 @@ fn names(m: u64) -> String {
     }
 }
 
+/// A user from /etc/passwd (files only: no NSS modules in a router daemon).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+pub fn lookup_user(passwd: &str, name: &str) -> Option<User> {
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        if f.len() < 4 || f[0] != name {
+            return None;
+        }
+        Some(User {
+            name: name.to_string(),
+            uid: f[2].parse().ok()?,
+            gid: f[3].parse().ok()?,
+        })
+    })
+}
+
+/// Give `dir` and everything under it to `u` (no symlinks followed).
+fn chown_tree(dir: &Path, u: &User) -> io::Result<()> {
+    std::os::unix::fs::lchown(dir, Some(u.uid), Some(u.gid))?;
+    if std::fs::symlink_metadata(dir)?.is_dir() {
+        for e in std::fs::read_dir(dir)? {
+            chown_tree(&e?.path(), u)?;
+        }
+    }
+    Ok(())
+}
+
+fn check(r: libc::c_int, what: &str) -> io::Result<()> {
+    if r != 0 {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(e.kind(), format!("{what}: {e}")));
+    }
+    Ok(())
+}
+
+/// Become `u`, keeping the permitted set across the uid change.
+fn switch_user(u: &User) -> io::Result<()> {
+    // SAFETY: prctl/setgroups/setresgid/setresuid with plain integer
+    // arguments; glibc applies the id changes to every thread.
+    unsafe {
+        check(
+            libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0),
+            "PR_SET_KEEPCAPS",
+        )?;
+        check(libc::setgroups(0, std::ptr::null()), "setgroups")?;
+        check(libc::setresgid(u.gid, u.gid, u.gid), "setresgid")?;
+        check(libc::setresuid(u.uid, u.uid, u.uid), "setresuid")?;
+        check(
+            libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0),
+            "PR_SET_KEEPCAPS",
+        )?;
+    }
+    Ok(())
+}
+
 /// What `restrict` did, for the log.
 #[derive(Debug)]
 pub struct Report {
@@ -158,7 +225,7 @@ pub struct Report {
 /// Drop every capability but [`KEEP`] from all sets (bounding included),
 /// clear the ambient set and set no_new_privs. Errors only when the kernel
 /// refuses to lower a set, which must not happen; the caller stops then.
-pub fn restrict() -> io::Result<Report> {
+pub fn restrict(user: Option<(&User, &Path)>) -> io::Result<Report> {
     let keep = mask(&KEEP);
     let before = capget()?;
     let threads = std::fs::read_dir("/proc/self/task")
@@ -202,6 +269,19 @@ pub fn restrict() -> io::Result<Report> {
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    if let Some((u, state_dir)) = user {
+        // SAFETY: getuid cannot fail.
+        if unsafe { libc::getuid() } != u.uid {
+            // Still holding CAP_CHOWN: the user must own its state.
+            chown_tree(state_dir, u).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot give {} to {}: {e}", state_dir.display(), u.name),
+                )
+            })?;
+            switch_user(u)?;
+        }
+    }
     let kept = before.permitted & keep;
     capset(CapSets {
         effective: kept,
@@ -226,14 +306,26 @@ pub fn restrict() -> io::Result<Report> {
 
 /// Restrict and log what was kept. A failure to lower privileges is fatal:
 /// a daemon that said it dropped them and did not would be worse.
-pub fn restrict_and_log() -> Result<(), String> {
-    let r = restrict().map_err(|e| format!("cannot drop capabilities: {e}"))?;
+pub fn restrict_and_log(user: Option<&str>, state_dir: &Path) -> Result<(), String> {
+    let user = match user {
+        None => None,
+        Some(name) => {
+            let passwd = std::fs::read_to_string("/etc/passwd")
+                .map_err(|e| format!("cannot read /etc/passwd for user {name}: {e}"))?;
+            Some(lookup_user(&passwd, name).ok_or_else(|| {
+                format!("[router] user = \"{name}\": no such user in /etc/passwd")
+            })?)
+        }
+    };
+    let r = restrict(user.as_ref().map(|u| (u, state_dir)))
+        .map_err(|e| format!("cannot drop privileges: {e}"))?;
     tracing::info!(
-        "privileges: kept {} (bounding set: {} others dropped), no_new_privs set, uid {}",
+        "privileges: kept {} (bounding set: {} others dropped), no_new_privs set, uid {} gid {}",
         names(r.kept),
         r.bounding_dropped,
-        // SAFETY: getuid cannot fail.
-        unsafe { libc::getuid() }
+        // SAFETY: getuid/getgid cannot fail.
+        unsafe { libc::getuid() },
+        unsafe { libc::getgid() }
     );
     if r.missing != 0 {
         tracing::warn!(
@@ -271,6 +363,21 @@ mod tests {
     }
 
     #[test]
+    fn passwd_lookup() {
+        let p = "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nbad:x:zz:1::/:\n";
+        assert_eq!(
+            lookup_user(p, "nobody"),
+            Some(User {
+                name: "nobody".into(),
+                uid: 65534,
+                gid: 65534
+            })
+        );
+        assert_eq!(lookup_user(p, "nobod"), None);
+        assert_eq!(lookup_user(p, "bad"), None);
+    }
+
+    #[test]
     fn capget_reads_this_thread() {
         let s = capget().expect("capget works on any Linux");
         // Effective is always a subset of permitted.
@@ -285,7 +392,7 @@ mod tests {
     fn restrict_keeps_exactly_three() {
         let h = std::thread::spawn(|| {
             let root = capget().unwrap().effective & 1 << CAP_SETPCAP != 0;
-            let r = restrict();
+            let r = restrict(None);
             (root, r.map(|r| r.kept), capget().unwrap())
         });
         let (root, r, after) = h.join().unwrap();

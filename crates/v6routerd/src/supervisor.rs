@@ -96,7 +96,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         .map_err(|e| format!("control socket {}: {e}", cfg.control.socket.display()))?;
     let socket_path = cfg.control.socket.clone();
     // Sockets and state_dir are in place: keep CAP_NET_ADMIN/RAW/BIND_SERVICE only.
-    crate::privs::restrict_and_log()?;
+    crate::privs::restrict_and_log(cfg.router.user.as_deref(), &cfg.router.state_dir)?;
     tokio::spawn(control::serve(listener, ctl_tx));
     info!("control socket {}", socket_path.display());
 

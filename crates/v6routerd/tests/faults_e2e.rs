@@ -49,6 +49,10 @@ struct Setup {
 }
 
 fn setup(tag: &str) -> Setup {
+    setup_with(tag, ROUTER)
+}
+
+fn setup_with(tag: &str, config: &str) -> Setup {
     let lab = Lab::new(tag);
     let rtr = lab.netns("r");
     let host = lab.netns("h");
@@ -60,7 +64,7 @@ fn setup(tag: &str) -> Setup {
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev eth1 nodad");
     host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
     let state = lab.dir().join("r-state");
-    let cfg = ROUTER.replace("STATE", &state.display().to_string());
+    let cfg = config.replace("STATE", &state.display().to_string());
     let d = lab.daemon(&rtr, "r", &cfg);
     let ready = wait_for(Duration::from_secs(10), || {
         (ula_addr(&rtr).is_some() && serves_dhcp(&d)).then_some(())
@@ -294,6 +298,63 @@ fn keeps_exactly_three_capabilities_and_still_serves() {
     let ula = ula_addr(&s.rtr).unwrap();
     s.rtr.sh(&format!("ip -6 addr del {ula} dev eth1"));
     assert!(time_until(Duration::from_secs(5), || ula_addr(&s.rtr).is_some()).is_some());
+}
+
+/// `[router] user = "nobody"`: the same three capabilities, uid/gid 65534,
+/// no supplementary groups; state_dir belongs to nobody; the net.ipv6
+/// sysctls, netlink, raw ICMPv6 and port 547 all still work.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn runs_as_a_configured_user_with_three_capabilities() {
+    let s = setup_with(
+        "fusr",
+        &ROUTER.replace("[router]\n", "[router]\nuser = \"nobody\"\n"),
+    );
+    let pid = s.d.pid;
+    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(st.contains("Uid:\t65534\t65534\t65534\t65534"), "{st}");
+    assert!(st.contains("Gid:\t65534\t65534\t65534\t65534"), "{st}");
+    assert!(st.lines().any(|l| l.trim_end() == "Groups:"), "{st}");
+    assert_eq!(cap_field(pid, "CapEff:"), THREE, "CapEff");
+    assert_eq!(cap_field(pid, "CapPrm:"), THREE, "CapPrm");
+    assert_eq!(cap_field(pid, "CapBnd:"), THREE, "CapBnd");
+    assert_eq!(cap_field(pid, "NoNewPrivs:"), 1, "NoNewPrivs");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&s.d.state_dir).unwrap().uid(), 65534);
+    // A sysctl written after the switch: the uplink sets accept_ra=2 on wan0.
+    let ok = time_until(Duration::from_secs(5), || {
+        s.rtr.sh("sysctl -n net.ipv6.conf.wan0.accept_ra").trim() == "2"
+    });
+    assert!(ok.is_some(), "{}", s.d.log_text());
+    assert!(time_until(Duration::from_secs(6), || rdisc(&s.host)).is_some());
+    let addr = dhclient(&s);
+    assert!(s.d.ctl(&["show", "leases"]).contains(&addr));
+    // The journal was written by nobody, in nobody's state_dir.
+    for e in std::fs::read_dir(&s.d.state_dir).unwrap() {
+        let e = e.unwrap();
+        assert_eq!(e.metadata().unwrap().uid(), 65534, "{:?}", e.path());
+    }
+    let ula = ula_addr(&s.rtr).unwrap();
+    s.rtr.sh(&format!("ip -6 addr del {ula} dev eth1"));
+    assert!(time_until(Duration::from_secs(5), || ula_addr(&s.rtr).is_some()).is_some());
+    assert!(s.d.try_ctl(&["reload"]).is_ok());
+    let log = s.d.log_text();
+    assert!(log.contains("uid 65534 gid 65534"), "{log}");
+    assert!(!log.contains("ermission denied"), "{log}");
+    // A restart as root again finds nobody's files usable.
+    s.lab.stop(pid, Duration::from_secs(3));
+    let d2 = s.lab.start_daemon(
+        &s.rtr,
+        "r2",
+        &s.d.config,
+        s.d.socket.clone(),
+        s.d.state_dir.clone(),
+    );
+    assert!(
+        d2.ctl(&["show", "leases"]).contains(&addr),
+        "{}",
+        d2.log_text()
+    );
 }
 
 #[test]
