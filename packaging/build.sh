@@ -77,6 +77,7 @@ for t in "${TARGETS[@]}"; do
     toolchain=() buildstd=()
     if [ "${V6_BUILD_STD:-0}" = 1 ]; then
         toolchain=("+${V6_NIGHTLY:-nightly}")
+        # shellcheck disable=SC2054 # one argument with a comma in it
         buildstd=(-Zbuild-std=std,panic_abort)
         flags="$flags -Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no"
     fi

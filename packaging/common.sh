@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables for the scripts that source it
 # Shared by packaging/ipk.sh and packaging/apk.sh (sourced, bash).
 # Package metadata, OpenWrt arch -> Rust target mapping, and the staging
 # of the package's root file system.

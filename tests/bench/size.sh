@@ -155,6 +155,7 @@ ip netns exec "$NS" "$CARGO_TARGET_DIR/$X86/release/v6routerd" -c "$T/lab.toml" 
     >"$T/v6routerd.log" 2>&1 &
 PIDS+=($!)
 if rss v6routerd "${PIDS[-1]}"; then
+    # shellcheck disable=SC2154 # set by rss() with eval
     budget "idle RSS" $((RSS_v6routerd * 1024)) $((4096 * 1024))
     echo "what was running while measured (v6ctl show protocols):"
     "$CARGO_TARGET_DIR/$X86/release/v6ctl" -s "$T/v6routerd.sock" show protocols 2>&1 | sed 's/^/  /'

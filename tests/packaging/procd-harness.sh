@@ -107,7 +107,9 @@ procd_kill() { _log "kill service=$1 instance=${2:-*}"; }
 
 # shellcheck disable=SC1090
 . "$initscript"
+# shellcheck disable=SC2034 # used by the sourced script
 [ -n "$PROG_OVERRIDE" ] && PROG=$PROG_OVERRIDE
+# shellcheck disable=SC2034
 [ -n "$CONF_OVERRIDE" ] && CONF=$CONF_OVERRIDE
 [ -n "$USE_PROCD" ] || { echo "procd-harness: $initscript does not set USE_PROCD" >&2; exit 2; }
 
