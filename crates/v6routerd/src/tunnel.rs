@@ -778,12 +778,6 @@ mod tests {
             local = "192.0.2.2"
 
             [[tunnel]]
-            name = "he6"
-            remote = "198.51.100.1"
-            local = "192.0.2.2"
-            pmtudisc = false
-
-            [[tunnel]]
             name = "ok6"
             remote = "198.51.100.1"
             local = "192.0.2.2"
