@@ -18,7 +18,7 @@ PKG_LICENSE=${PKG_LICENSE:-$(sed -n '/^\[workspace.package\]/,/^\[/s/^license *=
 PKG_SECTION=net
 PKG_URL=${PKG_URL:-}
 PKG_MAINTAINER=${PKG_MAINTAINER:-}
-PKG_CONFIG=${PKG_CONFIG:-$REPO/config/v6router.toml}
+PKG_CONFIG=${PKG_CONFIG:-$REPO/packaging/openwrt/files/v6router.toml}
 # One-paragraph description, as in a feed Makefile's Package/x/description.
 PKG_DESCRIPTION="IPv6 control plane for home routers in one daemon: Router
 Advertisements (like radvd), a DHCPv6 server with prefix delegation, a

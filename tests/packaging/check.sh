@@ -15,7 +15,7 @@
 # machine. Ends with "N passed, N failed, N skipped"; exit status 1 if any
 # check failed.
 # Environment: CARGO_TARGET_DIR (default <repo>/target), PKG_CONFIG (the
-# conffile to package, default config/v6router.toml).
+# conffile to package, default packaging/openwrt/files/v6router.toml).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

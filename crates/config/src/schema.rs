@@ -43,7 +43,7 @@ fn default_state_dir() -> PathBuf {
     PathBuf::from("/var/lib/v6router")
 }
 fn default_socket() -> PathBuf {
-    PathBuf::from("/run/v6routerd.sock")
+    PathBuf::from("/run/v6router/v6routerd.sock")
 }
 fn yes() -> bool {
     true

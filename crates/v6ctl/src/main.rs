@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use v6control::{parse_command, render, Request, Response, HELP};
 
-const DEFAULT_SOCKET: &str = "/run/v6routerd.sock";
+const DEFAULT_SOCKET: &str = "/run/v6router/v6routerd.sock";
 
 fn main() -> ExitCode {
     let mut socket = DEFAULT_SOCKET.to_string();
