@@ -124,7 +124,10 @@ rows=()
 for t in "${targets[@]}"; do
     nseeds=$(seed "$t")
     mkdir -p "$fuzz/artifacts/$t"
-    before=$(find "$fuzz/artifacts/$t" -type f | wc -l)
+    # crash-*, leak-*, oom-*, timeout-* are failures; slow-unit-* is not (a
+    # step of the wall clock, which libFuzzer times units with, makes one).
+    bad() { find "$fuzz/artifacts/$t" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l; }
+    before=$(bad)
     log="$jobs_log/$t.log"
     # -runs=0 would mean "run only the corpus"; leave it out unless asked.
     extra=()
@@ -138,7 +141,7 @@ for t in "${targets[@]}"; do
         execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
     fi
     secs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE '[0-9]+ second' | grep -oE '[0-9]+')
-    after=$(find "$fuzz/artifacts/$t" -type f | wc -l)
+    after=$(bad)
     crashes=$((after - before))
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
         crashes=1 # died without an artifact (e.g. out of memory in the harness)
