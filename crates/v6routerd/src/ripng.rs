@@ -541,6 +541,26 @@ impl Service {
         target: Option<&str>,
         protocol: Option<&str>,
     ) -> Result<Vec<RouteRow>, String> {
+        route_rows(
+            &self.kv,
+            &self.first_seen,
+            self.rip.as_ref().map(|r| &r.engine),
+            target,
+            protocol,
+        )
+    }
+}
+
+/// The rows of `show route` from the kernel view, the first-seen times of
+/// kernel and connected routes, and the RIPng table.
+fn route_rows(
+    kv: &KernelView,
+    first_seen: &HashMap<(Ipv6Prefix, &'static str), u64>,
+    engine: Option<&Engine>,
+    target: Option<&str>,
+    protocol: Option<&str>,
+) -> Result<Vec<RouteRow>, String> {
+    {
         if let Some(p) = protocol {
             if ![PROTOCOL_NAME, DIRECT_NAME, KERNEL_NAME].contains(&p) {
                 return Err(format!(
@@ -559,13 +579,9 @@ impl Service {
             }
         };
         let mut rows: Vec<(Ipv6Prefix, RouteRow)> = Vec::new();
-        let kv = &self.kv;
         let name_of = |i: u32| kv.links.get(&i).map(|l| l.name.clone());
         let seen = |p: Ipv6Prefix, proto: &'static str| {
-            self.first_seen
-                .get(&(p, proto))
-                .copied()
-                .unwrap_or_else(now_ms)
+            first_seen.get(&(p, proto)).copied().unwrap_or_else(now_ms)
         };
         for r in kernel_routes(kv) {
             rows.push((
@@ -601,9 +617,9 @@ impl Service {
                 },
             ));
         }
-        if let Some(rip) = &self.rip {
-            let inf = rip.engine.config().infinity;
-            for r in rip.engine.routes() {
+        if let Some(engine) = engine {
+            let inf = engine.config().infinity;
+            for r in engine.routes() {
                 let Origin::Learned {
                     nexthop, ifindex, ..
                 } = r.origin
@@ -755,6 +771,138 @@ fn interfaces(rip: &Rip) -> RipAnswer<InterfaceRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use v6common::{AddrFact, LinkFact};
+
+    fn view() -> KernelView {
+        let mut kv = KernelView::default();
+        for (i, n) in [(2, "eth0"), (3, "lan0")] {
+            kv.links.insert(
+                i,
+                LinkFact {
+                    index: i,
+                    name: n.into(),
+                    lladdr: None,
+                    mtu: 1500,
+                    admin_up: true,
+                    running: true,
+                    kind: None,
+                },
+            );
+        }
+        let addr = |index, a: &str, len| AddrFact {
+            index,
+            addr: a.parse().unwrap(),
+            prefix_len: len,
+            preferred_lft: u32::MAX,
+            valid_lft: u32::MAX,
+            tentative: false,
+            deprecated: false,
+            dad_failed: false,
+            permanent: true,
+        };
+        kv.addrs.push(addr(2, "fe80::1", 64));
+        kv.addrs.push(addr(3, "2001:db8:1::1", 64));
+        let route = |dst: &str, protocol, kind| RouteFact {
+            dst: dst.parse().unwrap(),
+            gateway: None,
+            oif: Some(3),
+            protocol,
+            metric: 1024,
+            table: 254,
+            kind,
+        };
+        kv.routes.push(route(
+            "2001:db8:5::/48",
+            rtprot::STATIC,
+            RouteKind::Unreachable,
+        ));
+        kv.routes
+            .push(route("2001:db8:1::/64", rtprot::KERNEL, RouteKind::Unicast));
+        kv.routes
+            .push(route("fe80::/64", rtprot::KERNEL, RouteKind::Unicast));
+        kv
+    }
+
+    /// An engine on eth0 that learned 2001:db8:bb::/48 from fe80::b.
+    fn engine(kv: &KernelView) -> Engine {
+        let cfg = engine::Config {
+            interfaces: vec![IfaceConfig {
+                name: "eth0".into(),
+                cost: 1,
+            }],
+            ..engine::Config::default()
+        };
+        let mut e = Engine::new(cfg, 1);
+        let now = Instant::now();
+        e.set_kernel(now, kv);
+        let pkt = v6ripng::wire::Repr {
+            command: v6ripng::wire::Command::Response,
+            rtes: vec![v6ripng::wire::RawRte {
+                prefix: "2001:db8:bb::".parse().unwrap(),
+                tag: 0,
+                prefix_len: 48,
+                metric: 1,
+            }],
+        }
+        .to_bytes();
+        let rx = Received {
+            src: "fe80::b".parse().unwrap(),
+            src_port: 521,
+            ifindex: 2,
+            hop_limit: Some(255),
+            payload: &pkt,
+        };
+        e.handle_packet(now, rx).unwrap();
+        e
+    }
+
+    #[test]
+    fn show_route_sources_selection_and_errors() {
+        let kv = view();
+        let e = engine(&kv);
+        let fs = HashMap::new();
+        let all = route_rows(&kv, &fs, Some(&e), None, None).unwrap();
+        let got: Vec<(&str, &str, &str, bool)> = all
+            .iter()
+            .map(|r| {
+                (
+                    r.prefix.as_str(),
+                    r.proto.as_str(),
+                    r.kind.as_str(),
+                    r.primary,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2001:db8:1::/64", "direct1", "unicast", true),
+                ("2001:db8:5::/48", "kernel1", "unreachable", true),
+                ("2001:db8:bb::/48", "rip1", "unicast", true),
+            ]
+        );
+        let rip = &all[2];
+        assert_eq!((rip.preference, rip.metric), (120, Some(2)));
+        assert_eq!(rip.via.as_deref(), Some("fe80::b"));
+        assert_eq!(rip.iface.as_deref(), Some("eth0"));
+        // `for`: the longest prefix covering the address or prefix.
+        let f = route_rows(&kv, &fs, Some(&e), Some("2001:db8:bb:1::9"), None).unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].prefix, "2001:db8:bb::/48");
+        let f = route_rows(&kv, &fs, Some(&e), Some("2001:db8:5:7::/64"), None).unwrap();
+        assert_eq!(f[0].prefix, "2001:db8:5::/48");
+        assert!(route_rows(&kv, &fs, Some(&e), Some("2001:db8:99::1"), None)
+            .unwrap()
+            .is_empty());
+        // `protocol`.
+        let p = route_rows(&kv, &fs, Some(&e), None, Some("kernel1")).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].proto, "kernel1");
+        assert!(route_rows(&kv, &fs, Some(&e), None, Some("ospf1")).is_err());
+        assert!(route_rows(&kv, &fs, Some(&e), Some("nonsense"), None).is_err());
+        // Without RIPng: the kernel and connected routes still show.
+        assert_eq!(route_rows(&kv, &fs, None, None, None).unwrap().len(), 2);
+    }
 
     #[test]
     fn config_maps_to_engine() {
