@@ -560,124 +560,122 @@ fn route_rows(
     target: Option<&str>,
     protocol: Option<&str>,
 ) -> Result<Vec<RouteRow>, String> {
-    {
-        if let Some(p) = protocol {
-            if ![PROTOCOL_NAME, DIRECT_NAME, KERNEL_NAME].contains(&p) {
-                return Err(format!(
-                    "unknown protocol `{p}` (known: {PROTOCOL_NAME}, {DIRECT_NAME}, {KERNEL_NAME})"
-                ));
-            }
-        }
-        let target: Option<Ipv6Prefix> = match target {
-            None => None,
-            Some(t) if t.contains('/') => Some(t.parse().map_err(|e| format!("{e}"))?),
-            Some(t) => {
-                let a: Ipv6Addr = t
-                    .parse()
-                    .map_err(|_| format!("`{t}` is neither an IPv6 address nor a prefix"))?;
-                Some(Ipv6Prefix::new(a, 128))
-            }
-        };
-        let mut rows: Vec<(Ipv6Prefix, RouteRow)> = Vec::new();
-        let name_of = |i: u32| kv.links.get(&i).map(|l| l.name.clone());
-        let seen = |p: Ipv6Prefix, proto: &'static str| {
-            first_seen.get(&(p, proto)).copied().unwrap_or_else(now_ms)
-        };
-        for r in kernel_routes(kv) {
-            rows.push((
-                r.dst,
-                RouteRow {
-                    prefix: r.dst.to_string(),
-                    kind: kind_name(r.kind).into(),
-                    proto: KERNEL_NAME.into(),
-                    since_ms: seen(r.dst, KERNEL_NAME),
-                    primary: false,
-                    preference: 10,
-                    metric: None,
-                    via: r.gateway.map(|g| g.to_string()),
-                    iface: r.oif.and_then(name_of),
-                    tag: None,
-                },
+    if let Some(p) = protocol {
+        if ![PROTOCOL_NAME, DIRECT_NAME, KERNEL_NAME].contains(&p) {
+            return Err(format!(
+                "unknown protocol `{p}` (known: {PROTOCOL_NAME}, {DIRECT_NAME}, {KERNEL_NAME})"
             ));
         }
-        for (p, index) in connected(kv) {
-            rows.push((
-                p,
-                RouteRow {
-                    prefix: p.to_string(),
-                    kind: "unicast".into(),
-                    proto: DIRECT_NAME.into(),
-                    since_ms: seen(p, DIRECT_NAME),
-                    primary: false,
-                    preference: 240,
-                    metric: None,
-                    via: None,
-                    iface: name_of(index),
-                    tag: None,
-                },
-            ));
-        }
-        if let Some(engine) = engine {
-            let inf = engine.config().infinity;
-            for r in engine.routes() {
-                let Origin::Learned {
-                    nexthop, ifindex, ..
-                } = r.origin
-                else {
-                    continue;
-                };
-                rows.push((
-                    r.prefix,
-                    RouteRow {
-                        prefix: r.prefix.to_string(),
-                        kind: if r.metric < inf {
-                            "unicast"
-                        } else {
-                            "unreachable"
-                        }
-                        .into(),
-                        proto: PROTOCOL_NAME.into(),
-                        since_ms: wall_ms(r.since),
-                        primary: false,
-                        preference: 120,
-                        metric: Some(r.metric),
-                        via: Some(nexthop.to_string()),
-                        iface: name_of(ifindex),
-                        tag: Some(r.tag),
-                    },
-                ));
-            }
-        }
-        if let Some(t) = target {
-            // BIRD's `for`: the longest prefix that covers the target.
-            let best = rows
-                .iter()
-                .filter(|(p, _)| p.covers(&t))
-                .map(|(p, _)| p.len())
-                .max();
-            rows.retain(|(p, _)| Some(p.len()) == best && p.covers(&t));
-        }
-        // The best route per prefix (highest preference, reachable) is `*`.
-        rows.sort_by(|(a, x), (b, y)| {
-            a.cmp(b)
-                .then(
-                    (y.kind == "unicast" || y.proto != PROTOCOL_NAME)
-                        .cmp(&(x.kind == "unicast" || x.proto != PROTOCOL_NAME)),
-                )
-                .then(y.preference.cmp(&x.preference))
-        });
-        let mut last: Option<Ipv6Prefix> = None;
-        for (p, r) in rows.iter_mut() {
-            if last != Some(*p) {
-                r.primary = !(r.proto == PROTOCOL_NAME && r.kind != "unicast");
-            }
-            last = Some(*p);
-        }
-        if let Some(name) = protocol {
-            rows.retain(|(_, r)| r.proto == name);
-        }
-        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
+    let target: Option<Ipv6Prefix> = match target {
+        None => None,
+        Some(t) if t.contains('/') => Some(t.parse().map_err(|e| format!("{e}"))?),
+        Some(t) => {
+            let a: Ipv6Addr = t
+                .parse()
+                .map_err(|_| format!("`{t}` is neither an IPv6 address nor a prefix"))?;
+            Some(Ipv6Prefix::new(a, 128))
+        }
+    };
+    let mut rows: Vec<(Ipv6Prefix, RouteRow)> = Vec::new();
+    let name_of = |i: u32| kv.links.get(&i).map(|l| l.name.clone());
+    let seen = |p: Ipv6Prefix, proto: &'static str| {
+        first_seen.get(&(p, proto)).copied().unwrap_or_else(now_ms)
+    };
+    for r in kernel_routes(kv) {
+        rows.push((
+            r.dst,
+            RouteRow {
+                prefix: r.dst.to_string(),
+                kind: kind_name(r.kind).into(),
+                proto: KERNEL_NAME.into(),
+                since_ms: seen(r.dst, KERNEL_NAME),
+                primary: false,
+                preference: 10,
+                metric: None,
+                via: r.gateway.map(|g| g.to_string()),
+                iface: r.oif.and_then(name_of),
+                tag: None,
+            },
+        ));
+    }
+    for (p, index) in connected(kv) {
+        rows.push((
+            p,
+            RouteRow {
+                prefix: p.to_string(),
+                kind: "unicast".into(),
+                proto: DIRECT_NAME.into(),
+                since_ms: seen(p, DIRECT_NAME),
+                primary: false,
+                preference: 240,
+                metric: None,
+                via: None,
+                iface: name_of(index),
+                tag: None,
+            },
+        ));
+    }
+    if let Some(engine) = engine {
+        let inf = engine.config().infinity;
+        for r in engine.routes() {
+            let Origin::Learned {
+                nexthop, ifindex, ..
+            } = r.origin
+            else {
+                continue;
+            };
+            rows.push((
+                r.prefix,
+                RouteRow {
+                    prefix: r.prefix.to_string(),
+                    kind: if r.metric < inf {
+                        "unicast"
+                    } else {
+                        "unreachable"
+                    }
+                    .into(),
+                    proto: PROTOCOL_NAME.into(),
+                    since_ms: wall_ms(r.since),
+                    primary: false,
+                    preference: 120,
+                    metric: Some(r.metric),
+                    via: Some(nexthop.to_string()),
+                    iface: name_of(ifindex),
+                    tag: Some(r.tag),
+                },
+            ));
+        }
+    }
+    if let Some(t) = target {
+        // BIRD's `for`: the longest prefix that covers the target.
+        let best = rows
+            .iter()
+            .filter(|(p, _)| p.covers(&t))
+            .map(|(p, _)| p.len())
+            .max();
+        rows.retain(|(p, _)| Some(p.len()) == best && p.covers(&t));
+    }
+    // The best route per prefix (highest preference, reachable) is `*`.
+    rows.sort_by(|(a, x), (b, y)| {
+        a.cmp(b)
+            .then(
+                (y.kind == "unicast" || y.proto != PROTOCOL_NAME)
+                    .cmp(&(x.kind == "unicast" || x.proto != PROTOCOL_NAME)),
+            )
+            .then(y.preference.cmp(&x.preference))
+    });
+    let mut last: Option<Ipv6Prefix> = None;
+    for (p, r) in rows.iter_mut() {
+        if last != Some(*p) {
+            r.primary = !(r.proto == PROTOCOL_NAME && r.kind != "unicast");
+        }
+        last = Some(*p);
+    }
+    if let Some(name) = protocol {
+        rows.retain(|(_, r)| r.proto == name);
+    }
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
 fn kind_name(k: RouteKind) -> &'static str {
