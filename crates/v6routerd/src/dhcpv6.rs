@@ -110,12 +110,23 @@ async fn idle(ctx: &mut ServiceCtx, why: Option<String>) {
     }
 }
 
+/// The engine's clock. Lease times are Unix seconds (they go into the
+/// journal and must mean something after a restart), but while we run they
+/// advance with the monotonic clock from the wall-clock time read once at
+/// start: an admin or NTP stepping the system clock an hour forwards must not
+/// expire every lease at once, nor a step back keep them forever.
 fn now() -> Now {
-    Now {
-        mono: Instant::now(),
-        unix: SystemTime::now()
+    static BASE: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
+    let (mono0, unix0) = *BASE.get_or_init(|| {
+        let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+            .map_or(0, |d| d.as_secs());
+        (Instant::now(), unix)
+    });
+    let mono = Instant::now();
+    Now {
+        mono,
+        unix: unix0 + mono.saturating_duration_since(mono0).as_secs(),
     }
 }
 
