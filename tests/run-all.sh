@@ -23,7 +23,7 @@ cargo build --workspace
 echo "== unit and end-to-end tests"
 # One test at a time: several end-to-end tests measure reaction times (within
 # a second) and two cores are shared with the peers they start.
-cargo test --workspace -- --include-ignored --test-threads=1
+cargo test --workspace --no-fail-fast -- --include-ignored --test-threads=1
 
 if [ -x tests/packaging/check.sh ]; then
     echo "== packaging"
