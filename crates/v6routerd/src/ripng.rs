@@ -35,6 +35,10 @@ use crate::service::{Query, ServiceCtx};
 
 /// Gather the burst of kernel events one change causes before looking.
 const KERNEL_SETTLE: Duration = Duration::from_millis(100);
+/// ... and while our own route writes are in flight (a burst of thousands
+/// of our routes is what changes the view): looking at every step of it
+/// costs O(routes) each time and tells nothing new.
+const KERNEL_SETTLE_BUSY: Duration = Duration::from_millis(500);
 /// How long the final work at stop may take.
 /// (The supervisor waits 1.5 s for all services.)
 const STOP_BUDGET: Duration = Duration::from_millis(1400);
@@ -290,7 +294,9 @@ pub async fn run(mut ctx: ServiceCtx) {
                     break;
                 }
                 if kernel_due.is_none() {
-                    kernel_due = Some(tokio::time::Instant::now() + KERNEL_SETTLE);
+                    let busy = svc.writes_pending.load(Ordering::Relaxed) > 0;
+                    let settle = if busy { KERNEL_SETTLE_BUSY } else { KERNEL_SETTLE };
+                    kernel_due = Some(tokio::time::Instant::now() + settle);
                 }
             }
             Some((bytes, meta)) = rx_rx.recv() => {
