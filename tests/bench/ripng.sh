@@ -29,7 +29,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN_DIR=${BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/bench-release}
 V6=$BIN_DIR/v6routerd
 [ -x "$V6" ] || { echo "no $V6: cargo build --profile bench-release -p v6routerd" >&2; exit 2; }
-command -v bird >/dev/null && command -v tcpdump >/dev/null || { echo "needs bird2 and tcpdump" >&2; exit 2; }
+if ! command -v bird >/dev/null || ! command -v tcpdump >/dev/null; then
+    echo "needs bird2 and tcpdump" >&2; exit 2
+fi
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 2; }
 
 W=$(mktemp -d /tmp/v6t-ripbench.XXXXXX)
@@ -50,8 +52,8 @@ ip netns add $S; ip netns add $R
 ip link add v6trb$$a type veth peer name v6trb$$b
 ip link set v6trb$$a netns $S; ip link set v6trb$$b netns $R
 for ns in $S $R; do
-    ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    ip -n $ns link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$ns" link set lo up
 done
 ip -n $S link set v6trb$$a name eth0; ip -n $R link set v6trb$$b name eth0
 ip -n $S link set eth0 up; ip -n $R link set eth0 up
@@ -120,6 +122,7 @@ first_response() { # capture the first Response (command 2) arriving on $R's eth
     TCPD=$!
     n=0; until grep -q "listening on" "$W/first.err" 2>/dev/null || [ $n -ge 100 ]; do sleep 0.05; n=$((n + 1)); done
 }
+# shellcheck disable=SC2016 # awk fields, not shell expansions
 udp_errs() { ip netns exec "$1" awk '$1 == "Udp6RcvbufErrors" { print $2 }' /proc/net/snmp6; }
 mono() { awk '{ print $1 }' /proc/uptime; }
 # Wait until ns $1 has N routes of proto $2; prints "SECONDS COUNT" from the
@@ -140,6 +143,8 @@ time_to_all() {
         sleep 0.05
     done
     t_all=$(mono)
+    # tcpdump may print the first Response a little after the routes landed.
+    n=0; while [ -z "$t_first" ] && [ ! -s "$W/first" ] && [ $n -lt 40 ]; do sleep 0.05; n=$((n + 1)); done
     if [ -z "$t_first" ] && [ -s "$W/first" ]; then
         off=$(awk -v w="$(date +%s.%N)" -v m="$(mono)" 'BEGIN { printf "%.6f", w - m }')
         t_first=$(awk -v t="$(awk 'NR == 1 { print $1 }' "$W/first")" -v o="$off" 'BEGIN { printf "%.6f", t - o }')
@@ -164,6 +169,9 @@ cpu_per_cycle() {
         'BEGIN { printf "%.3f %.3f\n", a / hz * 30 / w, b / hz * 30 / w }'
 }
 
+# Results go to files: put KEY VALUE (under the current label), get LABEL KEY.
+put() { echo "$2" > "$W/res.$label.$1"; }
+get() { cat "$W/res.$1.$2"; }
 # One pair: $1 = label, $2 = sender kind (bird|v6), $3 = receiver kind.
 run_pair() {
     label=$1 skind=$2 rkind=$3
@@ -178,12 +186,12 @@ run_pair() {
     SPID=$LASTPID
     if [ "$rkind" = bird ]; then start_bird $R r "$W/r.conf"; else start_v6 $R vr "$W/vr.toml"; fi
     RPID=$LASTPID
-    set -- $(time_to_all $R $rproto)
-    eval "${label}_together=$1 ${label}_together_n=$2"
+    r=$(time_to_all "$R" "$rproto")
+    put together "${r% *}"; put together_n "${r#* }"
     # (b) CPU while holding the table, (c) RSS.
-    set -- $(cpu_per_cycle "$SPID" "$RPID")
-    eval "${label}_cpu_s=$1 ${label}_cpu_r=$2"
-    eval "${label}_rss_s=$(rss_kb "$SPID") ${label}_rss_r=$(rss_kb "$RPID")"
+    r=$(cpu_per_cycle "$SPID" "$RPID")
+    put cpu_s "${r% *}"; put cpu_r "${r#* }"
+    put rss_s "$(rss_kb "$SPID")"; put rss_r "$(rss_kb "$RPID")"
     # (a') the receiver restarts; the sender keeps running.
     stop_pid "$RPID"
     ip -n $R -6 route flush proto $rproto 2>/dev/null || true
@@ -191,9 +199,9 @@ run_pair() {
     first_response
     if [ "$rkind" = bird ]; then start_bird $R r "$W/r.conf"; else start_v6 $R vr "$W/vr.toml"; fi
     RPID=$LASTPID
-    set -- $(time_to_all $R $rproto)
-    eval "${label}_restart=$1 ${label}_restart_n=$2"
-    eval "${label}_udperr=$(( $(udp_errs $R) - e0 ))"
+    r=$(time_to_all "$R" "$rproto")
+    put restart "${r% *}"; put restart_n "${r#* }"
+    put udperr "$(( $(udp_errs "$R") - e0 ))"
     stop_pid "$RPID"; stop_pid "$SPID"
     ip -n $S -6 route flush proto static 2>/dev/null || true
     ip -n $R -6 route flush proto $rproto 2>/dev/null || true
@@ -209,20 +217,20 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
 }
 printf '\n%-28s %14s %14s %14s\n' "" "BIRD->BIRD" "BIRD->v6r" "v6r->BIRD"
-printf '%-28s %14s %14s %14s\n' "all N in kernel, together" "$bb_together s" "$bv_together s" "$vb_together s"
-printf '%-28s %14s %14s %14s\n' "  routes reached" "$bb_together_n" "$bv_together_n" "$vb_together_n"
-printf '%-28s %14s %14s %14s\n' "all N, receiver restarted" "$bb_restart s" "$bv_restart s" "$vb_restart s"
-printf '%-28s %14s %14s %14s\n' "  routes reached" "$bb_restart_n" "$bv_restart_n" "$vb_restart_n"
-printf '%-28s %14s %14s %14s\n' "sender CPU s / 30 s cycle" "$bb_cpu_s" "$bv_cpu_s" "$vb_cpu_s"
-printf '%-28s %14s %14s %14s\n' "receiver CPU s / 30 s cycle" "$bb_cpu_r" "$bv_cpu_r" "$vb_cpu_r"
-printf '%-28s %14s %14s %14s\n' "sender RSS kB" "$bb_rss_s" "$bv_rss_s" "$vb_rss_s"
-printf '%-28s %14s %14s %14s\n' "receiver RSS kB" "$bb_rss_r" "$bv_rss_r" "$vb_rss_r"
-printf '%-28s %14s %14s %14s\n' "receiver Udp6RcvbufErrors" "$bb_udperr" "$bv_udperr" "$vb_udperr"
+printf '%-28s %14s %14s %14s\n' "all N in kernel, together" "$(get bb together) s" "$(get bv together) s" "$(get vb together) s"
+printf '%-28s %14s %14s %14s\n' "  routes reached" "$(get bb together_n)" "$(get bv together_n)" "$(get vb together_n)"
+printf '%-28s %14s %14s %14s\n' "all N, receiver restarted" "$(get bb restart) s" "$(get bv restart) s" "$(get vb restart) s"
+printf '%-28s %14s %14s %14s\n' "  routes reached" "$(get bb restart_n)" "$(get bv restart_n)" "$(get vb restart_n)"
+printf '%-28s %14s %14s %14s\n' "sender CPU s / 30 s cycle" "$(get bb cpu_s)" "$(get bv cpu_s)" "$(get vb cpu_s)"
+printf '%-28s %14s %14s %14s\n' "receiver CPU s / 30 s cycle" "$(get bb cpu_r)" "$(get bv cpu_r)" "$(get vb cpu_r)"
+printf '%-28s %14s %14s %14s\n' "sender RSS kB" "$(get bb rss_s)" "$(get bv rss_s)" "$(get vb rss_s)"
+printf '%-28s %14s %14s %14s\n' "receiver RSS kB" "$(get bb rss_r)" "$(get bv rss_r)" "$(get vb rss_r)"
+printf '%-28s %14s %14s %14s\n' "receiver Udp6RcvbufErrors" "$(get bb udperr)" "$(get bv udperr)" "$(get vb udperr)"
 echo
 echo "ratios v6routerd / BIRD (lower is better):"
-echo "  receiving, time together:    $(ratio "$bv_together" "$bb_together")"
-echo "  receiving, time after restart: $(ratio "$bv_restart" "$bb_restart")"
-echo "  receiver CPU per cycle:      $(ratio "$bv_cpu_r" "$bb_cpu_r")"
-echo "  receiver RSS:                $(ratio "$bv_rss_r" "$bb_rss_r")"
-echo "  sender CPU per cycle:        $(ratio "$vb_cpu_s" "$bb_cpu_s")"
-echo "  sender RSS:                  $(ratio "$vb_rss_s" "$bb_rss_s")"
+echo "  receiving, time together:    $(ratio "$(get bv together)" "$(get bb together)")"
+echo "  receiving, time after restart: $(ratio "$(get bv restart)" "$(get bb restart)")"
+echo "  receiver CPU per cycle:      $(ratio "$(get bv cpu_r)" "$(get bb cpu_r)")"
+echo "  receiver RSS:                $(ratio "$(get bv rss_r)" "$(get bb rss_r)")"
+echo "  sender CPU per cycle:        $(ratio "$(get vb cpu_s)" "$(get bb cpu_s)")"
+echo "  sender RSS:                  $(ratio "$(get vb rss_s)" "$(get bb rss_s)")"
