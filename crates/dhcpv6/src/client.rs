@@ -590,6 +590,13 @@ impl Client {
             return out;
         }
         if let Some(b) = &self.binding {
+            // Already past T2 while bound (T1 = T2 from the server, or the
+            // timer ran late): Rebind at once, not a Renew that the next tick
+            // would abandon (§18.2.5). Found by the dhcpv6_client fuzz target.
+            if self.state == ClientState::Bound && now >= b.t2_at {
+                self.begin(now, MessageType::Rebind, &mut out);
+                return out;
+            }
             if self.state == ClientState::Bound && now >= b.t1_at {
                 self.begin(now, MessageType::Renew, &mut out);
                 return out;

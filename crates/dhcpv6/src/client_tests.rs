@@ -227,6 +227,20 @@ fn renew_at_t1_then_rebind_at_t2() {
     assert_eq!(c.state(), ClientState::Bound);
 }
 
+/// Regression (dhcpv6_client fuzz target): bound with T1 = T2, the timer at
+/// T1 sent a Renew and left T2 due at once, so the same instant also sent a
+/// Rebind. Past T2 the client rebinds directly and the timer is not due again.
+#[test]
+fn past_t2_while_bound_rebinds_without_a_renew_first() {
+    let (mut c, _) = bound(10, 10, vec![pd("2001:db8:100::/56", 20, 40)]);
+    let t2 = c.binding().unwrap().t2_at;
+    let acts = c.on_timer(t2);
+    let kinds: Vec<_> = sent(&acts).iter().map(|m| m.msg_type).collect();
+    assert_eq!(kinds, vec![MessageType::Rebind]);
+    assert_eq!(c.state(), ClientState::Rebinding);
+    assert!(c.next_timer().unwrap() > t2, "nothing due again at once");
+}
+
 #[test]
 fn renumbering_reply_replaces_the_prefix() {
     // What Kea does after a pd-pool change (RECIPES.md): the new prefix, and the
