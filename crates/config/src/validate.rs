@@ -528,10 +528,11 @@ fn check_ripng(v: &mut V<'_>, r: &Ripng) {
             Some("e.g. interfaces = [\"eth1\"]"),
         );
     }
-    if !(2..=255).contains(&r.infinity) {
+    // RFC 2080 §2.4.2: metrics on the wire are 1..=16.
+    if !(2..=16).contains(&r.infinity) {
         v.err(
             "ripng.infinity",
-            "infinity is 2..=255",
+            "infinity is 2..=16 (RIPng metrics stop at 16, RFC 2080 §2.4.2)",
             Some("RFC 2080 uses 16"),
         );
     }

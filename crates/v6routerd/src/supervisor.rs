@@ -178,15 +178,17 @@ impl Supervisor {
     }
 
     fn apply_events(&mut self, batch: Vec<KernelEvent>) {
-        let mut changed = false;
-        let mut view = (**self.kernel_tx.borrow()).clone();
-        for ev in &batch {
-            log_event(&view, ev);
-            changed |= view.apply(ev);
-        }
-        if changed {
-            self.kernel_tx.send_replace(Arc::new(view));
-        }
+        // In place: the view is copied only if a service still holds the
+        // previous snapshot (Arc::make_mut), not once per burst of events.
+        self.kernel_tx.send_if_modified(|view| {
+            let view = Arc::make_mut(view);
+            let mut changed = false;
+            for ev in &batch {
+                log_event(view, ev);
+                changed |= view.apply(ev);
+            }
+            changed
+        });
     }
 
     async fn resync(&mut self) {
