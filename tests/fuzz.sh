@@ -145,14 +145,17 @@ for t in "${targets[@]}"; do
     crashes=$((after - before))
     if [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ]; then
         crashes=1 # died without an artifact (e.g. out of memory in the harness)
+        if grep -q 'failed to build fuzz script' "$log"; then
+            crashes="build-failed"
+        fi
     fi
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
     corpus=$(find "$fuzz/corpus/$t" -type f | wc -l)
     rows+=("$(printf '%-18s %12s %8s %6s %7s %7s %s' "$t" "${execs:-0}" "${secs:-$SECS}" "${cov:-?}" "$nseeds" "$corpus" "$crashes")")
-    if [ "$crashes" -ne 0 ]; then
+    if [ "$crashes" != 0 ]; then
         fail=1
-        echo "CRASH in $t (rc $rc): see $log and fuzz/artifacts/$t/" >&2
-        grep -m5 -E 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" >&2
+        echo "CRASH in $t (rc $rc, $crashes): see $log and fuzz/artifacts/$t/" >&2
+        grep -m5 -E 'panicked at|ERROR: libFuzzer|SUMMARY|^error' "$log" >&2
     fi
 done
 
