@@ -3,7 +3,6 @@
 //! install a route that is not a valid unicast prefix.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 use v6common::{AddrFact, KernelView, LinkFact};
@@ -11,10 +10,7 @@ use v6ripng::engine::{Action, Config, Engine, IfaceConfig, Received};
 
 fuzz_target!(|data: &[u8]| {
     let now0 = Instant::now();
-    let mut kv = KernelView {
-        links: BTreeMap::new(),
-        ..Default::default()
-    };
+    let mut kv = KernelView::default();
     kv.links.insert(
         2,
         LinkFact {
