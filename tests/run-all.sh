@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every test v6router has, as CI runs it: installs what it needs, then
 # formatting, lints, unit tests, and the end-to-end tests that need root and
-# network namespaces (real kernel, real peers), the packaging checks and the
-# User-Mode Linux tunnel test.
+# network namespaces (real kernel, real peers) including the User-Mode Linux
+# tunnel test and the fault-injection tests (one of which steps the system
+# clock an hour forwards and back, and puts it back), a short fuzzing run of
+# every target, and the packaging checks.
 #
 #   sudo tests/run-all.sh
 set -euo pipefail
@@ -24,6 +26,9 @@ echo "== unit and end-to-end tests"
 # One test at a time: several end-to-end tests measure reaction times (within
 # a second) and two cores are shared with the peers they start.
 cargo test --workspace --no-fail-fast -- --include-ignored --test-threads=1
+
+echo "== fuzzing, 30 s per target (tests/fuzz.sh; a campaign: FUZZ_RUNS=10000000 tests/fuzz.sh 3600)"
+bash tests/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 if [ -x tests/packaging/check.sh ]; then
     echo "== packaging"
