@@ -99,3 +99,15 @@ fn ask(socket: &str, req: &Request) -> Result<Response, String> {
     }
     serde_json::from_str(&answer).map_err(|e| format!("unreadable answer from v6routerd: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_daemon_is_named_as_such() {
+        let e = ask("/nonexistent/v6t.sock", &Request::ShowStatus).unwrap_err();
+        assert!(e.contains("v6routerd is not running"), "{e}");
+        assert!(e.contains("-s PATH"), "{e}");
+    }
+}
