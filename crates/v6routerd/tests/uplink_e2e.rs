@@ -132,6 +132,26 @@ impl Home {
         ));
     }
 
+    /// Wait up to 10 s for `addr` on the router's lan0; fail with the log.
+    fn wait_lan(&self, addr: &str, d: &Daemon) {
+        let got = wait_for(Duration::from_secs(10), || self.lan_has(addr).then_some(()));
+        assert!(
+            got.is_some(),
+            "lan0 never got {addr}; log:\n{}",
+            d.log_text()
+        );
+    }
+
+    /// The first global address of `ns`'s eth0 that starts with `prefix`.
+    fn first_addr(ns: &Netns, prefix: &str) -> Option<String> {
+        let out = ns.sh("ip -6 -o addr show dev eth0 scope global");
+        out.lines()
+            .filter_map(|l| l.split_whitespace().nth(3))
+            .filter_map(|a| a.split('/').next())
+            .find(|a| a.starts_with(prefix))
+            .map(String::from)
+    }
+
     fn lan_has(&self, addr: &str) -> bool {
         self.rtr.sh("ip -6 addr show dev lan0").contains(addr)
     }
@@ -214,14 +234,7 @@ fn a_restart_keeps_the_delegated_prefix() {
     let h = home("upr");
     h.start_isp("2001:db8:100::");
     let d = h.router("r");
-    assert!(
-        wait_for(Duration::from_secs(10), || h
-            .lan_has("2001:db8:100:1::1/64")
-            .then_some(()))
-        .is_some(),
-        "{}",
-        d.log_text()
-    );
+    h.wait_lan("2001:db8:100:1::1/64", &d);
     assert_eq!(h.lab.stop(d.pid, Duration::from_secs(3)), Some(0));
     let d2 = h.lab.start_daemon(
         &h.rtr,
@@ -253,14 +266,7 @@ fn isp_renumbering_moves_the_lan_and_hosts_follow() {
     let h = home("upn");
     let (kea, _radvd) = h.start_isp("2001:db8:100::");
     let d = h.router("r");
-    assert!(
-        wait_for(Duration::from_secs(10), || h
-            .lan_has("2001:db8:100:1::1/64")
-            .then_some(()))
-        .is_some(),
-        "{}",
-        d.log_text()
-    );
+    h.wait_lan("2001:db8:100:1::1/64", &d);
     assert!(wait_for(Duration::from_secs(10), || h
         .host_addr_line("2001:db8:100:1:"))
     .is_some());
@@ -390,14 +396,7 @@ fn tshark_finds_our_client_messages_well_formed() {
     std::thread::sleep(Duration::from_millis(500));
     h.start_isp("2001:db8:100::");
     let d = h.router("r");
-    assert!(
-        wait_for(Duration::from_secs(10), || h
-            .lan_has("2001:db8:100:1::1/64")
-            .then_some(()))
-        .is_some(),
-        "{}",
-        d.log_text()
-    );
+    h.wait_lan("2001:db8:100:1::1/64", &d);
     // Renew at T1 = 4 s, then a Release.
     std::thread::sleep(Duration::from_secs(6));
     d.ctl(&["uplink", "release"]);
@@ -441,14 +440,7 @@ fn renumbering_latency_reply_to_lan_ra() {
     let h = home("upl");
     let (kea, _) = h.start_isp("2001:db8:100::");
     let d = h.router("r");
-    assert!(
-        wait_for(Duration::from_secs(10), || h
-            .lan_has("2001:db8:100:1::1/64")
-            .then_some(()))
-        .is_some(),
-        "{}",
-        d.log_text()
-    );
+    h.wait_lan("2001:db8:100:1::1/64", &d);
     let dir = h.lab.dir().to_path_buf();
     let wan = dir.join("wan.pcap");
     let lan = dir.join("lan.pcap");
@@ -671,16 +663,7 @@ fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
     });
     assert!(up2.contains("/60"), "{up2}");
     let host2_addr = wait_for(Duration::from_secs(15), || {
-        let out = host2.sh("ip -6 -o addr show dev eth0 scope global");
-        out.lines().find(|l| l.contains("2001:db8:100:")).map(|l| {
-            l.split_whitespace()
-                .nth(3)
-                .unwrap_or("")
-                .split('/')
-                .next()
-                .unwrap_or("")
-                .to_string()
-        })
+        Home::first_addr(&host2, "2001:db8:100:")
     });
     let host2_addr = host2_addr.unwrap_or_else(|| panic!("host2: {}", host2.sh("ip -6 addr")));
     // The sub-delegated /60 must not overlap R1's own LANs (subnets 1 and 2).
@@ -690,18 +673,7 @@ fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
     );
     // host1 on R1's other LAN.
     let host1_addr = wait_for(Duration::from_secs(15), || {
-        let out = host1.sh("ip -6 -o addr show dev eth0 scope global");
-        out.lines()
-            .find(|l| l.contains("2001:db8:100:2:"))
-            .map(|l| {
-                l.split_whitespace()
-                    .nth(3)
-                    .unwrap_or("")
-                    .split('/')
-                    .next()
-                    .unwrap_or("")
-                    .to_string()
-            })
+        Home::first_addr(&host1, "2001:db8:100:2:")
     });
     let host1_addr = host1_addr.unwrap_or_else(|| panic!("host1: {}", host1.sh("ip -6 addr")));
     // A host behind R2 reaches a host on another LAN of R1.
