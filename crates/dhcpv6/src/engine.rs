@@ -9,6 +9,7 @@
 //! [`Server::note_persist_failed`].
 
 use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
+use crate::table::LeaseTable;
 use crate::wire::{
     code, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd, IaPrefix, Message,
     MessageType, StatusCode,
@@ -237,11 +238,8 @@ pub struct Server {
     duid: Duid,
     links: Vec<Link>,
     limits: Limits,
-    leases: HashMap<LeaseKey, Lease>,
-    /// The leases of each client.
-    by_client: HashMap<Duid, Keys>,
-    /// (expiry unix time, lease) for reclamation in `on_timer`.
-    expiry: BTreeSet<(u64, LeaseKey)>,
+    /// The leases, indexed by what is leased, by client and by expiry.
+    leases: LeaseTable,
     /// Addresses offered in an Advertise, held for a while (per client).
     offers: HashMap<(Duid, u32), Offers>,
     offered: HashSet<LeaseKey>,
@@ -262,9 +260,7 @@ impl Server {
             duid: cfg.server_duid,
             links: vec![],
             limits: cfg.limits,
-            leases: HashMap::new(),
-            by_client: HashMap::new(),
-            expiry: BTreeSet::new(),
+            leases: LeaseTable::default(),
             offers: HashMap::new(),
             offered: HashSet::new(),
             offers_by_time: BTreeSet::new(),
@@ -330,8 +326,9 @@ impl Server {
         &self.stats
     }
 
-    pub fn leases(&self) -> impl Iterator<Item = &Lease> {
-        self.leases.values()
+    /// Every lease (built from the compact table, hence by value).
+    pub fn leases(&self) -> impl Iterator<Item = Lease> + '_ {
+        self.leases.iter()
     }
 
     /// Offers held for clients that have not sent their Request yet.
@@ -346,11 +343,7 @@ impl Server {
 
     /// Every lease as an `Upsert` record: the content of a compacted journal.
     pub fn snapshot(&self) -> Vec<LeaseRecord> {
-        self.leases
-            .values()
-            .cloned()
-            .map(LeaseRecord::Upsert)
-            .collect()
+        self.leases.iter().map(LeaseRecord::Upsert).collect()
     }
 
     /// The glue could not make records durable: the replies were dropped.
@@ -363,7 +356,7 @@ impl Server {
         let mut out = vec![];
         for r in records {
             if let LeaseRecord::Upsert(l) = r {
-                if self.leases.get(&l.key()) == Some(l) {
+                if self.leases.get(&l.key()).as_ref() == Some(l) {
                     if let Some(old) = self.remove_lease(&l.key()) {
                         out.extend(self.route_for(&old).map(Action::DelRoute));
                     }
@@ -397,7 +390,7 @@ impl Server {
 
     /// Earliest time `on_timer` has work to do.
     pub fn next_deadline(&self, now: Now) -> Option<Instant> {
-        let lease = self.expiry.iter().next().map(|(t, _)| *t);
+        let lease = self.leases.next_expiry();
         let offer = self.offers_by_time.iter().next().map(|(t, _, _)| *t);
         let t = match (lease, offer) {
             (Some(a), Some(b)) => a.min(b),
@@ -411,16 +404,11 @@ impl Server {
     pub fn on_timer(&mut self, now: Now) -> Vec<Action> {
         let mut records = vec![];
         let mut out = vec![];
-        while let Some(&(t, key)) = self.expiry.iter().next() {
-            if t > now.unix {
-                break;
+        while let Some(l) = self.leases.pop_expired(now.unix) {
+            if let Some(r) = self.route_for(&l) {
+                out.push(Action::DelRoute(r));
             }
-            if let Some(l) = self.remove_lease(&key) {
-                if let Some(r) = self.route_for(&l) {
-                    out.push(Action::DelRoute(r));
-                }
-                records.push(LeaseRecord::Remove(key));
-            }
+            records.push(LeaseRecord::Remove(l.key()));
         }
         while let Some((t, d, i)) = self.offers_by_time.iter().next().cloned() {
             if t > now.unix {
@@ -790,18 +778,17 @@ impl Server {
             let cfg = &self.links[li].cfg;
             let (pref, valid) = (cfg.preferred, cfg.valid);
             // 2. What this IA already holds on this link and is still in a pool.
-            let held = self.by_client.get(client).and_then(|keys| {
-                keys.iter()
-                    .filter_map(|k| self.leases.get(k))
-                    .find(|l| {
-                        l.kind == kind
-                            && l.iaid == iaid
-                            && l.state == LeaseState::Bound
-                            && *l.link == *link_name
-                            && self.in_pool(li, kind, l.prefix)
-                    })
-                    .map(|l| l.prefix)
-            });
+            let held = self
+                .leases
+                .client_leases(client)
+                .find(|l| {
+                    l.kind == kind
+                        && l.iaid == iaid
+                        && l.state == LeaseState::Bound
+                        && *l.link == *link_name
+                        && self.in_pool(li, kind, l.prefix)
+                })
+                .map(|l| l.prefix);
             // 3. What we offered it in an Advertise.
             let offered = || {
                 self.offers
@@ -823,9 +810,11 @@ impl Server {
             None => {
                 // 5. A new one from the pools, within the per-client limit.
                 let held = self
-                    .by_client
-                    .get(client)
-                    .map_or(0, |v| v.iter().filter(|k| k.0 == kind).count());
+                    .leases
+                    .client_keys(client)
+                    .iter()
+                    .filter(|k| k.0 == kind)
+                    .count();
                 let limit = match kind {
                     LeaseKind::Address => self.limits.addresses_per_client,
                     LeaseKind::Prefix => self.limits.prefixes_per_client,
@@ -875,7 +864,7 @@ impl Server {
                 via,
             };
             self.forget_offer(client, iaid, kind, prefix);
-            let old = self.leases.get(&lease.key()).cloned();
+            let old = self.leases.get(&lease.key());
             if let Some(old) = &old {
                 if let Some(r) = self.route_for(old) {
                     if old.via != lease.via {
@@ -1028,7 +1017,7 @@ impl Server {
                     }
                 };
                 if self.is_free(li, kind, cand, client, iaid)
-                    && !self.leases.contains_key(&(kind, cand))
+                    && !self.leases.contains(&(kind, cand))
                 {
                     let next = (off + 1) % size;
                     match kind {
@@ -1089,34 +1078,11 @@ impl Server {
     }
 
     fn insert_lease(&mut self, l: Lease) {
-        let key = l.key();
-        if let Some(old) = self.leases.remove(&key) {
-            self.expiry.remove(&(old.expires(), key));
-            if let Some(v) = self.by_client.get_mut(&old.duid) {
-                v.retain(|k| *k != key);
-                if v.is_empty() {
-                    self.by_client.remove(&old.duid);
-                }
-            }
-        }
-        self.expiry.insert((l.expires(), key));
-        self.by_client
-            .entry(l.duid.clone())
-            .or_insert(Keys::None)
-            .push(key);
-        self.leases.insert(key, l);
+        self.leases.insert(l);
     }
 
     fn remove_lease(&mut self, key: &LeaseKey) -> Option<Lease> {
-        let old = self.leases.remove(key)?;
-        self.expiry.remove(&(old.expires(), *key));
-        if let Some(v) = self.by_client.get_mut(&old.duid) {
-            v.retain(|k| k != key);
-            if v.is_empty() {
-                self.by_client.remove(&old.duid);
-            }
-        }
-        Some(old)
+        self.leases.remove(key)
     }
 
     /// The route for a delegated prefix: via the requesting router's
@@ -1140,20 +1106,11 @@ impl Server {
 
     /// Bound leases of one IA of a client.
     fn ia_leases(&self, client: &Duid, iaid: u32, kind: LeaseKind) -> Vec<LeaseKey> {
-        self.by_client
-            .get(client)
-            .map(|v| {
-                v.iter()
-                    .filter(|k| k.0 == kind)
-                    .filter(|k| {
-                        self.leases
-                            .get(k)
-                            .is_some_and(|l| l.iaid == iaid && l.state == LeaseState::Bound)
-                    })
-                    .copied()
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.leases
+            .client_leases(client)
+            .filter(|l| l.kind == kind && l.iaid == iaid && l.state == LeaseState::Bound)
+            .map(|l| l.key())
+            .collect()
     }
 
     // ----- §18.3.4 Renew, §18.3.5 Rebind -----
@@ -1229,7 +1186,7 @@ impl Server {
             let mut min_pref = u32::MAX;
             let mut any_valid = false;
             for key in &held {
-                let Some(mut l) = self.leases.get(key).cloned() else {
+                let Some(mut l) = self.leases.get(key) else {
                     continue;
                 };
                 if !l.is_static && !self.in_pool(li, kind, l.prefix) {
@@ -1475,54 +1432,6 @@ impl Server {
         }
         let extra = self.requested_options(li, m, true);
         vec![self.send(self.reply_header(m, extra), rx)]
-    }
-}
-
-/// The leases of one client: almost always one, so no heap block for it.
-#[derive(Clone, Debug)]
-enum Keys {
-    None,
-    One(LeaseKey),
-    Many(Vec<LeaseKey>),
-}
-
-impl Keys {
-    fn as_slice(&self) -> &[LeaseKey] {
-        match self {
-            Keys::None => &[],
-            Keys::One(k) => std::slice::from_ref(k),
-            Keys::Many(v) => v,
-        }
-    }
-    fn iter(&self) -> std::slice::Iter<'_, LeaseKey> {
-        self.as_slice().iter()
-    }
-    fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
-    }
-    fn push(&mut self, k: LeaseKey) {
-        *self = match std::mem::replace(self, Keys::None) {
-            Keys::None => Keys::One(k),
-            Keys::One(a) => Keys::Many(vec![a, k]),
-            Keys::Many(mut v) => {
-                v.push(k);
-                Keys::Many(v)
-            }
-        };
-    }
-    fn retain(&mut self, mut f: impl FnMut(&LeaseKey) -> bool) {
-        *self = match std::mem::replace(self, Keys::None) {
-            Keys::One(a) if f(&a) => Keys::One(a),
-            Keys::Many(mut v) => {
-                v.retain(|k| f(k));
-                match v.len() {
-                    0 => Keys::None,
-                    1 => Keys::One(v[0]),
-                    _ => Keys::Many(v),
-                }
-            }
-            _ => Keys::None,
-        };
     }
 }
 

@@ -585,7 +585,7 @@ fn renew_after_restore_keeps_address() {
     let mut s = server_with(link());
     let c = Clock::new();
     let (addr, _) = four_way(&mut s, &c, 1, 1);
-    let saved: Vec<_> = s.leases().cloned().collect();
+    let saved: Vec<_> = s.leases().collect();
     // A new process: same config, leases from the store.
     let mut s2 = server_with(link());
     s2.restore(saved);

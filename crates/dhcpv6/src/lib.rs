@@ -11,4 +11,5 @@ mod engine_tests;
 pub mod io;
 pub mod lease;
 pub mod store;
+mod table;
 pub mod wire;

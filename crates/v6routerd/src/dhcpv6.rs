@@ -584,7 +584,7 @@ impl Service {
                 self.journal_path.display(),
                 self.server.lease_count()
             );
-            let snapshot: Vec<Lease> = self.server.leases().cloned().collect();
+            let snapshot: Vec<Lease> = self.server.leases().collect();
             let _ = self.store_tx.send(StoreCmd::Compact(snapshot));
         }
     }
@@ -603,7 +603,7 @@ impl Service {
 
     fn leases(&self) -> Leases {
         let unix = now().unix;
-        let mut v: Vec<&Lease> = self.server.leases().collect();
+        let mut v: Vec<Lease> = self.server.leases().collect();
         v.sort_by_key(|l| (l.kind, l.prefix));
         Leases {
             leases: v

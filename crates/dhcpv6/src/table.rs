@@ -1,0 +1,467 @@
+//! The server's lease table, laid out for memory: 100,000 leases must cost a
+//! home router a few megabytes, not tens of them.
+//!
+//! - A slab (`Vec` of fixed-size slots addressed by `u32` ids, freed slots
+//!   chained into a free list). A slot holds the DUID inline (the `Duid`
+//!   type keeps up to 22 bytes without a heap block), times as `u32` unix
+//!   seconds (good until 2106), the link as an index into a small interned
+//!   table of names. The `via` address of a delegated prefix lives in a side
+//!   map, since most leases are addresses and have none.
+//! - Two hash tables of bare `u32` ids (hashbrown's `HashTable`, hashing
+//!   through the slab): by what is leased, and by client (the entry points
+//!   at the client's first lease; a client's leases are chained through the
+//!   slots).
+//! - Expiry as a binary heap of `(expires, id)` pairs with lazy deletion: a
+//!   renewed or removed lease leaves its old entry behind, which is skipped
+//!   when it surfaces because it no longer matches the slot; the heap is
+//!   rebuilt when such entries outnumber the live ones.
+
+use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseState};
+use crate::wire::Duid;
+use hashbrown::HashTable;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+use v6common::Ipv6Prefix;
+
+const NONE: u32 = u32::MAX;
+
+const F_LIVE: u8 = 1;
+const F_PREFIX: u8 = 2;
+const F_DECLINED: u8 = 4;
+const F_STATIC: u8 = 8;
+
+struct Slot {
+    addr: [u8; 16],
+    plen: u8,
+    flags: u8,
+    link: u16,
+    iaid: u32,
+    cltt: u32,
+    preferred: u32,
+    valid: u32,
+    /// Next lease of the same client, or the next free slot.
+    next: u32,
+    duid: Duid,
+}
+
+impl Slot {
+    fn live(&self) -> bool {
+        self.flags & F_LIVE != 0
+    }
+    fn kind(&self) -> LeaseKind {
+        if self.flags & F_PREFIX != 0 {
+            LeaseKind::Prefix
+        } else {
+            LeaseKind::Address
+        }
+    }
+    fn key(&self) -> LeaseKey {
+        (
+            self.kind(),
+            Ipv6Prefix::new(Ipv6Addr::from(self.addr), self.plen),
+        )
+    }
+    /// Unix second at which the valid lifetime ends (u32::MAX: never).
+    fn expires(&self) -> u32 {
+        if self.valid == u32::MAX {
+            return u32::MAX;
+        }
+        self.cltt.saturating_add(self.valid)
+    }
+}
+
+fn key_bits(k: &LeaseKey) -> (u8, [u8; 16], u8) {
+    (k.0 as u8, k.1.addr().octets(), k.1.len())
+}
+
+#[derive(Default)]
+pub(crate) struct LeaseTable {
+    slots: Vec<Slot>,
+    free: Option<u32>,
+    live: usize,
+    by_key: HashTable<u32>,
+    /// The first lease of each client.
+    by_client: HashTable<u32>,
+    expiry: BinaryHeap<Reverse<(u32, u32)>>,
+    links: Vec<Arc<str>>,
+    via: HashMap<u32, Ipv6Addr>,
+    hasher: RandomState,
+}
+
+impl LeaseTable {
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    fn hash_key(h: &RandomState, k: &LeaseKey) -> u64 {
+        h.hash_one(key_bits(k))
+    }
+
+    fn hash_duid(h: &RandomState, d: &Duid) -> u64 {
+        h.hash_one(d.as_bytes())
+    }
+
+    fn find(&self, key: &LeaseKey) -> Option<u32> {
+        let (kind, addr, plen) = key_bits(key);
+        let slots = &self.slots;
+        self.by_key
+            .find(Self::hash_key(&self.hasher, key), |&id| {
+                let s = &slots[id as usize];
+                s.addr == addr && s.plen == plen && s.kind() as u8 == kind
+            })
+            .copied()
+    }
+
+    fn materialize(&self, id: u32) -> Lease {
+        let s = &self.slots[id as usize];
+        Lease {
+            kind: s.kind(),
+            prefix: Ipv6Prefix::new(Ipv6Addr::from(s.addr), s.plen),
+            duid: s.duid.clone(),
+            iaid: s.iaid,
+            link: self.links[usize::from(s.link)].clone(),
+            cltt: u64::from(s.cltt),
+            preferred: s.preferred,
+            valid: s.valid,
+            state: if s.flags & F_DECLINED != 0 {
+                LeaseState::Declined
+            } else {
+                LeaseState::Bound
+            },
+            is_static: s.flags & F_STATIC != 0,
+            via: self.via.get(&id).copied(),
+        }
+    }
+
+    pub fn get(&self, key: &LeaseKey) -> Option<Lease> {
+        self.find(key).map(|id| self.materialize(id))
+    }
+
+    pub fn contains(&self, key: &LeaseKey) -> bool {
+        self.find(key).is_some()
+    }
+
+    /// Every lease, in slab order.
+    pub fn iter(&self) -> impl Iterator<Item = Lease> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.live())
+            .map(|(i, _)| self.materialize(i as u32))
+    }
+
+    fn client_head(&self, duid: &Duid) -> Option<u32> {
+        let slots = &self.slots;
+        self.by_client
+            .find(Self::hash_duid(&self.hasher, duid), |&id| {
+                slots[id as usize].duid == *duid
+            })
+            .copied()
+    }
+
+    /// The leases of one client (what is leased).
+    pub fn client_keys(&self, duid: &Duid) -> Vec<LeaseKey> {
+        let mut out = vec![];
+        let mut id = self.client_head(duid).unwrap_or(NONE);
+        while id != NONE {
+            let s = &self.slots[id as usize];
+            out.push(s.key());
+            id = s.next;
+        }
+        out
+    }
+
+    /// The leases of one client, materialized.
+    pub fn client_leases(&self, duid: &Duid) -> impl Iterator<Item = Lease> + '_ {
+        let mut id = self.client_head(duid).unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            if id == NONE {
+                return None;
+            }
+            let l = self.materialize(id);
+            id = self.slots[id as usize].next;
+            Some(l)
+        })
+    }
+
+    fn intern_link(&mut self, name: &Arc<str>) -> u16 {
+        if let Some(i) = self.links.iter().position(|l| **l == **name) {
+            return i as u16;
+        }
+        // Interface names are configuration: a handful, far below u16::MAX.
+        self.links.push(name.clone());
+        (self.links.len() - 1) as u16
+    }
+
+    /// Insert or replace the lease of the same key.
+    pub fn insert(&mut self, l: Lease) {
+        let key = l.key();
+        self.remove(&key);
+        let link = self.intern_link(&l.link);
+        let mut flags = F_LIVE;
+        if l.kind == LeaseKind::Prefix {
+            flags |= F_PREFIX;
+        }
+        if l.state == LeaseState::Declined {
+            flags |= F_DECLINED;
+        }
+        if l.is_static {
+            flags |= F_STATIC;
+        }
+        let slot = Slot {
+            addr: l.prefix.addr().octets(),
+            plen: l.prefix.len(),
+            flags,
+            link,
+            iaid: l.iaid,
+            // u32 unix seconds reach 2106; a later clock saturates.
+            cltt: u32::try_from(l.cltt).unwrap_or(u32::MAX),
+            preferred: l.preferred,
+            valid: l.valid,
+            next: NONE,
+            duid: l.duid,
+        };
+        let id = match self.free {
+            Some(id) => {
+                let next = self.slots[id as usize].next;
+                self.free = (next != NONE).then_some(next);
+                self.slots[id as usize] = slot;
+                id
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.live += 1;
+        if let Some(v) = l.via {
+            self.via.insert(id, v);
+        }
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.by_key
+            .insert_unique(Self::hash_key(hasher, &key), id, |&x| {
+                Self::hash_key(hasher, &slots[x as usize].key())
+            });
+        // Chain in front of the client's other leases.
+        let dh = Self::hash_duid(hasher, &slots[id as usize].duid);
+        let duid = &slots[id as usize].duid;
+        let mut prev_head = NONE;
+        if let Some(head) = self
+            .by_client
+            .find_mut(dh, |&x| slots[x as usize].duid == *duid)
+        {
+            prev_head = *head;
+            *head = id;
+        } else {
+            self.by_client.insert_unique(dh, id, |&x| {
+                Self::hash_duid(hasher, &slots[x as usize].duid)
+            });
+        }
+        self.slots[id as usize].next = prev_head;
+        let exp = self.slots[id as usize].expires();
+        self.expiry.push(Reverse((exp, id)));
+        self.maybe_rebuild_expiry();
+    }
+
+    pub fn remove(&mut self, key: &LeaseKey) -> Option<Lease> {
+        let id = self.find(key)?;
+        let lease = self.materialize(id);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        if let Ok(e) = self
+            .by_key
+            .find_entry(Self::hash_key(hasher, key), |&x| x == id)
+        {
+            e.remove();
+        }
+        // Unlink from the client's chain.
+        let s = &slots[id as usize];
+        let dh = Self::hash_duid(hasher, &s.duid);
+        let next = s.next;
+        let mut pred = NONE;
+        if let Ok(mut e) = self
+            .by_client
+            .find_entry(dh, |&x| slots[x as usize].duid == s.duid)
+        {
+            let head = *e.get();
+            if head == id {
+                if next == NONE {
+                    e.remove();
+                } else {
+                    *e.get_mut() = next;
+                }
+            } else {
+                let mut cur = head;
+                while cur != NONE && slots[cur as usize].next != id {
+                    cur = slots[cur as usize].next;
+                }
+                pred = cur;
+            }
+        }
+        if pred != NONE {
+            self.slots[pred as usize].next = next;
+        }
+        self.via.remove(&id);
+        let s = &mut self.slots[id as usize];
+        s.flags = 0;
+        // A long DUID's heap block goes now, not when the slot is reused.
+        s.duid = Duid::new_ll(0, &[]);
+        s.next = self.free.unwrap_or(NONE);
+        self.free = Some(id);
+        self.live -= 1;
+        Some(lease)
+    }
+
+    /// Earliest time (unix seconds) a lease may expire; may be early (an
+    /// entry left by a renewed lease), never late.
+    pub fn next_expiry(&self) -> Option<u64> {
+        self.expiry
+            .peek()
+            .filter(|Reverse((t, _))| *t != u32::MAX)
+            .map(|Reverse((t, _))| u64::from(*t))
+    }
+
+    /// Remove and return one lease whose valid lifetime ended at or before `unix`.
+    pub fn pop_expired(&mut self, unix: u64) -> Option<Lease> {
+        while let Some(&Reverse((t, id))) = self.expiry.peek() {
+            if u64::from(t) > unix || t == u32::MAX {
+                return None;
+            }
+            self.expiry.pop();
+            let s = &self.slots[id as usize];
+            if s.live() && s.expires() == t {
+                let key = s.key();
+                return self.remove(&key);
+            }
+        }
+        None
+    }
+
+    fn maybe_rebuild_expiry(&mut self) {
+        if self.expiry.len() > 2 * self.live + 1024 {
+            let v: Vec<Reverse<(u32, u32)>> = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.live())
+                .map(|(i, s)| Reverse((s.expires(), i as u32)))
+                .collect();
+            self.expiry = BinaryHeap::from(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(i: u16, duid: u8, kind: LeaseKind, cltt: u64, valid: u32) -> Lease {
+        let prefix = match kind {
+            LeaseKind::Address => {
+                Ipv6Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, i), 128)
+            }
+            LeaseKind::Prefix => {
+                Ipv6Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x100 + i, 0, 0, 0, 0, 0), 56)
+            }
+        };
+        Lease {
+            kind,
+            prefix,
+            duid: Duid::new_ll(1, &[2, 0, 0, 0, 0, duid]),
+            iaid: u32::from(i),
+            link: Arc::from("lan0"),
+            cltt,
+            preferred: valid / 2,
+            valid,
+            state: LeaseState::Bound,
+            is_static: false,
+            via: (kind == LeaseKind::Prefix).then(|| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i)),
+        }
+    }
+
+    #[test]
+    fn insert_get_replace_remove() {
+        let mut t = LeaseTable::default();
+        let a = lease(1, 1, LeaseKind::Address, 1000, 100);
+        let p = lease(2, 1, LeaseKind::Prefix, 1000, 200);
+        let b = lease(3, 2, LeaseKind::Address, 1000, 300);
+        t.insert(a.clone());
+        t.insert(p.clone());
+        t.insert(b.clone());
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.get(&a.key()), Some(a.clone()));
+        assert_eq!(t.get(&p.key()), Some(p.clone()));
+        let mut keys = t.client_keys(&a.duid);
+        keys.sort();
+        assert_eq!(keys, vec![a.key(), p.key()]);
+        // Replace: same key, new client.
+        let mut a2 = a.clone();
+        a2.duid = b.duid.clone();
+        a2.cltt = 2000;
+        t.insert(a2.clone());
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.client_keys(&a.duid), vec![p.key()]);
+        assert_eq!(t.client_keys(&b.duid).len(), 2);
+        assert_eq!(t.remove(&p.key()), Some(p.clone()));
+        assert!(t.client_keys(&a.duid).is_empty());
+        assert_eq!(t.remove(&p.key()), None);
+        // The freed slot is reused.
+        t.insert(p.clone());
+        assert_eq!(t.slots.len(), 3);
+        assert_eq!(t.iter().count(), 3);
+    }
+
+    #[test]
+    fn unlinks_from_the_middle_of_a_client_chain() {
+        let mut t = LeaseTable::default();
+        let ls: Vec<Lease> = (1..=4)
+            .map(|i| lease(i, 9, LeaseKind::Address, 0, 10))
+            .collect();
+        for l in &ls {
+            t.insert(l.clone());
+        }
+        t.remove(&ls[1].key());
+        t.remove(&ls[3].key());
+        let mut k = t.client_keys(&ls[0].duid);
+        k.sort();
+        assert_eq!(k, vec![ls[0].key(), ls[2].key()]);
+    }
+
+    #[test]
+    fn expiry_in_order_and_stale_entries_skipped() {
+        let mut t = LeaseTable::default();
+        let a = lease(1, 1, LeaseKind::Address, 1000, 100);
+        let b = lease(2, 2, LeaseKind::Address, 1000, 50);
+        t.insert(a.clone());
+        t.insert(b.clone());
+        // Renew a: its old entry (1100) stays in the heap but must not expire it.
+        let mut a2 = a.clone();
+        a2.cltt = 1090;
+        t.insert(a2.clone());
+        assert_eq!(t.next_expiry(), Some(1050));
+        assert_eq!(t.pop_expired(1049), None);
+        assert_eq!(t.pop_expired(1100).map(|l| l.key()), Some(b.key()));
+        assert_eq!(t.pop_expired(1100), None);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.pop_expired(1190), Some(a2));
+        assert_eq!(t.len(), 0);
+        // An infinite lease never expires.
+        t.insert(lease(3, 3, LeaseKind::Address, 5, u32::MAX));
+        assert_eq!(t.next_expiry(), None);
+        assert_eq!(t.pop_expired(u64::MAX), None);
+    }
+
+    #[test]
+    fn heap_is_rebuilt_when_stale_entries_pile_up() {
+        let mut t = LeaseTable::default();
+        let mut a = lease(1, 1, LeaseKind::Address, 0, 100);
+        for c in 0..5000 {
+            a.cltt = c;
+            t.insert(a.clone());
+        }
+        assert!(t.expiry.len() <= 2 * t.len() + 1024);
+        assert_eq!(t.pop_expired(4999 + 100).map(|l| l.cltt), Some(4999));
+    }
+}
