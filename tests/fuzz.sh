@@ -6,6 +6,8 @@
 #   tests/fuzz.sh 30                      # the short run of the full test command
 #   FUZZ_RUNS=10000000 tests/fuzz.sh 3600 # a campaign: stop at 10 M execs or 1 h
 #   tests/fuzz.sh 60 dhcpv6_client        # only the named targets
+#   FUZZ_FLAGS="-O -a -s none" FUZZ_TARGET_DIR=fuzz/target-camp \
+#     FUZZ_RUNS=10000000 nice -n 19 tests/fuzz.sh 5400   # the cheap campaign build
 #
 # Installs what it needs: the nightly toolchain (rustup) and cargo-fuzz.
 # Corpora live in fuzz/corpus/<target>/ (gitignored, kept between runs) and
@@ -22,6 +24,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz="$root/fuzz"
 tdir=${FUZZ_TARGET_DIR:-$fuzz/target}
 runs=${FUZZ_RUNS:-0}
+# Build flags for cargo fuzz build/run: the default is release with ASan;
+# a campaign may use FUZZ_FLAGS="-O -a -s none" (no sanitizer, overflow
+# checks and debug assertions on) with its own FUZZ_TARGET_DIR.
+read -r -a flags <<<"${FUZZ_FLAGS:--O}"
 jobs_log=${FUZZ_LOG_DIR:-$tdir/logs}
 
 if ! rustup toolchain list | grep -q '^nightly'; then
@@ -92,6 +98,36 @@ elif target == "ripng_engine":
     for b in wire("ripng"):
         n = min((len(b) + 3) // 4, 255)
         put(bytes([n, 2, 2, 9, 255, 1]) + b[: n * 4])
+elif target == "lease_journal":
+    # Journal images in the layout of crates/dhcpv6/src/store.rs, like its
+    # unit tests build: upserts of addresses and prefixes, a remove, then a
+    # torn tail, a flipped byte, a damaged length, zeros grown ahead.
+    import struct, zlib
+    def frame(payload):
+        return struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
+    def upsert(n, prefix):
+        addr = bytes.fromhex("20010db80008%04x" % (n << 4) + "00" * 8) if prefix \
+            else bytes.fromhex("20010db80001" + "00" * 8 + "%04x" % n)
+        duid = bytes([0, 1, 0, 1, 0, 0, 0, 7, 8, 0, 0x27, 0, 0, n])
+        via = bytes.fromhex("fe80" + "00" * 13 + "01") if prefix else bytes(16)
+        return frame(bytes([1, int(prefix)]) + addr + bytes([60 if prefix else 128])
+                     + struct.pack(">IQII", n, 1_800_000_000 + n, 3600, 7200)
+                     + bytes([0, (n % 2 == 0) | (prefix << 1)]) + via
+                     + bytes([len(duid)]) + duid + bytes([4]) + b"lan0")
+    def remove(n):
+        return frame(bytes([2, 0]) + bytes.fromhex("20010db80001" + "00" * 8 + "%04x" % n) + bytes([128]))
+    magic = b"v6rlease"
+    recs = [upsert(1, False), upsert(2, True), upsert(3, False), remove(1), upsert(4, True)]
+    img = magic + b"".join(recs)
+    put(magic)
+    put(img)
+    put(img + bytes(64))
+    put(img + bytes(40) + bytes([40, 0, 0, 0, 1, 2]))
+    put(img[:-7])
+    put(img[:len(magic) + len(recs[0]) + 5])
+    flipped = bytearray(img); flipped[len(magic) + len(recs[0]) + 20] ^= 0xff; put(bytes(flipped))
+    badlen = bytearray(img); badlen[len(magic) + len(recs[0]) + 3] = 0x7f; put(bytes(badlen))
+    put(magic[:3])
 elif target == "config_load":
     for p in glob.glob(f"{root}/config/*.toml"): put(open(p, "rb").read())
     for p in glob.glob(f"{root}/docs/*.md"):
@@ -112,12 +148,12 @@ PY
 }
 
 mkdir -p "$jobs_log"
-echo "building ${#targets[@]} fuzz targets (cargo +nightly fuzz build -O)..." >&2
+echo "building ${#targets[@]} fuzz targets (cargo +nightly fuzz build ${flags[*]})..." >&2
 : >"$jobs_log/build.log"
 # One bin that no longer builds must not stop the others: build each target
 # (cargo fuzz run would too) and mark the broken ones build-failed.
 for t in "${targets[@]}"; do
-    if ! (cd "$fuzz" && cargo +nightly fuzz build -O --target-dir "$tdir" "$t" >>"$jobs_log/build.log" 2>&1); then
+    if ! (cd "$fuzz" && cargo +nightly fuzz build "${flags[@]}" --target-dir "$tdir" "$t" >>"$jobs_log/build.log" 2>&1); then
         echo "fuzz target $t does not build (log: $jobs_log/build.log)" >&2
     fi
 done
@@ -135,7 +171,7 @@ for t in "${targets[@]}"; do
     # -runs=0 would mean "run only the corpus"; leave it out unless asked.
     extra=()
     [ "$runs" != 0 ] && extra+=("-runs=$runs")
-    (cd "$fuzz" && cargo +nightly fuzz run -O --target-dir "$tdir" "$t" "corpus/$t" -- \
+    (cd "$fuzz" && cargo +nightly fuzz run "${flags[@]}" --target-dir "$tdir" "$t" "corpus/$t" -- \
         -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="artifacts/$t/" "${extra[@]}") >"$log" 2>&1
     rc=$?
