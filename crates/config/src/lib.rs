@@ -211,7 +211,12 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/v6router.toml");
         let l = load(Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
-        let lab = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/lab.toml");
-        load(Path::new(lab)).unwrap_or_else(|e| panic!("{e}"));
+        for lab in ["lab.toml", "lab-cascade.toml"] {
+            let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../config")
+                .join(lab);
+            let l = load(&p).unwrap_or_else(|e| panic!("{lab}: {e}"));
+            assert!(l.warnings.is_empty(), "{lab}: {:?}", l.warnings);
+        }
     }
 }
