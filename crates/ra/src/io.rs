@@ -7,8 +7,7 @@
 
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
-use std::mem::{size_of, zeroed};
-use std::net::Ipv6Addr;
+use std::net::{Ipv6Addr, SocketAddrV6};
 use std::os::fd::AsRawFd;
 use tokio::io::unix::AsyncFd;
 
@@ -57,21 +56,7 @@ pub struct RaSocket {
 }
 
 fn setsockopt<T>(s: &Socket, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
-    // SAFETY: `val` points to a live T of the size passed.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            level,
-            name,
-            (val as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    v6sock::setsockopt(s.as_raw_fd(), level, name, val)
 }
 
 impl RaSocket {
@@ -139,116 +124,19 @@ impl RaSocket {
     }
 }
 
-/// Room for IPV6_PKTINFO and IPV6_HOPLIMIT control messages.
-const CMSG_BUF: usize = 128;
-
-#[repr(C, align(8))]
-struct CmsgBuf([u8; CMSG_BUF]);
-
 fn recvmsg(s: &Socket, buf: &mut [u8]) -> io::Result<Received> {
-    // SAFETY: all pointers refer to locals that outlive the call; the kernel
-    // writes at most the lengths given; cmsgs are walked with the libc macros
-    // within msg_controllen.
-    unsafe {
-        let mut from: libc::sockaddr_in6 = zeroed();
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        let mut cbuf = CmsgBuf([0; CMSG_BUF]);
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = (&mut from as *mut libc::sockaddr_in6).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.0.as_mut_ptr().cast();
-        msg.msg_controllen = CMSG_BUF as _;
-        let n = libc::recvmsg(s.as_raw_fd(), &mut msg, 0);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut r = Received {
-            len: n as usize,
-            src: Ipv6Addr::from(from.sin6_addr.s6_addr),
-            ifindex: 0,
-            hop_limit: None,
-        };
-        if msg.msg_flags & libc::MSG_TRUNC != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "message larger than the buffer",
-            ));
-        }
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            let h = &*c;
-            if h.cmsg_level == libc::IPPROTO_IPV6 {
-                let data = libc::CMSG_DATA(c);
-                if h.cmsg_type == libc::IPV6_PKTINFO
-                    && h.cmsg_len as usize
-                        >= libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as usize
-                {
-                    let pi: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
-                    r.ifindex = pi.ipi6_ifindex;
-                } else if h.cmsg_type == libc::IPV6_HOPLIMIT
-                    && h.cmsg_len as usize
-                        >= libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as usize
-                {
-                    let hl: libc::c_int = std::ptr::read_unaligned(data.cast());
-                    r.hop_limit = u8::try_from(hl).ok();
-                }
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-        Ok(r)
-    }
+    let m = v6sock::recv(s.as_raw_fd(), buf)?;
+    Ok(Received {
+        len: m.len,
+        src: *m.src.ip(),
+        ifindex: m.ifindex,
+        hop_limit: m.hop_limit,
+    })
 }
 
 fn sendmsg(s: &Socket, bytes: &[u8], dst: Ipv6Addr, ifindex: u32, src: Ipv6Addr) -> io::Result<()> {
-    // SAFETY: as in recvmsg; the one control message is written within the
-    // buffer, whose size CMSG_SPACE(in6_pktinfo) is well under CMSG_BUF.
-    unsafe {
-        let mut to: libc::sockaddr_in6 = zeroed();
-        to.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-        to.sin6_addr.s6_addr = dst.octets();
-        // Link-local and multicast destinations need the interface.
-        to.sin6_scope_id = ifindex;
-        let mut iov = libc::iovec {
-            iov_base: bytes.as_ptr() as *mut libc::c_void,
-            iov_len: bytes.len(),
-        };
-        let mut cbuf = CmsgBuf([0; CMSG_BUF]);
-        let space = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as usize;
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = (&mut to as *mut libc::sockaddr_in6).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.0.as_mut_ptr().cast();
-        msg.msg_controllen = space as _;
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        if c.is_null() {
-            return Err(io::Error::other("no room for IPV6_PKTINFO"));
-        }
-        (*c).cmsg_level = libc::IPPROTO_IPV6;
-        (*c).cmsg_type = libc::IPV6_PKTINFO;
-        (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
-        let pi = libc::in6_pktinfo {
-            ipi6_addr: libc::in6_addr {
-                s6_addr: src.octets(),
-            },
-            ipi6_ifindex: ifindex,
-        };
-        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), pi);
-        let n = libc::sendmsg(s.as_raw_fd(), &msg, 0);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if n as usize != bytes.len() {
-            return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
-        }
-        Ok(())
-    }
+    let dst = SocketAddrV6::new(dst, 0, 0, ifindex);
+    v6sock::send(s.as_raw_fd(), bytes, dst, ifindex, Some(src)).map(|_| ())
 }
 
 #[cfg(test)]

@@ -1,0 +1,288 @@
+//! IPv6 datagrams with packet information, for the RA, DHCPv6 and RIPng
+//! sockets: one `recvmsg` that reports on which interface a datagram
+//! arrived, to which address and with which hop limit, and one `sendmsg`
+//! that picks the outgoing interface and source address per datagram
+//! (RFC 3542 §6: IPV6_PKTINFO, IPV6_HOPLIMIT). The sockets themselves are
+//! opened by each protocol's `io.rs`, which turns on IPV6_RECVPKTINFO (and
+//! IPV6_RECVHOPLIMIT where the protocol checks the hop limit).
+//!
+//! Only this file speaks to the C API; everything here works on a raw
+//! descriptor so that it serves socket2 sockets behind tokio's `AsyncFd`
+//! as well as blocking ones.
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::os::fd::RawFd;
+
+/// What the kernel said about one received datagram besides its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// Length of the datagram (it fitted the buffer: see [`recv`]).
+    pub len: usize,
+    /// Sender, with its port and, for a link-local address, its scope.
+    pub src: SocketAddrV6,
+    /// Destination address (IPV6_PKTINFO): a group we joined or one of ours.
+    pub dst: Option<Ipv6Addr>,
+    /// Interface it arrived on (IPV6_PKTINFO; without it, the scope of a
+    /// link-local source; 0 when neither says).
+    pub ifindex: u32,
+    /// The IP hop limit it arrived with (IPV6_HOPLIMIT), if asked for.
+    /// Callers that check it (RFC 4861 §6.1.1, RFC 2080 §2.4.2) must treat
+    /// `None` as a failed check.
+    pub hop_limit: Option<u8>,
+}
+
+/// Room for IPV6_PKTINFO and IPV6_HOPLIMIT, 8-byte aligned as cmsghdr needs.
+#[repr(C, align(8))]
+struct CmsgBuf([u8; 128]);
+
+fn sockaddr(addr: SocketAddrV6, default_scope: u32) -> libc::sockaddr_in6 {
+    // SAFETY: sockaddr_in6 is plain old data; all-zero is a valid value.
+    let mut sa: libc::sockaddr_in6 = unsafe { zeroed() };
+    sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+    sa.sin6_port = addr.port().to_be();
+    sa.sin6_addr.s6_addr = addr.ip().octets();
+    // Link-local and multicast destinations need an interface; the kernel
+    // ignores the scope of any other address.
+    sa.sin6_scope_id = if addr.scope_id() != 0 {
+        addr.scope_id()
+    } else {
+        default_scope
+    };
+    sa
+}
+
+/// Receive one datagram into `buf`. `WouldBlock` when nothing is queued on
+/// a non-blocking socket. A datagram larger than `buf` is consumed and
+/// reported as `InvalidData` (never handed on cut short).
+pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
+    // SAFETY: every pointer in `msg` refers to a live local of the length we
+    // pass; the kernel writes within those lengths; the control messages are
+    // walked with the libc macros inside msg_controllen and read unaligned.
+    unsafe {
+        let mut from: libc::sockaddr_in6 = zeroed();
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut cbuf = CmsgBuf([0; 128]);
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_name = (&mut from as *mut libc::sockaddr_in6).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.0.as_mut_ptr().cast();
+        msg.msg_controllen = size_of::<CmsgBuf>() as _;
+        // MSG_TRUNC: the return value is the datagram's real length.
+        let n = libc::recvmsg(fd, &mut msg, libc::MSG_TRUNC);
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        if n > buf.len() || msg.msg_flags & libc::MSG_TRUNC != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "datagram of {n} bytes larger than the {}-byte buffer",
+                    buf.len()
+                ),
+            ));
+        }
+        let src = SocketAddrV6::new(
+            Ipv6Addr::from(from.sin6_addr.s6_addr),
+            u16::from_be(from.sin6_port),
+            0,
+            from.sin6_scope_id,
+        );
+        let mut meta = RecvMeta {
+            len: n,
+            src,
+            dst: None,
+            ifindex: from.sin6_scope_id,
+            hop_limit: None,
+        };
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            let h = &*c;
+            let data = libc::CMSG_DATA(c);
+            let fits = |len: usize| h.cmsg_len as usize >= libc::CMSG_LEN(len as u32) as usize;
+            if h.cmsg_level == libc::IPPROTO_IPV6 {
+                if h.cmsg_type == libc::IPV6_PKTINFO && fits(size_of::<libc::in6_pktinfo>()) {
+                    let pi: libc::in6_pktinfo = std::ptr::read_unaligned(data.cast());
+                    meta.ifindex = pi.ipi6_ifindex;
+                    meta.dst = Some(Ipv6Addr::from(pi.ipi6_addr.s6_addr));
+                } else if h.cmsg_type == libc::IPV6_HOPLIMIT && fits(size_of::<libc::c_int>()) {
+                    let hl: libc::c_int = std::ptr::read_unaligned(data.cast());
+                    meta.hop_limit = u8::try_from(hl).ok();
+                }
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+        Ok(meta)
+    }
+}
+
+/// Send `data` to `dst` out of interface `ifindex`, from `src` (or, with
+/// `None`, from whatever address the kernel picks on that interface).
+/// `dst`'s own scope, if set, wins over `ifindex` for the destination's
+/// scope. A short send is an error (datagram sockets never send part).
+pub fn send(
+    fd: RawFd,
+    data: &[u8],
+    dst: SocketAddrV6,
+    ifindex: u32,
+    src: Option<Ipv6Addr>,
+) -> io::Result<usize> {
+    let mut to = sockaddr(dst, ifindex);
+    // SAFETY: as in `recv`; the one control message, CMSG_SPACE(in6_pktinfo)
+    // bytes, is written inside the 128-byte buffer.
+    unsafe {
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        let mut cbuf = CmsgBuf([0; 128]);
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_name = (&mut to as *mut libc::sockaddr_in6).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.0.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as _;
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() {
+            return Err(io::Error::other("no room for IPV6_PKTINFO"));
+        }
+        (*c).cmsg_level = libc::IPPROTO_IPV6;
+        (*c).cmsg_type = libc::IPV6_PKTINFO;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
+        let pi = libc::in6_pktinfo {
+            ipi6_addr: libc::in6_addr {
+                s6_addr: src.unwrap_or(Ipv6Addr::UNSPECIFIED).octets(),
+            },
+            ipi6_ifindex: ifindex,
+        };
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), pi);
+        let n = libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL);
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if n as usize != data.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
+        }
+        Ok(n as usize)
+    }
+}
+
+/// setsockopt(2) with a value of any plain type.
+pub fn setsockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
+    // SAFETY: `val` points to a live T of the size passed.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (val as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// setsockopt(2) with an int, the usual case (IPV6_RECVPKTINFO, ...).
+pub fn setsockopt_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: libc::c_int,
+) -> io::Result<()> {
+    setsockopt(fd, level, name, &v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::UdpSocket;
+    use std::os::fd::AsRawFd;
+
+    fn loopback_pair() -> (UdpSocket, UdpSocket) {
+        let a = UdpSocket::bind("[::1]:0").expect("bind a");
+        let b = UdpSocket::bind("[::1]:0").expect("bind b");
+        for s in [&a, &b] {
+            setsockopt_int(s.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)
+                .expect("pktinfo");
+            setsockopt_int(
+                s.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_RECVHOPLIMIT,
+                1,
+            )
+            .expect("hoplimit");
+        }
+        (a, b)
+    }
+
+    fn to(s: &UdpSocket) -> SocketAddrV6 {
+        match s.local_addr().expect("local addr") {
+            std::net::SocketAddr::V6(a) => a,
+            std::net::SocketAddr::V4(_) => unreachable!("bound to ::1"),
+        }
+    }
+
+    #[test]
+    fn loopback_reports_interface_destination_and_hop_limit() {
+        let (a, b) = loopback_pair();
+        setsockopt_int(
+            a.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_UNICAST_HOPS,
+            9,
+        )
+        .expect("hops");
+        let n = send(
+            a.as_raw_fd(),
+            b"hello",
+            to(&b),
+            1,
+            Some(Ipv6Addr::LOCALHOST),
+        )
+        .expect("send");
+        assert_eq!(n, 5);
+        let mut buf = [0u8; 64];
+        let m = recv(b.as_raw_fd(), &mut buf).expect("recv");
+        assert_eq!(&buf[..m.len], b"hello");
+        assert_eq!(m.src, to(&a));
+        assert_eq!(m.dst, Some(Ipv6Addr::LOCALHOST));
+        assert_eq!(m.ifindex, 1, "lo is interface 1");
+        assert_eq!(m.hop_limit, Some(9));
+    }
+
+    #[test]
+    fn a_datagram_larger_than_the_buffer_is_an_error_not_a_cut() {
+        let (a, b) = loopback_pair();
+        send(a.as_raw_fd(), &[7u8; 100], to(&b), 0, None).expect("send");
+        let mut small = [0u8; 10];
+        let e = recv(b.as_raw_fd(), &mut small).expect_err("truncated");
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("100 bytes"), "{e}");
+        // The datagram was consumed: the next one is read whole.
+        send(a.as_raw_fd(), b"next", to(&b), 0, None).expect("send");
+        let mut buf = [0u8; 10];
+        let m = recv(b.as_raw_fd(), &mut buf).expect("recv");
+        assert_eq!(&buf[..m.len], b"next");
+    }
+
+    #[test]
+    fn nothing_queued_is_would_block() {
+        let (_a, b) = loopback_pair();
+        b.set_nonblocking(true).expect("nonblocking");
+        let mut buf = [0u8; 10];
+        let e = recv(b.as_raw_fd(), &mut buf).expect_err("empty");
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+}
