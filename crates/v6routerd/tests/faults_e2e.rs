@@ -719,3 +719,80 @@ fn isp_gone_longer_than_t2_then_back() {
     assert!(back.is_some(), "{}\n{}", state(), s.d.log_text());
     assert!(has_lan(), "{}", s.rtr.sh("ip -6 addr show dev eth1"));
 }
+
+/// The metric `v6ctl show route for PREFIX protocol rip1` gives, if any.
+fn rip_metric(d: &Daemon, prefix: &str) -> Option<u8> {
+    let out = d
+        .try_ctl(&["show", "route", "for", prefix, "protocol", "rip1"])
+        .ok()?;
+    let row = out.lines().find(|l| l.starts_with(prefix))?;
+    row.rsplit('/').next()?.trim_end_matches(')').parse().ok()
+}
+
+/// A RIPng neighbour (BIRD 2) vanishes without a word: RFC 2080 §2.3's
+/// timeout, then its garbage-collection timer, shortened to 4 s and 4 s
+/// (updates every second on both sides).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn ripng_neighbour_vanishing_times_out_then_is_collected() {
+    assert!(have("bird") && have("birdc"), "bird2 is needed");
+    const ROUTE: &str = "2001:db8:bb::/48";
+    let lab = Lab::new("frip");
+    let peer = lab.netns("b");
+    let rtr = lab.netns("r");
+    lab.veth(&peer, "eth0", &rtr, "eth0");
+    let conf = lab.dir().join("bird.conf");
+    let ctl = lab.dir().join("bird.ctl").display().to_string();
+    std::fs::write(
+        &conf,
+        format!(
+            "router id 192.0.2.9;\nprotocol device {{ scan time 1; }}\n\
+             protocol static {{ ipv6; route {ROUTE} unreachable; }}\n\
+             protocol rip ng {{ ipv6 {{ import all; export all; }};\n\
+             \tinterface \"eth0\" {{ mode multicast; update time 1; }}; }}\n"
+        ),
+    )
+    .unwrap();
+    let bird = lab.spawn(
+        &peer,
+        &["bird", "-f", "-c", &conf.display().to_string(), "-s", &ctl],
+        "bird.out",
+    );
+    let (timeout, garbage) = (4u64, 4u64);
+    let d = lab.daemon(
+        &rtr,
+        "r",
+        &format!(
+            "[ripng]\ninterfaces = [\"eth0\"]\nupdate_time = 1\n\
+             timeout_time = {timeout}\ngarbage_time = {garbage}\n"
+        ),
+    );
+    let in_kernel = || rtr.sh("ip -6 route show proto rip").contains(ROUTE);
+    let learned = wait_for(Duration::from_secs(15), || in_kernel().then_some(()));
+    assert!(learned.is_some(), "no route from BIRD:\n{}", d.log_text());
+    assert_eq!(rip_metric(&d, ROUTE), Some(2));
+
+    lab.kill9(bird);
+    let t0 = Instant::now();
+    let left = time_until(Duration::from_secs(timeout + 3), || !in_kernel());
+    let at16 = rip_metric(&d, ROUTE);
+    report(
+        "RIPng neighbour gone: its route at metric 16, out of our kernel",
+        left.unwrap_or(Duration::from_secs(99)),
+        &format!("BIRD 2 killed; timeout_time {timeout} s, updates every 1 s"),
+    );
+    let left = left.expect("the route never left the kernel");
+    // Not before the timeout, less the age of the last update (≤ 1 s).
+    assert!(left >= Duration::from_secs(timeout - 1), "{left:?}");
+    assert_eq!(at16, Some(16), "{}", d.ctl(&["show", "route"]));
+    let gone = time_until(Duration::from_secs(garbage + 3), || {
+        rip_metric(&d, ROUTE).is_none()
+    });
+    report(
+        "RIPng neighbour gone: its route deleted (garbage collection)",
+        gone.map_or(Duration::from_secs(99), |_| t0.elapsed()),
+        &format!("garbage_time {garbage} s after the timeout"),
+    );
+    let gone = gone.expect("the route was never garbage collected");
+    assert!(gone >= Duration::from_secs(garbage - 1), "{gone:?}");
+}
