@@ -365,8 +365,41 @@ pub struct Dhcpv6 {
     /// Most prefixes one client (DUID) may hold.
     #[serde(default = "default_max_prefixes")]
     pub max_prefixes_per_client: u32,
+    /// Server Unicast option (RFC 8415 §21.12): one of our addresses on this
+    /// interface that clients may send Request, Renew, Release and Decline
+    /// to; without it such unicasts get UseMulticast (§18.4).
+    pub unicast: Option<Ipv6Addr>,
+    /// Information Refresh Time (RFC 8415 §21.23), seconds, in replies to
+    /// Information-request. Absent: not sent (as Kea and ISC dhcpd), and
+    /// clients use IRT_DEFAULT, 86400 s; below IRT_MINIMUM (600) clients
+    /// use 600.
+    pub information_refresh_time: Option<u32>,
     #[serde(default, rename = "host")]
     pub hosts: Vec<Host>,
+    /// Remote links whose DHCPv6 relay agents (RFC 8415 §19) send their
+    /// Relay-forward messages to us over this interface.
+    #[serde(default, rename = "relayed")]
+    pub relayed: Vec<Dhcpv6Relayed>,
+}
+
+/// A remote link served through relay agents (ISC dhcpd's `subnet6` that is
+/// not on a local interface, Kea's relayed `subnet6`). Lifetimes, DNS
+/// servers, search list and hosts come from the enclosing section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dhcpv6Relayed {
+    /// The remote link's prefix: a relay's link-address inside it selects
+    /// this link (RFC 8415 §13.1).
+    pub link: Ipv6Prefix,
+    /// Name in `show leases` and in the journal; default the prefix.
+    pub name: Option<String>,
+    /// The Interface-ID (option 18) the relay puts in for this link, for
+    /// relays that leave link-address unspecified (RFC 6221 LDRA).
+    pub interface_id: Option<String>,
+    /// Address range "FIRST-LAST" (absolute).
+    pub pool: Option<String>,
+    /// Prefix delegation pool (a fixed `prefix` only).
+    pub pd_pool: Option<PdPool>,
 }
 
 fn default_dhcp_preferred() -> u32 {

@@ -12,7 +12,7 @@ use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
 use crate::table::LeaseTable;
 use crate::wire::{
     code, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd, IaPrefix, Message,
-    MessageType, StatusCode,
+    MessageType, RelayMessage, StatusCode, HOP_COUNT_LIMIT, SERVER_PORT,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -87,8 +87,15 @@ pub struct LinkConfig {
     /// Server Unicast option (§21.12); None: clients must use multicast.
     pub unicast: Option<Ipv6Addr>,
     pub information_refresh_time: Option<u32>,
-    /// Prefixes on the link, for Confirm (§18.3.3). Pools' /64s are added.
+    /// Prefixes on the link, for Confirm (§18.3.3) and for recognising the
+    /// link of a relayed message (§13.1). Pools' /64s are added.
     pub on_link: Vec<Ipv6Prefix>,
+    /// A remote link, served only through relay agents (§19) whose
+    /// Relay-forward messages arrive on `ifindex`; never to clients there.
+    pub relayed: bool,
+    /// The relay's Interface-ID (§21.18) naming this link, for relays that
+    /// leave link-address unspecified.
+    pub interface_id: Option<Vec<u8>>,
 }
 
 impl LinkConfig {
@@ -110,6 +117,8 @@ impl LinkConfig {
             unicast: None,
             information_refresh_time: None,
             on_link: vec![],
+            relayed: false,
+            interface_id: None,
         }
     }
 }
@@ -171,6 +180,9 @@ pub mod drop_reason {
     pub const UNKNOWN_INTERFACE: &str = "unknown-interface";
     pub const NOT_FOR_SERVER: &str = "not-for-server";
     pub const RELAY_NOT_SERVED: &str = "relay-not-served";
+    pub const RELAY_UNKNOWN_LINK: &str = "relay-unknown-link";
+    pub const RELAY_WITHOUT_MESSAGE: &str = "relay-without-message";
+    pub const RELAY_TOO_MANY_HOPS: &str = "relay-too-many-hops";
     pub const NO_CLIENT_ID: &str = "no-client-id";
     pub const UNEXPECTED_SERVER_ID: &str = "unexpected-server-id";
     pub const NO_SERVER_ID: &str = "no-server-id";
@@ -429,24 +441,34 @@ impl Server {
 
     /// Handle one datagram received on the server port.
     pub fn handle(&mut self, now: Now, rx: Received<'_>) -> Vec<Action> {
-        let Some(li) = self.links.iter().position(|l| l.cfg.ifindex == rx.ifindex) else {
+        if !self.links.iter().any(|l| l.cfg.ifindex == rx.ifindex) {
             self.stats.drop(drop_reason::UNKNOWN_INTERFACE);
             return vec![];
-        };
-        let msg = match Message::parse(rx.data) {
-            Ok(Message::ClientServer(m)) => m,
+        }
+        let out = match Message::parse(rx.data) {
+            Ok(Message::ClientServer(msg)) => {
+                let Some(li) = self
+                    .links
+                    .iter()
+                    .position(|l| l.cfg.ifindex == rx.ifindex && !l.cfg.relayed)
+                else {
+                    // Only relayed links behind this interface: its own
+                    // clients are not served.
+                    self.stats.drop(drop_reason::UNKNOWN_INTERFACE);
+                    return vec![];
+                };
+                self.stats.received[msg.msg_type as usize] += 1;
+                self.dispatch(now, li, &rx, &msg)
+            }
             Ok(Message::Relay(r)) => {
                 self.stats.received[r.msg_type as usize] += 1;
-                self.stats.drop(drop_reason::RELAY_NOT_SERVED);
-                return vec![];
+                self.relay_forward(now, &rx, r)
             }
             Err(e) => {
                 self.stats.drop(e.reason());
                 return vec![];
             }
         };
-        self.stats.received[msg.msg_type as usize] += 1;
-        let out = self.dispatch(now, li, &rx, &msg);
         for a in &out {
             if let Action::Send { data, .. } = a {
                 if let Some(t) = data.first().and_then(|t| MessageType::from_u8(*t)) {
@@ -455,6 +477,120 @@ impl Server {
             }
         }
         out
+    }
+
+    /// §19.2: a Relay-forward (possibly nested, one level per relay agent).
+    /// The client's message inside is served on the link the relays name,
+    /// and each reply goes back wrapped in one Relay-reply per level (§19.3),
+    /// each repeating its level's hop count, link and peer address and
+    /// Interface-ID (§21.18), to the relay it came from, port 547 (§7.2).
+    fn relay_forward(&mut self, now: Now, rx: &Received<'_>, outer: RelayMessage) -> Vec<Action> {
+        if outer.msg_type != MessageType::RelayForw {
+            self.stats.drop(drop_reason::NOT_FOR_SERVER);
+            return vec![];
+        }
+        // Outermost first; the last is the relay closest to the client.
+        let mut hops: Vec<RelayMessage> = vec![];
+        let mut cur = outer;
+        let inner = loop {
+            if hops.len() > usize::from(HOP_COUNT_LIMIT) {
+                self.stats.drop(drop_reason::RELAY_TOO_MANY_HOPS);
+                return vec![];
+            }
+            let parsed = match cur.relay_msg() {
+                Some(data) => Message::parse(data),
+                None => {
+                    self.stats.drop(drop_reason::RELAY_WITHOUT_MESSAGE);
+                    return vec![];
+                }
+            };
+            // Only what the Relay-reply repeats is kept of this level.
+            cur.options
+                .retain(|o| matches!(o, DhcpOption::InterfaceId(_)));
+            hops.push(cur);
+            match parsed {
+                Ok(Message::Relay(r)) if r.msg_type == MessageType::RelayForw => cur = r,
+                Ok(Message::ClientServer(m)) => break m,
+                Ok(Message::Relay(_)) => {
+                    self.stats.drop(drop_reason::NOT_FOR_SERVER);
+                    return vec![];
+                }
+                Err(e) => {
+                    self.stats.drop(e.reason());
+                    return vec![];
+                }
+            }
+        };
+        let Some(li) = self.relayed_link(rx.ifindex, &hops) else {
+            self.stats.drop(drop_reason::RELAY_UNKNOWN_LINK);
+            return vec![];
+        };
+        self.stats.received[inner.msg_type as usize] += 1;
+        // The relay next to us is the way to the client (and the gateway
+        // for a prefix delegated to it); a relayed message counts as sent
+        // to the multicast address (§18.4 is about clients unicasting to us).
+        let relay = SocketAddrV6::new(*rx.src.ip(), SERVER_PORT, 0, rx.src.scope_id());
+        let irx = Received {
+            data: &[],
+            src: relay,
+            ifindex: rx.ifindex,
+            multicast: true,
+        };
+        let out = self.dispatch(now, li, &irx, &inner);
+        out.into_iter()
+            .map(|a| match a {
+                Action::Send { data, .. } => {
+                    let mut data = data;
+                    for h in hops.iter().rev() {
+                        let mut options = vec![DhcpOption::RelayMsg(data)];
+                        options.extend(h.options.iter().cloned());
+                        data = Message::Relay(RelayMessage {
+                            msg_type: MessageType::RelayRepl,
+                            hop_count: h.hop_count,
+                            link_address: h.link_address,
+                            peer_address: h.peer_address,
+                            options,
+                        })
+                        .to_bytes();
+                    }
+                    Action::Send {
+                        data,
+                        dst: relay,
+                        ifindex: rx.ifindex,
+                    }
+                }
+                a => a,
+            })
+            .collect()
+    }
+
+    /// §13.1: the link of a relayed client is the one holding the
+    /// link-address of the relay closest to the client (a Lightweight DHCPv6
+    /// Relay Agent, RFC 6221, leaves it unspecified: then the next relay
+    /// out); else the one its relays' Interface-ID names. Only links served
+    /// on the interface the Relay-forward arrived on.
+    fn relayed_link(&self, ifindex: u32, hops: &[RelayMessage]) -> Option<usize> {
+        let here = |l: &&Link| l.cfg.ifindex == ifindex;
+        let by_addr = hops
+            .iter()
+            .rev()
+            .map(|h| h.link_address)
+            .find(|a| !a.is_unspecified())
+            .and_then(|a| {
+                self.links
+                    .iter()
+                    .position(|l| here(&l) && l.cfg.on_link.iter().any(|p| p.contains(a)))
+            });
+        by_addr.or_else(|| {
+            hops.iter()
+                .rev()
+                .filter_map(|h| h.interface_id())
+                .find_map(|id| {
+                    self.links
+                        .iter()
+                        .position(|l| here(&l) && l.cfg.interface_id.as_deref() == Some(id))
+                })
+        })
     }
 
     fn dispatch(
@@ -789,11 +925,16 @@ impl Server {
                         && self.in_pool(li, kind, l.prefix)
                 })
                 .map(|l| l.prefix);
-            // 3. What we offered it in an Advertise.
+            // 3. What we offered it in an Advertise (on this link: a client
+            // that moved, or one behind relays of several links, may have
+            // been offered elsewhere).
             let offered = || {
-                self.offers
-                    .get(&(client.clone(), iaid))
-                    .and_then(|v| v.list.iter().find(|o| o.kind == kind).map(|o| o.prefix))
+                self.offers.get(&(client.clone(), iaid)).and_then(|v| {
+                    v.list
+                        .iter()
+                        .find(|o| o.kind == kind && self.in_pool(li, kind, o.prefix))
+                        .map(|o| o.prefix)
+                })
             };
             // 4. A free address the client hinted at.
             let hinted = || {

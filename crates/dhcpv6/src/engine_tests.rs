@@ -1121,3 +1121,243 @@ fn renew_after_renumbering_zeroes_the_old_and_grants_a_new_one() {
         .iter()
         .any(|x| matches!(x, Action::AddRoute(r) if r.dst == new_p)));
 }
+
+/// A remote link behind relays on IF: 2001:db8:2::/64, pool ::100-::1ff,
+/// prefixes of /60 from 2001:db8:20::/56, Interface-ID "ge-0/0/2".
+fn relayed_link() -> LinkConfig {
+    let mut l = LinkConfig::new("remote2", IF);
+    l.relayed = true;
+    l.on_link = vec!["2001:db8:2::/64".parse().unwrap()];
+    l.address_pools = vec![AddressPool {
+        first: a("2001:db8:2::100"),
+        last: a("2001:db8:2::1ff"),
+    }];
+    l.prefix_pools = vec![PrefixPool {
+        prefix: "2001:db8:20::/56".parse().unwrap(),
+        delegated_len: 60,
+    }];
+    l.interface_id = Some(b"ge-0/0/2".to_vec());
+    l
+}
+
+const RELAY: &str = "2001:db8:1::99";
+
+/// `inner` wrapped in one Relay-forward per (link-address, Interface-ID),
+/// the first pair being the relay closest to the client.
+fn relayed(inner: Vec<u8>, levels: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+    let mut data = inner;
+    for (hop, (la, iid)) in levels.iter().enumerate() {
+        let mut options = vec![DhcpOption::RelayMsg(data)];
+        if let Some(i) = iid {
+            options.push(DhcpOption::InterfaceId(i.to_vec()));
+        }
+        data = Message::Relay(RelayMessage {
+            msg_type: MessageType::RelayForw,
+            hop_count: hop as u8,
+            link_address: a(la),
+            peer_address: if hop == 0 {
+                src(1).ip().to_owned()
+            } else {
+                a("2001:db8:2::fe")
+            },
+            options,
+        })
+        .to_bytes();
+    }
+    data
+}
+
+fn feed_relay(s: &mut Server, c: &Clock, data: &[u8]) -> Vec<Action> {
+    s.handle(
+        c.now(),
+        Received {
+            data,
+            src: SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF),
+            ifindex: IF,
+            multicast: false,
+        },
+    )
+}
+
+/// The Relay-reply chain of the single Send: (levels outermost first, client message).
+fn unwrap_relay(actions: &[Action]) -> (Vec<RelayMessage>, ClientServerMessage) {
+    let sends: Vec<_> = actions
+        .iter()
+        .filter_map(|x| match x {
+            Action::Send { data, dst, .. } => Some((data, dst)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends.len(), 1, "{actions:?}");
+    assert_eq!(*sends[0].1, SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF));
+    let mut levels = vec![];
+    let mut data = sends[0].0.clone();
+    loop {
+        match Message::parse(&data).unwrap() {
+            Message::Relay(r) => {
+                assert_eq!(r.msg_type, MessageType::RelayRepl);
+                data = r.relay_msg().unwrap().to_vec();
+                levels.push(r);
+            }
+            Message::ClientServer(m) => return (levels, m),
+        }
+    }
+}
+
+#[test]
+fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
+    let mut s = Server::new(
+        ServerConfig {
+            server_duid: server_duid(),
+            links: vec![link(), relayed_link()],
+            limits: Limits::default(),
+        },
+        1,
+    );
+    let c = Clock::new();
+    let sol = msg(
+        MessageType::Solicit,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            ia_na(1, &[]),
+            ia_pd(2, &[]),
+        ],
+    );
+    let fwd = relayed(sol, &[("2001:db8:2::1", Some(b"ge-0/0/2"))]);
+    let (levels, adv) = unwrap_relay(&feed_relay(&mut s, &c, &fwd));
+    assert_eq!(adv.msg_type, MessageType::Advertise);
+    // §19.3: the Relay-reply repeats the relay's fields and its Interface-ID.
+    assert_eq!(levels.len(), 1);
+    assert_eq!(levels[0].hop_count, 0);
+    assert_eq!(levels[0].link_address, a("2001:db8:2::1"));
+    assert_eq!(levels[0].peer_address, *src(1).ip());
+    assert_eq!(levels[0].interface_id(), Some(&b"ge-0/0/2"[..]));
+    let addr = ia_addrs(&adv)[0].0;
+    assert!(relayed_link().address_pools[0].first <= addr && addr <= a("2001:db8:2::1ff"));
+    let pfx = ia_prefixes(&adv)[0].0;
+    assert!("2001:db8:20::/56"
+        .parse::<Ipv6Prefix>()
+        .unwrap()
+        .covers(&pfx));
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[addr]),
+            ia_pd(2, &[pfx]),
+        ],
+    );
+    // Relayed messages are unicast by nature: no UseMulticast (§18.4).
+    let acts = feed_relay(&mut s, &c, &relayed(req, &[("2001:db8:2::1", None)]));
+    assert!(
+        matches!(acts[0], Action::Persist(_)),
+        "durable before the reply"
+    );
+    // The delegated prefix is routed via the relay that forwarded the request.
+    let route = acts.iter().find_map(|x| match x {
+        Action::AddRoute(r) => Some(r.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        route.map(|r| (r.dst, r.gateway)),
+        Some((pfx, Some(a(RELAY))))
+    );
+    let (levels, rep) = unwrap_relay(&acts);
+    assert_eq!(levels[0].interface_id(), None, "none sent, none returned");
+    assert_eq!(rep.msg_type, MessageType::Reply);
+    assert_eq!(ia_addrs(&rep)[0].0, addr);
+    let l = s.leases().find(|l| l.kind == LeaseKind::Address).unwrap();
+    assert_eq!(&*l.link, "remote2");
+    assert_eq!(s.stats().received[MessageType::RelayForw as usize], 2);
+    assert_eq!(s.stats().sent[MessageType::RelayRepl as usize], 2);
+    // A Confirm from there is judged against the remote link's prefix.
+    let conf = msg(
+        MessageType::Confirm,
+        vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[addr])],
+    );
+    let (_, rep) = unwrap_relay(&feed_relay(
+        &mut s,
+        &c,
+        &relayed(conf, &[("2001:db8:2::1", None)]),
+    ));
+    assert_eq!(status_of(&rep.options), Some(StatusCode::Success));
+}
+
+#[test]
+fn relay_link_by_interface_id_nested_relays_and_drops() {
+    let mut s = Server::new(
+        ServerConfig {
+            server_duid: server_duid(),
+            links: vec![link(), relayed_link()],
+            limits: Limits::default(),
+        },
+        1,
+    );
+    let c = Clock::new();
+    let sol = || {
+        msg(
+            MessageType::Solicit,
+            vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[])],
+        )
+    };
+    // An LDRA (RFC 6221) next to the client: link-address unspecified, its
+    // Interface-ID names the link; a second relay outside it.
+    let fwd = relayed(sol(), &[("::", Some(b"ge-0/0/2")), ("::", Some(b"uplink"))]);
+    let (levels, adv) = unwrap_relay(&feed_relay(&mut s, &c, &fwd));
+    assert_eq!(levels.len(), 2);
+    assert_eq!(levels[0].hop_count, 1, "outermost first");
+    assert_eq!(levels[0].interface_id(), Some(&b"uplink"[..]));
+    assert_eq!(levels[1].interface_id(), Some(&b"ge-0/0/2"[..]));
+    assert!(ia_addrs(&adv)[0].0 >= a("2001:db8:2::100"));
+    // The innermost non-zero link-address wins over an outer one.
+    let fwd = relayed(sol(), &[("::", None), ("2001:db8:1::5", None)]);
+    let (_, adv) = unwrap_relay(&feed_relay(&mut s, &c, &fwd));
+    assert!(
+        ia_addrs(&adv)[0].0 <= a("2001:db8:1::1003"),
+        "the local link's pool"
+    );
+    // Unknown link, no message, too many hops, a relay on another interface.
+    let before = s.stats().dropped_total();
+    assert!(feed_relay(&mut s, &c, &relayed(sol(), &[("2001:db8:77::1", None)])).is_empty());
+    let empty = Message::Relay(RelayMessage {
+        msg_type: MessageType::RelayForw,
+        hop_count: 0,
+        link_address: a("2001:db8:2::1"),
+        peer_address: *src(1).ip(),
+        options: vec![],
+    })
+    .to_bytes();
+    assert!(feed_relay(&mut s, &c, &empty).is_empty());
+    let deep: Vec<(&str, Option<&[u8]>)> = vec![("2001:db8:2::1", None); 10];
+    assert!(feed_relay(&mut s, &c, &relayed(sol(), &deep)).is_empty());
+    let d = &s.stats().drops;
+    assert_eq!(d.get(drop_reason::RELAY_UNKNOWN_LINK), Some(&1));
+    assert_eq!(d.get(drop_reason::RELAY_WITHOUT_MESSAGE), Some(&1));
+    assert_eq!(d.get(drop_reason::RELAY_TOO_MANY_HOPS), Some(&1));
+    assert_eq!(s.stats().dropped_total(), before + 3);
+    let other_if = s.handle(
+        c.now(),
+        Received {
+            data: &relayed(sol(), &[("2001:db8:2::1", None)]),
+            src: SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF + 1),
+            ifindex: IF + 1,
+            multicast: false,
+        },
+    );
+    assert!(other_if.is_empty());
+    // Clients on an interface that only has relayed links are not served.
+    let mut only = relayed_link();
+    only.ifindex = 9;
+    let mut s2 = server_with(only);
+    let direct = s2.handle(
+        c.now(),
+        Received {
+            data: &sol(),
+            src: src(1),
+            ifindex: 9,
+            multicast: true,
+        },
+    );
+    assert!(direct.is_empty());
+}

@@ -451,8 +451,16 @@ fn build_links(
                 valid: h.valid_lifetime,
             });
         }
+        lc.unicast = d.unicast;
+        lc.information_refresh_time = d.information_refresh_time;
+        let relayed: Vec<LinkConfig> = d
+            .relayed
+            .iter()
+            .map(|r| relayed_link(d, r, &lc, &mut note))
+            .collect();
         notes.push(note);
         links.push(lc);
+        links.extend(relayed);
     }
     if limits.addresses_per_client == 0 {
         limits.addresses_per_client = Limits::default().addresses_per_client;
@@ -461,6 +469,62 @@ fn build_links(
         limits.prefixes_per_client = Limits::default().prefixes_per_client;
     }
     (links, notes, limits)
+}
+
+/// A remote link behind relay agents whose Relay-forwards arrive on `local`'s
+/// interface: its own pools, the rest (lifetimes, options) as configured
+/// for `local`, and those of `local`'s static bindings that lie on it.
+fn relayed_link(
+    d: &v6config::Dhcpv6,
+    r: &v6config::Dhcpv6Relayed,
+    local: &LinkConfig,
+    note: &mut String,
+) -> LinkConfig {
+    let name = r.name.clone().unwrap_or_else(|| r.link.to_string());
+    let mut l = LinkConfig::new(&name, local.ifindex);
+    l.relayed = true;
+    l.on_link = vec![r.link];
+    l.interface_id = r.interface_id.as_ref().map(|s| s.as_bytes().to_vec());
+    note.push_str(&format!(", relayed {name}"));
+    match r.pool.as_deref().map(PoolRange::parse) {
+        Some(Ok(p)) if !p.relative => l.address_pools.push(AddressPool {
+            first: p.first,
+            last: p.last,
+        }),
+        Some(Ok(_)) => note.push_str(" (a relayed pool must be absolute)"),
+        Some(Err(e)) => note.push_str(&format!(" (bad pool: {e})")),
+        None => {}
+    }
+    if let Some(pd) = &r.pd_pool {
+        match pd.prefix {
+            Some(prefix) => l.prefix_pools.push(PrefixPool {
+                prefix,
+                delegated_len: pd.delegated_length,
+            }),
+            None => note.push_str(" (a relayed pd_pool needs a fixed prefix)"),
+        }
+    }
+    l.dns_servers = local.dns_servers.clone();
+    l.domain_list = local.domain_list.clone();
+    l.preferred = d.preferred_lifetime.min(d.valid_lifetime);
+    l.valid = d.valid_lifetime;
+    l.t1 = d.renew_time;
+    l.t2 = d.rebind_time;
+    l.rapid_commit = local.rapid_commit;
+    l.preference = local.preference;
+    l.information_refresh_time = local.information_refresh_time;
+    let pd_prefixes: Vec<Ipv6Prefix> = l.prefix_pools.iter().map(|p| p.prefix).collect();
+    l.hosts = local
+        .hosts
+        .iter()
+        .filter(|h| {
+            h.address.is_some_and(|a| r.link.contains(a))
+                || h.prefix
+                    .is_some_and(|p| pd_prefixes.iter().any(|q| q.covers(&p)))
+        })
+        .cloned()
+        .collect();
+    l
 }
 
 /// Join ff02::1:2 where we serve, leave where we no longer do.
@@ -1004,6 +1068,73 @@ pool = "2001:db8:2::10-2001:db8:2::20"
             vec!["lan0 (3)".to_string(), "gone0 (absent)".to_string()]
         );
         assert_eq!(limits.addresses_per_client, 8);
+    }
+
+    #[test]
+    fn relayed_links_unicast_and_information_refresh_time() {
+        let toml = r#"
+[[interface]]
+name = "lan0"
+[interface.dhcpv6]
+pool = "2001:db8:1::1000-2001:db8:1::1fff"
+unicast = "2001:db8:1::1"
+information_refresh_time = 7200
+preferred_lifetime = 1000
+valid_lifetime = 2000
+dns = ["2001:db8:1::1"]
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:01"
+address = "2001:db8:2::500"
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:02"
+address = "2001:db8:1::500"
+[[interface.dhcpv6.relayed]]
+link = "2001:db8:2::/64"
+name = "shed"
+interface_id = "eth1"
+pool = "2001:db8:2::100-2001:db8:2::1ff"
+pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
+[[interface.dhcpv6.relayed]]
+link = "2001:db8:3::/64"
+pool = "::100-::1ff"
+"#;
+        let cfg = v6config::parse(toml, Path::new("t.toml")).unwrap().config;
+        let (links, notes, _) = build_links(&cfg, &view(), &UplinkFacts::default());
+        assert_eq!(links.len(), 3);
+        assert_eq!(links[0].unicast, Some("2001:db8:1::1".parse().unwrap()));
+        assert_eq!(links[0].information_refresh_time, Some(7200));
+        assert!(!links[0].relayed);
+        let shed = &links[1];
+        assert_eq!(
+            (shed.name.as_str(), shed.ifindex, shed.relayed),
+            ("shed", 3, true)
+        );
+        assert_eq!(shed.interface_id.as_deref(), Some(&b"eth1"[..]));
+        assert_eq!(shed.on_link, vec!["2001:db8:2::/64".parse().unwrap()]);
+        assert_eq!(
+            shed.address_pools[0].first,
+            "2001:db8:2::100".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(shed.prefix_pools[0].delegated_len, 60);
+        assert_eq!((shed.preferred, shed.valid), (1000, 2000));
+        assert_eq!(shed.dns_servers, links[0].dns_servers);
+        assert_eq!(shed.information_refresh_time, Some(7200));
+        assert_eq!(shed.unicast, None);
+        // Only the binding on the remote link goes with it.
+        assert_eq!(shed.hosts.len(), 1);
+        assert_eq!(
+            shed.hosts[0].address,
+            Some("2001:db8:2::500".parse().unwrap())
+        );
+        assert_eq!(links[2].name, "2001:db8:3::/64");
+        assert!(links[2].address_pools.is_empty());
+        assert_eq!(
+            notes,
+            vec![
+                "lan0 (3), relayed shed, relayed 2001:db8:3::/64 (a relayed pool must be absolute)"
+                    .to_string()
+            ]
+        );
     }
 
     #[test]
