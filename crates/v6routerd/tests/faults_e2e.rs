@@ -9,6 +9,7 @@
 //! namespace's kernel and tcpdump (RAs), rdisc6 (RS/RA), ISC dhclient
 //! (leases), Kea (the ISP).
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use testlab::{have, wait_for, Daemon, Lab, Netns};
 
@@ -795,4 +796,121 @@ fn ripng_neighbour_vanishing_times_out_then_is_collected() {
     );
     let gone = gone.expect("the route was never garbage collected");
     assert!(gone >= Duration::from_secs(garbage - 1), "{gone:?}");
+}
+
+/// The addresses `v6ctl --json show leases` lists (None while it cannot answer).
+fn leases_listed(d: &Daemon) -> Option<BTreeSet<String>> {
+    let j = d.try_ctl(&["--json", "show", "leases"]).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&j).ok()?;
+    let rows = v["data"]["leases"].as_array()?;
+    Some(
+        rows.iter()
+            .filter_map(|l| Some(l["lease"].as_str()?.split('/').next()?.to_string()))
+            .collect(),
+    )
+}
+
+/// The records of a lease journal (crates/dhcpv6/src/store.rs: "v6rlease",
+/// then `u32 le length | u32 le crc | payload`, ended by a zero header or
+/// the end of the file): (start, end, the lease's address) of each.
+fn journal_records(bytes: &[u8]) -> Vec<(usize, usize, std::net::Ipv6Addr)> {
+    assert_eq!(&bytes[..8], b"v6rlease");
+    let mut out = vec![];
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break;
+        }
+        let end = at + 8 + len;
+        let a: [u8; 16] = bytes[at + 10..at + 26].try_into().unwrap();
+        out.push((at, end, a.into()));
+        at = end;
+    }
+    out
+}
+
+fn restart(s: &Setup, name: &str) -> Daemon {
+    s.lab.start_daemon(
+        &s.rtr,
+        name,
+        &s.d.config,
+        s.d.socket.clone(),
+        s.d.state_dir.clone(),
+    )
+}
+
+/// A journal whose last record is cut short (a crash mid-write), then one
+/// with a byte flipped inside a record: the daemon starts, lists every intact
+/// lease, and logs what it dropped (issue 11, "Done when").
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn damaged_journal_keeps_every_intact_lease() {
+    assert!(have("perfdhcp"), "perfdhcp (kea-admin) is needed");
+    let s = setup("fjd");
+    s.host.run("perfdhcp -6 -l eth0 -r 30 -R 30 -n 30 -p 4");
+    let before = leases_listed(&s.d).unwrap();
+    assert!(before.len() >= 10, "perfdhcp got {} leases", before.len());
+    let journal = s.d.state_dir.join("leases.journal");
+    let mut pid = s.d.pid;
+    let mut listed = before;
+    for (round, damage) in ["torn", "flipped"].into_iter().enumerate() {
+        s.lab.stop(pid, Duration::from_secs(5));
+        let mut bytes = std::fs::read(&journal).unwrap();
+        let recs = journal_records(&bytes);
+        let once = |a: &std::net::Ipv6Addr| recs.iter().filter(|r| r.2 == *a).count() == 1;
+        let (start, end, lost) = if damage == "torn" {
+            *recs.last().unwrap()
+        } else {
+            recs[recs.len() / 2]
+        };
+        assert!(once(&lost), "{lost} has more than one record");
+        if damage == "torn" {
+            // Cut the last record 5 bytes short, and the zeros after it.
+            bytes.truncate(end - 5);
+        } else {
+            bytes[start + 8 + 20] ^= 0x40;
+        }
+        std::fs::write(&journal, &bytes).unwrap();
+        let mut want = listed.clone();
+        assert!(want.remove(&lost.to_string()), "{lost} was not listed");
+        let t0 = Instant::now();
+        let d = restart(&s, &format!("r{round}"));
+        let t = time_until(Duration::from_secs(10), || {
+            leases_listed(&d).is_some_and(|l| l == want)
+        });
+        report(
+            &format!("journal {damage} (one record), restart: every intact lease listed"),
+            t.map_or(Duration::from_secs(99), |_| t0.elapsed()),
+            &format!("{} leases kept, {lost} dropped", want.len()),
+        );
+        assert!(
+            t.is_some(),
+            "listed {:?}, want {want:?}\n{}",
+            leases_listed(&d),
+            d.log_text()
+        );
+        // The torn record's bytes, or the one whose checksum fails.
+        let named = if damage == "torn" {
+            format!(
+                "dropped 0 corrupt records and {} bytes of torn tail",
+                end - 5 - start
+            )
+        } else {
+            "dropped 1 corrupt records and 0 bytes of torn tail".to_string()
+        };
+        let log = d.log_text();
+        let line = log
+            .lines()
+            .rfind(|l| l.contains("dropped") && l.contains("leases.journal"))
+            .unwrap_or_else(|| panic!("nothing logged about the damage:\n{log}"));
+        assert!(
+            line.contains(&format!("{} leases from", want.len())),
+            "{line}"
+        );
+        assert!(line.contains(&named), "{line}");
+        println!("{damage}: {line}");
+        pid = d.pid;
+        listed = want;
+    }
 }
