@@ -54,6 +54,11 @@ fn setup(tag: &str) -> Setup {
 }
 
 fn setup_with(tag: &str, config: &str) -> Setup {
+    setup_then(tag, config, |_| {})
+}
+
+/// As `setup_with`, calling `before` with the state_dir before the daemon starts.
+fn setup_then(tag: &str, config: &str, before: impl FnOnce(&std::path::Path)) -> Setup {
     let lab = Lab::new(tag);
     let rtr = lab.netns("r");
     let host = lab.netns("h");
@@ -65,6 +70,7 @@ fn setup_with(tag: &str, config: &str) -> Setup {
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev eth1 nodad");
     host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
     let state = lab.dir().join("r-state");
+    before(&state);
     let cfg = config.replace("STATE", &state.display().to_string());
     let d = lab.daemon(&rtr, "r", &cfg);
     let ready = wait_for(Duration::from_secs(10), || {
@@ -204,8 +210,8 @@ fn alive(pid: u32) -> bool {
     unsafe { libc::kill(pid as i32, 0) == 0 }
 }
 
-/// A dhclient -6 on the host; returns the address it got and its pid.
-fn dhclient_pid(s: &Setup) -> (String, u32) {
+/// A dhclient -6 on the host; returns its lease file and pid.
+fn spawn_dhclient(s: &Setup) -> (std::path::PathBuf, u32) {
     assert!(have("dhclient"), "isc-dhcp-client is needed");
     let lf = s.lab.dir().join("dc.leases");
     let pf = s.lab.dir().join("dc.pid");
@@ -227,13 +233,22 @@ fn dhclient_pid(s: &Setup) -> (String, u32) {
         ],
         "dc.log",
     );
-    let lease = wait_for(Duration::from_secs(15), || {
-        let t = std::fs::read_to_string(&lf).unwrap_or_default();
-        t.lines()
-            .filter_map(|l| l.trim().strip_prefix("iaaddr "))
-            .next_back()
-            .map(|r| r.trim_end_matches('{').trim().to_string())
-    });
+    (lf, pid)
+}
+
+/// The last address in a dhclient lease file.
+fn leased(lf: &std::path::Path) -> Option<String> {
+    let t = std::fs::read_to_string(lf).unwrap_or_default();
+    t.lines()
+        .filter_map(|l| l.trim().strip_prefix("iaaddr "))
+        .next_back()
+        .map(|r| r.trim_end_matches('{').trim().to_string())
+}
+
+/// A dhclient -6 on the host; returns the address it got and its pid.
+fn dhclient_pid(s: &Setup) -> (String, u32) {
+    let (lf, pid) = spawn_dhclient(s);
+    let lease = wait_for(Duration::from_secs(15), || leased(&lf));
     let addr = lease.unwrap_or_else(|| {
         panic!(
             "dhclient got no address:\n{}\n{}",
@@ -913,4 +928,88 @@ fn damaged_journal_keeps_every_intact_lease() {
         pid = d.pid;
         listed = want;
     }
+}
+
+/// Unmounts the test's tmpfs when dropped, also when the test fails.
+struct Unmount(String);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A number from `v6ctl --json show dhcpv6`: `journal.NAME`, or the drop
+/// counter NAME.
+fn dhcp_stat(d: &Daemon, name: &str) -> u64 {
+    let j = d.ctl(&["--json", "show", "dhcpv6"]);
+    let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+    v["data"]["journal"][name].as_u64().unwrap_or_else(|| {
+        v["data"]["drops"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == name))
+            .and_then(|c| c["count"].as_u64())
+            .unwrap_or(0)
+    })
+}
+
+/// state_dir on a full file system (a 256 KiB tmpfs, filled): ISC dhclient
+/// gets no Reply (a lease must be stored before it is granted), the daemon
+/// counts it and keeps running; once space is freed the same client is
+/// served, with no restart.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn state_dir_full_then_freed_serves_the_same_client() {
+    let mut guard = None;
+    // Mounted in the test's own mount namespace, which the daemon inherits.
+    let s = setup_then("ffull", ROUTER, |st| {
+        std::fs::create_dir_all(st).unwrap();
+        let st = st.display().to_string();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=256k", "v6t-faults-full", &st])
+            .status()
+            .unwrap();
+        assert!(mounted.success());
+        guard = Some(Unmount(st));
+    });
+    let st = s.d.state_dir.display().to_string();
+    let fstype = s.host.sh(&format!("stat -f -c %T {st}"));
+    assert_eq!(fstype.trim(), "tmpfs", "refusing to fill anything else");
+    // Fill it to the last page (at most 1 MiB, whatever goes wrong).
+    s.rtr
+        .run(&format!("dd if=/dev/zero of={st}/fill bs=4k count=256"));
+    // The journal's last page still has room for some 40 records: perfdhcp's
+    // clients use it up (and then get no Reply either).
+    s.host.run("perfdhcp -6 -l eth0 -r 50 -R 100 -n 100 -p 3");
+    let before = leases_listed(&s.d).unwrap();
+    let (lf, dc) = spawn_dhclient(&s);
+    let failing = time_until(Duration::from_secs(10), || {
+        dhcp_stat(&s.d, "commit_failures") > 0 && dhcp_stat(&s.d, "persist-failed") > 0
+    });
+    assert!(failing.is_some(), "{}", s.d.ctl(&["show", "dhcpv6"]));
+    // Some more Requests go unanswered; no lease, none granted.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(leased(&lf), None, "a Reply went out without a stored lease");
+    assert_eq!(leases_listed(&s.d).unwrap(), before);
+    assert!(alive(s.d.pid));
+    let unanswered = dhcp_stat(&s.d, "persist-failed");
+    assert!(s.d.log_text().contains("cannot write leases"));
+
+    s.rtr.sh(&format!("rm {st}/fill"));
+    let got = time_until(Duration::from_secs(40), || leased(&lf).is_some());
+    let addr = leased(&lf).unwrap_or_default();
+    report(
+        "state_dir full, then space freed: the same client (dhclient) bound",
+        got.unwrap_or(Duration::from_secs(99)),
+        &format!(
+            "{unanswered} Requests (perfdhcp's, dhclient's) unanswered while full; then {addr} (dhclient's Request retransmission, RFC 8415 §18.2.2, sets the pace)"
+        ),
+    );
+    assert!(
+        got.is_some(),
+        "not served after space came back:\n{}",
+        s.d.log_text()
+    );
+    assert!(leases_listed(&s.d).unwrap().contains(&addr));
+    s.lab.kill9(dc);
 }
