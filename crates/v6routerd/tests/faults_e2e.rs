@@ -1020,18 +1020,8 @@ fn capture_replies(s: &Setup, name: &str) -> (u32, String) {
     let pcap = s.lab.dir().join(format!("{name}.pcap"));
     let pcap = pcap.display().to_string();
     let log = format!("{name}.tshark");
-    let args = [
-        "tshark",
-        "-i",
-        "eth0",
-        "-f",
-        "udp port 546",
-        "-w",
-        &pcap,
-        "-F",
-        "pcap",
-    ];
-    let pid = s.lab.spawn(&s.host, &args, &log);
+    let cmd = format!("exec tshark -i eth0 -f 'udp port 546' -w {pcap} -F pcap");
+    let pid = s.lab.spawn(&s.host, &["sh", "-c", &cmd], &log);
     let path = s.lab.dir().join(&log);
     let up = wait_for(Duration::from_secs(10), || {
         let t = std::fs::read_to_string(&path).unwrap_or_default();
@@ -1117,7 +1107,7 @@ fn kill9_during_journal_compaction_loses_nothing() {
         "kill -9 during journal compaction, restart: every granted lease listed",
         t.map_or(Duration::from_secs(99), |_| t1.elapsed()),
         &format!(
-            "{} leases granted on the wire; killed {:.1} s into perfdhcp with {tmp_len} of the new file written, journal {journal_len} bytes",
+            "{} leases granted on the wire; killed {:.1} s into perfdhcp the replacement ({tmp_len} bytes) on disk, not yet renamed over the {journal_len}-byte journal",
             granted.len(),
             t0.elapsed().as_secs_f64()
         ),
