@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod engine;
+pub mod import;
 #[cfg(test)]
 mod engine_tests;
 pub mod io;

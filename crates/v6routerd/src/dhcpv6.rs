@@ -298,18 +298,25 @@ fn server_duid(dir: &Path, cfg: &Config, k: &KernelView) -> Result<Duid, String>
             Duid::new_en(32473, &id)
         }
     };
+    write_duid(dir, &duid)?;
+    info!("dhcpv6: made server DUID {duid}");
+    Ok(duid)
+}
+
+/// Store the server DUID durably (temp file, fsync, rename, fsync the directory).
+fn write_duid(dir: &Path, duid: &Duid) -> Result<(), String> {
+    let path = dir.join(DUID_FILE);
     let tmp = dir.join(format!("{DUID_FILE}.tmp"));
     let write = || -> io::Result<()> {
         use std::io::Write;
+        std::fs::create_dir_all(dir)?;
         let mut f = std::fs::File::create(&tmp)?;
         writeln!(f, "{}", duid.to_hex())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)?;
         std::fs::File::open(dir)?.sync_all()
     };
-    write().map_err(|e| format!("cannot store the server DUID in {}: {e}", path.display()))?;
-    info!("dhcpv6: made server DUID {duid}");
-    Ok(duid)
+    write().map_err(|e| format!("cannot store the server DUID in {}: {e}", path.display()))
 }
 
 /// The engine's view of the configuration on the links that exist now.
@@ -525,6 +532,195 @@ fn relayed_link(
         .cloned()
         .collect();
     l
+}
+
+/// Which served link an imported lease belongs to: a pool (an absolute one
+/// by address, one relative to the interface's /64 by the low 64 bits), a
+/// relayed link's prefix, a prefix pool, a static binding; None if none or
+/// several interfaces claim it.
+fn import_link(cfg: &Config, l: &Lease) -> Option<String> {
+    let a = l.prefix.addr();
+    let mut found: Vec<String> = vec![];
+    for ifc in &cfg.interfaces {
+        let Some(d) = &ifc.dhcpv6 else { continue };
+        for r in &d.relayed {
+            let name = r.name.clone().unwrap_or_else(|| r.link.to_string());
+            let hit = match l.kind {
+                LeaseKind::Address => r.link.contains(a),
+                LeaseKind::Prefix => r
+                    .pd_pool
+                    .as_ref()
+                    .and_then(|p| p.prefix)
+                    .is_some_and(|p| p.covers(&l.prefix)),
+            };
+            if hit {
+                return Some(name);
+            }
+        }
+        let hit = match l.kind {
+            LeaseKind::Address => {
+                d.pool
+                    .as_deref()
+                    .and_then(|p| PoolRange::parse(p).ok())
+                    .is_some_and(|r| {
+                        let (x, f, t) = if r.relative {
+                            let low = |v: Ipv6Addr| u128::from(v) & u128::from(u64::MAX);
+                            (low(a), low(r.first), low(r.last))
+                        } else {
+                            (u128::from(a), u128::from(r.first), u128::from(r.last))
+                        };
+                        f <= x && x <= t
+                    })
+                    || d.hosts.iter().any(|h| h.address == Some(a))
+            }
+            LeaseKind::Prefix => {
+                d.pd_pool
+                    .as_ref()
+                    .and_then(|p| p.prefix)
+                    .is_some_and(|p| p.covers(&l.prefix))
+                    || d.hosts.iter().any(|h| h.prefix == Some(l.prefix))
+            }
+        };
+        if hit {
+            found.push(ifc.name.clone());
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// The `import-leases` subcommand: load the configuration, import, print.
+pub fn import_main(config: &Path, args: &[String]) -> std::process::ExitCode {
+    let cfg = match v6config::load(config) {
+        Ok(l) => l.config,
+        Err(d) => {
+            eprint!("{d}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match import_leases(&cfg, args) {
+        Ok(report) => {
+            print!("{report}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("v6routerd import-leases: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// `v6routerd import-leases --from isc|kea FILE [--interface NAME]
+/// [--server-duid HEX | --keep-server-duid] [--dry-run]`: read another
+/// server's lease file and add its bound, unexpired leases to our journal,
+/// so that a migration keeps every client's address and prefix. The old
+/// server's DUID (ISC's `server-duid`, or given) becomes ours, so that the
+/// clients' Renews, which name it (RFC 8415 §18.2.4), are answered at T1
+/// rather than ignored until they Rebind at T2. The daemon must be stopped
+/// (it owns the journal while it runs). Returns the text to print, or why not.
+pub fn import_leases(cfg: &Config, args: &[String]) -> Result<String, String> {
+    const USAGE: &str = "usage: v6routerd [-c FILE] import-leases --from isc|kea LEASEFILE \
+        [--interface NAME] [--server-duid HEX | --keep-server-duid] [--dry-run]";
+    let (mut from, mut file, mut iface, mut dry) = (None, None, None, false);
+    let (mut duid_arg, mut keep_duid) = (None, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--from" => from = it.next().cloned(),
+            "--interface" => iface = it.next().cloned(),
+            "--dry-run" => dry = true,
+            "--keep-server-duid" => keep_duid = true,
+            "--server-duid" => {
+                let h = it.next().ok_or(USAGE)?;
+                let d = v6config::parse_hex_bytes(h)
+                    .ok()
+                    .and_then(|b| Duid::from_bytes(&b).ok())
+                    .ok_or_else(|| format!("--server-duid `{h}` is not a DUID"))?;
+                duid_arg = Some(d);
+            }
+            f if !f.starts_with('-') && file.is_none() => file = Some(f.to_string()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    let (Some(from), Some(file)) = (from, file) else {
+        return Err(USAGE.into());
+    };
+    if let Some(i) = &iface {
+        if cfg.interface(i).is_none_or(|x| x.dhcpv6.is_none()) {
+            return Err(format!(
+                "`{i}` has no [interface.dhcpv6] in the configuration"
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let imp = match from.as_str() {
+        // dhcpd writes the IAID in its host's byte order; without an
+        // authoring-byte-order line assume this host's.
+        "isc" => v6dhcp::import::parse_isc(&text, unix, cfg!(target_endian = "little")),
+        "kea" => v6dhcp::import::parse_kea_csv(&text, unix),
+        other => return Err(format!("--from `{other}`: isc or kea\n{USAGE}")),
+    };
+    let mut report = String::new();
+    for (why, line) in &imp.skipped {
+        report.push_str(&format!("{file}:{line}: skipped: {why}\n"));
+    }
+    let mut records = vec![];
+    let mut unplaced = 0;
+    for mut l in imp.leases {
+        match iface.clone().or_else(|| import_link(cfg, &l)) {
+            Some(name) => {
+                l.link = Arc::from(name.as_str());
+                records.push(LeaseRecord::Upsert(l));
+            }
+            None => {
+                unplaced += 1;
+                report.push_str(&format!(
+                    "{}: no single configured pool holds it (use --interface)\n",
+                    l.prefix
+                ));
+            }
+        }
+    }
+    let path = cfg.router.state_dir.join(JOURNAL_FILE);
+    let new_duid = if keep_duid {
+        None
+    } else {
+        duid_arg.or(imp.server_duid)
+    };
+    if let Some(d) = &new_duid {
+        report.push_str(&format!("server DUID becomes {d} (the old server's)\n"));
+    }
+    report.push_str(&format!(
+        "{} leases to import into {} ({} not bound, {} expired, {} without a link, {} unreadable)\n",
+        records.len(),
+        path.display(),
+        imp.not_bound,
+        imp.expired,
+        unplaced,
+        imp.skipped.len()
+    ));
+    if dry {
+        return Ok(report);
+    }
+    if std::os::unix::net::UnixStream::connect(&cfg.control.socket).is_ok() {
+        return Err(format!(
+            "v6routerd is running (it answers on {}): stop it first, it owns the journal",
+            cfg.control.socket.display()
+        ));
+    }
+    let (mut j, _) = Journal::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    j.append(&records)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(d) = &new_duid {
+        write_duid(&cfg.router.state_dir, d)?;
+    }
+    report.push_str("done\n");
+    Ok(report)
 }
 
 /// Join ff02::1:2 where we serve, leave where we no longer do.

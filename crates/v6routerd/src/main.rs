@@ -19,6 +19,7 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: v6routerd [-c FILE] [-v]...      run the daemon (default FILE /etc/v6router.toml)
        v6routerd check [-c FILE]        validate FILE and print lints
+       v6routerd [-c FILE] import-leases --from isc|kea LEASEFILE [--interface NAME] [--dry-run]
        v6routerd --version | --help";
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -27,6 +28,8 @@ struct Args {
     config: PathBuf,
     verbose: u8,
     check: bool,
+    /// `import-leases` and its arguments (dhcpv6::import_main).
+    import: Option<Vec<String>>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
         config: PathBuf::from("/etc/v6router.toml"),
         verbose: 0,
         check: false,
+        import: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -42,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
             "-v" | "--verbose" => a.verbose += 1,
             "-vv" => a.verbose += 2,
             "check" => a.check = true,
+            "import-leases" => a.import = Some(it.by_ref().collect()),
             "-V" | "--version" => {
                 println!("v6routerd {VERSION}");
                 std::process::exit(0);
@@ -66,6 +71,9 @@ fn main() -> ExitCode {
     };
     if args.check {
         return check::run(&args.config);
+    }
+    if let Some(rest) = &args.import {
+        return dhcpv6::import_main(&args.config, rest);
     }
     let loaded = match v6config::load(&args.config) {
         Ok(l) => l,

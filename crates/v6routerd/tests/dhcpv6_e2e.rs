@@ -488,3 +488,309 @@ fn full_disk_means_no_reply_and_no_lease() {
     let out = String::from_utf8_lossy(&perf.stdout).into_owned();
     assert!(replies_received(&out) > 0, "{out}");
 }
+
+/// Count of one message type in `show dhcpv6`'s received counters.
+fn received(d: &Daemon, name: &str) -> u64 {
+    let st = d.ctl(&["--json", "show", "dhcpv6"]);
+    let v: serde_json::Value = serde_json::from_str(&st).unwrap_or_default();
+    v["data"]["received"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == name))
+        .and_then(|c| c["count"].as_u64())
+        .unwrap_or(0)
+}
+
+/// A client two links away, behind ISC dhcrelay -6 (RFC 8415 §19): it gets
+/// an address and a prefix of the relayed link's pools, the Relay-reply
+/// carries the Interface-ID back (dhcrelay -I puts it in and requires it
+/// back), and the delegated prefix is routed via the relay.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn client_behind_isc_dhcrelay() {
+    if !have("dhcrelay") {
+        panic!("dhcrelay (isc-dhcp-relay) is needed");
+    }
+    let lab = Lab::new("dhy");
+    let rtr = lab.netns("rtr");
+    let relay = lab.netns("rly");
+    let host = lab.netns("host");
+    lab.veth(&rtr, "lan0", &relay, "up0");
+    lab.veth(&relay, "down0", &host, "eth0");
+    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    relay.sh("ip -6 addr add 2001:db8:1::2/64 dev up0 nodad && ip -6 addr add 2001:db8:2::1/64 dev down0 nodad && sysctl -qw net.ipv6.conf.all.forwarding=1");
+    let cfg = r#"
+[[interface]]
+name = "lan0"
+[interface.dhcpv6]
+pool = "2001:db8:1::1000-2001:db8:1::1fff"
+preferred_lifetime = 20
+valid_lifetime = 40
+dns = ["2001:db8:1::1"]
+
+[[interface.dhcpv6.relayed]]
+link = "2001:db8:2::/64"
+name = "shed"
+pool = "2001:db8:2::100-2001:db8:2::1ff"
+pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
+"#;
+    let d = lab.daemon(&rtr, "r", cfg);
+    let ok = wait_for(Duration::from_secs(5), || {
+        d.ctl(&["show", "dhcpv6"])
+            .contains("relayed shed")
+            .then_some(())
+    });
+    assert!(ok.is_some(), "{}", d.ctl(&["show", "dhcpv6"]));
+    // Wait for the relay's link-local addresses (dhcrelay binds them).
+    let ll = wait_for(Duration::from_secs(5), || {
+        let t = relay.sh("ip -6 addr show scope link tentative");
+        let all = relay.sh("ip -6 addr show scope link");
+        (t.trim().is_empty() && all.matches("inet6").count() >= 2).then_some(())
+    });
+    assert!(ll.is_some());
+    lab.spawn(
+        &relay,
+        &[
+            "dhcrelay",
+            "-6",
+            "-d",
+            "-I",
+            "-l",
+            "down0",
+            "-u",
+            "2001:db8:1::1%up0",
+        ],
+        "dhcrelay.log",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let lf = lab.dir().join("c.leases");
+    let lfs = lf.display().to_string();
+    let pfs = lab.dir().join("c.pid").display().to_string();
+    lab.spawn(
+        &host,
+        &[
+            "dhclient",
+            "-6",
+            "-d",
+            "-v",
+            "-N",
+            "-P",
+            "-sf",
+            "/bin/true",
+            "-lf",
+            &lfs,
+            "-pf",
+            &pfs,
+            "eth0",
+        ],
+        "c.log",
+    );
+    let lease = wait_for(Duration::from_secs(20), || {
+        let t = std::fs::read_to_string(&lf).unwrap_or_default();
+        (t.contains("iaaddr") && t.contains("iaprefix")).then_some(t)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no lease through the relay\nclient:\n{}\nrelay:\n{}\ndaemon:\n{}\n{}",
+            std::fs::read_to_string(lab.dir().join("c.log")).unwrap_or_default(),
+            std::fs::read_to_string(lab.dir().join("dhcrelay.log")).unwrap_or_default(),
+            d.ctl(&["show", "dhcpv6"]),
+            d.log_text()
+        )
+    });
+    let addr = last_field(&lease, "iaaddr");
+    let prefix = last_field(&lease, "iaprefix");
+    assert!(addr.starts_with("2001:db8:2::1"), "{lease}");
+    assert!(
+        prefix.starts_with("2001:db8:20:") && prefix.ends_with("/60"),
+        "{lease}"
+    );
+    let leases = d.ctl(&["show", "leases"]);
+    assert!(
+        leases
+            .lines()
+            .any(|l| l.starts_with(&format!("{addr} ")) && l.contains("shed")),
+        "{leases}"
+    );
+    // The prefix is routed via the relay's address on our link.
+    let route = wait_for(Duration::from_secs(3), || {
+        let r = rtr.sh(&format!("ip -6 route show {prefix}"));
+        r.contains("via 2001:db8:1::2").then_some(r)
+    });
+    assert!(route.is_some(), "{}", rtr.sh("ip -6 route"));
+    assert!(
+        received(&d, "RELAY-FORW") >= 2,
+        "{}",
+        d.ctl(&["show", "dhcpv6"])
+    );
+    // dhcrelay -I drops a Relay-reply without its Interface-ID: the client
+    // being bound already proves it came back; the relay's log agrees.
+    let rlog = std::fs::read_to_string(lab.dir().join("dhcrelay.log")).unwrap_or_default();
+    assert!(
+        rlog.contains("Relaying Reply"),
+        "dhcrelay relayed no Reply:\n{rlog}"
+    );
+}
+
+/// A migration from ISC dhcpd -6: a real dhcpd hands out an address and a
+/// prefix and writes dhcpd6.leases; it stops; `v6routerd import-leases`
+/// reads that file; v6routerd starts and shows both leases with the
+/// client's DUID and IAIDs, and answers the client's Renew (sent to
+/// dhcpd's server DUID, which the import kept) with the same address: no
+/// NoBinding, no new lease.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn import_real_isc_dhcpd_leases_then_renew() {
+    if !have("dhcpd") {
+        panic!("dhcpd (isc-dhcp-server) is needed");
+    }
+    let lab = Lab::new("dhi");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    let dir = lab.dir().to_path_buf();
+    let dconf = dir.join("dhcpd6.conf");
+    let dleases = dir.join("dhcpd6.leases");
+    std::fs::write(
+        &dconf,
+        "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
+         option dhcp6.name-servers 2001:db8:1::1;\n\
+         subnet6 2001:db8:1::/64 {\n  range6 2001:db8:1::1000 2001:db8:1::1fff;\n  \
+         prefix6 2001:db8:8:: 2001:db8:8:f0:: /60;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(&dleases, "").unwrap();
+    let (dc, dl, dp) = (
+        dconf.display().to_string(),
+        dleases.display().to_string(),
+        dir.join("dhcpd.pid").display().to_string(),
+    );
+    let dhcpd = lab.spawn(
+        &rtr,
+        &[
+            "dhcpd", "-6", "-f", "-d", "-cf", &dc, "-lf", &dl, "-pf", &dp, "lan0",
+        ],
+        "dhcpd.log",
+    );
+    let lf = dir.join("c.leases");
+    let (lfs, pfs) = (
+        lf.display().to_string(),
+        dir.join("c.pid").display().to_string(),
+    );
+    lab.spawn(
+        &host,
+        &[
+            "dhclient",
+            "-6",
+            "-d",
+            "-v",
+            "-N",
+            "-P",
+            "-sf",
+            "/bin/true",
+            "-lf",
+            &lfs,
+            "-pf",
+            &pfs,
+            "eth0",
+        ],
+        "c.log",
+    );
+    let lease = wait_for(Duration::from_secs(20), || {
+        let t = std::fs::read_to_string(&lf).unwrap_or_default();
+        (t.contains("iaaddr") && t.contains("iaprefix")).then_some(t)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "dhcpd gave nothing\nclient:\n{}\ndhcpd:\n{}",
+            std::fs::read_to_string(dir.join("c.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("dhcpd.log")).unwrap_or_default()
+        )
+    });
+    let addr = last_field(&lease, "iaaddr");
+    let prefix = last_field(&lease, "iaprefix");
+    // dhcpd has written both bindings: stop it, as an admin would.
+    let written = wait_for(Duration::from_secs(5), || {
+        let t = std::fs::read_to_string(&dleases).unwrap_or_default();
+        (t.contains(&format!("iaaddr {addr}")) && t.contains(&format!("iaprefix {prefix}")))
+            .then_some(t)
+    });
+    let isc = written
+        .unwrap_or_else(|| panic!("{}", std::fs::read_to_string(&dleases).unwrap_or_default()));
+    lab.stop(dhcpd, Duration::from_secs(3));
+    let _ = std::fs::copy(
+        &dleases,
+        std::env::temp_dir().join("v6t-last-dhcpd6.leases"),
+    );
+
+    let state = dir.join("r-state");
+    let socket = dir.join("r.sock");
+    let cfg = dir.join("r.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[router]\nstate_dir = \"{}\"\n[control]\nsocket = \"{}\"\n\n\
+             [[interface]]\nname = \"lan0\"\n[interface.dhcpv6]\n\
+             pool = \"2001:db8:1::1000-2001:db8:1::1fff\"\n\
+             pd_pool = {{ prefix = \"2001:db8:8::/56\", delegated_length = 60 }}\n\
+             preferred_lifetime = 20\nvalid_lifetime = 40\n",
+            state.display(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(testlab::bin("v6routerd"))
+        .args([
+            "-c",
+            &cfg.display().to_string(),
+            "import-leases",
+            "--from",
+            "isc",
+            &dl,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("2 leases to import"),
+        "{text}\n{}\n{isc}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = lab.start_daemon(&rtr, "r", &cfg, socket, state);
+    let leases = d.ctl(&["show", "leases"]);
+    // The client's DUID, as dhclient wrote it into its lease file.
+    let duid_line = lease
+        .lines()
+        .find(|l| l.contains("default-duid"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        leases.contains(&addr) && leases.contains(&prefix),
+        "{leases}\n{isc}"
+    );
+    let row = leases
+        .lines()
+        .find(|l| l.starts_with(&format!("{addr} ")))
+        .unwrap_or_else(|| panic!("{leases}"));
+    assert!(row.contains("lan0") && row.contains("dynamic"), "{row}");
+    let duid_hex = row
+        .split_whitespace()
+        .find(|w| w.starts_with("00:0"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(!duid_hex.is_empty(), "{row} / {duid_line}");
+    // T1 is 10 s: the client Renews to dhcpd's server DUID, now ours.
+    let renewed = wait_for(Duration::from_secs(45), || {
+        (received(&d, "RENEW") > 0).then_some(())
+    });
+    assert!(renewed.is_some(), "no Renew seen\n{}", d.log_text());
+    std::thread::sleep(Duration::from_secs(1));
+    let st = d.ctl(&["show", "dhcpv6"]);
+    assert!(!st.contains("other-server-id"), "{st}");
+    let log = std::fs::read_to_string(dir.join("c.log")).unwrap_or_default();
+    assert!(!log.contains("NoBinding"), "{log}");
+    let after = std::fs::read_to_string(&lf).unwrap_or_default();
+    assert_eq!(last_field(&after, "iaaddr"), addr, "{after}");
+    assert_eq!(last_field(&after, "iaprefix"), prefix, "{after}");
+    assert_eq!(lease_set(&d).len(), 2, "{}", d.ctl(&["show", "leases"]));
+}

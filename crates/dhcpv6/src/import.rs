@@ -1,0 +1,631 @@
+//! Leases from other servers, so that a migration keeps them: ISC dhcpd's
+//! `dhcpd6.leases` (dhcpd.leases(5)) and Kea's memfile `kea-leases6.csv`.
+//!
+//! Both files are append-only logs: a later entry for the same address or
+//! prefix replaces an earlier one. Only leases still bound and not yet
+//! expired at `now` are returned; the rest are counted in [`Imported`].
+
+use crate::lease::{Lease, LeaseKind, LeaseState};
+use crate::wire::Duid;
+use std::collections::BTreeMap;
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+use v6common::Ipv6Prefix;
+
+/// What an import found.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// Bound, unexpired leases, in address order. `link` is empty: the
+    /// caller decides which link each belongs to.
+    pub leases: Vec<Lease>,
+    /// Entries in a state other than bound (free, released, expired, ...).
+    pub not_bound: usize,
+    /// Bound but already past their valid lifetime.
+    pub expired: usize,
+    /// Entries that could not be read (reason, line).
+    pub skipped: Vec<(String, usize)>,
+    /// The old server's DUID (ISC's `server-duid`), to keep answering the
+    /// clients' Renews, which name it.
+    pub server_duid: Option<Duid>,
+}
+
+fn finish(latest: BTreeMap<(LeaseKind, Ipv6Prefix), Option<Lease>>, now: u64, imp: &mut Imported) {
+    for l in latest.into_values() {
+        match l {
+            None => imp.not_bound += 1,
+            Some(l) if l.valid != u32::MAX && l.expires() <= now => imp.expired += 1,
+            Some(l) => imp.leases.push(l),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- ISC
+
+/// Tokens of dhcpd.leases: words, quoted strings (with octal and
+/// backslash escapes, kept as bytes), `{`, `}`, `;`. `#` starts a comment.
+#[derive(Debug, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(Vec<u8>),
+    Open,
+    Close,
+    Semi,
+}
+
+fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, (String, usize)> {
+    let b = text.as_bytes();
+    let mut out = vec![];
+    let mut i = 0;
+    let mut line = 1;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'{' => {
+                out.push((Tok::Open, line));
+                i += 1;
+            }
+            b'}' => {
+                out.push((Tok::Close, line));
+                i += 1;
+            }
+            b';' => {
+                out.push((Tok::Semi, line));
+                i += 1;
+            }
+            b'"' => {
+                let start = line;
+                let mut s = vec![];
+                i += 1;
+                loop {
+                    let Some(&c) = b.get(i) else {
+                        return Err(("unterminated string".into(), start));
+                    };
+                    i += 1;
+                    match c {
+                        b'"' => break,
+                        b'\\' => {
+                            let Some(&e) = b.get(i) else {
+                                return Err(("unterminated string".into(), start));
+                            };
+                            if (b'0'..=b'7').contains(&e) {
+                                // Up to three octal digits (dhcpd writes exactly three).
+                                let mut v: u32 = 0;
+                                let mut n = 0;
+                                while n < 3 && b.get(i).is_some_and(|d| (b'0'..=b'7').contains(d)) {
+                                    v = v * 8 + u32::from(b[i] - b'0');
+                                    i += 1;
+                                    n += 1;
+                                }
+                                s.push(
+                                    u8::try_from(v)
+                                        .map_err(|_| ("bad octal escape".to_string(), line))?,
+                                );
+                            } else {
+                                s.push(match e {
+                                    b'n' => b'\n',
+                                    b't' => b'\t',
+                                    b'r' => b'\r',
+                                    other => other,
+                                });
+                                i += 1;
+                            }
+                        }
+                        b'\n' => {
+                            line += 1;
+                            s.push(c);
+                        }
+                        _ => s.push(c),
+                    }
+                }
+                out.push((Tok::Str(s), start));
+            }
+            _ => {
+                let start = i;
+                while i < b.len() && !b" \t\r\n{};\"#".contains(&b[i]) {
+                    i += 1;
+                }
+                out.push((Tok::Word(text[start..i].to_string()), line));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Unix seconds from a dhcpd date: `W YYYY/MM/DD HH:MM:SS` (UTC, the
+/// default) or `epoch N` (db-time-format local); `never` is None.
+fn isc_date(words: &[&str]) -> Option<Option<u64>> {
+    match words {
+        ["never"] => Some(None),
+        ["epoch", n, ..] => n.parse().ok().map(Some),
+        [_weekday, date, time, ..] => {
+            let d: Vec<i64> = date
+                .split('/')
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?;
+            let t: Vec<i64> = time
+                .split(':')
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?;
+            let ([y, mo, da], [h, mi, s]) = (d.as_slice(), t.as_slice()) else {
+                return None;
+            };
+            if !(1..=12).contains(mo) || !(1..=31).contains(da) || *h > 23 || *mi > 59 || *s > 60 {
+                return None;
+            }
+            let days = days_from_civil(*y, *mo, *da);
+            u64::try_from(days * 86400 + h * 3600 + mi * 60 + s)
+                .ok()
+                .map(Some)
+        }
+        _ => None,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// One `name ... ;` statement or `name ... { ... }` block.
+#[derive(Debug)]
+struct Stmt {
+    words: Vec<String>,
+    arg: Option<Vec<u8>>,
+    body: Option<Vec<Stmt>>,
+    line: usize,
+}
+
+fn parse_block(
+    toks: &[(Tok, usize)],
+    pos: &mut usize,
+    nested: bool,
+) -> Result<Vec<Stmt>, (String, usize)> {
+    let mut out = vec![];
+    let mut cur = Stmt {
+        words: vec![],
+        arg: None,
+        body: None,
+        line: 0,
+    };
+    while let Some((t, line)) = toks.get(*pos) {
+        *pos += 1;
+        if cur.words.is_empty() && cur.arg.is_none() {
+            cur.line = *line;
+        }
+        match t {
+            Tok::Word(w) => cur.words.push(w.clone()),
+            Tok::Str(s) => cur.arg = Some(s.clone()),
+            Tok::Semi => {
+                if !cur.words.is_empty() || cur.arg.is_some() {
+                    out.push(std::mem::replace(
+                        &mut cur,
+                        Stmt {
+                            words: vec![],
+                            arg: None,
+                            body: None,
+                            line: 0,
+                        },
+                    ));
+                }
+            }
+            Tok::Open => {
+                cur.body = Some(parse_block(toks, pos, true)?);
+                out.push(std::mem::replace(
+                    &mut cur,
+                    Stmt {
+                        words: vec![],
+                        arg: None,
+                        body: None,
+                        line: 0,
+                    },
+                ));
+            }
+            Tok::Close if nested => return Ok(out),
+            Tok::Close => return Err(("unbalanced `}`".into(), *line)),
+        }
+    }
+    if nested {
+        return Err(("unterminated block".into(), cur.line));
+    }
+    Ok(out)
+}
+
+/// Parse ISC dhcpd's `dhcpd6.leases` (dhcpd.leases(5)): `ia-na` and `ia-pd`
+/// blocks whose quoted identifier is the 4-byte IAID followed by the
+/// client's DUID, holding `iaaddr` / `iaprefix` blocks with `binding state`,
+/// `preferred-life`, `max-life` and `ends`, and the IA's `cltt`. dhcpd
+/// writes the IAID in the byte order of the host it runs on (it copies its
+/// `u32` into the key) and, since 4.3, names it in `authoring-byte-order`;
+/// `iaid_le` is the byte order assumed when the file does not say.
+pub fn parse_isc(text: &str, now: u64, iaid_le: bool) -> Imported {
+    let mut imp = Imported::default();
+    let toks = match tokenize(text) {
+        Ok(t) => t,
+        Err(e) => {
+            imp.skipped.push(e);
+            return imp;
+        }
+    };
+    let mut pos = 0;
+    let stmts = match parse_block(&toks, &mut pos, false) {
+        Ok(s) => s,
+        Err(e) => {
+            imp.skipped.push(e);
+            return imp;
+        }
+    };
+    // dhcpd 4.3 and later say which byte order wrote the file.
+    let iaid_le = stmts
+        .iter()
+        .find(|s| s.words.first().is_some_and(|w| w == "authoring-byte-order"))
+        .and_then(|s| match s.words.get(1).map(String::as_str) {
+            Some("little-endian") => Some(true),
+            Some("big-endian") => Some(false),
+            _ => None,
+        })
+        .unwrap_or(iaid_le);
+    imp.server_duid = stmts
+        .iter()
+        .rfind(|s| s.words.first().is_some_and(|w| w == "server-duid"))
+        .and_then(|s| Duid::from_bytes(s.arg.as_deref()?).ok());
+    let mut latest = BTreeMap::new();
+    for st in &stmts {
+        let kind = match st.words.first().map(String::as_str) {
+            Some("ia-na") => LeaseKind::Address,
+            Some("ia-pd") => LeaseKind::Prefix,
+            // ia-ta (temporary addresses are not served), server-duid, authoring-byte-order, ...
+            _ => continue,
+        };
+        let (Some(id), Some(body)) = (&st.arg, &st.body) else {
+            imp.skipped
+                .push(("IA without identifier or body".into(), st.line));
+            continue;
+        };
+        let Some((iaid_b, duid_b)) = id.split_first_chunk::<4>() else {
+            imp.skipped
+                .push(("IA identifier shorter than an IAID".into(), st.line));
+            continue;
+        };
+        let Ok(duid) = Duid::from_bytes(duid_b) else {
+            imp.skipped
+                .push(("IA identifier holds no valid DUID".into(), st.line));
+            continue;
+        };
+        let iaid = if iaid_le {
+            u32::from_le_bytes(*iaid_b)
+        } else {
+            u32::from_be_bytes(*iaid_b)
+        };
+        let words = |s: &Stmt| -> Vec<String> { s.words[1..].to_vec() };
+        let cltt = body
+            .iter()
+            .find(|s| s.words.first().is_some_and(|w| w == "cltt"))
+            .and_then(|s| {
+                let w = words(s);
+                isc_date(&w.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .flatten();
+        for inner in body {
+            let want = match kind {
+                LeaseKind::Address => "iaaddr",
+                LeaseKind::Prefix => "iaprefix",
+            };
+            if inner.words.first().map(String::as_str) != Some(want) {
+                continue;
+            }
+            let (Some(what), Some(b)) = (inner.words.get(1), &inner.body) else {
+                imp.skipped
+                    .push((format!("{want} without address or body"), inner.line));
+                continue;
+            };
+            let prefix = match kind {
+                LeaseKind::Address => what
+                    .parse::<Ipv6Addr>()
+                    .ok()
+                    .map(|a| Ipv6Prefix::new(a, 128)),
+                LeaseKind::Prefix => what.parse::<Ipv6Prefix>().ok(),
+            };
+            let Some(prefix) = prefix else {
+                imp.skipped
+                    .push((format!("bad {want} `{what}`"), inner.line));
+                continue;
+            };
+            let field = |name: &str| -> Option<Vec<&str>> {
+                b.iter()
+                    .find(|s| s.words.first().is_some_and(|w| w == name))
+                    .map(|s| s.words[1..].iter().map(String::as_str).collect())
+            };
+            let state = field("binding").map(|w| w.join(" "));
+            let num = |name: &str| field(name).and_then(|w| w.first()?.parse::<u32>().ok());
+            let ends = field("ends").and_then(|w| isc_date(&w));
+            let (Some(preferred), Some(valid)) = (num("preferred-life"), num("max-life")) else {
+                imp.skipped
+                    .push((format!("{what}: no preferred-life / max-life"), inner.line));
+                continue;
+            };
+            // The binding started at cltt; without it, `ends` minus max-life.
+            let start = match (cltt, ends) {
+                (Some(c), _) => c,
+                (None, Some(Some(e))) => e.saturating_sub(u64::from(valid)),
+                _ => {
+                    imp.skipped
+                        .push((format!("{what}: neither cltt nor ends"), inner.line));
+                    continue;
+                }
+            };
+            let bound = state.as_deref() == Some("state active");
+            let lease = bound.then(|| Lease {
+                kind,
+                prefix,
+                duid: duid.clone(),
+                iaid,
+                link: Arc::from(""),
+                cltt: start,
+                preferred: preferred.min(valid),
+                valid,
+                state: LeaseState::Bound,
+                is_static: false,
+                via: None,
+            });
+            latest.insert((kind, prefix), lease);
+        }
+    }
+    finish(latest, now, &mut imp);
+    imp
+}
+
+// ---------------------------------------------------------------- Kea
+
+/// Parse Kea's memfile `kea-leases6.csv`: a header line naming the columns
+/// (`address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,
+/// iaid,prefix_len,...,state,...`); `lease_type` 0 is IA_NA, 2 IA_PD (1,
+/// IA_TA, is skipped); `expire` is cltt + valid_lifetime; `state` 0 is
+/// default (bound), 1 declined, 2 expired-reclaimed.
+pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
+    let mut imp = Imported::default();
+    let mut lines = text.lines().enumerate();
+    let Some((_, header)) = lines.next() else {
+        return imp;
+    };
+    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+    let col = |name: &str| cols.iter().position(|c| *c == name);
+    let (
+        Some(c_addr),
+        Some(c_duid),
+        Some(c_valid),
+        Some(c_expire),
+        Some(c_pref),
+        Some(c_type),
+        Some(c_iaid),
+        Some(c_plen),
+    ) = (
+        col("address"),
+        col("duid"),
+        col("valid_lifetime"),
+        col("expire"),
+        col("pref_lifetime"),
+        col("lease_type"),
+        col("iaid"),
+        col("prefix_len"),
+    )
+    else {
+        imp.skipped.push(("not a Kea lease6 CSV header".into(), 1));
+        return imp;
+    };
+    let c_state = col("state");
+    let mut latest = BTreeMap::new();
+    for (i, line) in lines {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        let get = |c: usize| f.get(c).map(|s| s.trim()).unwrap_or("");
+        let kind = match get(c_type) {
+            "0" => LeaseKind::Address,
+            "2" => LeaseKind::Prefix,
+            "1" => continue,
+            t => {
+                imp.skipped
+                    .push((format!("unknown lease_type `{t}`"), line_no));
+                continue;
+            }
+        };
+        let parsed = (|| {
+            let addr: Ipv6Addr = get(c_addr).parse().ok()?;
+            let plen: u8 = match kind {
+                LeaseKind::Address => 128,
+                LeaseKind::Prefix => get(c_plen).parse().ok().filter(|l| *l <= 128)?,
+            };
+            let duid_bytes: Vec<u8> = get(c_duid)
+                .split(':')
+                .map(|h| u8::from_str_radix(h, 16).ok())
+                .collect::<Option<_>>()?;
+            let duid = Duid::from_bytes(&duid_bytes).ok()?;
+            let valid: u32 = get(c_valid).parse().ok()?;
+            let expire: u64 = get(c_expire).parse().ok()?;
+            let preferred: u32 = get(c_pref).parse().ok()?;
+            let iaid: u32 = get(c_iaid).parse().ok()?;
+            let state: u32 = c_state.map_or(Some(0), |c| get(c).parse().ok())?;
+            Some((
+                Ipv6Prefix::new(addr, plen),
+                duid,
+                valid,
+                expire,
+                preferred,
+                iaid,
+                state,
+            ))
+        })();
+        let Some((prefix, duid, valid, expire, preferred, iaid, state)) = parsed else {
+            imp.skipped.push(("unreadable lease row".into(), line_no));
+            continue;
+        };
+        // A deleted lease is written again with valid_lifetime 0.
+        let lease = (state == 0 && valid > 0).then(|| Lease {
+            kind,
+            prefix,
+            duid,
+            iaid,
+            link: Arc::from(""),
+            cltt: if valid == u32::MAX {
+                expire
+            } else {
+                expire.saturating_sub(u64::from(valid))
+            },
+            preferred: preferred.min(valid),
+            valid,
+            state: LeaseState::Bound,
+            is_static: false,
+            via: None,
+        });
+        latest.insert((kind, prefix), lease);
+    }
+    finish(latest, now, &mut imp);
+    imp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isc_dates() {
+        assert_eq!(
+            isc_date(&["4", "2026/11/26", "01:02:03"]),
+            Some(Some(1_795_654_923))
+        );
+        assert_eq!(
+            isc_date(&["epoch", "1764118923"]),
+            Some(Some(1_764_118_923))
+        );
+        assert_eq!(isc_date(&["never"]), Some(None));
+        assert_eq!(isc_date(&["4", "2026/13/26", "01:02:03"]), None);
+        assert_eq!(isc_date(&["4"]), None);
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn isc_blocks_later_entries_win_and_states_filter() {
+        // IAID 1 little-endian, then a DUID-LLT; the same IA written twice
+        // (renewed), a released prefix, an expired address, garbage.
+        let text = r#"# The format of this file is documented in the dhcpd.leases(5) manual page.
+authoring-byte-order little-endian;
+server-duid "\000\001\000\001\0360\334P\002\000\000\000\000\001";
+
+ia-na "\001\000\000\000\000\001\000\001\021\371KZ\010\000'\305@\307" {
+  cltt 4 2026/11/26 01:00:00;
+  iaaddr 2001:db8:1::1000 {
+    binding state active;
+    preferred-life 3000;
+    max-life 4000;
+    ends 4 2026/11/26 02:06:40;
+  }
+}
+ia-na "\001\000\000\000\000\001\000\001\021\371KZ\010\000'\305@\307" {
+  cltt 4 2026/11/26 01:30:00;
+  iaaddr 2001:db8:1::1000 {
+    binding state active;
+    preferred-life 3000;
+    max-life 4000;
+    ends epoch 1795660600; # Thu Nov 26 02:36:40 2026
+  }
+}
+ia-pd "\007\000\000\000\000\003\000\001\010\000'\0224V" {
+  cltt 4 2026/11/26 01:00:00;
+  iaprefix 2001:db8:8:10::/60 {
+    binding state released;
+    preferred-life 3000;
+    max-life 4000;
+    ends 4 2026/11/26 01:10:00;
+  }
+}
+ia-pd "\010\000\000\000\000\003\000\001\010\000'\0224W" {
+  cltt 4 2026/11/26 01:00:00;
+  iaprefix 2001:db8:8:20::/60 {
+    binding state active;
+    preferred-life 3000;
+    max-life 4000;
+    ends 4 2026/11/26 02:06:40;
+  }
+}
+ia-na "\002\000\000\000\000\003\000\001\010\000'\0224X" {
+  cltt 3 2026/11/25 01:00:00;
+  iaaddr 2001:db8:1::2000 {
+    binding state active;
+    preferred-life 300;
+    max-life 400;
+    ends 3 2026/11/25 01:06:40;
+  }
+}
+ia-na "\002" {
+  cltt 3 2026/11/25 01:00:00;
+}
+"#;
+        let now = 1_795_654_800; // 2026-11-26 01:00:00 UTC
+        let imp = parse_isc(text, now, true);
+        assert_eq!(imp.leases.len(), 2, "{imp:?}");
+        let a = &imp.leases[0];
+        assert_eq!(a.kind, LeaseKind::Address);
+        assert_eq!(a.prefix, "2001:db8:1::1000/128".parse().unwrap());
+        assert_eq!(a.iaid, 1);
+        assert_eq!(a.duid.to_hex(), "00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7");
+        assert_eq!((a.cltt, a.preferred, a.valid), (now + 1800, 3000, 4000));
+        let p = &imp.leases[1];
+        assert_eq!((p.kind, p.iaid), (LeaseKind::Prefix, 8));
+        assert_eq!(p.prefix, "2001:db8:8:20::/60".parse().unwrap());
+        assert_eq!((imp.not_bound, imp.expired), (1, 1));
+        assert_eq!(imp.skipped.len(), 1);
+        assert_eq!(
+            imp.server_duid.map(|d| d.to_hex()),
+            Some("00:01:00:01:1e:30:dc:50:02:00:00:00:00:01".to_string())
+        );
+        // The file says little-endian, whatever the default; without that
+        // line a big-endian default gives IAID 0x01000000.
+        assert_eq!(parse_isc(text, now, false).leases[0].iaid, 1);
+        let unsaid = text.replace("authoring-byte-order little-endian;", "");
+        assert_eq!(parse_isc(&unsaid, now, false).leases[0].iaid, 0x0100_0000);
+        // Broken input is reported, never a panic.
+        assert_eq!(parse_isc("ia-na \"abc", now, true).skipped.len(), 1);
+        assert_eq!(parse_isc("}", now, true).skipped.len(), 1);
+        assert_eq!(parse_isc("ia-na \"x\" {", now, true).skipped.len(), 1);
+    }
+
+    #[test]
+    fn kea_csv() {
+        let text = "address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source,pool_id
+2001:db8:1::1000,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7,4000,1764122800,1,3000,0,1,128,0,0,,,0,,,,0
+2001:db8:1::1001,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c8,4000,1764122800,1,3000,0,1,128,0,0,,,0,,,,0
+2001:db8:1::1001,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c8,0,1764118800,1,0,0,1,128,0,0,,,0,,,,0
+2001:db8:8:20::,00:03:00:01:08:00:27:12:34:57,4000,1764122800,1,3000,2,8,60,0,0,,,0,,,,0
+2001:db8:1::1002,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c9,4000,1764122800,1,3000,0,1,128,0,0,,,1,,,,0
+2001:db8:1::1003,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:ca,400,1764118000,1,300,0,1,128,0,0,,,0,,,,0
+zzz,00:01,4000,1764122800,1,3000,0,1,128,0,0,,,0,,,,0
+";
+        let now = 1_764_118_800;
+        let imp = parse_kea_csv(text, now);
+        assert_eq!(imp.leases.len(), 2, "{imp:?}");
+        assert_eq!(imp.leases[0].cltt, 1_764_118_800);
+        assert_eq!(imp.leases[1].kind, LeaseKind::Prefix);
+        assert_eq!(imp.leases[1].prefix, "2001:db8:8:20::/60".parse().unwrap());
+        assert_eq!((imp.not_bound, imp.expired, imp.skipped.len()), (2, 1, 1));
+        assert_eq!(parse_kea_csv("a,b\n", now).skipped.len(), 1);
+    }
+}
