@@ -6,6 +6,7 @@
 //! messages and the plain facts of `v6common::kernel`.
 
 mod convert;
+pub mod routes;
 pub mod sit;
 pub mod sysctl;
 
@@ -21,6 +22,7 @@ use netlink_sys::AsyncSocket;
 use rtnetlink::{MulticastGroup, RouteMessageBuilder};
 use std::net::{IpAddr, Ipv6Addr};
 use tokio::sync::mpsc;
+use v6common::kernel::rtprot;
 use v6common::{KernelEvent, KernelView, RouteFact, RouteKind};
 
 pub use rtnetlink::Error;
@@ -54,12 +56,21 @@ pub fn open() -> std::io::Result<(Kernel, mpsc::UnboundedReceiver<KernelEvent>)>
     // for more than rmem_max; the plain request is still honoured up to it).
     let sock = conn.socket_mut().socket_mut();
     let _ = sock.set_rx_buf_sz(8 * 1024 * 1024);
+    // Routes of protocol rip are the RIPng service's, which follows them on
+    // a socket of its own (routes.rs): tens of thousands of them in the
+    // shared view would cost every service a copy. The kernel drops their
+    // notifications here, before we parse them.
+    if let Err(e) = routes::drop_protocol_filter(sock, rtprot::RIP) {
+        tracing::warn!(
+            "netlink: no socket filter for rip routes ({e}); they are dropped after parsing"
+        );
+    }
     tokio::spawn(conn);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some((msg, _)) = messages.next().await {
             if let NetlinkPayload::InnerMessage(m) = msg.payload {
-                if let Some(ev) = event(m) {
+                if let Some(ev) = event(m).filter(|ev| !is_rip_route(ev)) {
                     if tx.send(ev).is_err() {
                         break;
                     }
@@ -68,6 +79,11 @@ pub fn open() -> std::io::Result<(Kernel, mpsc::UnboundedReceiver<KernelEvent>)>
         }
     });
     Ok((Kernel { handle }, rx))
+}
+
+/// Routes of protocol rip are left out of the shared view (see [`open`]).
+fn is_rip_route(ev: &KernelEvent) -> bool {
+    matches!(ev, KernelEvent::NewRoute(r) | KernelEvent::DelRoute(r) if r.protocol == rtprot::RIP)
 }
 
 /// Translate one rtnetlink message into an event of ours (None: not IPv6, not
@@ -117,7 +133,8 @@ impl Kernel {
         &self.handle
     }
 
-    /// Everything we follow, as it is now.
+    /// Everything we follow, as it is now (routes of protocol rip aside:
+    /// see [`open`]).
     pub async fn dump(&self) -> Result<KernelView, Error> {
         let mut view = KernelView::default();
         let mut links = self.handle.link().get().execute();
@@ -135,7 +152,7 @@ impl Kernel {
         let filter = RouteMessageBuilder::<Ipv6Addr>::new().build();
         let mut routes = self.handle.route().get(filter).execute();
         while let Some(r) = routes.try_next().await? {
-            if let Some(f) = route_fact(&r) {
+            if let Some(f) = route_fact(&r).filter(|f| f.protocol != rtprot::RIP) {
                 view.upsert_route(f);
             }
         }

@@ -1,0 +1,672 @@
+//! A fast path for many route changes of one protocol, and for following
+//! that protocol's routes, used by the RIPng service (50,000 routes within
+//! a second of the first Response).
+//!
+//! - [`RouteBatchSocket`]: a plain blocking rtnetlink socket. Route requests
+//!   are packed many to a datagram (one `sendmsg` holds ~700); only the last
+//!   request of a batch asks for an acknowledgement (NLM_F_ACK): the kernel
+//!   reports every failed request anyway (netlink_rcv_skb acks on error),
+//!   and answers in order, so the last ack means the batch is done. Meant
+//!   for a thread of its own: the kernel does the FIB work inside `sendmsg`.
+//! - [`RouteListener`]: changes to one protocol's routes made by anyone
+//!   else. A socket filter in the kernel passes only IPv6 route messages of
+//!   that protocol that were not caused by our batch socket (a notification
+//!   carries the requester's port id), so 50,000 installs of our own cost
+//!   no echo to parse.
+//!
+//! Messages are built and read here by hand (linux/rtnetlink.h): the route
+//! message is small and fixed, and the generic codec costs an allocation per
+//! attribute.
+
+use std::io;
+use std::net::Ipv6Addr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use v6common::{Ipv6Prefix, RouteFact, RouteKind};
+
+const NLMSG_HDRLEN: usize = 16;
+const RTMSG_LEN: usize = 12;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+const RTM_GETROUTE: u16 = 26;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
+const NLM_F_DUMP: u16 = 0x300;
+const NLM_F_REPLACE: u16 = 0x100;
+const NLM_F_CREATE: u16 = 0x400;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_TABLE: u16 = 15;
+const AF_INET6: u8 = libc::AF_INET6 as u8;
+const RT_TABLE_MAIN: u32 = 254;
+const NETLINK_CAP_ACK: libc::c_int = 10;
+const NETLINK_GET_STRICT_CHK: libc::c_int = 12;
+/// Requests per `sendmsg` are bounded by this many bytes (well inside the
+/// default socket send buffer of 208 KiB).
+const CHUNK: usize = 64 * 1024;
+/// Longest a batch may wait for the kernel's answers.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One request of a batch that the kernel refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failed {
+    pub route: RouteFact,
+    /// An install (true) or a removal.
+    pub add: bool,
+    /// The kernel's errno (ESRCH: no such route, ...).
+    pub errno: i32,
+}
+
+impl Failed {
+    pub fn error(&self) -> io::Error {
+        io::Error::from_raw_os_error(self.errno)
+    }
+}
+
+/// A change to a route of the followed protocol, seen by [`RouteListener`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteChange {
+    New(RouteFact),
+    Del(RouteFact),
+}
+
+fn netlink_socket(groups: u32, nonblocking: bool) -> io::Result<(OwnedFd, u32)> {
+    let flags =
+        libc::SOCK_RAW | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+    // SAFETY: plain socket(2); the descriptor is owned right away.
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, flags, libc::NETLINK_ROUTE) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: sockaddr_nl is plain data; zeroed is a valid value.
+    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    sa.nl_groups = groups;
+    let len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+    // SAFETY: sa is a valid sockaddr_nl of `len` bytes.
+    if unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sa as *const libc::sockaddr_nl).cast(),
+            len,
+        )
+    } < 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    let mut got = len;
+    // SAFETY: getsockname writes at most `got` bytes into sa.
+    if unsafe {
+        libc::getsockname(
+            fd.as_raw_fd(),
+            (&mut sa as *mut libc::sockaddr_nl).cast(),
+            &mut got,
+        )
+    } < 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((fd, sa.nl_pid))
+}
+
+/// setsockopt(2) with any plain-data option value.
+fn setsockopt<T>(
+    fd: &impl AsRawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: &T,
+) -> io::Result<()> {
+    let len = std::mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: v points at a live T of `len` bytes for the call; the kernel copies it.
+    if unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (v as *const T).cast(), len) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A large receive buffer: SO_RCVBUFFORCE as root, else what rmem_max allows.
+fn big_rcvbuf(fd: &impl AsRawFd, bytes: libc::c_int) {
+    if setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &bytes).is_err() {
+        let _ = setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &bytes);
+    }
+}
+
+/// Classic BPF instruction.
+fn bpf(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+    libc::sock_filter { code, jt, jf, k }
+}
+const BPF_LD_H_ABS: u16 = 0x28;
+const BPF_LD_B_ABS: u16 = 0x30;
+const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_RET_K: u16 = 0x06;
+const BPF_ACCEPT: u32 = 0xffff_ffff;
+
+/// BPF absolute loads read big-endian; netlink headers are host-endian.
+fn host16(v: u16) -> u32 {
+    u32::from(u16::from_be_bytes(v.to_ne_bytes()))
+}
+fn host32(v: u32) -> u32 {
+    u32::from_be_bytes(v.to_ne_bytes())
+}
+
+fn attach_filter(fd: &impl AsRawFd, prog: &mut [libc::sock_filter]) -> io::Result<()> {
+    let fprog = libc::sock_fprog {
+        len: prog.len() as libc::c_ushort,
+        filter: prog.as_mut_ptr(),
+    };
+    // The kernel copies the program it points at.
+    setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
+}
+
+/// Socket filter for an event socket: drop IPv6 route notifications of
+/// `protocol` (offsets: nlmsg_type 4, rtm_family 16, rtm_protocol 21),
+/// pass everything else.
+pub(crate) fn drop_protocol_filter(fd: &impl AsRawFd, protocol: u8) -> io::Result<()> {
+    let mut prog = [
+        bpf(BPF_LD_H_ABS, 0, 0, 4),
+        bpf(BPF_JEQ_K, 1, 0, host16(RTM_NEWROUTE)),
+        bpf(BPF_JEQ_K, 0, 4, host16(RTM_DELROUTE)),
+        bpf(BPF_LD_B_ABS, 0, 0, 16),
+        bpf(BPF_JEQ_K, 0, 2, u32::from(AF_INET6)),
+        bpf(BPF_LD_B_ABS, 0, 0, 21),
+        bpf(BPF_JEQ_K, 1, 0, u32::from(protocol)),
+        bpf(BPF_RET_K, 0, 0, BPF_ACCEPT),
+        bpf(BPF_RET_K, 0, 0, 0),
+    ];
+    attach_filter(fd, &mut prog)
+}
+
+/// Socket filter for [`RouteListener`]: only IPv6 route notifications of
+/// `protocol` not caused by port id `exclude`.
+fn only_protocol_filter(fd: &impl AsRawFd, protocol: u8, exclude: u32) -> io::Result<()> {
+    let mut prog = [
+        bpf(BPF_LD_H_ABS, 0, 0, 4),
+        bpf(BPF_JEQ_K, 1, 0, host16(RTM_NEWROUTE)),
+        bpf(BPF_JEQ_K, 0, 7, host16(RTM_DELROUTE)),
+        bpf(BPF_LD_B_ABS, 0, 0, 16),
+        bpf(BPF_JEQ_K, 0, 5, u32::from(AF_INET6)),
+        bpf(BPF_LD_B_ABS, 0, 0, 21),
+        bpf(BPF_JEQ_K, 0, 3, u32::from(protocol)),
+        bpf(BPF_LD_W_ABS, 0, 0, 12),
+        bpf(BPF_JEQ_K, 1, 0, host32(exclude)),
+        bpf(BPF_RET_K, 0, 0, BPF_ACCEPT),
+        bpf(BPF_RET_K, 0, 0, 0),
+    ];
+    attach_filter(fd, &mut prog)
+}
+
+fn put_attr(buf: &mut Vec<u8>, kind: u16, data: &[u8]) {
+    let len = 4 + data.len();
+    buf.extend_from_slice(&(len as u16).to_ne_bytes());
+    buf.extend_from_slice(&kind.to_ne_bytes());
+    buf.extend_from_slice(data);
+    buf.resize(buf.len() + (len.next_multiple_of(4) - len), 0);
+}
+
+fn rtn_type(k: RouteKind) -> u8 {
+    match k {
+        RouteKind::Unicast | RouteKind::Other => 1,
+        RouteKind::Blackhole => 6,
+        RouteKind::Unreachable => 7,
+        RouteKind::Prohibit => 8,
+    }
+}
+
+/// Append one RTM_NEWROUTE (replace) or RTM_DELROUTE for `r`.
+fn put_route(buf: &mut Vec<u8>, r: &RouteFact, add: bool, flags: u16, seq: u32) {
+    let start = buf.len();
+    let (kind, flags) = if add {
+        (RTM_NEWROUTE, flags | NLM_F_CREATE | NLM_F_REPLACE)
+    } else {
+        (RTM_DELROUTE, flags)
+    };
+    buf.extend_from_slice(&0u32.to_ne_bytes()); // length, below
+    buf.extend_from_slice(&kind.to_ne_bytes());
+    buf.extend_from_slice(&(flags | NLM_F_REQUEST).to_ne_bytes());
+    buf.extend_from_slice(&seq.to_ne_bytes());
+    buf.extend_from_slice(&0u32.to_ne_bytes());
+    let table = if r.table == 0 { RT_TABLE_MAIN } else { r.table };
+    buf.extend_from_slice(&[
+        AF_INET6,
+        r.dst.len(),
+        0,
+        0,
+        u8::try_from(table).unwrap_or(0), // RT_TABLE_UNSPEC + RTA_TABLE
+        r.protocol,
+        0, // RT_SCOPE_UNIVERSE
+        rtn_type(r.kind),
+    ]);
+    buf.extend_from_slice(&0u32.to_ne_bytes()); // rtm_flags
+    put_attr(buf, RTA_DST, &r.dst.addr().octets());
+    if let Some(g) = r.gateway {
+        put_attr(buf, RTA_GATEWAY, &g.octets());
+    }
+    if let Some(o) = r.oif {
+        put_attr(buf, RTA_OIF, &o.to_ne_bytes());
+    }
+    put_attr(buf, RTA_PRIORITY, &r.metric.to_ne_bytes());
+    put_attr(buf, RTA_TABLE, &table.to_ne_bytes());
+    let len = (buf.len() - start) as u32;
+    buf[start..start + 4].copy_from_slice(&len.to_ne_bytes());
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// One netlink message of a datagram: (type, seq, pid, payload).
+struct Msg<'a> {
+    kind: u16,
+    seq: u32,
+    payload: &'a [u8],
+}
+
+/// The messages of one datagram; stops at the first malformed header.
+fn messages(mut b: &[u8]) -> impl Iterator<Item = Msg<'_>> {
+    std::iter::from_fn(move || {
+        let len = u32_at(b, 0)? as usize;
+        if len < NLMSG_HDRLEN || len > b.len() {
+            return None;
+        }
+        let m = Msg {
+            kind: u16_at(b, 4)?,
+            seq: u32_at(b, 8)?,
+            payload: &b[NLMSG_HDRLEN..len],
+        };
+        b = b.get(len.next_multiple_of(4)..).unwrap_or(&[]);
+        Some(m)
+    })
+}
+
+/// A route message's payload as a RouteFact (None: not IPv6, or malformed).
+/// Unlike [`crate::route_fact`] this keeps every table.
+pub fn parse_route(p: &[u8]) -> Option<RouteFact> {
+    if p.len() < RTMSG_LEN || p[0] != AF_INET6 {
+        return None;
+    }
+    let mut dst = Ipv6Addr::UNSPECIFIED;
+    let mut gateway = None;
+    let mut oif = None;
+    let mut metric = 0;
+    let mut table = u32::from(p[4]);
+    let mut at = RTMSG_LEN;
+    while at + 4 <= p.len() {
+        let len = usize::from(u16_at(p, at)?);
+        let kind = u16_at(p, at + 2)? & 0x3fff;
+        if len < 4 || at + len > p.len() {
+            return None;
+        }
+        let data = &p[at + 4..at + len];
+        let v6 = || <[u8; 16]>::try_from(data).ok().map(Ipv6Addr::from);
+        match kind {
+            RTA_DST => dst = v6()?,
+            RTA_GATEWAY => gateway = Some(v6()?),
+            RTA_OIF => oif = Some(u32_at(data, 0)?),
+            RTA_PRIORITY => metric = u32_at(data, 0)?,
+            RTA_TABLE => table = u32_at(data, 0)?,
+            _ => {}
+        }
+        at += len.next_multiple_of(4);
+    }
+    let kind = match p[7] {
+        1 => RouteKind::Unicast,
+        6 => RouteKind::Blackhole,
+        7 => RouteKind::Unreachable,
+        8 => RouteKind::Prohibit,
+        _ => RouteKind::Other,
+    };
+    if p[1] > 128 {
+        return None;
+    }
+    Some(RouteFact {
+        dst: Ipv6Prefix::new(dst, p[1]),
+        gateway,
+        oif,
+        protocol: p[5],
+        metric,
+        table,
+        kind,
+    })
+}
+
+/// See the module documentation. Blocking: use it from a thread of its own.
+pub struct RouteBatchSocket {
+    fd: OwnedFd,
+    portid: u32,
+    seq: u32,
+    buf: Vec<u8>,
+    rbuf: Vec<u8>,
+}
+
+impl RouteBatchSocket {
+    pub fn open() -> io::Result<Self> {
+        let (fd, portid) = netlink_socket(0, false)?;
+        // Error reports without a copy of the request; replies of a large
+        // batch of failures must fit meanwhile.
+        let _ = setsockopt(&fd, libc::SOL_NETLINK, NETLINK_CAP_ACK, &1);
+        let _ = setsockopt(&fd, libc::SOL_NETLINK, NETLINK_GET_STRICT_CHK, &1);
+        big_rcvbuf(&fd, 4 << 20);
+        let tv = libc::timeval {
+            tv_sec: REPLY_TIMEOUT.as_secs() as libc::time_t,
+            tv_usec: 0,
+        };
+        let _ = setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv);
+        Ok(RouteBatchSocket {
+            fd,
+            portid,
+            seq: 1,
+            buf: Vec::with_capacity(CHUNK + 256),
+            rbuf: vec![0; 256 * 1024],
+        })
+    }
+
+    /// The kernel's port id of this socket (notifications of our requests
+    /// carry it).
+    pub fn portid(&self) -> u32 {
+        self.portid
+    }
+
+    fn send_buf(&mut self) -> io::Result<()> {
+        let mut off = 0;
+        while off < self.buf.len() {
+            // SAFETY: the slice is valid for its length.
+            let n = unsafe {
+                libc::send(
+                    self.fd.as_raw_fd(),
+                    self.buf[off..].as_ptr().cast(),
+                    self.buf.len() - off,
+                    0,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            // A netlink datagram is taken whole.
+            off = self.buf.len();
+        }
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Read replies; with `wait`, block until one arrives. Returns false
+    /// when nothing was there (without `wait`).
+    fn recv_some(&mut self, wait: bool, mut each: impl FnMut(Msg<'_>)) -> io::Result<bool> {
+        let flags = if wait { 0 } else { libc::MSG_DONTWAIT };
+        loop {
+            // SAFETY: rbuf is valid for its length.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    self.rbuf.as_mut_ptr().cast(),
+                    self.rbuf.len(),
+                    flags,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                match e.kind() {
+                    io::ErrorKind::Interrupted => continue,
+                    io::ErrorKind::WouldBlock if !wait => return Ok(false),
+                    _ => return Err(e),
+                }
+            }
+            for m in messages(&self.rbuf[..n as usize]) {
+                each(m);
+            }
+            return Ok(true);
+        }
+    }
+
+    /// Remove `del`, then add or replace `add` (NLM_F_CREATE|NLM_F_REPLACE),
+    /// in as few datagrams as fit. Returns the requests the kernel refused.
+    pub fn apply(&mut self, del: &[RouteFact], add: &[RouteFact]) -> io::Result<Vec<Failed>> {
+        let total = del.len() + add.len();
+        let mut failed = Vec::new();
+        if total == 0 {
+            return Ok(failed);
+        }
+        let base = self.seq;
+        self.seq = self.seq.wrapping_add(total as u32 + 1);
+        let last = base.wrapping_add(total as u32 - 1);
+        let mut done = false;
+        let mut error: Option<io::Error> = None;
+        let note = |m: Msg<'_>, failed: &mut Vec<Failed>, done: &mut bool| {
+            if m.kind != NLMSG_ERROR {
+                return;
+            }
+            let errno = u32_at(m.payload, 0).map_or(0, |e| -(e as i32));
+            let i = m.seq.wrapping_sub(base) as usize;
+            if errno != 0 && i < total {
+                let (route, add) = if i < del.len() {
+                    (del[i].clone(), false)
+                } else {
+                    (add[i - del.len()].clone(), true)
+                };
+                failed.push(Failed { route, add, errno });
+            }
+            if m.seq == last {
+                *done = true;
+            }
+        };
+        let all = del
+            .iter()
+            .map(|r| (r, false))
+            .chain(add.iter().map(|r| (r, true)));
+        for (i, (r, is_add)) in all.enumerate() {
+            let seq = base.wrapping_add(i as u32);
+            let flags = if seq == last { NLM_F_ACK } else { 0 };
+            put_route(&mut self.buf, r, is_add, flags, seq);
+            if self.buf.len() >= CHUNK || seq == last {
+                if let Err(e) = self.send_buf() {
+                    self.buf.clear();
+                    error = Some(e);
+                    break;
+                }
+                // Keep the receive queue short: error reports of a
+                // batch of failures must not overflow it.
+                while self.recv_some(false, |m| note(m, &mut failed, &mut done))? {}
+            }
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+        while !done {
+            self.recv_some(true, |m| note(m, &mut failed, &mut done))?;
+        }
+        Ok(failed)
+    }
+
+    /// The IPv6 routes of `protocol` in the main table, as they are now.
+    pub fn dump_protocol(&mut self, protocol: u8) -> io::Result<Vec<RouteFact>> {
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        self.buf.clear();
+        let len = (NLMSG_HDRLEN + RTMSG_LEN) as u32;
+        self.buf.extend_from_slice(&len.to_ne_bytes());
+        self.buf.extend_from_slice(&RTM_GETROUTE.to_ne_bytes());
+        self.buf
+            .extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        self.buf.extend_from_slice(&seq.to_ne_bytes());
+        self.buf.extend_from_slice(&0u32.to_ne_bytes());
+        // With NETLINK_GET_STRICT_CHK the kernel filters by protocol itself.
+        self.buf
+            .extend_from_slice(&[AF_INET6, 0, 0, 0, 0, protocol, 0, 0]);
+        self.buf.extend_from_slice(&0u32.to_ne_bytes());
+        self.send_buf()?;
+        let mut out = Vec::new();
+        let mut done = false;
+        let mut err = 0;
+        while !done {
+            self.recv_some(true, |m| {
+                if m.seq != seq {
+                    return;
+                }
+                match m.kind {
+                    NLMSG_DONE => done = true,
+                    NLMSG_ERROR => {
+                        err = u32_at(m.payload, 0).map_or(0, |e| -(e as i32));
+                        done = true;
+                    }
+                    RTM_NEWROUTE => {
+                        if let Some(r) = parse_route(m.payload) {
+                            if r.protocol == protocol && r.table == RT_TABLE_MAIN {
+                                out.push(r);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            })?;
+        }
+        if err != 0 {
+            return Err(io::Error::from_raw_os_error(err));
+        }
+        Ok(out)
+    }
+}
+
+/// See the module documentation.
+pub struct RouteListener {
+    fd: AsyncFd<OwnedFd>,
+    buf: Vec<u8>,
+}
+
+impl RouteListener {
+    /// Follow IPv6 routes of `protocol` changed by anyone but the socket
+    /// with port id `exclude`. Needs a tokio runtime.
+    pub fn open(protocol: u8, exclude: u32) -> io::Result<Self> {
+        let (fd, _) = netlink_socket(libc::RTMGRP_IPV6_ROUTE as u32, true)?;
+        only_protocol_filter(&fd, protocol, exclude)?;
+        big_rcvbuf(&fd, 1 << 20);
+        // SAFETY: the OwnedFd is moved into the AsyncFd, which alone closes
+        // it, after deregistering.
+        let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+            .map_err(io::Error::from)?;
+        Ok(RouteListener {
+            fd,
+            buf: vec![0; 64 * 1024],
+        })
+    }
+
+    /// The next changes. An error of kind `OutOfMemory`-like ENOBUFS means
+    /// notifications were lost: dump again.
+    pub async fn recv(&mut self) -> io::Result<Vec<RouteChange>> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            let buf = &mut self.buf;
+            let res = guard.try_io(|fd| {
+                // SAFETY: buf is valid for its length.
+                let n =
+                    unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            let n = match res {
+                Ok(r) => r?,
+                Err(_would_block) => continue,
+            };
+            let out: Vec<RouteChange> = messages(&self.buf[..n])
+                .filter_map(|m| {
+                    let r = parse_route(m.payload)?;
+                    match m.kind {
+                        RTM_NEWROUTE => Some(RouteChange::New(r)),
+                        RTM_DELROUTE => Some(RouteChange::Del(r)),
+                        _ => None,
+                    }
+                })
+                .collect();
+            if !out.is_empty() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+/// True for the error a netlink socket reports after it dropped messages.
+pub fn is_overrun(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ENOBUFS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route() -> RouteFact {
+        RouteFact {
+            dst: "2001:db8:aa::/48".parse().unwrap(),
+            gateway: Some("fe80::1".parse().unwrap()),
+            oif: Some(7),
+            protocol: 189,
+            metric: 20,
+            table: 254,
+            kind: RouteKind::Unicast,
+        }
+    }
+
+    #[test]
+    fn route_message_round_trips() {
+        let mut b = Vec::new();
+        put_route(&mut b, &route(), true, NLM_F_ACK, 42);
+        let mut u = route();
+        u.gateway = None;
+        u.oif = None;
+        u.kind = RouteKind::Unreachable;
+        put_route(&mut b, &u, false, 0, 43);
+        let ms: Vec<_> = messages(&b).collect();
+        assert_eq!(ms.len(), 2);
+        assert_eq!((ms[0].kind, ms[0].seq), (RTM_NEWROUTE, 42));
+        assert_eq!(
+            u16_at(&b, 6),
+            Some(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE)
+        );
+        assert_eq!(parse_route(ms[0].payload), Some(route()));
+        assert_eq!((ms[1].kind, ms[1].seq), (RTM_DELROUTE, 43));
+        assert_eq!(parse_route(ms[1].payload), Some(u));
+    }
+
+    #[test]
+    fn malformed_route_messages_are_refused() {
+        let mut b = Vec::new();
+        put_route(&mut b, &route(), true, 0, 1);
+        let p = &b[NLMSG_HDRLEN..];
+        for cut in 0..RTMSG_LEN {
+            assert_eq!(parse_route(&p[..cut]), None);
+        }
+        // An attribute that claims more than there is.
+        let mut bad = p.to_vec();
+        bad[RTMSG_LEN] = 200;
+        assert_eq!(parse_route(&bad), None);
+        // A prefix length over 128.
+        let mut bad = p.to_vec();
+        bad[1] = 129;
+        assert_eq!(parse_route(&bad), None);
+        // Not IPv6.
+        let mut bad = p.to_vec();
+        bad[0] = 2;
+        assert_eq!(parse_route(&bad), None);
+        // A message length past the datagram ends the walk.
+        let mut d = b.clone();
+        d[0] = 255;
+        assert_eq!(messages(&d).count(), 0);
+    }
+}
