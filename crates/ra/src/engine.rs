@@ -8,8 +8,8 @@
 //! replay exactly.
 
 use crate::wire::{
-    Dnssl, NdOption, Pref64, PrefixInformation, Rdnss, RouteInformation, RouterAdvertisement,
-    RouterPreference, RouterSolicitation,
+    Dnssl, EmitError, NdOption, Pref64, PrefixInformation, Rdnss, RouteInformation,
+    RouterAdvertisement, RouterPreference, RouterSolicitation,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -542,25 +542,13 @@ impl Advertiser {
             return out;
         }
         if self.next_multicast.is_some_and(|t| t <= now) {
-            match self.build(now, false).to_bytes() {
-                Ok(b) => {
-                    // No splitting into several RAs: say so once if it
-                    // cannot fit the link (IPv6 header 40 bytes).
-                    let room = self.link.mtu.max(1280) as usize;
-                    if b.len() + 40 > room && !self.size_warned {
-                        self.size_warned = true;
-                        out.push(log(
-                            LogLevel::Warn,
-                            format!("RA of {} bytes exceeds the link MTU {room}; fewer prefixes, routes or DNS entries needed", b.len()),
-                        ));
-                    }
-                    out.push(Action::SendMulticast(b));
-                    self.counters.ra_sent_multicast += 1;
-                    if std::mem::take(&mut self.solicited_pending) {
-                        self.counters.ra_sent_solicited += 1;
-                    }
-                }
-                Err(e) => out.push(log(LogLevel::Warn, format!("cannot encode RA: {e}"))),
+            let parts = self.encode(now, false, &mut out);
+            if !parts.is_empty() && std::mem::take(&mut self.solicited_pending) {
+                self.counters.ra_sent_solicited += 1;
+            }
+            for b in parts {
+                out.push(Action::SendMulticast(b));
+                self.counters.ra_sent_multicast += 1;
             }
             self.last_multicast = Some(now);
             // §6.2.6: a multicast answer resets the interval timer as if it
@@ -574,18 +562,16 @@ impl Advertiser {
             self.pending_unicast.drain(..).partition(|(t, _)| *t <= now);
         self.pending_unicast = later;
         if !due.is_empty() {
-            match self.build(now, false).to_bytes() {
-                Ok(b) => {
-                    for (_, dst) in due {
-                        out.push(Action::SendUnicast {
-                            dst,
-                            bytes: b.clone(),
-                        });
-                        self.counters.ra_sent_unicast += 1;
-                        self.counters.ra_sent_solicited += 1;
-                    }
+            let parts = self.encode(now, false, &mut out);
+            for (_, dst) in due {
+                for b in &parts {
+                    out.push(Action::SendUnicast {
+                        dst,
+                        bytes: b.clone(),
+                    });
+                    self.counters.ra_sent_unicast += 1;
                 }
-                Err(e) => out.push(log(LogLevel::Warn, format!("cannot encode RA: {e}"))),
+                self.counters.ra_sent_solicited += 1;
             }
         }
         out
@@ -803,13 +789,10 @@ impl Advertiser {
     pub fn shutdown(&mut self, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         if self.advertising() {
-            match self.build(now, true).to_bytes() {
-                Ok(b) => {
-                    out.push(Action::SendMulticast(b));
-                    self.counters.ra_sent_final += 1;
-                    self.counters.ra_sent_multicast += 1;
-                }
-                Err(e) => out.push(log(LogLevel::Warn, format!("cannot encode final RA: {e}"))),
+            for b in self.encode(now, true, &mut out) {
+                out.push(Action::SendMulticast(b));
+                self.counters.ra_sent_final += 1;
+                self.counters.ra_sent_multicast += 1;
             }
         }
         self.stopped = true;
@@ -964,6 +947,84 @@ impl Advertiser {
             }
         }
         changed
+    }
+
+    /// The RA of [`Self::build`] as bytes, split into several RAs when it
+    /// does not fit the link MTU. RFC 4861 §6.2.3: "If including all options
+    /// causes the size of an advertisement to exceed the link MTU, multiple
+    /// advertisements can be sent, each containing a subset of the options."
+    /// A fragmented RA would be no help: hosts drop fragmented ND messages
+    /// (RFC 6980 §5). Every part carries the header fields and the Source
+    /// Link-layer Address and MTU options; the prefixes, routes, DNS and the
+    /// rest are packed in order, so the parts together say what one RA would.
+    /// An option too big for any RA (say, hundreds of DNS servers) is sent
+    /// anyway, with a warning once.
+    pub fn encode_parts(
+        &self,
+        now: Instant,
+        final_ra: bool,
+    ) -> Result<(Vec<Vec<u8>>, bool), EmitError> {
+        let full = self.build(now, final_ra);
+        let whole = full.to_bytes()?;
+        // The IPv6 header takes 40 bytes of the MTU; never below IPv6's minimum.
+        let room = self.link.mtu.max(1280) as usize - 40;
+        if whole.len() <= room {
+            return Ok((vec![whole], false));
+        }
+        let is_common =
+            |o: &NdOption| matches!(o, NdOption::SourceLinkLayerAddress(_) | NdOption::Mtu(_));
+        let (common, rest): (Vec<NdOption>, Vec<NdOption>) =
+            full.options.iter().cloned().partition(is_common);
+        let mut parts = Vec::new();
+        let mut oversized = false;
+        let mut part = RouterAdvertisement {
+            options: common.clone(),
+            ..full.clone()
+        };
+        let mut part_bytes = part.to_bytes()?;
+        let mut has_own = false;
+        for o in rest {
+            part.options.push(o.clone());
+            let b = part.to_bytes()?;
+            if b.len() <= room || !has_own {
+                oversized |= b.len() > room;
+                part_bytes = b;
+                has_own = true;
+                continue;
+            }
+            // Full: close this part without the option, start the next with it.
+            parts.push(std::mem::take(&mut part_bytes));
+            part.options.truncate(common.len());
+            part.options.push(o);
+            part_bytes = part.to_bytes()?;
+            oversized |= part_bytes.len() > room;
+        }
+        parts.push(part_bytes);
+        Ok((parts, oversized))
+    }
+
+    /// [`Self::encode_parts`] for the timers: encoding errors and an option
+    /// too big for the link are logged (the latter once).
+    fn encode(&mut self, now: Instant, final_ra: bool, out: &mut Vec<Action>) -> Vec<Vec<u8>> {
+        match self.encode_parts(now, final_ra) {
+            Ok((parts, oversized)) => {
+                if oversized && !self.size_warned {
+                    self.size_warned = true;
+                    out.push(log(
+                        LogLevel::Warn,
+                        format!(
+                            "an RA option does not fit the link MTU {} even alone; it is sent anyway and hosts may drop it",
+                            self.link.mtu
+                        ),
+                    ));
+                }
+                parts
+            }
+            Err(e) => {
+                out.push(log(LogLevel::Warn, format!("cannot encode RA: {e}")));
+                Vec::new()
+            }
+        }
     }
 
     /// The RA we would send at `now`; `final_ra` for the §6.2.5 final one.
@@ -1238,6 +1299,66 @@ mod tests {
             .filter(|(_, a)| matches!(a, Action::SendMulticast(_)))
             .map(|(t, _)| *t)
             .collect()
+    }
+
+    /// RFC 4861 §6.2.3: what does not fit one RA goes out as several, each
+    /// within the link MTU, together carrying every option once; SLLA and
+    /// MTU ride in each.
+    #[test]
+    fn too_many_options_for_the_mtu_are_split_over_several_ras() {
+        let t0 = Instant::now();
+        let mut p = issue_params();
+        p.routes = (0..250u16)
+            .map(|i| RouteParams {
+                prefix: Ipv6Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x100, i, 0, 0, 0, 0), 64),
+                preference: RouterPreference::Medium,
+                lifetime: 1800,
+            })
+            .collect();
+        let mut a = Advertiser::new(t0, p, 7);
+        a.update_link(t0, up_link());
+        let out = run(&mut a, t0 + Duration::from_secs(1));
+        let msgs: Vec<Vec<u8>> = out
+            .iter()
+            .filter_map(|(_, x)| match x {
+                Action::SendMulticast(b) => Some(b.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            msgs.len() >= 3,
+            "150 routes of 24 bytes need 3 RAs: {}",
+            msgs.len()
+        );
+        let mut routes = std::collections::BTreeSet::new();
+        let mut prefixes = 0;
+        for b in &msgs {
+            assert!(b.len() + 40 <= 1500, "part of {} bytes", b.len());
+            let ra = parse_ra(b, LL.parse().unwrap()).unwrap();
+            assert_eq!(ra.mtu(), Some(1280), "MTU option in every part");
+            assert!(ra
+                .options
+                .iter()
+                .any(|o| matches!(o, NdOption::SourceLinkLayerAddress(_))));
+            assert!(ra.managed, "header fields in every part");
+            prefixes += ra.prefixes().count();
+            for o in &ra.options {
+                if let NdOption::RouteInformation(r) = o {
+                    assert!(routes.insert(r.prefix), "route {} twice", r.prefix);
+                }
+            }
+        }
+        assert_eq!(routes.len(), 250);
+        assert_eq!(prefixes, 1, "the prefix once");
+        assert!(
+            !out.iter().any(|(_, x)| matches!(x, Action::Log { .. })),
+            "nothing to warn about: {out:?}"
+        );
+        // A small RA stays one message.
+        let (parts, oversized) = Advertiser::new(t0, issue_params(), 1)
+            .encode_parts(t0, false)
+            .unwrap();
+        assert_eq!((parts.len(), oversized), (1, false));
     }
 
     fn started(seed: u64) -> (Instant, Advertiser) {
@@ -1745,29 +1866,28 @@ mod tests {
     }
 
     #[test]
-    fn oversized_ra_is_reported_once() {
+    fn an_option_too_big_for_any_ra_is_sent_and_reported_once() {
         let t0 = Instant::now();
         let mut p = issue_params();
-        for i in 0..50u16 {
-            p.prefixes.push(PrefixParams {
-                prefix: Ipv6Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x100 + i, 0, 0, 0, 0, 0), 64),
-                on_link: true,
-                autonomous: true,
-                valid_lifetime: 86400,
-                preferred_lifetime: 14400,
-            });
-        }
+        // One RDNSS option of 8 + 100 * 16 bytes: more than a 1500-byte
+        // link holds even alone.
+        p.rdnss = (0..100u16)
+            .map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0, 0x53, 0, 0, 0, i))
+            .collect();
         let mut a = Advertiser::new(t0, p, 1);
         a.update_link(t0, up_link());
         let out = a.on_timer(t0);
         let warns = |o: &[Action]| {
-            o.iter().filter(|x| matches!(x, Action::Log { level: LogLevel::Warn, message } if message.contains("exceeds"))).count()
+            o.iter().filter(|x| matches!(x, Action::Log { level: LogLevel::Warn, message } if message.contains("does not fit"))).count()
         };
         assert_eq!(warns(&out), 1);
+        // The prefix goes in the first RA, the RDNSS option alone in a second.
+        let ras = sends(&out);
+        assert_eq!(ras.len(), 2);
+        assert_eq!(ras[0].prefixes().count(), 1);
         let out = a.on_timer(a.next_timer().unwrap());
         assert_eq!(warns(&out), 0);
-        // Still sent: hosts take what arrives (fragmented by the kernel).
-        assert_eq!(sends(&out).len(), 1);
+        assert_eq!(sends(&out).len(), 2);
     }
 
     #[test]

@@ -700,3 +700,57 @@ fn slash64_template_follows_the_router_interface_addresses() {
         "{show}"
     );
 }
+
+/// RFC 4861 §6.2.3 / RFC 6980: more prefixes than one RA can carry within
+/// the link MTU go out as several unfragmented RAs, and the host's kernel
+/// learns every prefix (it drops fragmented ND, so one big RA would teach
+/// it nothing).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn prefixes_beyond_one_mtu_arrive_in_several_unfragmented_ras() {
+    let s = setup("ra-split");
+    let (pid, pcap) = capture(&s, "split.pcap");
+    let mut cfg = without_prefix(ISSUE_CONFIG);
+    // 60 Prefix Information options of 32 bytes: 1920 bytes, two RAs.
+    for i in 0..60 {
+        cfg.push_str(&format!(
+            "[[interface.ra.prefix]]\nprefix = \"2001:db8:{:x}::/64\"\nautonomous = false\n",
+            0x100 + i
+        ));
+    }
+    let (_d, t0) = start(&s, &cfg);
+    let count = || {
+        s.host
+            .sh("ip -6 route show dev eth0")
+            .lines()
+            // The kernel's on-link prefix routes from RAs expire with the PIO.
+            .filter(|l| l.starts_with("2001:db8:1") && l.contains("::/64") && l.contains("expires"))
+            .count()
+    };
+    let got = wait_for(Duration::from_secs(5), || (count() == 60).then_some(()));
+    assert!(
+        got.is_some(),
+        "host has {} of 60 on-link prefixes:\n{}",
+        count(),
+        s.host.sh("ip -6 route show dev eth0"),
+    );
+    eprintln!("all 60 prefixes on the host after {:?}", t0.elapsed());
+    std::thread::sleep(Duration::from_millis(300));
+    s.lab.stop(pid, Duration::from_secs(2));
+    let out = s.host.sh(&format!(
+        "tshark -r {pcap} -Y icmpv6.type==134 -T fields -e frame.len -e ipv6.fragment -e icmpv6.opt.prefix 2>/dev/null"
+    ));
+    let ras: Vec<&str> = out.lines().collect();
+    assert!(ras.len() >= 2, "{out}");
+    for l in &ras {
+        let f: Vec<&str> = l.split('\t').collect();
+        let len: usize = f[0].parse().expect("frame.len");
+        // Ethernet header 14 + the IPv6 packet within the 1500-byte MTU.
+        assert!(len <= 1514, "RA frame of {len} bytes: {l}");
+        assert!(f.get(1).is_none_or(|x| x.is_empty()), "fragmented: {l}");
+    }
+    let frags = s.host.sh(&format!(
+        "tshark -r {pcap} -Y ipv6.fragment 2>/dev/null | wc -l"
+    ));
+    assert_eq!(frags.trim(), "0", "no IPv6 fragments on the wire");
+}
