@@ -24,9 +24,6 @@ use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 pub const RT_TABLE_MAIN: u32 = 254;
 /// Longest duration accepted from the config, so `Instant + d` cannot overflow.
 const MAX_DURATION: Duration = Duration::from_secs(86_400);
-/// How long a route we asked the kernel for may be absent from the kernel
-/// view before we ask again (the view lags behind our own requests).
-pub const KERNEL_SETTLE: Duration = Duration::from_secs(2);
 
 /// BIRD-style prefix pattern: `2001:db8::/32` (exactly), `2001:db8::/32+`
 /// (it and everything inside), `2001:db8::/32{48,64}` (inside, length 48..=64).
@@ -269,11 +266,6 @@ pub struct Route {
     pub gc_at: Option<Instant>,
     /// We asked the kernel to hold it (learned and reachable).
     pub installed: bool,
-    installed_at: Option<Instant>,
-    /// The kernel view has shown it since we last asked for it.
-    confirmed: bool,
-    /// When we last asked the kernel to remove it.
-    removed_at: Option<Instant>,
 }
 
 impl Route {
@@ -416,8 +408,6 @@ pub struct Engine {
     /// Routes of protocol rip in the kernel that are not ours, to remove.
     stale_seen: bool,
     limit_warned: bool,
-    /// Our earlier route requests are still being executed.
-    kernel_busy: bool,
     pub stats: Stats,
     started: Option<Instant>,
 }
@@ -438,17 +428,9 @@ impl Engine {
             tx_next: None,
             stale_seen: false,
             limit_warned: false,
-            kernel_busy: false,
             stats: Stats::default(),
             started: None,
         }
-    }
-
-    /// Tell the engine whether route requests it asked for are still being
-    /// executed: while they are, a route missing from the kernel view is
-    /// not asked for again (the view is behind, not the kernel).
-    pub fn set_kernel_busy(&mut self, busy: bool) {
-        self.kernel_busy = busy;
     }
 
     pub fn config(&self) -> &Config {
@@ -529,7 +511,6 @@ impl Engine {
         let mut batch = Batch::default();
         self.update_interfaces(now, kv, &mut batch);
         self.update_local_routes(now, kv, &mut batch);
-        self.reconcile_kernel(now, kv, &mut batch);
         self.after_changes(now);
         self.finish(now, batch, &mut out);
         out
@@ -674,12 +655,8 @@ impl Engine {
                     r.origin = *origin;
                 }
                 existing => {
-                    let mut removed_at = None;
-                    if let Some(r) = existing {
-                        if r.installed {
-                            batch.remove.push(kernel_fact(r, self.cfg.kernel_metric));
-                            removed_at = Some(now);
-                        }
+                    if let Some(r) = existing.filter(|r| r.installed) {
+                        batch.remove.push(kernel_fact(r, self.cfg.kernel_metric));
                     }
                     self.table.insert(
                         *p,
@@ -692,9 +669,6 @@ impl Engine {
                             timeout_at: None,
                             gc_at: None,
                             installed: false,
-                            installed_at: None,
-                            confirmed: false,
-                            removed_at,
                         },
                     );
                     self.changed.insert(*p);
@@ -712,71 +686,80 @@ impl Engine {
         }
     }
 
-    /// Compare what we installed with what the kernel holds as protocol
-    /// rip: put back what an admin deleted, remove what is not ours (left
-    /// by a crash, or by a previous run).
-    fn reconcile_kernel(&mut self, now: Instant, kv: &KernelView, batch: &mut Batch) {
-        // Give the kernel view time to catch up with our own requests.
-        // A burst of thousands of routes can take the view a while.
-        let settle = KERNEL_SETTLE;
+    /// The kernel's routes of protocol rip (main table), as a dump shows
+    /// them: at start, and again whenever notifications may have been lost.
+    /// Routes that are not ours (left by a crash, or by someone else) are
+    /// removed; ours that are missing are put back.
+    pub fn kernel_rip_routes(&mut self, now: Instant, routes: &[RouteFact]) -> Vec<Action> {
         let km = self.cfg.kernel_metric;
-        let mut in_kernel: HashSet<Ipv6Prefix> = HashSet::new();
-        let mut stale = 0usize;
-        let busy = self.kernel_busy;
-        for r in kv
-            .routes
-            .iter()
-            .filter(|r| r.protocol == rtprot::RIP && r.table == RT_TABLE_MAIN)
-        {
-            match self.table.get_mut(&r.dst) {
+        let mut batch = Batch::default();
+        let mut present: HashSet<Ipv6Prefix> = HashSet::with_capacity(routes.len());
+        for r in routes.iter().filter(|r| r.table == RT_TABLE_MAIN) {
+            match self.table.get(&r.dst) {
                 Some(t) if t.installed && same_kernel_route(&kernel_fact(t, km), r) => {
-                    t.confirmed = true;
-                    in_kernel.insert(r.dst);
+                    present.insert(r.dst);
                 }
-                Some(t)
-                    if t.installed
-                        && !t.confirmed
-                        && t.installed_at.is_some_and(|at| now < at + settle) =>
-                {
-                    // An older copy our replace has not reached yet.
-                    in_kernel.insert(r.dst);
-                }
-                Some(t)
-                    if !t.installed
-                        && (busy || t.removed_at.is_some_and(|at| now < at + settle)) =>
-                {
-                    // We asked for its removal; the view has not caught up.
-                }
-                _ => {
-                    // Not ours (any more), or a wrong copy of ours.
-                    batch.remove.push(r.clone());
-                    self.stale_seen = true;
-                    stale += 1;
-                }
+                _ => batch.remove.push(r.clone()),
             }
         }
-        let mut reinstalled = (0usize, 0usize);
-        for r in self.table.values_mut().filter(|r| r.installed) {
-            // Seen once and now gone (an admin deleted it): at once. Never
-            // seen: only after the view had time to show it.
-            let missing = !in_kernel.contains(&r.prefix);
-            let waited = !busy && r.installed_at.is_none_or(|at| now >= at + settle);
-            if missing && (r.confirmed || waited) {
-                if r.confirmed {
-                    reinstalled.0 += 1;
-                } else {
-                    reinstalled.1 += 1;
-                }
-                r.installed_at = Some(now);
-                r.confirmed = false;
+        for r in self.table.values().filter(|r| r.installed) {
+            if !present.contains(&r.prefix) {
                 batch.install.push(kernel_fact(r, km));
             }
         }
-        if reinstalled != (0, 0) || stale > 0 {
+        self.note_reconciled(batch.install.len(), batch.remove.len());
+        let mut out = Vec::new();
+        self.finish(now, batch, &mut out);
+        out
+    }
+
+    /// Someone else (never our own requests: the caller filters them out)
+    /// added or replaced a route of protocol rip: if it is not exactly
+    /// ours it goes, and ours for that prefix is put back.
+    pub fn kernel_rip_added(&mut self, now: Instant, r: &RouteFact) -> Vec<Action> {
+        let km = self.cfg.kernel_metric;
+        let mut batch = Batch::default();
+        if r.table == RT_TABLE_MAIN {
+            match self.table.get(&r.dst).filter(|t| t.installed) {
+                Some(t) if same_kernel_route(&kernel_fact(t, km), r) => {}
+                Some(t) => {
+                    batch.remove.push(r.clone());
+                    batch.install.push(kernel_fact(t, km));
+                }
+                None => batch.remove.push(r.clone()),
+            }
+        }
+        self.note_reconciled(batch.install.len(), batch.remove.len());
+        let mut out = Vec::new();
+        self.finish(now, batch, &mut out);
+        out
+    }
+
+    /// Someone else deleted a route of protocol rip: if it was one of ours
+    /// (an admin's `ip -6 route del`), it is put back at once.
+    pub fn kernel_rip_deleted(&mut self, now: Instant, r: &RouteFact) -> Vec<Action> {
+        let km = self.cfg.kernel_metric;
+        let mut batch = Batch::default();
+        if let Some(t) = self.table.get(&r.dst).filter(|t| t.installed) {
+            let ours = kernel_fact(t, km);
+            if r.table == RT_TABLE_MAIN && same_kernel_route(&ours, r) {
+                batch.install.push(ours);
+            }
+        }
+        self.note_reconciled(batch.install.len(), 0);
+        let mut out = Vec::new();
+        self.finish(now, batch, &mut out);
+        out
+    }
+
+    fn note_reconciled(&mut self, put_back: usize, foreign: usize) {
+        if foreign > 0 {
+            self.stale_seen = true;
+        }
+        if put_back > 0 || foreign > 0 {
             tracing::info!(
-                deleted_by_others = reinstalled.0,
-                never_showed_up = reinstalled.1,
-                foreign_removed = stale,
+                put_back,
+                foreign_removed = foreign,
                 "RIPng routes reconciled with the kernel"
             );
         }
@@ -987,9 +970,6 @@ impl Engine {
                         timeout_at,
                         gc_at: None,
                         installed: true,
-                        installed_at: Some(now),
-                        confirmed: false,
-                        removed_at: None,
                     };
                     batch.install.push(kernel_fact(&r, self.cfg.kernel_metric));
                     self.table.insert(prefix, r);
@@ -1036,8 +1016,6 @@ impl Engine {
                     r.gc_at = None;
                     if kernel_changed {
                         r.installed = true;
-                        r.installed_at = Some(now);
-                        r.confirmed = false;
                         batch.install.push(kernel_fact(r, self.cfg.kernel_metric));
                     }
                     if route_changed {
@@ -1084,8 +1062,6 @@ impl Engine {
             if r.installed {
                 batch.remove.push(kernel_fact(r, km));
                 r.installed = false;
-                r.installed_at = None;
-                r.removed_at = Some(now);
             }
             self.changed.insert(p);
         }

@@ -3,19 +3,20 @@
 //! - Datagrams: one task reads the UDP 521 socket and hands datagrams with
 //!   their packet info to the loop below; the engine's paced sends go out
 //!   from the interface's link-local address with hop limit 255.
-//! - Kernel: the engine sees every kernel view (debounced) and answers with
-//!   route batches. A writer task executes them in order with many netlink
-//!   requests in flight (`Kernel::sync_routes`), so 10,000 routes are not
-//!   10,000 round trips. Our routes carry RTPROT_RIP; the engine's reconcile
-//!   removes leftovers of a crash at start and puts back a route of ours an
-//!   admin deleted. At stop, neighbours hear our routes at metric 16 and our
-//!   routes leave the kernel.
+//! - Kernel: learned routes go in as they arrive, in batches, from a writer
+//!   thread with a netlink socket of its own (`v6netlink::routes`): many
+//!   requests per datagram, one acknowledgement per batch, so 50,000 routes
+//!   cost about what the kernel's FIB needs. Our routes carry RTPROT_RIP and
+//!   stay out of the shared kernel view; a listener sees only what others do
+//!   to rip routes (the kernel filters out the notifications of our own
+//!   requests). A dump at start removes what a crash left; a route of ours
+//!   an admin deletes is put back at once. At stop, neighbours hear our
+//!   routes at metric 16 and our routes leave the kernel.
 //! - v6ctl: `show route`, `show rip neighbors`, `show rip interfaces`, and
 //!   our `show protocols` row.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv6Addr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +29,7 @@ use v6control::rip::{
     InterfaceRow, NeighborRow, RipAnswer, RouteRow, DIRECT_NAME, KERNEL_NAME, PROTOCOL_NAME,
 };
 use v6control::{ProtocolInfo, Request, Response};
+use v6netlink::routes::{RouteBatchSocket, RouteChange, RouteListener};
 use v6ripng::engine::{self, Action, Engine, IfaceConfig, Origin, PrefixFilter, Received};
 use v6ripng::io::{RecvMeta, RipSocket};
 
@@ -35,10 +37,6 @@ use crate::service::{Query, ServiceCtx};
 
 /// Gather the burst of kernel events one change causes before looking.
 const KERNEL_SETTLE: Duration = Duration::from_millis(100);
-/// ... and while our own route writes are in flight (a burst of thousands
-/// of our routes is what changes the view): looking at every step of it
-/// costs O(routes) each time and tells nothing new.
-const KERNEL_SETTLE_BUSY: Duration = Duration::from_millis(500);
 /// How long the final work at stop may take.
 /// (The supervisor waits 1.5 s for all services.)
 const STOP_BUDGET: Duration = Duration::from_millis(1400);
@@ -90,6 +88,14 @@ pub fn engine_config(r: &v6config::Ripng) -> engine::Config {
     }
 }
 
+/// The next changes to rip routes by others (never, without a listener).
+async fn next_change(l: &mut Option<RouteListener>) -> std::io::Result<Vec<RouteChange>> {
+    match l {
+        Some(l) => l.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Benchmark knob: V6ROUTERD_RIP_PACE="GAP_US,BURST" overrides the pacing.
 fn pace_override(mut d: engine::Config) -> engine::Config {
     if let Ok(v) = std::env::var("V6ROUTERD_RIP_PACE") {
@@ -103,85 +109,82 @@ fn pace_override(mut d: engine::Config) -> engine::Config {
     d
 }
 
-/// Kernel route batches, executed in order by the writer task.
+/// Work for the route writer thread, executed in order.
 enum Write {
     Remove(Vec<RouteFact>),
     Install(Vec<RouteFact>),
+    /// Dump our protocol's routes; the answer goes back to the service.
+    Dump,
 }
 
-async fn route_writer(
-    nl: v6netlink::Kernel,
-    mut rx: mpsc::UnboundedReceiver<Write>,
-    pending: Arc<AtomicUsize>,
+/// The route writer: a thread of its own with a blocking netlink socket, so
+/// the kernel's FIB work (done inside `sendmsg`) runs beside the service's
+/// datagram processing on the other core. Batches that queued up meanwhile
+/// are merged: a 50,000-route table arriving in 700 datagrams becomes a few
+/// large batches, installed while the rest still arrives.
+fn route_writer(
+    mut sock: RouteBatchSocket,
+    rx: std::sync::mpsc::Receiver<Write>,
+    dumped: mpsc::UnboundedSender<Vec<RouteFact>>,
 ) {
-    while let Some(w) = rx.recv().await {
-        let mut taken = 1;
-        // Merge what queued up meanwhile, keeping removes before installs
-        // of the same moment.
-        let (mut del, mut add) = (Vec::new(), Vec::new());
-        let push = |w: Write, del: &mut Vec<RouteFact>, add: &mut Vec<RouteFact>| match w {
-            Write::Remove(v) => {
-                if !add.is_empty() {
-                    return Some(Write::Remove(v));
-                }
-                del.extend(v);
-                None
-            }
-            Write::Install(v) => {
-                add.extend(v);
-                None
-            }
-        };
-        let mut carry = push(w, &mut del, &mut add);
-        while carry.is_none() {
-            match rx.try_recv() {
-                Ok(w) => {
-                    taken += 1;
-                    carry = push(w, &mut del, &mut add);
-                }
-                Err(_) => break,
-            }
-        }
-        run_writes(&nl, &del, &add).await;
-        if let Some(w) = carry {
+    let (mut del, mut add) = (Vec::new(), Vec::new());
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(w) = next.take() {
             match w {
-                Write::Remove(v) => run_writes(&nl, &v, &[]).await,
-                Write::Install(v) => run_writes(&nl, &[], &v).await,
+                // Removals join the batch only before its installs, so a
+                // removal never overtakes an install of the same moment.
+                Write::Remove(v) if add.is_empty() => del.extend(v),
+                Write::Install(v) => add.extend(v),
+                w => {
+                    run_writes(&mut sock, &mut del, &mut add);
+                    match w {
+                        Write::Remove(v) => del.extend(v),
+                        Write::Install(v) => add.extend(v),
+                        Write::Dump => match sock.dump_protocol(rtprot::RIP) {
+                            Ok(v) => {
+                                let _ = dumped.send(v);
+                            }
+                            Err(e) => warn!("ripng: cannot dump the kernel's rip routes: {e}"),
+                        },
+                    }
+                }
             }
+            next = rx.try_recv().ok();
         }
-        pending.fetch_sub(taken, Ordering::Relaxed);
+        run_writes(&mut sock, &mut del, &mut add);
     }
 }
 
-async fn run_writes(nl: &v6netlink::Kernel, del: &[RouteFact], add: &[RouteFact]) {
-    let t = Instant::now();
-    if !del.is_empty() {
-        let failed = nl.sync_routes(&[], del).await;
-        // A route already gone is what we wanted.
-        let real: Vec<_> = failed
-            .iter()
-            .filter(|(_, e)| !e.to_string().contains("No such process"))
-            .collect();
-        if let Some((r, e)) = real.first() {
-            warn!(
-                "ripng: {} of {} route removals failed, e.g. {}: {e}",
-                real.len(),
-                del.len(),
-                r.dst
-            );
-        }
+fn run_writes(sock: &mut RouteBatchSocket, del: &mut Vec<RouteFact>, add: &mut Vec<RouteFact>) {
+    if del.is_empty() && add.is_empty() {
+        return;
     }
-    if !add.is_empty() {
-        let failed = nl.sync_routes(add, &[]).await;
-        if let Some((r, e)) = failed.first() {
-            warn!(
-                "ripng: {} of {} route installs failed, e.g. {} via {:?}: {e}",
-                failed.len(),
-                add.len(),
-                r.dst,
-                r.gateway
-            );
+    let t = Instant::now();
+    match sock.apply(del, add) {
+        Ok(failed) => {
+            // A route already gone is what we wanted.
+            let failed: Vec<_> = failed
+                .into_iter()
+                .filter(|f| f.add || f.errno != libc::ESRCH)
+                .collect();
+            if let Some(f) = failed.first() {
+                warn!(
+                    "ripng: {} of {} route changes failed, e.g. {} {} via {:?}: {}",
+                    failed.len(),
+                    del.len() + add.len(),
+                    if f.add { "install" } else { "removal" },
+                    f.route.dst,
+                    f.route.gateway,
+                    f.error()
+                );
+            }
         }
+        Err(e) => warn!(
+            "ripng: route batch ({} removals, {} installs) failed: {e}",
+            del.len(),
+            add.len()
+        ),
     }
     debug!(
         "ripng: kernel: {} removed, {} installed in {:?}",
@@ -189,6 +192,8 @@ async fn run_writes(nl: &v6netlink::Kernel, del: &[RouteFact], add: &[RouteFact]
         add.len(),
         t.elapsed()
     );
+    del.clear();
+    add.clear();
 }
 
 struct Rip {
@@ -218,9 +223,7 @@ fn wall_ms(i: Instant) -> u64 {
 }
 
 struct Service {
-    ctx_netlink_tx: mpsc::UnboundedSender<Write>,
-    /// Route batches handed to the writer and not finished yet.
-    writes_pending: Arc<AtomicUsize>,
+    writer: std::sync::mpsc::Sender<Write>,
     rx_tx: mpsc::UnboundedSender<(Vec<u8>, RecvMeta)>,
     rip: Option<Rip>,
     kv: Arc<KernelView>,
@@ -229,28 +232,39 @@ struct Service {
 }
 
 pub async fn run(mut ctx: ServiceCtx) {
-    let (wtx, wrx) = mpsc::unbounded_channel();
-    // Our route requests go through a netlink socket of their own: the
-    // kernel's notifications of a change carry the requester's sequence
-    // number, and on the supervisor's shared socket rtnetlink takes them for
-    // answers to our request and never shows them as events, so the kernel
-    // view would miss our own routes until the next periodic dump.
-    let nl = match v6netlink::open() {
-        Ok((k, events)) => {
-            drop(events);
-            k
+    let (wtx, wrx) = std::sync::mpsc::channel();
+    let (dump_tx, mut dump_rx) = mpsc::unbounded_channel();
+    // Our routes go through a socket of our own, and we follow changes to
+    // rip routes by others on another (the shared kernel view leaves rip
+    // routes out, see v6netlink::open).
+    let (writer, mut listener) = match RouteBatchSocket::open() {
+        Ok(sock) => {
+            let listener = match RouteListener::open(rtprot::RIP, sock.portid()) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    warn!("ripng: cannot follow the kernel's rip routes ({e}); routes deleted by others stay deleted");
+                    None
+                }
+            };
+            let w = std::thread::Builder::new()
+                .name("ripng-routes".into())
+                .spawn(move || route_writer(sock, wrx, dump_tx));
+            match w {
+                Ok(h) => (Some(h), listener),
+                Err(e) => {
+                    warn!("ripng: no route writer thread ({e}); learned routes stay out of the kernel");
+                    (None, None)
+                }
+            }
         }
         Err(e) => {
-            warn!("ripng: no netlink socket of its own ({e}); using the shared one");
-            ctx.netlink.clone()
+            warn!("ripng: no netlink socket ({e}); learned routes stay out of the kernel");
+            (None, None)
         }
     };
-    let writes_pending = Arc::new(AtomicUsize::new(0));
-    let writer = tokio::spawn(route_writer(nl, wrx, writes_pending.clone()));
     let (rx_tx, mut rx_rx) = mpsc::unbounded_channel::<(Vec<u8>, RecvMeta)>();
     let mut svc = Service {
-        ctx_netlink_tx: wtx,
-        writes_pending,
+        writer: wtx,
         rx_tx,
         rip: None,
         kv: ctx.kernel(),
@@ -294,11 +308,38 @@ pub async fn run(mut ctx: ServiceCtx) {
                     break;
                 }
                 if kernel_due.is_none() {
-                    let busy = svc.writes_pending.load(Ordering::Relaxed) > 0;
-                    let settle = if busy { KERNEL_SETTLE_BUSY } else { KERNEL_SETTLE };
-                    kernel_due = Some(tokio::time::Instant::now() + settle);
+                    kernel_due = Some(tokio::time::Instant::now() + KERNEL_SETTLE);
                 }
             }
+            Some(routes) = dump_rx.recv() => {
+                if let Some(r) = svc.rip.as_mut() {
+                    let acts = r.engine.kernel_rip_routes(Instant::now(), &routes);
+                    svc.execute(acts).await;
+                }
+            }
+            r = next_change(&mut listener) => match r {
+                Ok(changes) => {
+                    if let Some(rip) = svc.rip.as_mut() {
+                        let now = Instant::now();
+                        let mut acts = Vec::new();
+                        for c in &changes {
+                            acts.extend(match c {
+                                RouteChange::New(r) => rip.engine.kernel_rip_added(now, r),
+                                RouteChange::Del(r) => rip.engine.kernel_rip_deleted(now, r),
+                            });
+                        }
+                        svc.execute(acts).await;
+                    }
+                }
+                Err(e) if v6netlink::routes::is_overrun(&e) => {
+                    debug!("ripng: rip route notifications were lost; dumping again");
+                    let _ = svc.writer.send(Write::Dump);
+                }
+                Err(e) => {
+                    warn!("ripng: following the kernel's rip routes: {e}");
+                    listener = None;
+                }
+            },
             Some((bytes, meta)) = rx_rx.recv() => {
                 svc.datagram(&bytes, meta).await;
                 // Drain what else arrived, without starving the rest.
@@ -326,7 +367,9 @@ pub async fn run(mut ctx: ServiceCtx) {
     let stop = async {
         svc.stop_engine().await;
         drop(svc);
-        let _ = writer.await;
+        if let Some(w) = writer {
+            let _ = tokio::task::spawn_blocking(move || w.join()).await;
+        }
     };
     if tokio::time::timeout(STOP_BUDGET, stop).await.is_err() {
         warn!("ripng: stop took longer than {STOP_BUDGET:?}; some routes may remain");
@@ -393,6 +436,9 @@ impl Service {
                     reader,
                     joined: BTreeSet::new(),
                 });
+                // Leftovers of a crash (or of anyone else) go; the answer
+                // comes back on the writer's dump channel.
+                let _ = self.writer.send(Write::Dump);
                 let _ = ctx.protocol.send(Some(ProtocolInfo {
                     name: PROTOCOL_NAME.into(),
                     proto: "RIP".into(),
@@ -424,17 +470,7 @@ impl Service {
         let Some(rip) = self.rip.as_mut() else {
             return;
         };
-        rip.engine
-            .set_kernel_busy(self.writes_pending.load(Ordering::Relaxed) > 0);
         let acts = rip.engine.set_kernel(Instant::now(), &kv);
-        debug!(
-            "ripng: kernel view with {} routes ({} ours)",
-            kv.routes.len(),
-            kv.routes
-                .iter()
-                .filter(|r| r.protocol == rtprot::RIP)
-                .count()
-        );
         // Follow the interfaces: ff02::9 on each active one.
         let active: BTreeSet<u32> = rip
             .engine
@@ -504,12 +540,10 @@ impl Service {
                     }
                 }
                 Action::InstallRoutes(v) => {
-                    self.writes_pending.fetch_add(1, Ordering::Relaxed);
-                    let _ = self.ctx_netlink_tx.send(Write::Install(v));
+                    let _ = self.writer.send(Write::Install(v));
                 }
                 Action::RemoveRoutes(v) => {
-                    self.writes_pending.fetch_add(1, Ordering::Relaxed);
-                    let _ = self.ctx_netlink_tx.send(Write::Remove(v));
+                    let _ = self.writer.send(Write::Remove(v));
                 }
             }
         }

@@ -663,32 +663,63 @@ fn specific_request_fills_metrics_without_split_horizon() {
 }
 
 #[test]
-fn kernel_reconcile_reinstalls_and_cleans_stale() {
+fn kernel_dump_removes_foreign_and_puts_back_missing() {
     let (mut lab, _) = Lab::new(cfg());
-    // A route of ours left by a crash: removed at the first view.
+    // A route of ours left by a crash: removed at the first dump.
     let mut stale = kroute("2001:db8:dead::/48", rtprot::RIP);
     stale.gateway = Some(a("fe80::dead"));
-    lab.kv.routes.push(stale.clone());
-    let acts = lab.kernel();
-    assert_eq!(removes(&acts), vec![stale]);
-    lab.kv.routes.clear();
+    let acts = lab
+        .e
+        .kernel_rip_routes(lab.now, std::slice::from_ref(&stale));
+    assert_eq!(removes(&acts), vec![stale.clone()]);
+    assert!(installs(&acts).is_empty());
+    assert!(lab.e.saw_stale_routes());
     let acts = lab.response(NB_A, IF1, &[("2001:db8:aa::/48", 1)]).unwrap();
     let ours = installs(&acts)[0].clone();
-    lab.kv.routes.push(ours.clone());
-    lab.now += Duration::from_secs(1);
-    assert!(installs(&lab.kernel()).is_empty());
-    // An admin deletes it: put back.
-    lab.kv.routes.clear();
-    assert_eq!(installs(&lab.kernel()), vec![ours.clone()]);
-    // Not again before the kernel had time to report it ...
-    assert!(installs(&lab.kernel()).is_empty());
-    // ... nor while our requests are still being executed ...
-    lab.now += KERNEL_SETTLE;
-    lab.e.set_kernel_busy(true);
-    assert!(installs(&lab.kernel()).is_empty());
-    // ... but again once that time passed without it showing up.
-    lab.e.set_kernel_busy(false);
-    assert_eq!(installs(&lab.kernel()), vec![ours.clone()]);
+    assert_eq!(ours.protocol, rtprot::RIP);
+    // A dump that shows it: nothing to do.
+    assert!(lab
+        .e
+        .kernel_rip_routes(lab.now, std::slice::from_ref(&ours))
+        .is_empty());
+    // One without it (notifications were lost meanwhile): put back.
+    let acts = lab.e.kernel_rip_routes(lab.now, &[]);
+    assert_eq!(installs(&acts), vec![ours.clone()]);
+    // Other tables are not ours to judge.
+    let mut other = stale.clone();
+    other.table = 100;
+    let acts = lab.e.kernel_rip_routes(lab.now, &[ours, other]);
+    assert!(acts.is_empty());
+}
+
+#[test]
+fn kernel_changes_by_others_are_undone() {
+    let (mut lab, _) = Lab::new(cfg());
+    let acts = lab.response(NB_A, IF1, &[("2001:db8:aa::/48", 1)]).unwrap();
+    let ours = installs(&acts)[0].clone();
+    // An admin deletes it: put back at once.
+    let acts = lab.e.kernel_rip_deleted(lab.now, &ours);
+    assert_eq!(installs(&acts), vec![ours.clone()]);
+    // The deletion of a route that is not (or no longer) ours: nothing.
+    let mut gone = ours.clone();
+    gone.gateway = Some(a("fe80::99"));
+    assert!(lab.e.kernel_rip_deleted(lab.now, &gone).is_empty());
+    // Someone replaces ours with another next hop: theirs goes, ours back.
+    let acts = lab.e.kernel_rip_added(lab.now, &gone);
+    assert_eq!(removes(&acts), vec![gone.clone()]);
+    assert_eq!(installs(&acts), vec![ours.clone()]);
+    // Someone adds a rip route for a prefix we do not hold: removed.
+    let foreign = kroute("2001:db8:f0::/48", rtprot::RIP);
+    let acts = lab.e.kernel_rip_added(lab.now, &foreign);
+    assert_eq!(removes(&acts), vec![foreign]);
+    assert!(installs(&acts).is_empty());
+    // Exactly ours, added again: nothing.
+    assert!(lab.e.kernel_rip_added(lab.now, &ours).is_empty());
+    // Once the route timed out it is no longer ours to put back.
+    let acts = lab.run_for(Duration::from_secs(181));
+    assert_eq!(removes(&acts), vec![ours.clone()]);
+    assert!(lab.e.kernel_rip_deleted(lab.now, &ours).is_empty());
+    assert_eq!(removes(&lab.e.kernel_rip_added(lab.now, &ours)), vec![ours]);
 }
 
 #[test]
@@ -763,21 +794,4 @@ fn updates_are_paced_and_mtu_bounded() {
     }
     assert!(times.len() >= 139);
     assert!(times[138] - times[0] >= 129, "{} ms", times[138] - times[0]);
-}
-
-#[test]
-fn removal_in_flight_is_not_repeated() {
-    let (mut lab, _) = Lab::new(cfg());
-    let acts = lab.response(NB_A, IF1, &[("2001:db8:aa::/48", 1)]).unwrap();
-    let ours = installs(&acts)[0].clone();
-    lab.kv.routes.push(ours.clone());
-    lab.kernel();
-    // Timed out: removed once ...
-    let acts = lab.run_for(Duration::from_secs(181));
-    assert_eq!(removes(&acts), vec![ours.clone()]);
-    // ... and not again while the view still shows it for a moment ...
-    assert!(removes(&lab.kernel()).is_empty());
-    // ... but if it is still there later, it is a leftover: removed again.
-    lab.now += KERNEL_SETTLE;
-    assert_eq!(removes(&lab.kernel()), vec![ours]);
 }
