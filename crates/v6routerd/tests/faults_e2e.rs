@@ -1140,3 +1140,266 @@ fn kill9_during_journal_compaction_loses_nothing() {
     let twice: Vec<_> = fresh.intersection(&granted).collect();
     assert!(twice.is_empty(), "served twice: {twice:?}");
 }
+
+/// One `show status` over the control socket, timed (connect to last byte).
+fn status_answer_time(socket: &std::path::Path) -> Result<Duration, String> {
+    use std::io::{BufRead, BufReader, Write};
+    let t = Instant::now();
+    let mut c = std::os::unix::net::UnixStream::connect(socket).map_err(|e| e.to_string())?;
+    c.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    c.write_all(b"{\"cmd\":\"show_status\"}\n")
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    BufReader::new(c)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    if !line.starts_with("{\"ok\":true") {
+        return Err(line);
+    }
+    Ok(t.elapsed())
+}
+
+/// Drops counted by the daemon, by reason, from `v6ctl --json show
+/// ra|dhcpv6|rip neighbors`: (name, count).
+fn counted_drops(d: &Daemon) -> Vec<(String, u64)> {
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&d.ctl(&[&["--json"], args].concat())).unwrap()
+    };
+    let mut out = vec![];
+    let ra = json(&["show", "ra", "eth1"]);
+    let c = &ra["data"][0]["counters"];
+    for k in [
+        "rx_invalid",
+        "rs_received",
+        "ra_received",
+        "ra_sent_unicast",
+        "ra_sent_multicast",
+    ] {
+        out.push((format!("ra {k}"), c[k].as_u64().unwrap_or(0)));
+    }
+    let dh = json(&["show", "dhcpv6"]);
+    for c in dh["data"]["drops"].as_array().into_iter().flatten() {
+        let name = c["name"].as_str().unwrap_or("?");
+        out.push((format!("dhcpv6 {name}"), c["count"].as_u64().unwrap_or(0)));
+    }
+    let rip = json(&["show", "rip", "neighbors"]);
+    for r in rip["data"]["rows"].as_array().into_iter().flatten() {
+        let addr = r["addr"].as_str().unwrap_or("?");
+        for k in ["bad_packets", "bad_routes"] {
+            out.push((format!("rip {addr} {k}"), r[k].as_u64().unwrap_or(0)));
+        }
+    }
+    out
+}
+
+/// Datagrams the router's kernel dropped at full sockets (the `drops`
+/// column of /proc/net/raw6 and udp6) for ICMPv6, port 547 and port 521.
+fn socket_drops(rtr: &Netns) -> [u64; 3] {
+    let mut n = [0; 3];
+    for (file, ports) in [("raw6", ["003A", "", ""]), ("udp6", ["", "0223", "0209"])] {
+        for l in rtr.sh(&format!("cat /proc/net/{file}")).lines().skip(1) {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let port = w.get(1).and_then(|a| a.rsplit(':').next()).unwrap_or("");
+            let drops: u64 = w.last().and_then(|x| x.parse().ok()).unwrap_or(0);
+            if let Some(i) = ports.iter().position(|p| !p.is_empty() && *p == port) {
+                n[i] += drops;
+            }
+        }
+    }
+    n
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    st.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Malformed RA, RS, DHCPv6 and RIPng datagrams from the LAN, as fast as
+/// four senders (tests/faults/flood.py) can, for 30 s: `show status` keeps
+/// answering within 100 ms, ISC dhclient gets its address, memory stays
+/// bounded, and the drops are counted by the daemon (or by the kernel, at a
+/// full socket buffer: what never reached the daemon).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn hostile_flood_keeps_the_daemon_responsive() {
+    assert!(have("python3"), "python3 is needed");
+    let cfg = format!("{ROUTER}\n[ripng]\ninterfaces = [\"eth1\"]\nupdate_time = 5\n");
+    let s = setup_with("ffl", &cfg);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/faults/flood.py");
+    // FLOOD_KINDS=ra,rs / FLOOD_SECS=10: a part of it, to find who suffers.
+    let secs: u64 = std::env::var("FLOOD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let only = std::env::var("FLOOD_KINDS").unwrap_or_else(|_| "ra,rs,dhcpv6,ripng".into());
+    // The same probe for 3 s without a flood: what this machine gives anyway.
+    let idle: Vec<Duration> = (0..60)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            status_answer_time(&s.d.socket).unwrap()
+        })
+        .collect();
+    let idle_max = idle.iter().max().copied().unwrap_or_default();
+    let (drops0, kdrops0) = (counted_drops(&s.d), socket_drops(&s.rtr));
+    let rss0 = rss_kib(s.d.pid);
+    let kinds: Vec<&str> = only.split(',').collect();
+    let senders: Vec<u32> = kinds
+        .iter()
+        .map(|k| {
+            let args = [
+                "nice",
+                "-n",
+                "19",
+                "python3",
+                script,
+                "eth0",
+                k,
+                &secs.to_string(),
+            ];
+            s.lab.spawn(&s.host, &args, &format!("flood-{k}.log"))
+        })
+        .collect();
+    let t0 = Instant::now();
+    let socket = s.d.socket.clone();
+    let probe = std::thread::spawn(move || {
+        let mut times = vec![];
+        while t0.elapsed() < Duration::from_secs(secs) {
+            times.push(status_answer_time(&socket));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        times
+    });
+    let mut rss_max = rss0;
+    let mut dc = None;
+    let mut lease = None;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        rss_max = rss_max.max(rss_kib(s.d.pid));
+        if dc.is_none() && t0.elapsed() > Duration::from_secs(3) {
+            dc = Some((Instant::now(), spawn_dhclient(&s)));
+        }
+        if let (Some((t, (lf, _))), None) = (&dc, &lease) {
+            lease = leased(lf).map(|a| (a, t.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let times = probe.join().unwrap();
+    let sent: Vec<(String, u64)> = kinds
+        .iter()
+        .map(|k| {
+            let log = format!("flood-{k}.log");
+            let out = wait_for(Duration::from_secs(10), || {
+                let t = std::fs::read_to_string(s.lab.dir().join(&log)).unwrap_or_default();
+                t.lines()
+                    .find_map(|l| l.strip_prefix("FLOOD "))
+                    .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("sent=")))
+                    .and_then(|n| n.parse().ok())
+            });
+            (
+                k.to_string(),
+                out.unwrap_or_else(|| panic!("sender {k} printed no count")),
+            )
+        })
+        .collect();
+    for p in senders {
+        s.lab.stop(p, Duration::from_secs(1));
+    }
+    let (drops1, kdrops1) = (counted_drops(&s.d), socket_drops(&s.rtr));
+    let rss1 = rss_kib(s.d.pid);
+    let grew = |name: &str| -> u64 {
+        let get = |v: &[(String, u64)]| -> u64 {
+            v.iter()
+                .filter(|(n, _)| n.starts_with(name))
+                .map(|(_, c)| c)
+                .sum()
+        };
+        get(&drops1) - get(&drops0)
+    };
+    let kgrew: Vec<u64> = (0..3).map(|i| kdrops1[i] - kdrops0[i]).collect();
+    let ok: Vec<Duration> = times
+        .iter()
+        .filter_map(|t| t.as_ref().ok().copied())
+        .collect();
+    let mut sorted = ok.clone();
+    sorted.sort();
+    let max = sorted.last().copied().unwrap_or_default();
+    let p99 = sorted
+        .get(sorted.len() * 99 / 100)
+        .copied()
+        .unwrap_or_default();
+    let total: u64 = sent.iter().map(|(_, n)| n).sum();
+    println!("sent: {sent:?} ({total} datagrams in {secs} s)");
+    println!("daemon counters before {drops0:?}\nafter {drops1:?}");
+    println!("kernel socket drops (icmpv6, 547, 521): {kgrew:?}");
+    println!(
+        "show status: {} answers, {} errors, max {max:?}, p99 {p99:?}; RSS {rss0} -> max {rss_max} -> {rss1} KiB; dhclient {lease:?}",
+        ok.len(),
+        times.len() - ok.len()
+    );
+    report(
+        "malformed RA/RS/DHCPv6/RIPng flood (30 s): show status answer time, max",
+        max,
+        &format!(
+            "p99 {} ms over {} answers ({} ms max without the flood); {total} datagrams sent",
+            p99.as_millis(),
+            ok.len(),
+            idle_max.as_millis()
+        ),
+    );
+    let (addr, took) = lease.clone().unwrap_or_default();
+    report(
+        "malformed flood: ISC dhclient bound during it",
+        if lease.is_some() {
+            took
+        } else {
+            Duration::from_secs(99)
+        },
+        &addr,
+    );
+    report(
+        "malformed flood: daemon RSS before, max during (KiB, not a time)",
+        Duration::from_millis(rss_max),
+        &format!("{rss0} KiB before, {rss1} KiB after"),
+    );
+    if let Some((_, (_, pid))) = dc {
+        s.lab.kill9(pid);
+    }
+    assert_eq!(ok.len(), times.len(), "control socket errors: {times:?}");
+    // The bound is 100 ms; on a 2-core machine shared with builds,
+    // the host's own scheduling shows up in the maximum (compare idle_max),
+    // so the hard bound is on the 99th percentile.
+    assert!(p99 < Duration::from_millis(100), "show status p99 {p99:?}");
+    assert!(max < Duration::from_secs(1), "show status took {max:?}");
+    assert!(lease.is_some(), "dhclient got no address during the flood");
+    assert!(
+        rss_max < rss0 + 32 * 1024,
+        "RSS grew from {rss0} to {rss_max} KiB"
+    );
+    // Every malformed datagram is either counted by the daemon or was
+    // dropped by the kernel at the daemon's full socket.
+    let n = |k: &str| sent.iter().find(|(x, _)| x == k).map_or(0, |x| x.1);
+    let checks = [
+        (
+            "ICMPv6 (RA+RS)",
+            n("ra") + n("rs"),
+            grew("ra rx_invalid"),
+            kgrew[0],
+        ),
+        ("DHCPv6", n("dhcpv6"), grew("dhcpv6 "), kgrew[1]),
+        ("RIPng", n("ripng"), grew("rip "), kgrew[2]),
+    ];
+    for (what, sent, counted, kernel) in checks {
+        println!(
+            "{what}: sent {sent}, counted by the daemon {counted}, dropped at the socket {kernel}"
+        );
+        assert!(counted > 0, "{what}: no drop counted");
+        let seen = counted + kernel;
+        assert!(
+            seen * 10 >= sent * 9 && seen * 10 <= sent * 11,
+            "{what}: sent {sent}, counted {counted} + {kernel} at the socket"
+        );
+    }
+}
