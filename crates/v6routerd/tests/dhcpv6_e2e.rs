@@ -631,52 +631,89 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
     );
 }
 
-/// A migration from ISC dhcpd -6: a real dhcpd hands out an address and a
-/// prefix and writes dhcpd6.leases; it stops; `v6routerd import-leases`
-/// reads that file; v6routerd starts and shows both leases with the
-/// client's DUID and IAIDs, and answers the client's Renew (sent to
-/// dhcpd's server DUID, which the import kept) with the same address: no
-/// NoBinding, no new lease.
-#[test]
-#[ignore = "needs root and network namespaces"]
-fn import_real_isc_dhcpd_leases_then_renew() {
-    if !have("dhcpd") {
-        panic!("dhcpd (isc-dhcp-server) is needed");
-    }
-    let lab = Lab::new("dhi");
+/// The server a migration starts from.
+#[derive(Clone, Copy, PartialEq)]
+enum OldServer {
+    IscDhcpd,
+    Kea,
+}
+
+/// A migration: a real old server (ISC dhcpd -6 or Kea) hands dhclient an
+/// address and a prefix and writes its lease file; it stops; `v6routerd
+/// import-leases` reads that file; v6routerd starts and shows both leases
+/// on the right interface, and answers the client's Renew (sent to the old
+/// server's DUID, which the import kept) with the same address and prefix:
+/// no NoBinding, no Renew ignored as another server's, no new lease.
+fn migrate_then_renew(tag: &str, old: OldServer) {
+    let lab = Lab::new(tag);
     let rtr = lab.netns("rtr");
     let host = lab.netns("host");
     lab.veth(&rtr, "lan0", &host, "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let dir = lab.dir().to_path_buf();
-    let dconf = dir.join("dhcpd6.conf");
-    let dleases = dir.join("dhcpd6.leases");
-    std::fs::write(
-        &dconf,
-        "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
-         option dhcp6.name-servers 2001:db8:1::1;\n\
-         subnet6 2001:db8:1::/64 {\n  range6 2001:db8:1::1000 2001:db8:1::1fff;\n  \
-         prefix6 2001:db8:8:: 2001:db8:8:f0:: /60;\n}\n",
-    )
-    .unwrap();
-    std::fs::write(&dleases, "").unwrap();
-    let (dc, dl, dp) = (
-        dconf.display().to_string(),
-        dleases.display().to_string(),
-        dir.join("dhcpd.pid").display().to_string(),
-    );
-    let dhcpd = lab.spawn(
-        &rtr,
-        &[
-            "dhcpd", "-6", "-f", "-d", "-cf", &dc, "-lf", &dl, "-pf", &dp, "lan0",
-        ],
-        "dhcpd.log",
-    );
+    let path = |n: &str| dir.join(n).display().to_string();
+    let (old_pid, old_log, lease_file, import_args) = match old {
+        OldServer::IscDhcpd => {
+            std::fs::write(
+                path("dhcpd6.conf"),
+                "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
+                 subnet6 2001:db8:1::/64 {\n  range6 2001:db8:1::1000 2001:db8:1::1fff;\n  \
+                 prefix6 2001:db8:8:: 2001:db8:8:f0:: /60;\n}\n",
+            )
+            .unwrap();
+            std::fs::write(path("dhcpd6.leases"), "").unwrap();
+            let pid = lab.spawn(
+                &rtr,
+                &[
+                    "dhcpd",
+                    "-6",
+                    "-f",
+                    "-d",
+                    "-cf",
+                    &path("dhcpd6.conf"),
+                    "-lf",
+                    &path("dhcpd6.leases"),
+                    "-pf",
+                    &path("dhcpd.pid"),
+                    "lan0",
+                ],
+                "old.log",
+            );
+            (pid, "old.log", path("dhcpd6.leases"), vec!["--from", "isc"])
+        }
+        OldServer::Kea => {
+            std::fs::create_dir_all(dir.join("kea")).unwrap();
+            std::fs::write(
+                path("kea.json"),
+                format!(
+                    r#"{{ "Dhcp6": {{
+    "interfaces-config": {{ "interfaces": [ "lan0" ] }},
+    "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
+    "server-id": {{ "type": "LLT", "persist": true }},
+    "data-directory": "{data}",
+    "preferred-lifetime": 20, "valid-lifetime": 40, "renew-timer": 10, "rebind-timer": 16,
+    "subnet6": [ {{ "id": 1, "subnet": "2001:db8:1::/64", "interface": "lan0",
+        "pools": [ {{ "pool": "2001:db8:1::1000-2001:db8:1::1fff" }} ],
+        "pd-pools": [ {{ "prefix": "2001:db8:8::", "prefix-len": 56, "delegated-len": 60 }} ] }} ],
+    "loggers": [ {{ "name": "kea-dhcp6", "severity": "INFO",
+        "output_options": [ {{ "output": "{log}" }} ] }} ]
+}} }}"#,
+                    leases = path("kea/leases6.csv"),
+                    data = path("kea"),
+                    log = path("kea/kea.log"),
+                ),
+            )
+            .unwrap();
+            let pid = lab.spawn(&rtr, &["kea-dhcp6", "-c", &path("kea.json")], "old.log");
+            (
+                pid,
+                "kea/kea.log",
+                path("kea/leases6.csv"),
+                vec!["--from", "kea"],
+            )
+        }
+    };
     let lf = dir.join("c.leases");
-    let (lfs, pfs) = (
-        lf.display().to_string(),
-        dir.join("c.pid").display().to_string(),
-    );
     lab.spawn(
         &host,
         &[
@@ -689,9 +726,9 @@ fn import_real_isc_dhcpd_leases_then_renew() {
             "-sf",
             "/bin/true",
             "-lf",
-            &lfs,
+            &path("c.leases"),
             "-pf",
-            &pfs,
+            &path("c.pid"),
             "eth0",
         ],
         "c.log",
@@ -702,26 +739,38 @@ fn import_real_isc_dhcpd_leases_then_renew() {
     })
     .unwrap_or_else(|| {
         panic!(
-            "dhcpd gave nothing\nclient:\n{}\ndhcpd:\n{}",
+            "the old server gave nothing\nclient:\n{}\nserver:\n{}",
             std::fs::read_to_string(dir.join("c.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join("dhcpd.log")).unwrap_or_default()
+            std::fs::read_to_string(dir.join(old_log)).unwrap_or_default()
         )
     });
     let addr = last_field(&lease, "iaaddr");
     let prefix = last_field(&lease, "iaprefix");
-    // dhcpd has written both bindings: stop it, as an admin would.
+    // The old server has written both bindings: stop it, as an admin would.
+    let (a_rec, p_rec) = match old {
+        OldServer::IscDhcpd => (format!("iaaddr {addr} "), format!("iaprefix {prefix} ")),
+        OldServer::Kea => (
+            format!("{addr},"),
+            format!("{},", prefix.split('/').next().unwrap_or_default()),
+        ),
+    };
     let written = wait_for(Duration::from_secs(5), || {
-        let t = std::fs::read_to_string(&dleases).unwrap_or_default();
-        (t.contains(&format!("iaaddr {addr}")) && t.contains(&format!("iaprefix {prefix}")))
-            .then_some(t)
+        let t = std::fs::read_to_string(&lease_file).unwrap_or_default();
+        (t.contains(&a_rec) && t.contains(&p_rec)).then_some(t)
     });
-    let isc = written
-        .unwrap_or_else(|| panic!("{}", std::fs::read_to_string(&dleases).unwrap_or_default()));
-    lab.stop(dhcpd, Duration::from_secs(3));
-    let _ = std::fs::copy(
-        &dleases,
-        std::env::temp_dir().join("v6t-last-dhcpd6.leases"),
-    );
+    let old_file = written.unwrap_or_else(|| {
+        panic!(
+            "{}",
+            std::fs::read_to_string(&lease_file).unwrap_or_default()
+        )
+    });
+    lab.stop(old_pid, Duration::from_secs(3));
+    let mut import_args: Vec<String> = import_args.into_iter().map(String::from).collect();
+    import_args.push(lease_file.clone());
+    if old == OldServer::Kea {
+        let id = std::fs::read_to_string(dir.join("kea/kea-dhcp6-serverid")).unwrap();
+        import_args.extend(["--server-duid".to_string(), id.trim().to_string()]);
+    }
 
     let state = dir.join("r-state");
     let socket = dir.join("r.sock");
@@ -740,46 +789,25 @@ fn import_real_isc_dhcpd_leases_then_renew() {
     )
     .unwrap();
     let out = std::process::Command::new(testlab::bin("v6routerd"))
-        .args([
-            "-c",
-            &cfg.display().to_string(),
-            "import-leases",
-            "--from",
-            "isc",
-            &dl,
-        ])
+        .args(["-c", &cfg.display().to_string(), "import-leases"])
+        .args(&import_args)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && text.contains("2 leases to import"),
-        "{text}\n{}\n{isc}",
+        "{text}\n{}\n{old_file}",
         String::from_utf8_lossy(&out.stderr)
     );
     let d = lab.start_daemon(&rtr, "r", &cfg, socket, state);
     let leases = d.ctl(&["show", "leases"]);
-    // The client's DUID, as dhclient wrote it into its lease file.
-    let duid_line = lease
-        .lines()
-        .find(|l| l.contains("default-duid"))
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        leases.contains(&addr) && leases.contains(&prefix),
-        "{leases}\n{isc}"
-    );
     let row = leases
         .lines()
         .find(|l| l.starts_with(&format!("{addr} ")))
-        .unwrap_or_else(|| panic!("{leases}"));
+        .unwrap_or_else(|| panic!("{leases}\n{old_file}"));
     assert!(row.contains("lan0") && row.contains("dynamic"), "{row}");
-    let duid_hex = row
-        .split_whitespace()
-        .find(|w| w.starts_with("00:0"))
-        .unwrap_or_default()
-        .to_string();
-    assert!(!duid_hex.is_empty(), "{row} / {duid_line}");
-    // T1 is 10 s: the client Renews to dhcpd's server DUID, now ours.
+    assert!(leases.contains(&prefix), "{leases}");
+    // T1 is 10 s: the client Renews to the old server's DUID, now ours.
     let renewed = wait_for(Duration::from_secs(45), || {
         (received(&d, "RENEW") > 0).then_some(())
     });
@@ -793,4 +821,18 @@ fn import_real_isc_dhcpd_leases_then_renew() {
     assert_eq!(last_field(&after, "iaaddr"), addr, "{after}");
     assert_eq!(last_field(&after, "iaprefix"), prefix, "{after}");
     assert_eq!(lease_set(&d).len(), 2, "{}", d.ctl(&["show", "leases"]));
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn import_real_isc_dhcpd_leases_then_renew() {
+    assert!(have("dhcpd"), "dhcpd (isc-dhcp-server) is needed");
+    migrate_then_renew("dhi", OldServer::IscDhcpd);
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn import_real_kea_memfile_then_renew() {
+    assert!(have("kea-dhcp6"), "kea-dhcp6 (kea-dhcp6-server) is needed");
+    migrate_then_renew("dhj", OldServer::Kea);
 }
