@@ -60,6 +60,9 @@ pub struct RaCounters {
     pub ra_inconsistent: u64,
     pub rx_invalid: u64,
     pub tx_errors: u64,
+    /// The invalid messages by reason (RFC 4861 §6.1 checks), busiest first.
+    #[serde(default)]
+    pub rx_invalid_by_reason: Vec<crate::dhcpv6::Counter>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +200,14 @@ pub fn render_status(list: &[RaInterfaceStatus]) -> String {
             "  Received:   {} RS, {} RA from other routers ({} inconsistent), {} invalid\n",
             c.rs_received, c.ra_received, c.ra_inconsistent, c.rx_invalid
         ));
+        if !c.rx_invalid_by_reason.is_empty() {
+            let why: Vec<String> = c
+                .rx_invalid_by_reason
+                .iter()
+                .map(|r| format!("{} {}", r.count, r.name))
+                .collect();
+            o.push_str(&format!("  Invalid:    {}\n", why.join(", ")));
+        }
         if !i.rdnss.is_empty() {
             o.push_str(&format!(
                 "  RDNSS:      {} (lifetime {})\n",
@@ -305,6 +316,30 @@ mod tests {
             dns_lifetime: 900,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn invalid_messages_are_shown_by_reason() {
+        let mut st = sample();
+        st.counters.rx_invalid = 4;
+        st.counters.rx_invalid_by_reason = vec![
+            crate::dhcpv6::Counter {
+                name: "option-overrun".into(),
+                count: 3,
+            },
+            crate::dhcpv6::Counter {
+                name: "truncated".into(),
+                count: 1,
+            },
+        ];
+        let out = render(&serde_json::to_value(vec![st]).unwrap()).unwrap();
+        assert!(
+            out.contains(", 4 invalid\n  Invalid:    3 option-overrun, 1 truncated\n"),
+            "{out}"
+        );
+        // Without invalid messages there is no such line.
+        let out = render(&serde_json::to_value(vec![sample()]).unwrap()).unwrap();
+        assert!(!out.contains("Invalid:"), "{out}");
     }
 
     #[test]

@@ -107,6 +107,24 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+impl ParseError {
+    /// A short name for the reason, to count drops by (`v6ctl show ra`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ParseError::Truncated { .. } => "truncated",
+            ParseError::NotRouterDiscovery(_) => "not-rs-or-ra",
+            ParseError::BadCode(_) => "bad-code",
+            ParseError::BadHopLimit(_) => "bad-hop-limit",
+            ParseError::SourceNotLinkLocal(_) => "source-not-link-local",
+            ParseError::UnspecifiedSourceWithLladdr => "unspecified-source-with-lladdr",
+            ParseError::ZeroLengthOption { .. } => "zero-length-option",
+            ParseError::OptionOverrun { .. } => "option-overrun",
+            ParseError::BadOptionLength { .. } => "bad-option-length",
+            ParseError::BadOption { .. } => "bad-option",
+        }
+    }
+}
+
 /// Why a message could not be encoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EmitError {

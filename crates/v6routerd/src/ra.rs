@@ -148,6 +148,8 @@ struct Iface {
     joined: Option<u32>,
     history: PathBuf,
     problems: Vec<String>,
+    /// Invalid messages received, by `ParseError::reason`.
+    invalid: BTreeMap<&'static str, u64>,
 }
 
 struct RaService {
@@ -212,6 +214,7 @@ impl RaService {
                         joined: None,
                         history,
                         problems: Vec::new(),
+                        invalid: BTreeMap::new(),
                     }
                 }
             };
@@ -351,6 +354,7 @@ impl RaService {
             Ok(RouterDiscovery::Advertisement(ra)) => i.engine.on_ra(now, rx.src, &ra),
             Err(e) => {
                 i.engine.counters_mut().rx_invalid += 1;
+                *i.invalid.entry(e.reason()).or_default() += 1;
                 debug!("ra: {name}: dropped message from {}: {e}", rx.src);
                 Vec::new()
             }
@@ -413,6 +417,7 @@ impl RaService {
                         ra_inconsistent: c.ra_inconsistent,
                         rx_invalid: c.rx_invalid,
                         tx_errors: c.tx_errors,
+                        rx_invalid_by_reason: by_count(&i.invalid),
                     },
                     prefixes: st
                         .prefixes
@@ -604,6 +609,19 @@ fn answer(svc: &RaService, view: &KernelView, q: Query) {
         }
         _ => ServiceCtx::unknown(q),
     }
+}
+
+/// Counters by name, busiest first (ties by name).
+fn by_count(m: &BTreeMap<&'static str, u64>) -> Vec<v6control::dhcpv6::Counter> {
+    let mut v: Vec<_> = m
+        .iter()
+        .map(|(name, count)| v6control::dhcpv6::Counter {
+            name: name.to_string(),
+            count: *count,
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    v
 }
 
 #[cfg(test)]

@@ -1178,6 +1178,13 @@ fn counted_drops(d: &Daemon) -> Vec<(String, u64)> {
     ] {
         out.push((format!("ra {k}"), c[k].as_u64().unwrap_or(0)));
     }
+    for r in c["rx_invalid_by_reason"].as_array().into_iter().flatten() {
+        let name = r["name"].as_str().unwrap_or("?");
+        out.push((
+            format!("ra invalid {name}"),
+            r["count"].as_u64().unwrap_or(0),
+        ));
+    }
     let dh = json(&["show", "dhcpv6"]);
     for c in dh["data"]["drops"].as_array().into_iter().flatten() {
         let name = c["name"].as_str().unwrap_or("?");
@@ -1340,7 +1347,7 @@ fn hostile_flood_keeps_the_daemon_responsive() {
         times.len() - ok.len()
     );
     report(
-        "malformed RA/RS/DHCPv6/RIPng flood (30 s): show status answer time, max",
+        &format!("malformed RA/RS/DHCPv6/RIPng flood ({secs} s): show status answer time, max"),
         max,
         &format!(
             "p99 {} ms over {} answers ({} ms max without the flood); {total} datagrams sent",
@@ -1391,6 +1398,19 @@ fn hostile_flood_keeps_the_daemon_responsive() {
         ("DHCPv6", n("dhcpv6"), grew("dhcpv6 "), kgrew[1]),
         ("RIPng", n("ripng"), grew("rip "), kgrew[2]),
     ];
+    // By reason: what flood.py sends, RFC 4861 §6.1's checks name.
+    assert_eq!(grew("ra invalid "), grew("ra rx_invalid"));
+    for why in [
+        "truncated",
+        "bad-code",
+        "zero-length-option",
+        "option-overrun",
+    ] {
+        assert!(
+            grew(&format!("ra invalid {why}")) > 0,
+            "no RA/RS counted as {why}"
+        );
+    }
     for (what, sent, counted, kernel) in checks {
         println!(
             "{what}: sent {sent}, counted by the daemon {counted}, dropped at the socket {kernel}"
