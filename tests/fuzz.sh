@@ -28,6 +28,8 @@ runs=${FUZZ_RUNS:-0}
 # a campaign may use FUZZ_FLAGS="-O -a -s none" (no sanitizer, overflow
 # checks and debug assertions on) with its own FUZZ_TARGET_DIR.
 read -r -a flags <<<"${FUZZ_FLAGS:--O}"
+# More libFuzzer options for every target, e.g. FUZZ_ARGS="-max_len=4096 -reload=0".
+read -r -a fargs <<<"${FUZZ_ARGS:-}"
 jobs_log=${FUZZ_LOG_DIR:-$tdir/logs}
 
 if ! rustup toolchain list | grep -q '^nightly'; then
@@ -173,7 +175,7 @@ for t in "${targets[@]}"; do
     [ "$runs" != 0 ] && extra+=("-runs=$runs")
     (cd "$fuzz" && cargo +nightly fuzz run "${flags[@]}" --target-dir "$tdir" "$t" "corpus/$t" -- \
         -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="artifacts/$t/" "${extra[@]}") >"$log" 2>&1
+        -artifact_prefix="artifacts/$t/" "${extra[@]}" "${fargs[@]}") >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ -z "$execs" ]; then
