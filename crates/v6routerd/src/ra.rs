@@ -511,7 +511,15 @@ pub async fn run(mut ctx: ServiceCtx) {
         svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
     }
     loop {
-        ctx.protocol.send_replace(svc.protocol_row());
+        // Only a changed row wakes the supervisor (not every datagram).
+        let row = svc.protocol_row();
+        ctx.protocol.send_if_modified(|cur| {
+            let changed = *cur != row;
+            if changed {
+                *cur = row;
+            }
+            changed
+        });
         let next = svc.next_timer();
         // Retry the socket while it is missing and RA is configured.
         let retry =
