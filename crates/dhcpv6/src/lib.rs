@@ -6,9 +6,9 @@
 
 pub mod client;
 pub mod engine;
-pub mod import;
 #[cfg(test)]
 mod engine_tests;
+pub mod import;
 pub mod io;
 pub mod lease;
 pub mod store;

@@ -87,6 +87,7 @@ pub(crate) struct LeaseTable {
     by_client: HashTable<u32>,
     expiry: BinaryHeap<Reverse<(u32, u32)>>,
     links: Vec<Arc<str>>,
+    link_ids: HashMap<Arc<str>, u16>,
     via: HashMap<u32, Ipv6Addr>,
     hasher: RandomState,
 }
@@ -188,12 +189,23 @@ impl LeaseTable {
     }
 
     fn intern_link(&mut self, name: &Arc<str>) -> u16 {
-        if let Some(i) = self.links.iter().position(|l| **l == **name) {
-            return i as u16;
+        if let Some(i) = self.link_ids.get(name) {
+            return *i;
         }
-        // Interface names are configuration: a handful, far below u16::MAX.
+        // Interface names come from the configuration, a handful; a damaged
+        // journal could bring more than 65,535: the rest share one name
+        // that no link has (such leases are never renewed, only expire).
+        let Ok(id) = u16::try_from(self.links.len()) else {
+            return u16::MAX;
+        };
+        let name = if id == u16::MAX {
+            Arc::from("?")
+        } else {
+            name.clone()
+        };
         self.links.push(name.clone());
-        (self.links.len() - 1) as u16
+        self.link_ids.insert(name, id);
+        id
     }
 
     /// Insert or replace the lease of the same key.
@@ -451,6 +463,25 @@ mod tests {
         t.insert(lease(3, 3, LeaseKind::Address, 5, u32::MAX));
         assert_eq!(t.next_expiry(), None);
         assert_eq!(t.pop_expired(u64::MAX), None);
+    }
+
+    #[test]
+    fn a_slot_is_64_bytes() {
+        // What the memory figure in the module comment rests on.
+        assert!(std::mem::size_of::<Slot>() <= 64);
+    }
+
+    #[test]
+    fn link_names_beyond_u16_share_one() {
+        let mut t = LeaseTable::default();
+        for i in 0..70_000u32 {
+            let mut l = lease(1, 1, LeaseKind::Address, 0, 10);
+            l.link = Arc::from(format!("if{i}").as_str());
+            t.insert(l);
+        }
+        assert_eq!(t.links.len(), usize::from(u16::MAX) + 1);
+        let l = t.iter().next().unwrap();
+        assert_eq!(&*l.link, "?");
     }
 
     #[test]
