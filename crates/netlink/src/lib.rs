@@ -149,11 +149,26 @@ impl Kernel {
                 view.upsert_addr(f);
             }
         }
-        let filter = RouteMessageBuilder::<Ipv6Addr>::new().build();
-        let mut routes = self.handle.route().get(filter).execute();
-        while let Some(r) = routes.try_next().await? {
-            if let Some(f) = route_fact(&r).filter(|f| f.protocol != rtprot::RIP) {
-                view.upsert_route(f);
+        // Routes by a plain socket on the blocking pool: a table of 50,000
+        // rip routes (which the view leaves out) is skipped by a header
+        // byte instead of decoded, and does not hold up the runtime.
+        let raw = tokio::task::spawn_blocking(|| {
+            routes::RouteBatchSocket::open()?.dump_except(rtprot::RIP)
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        match raw {
+            Ok(rs) => rs.into_iter().for_each(|r| view.upsert_route(r)),
+            Err(e) => {
+                tracing::debug!("netlink: plain route dump failed ({e}); using rtnetlink");
+                let filter = RouteMessageBuilder::<Ipv6Addr>::new().build();
+                let mut routes = self.handle.route().get(filter).execute();
+                while let Some(r) = routes.try_next().await? {
+                    if let Some(f) = route_fact(&r).filter(|f| f.protocol != rtprot::RIP) {
+                        view.upsert_route(f);
+                    }
+                }
             }
         }
         view.forwarding = sysctl::forwarding().unwrap_or(false);
