@@ -408,21 +408,9 @@ pub fn render_interfaces(list: &[InterfaceInfo]) -> String {
     o
 }
 
+/// birdc's fixed columns (see `rip::render_protocols`).
 pub fn render_protocols(list: &[ProtocolInfo]) -> String {
-    let rows = list
-        .iter()
-        .map(|p| {
-            vec![
-                p.name.clone(),
-                p.proto.clone(),
-                p.table.clone(),
-                p.state.clone(),
-                p.since.clone(),
-                p.info.clone(),
-            ]
-        })
-        .collect();
-    table::table(&["Name", "Proto", "Table", "State", "Since", "Info"], rows)
+    rip::render_protocols(list)
 }
 
 #[cfg(test)]

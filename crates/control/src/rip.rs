@@ -101,6 +101,23 @@ pub fn format_since(ms: u64, now_ms: u64) -> String {
     }
 }
 
+/// `show protocols` as birdc prints it: fixed columns (BIRD 2.0.12,
+/// nest/proto.c: `"%-10s %-10s %-10s %-6s %-12s  %s"`), a longer name
+/// pushing the rest of its row right, trailing spaces kept when there is
+/// no Info.
+pub fn render_protocols(list: &[crate::ProtocolInfo]) -> String {
+    let row = |n: &str, p: &str, t: &str, st: &str, since: &str, info: &str| {
+        format!("{n:<10} {p:<10} {t:<10} {st:<6} {since:<12}  {info}\n")
+    };
+    let mut o = row("Name", "Proto", "Table", "State", "Since", "Info");
+    for p in list {
+        o.push_str(&row(
+            &p.name, &p.proto, &p.table, &p.state, &p.since, &p.info,
+        ));
+    }
+    o
+}
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
 /// (H. Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -278,6 +295,40 @@ mod tests {
         assert!(render_routes(&v)
             .unwrap()
             .starts_with("Table master6:\n2001:db8:bb::/48     unicast [rip1 "));
+    }
+
+    /// Captured from `birdc show protocols` (BIRD 2.0.12, in a namespace;
+    /// the banner line left out): a name longer than its column, a
+    /// protocol without a table, one down, no Info.
+    #[test]
+    fn protocols_like_birdc() {
+        let captured = "Name       Proto      Table      State  Since         Info\n\
+device1    Device     ---        up     01:38:21.996  \n\
+kernel1    Kernel     master6    up     01:38:21.996  \n\
+rip1       RIP        master6    up     01:38:21.996  \n\
+rip_with_a_long_name RIP        master6    up     01:38:21.996  \n\
+s2         Static     master6    down   01:38:21.996  \n";
+        let p = |name: &str, proto: &str, table: &str, state: &str| crate::ProtocolInfo {
+            name: name.into(),
+            proto: proto.into(),
+            table: table.into(),
+            state: state.into(),
+            since: "01:38:21.996".into(),
+            info: String::new(),
+        };
+        let list = [
+            p("device1", "Device", "---", "up"),
+            p("kernel1", "Kernel", "master6", "up"),
+            p("rip1", "RIP", "master6", "up"),
+            p("rip_with_a_long_name", "RIP", "master6", "up"),
+            p("s2", "Static", "master6", "down"),
+        ];
+        assert_eq!(render_protocols(&list), captured);
+        let mut down = p("rip1", "RIP", "master6", "down");
+        down.info = "UDP 521: Address in use".into();
+        assert!(
+            render_protocols(&[down]).ends_with("down   01:38:21.996  UDP 521: Address in use\n")
+        );
     }
 
     #[test]
