@@ -19,6 +19,7 @@
 #   BIN_DIR=dir with v6routerd (default: target/bench-release, built with
 #   `cargo build --profile bench-release -p v6routerd`)
 #   CPU_WINDOW=seconds (default 60)   LIMIT=seconds to wait for all N (45)
+#   PERF=1: perf record the receiver while holding the table (KEEP=1 keeps it)
 #   PAIRS="bb bv vb" (default): which of BIRD->BIRD, BIRD->v6routerd,
 #   v6routerd->BIRD to run
 set -eu
@@ -179,7 +180,11 @@ HZ=$(getconf CLK_TCK)
 # CPU seconds per 30 s cycle of pids $1 and $2 over CPU_WINDOW.
 cpu_per_cycle() {
     a1=$(ticks "$1"); b1=$(ticks "$2")
-    sleep "$CPU_WINDOW"
+    if [ -n "${PERF:-}" ]; then # profile the receiver meanwhile
+        perf record -q -g -p "$2" -o "$W/perf.$label.data" -- sleep "$CPU_WINDOW" > /dev/null 2>&1
+    else
+        sleep "$CPU_WINDOW"
+    fi
     a2=$(ticks "$1"); b2=$(ticks "$2")
     awk -v a="$((a2 - a1))" -v b="$((b2 - b1))" -v hz="$HZ" -v w="$CPU_WINDOW" \
         'BEGIN { printf "%.3f %.3f\n", a / hz * 30 / w, b / hz * 30 / w }'
@@ -279,5 +284,9 @@ echo "  receiving, time together:    $(ratio "$(get bv together)" "$(get bb toge
 echo "  receiving, time after restart: $(ratio "$(get bv restart)" "$(get bb restart)")"
 echo "  receiver CPU per cycle:      $(ratio "$(get bv cpu_r)" "$(get bb cpu_r)")"
 echo "  receiver RSS:                $(ratio "$(get bv rss_r)" "$(get bb rss_r)")"
+# A BIRD receiver that lost part of the table (Udp6RcvbufErrors) holds less
+# than N: BIRD receiving from v6routerd is the like-for-like reference then.
+echo "  receiver CPU, both holding N (BIRD fed by v6r): $(ratio "$(get bv cpu_r)" "$(get vb cpu_r)")"
+echo "  receiver RSS, both holding N (BIRD fed by v6r): $(ratio "$(get bv rss_r)" "$(get vb rss_r)")"
 echo "  sender CPU per cycle:        $(ratio "$(get vb cpu_s)" "$(get bb cpu_s)")"
 echo "  sender RSS:                  $(ratio "$(get vb rss_s)" "$(get bb rss_s)")"

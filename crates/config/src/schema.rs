@@ -448,7 +448,13 @@ pub struct Host {
 #[serde(deny_unknown_fields)]
 pub struct Ripng {
     /// Interfaces to run on; a trailing `*` matches a prefix of the name.
+    #[serde(default)]
     pub interfaces: Vec<String>,
+    /// Interfaces with settings of their own (BIRD's `interface "eth1" {
+    /// metric 2; }`); RIPng runs on these too. The first entry whose name
+    /// matches wins over `interfaces`.
+    #[serde(default, rename = "interface")]
+    pub interface_settings: Vec<RipInterface>,
     /// Metric added when a route is received on an interface (BIRD `metric`).
     #[serde(default = "one")]
     pub metric: u8,
@@ -471,10 +477,34 @@ pub struct Ripng {
     /// Most routes accepted from neighbours.
     #[serde(default = "default_route_limit")]
     pub route_limit: u32,
+    /// Pacing of our datagrams: at most `tx_burst` back to back, then one
+    /// every `tx_gap_us` microseconds, so that a neighbour with a default
+    /// socket buffer (BIRD: 208 KiB) takes a large table whole.
+    #[serde(default = "default_tx_gap_us")]
+    pub tx_gap_us: u32,
+    #[serde(default = "default_tx_burst")]
+    pub tx_burst: u32,
     #[serde(default)]
     pub export: RipExport,
     #[serde(default)]
     pub import: RipImport,
+}
+
+/// One `[[ripng.interface]]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RipInterface {
+    /// Interface name; a trailing `*` matches a prefix of the name.
+    pub name: String,
+    /// Added to routes received here; default the section's `metric`.
+    pub metric: Option<u8>,
+}
+
+fn default_tx_gap_us() -> u32 {
+    5000
+}
+fn default_tx_burst() -> u32 {
+    8
 }
 
 fn one() -> u8 {

@@ -521,7 +521,7 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
 }
 
 fn check_ripng(v: &mut V<'_>, r: &Ripng) {
-    if r.interfaces.is_empty() {
+    if r.interfaces.is_empty() && r.interface_settings.is_empty() {
         v.err(
             "ripng.interfaces",
             "RIPng runs on no interface",
@@ -540,6 +540,32 @@ fn check_ripng(v: &mut V<'_>, r: &Ripng) {
         v.err(
             "ripng.metric",
             format!("the metric is 1..{} (below infinity)", r.infinity),
+            None,
+        );
+    }
+    for (i, ri) in r.interface_settings.iter().enumerate() {
+        if ri.name.is_empty() {
+            v.err(
+                &format!("ripng.interface[{i}].name"),
+                "an interface name or pattern is needed",
+                None,
+            );
+        }
+        if ri.metric.is_some_and(|m| m == 0 || m >= r.infinity) {
+            v.err(
+                &format!("ripng.interface[{i}].metric"),
+                format!("the metric is 1..{} (below infinity)", r.infinity),
+                None,
+            );
+        }
+    }
+    if r.tx_burst == 0 {
+        v.err("ripng.tx_burst", "at least one datagram per burst", None);
+    }
+    if r.tx_gap_us > 1_000_000 {
+        v.err(
+            "ripng.tx_gap_us",
+            "at most 1 s between datagrams (a 50,000-route table is 700 datagrams)",
             None,
         );
     }

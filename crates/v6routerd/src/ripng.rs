@@ -52,20 +52,26 @@ pub fn engine_config(r: &v6config::Ripng) -> engine::Config {
             })
             .collect()
     };
+    // `[[ripng.interface]]` entries first: the engine takes the first
+    // pattern that matches an interface.
+    let interfaces: Vec<IfaceConfig> = r
+        .interface_settings
+        .iter()
+        .map(|i| IfaceConfig {
+            name: i.name.clone(),
+            cost: i.metric.unwrap_or(r.metric),
+        })
+        .chain(r.interfaces.iter().map(|n| IfaceConfig {
+            name: n.clone(),
+            cost: r.metric,
+        }))
+        .collect();
     let mut connected: Vec<String> = r.export.connected_interfaces.clone();
     if r.export.connected {
-        connected.extend(r.interfaces.iter().cloned());
+        connected.extend(interfaces.iter().map(|i| i.name.clone()));
     }
-    let d = engine::Config::default();
     engine::Config {
-        interfaces: r
-            .interfaces
-            .iter()
-            .map(|n| IfaceConfig {
-                name: n.clone(),
-                cost: r.metric,
-            })
-            .collect(),
+        interfaces,
         infinity: r.infinity,
         update_interval: Duration::from_secs(u64::from(r.update_time)),
         timeout: Duration::from_secs(u64::from(r.timeout_time)),
@@ -84,7 +90,9 @@ pub fn engine_config(r: &v6config::Ripng) -> engine::Config {
             default_route: r.import.default_route,
             limit: Some(r.route_limit as usize),
         },
-        ..pace_override(d)
+        pace_gap: Duration::from_micros(u64::from(r.tx_gap_us)),
+        pace_burst: r.tx_burst,
+        ..engine::Config::default()
     }
 }
 
@@ -94,19 +102,6 @@ async fn next_change(l: &mut Option<RouteListener>) -> std::io::Result<Vec<Route
         Some(l) => l.recv().await,
         None => std::future::pending().await,
     }
-}
-
-/// Benchmark knob: V6ROUTERD_RIP_PACE="GAP_US,BURST" overrides the pacing.
-fn pace_override(mut d: engine::Config) -> engine::Config {
-    if let Ok(v) = std::env::var("V6ROUTERD_RIP_PACE") {
-        if let Some((g, b)) = v.split_once(',') {
-            if let (Ok(g), Ok(b)) = (g.parse::<u64>(), b.parse::<u32>()) {
-                d.pace_gap = Duration::from_micros(g);
-                d.pace_burst = b;
-            }
-        }
-    }
-    d
 }
 
 /// Work for the route writer thread, executed in order.
@@ -152,7 +147,71 @@ fn route_writer(
             }
             next = rx.try_recv().ok();
         }
+        let big = del.len() + add.len() >= BIG_BATCH;
         run_writes(&mut sock, &mut del, &mut add);
+        if big {
+            // The batch and the burst of datagrams that made it are freed
+            // now; hand the memory back instead of holding the peak.
+            del = Vec::new();
+            add = Vec::new();
+            trim_heap();
+        }
+    }
+}
+
+/// Hands the memory of a large table's datagrams back once they are done
+/// (a regular update of 50,000 routes is 700 of them, sent and received
+/// every 30 s).
+#[derive(Default)]
+struct Burst {
+    received: usize,
+    queued_peak: usize,
+}
+
+impl Burst {
+    const LARGE: usize = 100;
+
+    /// `n` datagrams were handled; `idle`: none are waiting.
+    fn received(&mut self, n: usize, idle: bool) {
+        self.received += n;
+        if idle && self.received >= Self::LARGE {
+            self.received = 0;
+            trim_heap();
+        }
+    }
+
+    /// `queued` datagrams of ours wait for their pacing slot.
+    fn sent(&mut self, queued: usize) {
+        self.queued_peak = self.queued_peak.max(queued);
+        if queued == 0 && self.queued_peak >= Self::LARGE {
+            self.queued_peak = 0;
+            trim_heap();
+        }
+    }
+}
+
+/// glibc's heap for a table that arrives in bursts: large blocks always
+/// mapped (so freed ones go back), instead of the threshold rising after
+/// the first large free and later ones piling up in the heap.
+fn tune_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator parameters.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1024 * 1024);
+    }
+}
+
+/// A batch this large (a table arriving) is followed by a heap trim.
+const BIG_BATCH: usize = 4096;
+
+/// Return freed heap memory to the kernel (glibc keeps it otherwise; musl
+/// returns large blocks by itself).
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory that is already free.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -226,12 +285,14 @@ struct Service {
     writer: std::sync::mpsc::Sender<Write>,
     rx_tx: mpsc::UnboundedSender<(Vec<u8>, RecvMeta)>,
     rip: Option<Rip>,
+    burst: Burst,
     kv: Arc<KernelView>,
     /// When kernel routes and connected prefixes were first seen (show route).
     first_seen: HashMap<(Ipv6Prefix, &'static str), u64>,
 }
 
 pub async fn run(mut ctx: ServiceCtx) {
+    tune_heap();
     let (wtx, wrx) = std::sync::mpsc::channel();
     let (dump_tx, mut dump_rx) = mpsc::unbounded_channel();
     // Our routes go through a socket of our own, and we follow changes to
@@ -267,6 +328,7 @@ pub async fn run(mut ctx: ServiceCtx) {
         writer: wtx,
         rx_tx,
         rip: None,
+        burst: Burst::default(),
         kv: ctx.kernel(),
         first_seen: HashMap::new(),
     };
@@ -343,12 +405,15 @@ pub async fn run(mut ctx: ServiceCtx) {
             Some((bytes, meta)) = rx_rx.recv() => {
                 svc.datagram(&bytes, meta).await;
                 // Drain what else arrived, without starving the rest.
-                for _ in 0..256 {
+                let mut n = 1;
+                while n <= 256 {
                     match rx_rx.try_recv() {
                         Ok((b, m)) => svc.datagram(&b, m).await,
                         Err(_) => break,
                     }
+                    n += 1;
                 }
+                svc.burst.received(n, rx_rx.is_empty());
             }
             Some(q) = ctx.queries.recv() => svc.answer(q),
             _ = sleep => {
@@ -358,7 +423,9 @@ pub async fn run(mut ctx: ServiceCtx) {
                 }
                 if let Some(r) = svc.rip.as_mut() {
                     let acts = r.engine.on_timer(Instant::now());
+                    let pending = r.engine.tx_pending();
                     svc.execute(acts).await;
+                    svc.burst.sent(pending);
                 }
             }
         }
@@ -429,7 +496,12 @@ impl Service {
                 };
                 let seed = fastrand::u64(..);
                 let started_ms = now_ms();
-                info!("ripng: running on {:?}", r.interfaces);
+                let names: Vec<String> = engine_config(r)
+                    .interfaces
+                    .into_iter()
+                    .map(|i| i.name)
+                    .collect();
+                info!("ripng: running on {names:?}");
                 self.rip = Some(Rip {
                     engine: Engine::new(engine_config(r), seed),
                     sock,
@@ -873,6 +945,12 @@ mod tests {
         let mut e = Engine::new(cfg, 1);
         let now = Instant::now();
         e.set_kernel(now, kv);
+        hear_bb(&mut e, now);
+        e
+    }
+
+    /// fe80::b on eth0 (ifindex 2) announces 2001:db8:bb::/48 at metric 1.
+    fn hear_bb(e: &mut Engine, now: Instant) -> Vec<Action> {
         let pkt = v6ripng::wire::Repr {
             command: v6ripng::wire::Command::Response,
             rtes: vec![v6ripng::wire::RawRte {
@@ -890,8 +968,7 @@ mod tests {
             hop_limit: Some(255),
             payload: &pkt,
         };
-        e.handle_packet(now, rx).unwrap();
-        e
+        e.handle_packet(now, rx).unwrap()
     }
 
     #[test]
@@ -971,5 +1048,95 @@ export = { connected = true, connected_interfaces = ["br-lan"], kernel = true, f
         );
         assert!(e.export.prefixes[0].matches(&"2001:db8:5::/48".parse().unwrap()));
         assert!(!e.export.prefixes[0].matches(&"2001:db9::/48".parse().unwrap()));
+        // The pacing defaults (RFC-neutral, measured against BIRD).
+        assert_eq!(e.pace_gap, Duration::from_millis(5));
+        assert_eq!(e.pace_burst, 8);
+    }
+
+    #[test]
+    fn bad_interface_settings_and_pacing_are_refused() {
+        for (toml, key) in [
+            (
+                "[ripng]\n[[ripng.interface]]\nname = \"eth0\"\nmetric = 16\n",
+                "ripng.interface[0].metric",
+            ),
+            (
+                "[ripng]\n[[ripng.interface]]\nname = \"\"\n",
+                "ripng.interface[0].name",
+            ),
+            (
+                "[ripng]\ninterfaces = [\"eth0\"]\ntx_burst = 0\n",
+                "ripng.tx_burst",
+            ),
+            (
+                "[ripng]\ninterfaces = [\"eth0\"]\ntx_gap_us = 2000000\n",
+                "ripng.tx_gap_us",
+            ),
+            ("[ripng]\n", "ripng.interfaces"),
+        ] {
+            match v6config::parse(toml, std::path::Path::new("t.toml")) {
+                Ok(_) => panic!("accepted: {toml}"),
+                Err(d) => assert!(format!("{d}").contains(key), "{toml}: {d}"),
+            }
+        }
+        // Only `[[ripng.interface]]` is enough to run.
+        let ok = "[ripng]\n[[ripng.interface]]\nname = \"eth0\"\n";
+        assert!(v6config::parse(ok, std::path::Path::new("t.toml")).is_ok());
+    }
+
+    /// `[[ripng.interface]] metric` (BIRD's `interface "eth0" { metric 3; }`)
+    /// is what a route received there costs: a route heard on eth0 at
+    /// metric 1 leaves on lan0 at 4, and on eth0 poisoned (§2.5).
+    #[test]
+    fn interface_metric_from_the_config_shows_in_what_we_send() {
+        let toml = r#"
+[ripng]
+interfaces = ["lan0"]
+tx_gap_us = 500
+tx_burst = 4
+[[ripng.interface]]
+name = "eth0"
+metric = 3
+"#;
+        let c = match v6config::parse(toml, std::path::Path::new("t.toml")) {
+            Ok(l) => l.config,
+            Err(d) => panic!("{d}"),
+        };
+        let cfg = engine_config(c.ripng.as_ref().unwrap());
+        assert_eq!(
+            (cfg.pace_gap, cfg.pace_burst),
+            (Duration::from_micros(500), 4)
+        );
+        let mut kv = view();
+        kv.upsert_addr(AddrFact {
+            addr: "fe80::3".parse().unwrap(),
+            ..kv.addrs[0].clone()
+        });
+        kv.addrs.last_mut().unwrap().index = 3;
+        let mut e = Engine::new(cfg, 1);
+        let now = Instant::now();
+        e.set_kernel(now, &kv);
+        let costs: Vec<(String, u8)> = e.interfaces().map(|i| (i.name.clone(), i.cost)).collect();
+        assert_eq!(costs, [("eth0".to_string(), 3), ("lan0".to_string(), 1)]);
+        let acts = hear_bb(&mut e, now);
+        let sent_metric = |ifindex: u32| {
+            acts.iter().find_map(|a| match a {
+                Action::Send {
+                    bytes, ifindex: i, ..
+                } if *i == ifindex => {
+                    let r = v6ripng::wire::Repr::parse_bytes(bytes).ok()?;
+                    r.rtes
+                        .iter()
+                        .find(|t| {
+                            t.prefix_len == 48
+                                && t.prefix == "2001:db8:bb::".parse::<Ipv6Addr>().unwrap()
+                        })
+                        .map(|t| t.metric)
+                }
+                _ => None,
+            })
+        };
+        assert_eq!(sent_metric(3), Some(4));
+        assert_eq!(sent_metric(2), Some(16));
     }
 }

@@ -571,13 +571,14 @@ fn default_route_only_when_asked_and_filters() {
         .routes
         .push(kroute("2001:db8:6::/48", rtprot::STATIC));
     lab.kernel();
-    let local: Vec<String> = lab
+    let mut local: Vec<Ipv6Prefix> = lab
         .e
         .routes()
         .filter(|r| r.origin.is_local())
-        .map(|r| r.prefix.to_string())
+        .map(|r| r.prefix)
         .collect();
-    assert_eq!(local, vec!["::/0", "2001:db8:5:1::/64"]);
+    local.sort();
+    assert_eq!(local, vec![p("::/0"), p("2001:db8:5:1::/64")]);
 }
 
 #[test]
