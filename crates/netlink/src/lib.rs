@@ -149,15 +149,24 @@ impl Kernel {
                 view.upsert_addr(f);
             }
         }
-        // Routes by a plain socket on the blocking pool: a table of 50,000
+        // Routes by a plain socket on a thread of its own: a table of 50,000
         // rip routes (which the view leaves out) is skipped by a header
-        // byte instead of decoded, and does not hold up the runtime.
-        let raw = tokio::task::spawn_blocking(|| {
-            routes::RouteBatchSocket::open()?.dump_except(rtprot::RIP)
-        })
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|r| r);
+        // byte instead of decoded, and does not hold up the runtime. Not the
+        // blocking pool: the first dump runs before v6routerd drops its
+        // capabilities (privs.rs), capabilities are per thread, and a pool
+        // thread made then would stay with all of them. This one ends here.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let raw = std::thread::Builder::new()
+            .name("route-dump".into())
+            .spawn(move || {
+                let r =
+                    routes::RouteBatchSocket::open().and_then(|mut s| s.dump_except(rtprot::RIP));
+                let _ = tx.send(r);
+            });
+        let raw = match raw {
+            Ok(_) => rx.await.map_err(std::io::Error::other).and_then(|r| r),
+            Err(e) => Err(e),
+        };
         match raw {
             Ok(rs) => rs.into_iter().for_each(|r| view.upsert_route(r)),
             Err(e) => {
