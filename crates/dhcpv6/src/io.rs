@@ -5,11 +5,11 @@
 
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
-use std::mem::{size_of, zeroed};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+use v6sock::setsockopt_int;
 
 use crate::wire::ALL_DHCP_RELAY_AGENTS_AND_SERVERS;
 
@@ -55,29 +55,6 @@ pub fn server_socket(port: u16) -> io::Result<Socket> {
     Ok(s)
 }
 
-fn setsockopt_int(
-    fd: RawFd,
-    level: libc::c_int,
-    name: libc::c_int,
-    v: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: a plain int option on a valid fd.
-    let r = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            &v as *const _ as *const libc::c_void,
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 /// Join All_DHCP_Relay_Agents_and_Servers on one interface.
 pub fn join(s: &Socket, ifindex: u32) -> io::Result<()> {
     s.join_multicast_v6(&ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ifindex)
@@ -89,100 +66,22 @@ pub fn leave(s: &Socket, ifindex: u32) -> io::Result<()> {
 
 /// One recvmsg with IPV6_PKTINFO. `WouldBlock` when nothing is queued.
 pub fn recv_pktinfo(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
-    // SAFETY: all pointers refer to live locals sized as we tell the kernel.
-    unsafe {
-        let mut src: libc::sockaddr_in6 = zeroed();
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
-            iov_len: buf.len(),
-        };
-        let mut cbuf = [0u64; 16];
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = &mut src as *mut _ as *mut libc::c_void;
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = size_of::<[u64; 16]>() as _;
-        let n = libc::recvmsg(fd, &mut msg, libc::MSG_TRUNC);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let n = n as usize;
-        if n > buf.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "datagram larger than the buffer",
-            ));
-        }
-        let mut dst = Ipv6Addr::UNSPECIFIED;
-        let mut ifindex = 0u32;
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::IPPROTO_IPV6 && (*c).cmsg_type == libc::IPV6_PKTINFO {
-                let pi = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
-                dst = Ipv6Addr::from(pi.ipi6_addr.s6_addr);
-                ifindex = pi.ipi6_ifindex;
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-        if ifindex == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "no packet info"));
-        }
-        let ip = Ipv6Addr::from(src.sin6_addr.s6_addr);
-        let srcv6 = SocketAddrV6::new(ip, u16::from_be(src.sin6_port), 0, src.sin6_scope_id);
-        Ok(RecvMeta {
-            len: n,
-            src: srcv6,
+    let m = v6sock::recv(fd, buf)?;
+    match m.dst {
+        Some(dst) if m.ifindex != 0 => Ok(RecvMeta {
+            len: m.len,
+            src: m.src,
             dst,
-            ifindex,
-        })
+            ifindex: m.ifindex,
+        }),
+        _ => Err(io::Error::new(io::ErrorKind::InvalidData, "no packet info")),
     }
 }
 
 /// One sendmsg out of interface `ifindex` (IPV6_PKTINFO; the kernel picks
 /// the source address of that interface).
 pub fn send_pktinfo(fd: RawFd, data: &[u8], dst: SocketAddrV6, ifindex: u32) -> io::Result<usize> {
-    // SAFETY: as above.
-    unsafe {
-        let mut sa: libc::sockaddr_in6 = zeroed();
-        sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-        sa.sin6_port = dst.port().to_be();
-        sa.sin6_addr.s6_addr = dst.ip().octets();
-        // Link-local destinations need their scope.
-        sa.sin6_scope_id = if dst.scope_id() != 0 {
-            dst.scope_id()
-        } else {
-            ifindex
-        };
-        let mut iov = libc::iovec {
-            iov_base: data.as_ptr() as *mut libc::c_void,
-            iov_len: data.len(),
-        };
-        let mut cbuf = [0u64; 8];
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = &mut sa as *mut _ as *mut libc::c_void;
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as _;
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        (*c).cmsg_level = libc::IPPROTO_IPV6;
-        (*c).cmsg_type = libc::IPV6_PKTINFO;
-        (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
-        let pi = libc::in6_pktinfo {
-            ipi6_addr: libc::in6_addr { s6_addr: [0; 16] },
-            ipi6_ifindex: ifindex,
-        };
-        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut libc::in6_pktinfo, pi);
-        let n = libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL);
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
-    }
+    v6sock::send(fd, data, dst, ifindex, None)
 }
 
 /// Send, waiting up to `timeout_ms` for room when the socket (non-blocking)

@@ -6,7 +6,6 @@
 use crate::wire::{ALL_RIP_ROUTERS, RIPNG_PORT};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io;
-use std::mem::{size_of, zeroed};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::AsRawFd;
 use tokio::io::unix::AsyncFd;
@@ -17,17 +16,7 @@ pub const RCVBUF: usize = 8 * 1024 * 1024;
 pub const SNDBUF: usize = 2 * 1024 * 1024;
 
 /// What the kernel tells about one received datagram.
-#[derive(Clone, Copy, Debug)]
-pub struct RecvMeta {
-    pub len: usize,
-    pub src: SocketAddrV6,
-    /// Interface it arrived on (IPV6_PKTINFO).
-    pub ifindex: u32,
-    /// Destination address (IPV6_PKTINFO): ff02::9 or one of ours.
-    pub dst: Option<Ipv6Addr>,
-    /// IPV6_HOPLIMIT.
-    pub hop_limit: Option<u8>,
-}
+pub use v6sock::RecvMeta;
 
 pub struct RipSocket {
     fd: AsyncFd<Socket>,
@@ -39,21 +28,7 @@ fn setsockopt_int(
     name: libc::c_int,
     v: libc::c_int,
 ) -> io::Result<()> {
-    // SAFETY: a valid fd and a pointer to a c_int of the given length.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            level,
-            name,
-            &v as *const libc::c_int as *const libc::c_void,
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    v6sock::setsockopt_int(s.as_raw_fd(), level, name, v)
 }
 
 impl RipSocket {
@@ -161,66 +136,8 @@ impl RipSocket {
     }
 }
 
-const CMSG_SPACE: usize = 128;
-
 fn recvmsg(s: &Socket, buf: &mut [u8]) -> io::Result<RecvMeta> {
-    // SAFETY: all pointers refer to live, correctly sized local buffers;
-    // the cmsg walk uses the libc macros on the msghdr the kernel filled.
-    unsafe {
-        let mut from: libc::sockaddr_in6 = zeroed();
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
-            iov_len: buf.len(),
-        };
-        let mut cbuf = [0u64; CMSG_SPACE / 8];
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = &mut from as *mut _ as *mut libc::c_void;
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = CMSG_SPACE as _;
-        let n = libc::recvmsg(s.as_raw_fd(), &mut msg, libc::MSG_TRUNC);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let n = n as usize;
-        if n > buf.len() || msg.msg_flags & libc::MSG_TRUNC != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("datagram of {n} bytes truncated"),
-            ));
-        }
-        let src = SocketAddrV6::new(
-            Ipv6Addr::from(from.sin6_addr.s6_addr),
-            u16::from_be(from.sin6_port),
-            0,
-            from.sin6_scope_id,
-        );
-        let mut meta = RecvMeta {
-            len: n,
-            src,
-            ifindex: from.sin6_scope_id,
-            dst: None,
-            hop_limit: None,
-        };
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            let h = &*c;
-            if h.cmsg_level == libc::IPPROTO_IPV6 && h.cmsg_type == libc::IPV6_PKTINFO {
-                let pi: libc::in6_pktinfo =
-                    std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::in6_pktinfo);
-                meta.ifindex = pi.ipi6_ifindex;
-                meta.dst = Some(Ipv6Addr::from(pi.ipi6_addr.s6_addr));
-            } else if h.cmsg_level == libc::IPPROTO_IPV6 && h.cmsg_type == libc::IPV6_HOPLIMIT {
-                let hl: libc::c_int =
-                    std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::c_int);
-                meta.hop_limit = u8::try_from(hl).ok();
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-        Ok(meta)
-    }
+    v6sock::recv(s.as_raw_fd(), buf)
 }
 
 fn sendmsg(
@@ -230,49 +147,7 @@ fn sendmsg(
     ifindex: u32,
     src: Ipv6Addr,
 ) -> io::Result<()> {
-    // SAFETY: as in recvmsg; the control buffer is large enough for one
-    // in6_pktinfo (CMSG_SPACE checked below).
-    unsafe {
-        let mut to: libc::sockaddr_in6 = zeroed();
-        to.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-        to.sin6_port = dst.port().to_be();
-        to.sin6_addr.s6_addr = dst.ip().octets();
-        to.sin6_scope_id = if dst.scope_id() != 0 {
-            dst.scope_id()
-        } else {
-            ifindex
-        };
-        let mut iov = libc::iovec {
-            iov_base: bytes.as_ptr() as *mut libc::c_void,
-            iov_len: bytes.len(),
-        };
-        let mut cbuf = [0u64; CMSG_SPACE / 8];
-        let space = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as usize;
-        debug_assert!(space <= CMSG_SPACE);
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = &mut to as *mut _ as *mut libc::c_void;
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = space as _;
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        (*c).cmsg_level = libc::IPPROTO_IPV6;
-        (*c).cmsg_type = libc::IPV6_PKTINFO;
-        (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
-        let pi = libc::in6_pktinfo {
-            ipi6_addr: libc::in6_addr {
-                s6_addr: src.octets(),
-            },
-            ipi6_ifindex: ifindex,
-        };
-        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut libc::in6_pktinfo, pi);
-        let n = libc::sendmsg(s.as_raw_fd(), &msg, 0);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
+    v6sock::send(s.as_raw_fd(), bytes, dst, ifindex, Some(src)).map(|_| ())
 }
 
 #[cfg(test)]
