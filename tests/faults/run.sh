@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Inject faults into a running v6routerd and measure the time to recover.
-# Needs root (network namespaces), iproute2, tcpdump, ndisc6 (rdisc6),
-# isc-dhcp-client and kea-dhcp6-server. Prints the table of
+# Needs root (network namespaces), iproute2, tcpdump, tshark, ndisc6
+# (rdisc6), isc-dhcp-client, kea-dhcp6-server, kea-admin (perfdhcp), bird2
+# and python3 (tests/faults/flood.py). Prints the table of
 # docs/reliability.md (markdown) on stdout; the full test output goes to
 # $OUT (default /tmp/v6router-faults.log). Exit status: that of the tests.
 #
 #   sudo tests/faults/run.sh                 # every row
 #   sudo tests/faults/run.sh kill9 clock     # rows whose test name matches
+#   sudo tests/faults/run.sh flood           # the malformed-packet flood only
 #
 # The clock row steps the host's system clock by an hour for a few seconds
 # (and puts it back, also when the test fails): skip it on a machine where
