@@ -17,6 +17,7 @@ dns = ["2001:db8:1::1"]
 search = ["home.arpa"]
 preferred_lifetime = 20
 valid_lifetime = 40
+information_refresh_time = 7200
 "#;
 
 /// DUID-LL 02:00:00:00:00:77 in dhclient's lease-file notation.
@@ -173,6 +174,8 @@ fn dhclient_address_prefix_route_and_information() {
         vars.contains("new_dhcp6_domain_search=home.arpa."),
         "{vars}"
     );
+    // RFC 8415 §21.23, configured: only in the reply to Information-request.
+    assert!(vars.contains("new_dhcp6_info_refresh_time=7200"), "{vars}");
 
     let stats = s.d.ctl(&["show", "dhcpv6"]);
     for m in [
@@ -835,4 +838,74 @@ fn import_real_isc_dhcpd_leases_then_renew() {
 fn import_real_kea_memfile_then_renew() {
     assert!(have("kea-dhcp6"), "kea-dhcp6 (kea-dhcp6-server) is needed");
     migrate_then_renew("dhj", OldServer::Kea);
+}
+
+/// Server Unicast (RFC 8415 §21.12, §18.4): with `unicast` configured the
+/// Reply carries the option, ISC dhclient then sends its Renew to that
+/// address instead of ff02::1:2 (seen on the wire by tshark), and the
+/// unicast Renew is served, not answered UseMulticast.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn server_unicast_option_lets_dhclient_renew_by_unicast() {
+    assert!(have("tshark"), "tshark is needed");
+    let s = setup("dhu", "unicast = \"2001:db8:1::1\"\n");
+    let pcap = s.lab.dir().join("u.pcap").display().to_string();
+    let ts = s.lab.spawn(
+        &s.rtr,
+        &[
+            "tshark",
+            "-i",
+            "lan0",
+            "-f",
+            "udp port 547",
+            "-w",
+            &pcap,
+            "-F",
+            "pcap",
+        ],
+        "tshark.log",
+    );
+    let tslog = s.lab.dir().join("tshark.log");
+    let up = wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&tslog)
+            .unwrap_or_default()
+            .contains("Capturing on")
+            .then_some(())
+    });
+    assert!(up.is_some(), "tshark did not start");
+    // What the router's RA would give the host: the /64 on-link (dhclient
+    // runs with a no-op script and configures nothing), so a unicast to
+    // the server's global address can leave.
+    s.host.sh("ip -6 route add 2001:db8:1::/64 dev eth0");
+    let lease = dhclient(&s, "u", &[], "iaaddr 2001:db8:1::");
+    let addr = last_field(&lease, "iaaddr");
+    assert!(
+        lease.contains("option dhcp6.unicast 2001:db8:1::1"),
+        "{lease}"
+    );
+    // T1 is 10 s.
+    let renewed = wait_for(Duration::from_secs(45), || {
+        (received(&s.d, "RENEW") > 0).then_some(())
+    });
+    assert!(
+        renewed.is_some(),
+        "no Renew\nclient:\n{}\nwire:\n{}\n{}",
+        std::fs::read_to_string(s.lab.dir().join("u.log")).unwrap_or_default(),
+        s.rtr.sh(&format!("tshark -r {pcap} 2>&1")),
+        s.d.ctl(&["show", "dhcpv6"])
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    s.lab.stop(ts, Duration::from_secs(3));
+    let dsts = s.rtr.sh(&format!(
+        "tshark -r {pcap} -Y 'dhcpv6.msgtype == 5' -T fields -e ipv6.dst 2>/dev/null"
+    ));
+    assert!(
+        dsts.lines().next().map(str::trim) == Some("2001:db8:1::1"),
+        "Renew destinations: {dsts:?}"
+    );
+    let st = s.d.ctl(&["--json", "show", "dhcpv6"]);
+    let v: serde_json::Value = serde_json::from_str(&st).unwrap();
+    assert_eq!(v["data"]["use_multicast"].as_u64(), Some(0), "{st}");
+    let after = std::fs::read_to_string(s.lab.dir().join("u.leases")).unwrap_or_default();
+    assert_eq!(last_field(&after, "iaaddr"), addr, "{after}");
 }
