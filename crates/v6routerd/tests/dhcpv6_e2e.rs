@@ -550,6 +550,31 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
         (t.trim().is_empty() && all.matches("inet6").count() >= 2).then_some(())
     });
     assert!(ll.is_some());
+    // tshark on our side judges the Relay-replies.
+    let pcap = lab.dir().join("relay.pcap").display().to_string();
+    let ts = lab.spawn(
+        &rtr,
+        &[
+            "tshark",
+            "-i",
+            "lan0",
+            "-f",
+            "udp port 547",
+            "-w",
+            &pcap,
+            "-F",
+            "pcap",
+        ],
+        "tshark.log",
+    );
+    let tslog = lab.dir().join("tshark.log");
+    let up = wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&tslog)
+            .unwrap_or_default()
+            .contains("Capturing on")
+            .then_some(())
+    });
+    assert!(up.is_some(), "tshark did not start");
     lab.spawn(
         &relay,
         &[
@@ -632,6 +657,32 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
         rlog.contains("Relaying Reply"),
         "dhcrelay relayed no Reply:\n{rlog}"
     );
+    // On the wire: Relay-replies to the relay's port 547, each with the
+    // Interface-ID the relay sent (§21.18) around an Advertise or a Reply,
+    // and nothing tshark calls malformed.
+    std::thread::sleep(Duration::from_secs(1));
+    lab.stop(ts, Duration::from_secs(3));
+    let repl = rtr.sh(&format!(
+        "tshark -r {pcap} -Y 'dhcpv6.msgtype == 13' -T fields -e ipv6.dst -e udp.dstport -e dhcpv6.interface_id 2>/dev/null"
+    ));
+    let rows: Vec<&str> = repl.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        rows.len() >= 2,
+        "{repl}\n{}",
+        rtr.sh(&format!("tshark -r {pcap} 2>&1"))
+    );
+    for r in &rows {
+        let f: Vec<&str> = r.split('\t').collect();
+        assert_eq!(f.first(), Some(&"2001:db8:1::2"), "{r}");
+        assert_eq!(f.get(1), Some(&"547"), "{r}");
+        assert!(
+            f.get(2).is_some_and(|i| !i.is_empty()),
+            "no Interface-ID: {r}"
+        );
+    }
+    let verbose = rtr.sh(&format!("tshark -r {pcap} -V 2>/dev/null"));
+    assert!(verbose.contains("Relay-reply"), "{verbose}");
+    assert!(!verbose.contains("Malformed"), "{verbose}");
 }
 
 /// The server a migration starts from.
