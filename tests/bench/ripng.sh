@@ -19,7 +19,8 @@
 #   BIN_DIR=dir with v6routerd (default: target/bench-release, built with
 #   `cargo build --profile bench-release -p v6routerd`)
 #   CPU_WINDOW=seconds (default 60)   LIMIT=seconds to wait for all N (45)
-#   PERF=1: perf record the receiver while holding the table (KEEP=1 keeps it)
+#   PERF=1: perf record the receiver while holding the table (PERF=s: the
+#   sender) into perf.PAIR.data (KEEP=1 keeps it)
 #   PAIRS="bb bv vb" (default): which of BIRD->BIRD, BIRD->v6routerd,
 #   v6routerd->BIRD to run
 set -eu
@@ -180,8 +181,9 @@ HZ=$(getconf CLK_TCK)
 # CPU seconds per 30 s cycle of pids $1 and $2 over CPU_WINDOW.
 cpu_per_cycle() {
     a1=$(ticks "$1"); b1=$(ticks "$2")
-    if [ -n "${PERF:-}" ]; then # profile the receiver meanwhile
-        perf record -q -g -p "$2" -o "$W/perf.$label.data" -- sleep "$CPU_WINDOW" > /dev/null 2>&1
+    if [ -n "${PERF:-}" ]; then # profile the receiver (or with PERF=s the sender) meanwhile
+        pp=$2; [ "$PERF" = s ] && pp=$1
+        perf record -q -g -p "$pp" -o "$W/perf.$label.data" -- sleep "$CPU_WINDOW" > /dev/null 2>&1
     else
         sleep "$CPU_WINDOW"
     fi
@@ -290,3 +292,7 @@ echo "  receiver CPU, both holding N (BIRD fed by v6r): $(ratio "$(get bv cpu_r)
 echo "  receiver RSS, both holding N (BIRD fed by v6r): $(ratio "$(get bv rss_r)" "$(get vb rss_r)")"
 echo "  sender CPU per cycle:        $(ratio "$(get vb cpu_s)" "$(get bb cpu_s)")"
 echo "  sender RSS:                  $(ratio "$(get vb rss_s)" "$(get bb rss_s)")"
+# Likewise a sender whose receiver holds all N hears all N back each cycle
+# (poisoned reverse): BIRD sending to v6routerd is that reference.
+echo "  sender CPU, receiver holding N (BIRD sending to v6r): $(ratio "$(get vb cpu_s)" "$(get bv cpu_s)")"
+echo "  sender RSS, receiver holding N (BIRD sending to v6r): $(ratio "$(get vb rss_s)" "$(get bv rss_s)")"

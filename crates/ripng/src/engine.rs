@@ -26,6 +26,9 @@ use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 /// fuzzing); RIPng entries come only from on-link neighbours.
 type FixedHash = BuildHasherDefault<DefaultHasher>;
 
+/// Paced datagrams leave in groups of up to this many (within `pace_burst`).
+const TX_GROUP: u32 = 4;
+
 /// The main routing table id.
 pub const RT_TABLE_MAIN: u32 = 254;
 /// Longest duration accepted from the config, so `Instant + d` cannot overflow.
@@ -1108,8 +1111,14 @@ impl Engine {
         if self.triggered_pending {
             take(self.triggered_hold_until);
         }
-        if !self.tx_queue.is_empty() {
-            take(self.tx_next);
+        if let Some(next) = self.tx_next.filter(|_| !self.tx_queue.is_empty()) {
+            // Wake for a few datagrams at a time, not each one: the same
+            // rate with a quarter of the wakeups (a 50,000-route update is
+            // 700 datagrams every 30 s).
+            let group = (self.tx_queue.len() as u32)
+                .min(TX_GROUP)
+                .min(self.cfg.pace_burst);
+            take(Some(next + self.cfg.pace_gap * group.saturating_sub(1)));
         }
         t
     }

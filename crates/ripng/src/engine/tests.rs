@@ -796,3 +796,51 @@ fn updates_are_paced_and_mtu_bounded() {
     assert!(times.len() >= 139);
     assert!(times[138] - times[0] >= 129, "{} ms", times[138] - times[0]);
 }
+
+#[test]
+fn paced_datagrams_leave_in_small_groups() {
+    let mut c = cfg();
+    c.pace_burst = 8;
+    c.pace_gap = Duration::from_millis(5);
+    let (mut lab, _) = Lab::new(c);
+    // 100 datagrams' worth of routes, learned at once: the triggered update
+    // on eth1 is queued in one go.
+    let rtes: Vec<(String, u8)> = (0..7200u16)
+        .map(|i| {
+            (
+                format!("2001:db8:{:x}:{:x}::/64", 0x100 + i / 72, i % 72),
+                1,
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, u8)> = rtes.iter().map(|(s, m)| (s.as_str(), *m)).collect();
+    lab.response(NB_A, IF1, &refs).unwrap();
+    // Past the triggered-update hold of the start, until it is queued.
+    let mut sends = 0;
+    while lab.e.tx_pending() == 0 {
+        lab.now = lab.e.next_timer().unwrap();
+        sends = sent(&lab.e.on_timer(lab.now)).len();
+    }
+    let start = lab.now;
+    let mut wakeups = 0;
+    while lab.e.tx_pending() > 0 {
+        let t = lab.e.next_timer().unwrap();
+        lab.now = lab.now.max(t);
+        let n = sent(&lab.e.on_timer(lab.now)).len();
+        assert!(n <= 4, "{n} datagrams in one wakeup");
+        sends += n;
+        wakeups += 1;
+    }
+    assert!(sends >= 100, "{sends}");
+    // The rate stays one per gap after the first burst ...
+    let took = lab.now - start;
+    assert!(
+        took >= Duration::from_millis(5) * (sends as u32 - 16),
+        "{took:?}"
+    );
+    // ... with a quarter of the wakeups.
+    assert!(
+        wakeups * 3 < sends,
+        "{wakeups} wakeups for {sends} datagrams"
+    );
+}
