@@ -3,7 +3,8 @@
 # machine (as root). Safe to run again: it only installs what is missing.
 set -euo pipefail
 
-PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client kea-admin kea-dhcp6-server
+PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client isc-dhcp-relay isc-dhcp-server
+      kea-admin kea-dhcp6-server
       radvd tshark tcpdump user-mode-linux kmod qemu-user-static)
 
 missing=()
