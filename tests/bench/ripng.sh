@@ -12,8 +12,13 @@
 #       and receiver (utime+stime over CPU_WINDOW seconds, default 60);
 #   (c) RSS of sender and receiver holding the table;
 #   plus Udp6RcvbufErrors of the receiver's namespace (datagrams the
-#   receiver's socket had no room for).
-# Prints the figures and the ratios v6routerd/BIRD. Not a timed test.
+#   receiver's socket had no room for), the sender's spread (first to last
+#   Response before all N were in: no receiver can be faster), and the
+#   kernel's floor (`ip -batch` of N route adds in the receiver's
+#   namespace, timed in the same run).
+# Prints the figures and the ratios v6routerd/BIRD, also against a BIRD
+# receiver that holds all N (fed by v6routerd): BIRD -> BIRD loses most of
+# a large table. Not a timed test.
 #
 # usage: tests/bench/ripng.sh [N]        (root; bird2, tcpdump installed)
 #   BIN_DIR=dir with v6routerd (default: target/bench-release, built with
