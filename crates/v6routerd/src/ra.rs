@@ -142,6 +142,9 @@ fn save_history(path: &Path, h: &PrefixHistory) {
     }
 }
 
+/// Datagrams handled between two yields to the runtime (see `run`).
+const FAIR_BATCH: u64 = 16;
+
 struct Iface {
     engine: Advertiser,
     /// Interface index the socket joined ff02::2 on.
@@ -505,6 +508,7 @@ pub async fn run(mut ctx: ServiceCtx) {
         started: SystemTime::now(),
     };
     let mut buf = vec![0u8; 65536];
+    let mut received: u64 = 0;
     let mut uplink = ctx.uplink.subscribe();
     {
         let dns = uplink_dns(&ctx);
@@ -541,6 +545,14 @@ pub async fn run(mut ctx: ServiceCtx) {
                     let len = rx.len.min(buf.len());
                     let data = buf[..len].to_vec();
                     svc.on_packet(&view, &data, rx).await;
+                    // A socket that is always readable never makes this task
+                    // wait (AsyncFd readiness does not spend tokio's
+                    // cooperative budget): let the other tasks of the one
+                    // runtime thread, v6ctl's among them, run now and then.
+                    received += 1;
+                    if received % FAIR_BATCH == 0 {
+                        tokio::task::yield_now().await;
+                    }
                 }
                 Err(e) => {
                     warn!("ra: receive: {e}");
