@@ -550,7 +550,7 @@ pub async fn run(mut ctx: ServiceCtx) {
                     // cooperative budget): let the other tasks of the one
                     // runtime thread, v6ctl's among them, run now and then.
                     received += 1;
-                    if received % FAIR_BATCH == 0 {
+                    if received.is_multiple_of(FAIR_BATCH) {
                         tokio::task::yield_now().await;
                     }
                 }
