@@ -202,6 +202,9 @@ fn tune_heap() {
     }
 }
 
+/// Datagrams received but not yet handled, at most.
+const RX_QUEUE: usize = 4096;
+
 /// A batch this large (a table arriving) is followed by a heap trim.
 const BIG_BATCH: usize = 4096;
 
@@ -283,7 +286,7 @@ fn wall_ms(i: Instant) -> u64 {
 
 struct Service {
     writer: std::sync::mpsc::Sender<Write>,
-    rx_tx: mpsc::UnboundedSender<(Vec<u8>, RecvMeta)>,
+    rx_tx: mpsc::Sender<(Vec<u8>, RecvMeta)>,
     rip: Option<Rip>,
     burst: Burst,
     kv: Arc<KernelView>,
@@ -323,7 +326,10 @@ pub async fn run(mut ctx: ServiceCtx) {
             (None, None)
         }
     };
-    let (rx_tx, mut rx_rx) = mpsc::unbounded_channel::<(Vec<u8>, RecvMeta)>();
+    // Bounded: a flood from the LAN waits in the socket's buffer (and is
+    // dropped, counted, by the kernel when that is full), not in our heap.
+    // A whole 50,000-route table is about 700 datagrams.
+    let (rx_tx, mut rx_rx) = mpsc::channel::<(Vec<u8>, RecvMeta)>(RX_QUEUE);
     let mut svc = Service {
         writer: wtx,
         rx_tx,
@@ -477,10 +483,20 @@ impl Service {
                     let tx = self.rx_tx.clone();
                     tokio::spawn(async move {
                         let mut buf = vec![0u8; 65536];
+                        let mut n = 0u32;
                         loop {
+                            // A socket that is always readable never makes
+                            // this task give way on its own (AsyncFd does not
+                            // take part in tokio's budget): yield now and
+                            // then so v6ctl and the timers get their turn.
+                            n += 1;
+                            if n == 16 {
+                                n = 0;
+                                tokio::task::yield_now().await;
+                            }
                             match sock.recv(&mut buf).await {
                                 Ok(m) => {
-                                    if tx.send((buf[..m.len].to_vec(), m)).is_err() {
+                                    if tx.send((buf[..m.len].to_vec(), m)).await.is_err() {
                                         break;
                                     }
                                 }
