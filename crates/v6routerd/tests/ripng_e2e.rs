@@ -383,6 +383,7 @@ fn deleted_route_is_reinstalled_within_a_second() {
     });
     let back = back.unwrap_or_else(|| panic!("not reinstalled:\n{}", d.log_text()));
     assert!(back <= Duration::from_secs(1), "reinstalled after {back:?}");
+    eprintln!("RIPng route deleted by hand: back in the kernel after {back:?}");
 }
 
 #[test]
