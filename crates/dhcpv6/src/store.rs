@@ -251,11 +251,19 @@ pub fn replay(bytes: &[u8]) -> Result<LoadReport, LoadError> {
             rep.torn_tail_bytes = rest.len();
             break;
         };
-        rest = &rest[8 + len..];
         if crc32fast::hash(payload) != crc {
+            if rest[8 + len..].iter().all(|b| *b == 0) {
+                // Nothing but zeros (space grown ahead) after it: the last
+                // write, cut short by a crash (a kill -9 can end a write(2)
+                // part-way), not a damaged record among intact ones.
+                rep.torn_tail_bytes = rest.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+                break;
+            }
+            rest = &rest[8 + len..];
             rep.corrupt_records += 1;
             continue;
         }
+        rest = &rest[8 + len..];
         match decode_payload(payload) {
             Some(LeaseRecord::Upsert(l)) => {
                 rep.leases.insert(l.key(), l);
@@ -638,8 +646,9 @@ mod tests {
         drop(f);
         let (mut j, rep) = Journal::open(&path).unwrap();
         // Inside the zeros grown ahead, the torn header frames 40 zero bytes
-        // whose checksum fails: one damaged record, reported.
-        assert_eq!((rep.corrupt_records, rep.torn_tail_bytes), (1, 0));
+        // whose checksum fails, with only zeros after them: the 6 bytes of a
+        // torn last write, reported as such.
+        assert_eq!((rep.corrupt_records, rep.torn_tail_bytes), (0, 6));
         assert!(!rep.is_clean());
         assert_eq!(rep.leases.len(), 1);
         // The torn bytes are gone, so new appends are readable.
@@ -683,6 +692,30 @@ mod tests {
         torn[used + 9] = 0x55;
         let rep = replay(&torn).unwrap();
         assert_eq!((rep.leases.len(), rep.torn_tail_bytes), (2, 10));
+        // So is one whose header made it and whose payload stopped part-way:
+        // torn, not a corrupt record among intact ones.
+        let mut third = vec![];
+        encode_record(
+            &LeaseRecord::Upsert(lease(3, LeaseKind::Address)),
+            &mut third,
+        );
+        let mut cut = bytes.clone();
+        cut[used..used + third.len() - 7].copy_from_slice(&third[..third.len() - 7]);
+        let rep = replay(&cut).unwrap();
+        assert_eq!(rep.leases.len(), 2);
+        assert_eq!(rep.corrupt_records, 0, "{rep:?}");
+        assert!(rep.torn_tail_bytes > 8 && rep.torn_tail_bytes <= third.len() - 7);
+        // With an intact record after it, the same damage is a corrupt record.
+        let mut mid = cut.clone();
+        let at = used + third.len();
+        let mut fourth = vec![];
+        encode_record(
+            &LeaseRecord::Upsert(lease(4, LeaseKind::Address)),
+            &mut fourth,
+        );
+        mid[at..at + fourth.len()].copy_from_slice(&fourth);
+        let rep = replay(&mid).unwrap();
+        assert_eq!((rep.leases.len(), rep.corrupt_records), (3, 1));
         // Reopened, appends go after the last record, not after the zeros.
         let (mut j, rep) = Journal::open(&path).unwrap();
         assert_eq!(rep.leases.len(), 2);

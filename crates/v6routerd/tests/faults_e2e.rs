@@ -1125,7 +1125,13 @@ fn kill9_during_journal_compaction_loses_nothing() {
         .lines()
         .rfind(|l| l.contains("leases from"))
         .unwrap_or_default();
-    assert!(!load.contains("dropped"), "{load}");
+    // A torn last write is possible (SIGKILL can end a write(2) part-way;
+    // its Reply was never sent, the fsync comes first), a corrupt record
+    // among intact ones is not.
+    assert!(
+        !load.contains("dropped") || load.contains("dropped 0 corrupt records"),
+        "{load}"
+    );
     assert!(!load.is_empty(), "the journal was not read:\n{log}");
     // The half-written replacement is gone (the start-up rewrite replaced it).
     assert!(!tmp.exists());
