@@ -23,6 +23,9 @@
 #                   offered rate
 #   V6ROUTERD=path  (default target/bench-release/v6routerd; built if absent)
 #   KEEP=1          keep the scratch directory
+#   KEA_MT=1        Kea with multi-threading on (2 threads; off by default
+#                   in Kea 2.2), to check which Kea is the fairer reference
+#   SERVERS, STEP, FILL, CPU_RATE: see below
 set -euo pipefail
 
 PERIOD=${1:-10}
@@ -117,6 +120,7 @@ max_leases_per_client = 8
 EOF
 
 mkdir -p "$DIR/kea" /run/kea /var/lib/kea
+[ "${KEA_MT:-0}" = 1 ] && KEA_MT_ON=true
 cat > "$DIR/kea.json" <<EOF
 { "Dhcp6": {
     "interfaces-config": { "interfaces": [ "lan0" ] },
@@ -129,6 +133,7 @@ cat > "$DIR/kea.json" <<EOF
                      { "name": "domain-search", "data": "home.arpa" } ],
     "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "interface": "lan0",
                    "pools": [ { "pool": "2001:db8:1::/80" } ] } ],
+    "multi-threading": { "enable-multi-threading": ${KEA_MT_ON:-false}, "thread-pool-size": 2, "packet-queue-size": 64 },
     "loggers": [ { "name": "kea-dhcp6", "severity": "WARN",
                    "output_options": [ { "output": "$DIR/kea/kea.log" } ] } ]
 } }
@@ -241,43 +246,61 @@ fill() {
 
 echo "DHCPv6 benchmark: ${PERIOD}s per step, rates: $RATES"
 echo "v6routerd: $V6ROUTERD (journal $DIR/v6r-state, fsync before Reply)"
-echo "kea: $(kea-dhcp6 -v) (memfile, persist on, no fsync)"
+echo "kea: $(kea-dhcp6 -v) (memfile, persist on, no fsync, multi-threading ${KEA_MT_ON:-false})"
 
 CPU_RATE=${CPU_RATE:-2000}
+# SERVERS="v6routerd" or "kea": run one side only (for profiling; the
+# ratios need both). STEP=0 skips the rate steps, FILL=0 the 100,000-lease
+# fill (RSS).
+SERVERS=${SERVERS:-v6routerd kea}
+STEP=${STEP:-1}
+FILL=${FILL:-1}
+V6_BEST=- V6_EFF=- V6_LEASES=- V6_RSS=- KEA_BEST=- KEA_EFF=- KEA_LEASES=- KEA_RSS=-
 
-echo "== v6routerd"
-start_v6r
-V6_BEST=$(step v6routerd)
-stop_server
-start_v6r
-V6_EFF=$(cpu_rate v6routerd "$CPU_RATE")
-stop_server
-start_v6r
-fill v6routerd "$(( V6_BEST > 0 ? V6_BEST : 1000 ))"
-V6_LEASES=$("$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | awk '/^Leases:/ {print $2}')
-V6_RSS=$(rss_kib "$SPID")
-"$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | sed -n '1,6p' | sed 's/^/  /'
-stop_server
+# bench_server NAME START: the rate steps, the CPU efficiency and the fill
+# for one server; sets BEST EFF LEASES RSS.
+bench_server() {
+    local name=$1 start=$2
+    BEST=- EFF=- LEASES_GOT=- RSS=-
+    if [ "$STEP" = 1 ]; then
+        $start; BEST=$(step "$name"); stop_server
+    fi
+    $start; EFF=$(cpu_rate "$name" "$CPU_RATE"); stop_server
+    if [ "$FILL" = 1 ]; then
+        $start
+        fill "$name" "$([ "$BEST" != - ] && [ "$BEST" -gt 0 ] && echo "$BEST" || echo 1000)"
+        if [ "$name" = v6routerd ]; then
+            LEASES_GOT=$("$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | awk '/^Leases:/ {print $2}')
+            "$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | sed -n '1,6p' | sed 's/^/  /'
+        else
+            # The CSV is append-only: count distinct addresses.
+            LEASES_GOT=$(grep -h '^2001:db8:1:' "$DIR"/kea/leases6.csv* 2>/dev/null | cut -d, -f1 | sort -u | wc -l)
+        fi
+        RSS=$(rss_kib "$SPID")
+        stop_server
+    fi
+}
 
-echo "== kea-dhcp6"
-start_kea
-KEA_BEST=$(step kea)
-stop_server
-start_kea
-KEA_EFF=$(cpu_rate kea "$CPU_RATE")
-stop_server
-start_kea
-fill kea "$(( KEA_BEST > 0 ? KEA_BEST : 1000 ))"
-# The CSV is append-only: count distinct addresses.
-KEA_LEASES=$(grep '^2001:db8:1:' "$DIR"/kea/leases6.csv* 2>/dev/null | cut -d, -f1 | sort -u | wc -l)
-KEA_RSS=$(rss_kib "$SPID")
-stop_server
+for s in $SERVERS; do
+    case $s in
+        v6routerd)
+            echo "== v6routerd"
+            bench_server v6routerd start_v6r
+            V6_BEST=$BEST V6_EFF=$EFF V6_LEASES=$LEASES_GOT V6_RSS=$RSS ;;
+        kea)
+            echo "== kea-dhcp6"
+            bench_server kea start_kea
+            KEA_BEST=$BEST KEA_EFF=$EFF KEA_LEASES=$LEASES_GOT KEA_RSS=$RSS ;;
+        *) echo "unknown server $s (v6routerd, kea)" >&2; exit 2 ;;
+    esac
+done
 
 echo
 printf '%-10s %22s %26s %10s %12s\n' server "max rate <0.1% drops" "exchanges/CPU-s @$CPU_RATE/s" leases "RSS KiB"
 printf '%-10s %22s %26s %10s %12s\n' v6routerd "$V6_BEST/s" "$V6_EFF" "$V6_LEASES" "$V6_RSS"
 printf '%-10s %22s %26s %10s %12s\n' kea "$KEA_BEST/s" "$KEA_EFF" "$KEA_LEASES" "$KEA_RSS"
 awk -v a="$V6_BEST" -v b="$KEA_BEST" -v ea="$V6_EFF" -v eb="$KEA_EFF" -v ra="$V6_RSS" -v rb="$KEA_RSS" 'BEGIN {
+    if (a == "-" || b == "-") a = b = 0; if (ea == "-" || eb == "-") ea = eb = 0; if (ra == "-" || rb == "-") ra = rb = 0;
     if (b > 0) printf "rate ratio v6routerd/kea: %.2f (target >= 3)\n", a / b;
     if (eb > 0) printf "CPU efficiency ratio v6routerd/kea: %.2f\n", ea / eb;
     if (ra > 0) printf "RSS ratio kea/v6routerd: %.2f (target >= 4)\n", rb / ra;

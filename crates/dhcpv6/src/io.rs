@@ -10,6 +10,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use v6sock::setsockopt_int;
+pub use v6sock::Outgoing;
 
 use crate::wire::ALL_DHCP_RELAY_AGENTS_AND_SERVERS;
 
@@ -111,6 +112,40 @@ pub fn send_blocking(
             r => return r,
         }
     }
+}
+
+/// Send a batch (sendmmsg, 64 per call), waiting up to `timeout_ms` for
+/// room each time the socket says EAGAIN. A datagram the kernel refuses
+/// (no route to that client, say) is skipped, logged at debug, so that it
+/// does not hold back the others. Returns how many were not sent.
+pub fn send_many_blocking(fd: RawFd, out: &[Outgoing<'_>], timeout_ms: i32) -> usize {
+    let mut done = 0;
+    let mut failed = 0;
+    while done < out.len() {
+        match v6sock::send_many(fd, &out[done..]) {
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLOUT,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                if unsafe { libc::poll(&mut p, 1, timeout_ms) } <= 0 {
+                    tracing::debug!("dhcpv6: no room to send {} replies", out.len() - done);
+                    return failed + out.len() - done;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            // sendmmsg fails only when the first of the call fails.
+            Err(e) => {
+                tracing::debug!("dhcpv6: reply to {} failed: {e}", out[done].dst);
+                failed += 1;
+                done += 1;
+            }
+        }
+    }
+    failed
 }
 
 /// The socket registered with tokio.

@@ -123,34 +123,20 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
     }
 }
 
-/// Send `data` to `dst` out of interface `ifindex`, from `src` (or, with
-/// `None`, from whatever address the kernel picks on that interface).
-/// `dst`'s own scope, if set, wins over `ifindex` for the destination's
-/// scope. A short send is an error (datagram sockets never send part).
-pub fn send(
-    fd: RawFd,
-    data: &[u8],
-    dst: SocketAddrV6,
+/// The one control message a send carries: IPV6_PKTINFO with the
+/// outgoing interface and source (RFC 3542 §6.1).
+fn pktinfo_cmsg(
+    cbuf: &mut CmsgBuf,
+    msg: &mut libc::msghdr,
     ifindex: u32,
     src: Option<Ipv6Addr>,
-) -> io::Result<usize> {
-    let mut to = sockaddr(dst, ifindex);
-    // SAFETY: as in `recv`; the one control message, CMSG_SPACE(in6_pktinfo)
-    // bytes, is written inside the 128-byte buffer.
+) -> io::Result<()> {
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) } as _;
+    // SAFETY: msg_control points to `cbuf`, 128 bytes, 8-byte aligned; the
+    // one message, CMSG_SPACE(in6_pktinfo) bytes, fits inside it.
     unsafe {
-        let mut iov = libc::iovec {
-            iov_base: data.as_ptr() as *mut libc::c_void,
-            iov_len: data.len(),
-        };
-        let mut cbuf = CmsgBuf([0; 128]);
-        let mut msg: libc::msghdr = zeroed();
-        msg.msg_name = (&mut to as *mut libc::sockaddr_in6).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.0.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) as _;
-        let c = libc::CMSG_FIRSTHDR(&msg);
+        let c = libc::CMSG_FIRSTHDR(msg);
         if c.is_null() {
             return Err(io::Error::other("no room for IPV6_PKTINFO"));
         }
@@ -164,15 +150,101 @@ pub fn send(
             ipi6_ifindex: ifindex,
         };
         std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), pi);
-        let n = libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL);
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if n as usize != data.len() {
-            return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
-        }
-        Ok(n as usize)
     }
+    Ok(())
+}
+
+/// Send `data` to `dst` out of interface `ifindex`, from `src` (or, with
+/// `None`, from whatever address the kernel picks on that interface).
+/// `dst`'s own scope, if set, wins over `ifindex` for the destination's
+/// scope. A short send is an error (datagram sockets never send part).
+pub fn send(
+    fd: RawFd,
+    data: &[u8],
+    dst: SocketAddrV6,
+    ifindex: u32,
+    src: Option<Ipv6Addr>,
+) -> io::Result<usize> {
+    let mut to = sockaddr(dst, ifindex);
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    let mut cbuf = CmsgBuf([0; 128]);
+    // SAFETY: msghdr is plain old data; all-zero is a valid value.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&mut to as *mut libc::sockaddr_in6).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    pktinfo_cmsg(&mut cbuf, &mut msg, ifindex, src)?;
+    // SAFETY: every pointer in `msg` points to a local that outlives the
+    // call; `data` is only read.
+    let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if n as usize != data.len() {
+        return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
+    }
+    Ok(n as usize)
+}
+
+/// One datagram for [`send_many`].
+#[derive(Clone, Copy, Debug)]
+pub struct Outgoing<'a> {
+    pub data: &'a [u8],
+    pub dst: SocketAddrV6,
+    pub ifindex: u32,
+}
+
+/// Most datagrams per sendmmsg(2) call.
+const SEND_MANY_MAX: usize = 64;
+
+/// Send several datagrams with one sendmmsg(2) per up to 64, each out of
+/// its own interface (IPV6_PKTINFO, source picked by the kernel): for a
+/// batch of replies, one system call instead of one per reply. Returns how
+/// many were sent, from the front; fewer than `out.len()` when the socket
+/// had no room (or an error stopped it) after at least one went; an error
+/// when the first could not be sent.
+pub fn send_many(fd: RawFd, out: &[Outgoing<'_>]) -> io::Result<usize> {
+    let mut sent = 0;
+    for chunk in out.chunks(SEND_MANY_MAX) {
+        let n = chunk.len();
+        let mut to: Vec<libc::sockaddr_in6> =
+            chunk.iter().map(|o| sockaddr(o.dst, o.ifindex)).collect();
+        let mut iov: Vec<libc::iovec> = chunk
+            .iter()
+            .map(|o| libc::iovec {
+                iov_base: o.data.as_ptr() as *mut libc::c_void,
+                iov_len: o.data.len(),
+            })
+            .collect();
+        let mut cbufs: Vec<CmsgBuf> = (0..n).map(|_| CmsgBuf([0; 128])).collect();
+        // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
+        let mut hdrs: Vec<libc::mmsghdr> = (0..n).map(|_| unsafe { zeroed() }).collect();
+        for (i, o) in chunk.iter().enumerate() {
+            let m = &mut hdrs[i].msg_hdr;
+            m.msg_name = (&mut to[i] as *mut libc::sockaddr_in6).cast();
+            m.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+            m.msg_iov = &mut iov[i];
+            m.msg_iovlen = 1;
+            pktinfo_cmsg(&mut cbufs[i], m, o.ifindex, None)?;
+        }
+        // SAFETY: `hdrs` holds n headers whose pointers all point into the
+        // vectors above, alive and not moved until after the call.
+        let r =
+            unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as libc::c_uint, libc::MSG_NOSIGNAL) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return if sent == 0 { Err(e) } else { Ok(sent) };
+        }
+        sent += r as usize;
+        if (r as usize) < n {
+            break;
+        }
+    }
+    Ok(sent)
 }
 
 /// setsockopt(2) with a value of any plain type.
@@ -284,5 +356,32 @@ mod tests {
         let mut buf = [0u8; 10];
         let e = recv(b.as_raw_fd(), &mut buf).expect_err("empty");
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn send_many_sends_each_datagram_whole_in_order_to_its_destination() {
+        let (a, b) = loopback_pair();
+        let (c, _) = loopback_pair();
+        // 150 datagrams: three sendmmsg calls (64 + 64 + 22), to two sockets.
+        let payloads: Vec<Vec<u8>> = (0..150u8).map(|i| vec![i; 1 + i as usize]).collect();
+        let out: Vec<Outgoing<'_>> = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Outgoing {
+                data: p,
+                dst: if i % 3 == 0 { to(&c) } else { to(&b) },
+                ifindex: 1,
+            })
+            .collect();
+        assert_eq!(send_many(a.as_raw_fd(), &out).expect("send_many"), 150);
+        let mut buf = [0u8; 256];
+        for (i, p) in payloads.iter().enumerate() {
+            let from = if i % 3 == 0 { &c } else { &b };
+            let m = recv(from.as_raw_fd(), &mut buf).expect("recv");
+            assert_eq!(&buf[..m.len], &p[..], "datagram {i}");
+            assert_eq!(m.src, to(&a));
+            assert_eq!(m.ifindex, 1);
+        }
+        assert_eq!(send_many(a.as_raw_fd(), &[]).expect("nothing"), 0);
     }
 }

@@ -12,7 +12,7 @@ use crate::service::{Query, ServiceCtx, UplinkFacts};
 use std::collections::BTreeSet;
 use std::io;
 use std::net::Ipv6Addr;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as stdmpsc;
@@ -28,7 +28,7 @@ use v6dhcp::engine::{
     Action, AddressPool, Host, HostId, Limits, LinkConfig, Now, PrefixPool, Received, Server,
     ServerConfig,
 };
-use v6dhcp::io::{send_blocking, ServerSocket};
+use v6dhcp::io::{send_many_blocking, Outgoing, ServerSocket};
 use v6dhcp::lease::{Lease, LeaseKind, LeaseRecord, LeaseState};
 use v6dhcp::store::Journal;
 use v6dhcp::wire::{Duid, SERVER_PORT};
@@ -185,11 +185,7 @@ fn store_loop(
             Ok(()) => {
                 c.commits.fetch_add(1, Ordering::Relaxed);
                 c.records.fetch_add(records.len() as u64, Ordering::Relaxed);
-                for r in replies.drain(..) {
-                    if let Err(e) = send_blocking(fd.as_raw_fd(), &r.data, r.dst, r.ifindex, 100) {
-                        debug!("dhcpv6: reply to {} failed: {e}", r.dst);
-                    }
-                }
+                send_replies(fd.as_raw_fd(), replies, 100);
             }
             Err(e) => {
                 c.commit_failures.fetch_add(1, Ordering::Relaxed);
@@ -245,7 +241,12 @@ fn store_loop(
                     if left.is_zero() || records.len() >= GATHER_MAX {
                         break;
                     }
-                    match rx.recv_timeout(left) {
+                    // Sleep out the window, then take what came: waiting on
+                    // the channel instead would wake this thread (and make
+                    // the service thread's send a futex wake) once per
+                    // datagram; this is one wake per group.
+                    std::thread::sleep(left);
+                    match rx.try_recv() {
                         Ok(c) => c,
                         Err(_) => break,
                     }
@@ -287,6 +288,27 @@ fn store_loop(
             return;
         }
     }
+}
+
+/// Send and clear a batch of replies: one sendmmsg per 64 instead of one
+/// sendmsg each. The service sends those that wait for nothing (Advertise,
+/// Reply to Information-request, status-only replies) at the end of each
+/// batch of datagrams; the store thread those it made durable.
+fn send_replies(fd: RawFd, replies: &mut Vec<Reply>, timeout_ms: i32) {
+    if replies.is_empty() {
+        return;
+    }
+    let out: Vec<Outgoing<'_>> = replies
+        .iter()
+        .map(|r| Outgoing {
+            data: &r.data,
+            dst: r.dst,
+            ifindex: r.ifindex,
+        })
+        .collect();
+    send_many_blocking(fd, &out, timeout_ms);
+    drop(out);
+    replies.clear();
 }
 
 /// The server's DUID: read from state_dir, or made once (DUID-LLT from a
@@ -817,11 +839,12 @@ struct Service {
 
 impl Service {
     /// Split actions: records and the replies behind them go to the store;
-    /// replies that grant nothing go out at once.
+    /// replies that grant nothing go to `now`, sent at the end of the batch
+    /// (see [`send_replies`]).
     fn dispatch(
         &mut self,
         actions: Vec<Action>,
-        sock: &ServerSocket,
+        now: &mut Vec<Reply>,
         records: &mut Vec<LeaseRecord>,
         held: &mut Vec<Reply>,
     ) {
@@ -835,8 +858,8 @@ impl Service {
                 Action::Send { data, dst, ifindex } => {
                     if persisted {
                         held.push(Reply { data, dst, ifindex });
-                    } else if let Err(e) = sock.send(&data, dst, ifindex) {
-                        debug!("dhcpv6: send to {dst} failed: {e}");
+                    } else {
+                        now.push(Reply { data, dst, ifindex });
                     }
                 }
                 Action::AddRoute(r) => {
@@ -1052,6 +1075,7 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
     info!("dhcpv6: serving on {}", svc.notes.join(", "));
     let mut current_links = links;
     let mut buf = vec![0u8; 65536];
+    let mut out: Vec<Reply> = Vec::new();
     loop {
         let n = now();
         let deadline = svc
@@ -1087,15 +1111,17 @@ async fn serve(ctx: &mut ServiceCtx) -> Result<(), String> {
                         multicast: meta.multicast(),
                     };
                     let actions = svc.server.handle(now(), rx);
-                    svc.dispatch(actions, &sock, &mut records, &mut held);
+                    svc.dispatch(actions, &mut out, &mut records, &mut held);
                 }
+                send_replies(sock.raw_fd(), &mut out, 50);
                 svc.commit(records, held);
             }
             _ = tokio::time::sleep_until(deadline.into()) => {
                 let actions = svc.server.on_timer(now());
                 let mut records = vec![];
                 let mut held = vec![];
-                svc.dispatch(actions, &sock, &mut records, &mut held);
+                svc.dispatch(actions, &mut out, &mut records, &mut held);
+                send_replies(sock.raw_fd(), &mut out, 50);
                 svc.commit(records, held);
             }
             r = ctx.config.changed() => {
