@@ -9,8 +9,12 @@
 #       routes are in the receiver's kernel table, when both start together
 #       and when the receiver restarts while the sender keeps running;
 #   (b) CPU seconds per 30 s update cycle while holding the table, sender
-#       and receiver (utime+stime over CPU_WINDOW seconds, default 60);
-#   (c) RSS of sender and receiver holding the table;
+#       and receiver, over CPU_WINDOW seconds (default 60): from a cpuacct
+#       cgroup per daemon (nanoseconds, every thread, also those that
+#       ended), else utime+stime (10 ms ticks: too coarse for 10,000
+#       routes, where a cycle costs a few ms); the header says which;
+#   (c) RSS of sender and receiver holding the table (and its anonymous
+#       part: the rest is mapped files, mostly the binary and libc);
 #   plus Udp6RcvbufErrors of the receiver's namespace (datagrams the
 #   receiver's socket had no room for), the sender's spread (first to last
 #   Response before all N were in: no receiver can be faster), and the
@@ -21,11 +25,17 @@
 # a large table. Not a timed test.
 #
 # usage: tests/bench/ripng.sh [N]        (root; bird2, tcpdump installed)
-#   BIN_DIR=dir with v6routerd (default: target/bench-release, built with
-#   `cargo build --profile bench-release -p v6routerd`)
+#   PROFILE=release|bench-release (default bench-release): which build of
+#   v6routerd to run. `release` is what users run (opt-level "z", LTO,
+#   stripped: `cargo build --release -p v6routerd`); `bench-release` keeps
+#   opt-level 3 and symbols for perf (`cargo build --profile bench-release
+#   -p v6routerd`). RSS counts the binary's resident pages, so compare
+#   RSS on `release`. The header names the profile and the binary's size.
+#   BIN_DIR=dir with v6routerd (default: $CARGO_TARGET_DIR or target, then
+#   the profile's directory)
 #   CPU_WINDOW=seconds (default 60)   LIMIT=seconds to wait for all N (45)
 #   PERF=1: perf record the receiver while holding the table (PERF=s: the
-#   sender) into perf.PAIR.data (KEEP=1 keeps it)
+#   sender) into perf.PAIR.data (KEEP=1 keeps it), PERF_FREQ samples/s (4000)
 #   PAIRS="bb bv vb" (default): which of BIRD->BIRD, BIRD->v6routerd,
 #   v6routerd->BIRD to run
 set -eu
@@ -36,14 +46,27 @@ LIMIT=${LIMIT:-45}
 LOGLEVEL=${LOGLEVEL:-warn}
 PAIRS=${PAIRS:-bb bv vb}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN_DIR=${BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/bench-release}
+PROFILE=${PROFILE:-bench-release}
+case $PROFILE in
+    release) build="cargo build --release -p v6routerd" ;;
+    bench-release) build="cargo build --profile bench-release -p v6routerd" ;;
+    *) echo "PROFILE must be release or bench-release" >&2; exit 2 ;;
+esac
+BIN_DIR=${BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE}
 V6=$BIN_DIR/v6routerd
-[ -x "$V6" ] || { echo "no $V6: cargo build --profile bench-release -p v6routerd" >&2; exit 2; }
+[ -x "$V6" ] || { echo "no $V6: $build" >&2; exit 2; }
 if ! command -v bird >/dev/null || ! command -v tcpdump >/dev/null; then
     echo "needs bird2 and tcpdump" >&2; exit 2
 fi
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 2; }
 
+# CPU accounting: a cpuacct (cgroup v1) group per daemon when we can make
+# one, else the process's clock ticks.
+CG_ROOT=/sys/fs/cgroup/cpuacct
+CPU_SRC=ticks
+if [ -w "$CG_ROOT" ] && mkdir "$CG_ROOT/v6t-rb$$-probe" 2>/dev/null; then
+    rmdir "$CG_ROOT/v6t-rb$$-probe"; CPU_SRC=cgroup
+fi
 W=$(mktemp -d /tmp/v6t-ripbench.XXXXXX)
 S=v6t-rb$$-s
 R=v6t-rb$$-r
@@ -54,6 +77,9 @@ cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
     ip netns del $S 2>/dev/null || true
     ip netns del $R 2>/dev/null || true
+    for d in "$CG_ROOT"/"v6t-rb$$"-*; do
+        if [ -d "$d" ]; then rmdir "$d" 2>/dev/null || true; fi
+    done
     if [ -n "${KEEP:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT INT TERM
@@ -108,13 +134,19 @@ EOF
 v6_conf "$W/vs.toml" vs
 v6_conf "$W/vr.toml" vr
 
+# Put pid $1 (all its threads, and those it makes later) in a cpuacct
+# group of its own. `ip netns exec` execs the daemon: same pid.
+cg_track() {
+    [ "$CPU_SRC" = cgroup ] || return 0
+    mkdir "$CG_ROOT/v6t-rb$$-$1" && echo "$1" > "$CG_ROOT/v6t-rb$$-$1/cgroup.procs"
+}
 start_bird() { # ns name conf -> pid in $LASTPID
     ip netns exec "$1" bird -f -c "$3" -s "$W/$2.ctl" >> "$W/$2.log" 2>&1 &
-    LASTPID=$!; PIDS="$PIDS $LASTPID"
+    LASTPID=$!; PIDS="$PIDS $LASTPID"; cg_track $LASTPID
 }
 start_v6() { # ns name conf
     ip netns exec "$1" "$V6" -c "$3" >> "$W/$2.log" 2>&1 &
-    LASTPID=$!; PIDS="$PIDS $LASTPID"
+    LASTPID=$!; PIDS="$PIDS $LASTPID"; cg_track $LASTPID
 }
 stop_pid() {
     kill "$1" 2>/dev/null || true
@@ -180,21 +212,26 @@ time_to_all() {
         echo "timeout $c $spread"
     fi
 }
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 HZ=$(getconf CLK_TCK)
+# CPU nanoseconds used so far by pid $1.
+cpu_ns() {
+    if [ "$CPU_SRC" = cgroup ]; then cat "$CG_ROOT/v6t-rb$$-$1/cpuacct.usage"
+    else awk -v hz="$HZ" '{ printf "%.0f\n", ($14 + $15) * 1e9 / hz }' "/proc/$1/stat"; fi
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+anon_kb() { awk '/^RssAnon/ { print $2 }' "/proc/$1/status"; }
 # CPU seconds per 30 s cycle of pids $1 and $2 over CPU_WINDOW.
 cpu_per_cycle() {
-    a1=$(ticks "$1"); b1=$(ticks "$2")
+    a1=$(cpu_ns "$1"); b1=$(cpu_ns "$2")
     if [ -n "${PERF:-}" ]; then # profile the receiver (or with PERF=s the sender) meanwhile
         pp=$2; [ "$PERF" = s ] && pp=$1
-        perf record -q -g -p "$pp" -o "$W/perf.$label.data" -- sleep "$CPU_WINDOW" > /dev/null 2>&1
+        perf record -q -g -F "${PERF_FREQ:-4000}" -p "$pp" -o "$W/perf.$label.data" -- sleep "$CPU_WINDOW" > /dev/null 2>&1
     else
         sleep "$CPU_WINDOW"
     fi
-    a2=$(ticks "$1"); b2=$(ticks "$2")
-    awk -v a="$((a2 - a1))" -v b="$((b2 - b1))" -v hz="$HZ" -v w="$CPU_WINDOW" \
-        'BEGIN { printf "%.3f %.3f\n", a / hz * 30 / w, b / hz * 30 / w }'
+    a2=$(cpu_ns "$1"); b2=$(cpu_ns "$2")
+    awk -v a="$((a2 - a1))" -v b="$((b2 - b1))" -v w="$CPU_WINDOW" \
+        'BEGIN { printf "%.4f %.4f\n", a / 1e9 * 30 / w, b / 1e9 * 30 / w }'
 }
 
 # Results go to files: put KEY VALUE (under the current label), get LABEL KEY.
@@ -223,6 +260,7 @@ run_pair() {
     r=$(cpu_per_cycle "$SPID" "$RPID")
     put cpu_s "${r% *}"; put cpu_r "${r#* }"
     put rss_s "$(rss_kb "$SPID")"; put rss_r "$(rss_kb "$RPID")"
+    put anon_s "$(anon_kb "$SPID")"; put anon_r "$(anon_kb "$RPID")"
     # (a') the receiver restarts; the sender keeps running.
     stop_pid "$RPID"
     ip -n $R -6 route flush proto $rproto 2>/dev/null || true
@@ -243,6 +281,11 @@ run_pair() {
 }
 
 echo "RIPng benchmark, N=$N routes, $(bird --version 2>&1 | head -1), v6routerd $("$V6" --version | awk '{print $2}')"
+# What is measured: the profile (from BIN_DIR's name, checked against the
+# binary: a stripped one has no .symtab) and the size of the binary.
+if readelf -S "$V6" 2>/dev/null | grep -q '\.symtab'; then syms="with symbols"; else syms="stripped"; fi
+echo "v6routerd: $V6, profile $PROFILE, $(stat -c %s "$V6") bytes, $syms; bird: $(command -v bird), $(stat -c %s "$(command -v bird)") bytes"
+echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at start; CPU from $CPU_SRC over ${CPU_WINDOW} s"
 # The kernel's own floor: N routes like the receiver's, added by `ip -batch`
 # (one request per route, acknowledged) in the receiver's namespace, timed
 # in the same run since the machine's load changes the figure.
@@ -264,7 +307,7 @@ for p in $PAIRS; do
     esac
 done
 for p in bb bv vb; do # pairs not run print as "-"
-    for k in together together_n together_spread restart restart_n restart_spread cpu_s cpu_r rss_s rss_r udperr; do
+    for k in together together_n together_spread restart restart_n restart_spread cpu_s cpu_r rss_s rss_r anon_s anon_r udperr; do
         [ -e "$W/res.$p.$k" ] || echo - > "$W/res.$p.$k"
     done
 done
@@ -282,9 +325,12 @@ printf '%-28s %14s %14s %14s\n' "  sender's spread" "$(get bb restart_spread) s"
 printf '%-28s %14s %14s %14s\n' "sender CPU s / 30 s cycle" "$(get bb cpu_s)" "$(get bv cpu_s)" "$(get vb cpu_s)"
 printf '%-28s %14s %14s %14s\n' "receiver CPU s / 30 s cycle" "$(get bb cpu_r)" "$(get bv cpu_r)" "$(get vb cpu_r)"
 printf '%-28s %14s %14s %14s\n' "sender RSS kB" "$(get bb rss_s)" "$(get bv rss_s)" "$(get vb rss_s)"
+printf '%-28s %14s %14s %14s\n' "  of which anonymous" "$(get bb anon_s)" "$(get bv anon_s)" "$(get vb anon_s)"
 printf '%-28s %14s %14s %14s\n' "receiver RSS kB" "$(get bb rss_r)" "$(get bv rss_r)" "$(get vb rss_r)"
+printf '%-28s %14s %14s %14s\n' "  of which anonymous" "$(get bb anon_r)" "$(get bv anon_r)" "$(get vb anon_r)"
 printf '%-28s %14s %14s %14s\n' "receiver Udp6RcvbufErrors" "$(get bb udperr)" "$(get bv udperr)" "$(get vb udperr)"
 echo "kernel floor: $N routes by ip -batch in the receiver's namespace: $FLOOR s"
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg); v6routerd profile $PROFILE"
 echo
 echo "ratios v6routerd / BIRD (lower is better):"
 echo "  receiving, time together:    $(ratio "$(get bv together)" "$(get bb together)")"
