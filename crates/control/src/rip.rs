@@ -40,6 +40,10 @@ pub struct RouteRow {
     /// RIP route tag.
     #[serde(default)]
     pub tag: Option<u16>,
+    /// The kernel refused to install it; retried (not in birdc: BIRD has
+    /// no such state; the row gets a line of its own).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kernel_refused: bool,
 }
 
 /// One neighbour of `show rip neighbors`.
@@ -186,6 +190,9 @@ pub fn routes_text(rows: &[RouteRow], now_ms: u64) -> String {
             (None, Some(i)) if r.kind == "unicast" => o.push_str(&format!("\tdev {i}\n")),
             _ => {}
         }
+        if r.kernel_refused {
+            o.push_str("\tnot in the kernel table: install refused, retrying\n");
+        }
     }
     o
 }
@@ -262,6 +269,7 @@ mod tests {
                 via: Some("fe80::8871:68ff:fe3e:b61".into()),
                 iface: Some("eth0".into()),
                 tag: Some(0),
+                kernel_refused: false,
             },
             RouteRow {
                 prefix: "2001:db8:cd::/48".into(),
@@ -295,6 +303,18 @@ mod tests {
         assert!(render_routes(&v)
             .unwrap()
             .starts_with("Table master6:\n2001:db8:bb::/48     unicast [rip1 "));
+        // The flag stays out of the JSON of a normal row.
+        assert!(v[0].get("kernel_refused").is_none());
+        // A route the kernel refused says so under its own lines.
+        let mut refused = rows[0].clone();
+        refused.kernel_refused = true;
+        let text = routes_text(&[refused.clone()], T + 5);
+        assert!(text.ends_with(
+            "\tvia fe80::8871:68ff:fe3e:b61 on eth0\n\tnot in the kernel table: install refused, retrying\n"
+        ));
+        let back: RouteRow =
+            serde_json::from_value(serde_json::to_value(&refused).unwrap()).unwrap();
+        assert!(back.kernel_refused);
     }
 
     /// Captured from `birdc show protocols` (BIRD 2.0.12, in a namespace;

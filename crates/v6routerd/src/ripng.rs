@@ -121,7 +121,14 @@ fn route_writer(
     mut sock: RouteBatchSocket,
     rx: std::sync::mpsc::Receiver<Write>,
     dumped: mpsc::UnboundedSender<Vec<RouteFact>>,
+    refused: mpsc::UnboundedSender<Refused>,
 ) {
+    let run_writes = |sock: &mut RouteBatchSocket, del: &mut Vec<RouteFact>, add: &mut Vec<_>| {
+        let r = run_writes(sock, del, add);
+        if !r.is_empty() {
+            let _ = refused.send(r);
+        }
+    };
     let (mut del, mut add) = (Vec::new(), Vec::new());
     while let Ok(first) = rx.recv() {
         let mut next = Some(first);
@@ -218,35 +225,54 @@ fn trim_heap() {
     }
 }
 
-fn run_writes(sock: &mut RouteBatchSocket, del: &mut Vec<RouteFact>, add: &mut Vec<RouteFact>) {
+/// Installs the kernel refused, with its errno, for the engine.
+type Refused = Vec<(RouteFact, i32)>;
+
+/// Apply one batch; returns the installs the kernel refused (the engine
+/// retries them and the service decides whether to warn). A failed
+/// removal is logged here: a route already gone (ESRCH) is what we wanted.
+fn run_writes(
+    sock: &mut RouteBatchSocket,
+    del: &mut Vec<RouteFact>,
+    add: &mut Vec<RouteFact>,
+) -> Refused {
+    let mut refused = Vec::new();
     if del.is_empty() && add.is_empty() {
-        return;
+        return refused;
     }
     let t = Instant::now();
     match sock.apply(del, add) {
         Ok(failed) => {
-            // A route already gone is what we wanted.
-            let failed: Vec<_> = failed
-                .into_iter()
-                .filter(|f| f.add || f.errno != libc::ESRCH)
-                .collect();
-            if let Some(f) = failed.first() {
+            let mut removals = 0;
+            let mut example = None;
+            for f in failed {
+                if f.add {
+                    refused.push((f.route, f.errno));
+                } else if f.errno != libc::ESRCH {
+                    removals += 1;
+                    example.get_or_insert(f);
+                }
+            }
+            if let Some(f) = example {
                 warn!(
-                    "ripng: {} of {} route changes failed, e.g. {} {} via {:?}: {}",
-                    failed.len(),
-                    del.len() + add.len(),
-                    if f.add { "install" } else { "removal" },
+                    "ripng: {removals} of {} route removals failed, e.g. {} via {:?}: {}",
+                    del.len(),
                     f.route.dst,
                     f.route.gateway,
                     f.error()
                 );
             }
         }
-        Err(e) => warn!(
-            "ripng: route batch ({} removals, {} installs) failed: {e}",
-            del.len(),
-            add.len()
-        ),
+        Err(e) => {
+            warn!(
+                "ripng: route batch ({} removals, {} installs) failed: {e}",
+                del.len(),
+                add.len()
+            );
+            // Nothing is known to be in: all installs are retried.
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            refused.extend(add.iter().map(|r| (r.clone(), errno)));
+        }
     }
     debug!(
         "ripng: kernel: {} removed, {} installed in {:?}",
@@ -256,6 +282,7 @@ fn run_writes(sock: &mut RouteBatchSocket, del: &mut Vec<RouteFact>, add: &mut V
     );
     del.clear();
     add.clear();
+    refused
 }
 
 struct Rip {
@@ -286,6 +313,9 @@ fn wall_ms(i: Instant) -> u64 {
 
 struct Service {
     writer: std::sync::mpsc::Sender<Write>,
+    /// Our `show protocols` row says routes are refused by the kernel.
+    refused_shown: bool,
+    started_ms: u64,
     rx_tx: mpsc::Sender<(Vec<u8>, RecvMeta)>,
     rip: Option<Rip>,
     burst: Burst,
@@ -298,6 +328,7 @@ pub async fn run(mut ctx: ServiceCtx) {
     tune_heap();
     let (wtx, wrx) = std::sync::mpsc::channel();
     let (dump_tx, mut dump_rx) = mpsc::unbounded_channel();
+    let (refused_tx, mut refused_rx) = mpsc::unbounded_channel::<Refused>();
     // Our routes go through a socket of our own, and we follow changes to
     // rip routes by others on another (the shared kernel view leaves rip
     // routes out, see v6netlink::open).
@@ -312,7 +343,7 @@ pub async fn run(mut ctx: ServiceCtx) {
             };
             let w = std::thread::Builder::new()
                 .name("ripng-routes".into())
-                .spawn(move || route_writer(sock, wrx, dump_tx));
+                .spawn(move || route_writer(sock, wrx, dump_tx, refused_tx));
             match w {
                 Ok(h) => (Some(h), listener),
                 Err(e) => {
@@ -332,6 +363,8 @@ pub async fn run(mut ctx: ServiceCtx) {
     let (rx_tx, mut rx_rx) = mpsc::channel::<(Vec<u8>, RecvMeta)>(RX_QUEUE);
     let mut svc = Service {
         writer: wtx,
+        refused_shown: false,
+        started_ms: now_ms(),
         rx_tx,
         rip: None,
         burst: Burst::default(),
@@ -379,6 +412,7 @@ pub async fn run(mut ctx: ServiceCtx) {
                     kernel_due = Some(tokio::time::Instant::now() + KERNEL_SETTLE);
                 }
             }
+            Some(refused) = refused_rx.recv() => svc.refused(refused, &ctx),
             Some(routes) = dump_rx.recv() => {
                 if let Some(r) = svc.rip.as_mut() {
                     let acts = r.engine.kernel_rip_routes(Instant::now(), &routes);
@@ -432,6 +466,11 @@ pub async fn run(mut ctx: ServiceCtx) {
                     let pending = r.engine.tx_pending();
                     svc.execute(acts).await;
                     svc.burst.sent(pending);
+                    if svc.refused_shown {
+                        // Retries went out; the row clears once none are
+                        // refused again (a refusal comes back within ms).
+                        svc.show_refused(&ctx);
+                    }
                 }
             }
         }
@@ -512,6 +551,7 @@ impl Service {
                 };
                 let seed = fastrand::u64(..);
                 let started_ms = now_ms();
+                self.started_ms = started_ms;
                 let names: Vec<String> = engine_config(r)
                     .interfaces
                     .into_iter()
@@ -537,6 +577,62 @@ impl Service {
                 }));
             }
         }
+    }
+
+    /// The kernel refused installs: the engine marks and retries them; a
+    /// refusal that lasts past a retry is warned about, a first one (a link
+    /// going down while we put back what the kernel just deleted through
+    /// it) only logged at debug level.
+    fn refused(&mut self, refused: Refused, ctx: &ServiceCtx) {
+        let Some(rip) = self.rip.as_mut() else {
+            return;
+        };
+        let routes: Vec<RouteFact> = refused.iter().map(|(r, _)| r.clone()).collect();
+        let lasting = rip.engine.kernel_install_failed(Instant::now(), &routes);
+        if let Some((r, errno)) = refused.first() {
+            let e = std::io::Error::from_raw_os_error(*errno);
+            if lasting > 0 {
+                warn!(
+                    "ripng: the kernel refused {} route installs again ({lasting} after a retry), e.g. {} via {:?}: {e}; retrying",
+                    refused.len(),
+                    r.dst,
+                    r.gateway
+                );
+            } else {
+                debug!(
+                    "ripng: the kernel refused {} route installs, e.g. {} via {:?}: {e}; retrying",
+                    refused.len(),
+                    r.dst,
+                    r.gateway
+                );
+            }
+        }
+        self.show_refused(ctx);
+    }
+
+    /// Our `show protocols` row: how many routes the kernel refuses now.
+    fn show_refused(&mut self, ctx: &ServiceCtx) {
+        let Some(rip) = self.rip.as_ref() else {
+            return;
+        };
+        let n = rip.engine.failed_installs();
+        if n == 0 && !self.refused_shown {
+            return;
+        }
+        self.refused_shown = n > 0;
+        let info = if n > 0 {
+            format!("{n} routes refused by the kernel, retrying")
+        } else {
+            String::new()
+        };
+        let _ = ctx.protocol.send(Some(ProtocolInfo {
+            name: PROTOCOL_NAME.into(),
+            proto: "RIP".into(),
+            table: "master6".into(),
+            state: "up".into(),
+            since: v6control::rip::format_since(self.started_ms, now_ms()),
+            info,
+        }));
     }
 
     async fn stop_engine(&mut self) {
@@ -724,6 +820,7 @@ fn route_rows(
                 via: r.gateway.map(|g| g.to_string()),
                 iface: r.oif.and_then(name_of),
                 tag: None,
+                kernel_refused: false,
             },
         ));
     }
@@ -741,6 +838,7 @@ fn route_rows(
                 via: None,
                 iface: name_of(index),
                 tag: None,
+                kernel_refused: false,
             },
         ));
     }
@@ -771,6 +869,7 @@ fn route_rows(
                     via: Some(nexthop.to_string()),
                     iface: name_of(ifindex),
                     tag: Some(r.tag),
+                    kernel_refused: r.install_failed,
                 },
             ));
         }

@@ -844,3 +844,86 @@ fn paced_datagrams_leave_in_small_groups() {
         "{wakeups} wakeups for {sends} datagrams"
     );
 }
+
+/// A refused install: the route stays wanted, is marked and counted, and
+/// goes to the kernel again after 1 s; a second refusal counts as lasting.
+/// A route withdrawn meanwhile is not retried.
+#[test]
+fn refused_install_is_marked_counted_and_retried() {
+    let (mut lab, _) = Lab::new(cfg());
+    let acts = lab
+        .response(
+            NB_A,
+            IF1,
+            &[("2001:db8:aa::/48", 1), ("2001:db8:ab::/48", 1)],
+        )
+        .unwrap();
+    let inst = installs(&acts);
+    assert_eq!(inst.len(), 2);
+    assert_eq!(
+        lab.e.kernel_install_failed(lab.now, &inst),
+        0,
+        "a first refusal is not lasting"
+    );
+    assert_eq!(lab.e.stats.install_failures, 2);
+    assert_eq!(lab.e.failed_installs(), 2);
+    let r = lab.e.route(&p("2001:db8:aa::/48")).unwrap();
+    assert!(r.installed && r.install_failed);
+    // A report about a route that is not what we asked for changes nothing.
+    let mut other = inst[0].clone();
+    other.gateway = Some(a(NB_B));
+    assert_eq!(lab.e.kernel_install_failed(lab.now, &[other]), 0);
+    assert_eq!(lab.e.stats.install_failures, 2);
+    // ab goes away (metric 16) before the retry: only aa is retried.
+    lab.response(NB_A, IF1, &[("2001:db8:ab::/48", 16)])
+        .unwrap();
+    let acts = lab.run_for(Duration::from_millis(900));
+    assert!(installs(&acts).is_empty(), "no retry before 1 s");
+    let acts = lab.run_for(Duration::from_millis(200));
+    let again = installs(&acts);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0], inst[0]);
+    assert!(!lab.e.route(&p("2001:db8:aa::/48")).unwrap().install_failed);
+    // Refused again: lasting; the next retry waits 2 s.
+    assert_eq!(lab.e.kernel_install_failed(lab.now, &again), 1);
+    let acts = lab.run_for(Duration::from_millis(1900));
+    assert!(installs(&acts).is_empty());
+    let acts = lab.run_for(Duration::from_millis(200));
+    assert_eq!(installs(&acts), again);
+    assert_eq!(lab.e.failed_installs(), 0);
+}
+
+/// Learned routes share their source (neighbour, next hop, interface); a
+/// source no route uses any more is freed, so next hops that come and go
+/// do not pile up.
+#[test]
+fn sources_are_shared_and_freed() {
+    let (mut lab, _) = Lab::new(cfg());
+    let many: Vec<String> = (0..50).map(|i| format!("2001:db8:{i:x}::/48")).collect();
+    let rtes: Vec<(&str, u8)> = many.iter().map(|s| (s.as_str(), 1)).collect();
+    lab.response(NB_A, IF1, &rtes).unwrap();
+    lab.response(NB_B, IF2, &rtes[..10]).unwrap();
+    assert_eq!(lab.e.sources.iter().filter(|s| s.1 > 0).count(), 1);
+    // A's route to the first prefix worsens; B's (equal to A's others,
+    // which stay) takes it over: two sources in use.
+    lab.response(NB_A, IF1, &[(many[0].as_str(), 5)]).unwrap();
+    lab.response(NB_B, IF2, &rtes[..10]).unwrap();
+    assert!(
+        matches!(lab.e.route(&p(&many[0])).unwrap().origin, Origin::Learned { from, .. } if from == a(NB_B))
+    );
+    let used: Vec<u32> = lab
+        .e
+        .sources
+        .iter()
+        .map(|s| s.1)
+        .filter(|u| *u > 0)
+        .collect();
+    assert_eq!(used.len(), 2, "{used:?}");
+    assert_eq!(used.iter().sum::<u32>(), 50);
+    // Everything times out and is collected: no source is left in use.
+    lab.run_for(Duration::from_secs(180 + 120 + 5));
+    assert!(lab.e.routes().all(|r| r.origin.is_local()));
+    assert!(lab.e.sources.iter().all(|s| s.1 == 0));
+    assert!(lab.e.source_ids.is_empty());
+    assert_eq!(lab.e.free_sources.len(), lab.e.sources.len());
+}
