@@ -261,8 +261,12 @@ run_pair() {
     put cpu_s "${r% *}"; put cpu_r "${r#* }"
     put rss_s "$(rss_kb "$SPID")"; put rss_r "$(rss_kb "$RPID")"
     put anon_s "$(anon_kb "$SPID")"; put anon_r "$(anon_kb "$RPID")"
-    # (a') the receiver restarts; the sender keeps running.
+    # (a') the receiver restarts; the sender keeps running. How long its
+    # stop takes (SIGTERM to exit) and what it leaves in the kernel.
+    t0=$(mono)
     stop_pid "$RPID"
+    put stop_s "$(awk -v a="$(mono)" -v b="$t0" 'BEGIN { printf "%.3f", a - b }')"
+    put stop_left "$(count $R $rproto)"
     ip -n $R -6 route flush proto $rproto 2>/dev/null || true
     sleep 1
     FIB0=$(fib_entries $R)
@@ -307,7 +311,7 @@ for p in $PAIRS; do
     esac
 done
 for p in bb bv vb; do # pairs not run print as "-"
-    for k in together together_n together_spread restart restart_n restart_spread cpu_s cpu_r rss_s rss_r anon_s anon_r udperr; do
+    for k in together together_n together_spread restart restart_n restart_spread cpu_s cpu_r rss_s rss_r anon_s anon_r udperr stop_s stop_left; do
         [ -e "$W/res.$p.$k" ] || echo - > "$W/res.$p.$k"
     done
 done
@@ -329,6 +333,8 @@ printf '%-28s %14s %14s %14s\n' "  of which anonymous" "$(get bb anon_s)" "$(get
 printf '%-28s %14s %14s %14s\n' "receiver RSS kB" "$(get bb rss_r)" "$(get bv rss_r)" "$(get vb rss_r)"
 printf '%-28s %14s %14s %14s\n' "  of which anonymous" "$(get bb anon_r)" "$(get bv anon_r)" "$(get vb anon_r)"
 printf '%-28s %14s %14s %14s\n' "receiver Udp6RcvbufErrors" "$(get bb udperr)" "$(get bv udperr)" "$(get vb udperr)"
+printf '%-28s %14s %14s %14s\n' "receiver stop (SIGTERM-exit)" "$(get bb stop_s) s" "$(get bv stop_s) s" "$(get vb stop_s) s"
+printf '%-28s %14s %14s %14s\n' "  its routes left after" "$(get bb stop_left)" "$(get bv stop_left)" "$(get vb stop_left)"
 echo "kernel floor: $N routes by ip -batch in the receiver's namespace: $FLOOR s"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg); v6routerd profile $PROFILE"
 echo
