@@ -180,6 +180,36 @@ impl Lab {
         pid
     }
 
+    /// tshark capturing on `dev` in `ns` with capture filter `filter` into
+    /// `<lab dir>/<name>.pcap` (pcap format, for tshark -r and tcpdump -r).
+    /// Returns once it captures: its pid (stop it with [`Lab::stop`] so
+    /// that it writes out what it has) and the file's path.
+    pub fn capture(&self, ns: &Netns, dev: &str, filter: &str, name: &str) -> (u32, String) {
+        let pcap = self.dir.join(format!("{name}.pcap")).display().to_string();
+        let log = format!("{name}-tshark.log");
+        let pid = self.spawn(
+            ns,
+            &["tshark", "-i", dev, "-f", filter, "-w", &pcap, "-F", "pcap"],
+            &log,
+        );
+        let path = self.dir.join(&log);
+        let up = wait_for(Duration::from_secs(10), || {
+            std::fs::read_to_string(&path)
+                .unwrap_or_default()
+                .contains("Capturing on")
+                .then_some(())
+        });
+        assert!(
+            up.is_some(),
+            "tshark did not start: {}",
+            std::fs::read_to_string(&path).unwrap_or_default()
+        );
+        // "Capturing on" comes a moment before dumpcap's filter is attached:
+        // the first packets after it could go unseen.
+        std::thread::sleep(Duration::from_millis(500));
+        (pid, pcap)
+    }
+
     /// Start v6routerd in `ns` with `config` (TOML text). The lab rewrites
     /// nothing in it but appends `[router] state_dir` and `[control] socket`
     /// when those sections are absent.
@@ -385,6 +415,20 @@ impl Daemon {
     pub fn ctl(&self, args: &[&str]) -> String {
         self.try_ctl(args)
             .unwrap_or_else(|e| panic!("v6ctl {args:?}: {e}\nlog:\n{}", self.log_text()))
+    }
+
+    /// How many DHCPv6 messages of type `name` ("SOLICIT", "RELEASE", ...)
+    /// the daemon received (`v6ctl --json show dhcpv6`); 0 when it cannot say.
+    pub fn dhcpv6_received(&self, name: &str) -> u64 {
+        let st = self
+            .try_ctl(&["--json", "show", "dhcpv6"])
+            .unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&st).unwrap_or_default();
+        v["data"]["received"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == name))
+            .and_then(|c| c["count"].as_u64())
+            .unwrap_or(0)
     }
 
     pub fn log_text(&self) -> String {

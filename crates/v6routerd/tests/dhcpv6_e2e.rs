@@ -289,35 +289,9 @@ fn kill9_under_perfdhcp_load_loses_no_granted_lease() {
     let cfg = s.d.config.clone();
     let mut total = 0;
     for round in 0..3 {
-        let pcap = s
+        let (ts, pcap) = s
             .lab
-            .dir()
-            .join(format!("k{round}.pcap"))
-            .display()
-            .to_string();
-        let ts = s.lab.spawn(
-            &s.host,
-            &[
-                "tshark",
-                "-i",
-                "eth0",
-                "-f",
-                "udp port 546",
-                "-w",
-                &pcap,
-                "-F",
-                "pcap",
-            ],
-            &format!("tshark{round}.log"),
-        );
-        let tslog = s.lab.dir().join(format!("tshark{round}.log"));
-        let up = wait_for(Duration::from_secs(10), || {
-            std::fs::read_to_string(&tslog)
-                .unwrap_or_default()
-                .contains("Capturing on")
-                .then_some(())
-        });
-        assert!(up.is_some(), "tshark did not start");
+            .capture(&s.host, "eth0", "udp port 546", &format!("k{round}"));
         // Offered 400 exchanges/s from distinct clients for 3 s; kill -9 the server after 1.5 s.
         let pd = s.lab.spawn(
             &s.host,
@@ -492,17 +466,6 @@ fn full_disk_means_no_reply_and_no_lease() {
     assert!(replies_received(&out) > 0, "{out}");
 }
 
-/// Count of one message type in `show dhcpv6`'s received counters.
-fn received(d: &Daemon, name: &str) -> u64 {
-    let st = d.ctl(&["--json", "show", "dhcpv6"]);
-    let v: serde_json::Value = serde_json::from_str(&st).unwrap_or_default();
-    v["data"]["received"]
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["name"] == name))
-        .and_then(|c| c["count"].as_u64())
-        .unwrap_or(0)
-}
-
 /// A client two links away, behind ISC dhcrelay -6 (RFC 8415 §19): it gets
 /// an address and a prefix of the relayed link's pools, the Relay-reply
 /// carries the Interface-ID back (dhcrelay -I puts it in and requires it
@@ -551,30 +514,7 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
     });
     assert!(ll.is_some());
     // tshark on our side judges the Relay-replies.
-    let pcap = lab.dir().join("relay.pcap").display().to_string();
-    let ts = lab.spawn(
-        &rtr,
-        &[
-            "tshark",
-            "-i",
-            "lan0",
-            "-f",
-            "udp port 547",
-            "-w",
-            &pcap,
-            "-F",
-            "pcap",
-        ],
-        "tshark.log",
-    );
-    let tslog = lab.dir().join("tshark.log");
-    let up = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&tslog)
-            .unwrap_or_default()
-            .contains("Capturing on")
-            .then_some(())
-    });
-    assert!(up.is_some(), "tshark did not start");
+    let (ts, pcap) = lab.capture(&rtr, "lan0", "udp port 547", "relay");
     lab.spawn(
         &relay,
         &[
@@ -646,7 +586,7 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
     });
     assert!(route.is_some(), "{}", rtr.sh("ip -6 route"));
     assert!(
-        received(&d, "RELAY-FORW") >= 2,
+        d.dhcpv6_received("RELAY-FORW") >= 2,
         "{}",
         d.ctl(&["show", "dhcpv6"])
     );
@@ -863,7 +803,7 @@ fn migrate_then_renew(tag: &str, old: OldServer) {
     assert!(leases.contains(&prefix), "{leases}");
     // T1 is 10 s: the client Renews to the old server's DUID, now ours.
     let renewed = wait_for(Duration::from_secs(45), || {
-        (received(&d, "RENEW") > 0).then_some(())
+        (d.dhcpv6_received("RENEW") > 0).then_some(())
     });
     assert!(renewed.is_some(), "no Renew seen\n{}", d.log_text());
     std::thread::sleep(Duration::from_secs(1));
@@ -900,30 +840,7 @@ fn import_real_kea_memfile_then_renew() {
 fn server_unicast_option_lets_dhclient_renew_by_unicast() {
     assert!(have("tshark"), "tshark is needed");
     let s = setup("dhu", "unicast = \"2001:db8:1::1\"\n");
-    let pcap = s.lab.dir().join("u.pcap").display().to_string();
-    let ts = s.lab.spawn(
-        &s.rtr,
-        &[
-            "tshark",
-            "-i",
-            "lan0",
-            "-f",
-            "udp port 547",
-            "-w",
-            &pcap,
-            "-F",
-            "pcap",
-        ],
-        "tshark.log",
-    );
-    let tslog = s.lab.dir().join("tshark.log");
-    let up = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&tslog)
-            .unwrap_or_default()
-            .contains("Capturing on")
-            .then_some(())
-    });
-    assert!(up.is_some(), "tshark did not start");
+    let (ts, pcap) = s.lab.capture(&s.rtr, "lan0", "udp port 547", "u");
     // What the router's RA would give the host: the /64 on-link (dhclient
     // runs with a no-op script and configures nothing), so a unicast to
     // the server's global address can leave.
@@ -936,7 +853,7 @@ fn server_unicast_option_lets_dhclient_renew_by_unicast() {
     );
     // T1 is 10 s.
     let renewed = wait_for(Duration::from_secs(45), || {
-        (received(&s.d, "RENEW") > 0).then_some(())
+        (s.d.dhcpv6_received("RENEW") > 0).then_some(())
     });
     assert!(
         renewed.is_some(),
