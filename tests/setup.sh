@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client isc-dhcp-relay isc-dhcp-server
-      dhcpcd-base wide-dhcpv6-client
+      dhcpcd-base wide-dhcpv6-client frr
       kea-admin kea-dhcp6-server
       radvd tshark tcpdump user-mode-linux kmod qemu-user-static)
 
