@@ -388,6 +388,17 @@ impl Netns {
     pub fn sh(&self, cmd: &str) -> String {
         ok(Command::new("ip").args(["netns", "exec", &self.name, "sh", "-c", cmd]))
     }
+
+    /// The link-local address of `dev` (without its length); empty if none.
+    pub fn link_local(&self, dev: &str) -> String {
+        self.sh(&format!("ip -6 -o addr show dev {dev} scope link"))
+            .split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .and_then(|a| a.split('/').next())
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 impl Daemon {

@@ -94,16 +94,6 @@ fn global_addr(ns: &Netns, dev: &str, within: &str) -> Option<String> {
         .next()
 }
 
-fn link_local(ns: &Netns, dev: &str) -> String {
-    ns.sh(&format!("ip -6 -o addr show dev {dev} scope link"))
-        .split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .and_then(|a| a.split('/').next())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// The router's route for the delegated prefix: "2001:db8:8::/60 via fe80::... dev lan0".
 fn pd_route(rtr: &Netns) -> Option<String> {
     let r = rtr.sh("ip -6 route show root 2001:db8:8::/48");
@@ -178,7 +168,7 @@ fn check_bound(s: &Setup, client_log: &str) -> (String, String) {
     })
     .unwrap_or_else(|| panic!("no delegated /64 on sub0\n{}", log(s, client_log)));
     assert!(lan.ends_with("/64"), "{lan}");
-    let ll = link_local(&s.host, "up0");
+    let ll = s.host.link_local("up0");
     let route = wait_for(Duration::from_secs(5), || pd_route(&s.rtr)).unwrap_or_else(|| {
         panic!(
             "no route for the delegated prefix\n{}",

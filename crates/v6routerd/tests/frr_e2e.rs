@@ -144,16 +144,6 @@ fn our_rip_route(s: &Setup) -> Option<String> {
         .map(str::to_string)
 }
 
-fn link_local(ns: &Netns, dev: &str) -> String {
-    ns.sh(&format!("ip -6 -o addr show dev {dev} scope link"))
-        .split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .and_then(|a| a.split('/').next())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Each learns the other's prefix: FRR's in our kernel (proto rip, via its
 /// link-local) and in `v6ctl show route` at metric 2, ours in FRR's RIPng
 /// table at metric 2 and in its kernel (via zebra); `show rip neighbors`
@@ -163,7 +153,7 @@ fn link_local(ns: &Netns, dev: &str) -> String {
 #[ignore = "needs root and network namespaces"]
 fn frr_ripngd_and_v6routerd_learn_each_others_prefixes() {
     let s = setup("frr", 15, 10);
-    let frr_ll = link_local(&s.frr_ns, "eth0");
+    let frr_ll = s.frr_ns.link_local("eth0");
     let route = wait_for(Duration::from_secs(20), || our_rip_route(&s)).unwrap_or_else(|| {
         panic!(
             "FRR's prefix not in our kernel\n{}\n{}",
