@@ -166,6 +166,8 @@ first_response() { # capture the Responses (command 2) arriving on $R's eth0
 }
 # shellcheck disable=SC2016 # awk fields, not shell expansions
 udp_errs() { ip netns exec "$1" awk '$1 == "Udp6RcvbufErrors" { print $2 }' /proc/net/snmp6; }
+# shellcheck disable=SC2016
+udp_out() { ip netns exec "$1" awk '$1 == "Udp6OutDatagrams" { print $2 }' /proc/net/snmp6; }
 mono() { awk '{ print $1 }' /proc/uptime; }
 # Routes in ns $1's IPv6 FIB (fib_rt_entries of /proc/net/rt6_stats): O(1)
 # to read, unlike a dump of 50,000 routes (0.5 s of CPU each time, which
@@ -223,6 +225,7 @@ anon_kb() { awk '/^RssAnon/ { print $2 }' "/proc/$1/status"; }
 # CPU seconds per 30 s cycle of pids $1 and $2 over CPU_WINDOW.
 cpu_per_cycle() {
     a1=$(cpu_ns "$1"); b1=$(cpu_ns "$2")
+    o1=$(udp_out $S); p1=$(udp_out $R)
     if [ -n "${PERF:-}" ]; then # profile the receiver (or with PERF=s the sender) meanwhile
         pp=$2; [ "$PERF" = s ] && pp=$1
         perf record -q -g -F "${PERF_FREQ:-4000}" -p "$pp" -o "$W/perf.$label.data" -- sleep "$CPU_WINDOW" > /dev/null 2>&1
@@ -230,6 +233,11 @@ cpu_per_cycle() {
         sleep "$CPU_WINDOW"
     fi
     a2=$(cpu_ns "$1"); b2=$(cpu_ns "$2")
+    o2=$(udp_out $S); p2=$(udp_out $R)
+    # What each side sent meanwhile (its regular updates, jittered, and
+    # answers): the CPU figures move with it.
+    awk -v a="$((o2 - o1))" -v b="$((p2 - p1))" -v w="$CPU_WINDOW" \
+        'BEGIN { printf "%.0f %.0f\n", a * 30 / w, b * 30 / w }' > "$W/out.$label"
     awk -v a="$((a2 - a1))" -v b="$((b2 - b1))" -v w="$CPU_WINDOW" \
         'BEGIN { printf "%.4f %.4f\n", a / 1e9 * 30 / w, b / 1e9 * 30 / w }'
 }
@@ -259,6 +267,7 @@ run_pair() {
     # (b) CPU while holding the table, (c) RSS.
     r=$(cpu_per_cycle "$SPID" "$RPID")
     put cpu_s "${r% *}"; put cpu_r "${r#* }"
+    read -r os or < "$W/out.$label"; put out_s "$os"; put out_r "$or"
     put rss_s "$(rss_kb "$SPID")"; put rss_r "$(rss_kb "$RPID")"
     put anon_s "$(anon_kb "$SPID")"; put anon_r "$(anon_kb "$RPID")"
     # (a') the receiver restarts; the sender keeps running. How long its
@@ -311,7 +320,7 @@ for p in $PAIRS; do
     esac
 done
 for p in bb bv vb; do # pairs not run print as "-"
-    for k in together together_n together_spread restart restart_n restart_spread cpu_s cpu_r rss_s rss_r anon_s anon_r udperr stop_s stop_left; do
+    for k in together together_n together_spread restart restart_n restart_spread cpu_s cpu_r out_s out_r rss_s rss_r anon_s anon_r udperr stop_s stop_left; do
         [ -e "$W/res.$p.$k" ] || echo - > "$W/res.$p.$k"
     done
 done
@@ -328,6 +337,8 @@ printf '%-28s %14s %14s %14s\n' "  routes reached" "$(get bb restart_n)" "$(get 
 printf '%-28s %14s %14s %14s\n' "  sender's spread" "$(get bb restart_spread) s" "$(get bv restart_spread) s" "$(get vb restart_spread) s"
 printf '%-28s %14s %14s %14s\n' "sender CPU s / 30 s cycle" "$(get bb cpu_s)" "$(get bv cpu_s)" "$(get vb cpu_s)"
 printf '%-28s %14s %14s %14s\n' "receiver CPU s / 30 s cycle" "$(get bb cpu_r)" "$(get bv cpu_r)" "$(get vb cpu_r)"
+printf '%-28s %14s %14s %14s\n' "  datagrams sent / 30 s, s" "$(get bb out_s)" "$(get bv out_s)" "$(get vb out_s)"
+printf '%-28s %14s %14s %14s\n' "  datagrams sent / 30 s, r" "$(get bb out_r)" "$(get bv out_r)" "$(get vb out_r)"
 printf '%-28s %14s %14s %14s\n' "sender RSS kB" "$(get bb rss_s)" "$(get bv rss_s)" "$(get vb rss_s)"
 printf '%-28s %14s %14s %14s\n' "  of which anonymous" "$(get bb anon_s)" "$(get bv anon_s)" "$(get vb anon_s)"
 printf '%-28s %14s %14s %14s\n' "receiver RSS kB" "$(get bb rss_r)" "$(get bv rss_r)" "$(get vb rss_r)"
