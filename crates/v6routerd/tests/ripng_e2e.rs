@@ -446,3 +446,56 @@ fn reload_turns_ripng_off_and_on_and_crash_restart_recovers() {
     });
     assert!(clean.is_some(), "{}\n{}", rip_routes(&rtr), d2.log_text());
 }
+
+/// Our RIPng interface goes down: the kernel deletes our route through it,
+/// we may try to put it back before the link's state reaches us, and the
+/// kernel refuses (ENETDOWN). That first refusal is expected and must not
+/// be warned about; the route is withdrawn (metric 16, out of the kernel)
+/// and is back once the link is up again.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn link_down_withdraws_quietly_and_link_up_brings_routes_back() {
+    let lab = Lab::new("rip");
+    let bird = lab.netns("bird");
+    let rtr = lab.netns("rtr");
+    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
+    let d = lab.daemon(
+        &rtr,
+        "rtr",
+        &ripng_section(2, 12, 8, "[log]\nlevel = \"debug\"\n"),
+    );
+    assert!(wait_for(Duration::from_secs(10), || rip_routes(&rtr)
+        .contains(BIRD_STATIC)
+        .then_some(()))
+    .is_some());
+    rtr.sh("ip link set eth0 down");
+    // Past the first retry (1 s) and the kernel view's settling.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !rip_routes(&rtr).contains(BIRD_STATIC),
+        "{}",
+        rip_routes(&rtr)
+    );
+    let log = d.log_text();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("ripng"))
+        .collect();
+    assert!(
+        warnings.is_empty(),
+        "warnings at link down:\n{}",
+        warnings.join("\n")
+    );
+    let refused = log.lines().filter(|l| l.contains("refused")).count();
+    eprintln!("link down: {refused} install refusals logged at debug level, no warning");
+    let m = shown_metric(&d, BIRD_STATIC);
+    assert!(m.is_none() || m == Some(16), "shown at metric {m:?}");
+    // Up again: we ask BIRD for its table (§2.4.1) and the route returns.
+    rtr.sh("ip link set eth0 up");
+    let back = wait_for(Duration::from_secs(10), || {
+        rip_routes(&rtr).contains(BIRD_STATIC).then_some(())
+    });
+    assert!(back.is_some(), "not back after link up:\n{}", d.log_text());
+    assert_eq!(shown_metric(&d, BIRD_STATIC), Some(2));
+}
