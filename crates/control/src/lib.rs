@@ -168,8 +168,13 @@ pub struct ProtocolInfo {
     pub proto: String,
     pub table: String,
     pub state: String,
+    /// As birdc prints it (`22:08:32.546` today, else the date): the
+    /// daemon fills it from `since_ms` when asked, so "today" is today.
     pub since: String,
     pub info: String,
+    /// When `state` last changed, ms since the Unix epoch (BIRD's Since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<u64>,
 }
 
 /// Parse v6ctl's words into a request. Every keyword may be shortened to a

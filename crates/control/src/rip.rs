@@ -335,6 +335,7 @@ s2         Static     master6    down   01:38:21.996  \n";
             state: state.into(),
             since: "01:38:21.996".into(),
             info: String::new(),
+            since_ms: None,
         };
         let list = [
             p("device1", "Device", "---", "up"),

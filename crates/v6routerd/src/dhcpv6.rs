@@ -76,13 +76,14 @@ fn enabled(cfg: &Config) -> bool {
 }
 
 fn publish(ctx: &ServiceCtx, state: &str, info: &str) {
-    ctx.protocol.send_replace(Some(ProtocolInfo {
+    ctx.publish_protocol(Some(ProtocolInfo {
         name: "dhcpv6".into(),
         proto: "DHCPv6".into(),
         table: "---".into(),
         state: state.into(),
         since: String::new(),
         info: info.into(),
+        since_ms: None,
     }));
 }
 

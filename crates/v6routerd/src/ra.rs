@@ -161,7 +161,6 @@ struct RaService {
     socket: Option<Arc<RaSocket>>,
     socket_error: Option<String>,
     last_socket_try: Option<Instant>,
-    started: SystemTime,
 }
 
 impl RaService {
@@ -468,10 +467,6 @@ impl RaService {
             .values()
             .filter(|i| i.engine.state() == v6ra::engine::AdvState::Advertising)
             .count();
-        let since = self
-            .started
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         Some(ProtocolInfo {
             name: "ra".into(),
             proto: "RA".into(),
@@ -483,7 +478,8 @@ impl RaService {
             } else {
                 "start".into()
             },
-            since: v6control::tunnel::utc(since),
+            since: String::new(),
+            since_ms: None,
             info: match &self.socket_error {
                 Some(e) => e.clone(),
                 None => format!("{adv} of {} interfaces advertising", self.ifaces.len()),
@@ -505,7 +501,6 @@ pub async fn run(mut ctx: ServiceCtx) {
         socket: None,
         socket_error: None,
         last_socket_try: None,
-        started: SystemTime::now(),
     };
     let mut buf = vec![0u8; 65536];
     let mut received: u64 = 0;
@@ -516,14 +511,7 @@ pub async fn run(mut ctx: ServiceCtx) {
     }
     loop {
         // Only a changed row wakes the supervisor (not every datagram).
-        let row = svc.protocol_row();
-        ctx.protocol.send_if_modified(|cur| {
-            let changed = *cur != row;
-            if changed {
-                *cur = row;
-            }
-            changed
-        });
+        ctx.publish_protocol(svc.protocol_row());
         let next = svc.next_timer();
         // Retry the socket while it is missing and RA is configured.
         let retry =

@@ -569,6 +569,7 @@ impl Service {
                             table: "master6".into(),
                             state: "down".into(),
                             since: v6control::rip::format_since(now_ms(), now_ms()),
+                            since_ms: Some(now_ms()),
                             info: format!("UDP 521: {e}"),
                         }));
                         return;
@@ -630,6 +631,7 @@ impl Service {
                     table: "master6".into(),
                     state: "up".into(),
                     since: v6control::rip::format_since(started_ms, now_ms()),
+                    since_ms: Some(started_ms),
                     info: String::new(),
                 }));
             }
@@ -688,6 +690,7 @@ impl Service {
             table: "master6".into(),
             state: "up".into(),
             since: v6control::rip::format_since(self.started_ms, now_ms()),
+            since_ms: Some(self.started_ms),
             info,
         }));
     }

@@ -30,6 +30,30 @@ use v6config::Config;
 use v6control::{ProtocolInfo, Request, Response};
 use v6netlink::Kernel;
 
+/// `row` with its `since_ms` filled, if it has none: kept from `cur` (the
+/// row it replaces) while the state is the same, else `now_ms`.
+fn with_since(
+    cur: Option<&ProtocolInfo>,
+    row: Option<ProtocolInfo>,
+    now_ms: u64,
+) -> Option<ProtocolInfo> {
+    let mut row = row?;
+    if row.since_ms.is_none() {
+        row.since_ms = Some(match cur {
+            Some(c) if c.state == row.state => c.since_ms.unwrap_or(now_ms),
+            _ => now_ms,
+        });
+    }
+    Some(row)
+}
+
+/// Milliseconds since the Unix epoch (wall clock, for display).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// What the uplink service learned from the ISP, for the services that pass
 /// it on: DHCPv6 sub-delegation pools (`pd_pool = { from = "wan0" }`) and DNS
 /// servers given as `"uplink"`.
@@ -104,6 +128,21 @@ pub struct ServiceCtx {
 }
 
 impl ServiceCtx {
+    /// Publish this service's `show protocols` row (None: no row). Only a
+    /// changed row wakes the supervisor. A row without `since_ms` gets
+    /// the time its state last changed, as BIRD's Since column: kept from
+    /// the row it replaces while the state stays the same.
+    pub fn publish_protocol(&self, row: Option<ProtocolInfo>) {
+        self.protocol.send_if_modified(|cur| {
+            let row = with_since(cur.as_ref(), row, unix_ms());
+            let changed = *cur != row;
+            if changed {
+                *cur = row;
+            }
+            changed
+        });
+    }
+
     /// The current configuration.
     pub fn config(&self) -> Arc<Config> {
         self.config.borrow().clone()
@@ -118,5 +157,38 @@ impl ServiceCtx {
             "this service does not answer {:?}",
             q.request
         )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, info: &str) -> ProtocolInfo {
+        ProtocolInfo {
+            name: "ra".into(),
+            state: state.into(),
+            info: info.into(),
+            ..Default::default()
+        }
+    }
+
+    /// BIRD's Since: the time of the last state change, not of the last
+    /// update of the row.
+    #[test]
+    fn since_is_when_the_state_last_changed() {
+        let a = with_since(None, Some(row("start", "")), 1_000).unwrap();
+        assert_eq!(a.since_ms, Some(1_000));
+        let b = with_since(Some(&a), Some(row("start", "1 of 2")), 2_000).unwrap();
+        assert_eq!(b.since_ms, Some(1_000), "same state, other info");
+        let c = with_since(Some(&b), Some(row("up", "2 of 2")), 3_000).unwrap();
+        assert_eq!(c.since_ms, Some(3_000), "state changed");
+        let mut own = row("up", "");
+        own.since_ms = Some(42);
+        assert_eq!(
+            with_since(Some(&c), Some(own), 4_000).unwrap().since_ms,
+            Some(42)
+        );
+        assert!(with_since(Some(&c), None, 5_000).is_none());
     }
 }

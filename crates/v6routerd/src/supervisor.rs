@@ -365,9 +365,16 @@ impl Supervisor {
     }
 
     fn protocols(&self) -> Vec<ProtocolInfo> {
+        let now = crate::service::unix_ms();
         self.services
             .iter()
             .filter_map(|s| s.protocol.borrow().clone())
+            .map(|mut p| {
+                if let Some(ms) = p.since_ms {
+                    p.since = v6control::rip::format_since(ms, now);
+                }
+                p
+            })
             .collect()
     }
 

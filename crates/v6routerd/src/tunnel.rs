@@ -437,8 +437,11 @@ impl Tunnels {
             } else {
                 "start".into()
             },
-            since: since.map_or_else(|| "-".into(), v6control::tunnel::utc),
+            since: String::new(),
             info: format!("{up} of {} tunnels up", st.len()),
+            // The last change we made to a tunnel, else when the state
+            // last changed.
+            since_ms: since.map(|s| s * 1000),
         })
     }
 }
@@ -580,7 +583,7 @@ pub async fn run(mut ctx: ServiceCtx) {
             } else {
                 RESYNC
             };
-            ctx.protocol.send_replace(t.protocol_row());
+            ctx.publish_protocol(t.protocol_row());
         }
         dirty = false;
         tokio::select! {

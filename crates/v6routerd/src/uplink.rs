@@ -516,7 +516,7 @@ impl Manager {
         self.routes = plan.unreachable.clone();
         self.plan = plan;
         self.publish(ctx);
-        ctx.protocol.send_replace(Some(self.protocol_row()));
+        ctx.publish_protocol(Some(self.protocol_row()));
     }
 
     /// Tell the other services what the ISP gave (sub-delegation, DNS).
@@ -598,6 +598,7 @@ impl Manager {
             },
             since: String::new(),
             info: format!("{n} delegated prefix{}", if n == 1 { "" } else { "es" }),
+            since_ms: None,
         }
     }
 
