@@ -33,6 +33,7 @@ pub use rtnetlink::Handle;
 #[derive(Clone)]
 pub struct Kernel {
     handle: Handle,
+    overrun: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Open a connection subscribed to link, IPv6 address and IPv6 route events.
@@ -67,18 +68,26 @@ pub fn open() -> std::io::Result<(Kernel, mpsc::UnboundedReceiver<KernelEvent>)>
     }
     tokio::spawn(conn);
     let (tx, rx) = mpsc::unbounded_channel();
+    let overrun = std::sync::Arc::new(tokio::sync::Notify::new());
+    let lost = overrun.clone();
     tokio::spawn(async move {
         while let Some((msg, _)) = messages.next().await {
-            if let NetlinkPayload::InnerMessage(m) = msg.payload {
-                if let Some(ev) = event(m).filter(|ev| !is_rip_route(ev)) {
-                    if tx.send(ev).is_err() {
-                        break;
+            match msg.payload {
+                NetlinkPayload::InnerMessage(m) => {
+                    if let Some(ev) = event(m).filter(|ev| !is_rip_route(ev)) {
+                        if tx.send(ev).is_err() {
+                            break;
+                        }
                     }
                 }
+                // The socket's buffer overflowed (ENOBUFS, netlink(7)):
+                // notifications were dropped, the view must be dumped again.
+                NetlinkPayload::Overrun(_) => lost.notify_one(),
+                _ => {}
             }
         }
     });
-    Ok((Kernel { handle }, rx))
+    Ok((Kernel { handle, overrun }, rx))
 }
 
 /// Routes of protocol rip are left out of the shared view (see [`open`]).
@@ -131,6 +140,14 @@ fn route_message(r: &RouteFact) -> netlink_packet_route::route::RouteMessage {
 impl Kernel {
     pub fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// Returns when the event socket has overflowed since the last call
+    /// (events were lost: dump again). Netlink either delivers every
+    /// notification or reports ENOBUFS, so with this a periodic dump is
+    /// only a safety net.
+    pub async fn overrun(&self) {
+        self.overrun.notified().await
     }
 
     /// Everything we follow, as it is now (routes of protocol rip aside:

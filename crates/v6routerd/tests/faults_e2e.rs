@@ -1446,3 +1446,66 @@ fn hostile_flood_keeps_the_daemon_responsive() {
         );
     }
 }
+
+/// The kernel's event socket overflows (netlink(7): ENOBUFS, the events
+/// are gone): the daemon is stopped (SIGSTOP) while 60,000 routes are
+/// added and one it knows is deleted, far more notifications than its
+/// socket holds. Once it runs again it must notice the overflow and read
+/// the kernel's state again at once, not at its periodic safety-net dump
+/// (10 min): the deleted route leaves `show route` within seconds.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn netlink_event_overflow_is_noticed_and_the_kernel_read_again() {
+    let lab = Lab::new("fovr");
+    let rtr = lab.netns("r");
+    let peer = lab.netns("p");
+    lab.veth(&rtr, "eth0", &peer, "eth0");
+    let d = lab.daemon(
+        &rtr,
+        "r",
+        "[ripng]\ninterfaces = [\"eth0\"]\n\n[ripng.export]\nconnected = false\nkernel = true\nfilter = [\"2001:db8:77::/48\"]\n",
+    );
+    rtr.sh("ip -6 route add unreachable 2001:db8:77::/48 proto static");
+    let shown = |d: &Daemon| {
+        d.try_ctl(&["show", "route", "for", "2001:db8:77::/48"])
+            .unwrap_or_default()
+            .contains("2001:db8:77::/48")
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || shown(&d).then_some(())).is_some(),
+        "{}",
+        d.try_ctl(&["show", "route"]).unwrap_or_default()
+    );
+    let batch = lab.dir().join("routes.batch");
+    let mut text = String::new();
+    for i in 0..60_000u32 {
+        text.push_str(&format!(
+            "route add unreachable 2001:db8:{:x}:{:x}::/64 proto static\n",
+            0x100 + i / 65536,
+            i % 65536
+        ));
+    }
+    text.push_str("route del unreachable 2001:db8:77::/48\n");
+    std::fs::write(&batch, text).expect("batch file");
+    lab.signal(d.pid, libc::SIGSTOP);
+    rtr.sh(&format!("ip -6 -batch {}", batch.display()));
+    lab.signal(d.pid, libc::SIGCONT);
+    let t0 = Instant::now();
+    let gone = wait_for(Duration::from_secs(20), || (!shown(&d)).then_some(()));
+    let took = t0.elapsed();
+    assert!(
+        gone.is_some(),
+        "the deleted route is still shown: events lost, view not read again\n{}",
+        d.log_text()
+    );
+    assert!(
+        d.log_text().contains("netlink events were lost"),
+        "no overflow noticed (did the socket not overflow?)\n{}",
+        d.log_text()
+    );
+    report(
+        "netlink event socket overflowed (60,000 routes while stopped): deleted route out of the view",
+        took,
+        "ENOBUFS noticed, kernel state read again",
+    );
+}
