@@ -6,49 +6,21 @@
 //! via its neighbour) and removes only what it was shown or installed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+
+#[path = "ripng_common.rs"]
+mod ripng_common;
+
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 use v6common::kernel::rtprot;
-use v6common::{AddrFact, KernelView, LinkFact, RouteFact};
+use v6common::RouteFact;
 use v6netlink::routes::parse_route;
-use v6ripng::engine::{Action, Config, Engine, IfaceConfig, Received};
+use v6ripng::engine::{Action, Received};
 use v6ripng::wire::{Command, RawRte, Repr};
 
 fuzz_target!(|data: &[u8]| {
     let now0 = Instant::now();
-    let mut kv = KernelView::default();
-    kv.links.insert(
-        2,
-        LinkFact {
-            index: 2,
-            name: "eth0".into(),
-            lladdr: None,
-            mtu: 1500,
-            admin_up: true,
-            running: true,
-            kind: None,
-        },
-    );
-    kv.addrs.push(AddrFact {
-        index: 2,
-        addr: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
-        prefix_len: 64,
-        preferred_lft: u32::MAX,
-        valid_lft: u32::MAX,
-        tentative: false,
-        deprecated: false,
-        dad_failed: false,
-        permanent: true,
-    });
-    let cfg = Config {
-        interfaces: vec![IfaceConfig {
-            name: "eth0".into(),
-            cost: 1,
-        }],
-        ..Config::default()
-    };
-    let mut e = Engine::new(cfg, 1);
-    let _ = e.set_kernel(now0, &kv);
+    let mut e = ripng_common::engine_on_eth0(now0);
     // A few learned routes, so the kernel's view of them can disagree.
     let nb = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
     let rtes: Vec<RawRte> = (0..4u16)

@@ -3,46 +3,18 @@
 //! install a route that is not a valid unicast prefix.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+
+#[path = "ripng_common.rs"]
+mod ripng_common;
+
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
-use v6common::{AddrFact, KernelView, LinkFact};
-use v6ripng::engine::{Action, Config, Engine, IfaceConfig, Received};
+
+use v6ripng::engine::{Action, Received};
 
 fuzz_target!(|data: &[u8]| {
     let now0 = Instant::now();
-    let mut kv = KernelView::default();
-    kv.links.insert(
-        2,
-        LinkFact {
-            index: 2,
-            name: "eth0".into(),
-            lladdr: None,
-            mtu: 1500,
-            admin_up: true,
-            running: true,
-            kind: None,
-        },
-    );
-    kv.addrs.push(AddrFact {
-        index: 2,
-        addr: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
-        prefix_len: 64,
-        preferred_lft: u32::MAX,
-        valid_lft: u32::MAX,
-        tentative: false,
-        deprecated: false,
-        dad_failed: false,
-        permanent: true,
-    });
-    let cfg = Config {
-        interfaces: vec![IfaceConfig {
-            name: "eth0".into(),
-            cost: 1,
-        }],
-        ..Config::default()
-    };
-    let mut e = Engine::new(cfg, 1);
-    let _ = e.set_kernel(now0, &kv);
+    let mut e = ripng_common::engine_on_eth0(now0);
     // Records: [len, src last byte, port hi/lo, hop limit, time step, payload...]
     let mut rest = data;
     let mut now = now0;

@@ -79,41 +79,6 @@ pub fn recv_pktinfo(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
     }
 }
 
-/// One sendmsg out of interface `ifindex` (IPV6_PKTINFO; the kernel picks
-/// the source address of that interface).
-pub fn send_pktinfo(fd: RawFd, data: &[u8], dst: SocketAddrV6, ifindex: u32) -> io::Result<usize> {
-    v6sock::send(fd, data, dst, ifindex, None)
-}
-
-/// Send, waiting up to `timeout_ms` for room when the socket (non-blocking)
-/// says EAGAIN. For the store thread, which sends replies after fsync.
-pub fn send_blocking(
-    fd: RawFd,
-    data: &[u8],
-    dst: SocketAddrV6,
-    ifindex: u32,
-    timeout_ms: i32,
-) -> io::Result<usize> {
-    loop {
-        match send_pktinfo(fd, data, dst, ifindex) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let mut p = libc::pollfd {
-                    fd,
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
-                if r <= 0 {
-                    return Err(e);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            r => return r,
-        }
-    }
-}
-
 /// Send a batch (sendmmsg, 64 per call), waiting up to `timeout_ms` for
 /// room each time the socket says EAGAIN. A datagram the kernel refuses
 /// (no route to that client, say) is skipped, logged at debug, so that it
@@ -190,10 +155,6 @@ impl ServerSocket {
             Err(e) => Err(e),
         }
     }
-
-    pub fn send(&self, data: &[u8], dst: SocketAddrV6, ifindex: u32) -> io::Result<usize> {
-        send_blocking(self.raw_fd(), data, dst, ifindex, 50)
-    }
 }
 
 #[cfg(test)]
@@ -209,12 +170,12 @@ mod tests {
         let b = ServerSocket::bind(0).unwrap();
         let bport = b.socket().local_addr().unwrap().as_socket().unwrap().port();
         let lo = 1; // the loopback interface is index 1 on Linux
-        b.send(
-            b"hello",
-            SocketAddrV6::new(Ipv6Addr::LOCALHOST, port, 0, 0),
-            lo,
-        )
-        .unwrap();
+        let hello = Outgoing {
+            data: b"hello",
+            dst: SocketAddrV6::new(Ipv6Addr::LOCALHOST, port, 0, 0),
+            ifindex: lo,
+        };
+        assert_eq!(send_many_blocking(b.raw_fd(), &[hello], 50), 0);
         let mut buf = [0u8; 64];
         let m = a.recv(&mut buf).await.unwrap();
         assert_eq!(&buf[..m.len], b"hello");

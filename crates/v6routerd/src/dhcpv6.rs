@@ -310,7 +310,6 @@ fn send_replies(fd: RawFd, replies: &mut Vec<Reply>, timeout_ms: i32) {
         })
         .collect();
     send_many_blocking(fd, &out, timeout_ms);
-    drop(out);
     replies.clear();
 }
 
