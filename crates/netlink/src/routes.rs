@@ -360,7 +360,7 @@ impl RouteBatchSocket {
         let _ = setsockopt(&fd, libc::SOL_NETLINK, NETLINK_GET_STRICT_CHK, &1);
         big_rcvbuf(&fd, 4 << 20);
         let tv = libc::timeval {
-            tv_sec: REPLY_TIMEOUT.as_secs() as libc::time_t,
+            tv_sec: REPLY_TIMEOUT.as_secs() as _, // time_t: i64 on glibc, deprecated alias on musl
             tv_usec: 0,
         };
         let _ = setsockopt(&fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv);

@@ -233,8 +233,15 @@ pub fn send_many(fd: RawFd, out: &[Outgoing<'_>]) -> io::Result<usize> {
         }
         // SAFETY: `hdrs` holds n headers whose pointers all point into the
         // vectors above, alive and not moved until after the call.
-        let r =
-            unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), n as libc::c_uint, libc::MSG_NOSIGNAL) };
+        let r = unsafe {
+            libc::sendmmsg(
+                fd,
+                hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                // flags: c_int on glibc, c_uint on musl (OpenWrt targets)
+                libc::MSG_NOSIGNAL as _,
+            )
+        };
         if r < 0 {
             let e = io::Error::last_os_error();
             return if sent == 0 { Err(e) } else { Ok(sent) };
