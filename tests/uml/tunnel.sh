@@ -73,6 +73,7 @@ local = "auto"
 wan = "wan0"
 address = "2001:db8:f::1/64"
 default_route = true
+update_command = 'echo "\$V6_TUNNEL \$V6_LOCAL [\$V6_PREVIOUS_LOCAL] \$V6_REMOTE" >>$W/update-a.txt; echo "good \$V6_LOCAL"'
 EOF
 cat >"$W/b.toml" <<EOF
 [router]
@@ -89,6 +90,7 @@ local = "192.0.2.2"
 address = "2001:db8:f::2/64"
 routes = ["2001:db8:aa::/48"]
 keep_on_stop = true
+update_command = 'echo badauth; exit 1'
 EOF
 
 ip netns exec a "$V6ROUTERD" -c "$W/a.toml" >"$W/a.log" 2>&1 &
@@ -127,6 +129,31 @@ else
     finish
 fi
 ip -n a -d link show he6 >"$W/a-link.txt"
+
+# wait_line FILE LINE MAX_MS: FILE has LINE (a whole line) within MAX_MS.
+wait_line() {
+    t0=$(now_ms)
+    until grep -qxF "$2" "$1" 2>/dev/null; do
+        [ $(($(now_ms) - t0)) -gt "$3" ] && return 1
+        sleep 0.01
+    done
+}
+# 1b. The broker is told the local address once the tunnel is up (a's
+#     update_command appends its environment to a file and says "good");
+#     b's command fails, which `show tunnels` says, with the next try.
+if wait_line "$W/update-a.txt" "he6 192.0.2.1 [] 192.0.2.2" 3000; then
+    pass broker_told_at_start "$(cat "$W/update-a.txt")"
+else
+    fail broker_told_at_start "$(cat "$W/update-a.txt" 2>&1) | $(grep -i broker "$W/a.log")"
+fi
+sleep 0.5
+ip netns exec b "$V6CTL" -s /run/v6t-b.sock show tunnels >"$W/show-b-broker.txt" 2>&1
+if grep -q '^  Broker:    telling 192.0.2.2 failed at .*: exit status: 1: badauth; next try in [0-9]* s$' "$W/show-b-broker.txt" &&
+    grep -q 'update_command for 192.0.2.2 failed: exit status: 1: badauth' "$W/b.log"; then
+    pass broker_failure_shown "$(grep Broker "$W/show-b-broker.txt")"
+else
+    fail broker_failure_shown "$(cat "$W/show-b-broker.txt") | $(grep -i broker "$W/b.log")"
+fi
 ip -n b -d link show he6 >"$W/b-link.txt"
 ip -n a -6 route show dev he6 >"$W/a-routes.txt"
 ip -n b -6 route show dev he6 >"$W/b-routes.txt"
@@ -263,6 +290,17 @@ ms=$(($(now_ms) - t0))
 ip netns exec a "$V6CTL" -s /run/v6t-a.sock show tunnels >"$W/show-a-2.txt" 2>&1
 if [ -n "$ok" ] && grep -q 're-created (local is 192.0.2.1, want 192.0.2.11 (the address of wan0))' "$W/show-a-2.txt"; then
     pass wan_address_followed "local 192.0.2.11 after ${ms} ms"
+    if wait_line "$W/update-a.txt" "he6 192.0.2.11 [192.0.2.1] 192.0.2.2" 3000; then
+        sleep 0.2
+        ip netns exec a "$V6CTL" -s /run/v6t-a.sock show tunnels >"$W/show-a-broker.txt" 2>&1
+        if grep -q '^  Broker:    told 192.0.2.11 at .* (good 192.0.2.11)$' "$W/show-a-broker.txt"; then
+            pass broker_told_new_address "$(tail -n 1 "$W/update-a.txt")"
+        else
+            fail broker_told_new_address "$(cat "$W/show-a-broker.txt")"
+        fi
+    else
+        fail broker_told_new_address "$(cat "$W/update-a.txt" 2>&1) | $(grep -i broker "$W/a.log")"
+    fi
 else
     fail wan_address_followed "$(ip -n a -d link show he6 2>&1) | $(cat "$W/show-a-2.txt")"
 fi

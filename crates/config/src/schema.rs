@@ -586,6 +586,9 @@ pub struct Tunnel {
     /// Leave the tunnel in place when v6routerd stops.
     #[serde(default)]
     pub keep_on_stop: bool,
+    /// Run (with /bin/sh -c) when the tunnel's local address is new to the
+    /// broker: at start and whenever it changes.
+    pub update_command: Option<String>,
 }
 
 fn auto() -> String {

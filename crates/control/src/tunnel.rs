@@ -33,6 +33,10 @@ pub struct TunnelStatus {
     /// Made by v6routerd (tagged with the owner alias).
     pub ours: bool,
     pub keep_on_stop: bool,
+    /// With `update_command`: what the broker was last told, or the last
+    /// failure and when the next try is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_update: Option<String>,
 }
 
 /// `2026-11-24 22:10:03` (UTC) from Unix seconds.
@@ -119,6 +123,9 @@ pub fn render_status(tunnels: &[TunnelStatus]) -> String {
         };
         out.push_str(&format!("  Addresses: {}\n", list(&t.addresses)));
         out.push_str(&format!("  Routes:    {}\n", list(&t.routes)));
+        if let Some(b) = &t.broker_update {
+            out.push_str(&format!("  Broker:    {b}\n"));
+        }
     }
     out
 }
@@ -160,6 +167,7 @@ mod tests {
             last_change: "created (not present)".into(),
             ours: true,
             keep_on_stop: false,
+            broker_update: None,
         };
         let v = serde_json::to_value(vec![t]).unwrap();
         let s = render(&v).unwrap();

@@ -97,6 +97,9 @@ pub struct TunnelSpec {
     pub metric: u32,
     /// Leave the tunnel in place when v6routerd stops.
     pub keep_on_stop: bool,
+    /// Shell command that tells the broker our new local address (see
+    /// [`crate::update`]).
+    pub update_command: Option<String>,
 }
 
 impl TunnelSpec {
@@ -114,6 +117,7 @@ impl TunnelSpec {
             routes: Vec::new(),
             metric: DEFAULT_METRIC,
             keep_on_stop: false,
+            update_command: None,
         }
     }
 

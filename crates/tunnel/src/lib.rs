@@ -22,7 +22,9 @@
 pub mod desired;
 pub mod observed;
 pub mod reconcile;
+pub mod update;
 
 pub use desired::{validate_all, LocalEndpoint, SpecError, TunnelAddress, TunnelSpec};
 pub use observed::{Observed, ObservedLink, ObservedRoute, SitParams, OWNER_ALIAS, PROTO_IPV6};
 pub use reconcile::{differences, reconcile, resolve_local, stop, Action, Memory, SitLink};
+pub use update::{BrokerUpdate, Outcome, Run};

@@ -1,6 +1,7 @@
 //! v6routerd: Router Advertisements, a DHCPv6 server, RIPng and 6in4 tunnels
 //! for IPv6 routers, in one daemon. See docs/ARCHITECTURE.md.
 
+mod broker_update;
 mod check;
 mod control;
 mod dhcpv6;

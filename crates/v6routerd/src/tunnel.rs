@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -23,8 +23,8 @@ use v6control::{ProtocolInfo, Request, Response};
 use v6netlink::sit::{self, SitEvent};
 use v6netlink::Handle;
 use v6tunnel::{
-    reconcile, resolve_local, stop, validate_all, Action, LocalEndpoint, Memory, Observed,
-    ObservedLink, ObservedRoute, SitParams, TunnelAddress, TunnelSpec, OWNER_ALIAS,
+    reconcile, resolve_local, stop, validate_all, Action, BrokerUpdate, LocalEndpoint, Memory,
+    Observed, ObservedLink, ObservedRoute, SitParams, TunnelAddress, TunnelSpec, OWNER_ALIAS,
 };
 
 use crate::service::{Query, ServiceCtx};
@@ -61,6 +61,7 @@ pub fn specs_from(cfg: &Config) -> Vec<TunnelSpec> {
         s.default_route = t.default_route;
         s.routes = t.routes.clone();
         s.keep_on_stop = t.keep_on_stop;
+        s.update_command = t.update_command.clone();
         if let Some(a) = &t.address {
             match a.parse::<TunnelAddress>() {
                 Ok(a) => s.address = Some(a),
@@ -225,7 +226,13 @@ struct Tunnels {
     last: Observed,
     /// Indexes of the tunnels, shared with the event filter.
     watched: Arc<Mutex<BTreeSet<u32>>>,
+    /// Per tunnel with an `update_command`: what the broker was told.
+    updates: BTreeMap<String, BrokerUpdate>,
+    /// Finished update commands: (tunnel, local address, result).
+    update_done: mpsc::UnboundedSender<UpdateDone>,
 }
+
+type UpdateDone = (String, Ipv4Addr, Result<String, String>);
 
 impl Tunnels {
     /// Look, decide, act. Returns false when a request failed (retry soon).
@@ -418,7 +425,70 @@ impl Tunnels {
     }
 
     fn status(&self) -> Vec<TunnelStatus> {
-        status_of(&self.specs, &self.last, &self.history, &self.waiting)
+        let mut st = status_of(&self.specs, &self.last, &self.history, &self.waiting);
+        let (now, unix) = (Instant::now(), now_unix());
+        for t in &mut st {
+            if let Some(u) = self.updates.get(&t.name) {
+                t.broker_update = Some(crate::broker_update::describe(u, now, unix));
+            }
+        }
+        st
+    }
+
+    /// Start the update commands that are due: a tunnel that is up with a
+    /// local address its broker has not been told yet (or a retry).
+    fn start_updates(&mut self, now: Instant) {
+        self.updates.retain(|name, _| {
+            self.specs
+                .iter()
+                .any(|s| &s.name == name && s.update_command.is_some())
+        });
+        for s in &self.specs {
+            let Some(cmd) = &s.update_command else {
+                continue;
+            };
+            let local = self
+                .last
+                .link(&s.name)
+                .filter(|l| l.is_sit() && l.admin_up)
+                .and_then(|l| l.sit)
+                .and_then(|p| p.local);
+            let u = self.updates.entry(s.name.clone()).or_default();
+            let Some(run) = u.poll(now, local) else {
+                continue;
+            };
+            info!(
+                "tunnel {}: telling the broker our local address {} (update_command)",
+                s.name, run.local
+            );
+            let (cmd, name, remote, done) = (
+                cmd.clone(),
+                s.name.clone(),
+                s.remote,
+                self.update_done.clone(),
+            );
+            tokio::spawn(async move {
+                let r = crate::broker_update::run(&cmd, &name, remote, &run).await;
+                let _ = done.send((name, run.local, r));
+            });
+        }
+    }
+
+    fn update_finished(&mut self, (name, local, result): UpdateDone) {
+        match &result {
+            Ok(line) => info!("tunnel {name}: broker told {local}: {line}"),
+            Err(e) => warn!("tunnel {name}: update_command for {local} failed: {e}"),
+        }
+        if let Some(u) = self.updates.get_mut(&name) {
+            u.finished(Instant::now(), local, result);
+        }
+    }
+
+    fn next_update_retry(&self) -> Option<Instant> {
+        self.updates
+            .values()
+            .filter_map(BrokerUpdate::next_wakeup)
+            .min()
     }
 
     fn protocol_row(&self) -> Option<ProtocolInfo> {
@@ -519,6 +589,7 @@ fn status_of(
                 last_change,
                 ours: l.is_some_and(|l| l.is_ours()),
                 keep_on_stop: s.keep_on_stop,
+                broker_update: None,
             }
         })
         .collect()
@@ -557,6 +628,7 @@ fn spawn_event_watch(watched: Arc<Mutex<BTreeSet<u32>>>) -> Option<mpsc::Unbound
 pub async fn run(mut ctx: ServiceCtx) {
     let watched = Arc::new(Mutex::new(BTreeSet::new()));
     let mut events = spawn_event_watch(watched.clone());
+    let (update_done, mut update_rx) = mpsc::unbounded_channel();
     let mut t = Tunnels {
         handle: ctx.netlink.handle().clone(),
         specs: specs_from(&ctx.config()),
@@ -565,6 +637,8 @@ pub async fn run(mut ctx: ServiceCtx) {
         waiting: BTreeMap::new(),
         last: Observed::default(),
         watched,
+        updates: BTreeMap::new(),
+        update_done,
     };
     let mut next = if events.is_some() { RESYNC } else { RETRY };
     let mut dirty = true;
@@ -586,6 +660,8 @@ pub async fn run(mut ctx: ServiceCtx) {
             ctx.publish_protocol(t.protocol_row());
         }
         dirty = false;
+        t.start_updates(Instant::now());
+        let retry = t.next_update_retry();
         tokio::select! {
             ev = async {
                 match events.as_mut() {
@@ -626,6 +702,13 @@ pub async fn run(mut ctx: ServiceCtx) {
                 }
             }
             _ = tokio::time::sleep(next) => dirty = true,
+            Some(done) = update_rx.recv() => t.update_finished(done),
+            _ = async {
+                match retry {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
         }
     }
 }

@@ -15,6 +15,8 @@ use testlab::bin;
 /// Every check the script makes; each must be reported as passed.
 const CHECKS: &[&str] = &[
     "up_from_config",
+    "broker_told_at_start",
+    "broker_failure_shown",
     "same_as_ip_tunnel_add",
     "owner_tag",
     "routes",
@@ -25,6 +27,7 @@ const CHECKS: &[&str] = &[
     "ping6_after_restore",
     "restored_after_down",
     "wan_address_followed",
+    "broker_told_new_address",
     "reload",
     "adopted_hand_made",
     "stop_leaves_adopted",

@@ -1,0 +1,172 @@
+//! Runs a tunnel's `update_command` (when: `v6tunnel::update`). The command
+//! goes to `/bin/sh -c` with the tunnel in its environment:
+//!
+//! - `V6_TUNNEL`: the tunnel's name;
+//! - `V6_LOCAL`: the local IPv4 address the broker must learn;
+//! - `V6_PREVIOUS_LOCAL`: the one last announced (empty at the first run);
+//! - `V6_REMOTE`: the broker's tunnel server.
+//!
+//! Exit status 0 is success; the first line of its output (stdout, else
+//! stderr) is logged and shown in `show tunnels`. It runs with the daemon's
+//! user and, at most, the daemon's three capabilities (the bounding set and
+//! no_new_privs keep it there), in its own process group, which is killed
+//! after [`TIMEOUT`].
+
+use std::net::Ipv4Addr;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use v6tunnel::{BrokerUpdate, Run};
+
+/// A command still running after this is killed (with its children).
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// At most this much of the output line is kept.
+const LINE_MAX: usize = 200;
+
+/// Run `cmd` for `run`; `Ok(first line)` on exit status 0, else `Err(why)`.
+pub async fn run(cmd: &str, tunnel: &str, remote: Ipv4Addr, run: &Run) -> Result<String, String> {
+    let mut c = Command::new("/bin/sh");
+    c.arg("-c")
+        .arg(cmd)
+        .env("V6_TUNNEL", tunnel)
+        .env("V6_LOCAL", run.local.to_string())
+        .env(
+            "V6_PREVIOUS_LOCAL",
+            run.previous.map(|a| a.to_string()).unwrap_or_default(),
+        )
+        .env("V6_REMOTE", remote.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let child = c
+        .spawn()
+        .map_err(|e| format!("cannot start /bin/sh: {e}"))?;
+    let pgid = child.id() as libc::pid_t;
+    let wait = tokio::task::spawn_blocking(move || child.wait_with_output());
+    match tokio::time::timeout(TIMEOUT, wait).await {
+        Ok(Ok(Ok(out))) => {
+            let line = first_line(&out.stdout)
+                .or_else(|| first_line(&out.stderr))
+                .unwrap_or_default();
+            if out.status.success() {
+                Ok(line)
+            } else if line.is_empty() {
+                Err(out.status.to_string())
+            } else {
+                Err(format!("{}: {line}", out.status))
+            }
+        }
+        Ok(Ok(Err(e))) => Err(format!("waiting for it: {e}")),
+        Ok(Err(e)) => Err(format!("waiting for it: {e}")),
+        Err(_) => {
+            // SAFETY: kill(2) on the process group the child leads; the
+            // blocking waiter reaps the child once it is gone.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            Err(format!(
+                "still running after {} s: killed",
+                TIMEOUT.as_secs()
+            ))
+        }
+    }
+}
+
+fn first_line(b: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(b);
+    let l = s.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(l.chars().take(LINE_MAX).collect())
+}
+
+/// The `Broker:` line of `show tunnels`; `unix_now` and `now` are the same
+/// moment on the wall clock and the monotonic clock.
+pub fn describe(u: &BrokerUpdate, now: Instant, unix_now: u64) -> String {
+    let at = |t: Instant| {
+        v6control::tunnel::utc(unix_now.saturating_sub(now.saturating_duration_since(t).as_secs()))
+    };
+    match u.last() {
+        None => "not told yet".into(),
+        Some(o) if o.ok => {
+            let detail = if o.detail.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", o.detail)
+            };
+            format!("told {} at {}{detail}", o.local, at(o.at))
+        }
+        Some(o) => {
+            let retry = match u.next_wakeup() {
+                Some(t) => format!(
+                    "; next try in {} s",
+                    t.saturating_duration_since(now).as_secs()
+                ),
+                None => "; trying again".into(),
+            };
+            let told = u
+                .announced()
+                .map(|a| format!("; last told {a}"))
+                .unwrap_or_default();
+            format!(
+                "telling {} failed at {}: {}{told}{retry}",
+                o.local,
+                at(o.at),
+                o.detail
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(last: u8) -> Ipv4Addr {
+        Ipv4Addr::new(192, 0, 2, last)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn environment_output_and_exit_status() {
+        let r = Run {
+            local: a(11),
+            previous: Some(a(1)),
+        };
+        let out = run(
+            "echo \"$V6_TUNNEL $V6_LOCAL $V6_PREVIOUS_LOCAL $V6_REMOTE\"; echo second",
+            "he6",
+            Ipv4Addr::new(198, 51, 100, 1),
+            &r,
+        )
+        .await;
+        assert_eq!(out, Ok("he6 192.0.2.11 192.0.2.1 198.51.100.1".into()));
+        let first = Run {
+            local: a(2),
+            previous: None,
+        };
+        let out = run("echo \"[$V6_PREVIOUS_LOCAL]\"", "he6", a(9), &first).await;
+        assert_eq!(out, Ok("[]".into()));
+        let out = run("echo badauth >&2; exit 3", "he6", a(9), &first).await;
+        assert_eq!(out, Err("exit status: 3: badauth".into()));
+        let out = run("exit 1", "he6", a(9), &first).await;
+        assert_eq!(out, Err("exit status: 1".into()));
+    }
+
+    #[test]
+    fn status_lines() {
+        let t0 = Instant::now();
+        let mut u = BrokerUpdate::default();
+        assert_eq!(describe(&u, t0, 0), "not told yet");
+        u.poll(t0, Some(a(2)));
+        u.finished(t0, a(2), Ok("good 192.0.2.2".into()));
+        assert_eq!(
+            describe(&u, t0 + Duration::from_secs(5), 1_795_992_608),
+            "told 192.0.2.2 at 2026-11-29 22:50:03 (good 192.0.2.2)"
+        );
+        u.poll(t0, Some(a(7)));
+        u.finished(t0, a(7), Err("exit status: 1: badauth".into()));
+        assert_eq!(
+            describe(&u, t0 + Duration::from_secs(10), 1_795_992_613),
+            "telling 192.0.2.7 failed at 2026-11-29 22:50:03: exit status: 1: badauth; \
+             last told 192.0.2.2; next try in 20 s"
+        );
+    }
+}
