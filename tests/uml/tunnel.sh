@@ -329,6 +329,27 @@ else
     fail reload "ifindex $idx_before -> $idx_after; $(ip -n a link show he6); $(ip -n a -6 route show dev he6) | $(cat "$W/show-a-3.txt")"
 fi
 
+# 9b. b's update_command fixed by a reload (a corrected key, say): the new
+#     command runs at once, not after the failed one's retry delay.
+sed -e "s/^update_command = 'echo badauth; exit 1'$/update_command = 'echo \"nochg \$V6_LOCAL\"'/" "$W/b.toml" >"$W/b2.toml"
+cp "$W/b2.toml" "$W/b.toml"
+kill -HUP "$PB"
+t0=$(now_ms)
+ok=
+while [ $(($(now_ms) - t0)) -lt 3000 ]; do
+    ip netns exec b "$V6CTL" -s /run/v6t-b.sock show tunnels >"$W/show-b-broker2.txt" 2>&1
+    if grep -q '^  Broker:    told 192.0.2.2 at .* (nochg 192.0.2.2)$' "$W/show-b-broker2.txt"; then
+        ok=1
+        break
+    fi
+    sleep 0.1
+done
+if [ -n "$ok" ]; then
+    pass broker_command_reloaded "told after $(($(now_ms) - t0)) ms: $(grep Broker "$W/show-b-broker2.txt")"
+else
+    fail broker_command_reloaded "$(cat "$W/show-b-broker2.txt") | $(grep -i 'broker\|update_command' "$W/b.log")"
+fi
+
 # 10. A tunnel made by hand (the `ip tunnel add` one in c) with the wanted
 #     parameters is adopted, not re-made; at stop only what v6routerd added
 #     (address, route) is taken back and the link stays.

@@ -226,13 +226,20 @@ struct Tunnels {
     last: Observed,
     /// Indexes of the tunnels, shared with the event filter.
     watched: Arc<Mutex<BTreeSet<u32>>>,
-    /// Per tunnel with an `update_command`: what the broker was told.
-    updates: BTreeMap<String, BrokerUpdate>,
-    /// Finished update commands: (tunnel, local address, result).
+    /// Per tunnel with an `update_command`: the command and what the
+    /// broker was told with it (a new command, e.g. a corrected key after
+    /// a reload, starts afresh: it runs at once).
+    updates: BTreeMap<String, (String, BrokerUpdate)>,
+    /// Finished update commands.
     update_done: mpsc::UnboundedSender<UpdateDone>,
 }
 
-type UpdateDone = (String, Ipv4Addr, Result<String, String>);
+struct UpdateDone {
+    tunnel: String,
+    command: String,
+    local: Ipv4Addr,
+    result: Result<String, String>,
+}
 
 impl Tunnels {
     /// Look, decide, act. Returns false when a request failed (retry soon).
@@ -428,7 +435,7 @@ impl Tunnels {
         let mut st = status_of(&self.specs, &self.last, &self.history, &self.waiting);
         let (now, unix) = (Instant::now(), now_unix());
         for t in &mut st {
-            if let Some(u) = self.updates.get(&t.name) {
+            if let Some((_, u)) = self.updates.get(&t.name) {
                 t.broker_update = Some(crate::broker_update::describe(u, now, unix));
             }
         }
@@ -438,10 +445,10 @@ impl Tunnels {
     /// Start the update commands that are due: a tunnel that is up with a
     /// local address its broker has not been told yet (or a retry).
     fn start_updates(&mut self, now: Instant) {
-        self.updates.retain(|name, _| {
+        self.updates.retain(|name, (cmd, _)| {
             self.specs
                 .iter()
-                .any(|s| &s.name == name && s.update_command.is_some())
+                .any(|s| &s.name == name && s.update_command.as_ref() == Some(cmd))
         });
         for s in &self.specs {
             let Some(cmd) = &s.update_command else {
@@ -453,7 +460,10 @@ impl Tunnels {
                 .filter(|l| l.is_sit() && l.admin_up)
                 .and_then(|l| l.sit)
                 .and_then(|p| p.local);
-            let u = self.updates.entry(s.name.clone()).or_default();
+            let (_, u) = self
+                .updates
+                .entry(s.name.clone())
+                .or_insert_with(|| (cmd.clone(), BrokerUpdate::default()));
             let Some(run) = u.poll(now, local) else {
                 continue;
             };
@@ -468,26 +478,36 @@ impl Tunnels {
                 self.update_done.clone(),
             );
             tokio::spawn(async move {
-                let r = crate::broker_update::run(&cmd, &name, remote, &run).await;
-                let _ = done.send((name, run.local, r));
+                let result = crate::broker_update::run(&cmd, &name, remote, &run).await;
+                let _ = done.send(UpdateDone {
+                    tunnel: name,
+                    command: cmd,
+                    local: run.local,
+                    result,
+                });
             });
         }
     }
 
-    fn update_finished(&mut self, (name, local, result): UpdateDone) {
-        match &result {
+    fn update_finished(&mut self, d: UpdateDone) {
+        let (name, local) = (&d.tunnel, d.local);
+        match &d.result {
             Ok(line) => info!("tunnel {name}: broker told {local}: {line}"),
             Err(e) => warn!("tunnel {name}: update_command for {local} failed: {e}"),
         }
-        if let Some(u) = self.updates.get_mut(&name) {
-            u.finished(Instant::now(), local, result);
+        // The result of a command the configuration no longer has is
+        // only logged.
+        if let Some((cmd, u)) = self.updates.get_mut(name) {
+            if *cmd == d.command {
+                u.finished(Instant::now(), local, d.result);
+            }
         }
     }
 
     fn next_update_retry(&self) -> Option<Instant> {
         self.updates
             .values()
-            .filter_map(BrokerUpdate::next_wakeup)
+            .filter_map(|(_, u)| u.next_wakeup())
             .min()
     }
 

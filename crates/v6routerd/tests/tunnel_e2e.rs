@@ -29,6 +29,7 @@ const CHECKS: &[&str] = &[
     "wan_address_followed",
     "broker_told_new_address",
     "reload",
+    "broker_command_reloaded",
     "adopted_hand_made",
     "stop_leaves_adopted",
     "removed_on_stop",
