@@ -4,29 +4,48 @@
 # with CONFIG_USE_APK: the package root gets /lib/apk/packages/<pkg>.list,
 # .conffiles and .conffiles_static, and `apk mkpkg` writes the package.
 #
-# The v3 format is a binary object tree with its own schema (apk-v3(5));
-# this script does not imitate it: it needs a real apk-tools v3 `apk` with
-# the `mkpkg` applet on PATH (or in $APK). Debian 12 has no apk-tools
-# package; without one the script says so and exits 3.
+# The package writer is a real apk-tools v3 `apk mkpkg` when one is on PATH
+# (or named by $APK), else `v6-mkapk mkpkg` (crates/mkapk, built here from
+# the workspace for the build host): same options, same bytes inside the
+# compression (checked against apk-tools' mkpkg by crates/mkapk's fixture
+# test). Debian 12 has no apk-tools package, so that is the usual case.
 # Output: $OUT_DIR/<arch>/v6router-<version>.apk
 #
 # Usage: packaging/apk.sh [ARCH...]   (same arches and environment as
 # packaging/ipk.sh). Prints the path of each package built.
+# Environment: APK (an apk-tools v3 `apk`; when set it must be one),
+#   V6_MKAPK (a v6-mkapk binary to use instead of building it).
 set -euo pipefail
 # shellcheck source=packaging/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-APK=${APK:-apk}
-if ! command -v "$APK" >/dev/null 2>&1; then
-    echo "apk.sh: no \`$APK\` on PATH: apk-tools v3 is needed to build .apk packages" >&2
-    exit 3
+# is_apk3 CMD: an apk-tools v3 with the mkpkg applet (v2, Alpine's classic
+# apk, prints "apk-tools 2.x" and has no mkpkg).
+is_apk3() {
+    "$1" --version 2>/dev/null | grep -q '^apk-tools 3' && "$1" mkpkg --help >/dev/null 2>&1
+}
+if [ -n "${APK:-}" ]; then
+    if ! command -v "$APK" >/dev/null 2>&1 || ! is_apk3 "$APK"; then
+        echo "apk.sh: APK=$APK is not apk-tools v3 with mkpkg ($("$APK" --version 2>&1 | head -1))" >&2
+        exit 3
+    fi
+    MKPKG=("$APK" mkpkg)
+    WRITER=apk
+elif command -v apk >/dev/null 2>&1 && is_apk3 apk; then
+    MKPKG=(apk mkpkg)
+    WRITER=apk
+else
+    if [ -z "${V6_MKAPK:-}" ]; then
+        (cd "$REPO" && cargo build -q -p mkapk --bin v6-mkapk) || {
+            echo "apk.sh: building v6-mkapk failed" >&2
+            exit 3
+        }
+        V6_MKAPK=$CARGO_TARGET_DIR/debug/v6-mkapk
+    fi
+    MKPKG=("$V6_MKAPK" mkpkg)
+    WRITER=v6-mkapk
 fi
-# v2 (Alpine's classic apk) has no mkpkg applet and prints "apk-tools 2.x".
-if ! "$APK" --version 2>/dev/null | grep -q '^apk-tools 3' ||
-    ! "$APK" mkpkg --help >/dev/null 2>&1; then
-    echo "apk.sh: \`$APK\` is not apk-tools v3 with mkpkg ($("$APK" --version 2>&1 | head -1))" >&2
-    exit 3
-fi
+echo "apk.sh: package writer: ${MKPKG[*]}" >&2
 
 ARCHES=("$@")
 [ ${#ARCHES[@]} -gt 0 ] || ARCHES=(x86_64 aarch64_generic aarch64_cortex-a53)
@@ -66,9 +85,10 @@ EOF
     chmod 0755 "$1/post-install" "$1/post-upgrade" "$1/pre-deinstall"
 }
 
-# Files are root-owned in the package; apk mkpkg records the owner it sees.
+# Files are root-owned in the package: apk mkpkg records the owner it sees
+# (so fakeroot for it), v6-mkapk always writes root.
 FAKEROOT=()
-[ "$(id -u)" = 0 ] || FAKEROOT=(fakeroot)
+[ "$(id -u)" = 0 ] || [ "$WRITER" = v6-mkapk ] || FAKEROOT=(fakeroot)
 
 for arch in "${ARCHES[@]}"; do
     root=$WORK/$arch/root
@@ -97,7 +117,7 @@ for arch in "${ARCHES[@]}"; do
         --info "arch:$arch" --info "license:$PKG_LICENSE" --info "origin:$PKG_NAME"
         --info "url:$PKG_URL" --info "maintainer:$PKG_MAINTAINER"
         --info "depends:")
-    SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH "${FAKEROOT[@]}" "$APK" mkpkg "${info[@]}" \
+    SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH "${FAKEROOT[@]}" "${MKPKG[@]}" "${info[@]}" \
         --script "post-install:$scripts/post-install" \
         --script "post-upgrade:$scripts/post-upgrade" \
         --script "pre-deinstall:$scripts/pre-deinstall" \
