@@ -754,3 +754,83 @@ fn prefixes_beyond_one_mtu_arrive_in_several_unfragmented_ras() {
     ));
     assert_eq!(frags.trim(), "0", "no IPv6 fragments on the wire");
 }
+
+/// The LAN is a bridge, as on OpenWrt (br-lan), and it has no carrier when
+/// v6routerd starts and when it reloads (no port up yet: odhcpd #230 drops
+/// such an interface for good; #423: a restart while the bridge is down
+/// loses it). Then a port comes up: the host gets its RA. Then the bridge
+/// loses carrier for a while (its only port goes down) and comes back: the
+/// RAs after that still carry the prefix with its full lifetimes (odhcpd
+/// #423 advertises every PIO with lifetime 0 after a carrier loss).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
+    let lab = Lab::new("rabr");
+    let rtr = lab.netns("r");
+    let host = lab.netns("h");
+    rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+    // An empty bridge has no carrier (IFF_RUNNING clear).
+    rtr.sh("ip link add br-lan type bridge forward_delay 0 && ip link set br-lan up");
+    lab.veth(&rtr, "lan1", &host, "eth0");
+    host.sh("ip link set eth0 down");
+    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2 net.ipv6.conf.eth0.forwarding=0");
+    rtr.sh("ip link set lan1 master br-lan");
+    assert!(
+        rtr.sh("ip link show br-lan").contains("NO-CARRIER"),
+        "{}",
+        rtr.sh("ip link show br-lan")
+    );
+    let cfg = ISSUE_CONFIG.replace("name = \"eth1\"", "name = \"br-lan\"");
+    let d = lab.daemon(&rtr, "rtr", &cfg);
+    std::thread::sleep(Duration::from_millis(500));
+    // A reload while the bridge is still without carrier.
+    assert!(d.ctl(&["reload"]).contains("Reconfigured"));
+    std::thread::sleep(Duration::from_millis(500));
+    let t_up = Instant::now();
+    host.sh("ip link set eth0 up");
+    let got = wait_for(Duration::from_secs(10), || slaac_addr(&host));
+    assert!(
+        got.is_some(),
+        "no SLAAC address after the bridge got carrier\n{}\n{}",
+        d.ctl(&["show", "ra"]),
+        d.log_text()
+    );
+    eprintln!(
+        "SLAAC address {:.2} s after the bridge's port came up",
+        t_up.elapsed().as_secs_f64()
+    );
+    // Carrier lost for 4 s (past MIN_DELAY_BETWEEN_RAS), then back.
+    host.sh("ip link set eth0 down");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(rtr.sh("ip link show br-lan").contains("NO-CARRIER"));
+    std::thread::sleep(Duration::from_millis(3500));
+    let t_back = Instant::now();
+    host.sh("ip link set eth0 up");
+    // rdisc6 sends an RS and prints the RA it gets (RFC 4861 §6.2.6: the
+    // answer to an RS may wait up to 3 s after the last multicast RA).
+    let ra = wait_for(Duration::from_secs(10), || {
+        let out = host.sh("rdisc6 -1 -r 2 -w 1500 eth0 2>&1 || true");
+        out.contains("Prefix").then_some(out)
+    })
+    .unwrap_or_else(|| panic!("no RA after carrier came back\n{}", d.log_text()));
+    eprintln!(
+        "RA seen by rdisc6 {:.2} s after carrier came back",
+        t_back.elapsed().as_secs_f64()
+    );
+    let ra = squash(&ra);
+    assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
+    // The issue config's lifetimes are radvd's defaults: valid 86400 s,
+    // preferred 14400 s; neither may be 0 after a carrier loss.
+    assert!(
+        ra.contains("Valid time : 86400 (0x00015180) seconds"),
+        "{ra}"
+    );
+    assert!(
+        ra.contains("Pref. time : 14400 (0x00003840) seconds"),
+        "{ra}"
+    );
+    assert!(!ra.contains("Router lifetime : 0 "), "{ra}");
+    // And the host's address stays preferred (not "deprecated").
+    let (addr, life) = slaac_addr(&host).expect("address kept");
+    assert!(!addr.contains("deprecated"), "{addr} {life}");
+}
