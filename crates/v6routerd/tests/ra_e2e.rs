@@ -314,6 +314,10 @@ lifetime = 600"#,
     ] {
         assert!(text.contains(opt), "no `{opt}` in the dissection:\n{text}");
     }
+    // Router lifetime 0 only in the final RA (odhcpd #155 sent it in the
+    // first of two).
+    let zero = text.matches("Router lifetime (s): 0\n").count();
+    assert_eq!(zero, 1, "{zero} RAs with router lifetime 0:\n{text}");
 }
 
 #[test]
