@@ -8,8 +8,8 @@
 # fields, unpacks each into a staging root and runs the staged
 # `v6routerd --version` and `v6routerd check -c <root>/etc/v6router.toml`
 # (aarch64 under qemu-user-static). Runs the init script against stub procd
-# functions (tests/packaging/procd-harness.sh). Builds the .apk when an
-# apk-tools v3 is installed (skipped otherwise, and said so).
+# functions (tests/packaging/procd-harness.sh). Builds the .apk (apk-tools
+# v3 when installed, else v6-mkapk) and reads it back with v6-mkapk.
 #
 # Installs what it needs (apt packages, rustup targets): CI is a fresh
 # machine. Ends with "N passed, N failed, N skipped"; exit status 1 if any
@@ -20,6 +20,10 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+# One timestamp for every package of this run (packaging/common.sh would take
+# the newest commit's at each build), so that the two-builds-are-identical
+# checks still compare like with like when a commit lands during the run.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0)}
 HARNESS=$REPO/tests/packaging/procd-harness.sh
 INIT=$REPO/packaging/openwrt/files/v6routerd.init
 UNIT=$REPO/packaging/systemd/v6routerd.service
@@ -498,26 +502,76 @@ else
 fi
 
 # --- .apk (apk-tools v3) ----------------------------------------------------
+# packaging/apk.sh writes with a real apk-tools v3 when one is installed,
+# else with v6-mkapk (crates/mkapk, checked byte for byte against apk
+# mkpkg's output by its fixture test). Either way the package is read back
+# with v6-mkapk's reader, which checks every data block against its file
+# entry (indexes, size, SHA-256), and compared with the .ipk's data.
 echo "# .apk (OpenWrt 25.12+)"
-if command -v apk >/dev/null && apk --version 2>/dev/null | grep -q '^apk-tools 3'; then
-    if OUT_DIR=$T/apk V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${ARCHES[@]}" >"$T/apk.out" 2>&1; then
-        ok "apk.sh builds ${ARCHES[*]}"
-        for arch in "${ARCHES[@]}"; do
-            dump=$(apk adbdump "$T/apk/$arch/v6router-$VERSION.apk" 2>&1)
-            check "$arch.apk: name, version, arch" bash -c \
-                "grep -q 'name: v6router' <<<\"\$1\" && grep -q 'version: $VERSION' <<<\"\$1\" && grep -q 'arch: $arch' <<<\"\$1\"" _ "$dump"
-            for p in usr/sbin/v6routerd usr/sbin/v6ctl etc/v6router.toml etc/init.d/v6routerd \
-                lib/apk/packages/v6router.list lib/apk/packages/v6router.conffiles; do
-                check "$arch.apk: contains /$p" grep -q "${p##*/}" <<<"$dump"
-            done
-        done
-    else
-        bad "apk.sh builds ${ARCHES[*]}"
-        sed 's/^/       /' "$T/apk.out" | tail -20
-    fi
+if OUT_DIR=$T/apk V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${ARCHES[@]}" >"$T/apk.out" 2>"$T/apk.err"; then
+    ok "apk.sh builds ${ARCHES[*]} with $(sed -n 's/^apk.sh: package writer: //p' "$T/apk.err")"
 else
-    skip ".apk: no apk-tools v3 on this machine (Debian 12 packages none); packaging/apk.sh builds them where one is"
+    bad "apk.sh builds ${ARCHES[*]}"
+    sed 's/^/       /' "$T/apk.err" | tail -20
 fi
+if OUT_DIR=$T/apk2 V6_NO_BUILD=1 "$REPO/packaging/apk.sh" x86_64 >/dev/null 2>&1 &&
+    cmp -s "$T/apk/x86_64/v6router-$VERSION.apk" "$T/apk2/x86_64/v6router-$VERSION.apk"; then
+    ok "apk: two builds are byte-identical"
+else
+    bad "apk: two builds are byte-identical"
+fi
+MKAPK=$CARGO_TARGET_DIR/debug/v6-mkapk
+(cd "$REPO" && cargo build -q -p mkapk --bin v6-mkapk) || bad "v6-mkapk builds (the .apk reader)"
+REAL_APK=
+command -v apk >/dev/null && apk --version 2>/dev/null | grep -q '^apk-tools 3' && REAL_APK=apk
+for arch in "${ARCHES[@]}"; do
+    pkg=$T/apk/$arch/v6router-$VERSION.apk
+    A=$T/apkcmp/$arch
+    mkdir -p "$A/ipkroot"
+    if [ ! -f "$pkg" ] || [ ! -f "$T/x/$arch/data.tar.gz" ]; then
+        bad "$arch.apk: $(basename "$pkg") and the .ipk's data.tar.gz exist"
+        continue
+    fi
+    tar -xzf "$T/x/$arch/data.tar.gz" -C "$A/ipkroot"
+    if "$MKAPK" dump "$pkg" >"$A/dump" 2>"$A/dump.err"; then
+        ok "$arch.apk: v6-mkapk reads it; every data block matches its entry's size and SHA-256"
+    else
+        bad "$arch.apk: v6-mkapk reads it; every data block matches its entry's size and SHA-256"
+        sed 's/^/       /' "$A/dump.err"
+        continue
+    fi
+    info() { sed -n "s/^$1: //p" "$A/dump"; }
+    same_text "$arch.apk: name, version, arch" "v6router $VERSION $arch" "$(info name) $(info version) $(info arch)"
+    same_text "$arch.apk: no depends (static binaries)" "" "$(info depends)"
+    same_text "$arch.apk: scripts post-install, post-upgrade, pre-deinstall" \
+        "post-install post-upgrade pre-deinstall" "$(sed -n 's/^script: \([a-z-]*\) .*/\1/p' "$A/dump" | xargs)"
+    # The .ipk's data tree plus OpenWrt's /lib/apk/packages metadata.
+    same_text "$arch.apk: entries (type, mode, path) are the .ipk's data plus /lib/apk/packages/v6router.*" \
+        "$( (cd "$A/ipkroot" && find . -printf '%y %#m /%P\n'
+            printf '%s\n' 'd 0755 /lib' 'd 0755 /lib/apk' 'd 0755 /lib/apk/packages' \
+                'f 0644 /lib/apk/packages/v6router.conffiles' 'f 0644 /lib/apk/packages/v6router.conffiles_static' \
+                'f 0644 /lib/apk/packages/v6router.list') | LC_ALL=C sort -k3)" \
+        "$(awk '{ print $1, $2, $4 }' "$A/dump" | grep -E '^[dfl] ' | LC_ALL=C sort -k3)"
+    same_text "$arch.apk: every entry root:root" "" "$(grep -E '^[dfl] ' "$A/dump" | awk '$3 != "root:root"')"
+    mismatched=
+    while read -r _ _ _ path size sum; do
+        [ -f "$A/ipkroot$path" ] || continue
+        [ "$(sha256sum <"$A/ipkroot$path" | cut -d' ' -f1) $(stat -c %s "$A/ipkroot$path")" = "$sum $size" ] ||
+            mismatched="$mismatched $path"
+    done < <(grep '^f ' "$A/dump")
+    same_text "$arch.apk: file sizes and SHA-256 equal the .ipk's files" "" "$mismatched"
+    if [ -n "$REAL_APK" ]; then
+        check "$arch.apk: apk adbdump (apk-tools v3) reads it" "$REAL_APK" adbdump "$pkg" >/dev/null
+        mkdir -p "$A/extract"
+        if "$REAL_APK" extract --allow-untrusted --destination "$A/extract" "$pkg" >/dev/null 2>&1 &&
+            diff -r "$A/ipkroot/usr" "$A/extract/usr" >/dev/null && diff -r "$A/ipkroot/etc" "$A/extract/etc" >/dev/null; then
+            ok "$arch.apk: apk extract (apk-tools v3) gives the .ipk's files"
+        else
+            bad "$arch.apk: apk extract (apk-tools v3) gives the .ipk's files"
+        fi
+    fi
+done
+[ -n "$REAL_APK" ] || skip ".apk: no apk-tools v3 here for apk adbdump / apk extract (Debian packages none); v6-mkapk's reader checked them"
 
 # What apk.sh hands to `apk mkpkg`, checked with a stand-in `apk` that
 # records its arguments and the --files tree (the ADB output format itself
