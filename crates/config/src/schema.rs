@@ -219,6 +219,10 @@ pub struct Ra {
     pub min_interval: Option<u32>,
     /// AdvDefaultLifetime; 0 = not a default router; default 3*max.
     pub router_lifetime: Option<u32>,
+    /// RFC 7084 G-4/G-5: router lifetime 0 while this router has no
+    /// default route of its own (odhcpd's behaviour; radvd has none).
+    #[serde(default)]
+    pub require_default_route: bool,
     /// AdvDefaultPreference (RFC 4191).
     #[serde(default)]
     pub router_preference: Preference,
@@ -275,6 +279,7 @@ impl Default for Ra {
             max_interval: default_max_interval(),
             min_interval: None,
             router_lifetime: None,
+            require_default_route: false,
             router_preference: Preference::Medium,
             hop_limit: default_hop_limit(),
             reachable_time: 0,

@@ -79,6 +79,9 @@ pub struct Params {
     pub max_interval: Duration,
     /// AdvDefaultLifetime in seconds (0: not a default router).
     pub router_lifetime: u16,
+    /// RFC 7084 G-4/G-5: advertise router lifetime 0 while this router has
+    /// no default route of its own (none through another interface).
+    pub require_default_route: bool,
     /// AdvDefaultPreference (RFC 4191 §2.2).
     pub preference: RouterPreference,
     /// AdvCurHopLimit.
@@ -119,6 +122,7 @@ impl Params {
             min_interval: Self::default_min_interval(max_interval),
             max_interval,
             router_lifetime: Self::default_router_lifetime(max_interval),
+            require_default_route: false,
             preference: RouterPreference::Medium,
             cur_hop_limit: 64,
             reachable_time: 0,
@@ -180,6 +184,9 @@ pub struct LinkInput {
     pub addrs: Vec<LinkAddr>,
     /// net.ipv6.conf.all.forwarding.
     pub forwarding: bool,
+    /// The router has a default route through another interface (only
+    /// looked at with `Params::require_default_route`).
+    pub default_route: bool,
 }
 
 impl LinkInput {
@@ -206,8 +213,23 @@ impl LinkInput {
                 })
                 .collect(),
             forwarding: view.forwarding,
+            default_route: has_default_route(view, index),
         }
     }
+}
+
+/// linux/rtnetlink.h
+const RT_TABLE_MAIN: u32 = 254;
+
+/// A unicast default route in the main table that does not leave through
+/// `index` (a default route back into the LAN is not an uplink).
+pub fn has_default_route(view: &KernelView, index: u32) -> bool {
+    view.routes.iter().any(|r| {
+        r.dst.len() == 0
+            && r.table == RT_TABLE_MAIN
+            && r.kind == v6common::RouteKind::Unicast
+            && r.oif != Some(index)
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -755,6 +777,21 @@ impl Advertiser {
             self.pending_unicast.clear();
             self.solicited_pending = false;
         } else if now_adv
+            && self.params.require_default_route
+            && old.default_route != self.link.default_route
+        {
+            // RFC 7084 G-5: losing the default route is told to hosts by
+            // RAs with router lifetime 0 at once; getting one back as well.
+            out.push(log(
+                LogLevel::Info,
+                if self.link.default_route {
+                    "default route back: advertising router lifetime again (RFC 7084 G-4)".into()
+                } else {
+                    "no default route: advertising router lifetime 0 (RFC 7084 G-5)".into()
+                },
+            ));
+            self.start_fast(now);
+        } else if now_adv
             && (prefixes_changed
                 || old.forwarding != self.link.forwarding
                 || old.link_local != self.link.link_local
@@ -766,6 +803,22 @@ impl Advertiser {
             self.start_fast(now);
         }
         out
+    }
+
+    /// The router lifetime of our RAs (but the final one): AdvDefaultLifetime,
+    /// or 0 while forwarding is off (RFC 4861 §6.2.2: a host would send us
+    /// packets we drop) or, with `require_default_route`, while we have no
+    /// default route (RFC 7084 G-4).
+    pub fn router_lifetime(&self) -> u16 {
+        if !self.link.forwarding || self.lacks_default_route() {
+            0
+        } else {
+            self.params.router_lifetime
+        }
+    }
+
+    fn lacks_default_route(&self) -> bool {
+        self.params.require_default_route && !self.link.default_route
     }
 
     /// Router lifetime 0 while forwarding is off; say so once per transition.
@@ -1030,11 +1083,7 @@ impl Advertiser {
     /// The RA we would send at `now`; `final_ra` for the §6.2.5 final one.
     pub fn build(&self, now: Instant, final_ra: bool) -> RouterAdvertisement {
         let p = &self.params;
-        let router_lifetime = if final_ra || !self.link.forwarding {
-            0
-        } else {
-            p.router_lifetime
-        };
+        let router_lifetime = if final_ra { 0 } else { self.router_lifetime() };
         let mut options = Vec::new();
         if p.source_lladdr {
             if let Some(ll) = &self.link.lladdr {
@@ -1132,11 +1181,7 @@ impl Advertiser {
         Status {
             state: self.state(),
             forwarding: self.link.forwarding,
-            router_lifetime: if self.link.forwarding {
-                self.params.router_lifetime
-            } else {
-                0
-            },
+            router_lifetime: self.router_lifetime(),
             next_ra_in: if adv {
                 self.next_multicast
                     .map(|t| t.saturating_duration_since(now))
@@ -1265,6 +1310,7 @@ mod tests {
             mtu: 1500,
             addrs: vec![],
             forwarding: true,
+            default_route: false,
         }
     }
 
@@ -1473,6 +1519,79 @@ mod tests {
         let times = multicast_times(&v);
         assert_eq!(times[0], up);
         assert!(times.len() >= 4, "{}", times.len());
+    }
+
+    #[test]
+    fn without_a_default_route_the_router_lifetime_is_zero_when_required() {
+        // Off (radvd): the default route does not matter.
+        let (t0, mut a) = started(5);
+        let first = sends(&a.on_timer(t0));
+        assert_eq!(first[0].router_lifetime, 900);
+        // On (RFC 7084 G-4): none yet, so lifetime 0 from the first RA.
+        let mut p = issue_params();
+        p.require_default_route = true;
+        let t0 = Instant::now();
+        let mut a = Advertiser::new(t0, p, 5);
+        a.update_link(t0, up_link());
+        let ras = sends(&a.on_timer(t0));
+        assert_eq!(ras[0].router_lifetime, 0);
+        assert_eq!(a.status(t0).router_lifetime, 0);
+        // The uplink's default route appears: fast RAs with the lifetime.
+        let t1 = t0 + Duration::from_secs(20);
+        run(&mut a, t1);
+        let routed = LinkInput {
+            default_route: true,
+            ..up_link()
+        };
+        let acts = a.update_link(t1, routed.clone());
+        assert!(acts
+            .iter()
+            .any(|x| matches!(x, Action::Log { message, .. } if message.contains("G-4"))));
+        assert_eq!(
+            a.next_timer(),
+            Some(t1),
+            "an RA at once (last one > 3 s ago)"
+        );
+        let ras = sends(&a.on_timer(t1));
+        assert_eq!(ras[0].router_lifetime, 900);
+        // G-5: it goes away again: RAs with lifetime 0, as soon as
+        // MIN_DELAY_BETWEEN_RAS allows.
+        let t2 = t1 + Duration::from_secs(1);
+        a.update_link(t2, up_link());
+        assert_eq!(a.next_timer(), Some(t1 + MIN_DELAY_BETWEEN_RAS));
+        let ras = sends(&a.on_timer(t1 + MIN_DELAY_BETWEEN_RAS));
+        assert_eq!(ras[0].router_lifetime, 0);
+        // The final RA is 0 either way; forwarding off wins too.
+        a.update_link(
+            t2,
+            LinkInput {
+                forwarding: false,
+                ..routed
+            },
+        );
+        assert_eq!(a.status(t2).router_lifetime, 0);
+    }
+
+    #[test]
+    fn a_default_route_counts_unless_it_leaves_through_the_lan() {
+        use v6common::{RouteFact, RouteKind};
+        let mut v = KernelView::default();
+        let route = |oif, table| RouteFact {
+            dst: "::/0".parse().unwrap(),
+            gateway: Some("fe80::1".parse().unwrap()),
+            oif: Some(oif),
+            protocol: v6common::kernel::rtprot::RA,
+            metric: 1024,
+            table,
+            kind: RouteKind::Unicast,
+        };
+        assert!(!has_default_route(&v, 2));
+        v.routes.push(route(2, 254));
+        assert!(!has_default_route(&v, 2), "through the LAN itself");
+        v.routes.push(route(3, 100));
+        assert!(!has_default_route(&v, 2), "another table");
+        v.routes.push(route(3, 254));
+        assert!(has_default_route(&v, 2));
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn params_from(ra: &v6config::Ra, uplink_dns: &[Ipv6Addr]) -> (Params, Vec<S
             .unwrap_or(u16::MAX)
             .min(v6ra::engine::MAX_ROUTER_LIFETIME);
     }
+    p.require_default_route = ra.require_default_route;
     p.preference = preference(&ra.router_preference);
     p.cur_hop_limit = ra.hop_limit;
     p.reachable_time = ra.reachable_time;

@@ -838,3 +838,70 @@ fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
     let (addr, life) = slaac_addr(&host).expect("address kept");
     assert!(!addr.contains("deprecated"), "{addr} {life}");
 }
+
+/// `require_default_route` (RFC 7084 G-4/G-5, what odhcpd does): while the
+/// router has no default route of its own, hosts get the prefix but not a
+/// default router; the uplink's default route appearing makes the host's
+/// default route appear, and its loss takes it away again, each within the
+/// RA rate limit (MIN_DELAY_BETWEEN_RAS, 3 s).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn default_router_only_while_the_router_has_a_default_route() {
+    let s = setup("radr");
+    // (This kernel has no dummy driver: a veth with both ends here.)
+    s.rtr.sh(
+        "ip link add wan0 type veth peer name wan0p && ip link set wan0 up && ip link set wan0p up",
+    );
+    let (d, _) = start(&s, &config_with("require_default_route = true"));
+    assert!(
+        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
+        "no SLAAC address"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        default_route(&s.host).trim(),
+        "",
+        "default route without an uplink"
+    );
+    let ra = squash(&s.host.sh("rdisc6 -1 -w 3000 eth0"));
+    assert!(ra.contains("Router lifetime : 0 (0x00000000) seconds"), "{ra}");
+    assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
+    // The uplink's default route.
+    let t = Instant::now();
+    s.rtr.sh("ip -6 route add default dev wan0 metric 1024");
+    let got = wait_for(Duration::from_secs(5), || {
+        default_route(&s.host).contains("via fe80::").then_some(())
+    });
+    assert!(
+        got.is_some(),
+        "no default route on the host\n{}",
+        d.log_text()
+    );
+    eprintln!(
+        "host default route {:.2} s after the router's",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(
+        d.ctl(&["show", "ra"]).contains("900"),
+        "{}",
+        d.ctl(&["show", "ra"])
+    );
+    // Lost again (G-5).
+    let t = Instant::now();
+    s.rtr.sh("ip -6 route del default dev wan0");
+    let gone = wait_for(Duration::from_secs(5), || {
+        default_route(&s.host).trim().is_empty().then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "host still routes via us: {}",
+        default_route(&s.host)
+    );
+    eprintln!(
+        "host default route gone {:.2} s after the router's",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(d.log_text().contains("RFC 7084 G-5"), "{}", d.log_text());
+    // The address stays: only the router role went.
+    assert!(slaac_addr(&s.host).is_some());
+}
