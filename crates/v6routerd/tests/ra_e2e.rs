@@ -864,7 +864,10 @@ fn default_router_only_while_the_router_has_a_default_route() {
         "default route without an uplink"
     );
     let ra = squash(&s.host.sh("rdisc6 -1 -w 3000 eth0"));
-    assert!(ra.contains("Router lifetime : 0 (0x00000000) seconds"), "{ra}");
+    assert!(
+        ra.contains("Router lifetime : 0 (0x00000000) seconds"),
+        "{ra}"
+    );
     assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
     // The uplink's default route.
     let t = Instant::now();
