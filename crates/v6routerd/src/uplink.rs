@@ -294,9 +294,11 @@ impl Manager {
                             let mut buf = vec![0u8; 4096];
                             loop {
                                 match rs.recv_from(&mut buf).await {
-                                    Ok((len, std::net::SocketAddr::V6(src)))
-                                        if src.port() == SERVER_PORT =>
-                                    {
+                                    // Any source port: RFC 8415 §7.2 fixes only
+                                    // the ports we and servers listen on, and
+                                    // WIDE dhcp6s answers from an ephemeral one.
+                                    // The engine checks what the message is.
+                                    Ok((len, std::net::SocketAddr::V6(src))) => {
                                         if tx
                                             .send((n.clone(), *src.ip(), buf[..len].to_vec()))
                                             .await

@@ -715,3 +715,197 @@ fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
     });
     assert!(host2_new.is_some(), "{}", host2.sh("ip -6 addr"));
 }
+
+/// The other ISP servers Debian ships, besides Kea: the uplink's PD client
+/// is written to RFC 8415, not to one server.
+#[derive(Clone, Copy, Debug)]
+enum IspServer {
+    /// ISC dhcpd 4.4 -6 with a `prefix6` range.
+    IscDhcpd,
+    /// WIDE dhcp6s, which delegates only to hosts it knows by DUID.
+    WideDhcp6s,
+}
+
+impl Home {
+    /// radvd alone on the ISP side (the WAN's default route).
+    fn start_isp_radvd(&self) -> u32 {
+        let dir = self.lab.dir();
+        let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
+        let rconf = dir.join("radvd.conf");
+        std::fs::write(&rconf, radvd).unwrap();
+        self.lab.spawn(
+            &self.isp,
+            &[
+                "radvd",
+                "-n",
+                "-m",
+                "stderr",
+                "-C",
+                &rconf.display().to_string(),
+                "-p",
+                &dir.join("radvd.pid").display().to_string(),
+            ],
+            "radvd.log",
+        )
+    }
+
+    /// `server` delegating 2001:db8:100::/56 first (preferred 20 s, valid
+    /// 40 s, so the client renews within the test) and DNS 2001:db8:ff::53;
+    /// `client_duid` is what WIDE dhcp6s needs to know the router by.
+    fn start_other_isp(&self, server: IspServer, client_duid: &str) -> u32 {
+        let dir = self.lab.dir();
+        let path = |n: &str| dir.join(n).display().to_string();
+        match server {
+            IspServer::IscDhcpd => {
+                std::fs::write(
+                    path("dhcpd6.conf"),
+                    "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
+                     option dhcp6.name-servers 2001:db8:ff::53;\n\
+                     subnet6 2001:db8:ff::/64 {\n  prefix6 2001:db8:100:: 2001:db8:100:: /56;\n}\n",
+                )
+                .unwrap();
+                std::fs::write(path("dhcpd6.leases"), "").unwrap();
+                self.lab.spawn(
+                    &self.isp,
+                    &[
+                        "dhcpd",
+                        "-6",
+                        "-f",
+                        "-d",
+                        "-cf",
+                        &path("dhcpd6.conf"),
+                        "-lf",
+                        &path("dhcpd6.leases"),
+                        "-pf",
+                        &path("dhcpd.pid"),
+                        "isp0",
+                    ],
+                    "isp-server.log",
+                )
+            }
+            IspServer::WideDhcp6s => {
+                std::fs::write(
+                    path("dhcp6s.conf"),
+                    format!(
+                        "option domain-name-servers 2001:db8:ff::53;\n\
+                         host rtr {{\n\tduid {client_duid};\n\tprefix 2001:db8:100::/56 20 40;\n}};\n"
+                    ),
+                )
+                .unwrap();
+                self.lab.spawn(
+                    &self.isp,
+                    &[
+                        "dhcp6s",
+                        "-f",
+                        "-d",
+                        "-c",
+                        &path("dhcp6s.conf"),
+                        "-k",
+                        &path("no-ctl-key"),
+                        "-P",
+                        &path("dhcp6s.pid"),
+                        "isp0",
+                    ],
+                    "isp-server.log",
+                )
+            }
+        }
+    }
+}
+
+/// WIDE dhcp6s keeps its server DUID in /var/lib/dhcpv6; a test that made
+/// the file removes it again.
+struct Dhcp6sDuidFile(bool);
+
+impl Drop for Dhcp6sDuidFile {
+    fn drop(&mut self) {
+        if !self.0 {
+            let _ = std::fs::remove_file("/var/lib/dhcpv6/dhcp6s_duid");
+        }
+    }
+}
+
+fn uplink_json(d: &Daemon) -> Option<serde_json::Value> {
+    let j = d.try_ctl(&["--json", "show", "uplink"]).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&j).ok()?;
+    Some(v["data"]["uplinks"][0].clone())
+}
+
+fn pd_from(tag: &str, server: IspServer) {
+    let _duid_file = Dhcp6sDuidFile(std::path::Path::new("/var/lib/dhcpv6/dhcp6s_duid").exists());
+    let h = home(tag);
+    h.start_isp_radvd();
+    let d = h.router("r");
+    // Our client's DUID-LL from wan0's MAC (crates/v6routerd/src/uplink.rs).
+    let mac = h.rtr.sh("cat /sys/class/net/wan0/address");
+    let duid = format!("00:03:00:01:{}", mac.trim());
+    let t0 = Instant::now();
+    h.start_other_isp(server, &duid);
+    let log = || std::fs::read_to_string(h.lab.dir().join("isp-server.log")).unwrap_or_default();
+    let got = wait_for(Duration::from_secs(20), || {
+        h.lan_has("2001:db8:100:1::1/64").then_some(())
+    });
+    assert!(
+        got.is_some(),
+        "{server:?}: lan0: {}\nlog:\n{}\nserver:\n{}",
+        h.rtr.sh("ip -6 addr show dev lan0"),
+        d.log_text(),
+        log()
+    );
+    eprintln!(
+        "{server:?}: lan0 numbered {:.2} s after the server started",
+        t0.elapsed().as_secs_f64()
+    );
+    let up = d.ctl(&["show", "uplink"]);
+    assert!(
+        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
+        "{server:?}: {up}"
+    );
+    assert!(up.contains("DNS 2001:db8:ff::53"), "{server:?}: {up}");
+    let slaac = wait_for(Duration::from_secs(10), || {
+        h.host_addr_line("2001:db8:100:1:")
+    });
+    assert!(slaac.is_some(), "{}", h.host.sh("ip -6 addr"));
+    // Renew at T1 (the server's, or 0.5 x preferred when it sends 0,
+    // RFC 8415 §21.4): one more exchange, still bound, same prefix.
+    let before = uplink_json(&d).expect("show uplink --json");
+    let (sent0, recv0) = (
+        before["sent"].as_u64().unwrap_or(0),
+        before["received"].as_u64().unwrap_or(0),
+    );
+    let renewed = wait_for(Duration::from_secs(25), || {
+        let u = uplink_json(&d)?;
+        (u["sent"].as_u64()? > sent0 && u["received"].as_u64()? > recv0 && u["state"] == "bound")
+            .then_some(u)
+    });
+    let u = renewed.unwrap_or_else(|| {
+        panic!(
+            "{server:?}: no renewal\n{}\nlog:\n{}\nserver:\n{}",
+            d.ctl(&["show", "uplink"]),
+            d.log_text(),
+            log()
+        )
+    });
+    assert_eq!(u["prefixes"][0]["prefix"], "2001:db8:100::/56", "{u}");
+    assert!(
+        u["last_status"].is_null() || u["last_status"] == "Success",
+        "{u}"
+    );
+    assert!(h.lan_has("2001:db8:100:1::1/64"));
+    eprintln!(
+        "{server:?}: renewed {:.1} s after the server started",
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn isc_dhcpd_as_the_isp_delegates_and_renews() {
+    pd_from("upisc", IspServer::IscDhcpd);
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn wide_dhcp6s_as_the_isp_delegates_and_renews() {
+    pd_from("upwide", IspServer::WideDhcp6s);
+}
