@@ -18,7 +18,10 @@ const IDLE: Duration = Duration::from_secs(10);
 
 pub type ToSupervisor = mpsc::Sender<(Request, oneshot::Sender<Response>)>;
 
-pub fn bind(cfg: &v6config::Control) -> io::Result<UnixListener> {
+/// Bind the control socket; also answers the directory made for it, if
+/// v6routerd made one (`[router] user` is then given it, so the socket can
+/// be removed at exit).
+pub fn bind(cfg: &v6config::Control) -> io::Result<(UnixListener, Option<std::path::PathBuf>)> {
     let path = &cfg.socket;
     if path.exists() {
         // A live daemon answers; a stale socket from a crash does not.
@@ -30,8 +33,12 @@ pub fn bind(cfg: &v6config::Control) -> io::Result<UnixListener> {
         }
         std::fs::remove_file(path)?;
     }
+    let mut made = None;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            std::fs::create_dir_all(dir)?;
+            made = Some(dir.to_path_buf());
+        }
     }
     let l = UnixListener::bind(path)?;
     let mode = if cfg.group.is_some() { 0o660 } else { 0o600 };
@@ -46,7 +53,7 @@ pub fn bind(cfg: &v6config::Control) -> io::Result<UnixListener> {
             None => warn!("group {g} does not exist; the control socket stays root-only"),
         }
     }
-    Ok(l)
+    Ok((l, made))
 }
 
 fn group_id(name: &str) -> Option<u32> {

@@ -225,7 +225,7 @@ pub struct Report {
 /// Drop every capability but [`KEEP`] from all sets (bounding included),
 /// clear the ambient set and set no_new_privs. Errors only when the kernel
 /// refuses to lower a set, which must not happen; the caller stops then.
-pub fn restrict(user: Option<(&User, &Path)>) -> io::Result<Report> {
+pub fn restrict(user: Option<(&User, &Path, &[&Path])>) -> io::Result<Report> {
     let keep = mask(&KEEP);
     let before = capget()?;
     let threads = std::fs::read_dir("/proc/self/task")
@@ -254,7 +254,8 @@ pub fn restrict(user: Option<(&User, &Path)>) -> io::Result<Report> {
         }
         dropped += 1;
     }
-    // Ambient capabilities would survive an execve; there is none to do.
+    // Ambient capabilities would survive an execve (a tunnel's
+    // update_command): it gets none.
     // SAFETY: prctl with integer arguments only.
     unsafe {
         libc::prctl(
@@ -269,16 +270,26 @@ pub fn restrict(user: Option<(&User, &Path)>) -> io::Result<Report> {
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    if let Some((u, state_dir)) = user {
+    if let Some((u, state_dir, also)) = user {
         // SAFETY: getuid cannot fail.
         if unsafe { libc::getuid() } != u.uid {
-            // Still holding CAP_CHOWN: the user must own its state.
+            // Still holding CAP_CHOWN: the user must own its state, and the
+            // directories it must remove files from at exit (the control
+            // socket's, when v6routerd made it).
             chown_tree(state_dir, u).map_err(|e| {
                 io::Error::new(
                     e.kind(),
                     format!("cannot give {} to {}: {e}", state_dir.display(), u.name),
                 )
             })?;
+            for p in also {
+                std::os::unix::fs::lchown(p, Some(u.uid), Some(u.gid)).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot give {} to {}: {e}", p.display(), u.name),
+                    )
+                })?;
+            }
             switch_user(u)?;
         }
     }
@@ -306,7 +317,11 @@ pub fn restrict(user: Option<(&User, &Path)>) -> io::Result<Report> {
 
 /// Restrict and log what was kept. A failure to lower privileges is fatal:
 /// a daemon that said it dropped them and did not would be worse.
-pub fn restrict_and_log(user: Option<&str>, state_dir: &Path) -> Result<(), String> {
+pub fn restrict_and_log(
+    user: Option<&str>,
+    state_dir: &Path,
+    also: &[&Path],
+) -> Result<(), String> {
     let user = match user {
         None => None,
         Some(name) => {
@@ -317,7 +332,7 @@ pub fn restrict_and_log(user: Option<&str>, state_dir: &Path) -> Result<(), Stri
             })?)
         }
     };
-    let r = restrict(user.as_ref().map(|u| (u, state_dir)))
+    let r = restrict(user.as_ref().map(|u| (u, state_dir, also)))
         .map_err(|e| format!("cannot drop privileges: {e}"))?;
     tracing::info!(
         "privileges: kept {} (bounding set: {} others dropped), no_new_privs set, uid {} gid {}",

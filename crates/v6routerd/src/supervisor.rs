@@ -96,11 +96,12 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
 
     let cfg = sup.config_tx.borrow().clone();
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Request, oneshot::Sender<Response>)>(64);
-    let listener = control::bind(&cfg.control)
+    let (listener, socket_dir) = control::bind(&cfg.control)
         .map_err(|e| format!("control socket {}: {e}", cfg.control.socket.display()))?;
     let socket_path = cfg.control.socket.clone();
     // Sockets and state_dir are in place: keep CAP_NET_ADMIN/RAW/BIND_SERVICE only.
-    crate::privs::restrict_and_log(cfg.router.user.as_deref(), &cfg.router.state_dir)?;
+    let also: Vec<&std::path::Path> = socket_dir.as_deref().into_iter().collect();
+    crate::privs::restrict_and_log(cfg.router.user.as_deref(), &cfg.router.state_dir, &also)?;
     tokio::spawn(control::serve(listener, ctl_tx));
     info!("control socket {}", socket_path.display());
 

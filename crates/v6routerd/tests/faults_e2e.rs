@@ -1509,3 +1509,48 @@ fn netlink_event_overflow_is_noticed_and_the_kernel_read_again() {
         "ENOBUFS noticed, kernel state read again",
     );
 }
+
+/// With `[router] user`, the control socket's directory that v6routerd made
+/// is given to the user, so the socket is gone after a clean stop (before,
+/// `nobody` could not unlink it from root's directory and the next start
+/// had to clean up); a restart finds the same socket path usable.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn control_socket_removed_at_stop_when_running_as_a_user() {
+    use std::os::unix::fs::MetadataExt;
+    let lab = Lab::new("fsck");
+    let rtr = lab.netns("r");
+    let dir = lab.dir().join("run-v6router");
+    let socket = dir.join("v6routerd.sock");
+    let state = lab.dir().join("r-state");
+    let cfg = lab.dir().join("r.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[router]\nuser = \"nobody\"\nstate_dir = \"{}\"\n\n[control]\nsocket = \"{}\"\n",
+            state.display(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    for round in 0..2 {
+        let d = lab.start_daemon(&rtr, "r", &cfg, socket.clone(), state.clone());
+        assert!(d.ctl(&["show", "status"]).contains("v6routerd"));
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().uid(),
+            65534,
+            "round {round}"
+        );
+        assert_eq!(
+            lab.stop(d.pid, Duration::from_secs(3)),
+            Some(0),
+            "round {round}"
+        );
+        assert!(
+            !socket.exists(),
+            "round {round}: {} left behind\n{}",
+            socket.display(),
+            d.log_text()
+        );
+    }
+}
