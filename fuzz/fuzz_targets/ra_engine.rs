@@ -25,6 +25,8 @@ fuzz_target!(|data: &[u8]| {
         valid_lifetime: 86400,
         preferred_lifetime: 14400,
     });
+    // RFC 7084 G-4 mode on for odd-length inputs.
+    p.require_default_route = data.len() % 2 == 1;
     let mut a = Advertiser::new(t0, p, 1);
     let ll = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
     let mut link = LinkInput {
@@ -34,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         mtu: 1500,
         addrs: vec![],
         forwarding: true,
+        default_route: false,
     };
     let mut now = t0;
     let mut out = a.update_link(now, link.clone());
@@ -60,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
                 // Link facts from the bytes: up/down, addresses coming and going.
                 link.usable = chunk.first().is_none_or(|b| b & 1 == 0);
                 link.forwarding = chunk.get(1).is_none_or(|b| b & 1 == 0);
+                link.default_route = chunk.get(1).is_some_and(|b| b & 2 != 0);
                 link.addrs = chunk
                     .chunks(4)
                     .map(|c| LinkAddr {
