@@ -45,9 +45,15 @@ fn main() -> ExitCode {
         Err(e) => return fail(3, &e),
     };
     if json {
+        // Pretty all through: the daemon sends `data` compact.
+        let whole = serde_json::to_string(&resp)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
         println!(
             "{}",
-            serde_json::to_string_pretty(&resp).unwrap_or_default()
+            whole
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_default()
         );
         return if resp.ok {
             ExitCode::SUCCESS
@@ -63,7 +69,11 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(1);
     }
-    match render(&req, &resp.data) {
+    let data = match resp.value() {
+        Ok(v) => v,
+        Err(e) => return fail(1, &e),
+    };
+    match render(&req, &data) {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS
