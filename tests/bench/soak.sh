@@ -133,7 +133,8 @@ PIDS="$PIDS $CHURNER"
 field() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$V6PID/status"; }
 HZ=$(getconf CLK_TCK)
 cpu() { awk -v hz="$HZ" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$V6PID/stat"; }
-leases() { "$V6CTL" -s "$W/v6r.sock" show leases 2>/dev/null | grep -c '^2001:db8:1::' || true; }
+# From the counters (a full `show leases` would itself cost memory).
+leases() { "$V6CTL" -s "$W/v6r.sock" show dhcpv6 2>/dev/null | awk '/^Leases:/ {print $2}'; }
 rip_routes() { ip -n $S -6 route show proto rip | grep -c '^fd00:2:' || true; }
 journal() { du -k "$W/state" 2>/dev/null | tail -1 | cut -f1; }
 
@@ -148,8 +149,13 @@ while kill -0 $PERF 2>/dev/null && [ $t -le "$DURATION" ]; do
     echo "$line"; echo "$line" >> "$W/samples"
     sleep "$EVERY"; t=$((t + EVERY))
 done
-wait $PERF 2>/dev/null || true
 kill -0 $V6PID 2>/dev/null || { echo "v6routerd died"; tail -20 "$W/v6r.log"; exit 1; }
+# What one `v6ctl show leases` costs the daemon with the table full (the
+# answer is built in memory): its peak RSS before and after the call.
+hwm0=$(field VmHWM)
+n=$("$V6CTL" -s "$W/v6r.sock" show leases | grep -c '^2001:db8:1::' || true)
+hwm1=$(field VmHWM)
+wait $PERF 2>/dev/null || true
 
 # Steady part: from when the first leases have expired twice over (2 x
 # VALID) and BIRD has churned at least twice, to the end.
@@ -162,6 +168,7 @@ awk -v warm="$warm" '
         printf "RSS over the steady part (%d..%d s): %d -> %d KiB (%+d KiB, %+.1f%%), peak %d KiB\n",
             t0, t1, first, last, last - first, 100 * (last - first) / first, max
     }' "$W/samples"
+echo "one show leases listing $n leases: peak RSS $hwm0 -> $hwm1 KiB"
 grep -E '^(Rate|Drops ratio|.*drops ratio)' "$W/perfdhcp.log" | head -4 || true
 echo "warnings or errors in v6routerd's log: $(grep -c -E 'WARN|ERROR' "$W/v6r.log" || true)"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
