@@ -99,12 +99,15 @@ impl BrokerUpdate {
         });
     }
 
-    /// When `poll` should be called again for a retry, if one is pending.
-    pub fn next_wakeup(&self) -> Option<Instant> {
+    /// When `poll` should be called again for a retry, if one is pending
+    /// and still ahead: a retry already due waits for the tunnel (the
+    /// caller polls on every change of it), so it never asks for a timer in
+    /// the past, which would wake the caller at once, again and again.
+    pub fn next_wakeup(&self, now: Instant) -> Option<Instant> {
         if self.running.is_some() {
             return None;
         }
-        self.retry_at
+        self.retry_at.filter(|t| *t > now)
     }
 
     pub fn last(&self) -> Option<&Outcome> {
@@ -168,13 +171,13 @@ mod tests {
         let mut u = BrokerUpdate::default();
         u.poll(t0, Some(a(2))).unwrap();
         u.finished(t0, a(2), Err("exit status 1: badauth".into()));
-        assert_eq!(u.next_wakeup(), Some(t0 + Duration::from_secs(30)));
+        assert_eq!(u.next_wakeup(t0), Some(t0 + Duration::from_secs(30)));
         assert_eq!(u.poll(t0 + Duration::from_secs(29), Some(a(2))), None);
         let t1 = t0 + Duration::from_secs(30);
         assert!(u.poll(t1, Some(a(2))).is_some());
-        assert_eq!(u.next_wakeup(), None, "running: no timer");
+        assert_eq!(u.next_wakeup(t1), None, "running: no timer");
         u.finished(t1, a(2), Err("timed out".into()));
-        assert_eq!(u.next_wakeup(), Some(t1 + Duration::from_secs(60)));
+        assert_eq!(u.next_wakeup(t1), Some(t1 + Duration::from_secs(60)));
         let o = u.last().unwrap();
         assert!(!o.ok && o.detail == "timed out");
         // The WAN address changes meanwhile: no waiting for the old retry.
@@ -182,10 +185,16 @@ mod tests {
         assert_eq!(r.previous, None, "nothing was announced yet");
         u.finished(t1, a(9), Err("x".into()));
         assert_eq!(
-            u.next_wakeup(),
+            u.next_wakeup(t1),
             Some(t1 + Duration::from_secs(30)),
             "count restarts"
         );
+        // The tunnel goes away with the retry due: no timer in the past
+        // (it would spin), the retry waits for the tunnel.
+        let late = t1 + Duration::from_secs(31);
+        assert_eq!(u.poll(late, None), None);
+        assert_eq!(u.next_wakeup(late), None);
+        assert!(u.poll(late, Some(a(9))).is_some(), "back: tried at once");
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub fn describe(u: &BrokerUpdate, now: Instant, unix_now: u64) -> String {
             format!("told {} at {}{detail}", o.local, at(o.at))
         }
         Some(o) => {
-            let retry = match u.next_wakeup() {
+            let retry = match u.next_wakeup(now) {
                 Some(t) => format!(
                     "; next try in {} s",
                     t.saturating_duration_since(now).as_secs()

@@ -504,10 +504,10 @@ impl Tunnels {
         }
     }
 
-    fn next_update_retry(&self) -> Option<Instant> {
+    fn next_update_retry(&self, now: Instant) -> Option<Instant> {
         self.updates
             .values()
-            .filter_map(|(_, u)| u.next_wakeup())
+            .filter_map(|(_, u)| u.next_wakeup(now))
             .min()
     }
 
@@ -680,8 +680,9 @@ pub async fn run(mut ctx: ServiceCtx) {
             ctx.publish_protocol(t.protocol_row());
         }
         dirty = false;
-        t.start_updates(Instant::now());
-        let retry = t.next_update_retry();
+        let now = Instant::now();
+        t.start_updates(now);
+        let retry = t.next_update_retry(now);
         tokio::select! {
             ev = async {
                 match events.as_mut() {
