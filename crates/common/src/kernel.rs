@@ -82,6 +82,9 @@ pub struct RouteFact {
     pub kind: RouteKind,
 }
 
+/// The main routing table (linux/rtnetlink.h): the one the kernel view holds.
+pub const RT_TABLE_MAIN: u32 = 254;
+
 /// Route protocol numbers (linux/rtnetlink.h).
 pub mod rtprot {
     pub const KERNEL: u8 = 2;

@@ -100,7 +100,7 @@ pub fn route_fact(m: &RouteMessage) -> Option<RouteFact> {
         }
     }
     // Only the main table: local/multicast routes live in `local` (255).
-    if table != 254 {
+    if table != v6common::kernel::RT_TABLE_MAIN {
         return None;
     }
     let kind = match m.header.kind {

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+use v6common::kernel::RT_TABLE_MAIN;
 use v6common::{Ipv6Prefix, RouteFact, RouteKind};
 
 const NLMSG_HDRLEN: usize = 16;
@@ -45,7 +46,6 @@ const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_TABLE: u16 = 15;
 const AF_INET6: u8 = libc::AF_INET6 as u8;
-const RT_TABLE_MAIN: u32 = 254;
 const NETLINK_CAP_ACK: libc::c_int = 10;
 const NETLINK_GET_STRICT_CHK: libc::c_int = 12;
 /// Requests per `sendmsg` are bounded by this many bytes (well inside the

@@ -218,15 +218,12 @@ impl LinkInput {
     }
 }
 
-/// linux/rtnetlink.h
-const RT_TABLE_MAIN: u32 = 254;
-
 /// A unicast default route in the main table that does not leave through
 /// `index` (a default route back into the LAN is not an uplink).
 pub fn has_default_route(view: &KernelView, index: u32) -> bool {
     view.routes.iter().any(|r| {
         r.dst.len() == 0
-            && r.table == RT_TABLE_MAIN
+            && r.table == v6common::kernel::RT_TABLE_MAIN
             && r.kind == v6common::RouteKind::Unicast
             && r.oif != Some(index)
     })

@@ -157,6 +157,33 @@ impl Lab {
         ));
     }
 
+    /// ISC dhcpd -6 in `ns` on `iface` with `conf` (dhcpd.conf text), in the
+    /// foreground, logging to `<lab dir>/<log>`; its files live in the lab
+    /// dir. Answers its pid and its lease file.
+    pub fn isc_dhcpd6(&self, ns: &Netns, conf: &str, iface: &str, log: &str) -> (u32, String) {
+        let path = |n: &str| self.dir.join(n).display().to_string();
+        std::fs::write(path("dhcpd6.conf"), conf).expect("dhcpd6.conf");
+        std::fs::write(path("dhcpd6.leases"), "").expect("dhcpd6.leases");
+        let pid = self.spawn(
+            ns,
+            &[
+                "dhcpd",
+                "-6",
+                "-f",
+                "-d",
+                "-cf",
+                &path("dhcpd6.conf"),
+                "-lf",
+                &path("dhcpd6.leases"),
+                "-pf",
+                &path("dhcpd.pid"),
+                iface,
+            ],
+            log,
+        );
+        (pid, path("dhcpd6.leases"))
+    }
+
     /// Start a background process in `ns`; it is killed (by pid) on drop.
     /// stdout and stderr go to `<lab dir>/<log>`.
     pub fn spawn(&self, ns: &Netns, args: &[&str], log: &str) -> u32 {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc as stdmpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 use v6common::{Ipv6Prefix, KernelView, RouteFact};
@@ -124,12 +124,7 @@ async fn idle(ctx: &mut ServiceCtx, why: Option<String>) {
 /// expire every lease at once, nor a step back keep them forever.
 fn now() -> Now {
     static BASE: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
-    let (mono0, unix0) = *BASE.get_or_init(|| {
-        let unix = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        (Instant::now(), unix)
-    });
+    let (mono0, unix0) = *BASE.get_or_init(|| (Instant::now(), crate::service::unix_secs()));
     let mono = Instant::now();
     Now {
         mono,
@@ -709,9 +704,7 @@ pub fn import_leases(cfg: &Config, args: &[String]) -> Result<String, String> {
         }
     }
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
-    let unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let unix = crate::service::unix_secs();
     let imp = match from.as_str() {
         // dhcpd writes the IAID in its host's byte order; without an
         // authoring-byte-order line assume this host's.

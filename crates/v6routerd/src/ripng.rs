@@ -15,10 +15,11 @@
 //! - v6ctl: `show route`, `show rip neighbors`, `show rip interfaces`, and
 //!   our `show protocols` row.
 
+use crate::service::unix_ms as now_ms;
 use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -307,13 +308,6 @@ impl Drop for Rip {
     fn drop(&mut self) {
         self.reader.abort();
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Wall-clock milliseconds of an engine instant.

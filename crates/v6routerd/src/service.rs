@@ -54,6 +54,11 @@ pub fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Seconds since the Unix epoch (wall clock: display, what is stored).
+pub fn unix_secs() -> u64 {
+    unix_ms() / 1000
+}
+
 /// What the uplink service learned from the ISP, for the services that pass
 /// it on: DHCPv6 sub-delegation pools (`pd_pool = { from = "wan0" }`) and DNS
 /// servers given as `"uplink"`.

@@ -9,10 +9,11 @@
 //! and every 30 s as a safety net. At stop it removes what it created unless
 //! the tunnel says `keep_on_stop`.
 
+use crate::service::unix_secs as now_unix;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -174,12 +175,6 @@ async fn observe(handle: &Handle, specs: &[TunnelSpec]) -> Result<Observed, sit:
         }
     }
     Ok(o)
-}
-
-fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// What one executed action means to a reader of `show tunnels`.

@@ -9,12 +9,13 @@
 //! export changes.
 
 use crate::prefixes::{self, Delegation, Plan};
+use crate::service::unix_secs as wall;
 use crate::service::{DelegatedPrefix, Query, ServiceCtx, UplinkFacts};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
@@ -27,13 +28,6 @@ use v6dhcp::client::{Binding, Client, ClientAction, ClientParams, StoredBinding}
 use v6dhcp::wire::{Duid, ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT};
 
 const CLIENT_PORT: u16 = 546;
-
-fn wall() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
 
 /// One uplink interface and its client.
 struct Uplink {

@@ -648,32 +648,15 @@ fn migrate_then_renew(tag: &str, old: OldServer) {
     let path = |n: &str| dir.join(n).display().to_string();
     let (old_pid, old_log, lease_file, import_args) = match old {
         OldServer::IscDhcpd => {
-            std::fs::write(
-                path("dhcpd6.conf"),
+            let (pid, leases) = lab.isc_dhcpd6(
+                &rtr,
                 "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
                  subnet6 2001:db8:1::/64 {\n  range6 2001:db8:1::1000 2001:db8:1::1fff;\n  \
                  prefix6 2001:db8:8:: 2001:db8:8:f0:: /60;\n}\n",
-            )
-            .unwrap();
-            std::fs::write(path("dhcpd6.leases"), "").unwrap();
-            let pid = lab.spawn(
-                &rtr,
-                &[
-                    "dhcpd",
-                    "-6",
-                    "-f",
-                    "-d",
-                    "-cf",
-                    &path("dhcpd6.conf"),
-                    "-lf",
-                    &path("dhcpd6.leases"),
-                    "-pf",
-                    &path("dhcpd.pid"),
-                    "lan0",
-                ],
+                "lan0",
                 "old.log",
             );
-            (pid, "old.log", path("dhcpd6.leases"), vec!["--from", "isc"])
+            (pid, "old.log", leases, vec!["--from", "isc"])
         }
         OldServer::Kea => {
             std::fs::create_dir_all(dir.join("kea")).unwrap();

@@ -73,9 +73,6 @@ impl Home {
         );
         let kconf = dir.join("kea.json");
         std::fs::write(&kconf, kea).unwrap();
-        let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
-        let rconf = dir.join("radvd.conf");
-        std::fs::write(&rconf, radvd).unwrap();
         let env = format!(
             "KEA_PIDFILE_DIR={} KEA_LOCKFILE_DIR={}",
             dir.display(),
@@ -90,20 +87,7 @@ impl Home {
             ],
             "kea.log",
         );
-        let radvd_pid = self.lab.spawn(
-            &self.isp,
-            &[
-                "radvd",
-                "-n",
-                "-m",
-                "stderr",
-                "-C",
-                &rconf.display().to_string(),
-                "-p",
-                &dir.join("radvd.pid").display().to_string(),
-            ],
-            "radvd.log",
-        );
+        let radvd_pid = self.start_isp_radvd();
         (kea_pid, radvd_pid)
     }
 
@@ -757,31 +741,16 @@ impl Home {
         let path = |n: &str| dir.join(n).display().to_string();
         match server {
             IspServer::IscDhcpd => {
-                std::fs::write(
-                    path("dhcpd6.conf"),
-                    "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
-                     option dhcp6.name-servers 2001:db8:ff::53;\n\
-                     subnet6 2001:db8:ff::/64 {\n  prefix6 2001:db8:100:: 2001:db8:100:: /56;\n}\n",
-                )
-                .unwrap();
-                std::fs::write(path("dhcpd6.leases"), "").unwrap();
-                self.lab.spawn(
-                    &self.isp,
-                    &[
-                        "dhcpd",
-                        "-6",
-                        "-f",
-                        "-d",
-                        "-cf",
-                        &path("dhcpd6.conf"),
-                        "-lf",
-                        &path("dhcpd6.leases"),
-                        "-pf",
-                        &path("dhcpd.pid"),
+                self.lab
+                    .isc_dhcpd6(
+                        &self.isp,
+                        "default-lease-time 40;\nmax-lease-time 40;\npreferred-lifetime 20;\n\
+                         option dhcp6.name-servers 2001:db8:ff::53;\n\
+                         subnet6 2001:db8:ff::/64 {\n  prefix6 2001:db8:100:: 2001:db8:100:: /56;\n}\n",
                         "isp0",
-                    ],
-                    "isp-server.log",
-                )
+                        "isp-server.log",
+                    )
+                    .0
             }
             IspServer::WideDhcp6s => {
                 std::fs::write(
