@@ -4,6 +4,7 @@
 //! Nothing here touches the system; the `v6netlink` crate fills these types
 //! from netlink and protocol engines read them.
 
+pub mod hex;
 pub mod kernel;
 pub mod prefix;
 

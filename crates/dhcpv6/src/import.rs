@@ -453,11 +453,7 @@ pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
                 LeaseKind::Address => 128,
                 LeaseKind::Prefix => get(c_plen).parse().ok().filter(|l| *l <= 128)?,
             };
-            let duid_bytes: Vec<u8> = get(c_duid)
-                .split(':')
-                .map(|h| u8::from_str_radix(h, 16).ok())
-                .collect::<Option<_>>()?;
-            let duid = Duid::from_bytes(&duid_bytes).ok()?;
+            let duid = Duid::from_hex(get(c_duid))?;
             let valid: u32 = get(c_valid).parse().ok()?;
             let expire: u64 = get(c_expire).parse().ok()?;
             let preferred: u32 = get(c_pref).parse().ok()?;

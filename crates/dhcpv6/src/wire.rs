@@ -450,43 +450,7 @@ impl fmt::Display for Duid {
     }
 }
 
-pub fn hex_colon(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 3);
-    for (i, x) in b.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
-}
-
-/// Hex bytes with optional `:`/`-` separators; each byte one or two digits
-/// when separated (`0:1:2` as in some WIDE configs), two when not.
-pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if s.contains(':') || s.contains('-') {
-        s.split([':', '-'])
-            .map(|p| {
-                if p.is_empty() || p.len() > 2 {
-                    None
-                } else {
-                    u8::from_str_radix(p, 16).ok()
-                }
-            })
-            .collect()
-    } else {
-        if s.len() & 1 != 0 || s.is_empty() {
-            return None;
-        }
-        (0..s.len() / 2)
-            .map(|i| {
-                s.get(2 * i..2 * i + 2)
-                    .and_then(|p| u8::from_str_radix(p, 16).ok())
-            })
-            .collect()
-    }
-}
+pub use v6common::hex::{hex_colon, parse_hex};
 
 /// IA_NA (RFC 8415 §21.4) and, with `t1 = t2 = 0` and no times on the wire,
 /// the body of IA_TA.
@@ -1061,12 +1025,7 @@ impl RelayMessage {
 mod tests {
     use super::*;
 
-    fn unhex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-            .collect()
-    }
+    use testlab::unhex;
 
     /// A Solicit laid out as ISC dhclient 4.4 sends it (`dhclient -6 eth0`),
     /// written out by hand from RFC 8415 §21: Client ID DUID-LLT (the DUID

@@ -880,13 +880,7 @@ pub fn parse_ra(data: &[u8], source: Ipv6Addr) -> Result<RouterAdvertisement, Pa
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use testlab::unhex as hex;
 
     fn ll() -> Ipv6Addr {
         "fe80::1".parse().unwrap()

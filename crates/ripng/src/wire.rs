@@ -356,12 +356,7 @@ pub fn emit_responses(rtes: &[RawRte], mtu: u32) -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use testlab::unhex as hex;
 
     /// A Response captured from BIRD 2.0.12 (fe80::2486:70ff:fe20:34ca) with
     /// tcpdump on a veth, split horizon with poisoned reverse on: the routes

@@ -473,3 +473,19 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+/// Bytes from a hex fixture as the tests write them: spaces, newlines and
+/// colons between the digits are ignored. Panics on an odd digit count
+/// (a broken fixture).
+pub fn unhex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(u8::is_ascii_hexdigit)
+        .map(|c| (c as char).to_digit(16).map_or(0, |d| d as u8))
+        .collect();
+    assert!(
+        digits.len() % 2 == 0,
+        "odd number of hex digits in a fixture"
+    );
+    digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()
+}

@@ -432,7 +432,7 @@ impl Supervisor {
                     .lladdr
                     .as_ref()
                     .filter(|b| !b.is_empty())
-                    .map(|b| hex_colon(b)),
+                    .map(|b| v6common::hex::hex_colon(b)),
                 kind: l.kind.clone(),
                 roles: roles(&l.name),
                 addrs: v
@@ -501,13 +501,6 @@ pub fn glob(pattern: &str, name: &str) -> bool {
         Some(p) => name.starts_with(p),
         None => pattern == name,
     }
-}
-
-fn hex_colon(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 fn log_event(view: &KernelView, ev: &KernelEvent) {
