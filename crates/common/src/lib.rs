@@ -1,9 +1,11 @@
-//! Pure types shared by every v6router crate: IPv6 prefixes and the
+//! Types shared by every v6router crate: IPv6 prefixes and the
 //! supervisor's view of the kernel (links, addresses, routes).
 //!
-//! Nothing here touches the system; the `v6netlink` crate fills these types
+//! Nothing here touches the system but `durable`, the one writer every
+//! state file goes through; the `v6netlink` crate fills the kernel types
 //! from netlink and protocol engines read them.
 
+pub mod durable;
 pub mod hex;
 pub mod kernel;
 pub mod prefix;

@@ -484,7 +484,7 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .map(|c| (c as char).to_digit(16).map_or(0, |d| d as u8))
         .collect();
     assert!(
-        digits.len() % 2 == 0,
+        digits.len().is_multiple_of(2),
         "odd number of hex digits in a fixture"
     );
     digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()

@@ -10,6 +10,7 @@ mod privs;
 mod ra;
 mod ripng;
 mod service;
+mod state;
 mod supervisor;
 mod tunnel;
 mod uplink;

@@ -14,19 +14,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::time::sleep_until;
 use tracing::{debug, info, warn};
 use v6common::KernelView;
 use v6config::{Config, Preference};
 use v6control::ra::{RaCounters, RaInterfaceStatus, RaPrefixStatus, RaRouteStatus};
-use v6control::{ProtocolInfo, Request, Response};
+use v6control::{Request, Response};
 use v6ra::engine::{
     Action, Advertiser, LinkInput, LogLevel, Params, PrefixHistory, PrefixParams, RouteParams,
 };
 use v6ra::io::{RaSocket, ALL_NODES};
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
-use crate::service::{Query, ServiceCtx};
+use crate::service::{Changed, Ctx, Row, Service};
 
 /// Retry opening the socket this often when it failed (no CAP_NET_RAW).
 const SOCKET_RETRY: Duration = Duration::from_secs(10);
@@ -122,25 +121,11 @@ fn history_path(dir: &Path, ifname: &str) -> PathBuf {
 }
 
 fn load_history(path: &Path) -> Option<PrefixHistory> {
-    let text = std::fs::read_to_string(path).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            warn!("ra: ignoring {}: {e}", path.display());
-            None
-        }
-    }
+    crate::state::load_json(path, "prefix history")
 }
 
 fn save_history(path: &Path, h: &PrefixHistory) {
-    let tmp = path.with_extension("json.tmp");
-    let res = serde_json::to_vec_pretty(h)
-        .map_err(std::io::Error::other)
-        .and_then(|b| std::fs::write(&tmp, b))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = res {
-        warn!("ra: cannot save prefix history {}: {e}", path.display());
-    }
+    crate::state::save_json(path, h, "prefix history");
 }
 
 /// Datagrams handled between two yields to the runtime (see `run`).
@@ -156,15 +141,19 @@ struct Iface {
     invalid: BTreeMap<&'static str, u64>,
 }
 
-struct RaService {
+pub struct Ra {
     state_dir: PathBuf,
     ifaces: BTreeMap<String, Iface>,
     socket: Option<Arc<RaSocket>>,
     socket_error: Option<String>,
     last_socket_try: Option<Instant>,
+    /// Where datagrams are received into.
+    buf: Vec<u8>,
+    /// Datagrams received, for yielding to the runtime now and then.
+    received: u64,
 }
 
-impl RaService {
+impl Ra {
     /// Bring the engines in line with the configuration and the kernel.
     async fn sync(&mut self, cfg: &Config, view: &KernelView, uplink_dns: &[Ipv6Addr]) {
         let now = Instant::now();
@@ -182,7 +171,7 @@ impl RaService {
             .collect();
         for name in gone {
             if let Some(mut i) = self.ifaces.remove(&name) {
-                info!("ra: {name}: no longer advertising");
+                info!("{name}: no longer advertising");
                 let acts = i.engine.shutdown(now);
                 self.execute(&name, &mut i, view, acts).await;
                 if let (Some(s), Some(idx)) = (&self.socket, i.joined) {
@@ -205,7 +194,7 @@ impl RaService {
                     i
                 }
                 None => {
-                    info!("ra: {name}: advertising");
+                    info!("{name}: advertising");
                     let mut engine = Advertiser::new(now, params, fastrand::u64(..));
                     acts.extend(engine.update_link(now, input));
                     let history = history_path(&self.state_dir, name);
@@ -223,7 +212,7 @@ impl RaService {
             };
             if problems != iface.problems {
                 for p in &problems {
-                    warn!("ra: {name}: {p}");
+                    warn!("{name}: {p}");
                 }
                 iface.problems = problems;
             }
@@ -236,7 +225,7 @@ impl RaService {
                     if let Some(idx) = link {
                         match s.join(idx) {
                             Ok(()) => iface.joined = Some(idx),
-                            Err(e) => debug!("ra: {name}: cannot join ff02::2 yet: {e}"),
+                            Err(e) => debug!("{name}: cannot join ff02::2 yet: {e}"),
                         }
                     }
                 }
@@ -262,7 +251,7 @@ impl RaService {
             Err(e) => {
                 let msg = format!("cannot open the raw ICMPv6 socket (needs CAP_NET_RAW): {e}");
                 if self.socket_error.as_deref() != Some(msg.as_str()) {
-                    warn!("ra: {msg}");
+                    warn!("{msg}");
                 }
                 self.socket_error = Some(msg);
             }
@@ -279,14 +268,14 @@ impl RaService {
                     level: LogLevel::Warn,
                     message,
                 } => {
-                    warn!("ra: {name}: {message}");
+                    warn!("{name}: {message}");
                     continue;
                 }
                 Action::Log {
                     level: LogLevel::Info,
                     message,
                 } => {
-                    info!("ra: {name}: {message}");
+                    info!("{name}: {message}");
                     continue;
                 }
                 Action::PersistHistory => {
@@ -303,14 +292,14 @@ impl RaService {
             };
             let Some(src) = view.link_local(idx) else {
                 i.engine.counters_mut().tx_errors += 1;
-                debug!("ra: {name}: no usable link-local address to send from");
+                debug!("{name}: no usable link-local address to send from");
                 continue;
             };
             match sock.send(&bytes, dst, idx, src).await {
-                Ok(()) => debug!("ra: {name}: sent RA ({} bytes) to {dst}", bytes.len()),
+                Ok(()) => debug!("{name}: sent RA ({} bytes) to {dst}", bytes.len()),
                 Err(e) => {
                     i.engine.counters_mut().tx_errors += 1;
-                    warn!("ra: {name}: sending RA to {dst}: {e}");
+                    warn!("{name}: sending RA to {dst}: {e}");
                 }
             }
         }
@@ -351,14 +340,14 @@ impl RaService {
         let parsed = wire::parse(data, rx.src, rx.hop_limit.unwrap_or(0));
         let acts = match parsed {
             Ok(RouterDiscovery::Solicitation(rs)) => {
-                debug!("ra: {name}: RS from {}", rx.src);
+                debug!("{name}: RS from {}", rx.src);
                 i.engine.on_rs(now, rx.src, &rs)
             }
             Ok(RouterDiscovery::Advertisement(ra)) => i.engine.on_ra(now, rx.src, &ra),
             Err(e) => {
                 i.engine.counters_mut().rx_invalid += 1;
                 *i.invalid.entry(e.reason()).or_default() += 1;
-                debug!("ra: {name}: dropped message from {}: {e}", rx.src);
+                debug!("{name}: dropped message from {}: {e}", rx.src);
                 Vec::new()
             }
         };
@@ -459,7 +448,7 @@ impl RaService {
             .collect()
     }
 
-    fn protocol_row(&self) -> Option<ProtocolInfo> {
+    fn status_row(&self) -> Option<Row> {
         if self.ifaces.is_empty() {
             return None;
         }
@@ -468,155 +457,123 @@ impl RaService {
             .values()
             .filter(|i| i.engine.state() == v6ra::engine::AdvState::Advertising)
             .count();
-        Some(ProtocolInfo {
-            name: "ra".into(),
-            proto: "RA".into(),
-            table: "---".into(),
-            state: if self.socket_error.is_some() {
-                "down".into()
-            } else if adv > 0 {
-                "up".into()
-            } else {
-                "start".into()
-            },
-            since: String::new(),
-            since_ms: None,
-            info: match &self.socket_error {
-                Some(e) => e.clone(),
-                None => format!("{adv} of {} interfaces advertising", self.ifaces.len()),
-            },
+        Some(match &self.socket_error {
+            Some(e) => Row::new("down", e.clone()),
+            None => Row::new(
+                if adv > 0 { "up" } else { "start" },
+                format!("{adv} of {} interfaces advertising", self.ifaces.len()),
+            ),
         })
     }
-}
 
-/// The ISP's DNS servers (for `dns = ["uplink"]`), copied out so no borrow
-/// is held across an await.
-fn uplink_dns(ctx: &ServiceCtx) -> Vec<Ipv6Addr> {
-    ctx.uplink.borrow().dns.clone()
-}
-
-pub async fn run(mut ctx: ServiceCtx) {
-    let mut svc = RaService {
-        state_dir: ctx.state_dir.clone(),
-        ifaces: BTreeMap::new(),
-        socket: None,
-        socket_error: None,
-        last_socket_try: None,
-    };
-    let mut buf = vec![0u8; 65536];
-    let mut received: u64 = 0;
-    let mut uplink = ctx.uplink.subscribe();
-    {
-        let dns = uplink_dns(&ctx);
-        svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+    /// When the socket is opened again, while it is missing and RA is
+    /// configured.
+    fn socket_retry(&self) -> Option<Instant> {
+        if self.socket.is_some() || self.ifaces.is_empty() {
+            return None;
+        }
+        Some(
+            self.last_socket_try
+                .map_or_else(Instant::now, |t| t + SOCKET_RETRY),
+        )
     }
-    loop {
-        // Only a changed row wakes the supervisor (not every datagram).
-        ctx.publish_protocol(svc.protocol_row());
-        let next = svc.next_timer();
-        // Retry the socket while it is missing and RA is configured.
-        let retry =
-            (svc.socket.is_none() && !svc.ifaces.is_empty()).then(|| Instant::now() + SOCKET_RETRY);
-        let wake = match (next, retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+}
+
+impl Service for Ra {
+    const NAME: &'static str = "ra";
+    const PROTO: &'static str = "RA";
+    const FOLLOWS_UPLINK: bool = true;
+    const IDLE: &'static str = "no interface sends router advertisements (no [interface.ra])";
+    type Event = std::io::Result<v6ra::io::Received>;
+
+    fn wanted(cfg: &Config) -> bool {
+        cfg.interfaces.iter().any(|i| i.ra.is_some())
+    }
+
+    async fn start(ctx: &Ctx) -> Result<Ra, String> {
+        Ok(Ra {
+            state_dir: ctx.state_dir.clone(),
+            ifaces: BTreeMap::new(),
+            socket: None,
+            socket_error: None,
+            last_socket_try: None,
+            buf: vec![0u8; 65536],
+            received: 0,
+        })
+    }
+
+    async fn changed(&mut self, ctx: &Ctx, _: Changed) {
+        // The ISP's DNS servers (for `dns = ["uplink"]`), copied out so no
+        // borrow is held across an await.
+        let dns = ctx.uplink().dns.clone();
+        self.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+    }
+
+    async fn next_event(&mut self) -> Self::Event {
+        match &self.socket {
+            Some(s) => s.recv(&mut self.buf).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn on_event(&mut self, ctx: &Ctx, ev: Self::Event) {
+        let rx = match ev {
+            Ok(rx) => rx,
+            Err(e) => {
+                warn!("receive: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return;
+            }
         };
-        let sock = svc.socket.clone();
-        tokio::select! {
-            r = async {
-                match &sock {
-                    Some(s) => s.recv(&mut buf).await,
-                    None => std::future::pending().await,
-                }
-            } => match r {
-                Ok(rx) => {
-                    let view = ctx.kernel();
-                    let len = rx.len.min(buf.len());
-                    let data = buf[..len].to_vec();
-                    svc.on_packet(&view, &data, rx).await;
-                    // A socket that is always readable never makes this task
-                    // wait (AsyncFd readiness does not spend tokio's
-                    // cooperative budget): let the other tasks of the one
-                    // runtime thread, v6ctl's among them, run now and then.
-                    received += 1;
-                    if received.is_multiple_of(FAIR_BATCH) {
-                        tokio::task::yield_now().await;
-                    }
-                }
-                Err(e) => {
-                    warn!("ra: receive: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            r = ctx.kernel.changed() => {
-                if r.is_err() {
-                    return;
-                }
-                {
-                    let dns = uplink_dns(&ctx);
-                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
-                }
-            }
-            r = uplink.changed() => {
-                if r.is_err() {
-                    return;
-                }
-                {
-                    let dns = uplink_dns(&ctx);
-                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
-                }
-            }
-            r = ctx.config.changed() => {
-                if r.is_err() {
-                    return;
-                }
-                {
-                    let dns = uplink_dns(&ctx);
-                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
-                }
-            }
-            q = ctx.queries.recv() => {
-                if let Some(q) = q {
-                    answer(&svc, &ctx.kernel(), q);
-                }
-            }
-            r = ctx.shutdown.changed() => {
-                if r.is_err() || *ctx.shutdown.borrow() {
-                    svc.shutdown(&ctx.kernel()).await;
-                    return;
-                }
-            }
-            _ = async {
-                match wake {
-                    Some(t) => sleep_until(t.into()).await,
-                    None => std::future::pending().await,
-                }
-            } => {
-                if svc.socket.is_none() && !svc.ifaces.is_empty() {
-                    {
-                    let dns = uplink_dns(&ctx);
-                    svc.sync(&ctx.config(), &ctx.kernel(), &dns).await;
-                }
-                }
-                svc.on_timer(&ctx.kernel()).await;
-            }
+        let buf = std::mem::take(&mut self.buf);
+        let len = rx.len.min(buf.len());
+        self.on_packet(&ctx.kernel(), &buf[..len], rx).await;
+        self.buf = buf;
+        // A socket that is always readable never makes this task wait
+        // (AsyncFd readiness does not spend tokio's cooperative budget):
+        // let the other tasks of the one runtime thread, v6ctl's among
+        // them, run now and then.
+        self.received += 1;
+        if self.received.is_multiple_of(FAIR_BATCH) {
+            tokio::task::yield_now().await;
         }
     }
-}
 
-fn answer(svc: &RaService, view: &KernelView, q: Query) {
-    match &q.request {
-        Request::ShowRa { iface } => {
-            let list = svc.status(view, iface.as_deref());
-            let resp = match iface {
-                Some(n) if list.is_empty() => {
-                    Response::error(format!("{n} does not send router advertisements"))
-                }
-                _ => Response::ok(list),
-            };
-            let _ = q.reply.send(resp);
+    fn deadline(&self) -> Option<Instant> {
+        [self.next_timer(), self.socket_retry()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    async fn on_deadline(&mut self, ctx: &Ctx, _now: Instant) {
+        if self.socket_retry().is_some() {
+            self.changed(ctx, Changed::Config).await;
         }
-        _ => ServiceCtx::unknown(q),
+        self.on_timer(&ctx.kernel()).await;
+    }
+
+    async fn answer(&mut self, ctx: &Ctx, req: Request) -> Response {
+        match req {
+            Request::ShowRa { iface } => {
+                let list = self.status(&ctx.kernel(), iface.as_deref());
+                match iface {
+                    Some(n) if list.is_empty() => {
+                        Response::error(format!("{n} does not send router advertisements"))
+                    }
+                    _ => Response::ok(list),
+                }
+            }
+            other => crate::service::not_mine(Self::NAME, &other),
+        }
+    }
+
+    fn row(&self) -> Option<Row> {
+        self.status_row()
+    }
+
+    async fn stop(mut self, ctx: &Ctx) {
+        self.shutdown(&ctx.kernel()).await;
     }
 }
 

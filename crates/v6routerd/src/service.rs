@@ -1,34 +1,298 @@
-//! What the supervisor gives each protocol service, and how services are
-//! started. A service is one tokio task per protocol (`ra`, `dhcpv6`, `ripng`,
-//! `tunnel`, ...) with this signature:
+//! The one service runtime. Every protocol service (ra, dhcpv6, ripng,
+//! tunnel, uplink) implements [`Service`]: what it reacts to (its inputs
+//! changed, its own I/O events, its deadline, a v6ctl query, stop) and what
+//! it reports (its `show protocols` row, its answers). [`run_service`] owns
+//! the one select loop: waking on config, kernel and uplink changes,
+//! sleeping until the service's deadline, idling while its config section is
+//! absent, starting and stopping it when a reload turns it on or off,
+//! shutdown, and publishing its row. The supervisor runs each in a tracing
+//! span named after it, so every log line carries its service.
 //!
-//! ```ignore
-//! pub async fn run(ctx: ServiceCtx)
-//! ```
+//! The shape follows holo's `ProtocolInstance` + one event loop and BIRD's
+//! `nest/proto.c` (protocols start, run and stop under one driver); ours
+//! stays single-threaded and the engines stay pure.
 //!
-//! It must:
-//! - run whether or not its config section exists (a reload may turn it on or
-//!   off), reading `ctx.config` each time it changes;
-//! - follow `ctx.kernel` (links, addresses, routes, forwarding), never read
-//!   facts once at start;
-//! - answer every `Query` on `ctx.queries` promptly (the supervisor waits 2 s),
-//!   with a `Response` whose data the matching renderer in `v6control` reads;
-//! - when `ctx.shutdown` turns true, do its final work (final RA, remove its
-//!   routes, flush its store) and return within about 1 s.
-//!
-//! To add a service: `mod x;` in main.rs and one `spawn_service` line in
-//! `Supervisor::spawn_services`.
+//! To add a service: implement [`Service`] in its own file and add one line
+//! to `Supervisor::spawn_services`.
 
-// Parts of this interface are only used once a service is attached.
-#![allow(dead_code)]
-
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 use v6common::KernelView;
 use v6config::Config;
 use v6control::{ProtocolInfo, Request, Response};
 use v6netlink::Kernel;
+
+/// Which of a service's inputs changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// A reload replaced the configuration (also sent once right after
+    /// `start`, so a service has one place that applies its config).
+    Config,
+    /// The kernel view changed (links, addresses, routes, forwarding).
+    Kernel,
+    /// The uplink's facts changed (only for `FOLLOWS_UPLINK` services).
+    Uplink,
+}
+
+/// A service's `show protocols` row, without what the runtime fills in
+/// (name, protocol, table, and Since when the service has no better time).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Row {
+    pub state: &'static str,
+    pub info: String,
+    /// When the state last changed, if the service knows better than the
+    /// runtime (which keeps the time it first saw the state).
+    pub since_ms: Option<u64>,
+}
+
+impl Row {
+    pub fn new(state: &'static str, info: impl Into<String>) -> Row {
+        Row {
+            state,
+            info: info.into(),
+            since_ms: None,
+        }
+    }
+}
+
+/// A protocol service. Methods get the shared [`Ctx`]; the runtime calls
+/// them one at a time, never concurrently.
+pub trait Service: Sized + Send + 'static {
+    /// Its name in `show protocols` and in messages (`ra`, `rip1`, ...).
+    const NAME: &'static str;
+    /// Its protocol column in `show protocols`.
+    const PROTO: &'static str;
+    /// Its table column in `show protocols`.
+    const TABLE: &'static str = "---";
+    /// Whether it follows the uplink's facts (`Changed::Uplink`).
+    const FOLLOWS_UPLINK: bool = false;
+    /// What its own I/O delivers: a datagram, a worker's result, ...
+    type Event: Send;
+
+    /// Whether `cfg` asks for this service. While it does not, the runtime
+    /// keeps no instance, publishes no row and answers queries with
+    /// [`Service::IDLE`].
+    fn wanted(cfg: &Config) -> bool;
+    /// Why queries get no answer while the service is not wanted.
+    const IDLE: &'static str;
+    /// Start: open sockets, load state. An error is shown in the row and
+    /// given to queries; the next reload tries again.
+    fn start(ctx: &Ctx) -> impl Future<Output = Result<Self, String>> + Send;
+    /// One of its inputs changed: bring itself in line.
+    fn changed(&mut self, ctx: &Ctx, what: Changed) -> impl Future<Output = ()> + Send;
+    /// The next event of its own I/O; pending forever when it has none.
+    /// Dropped when another input wins, so it must be cancel-safe.
+    fn next_event(&mut self) -> impl Future<Output = Self::Event> + Send;
+    /// Handle what `next_event` returned.
+    fn on_event(&mut self, ctx: &Ctx, ev: Self::Event) -> impl Future<Output = ()> + Send;
+    /// When `on_deadline` is next due, if ever.
+    fn deadline(&self) -> Option<Instant>;
+    /// The deadline passed (timers of its engines, retries, settling).
+    fn on_deadline(&mut self, ctx: &Ctx, now: Instant) -> impl Future<Output = ()> + Send;
+    /// Answer a v6ctl request routed to this service.
+    fn answer(&mut self, ctx: &Ctx, req: Request) -> impl Future<Output = Response> + Send;
+    /// Its `show protocols` row now (None: no row).
+    fn row(&self) -> Option<Row>;
+    /// Final work: final RAs, routes taken out, stores flushed. Called on
+    /// daemon stop and when a reload turns the service off.
+    fn stop(self, ctx: &Ctx) -> impl Future<Output = ()> + Send;
+}
+
+/// What every service sees: the facts it follows and the handles it acts
+/// through.
+pub struct Ctx {
+    /// The current kernel view (one owner: the supervisor).
+    pub kernel: watch::Receiver<Arc<KernelView>>,
+    /// The current configuration; changes on a successful reload.
+    pub config: watch::Receiver<Arc<Config>>,
+    /// Requests to the kernel (routes, addresses, links).
+    // TRANSITION: read once the first service that changes the kernel is on
+    // run_service (RA only sends packets).
+    #[allow(dead_code)]
+    pub netlink: Kernel,
+    /// Where the service keeps state across restarts (exists, created at start).
+    pub state_dir: PathBuf,
+    /// The uplink's facts: `borrow()` for the current ones. Only the uplink
+    /// service sends.
+    pub uplink: Arc<watch::Sender<Arc<UplinkFacts>>>,
+}
+
+impl Ctx {
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+    /// The current kernel view.
+    pub fn kernel(&self) -> Arc<KernelView> {
+        self.kernel.borrow().clone()
+    }
+    /// The uplink's current facts.
+    pub fn uplink(&self) -> Arc<UplinkFacts> {
+        self.uplink.borrow().clone()
+    }
+}
+
+/// What the supervisor keeps of a running service.
+pub struct Handles {
+    pub queries: mpsc::Receiver<Query>,
+    /// Turns true once, when the daemon stops (not on reload).
+    pub shutdown: watch::Receiver<bool>,
+    /// Where the service's `show protocols` row is published.
+    pub protocol: watch::Sender<Option<ProtocolInfo>>,
+}
+
+/// A service's life: not wanted, failed to start, or running.
+enum Slot<S> {
+    Idle,
+    Failed(String),
+    Running(S),
+}
+
+/// Run `S` until the daemon stops: the one event loop of every service.
+pub async fn run_service<S: Service>(mut ctx: Ctx, mut h: Handles) {
+    let mut uplink = ctx.uplink.subscribe();
+    let mut slot = Slot::<S>::Idle;
+    follow_config(&mut slot, &ctx).await;
+    loop {
+        publish(&h.protocol, row_of(&slot));
+        let deadline = match &slot {
+            Slot::Running(s) => s.deadline(),
+            _ => None,
+        };
+        tokio::select! {
+            ev = next_event(&mut slot) => {
+                if let Slot::Running(s) = &mut slot {
+                    s.on_event(&ctx, ev).await;
+                }
+            }
+            _ = sleep_until(deadline) => {
+                if let Slot::Running(s) = &mut slot {
+                    s.on_deadline(&ctx, Instant::now()).await;
+                }
+            }
+            r = ctx.config.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                follow_config(&mut slot, &ctx).await;
+            }
+            r = ctx.kernel.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                if let Slot::Running(s) = &mut slot {
+                    s.changed(&ctx, Changed::Kernel).await;
+                }
+            }
+            r = uplink.changed(), if S::FOLLOWS_UPLINK => {
+                if r.is_err() {
+                    break;
+                }
+                if let Slot::Running(s) = &mut slot {
+                    s.changed(&ctx, Changed::Uplink).await;
+                }
+            }
+            Some(q) = h.queries.recv() => {
+                let resp = match &mut slot {
+                    Slot::Running(s) => s.answer(&ctx, q.request).await,
+                    Slot::Idle => Response::error(S::IDLE),
+                    Slot::Failed(why) => {
+                        Response::error(format!("the {} service is not running: {why}", S::NAME))
+                    }
+                };
+                let _ = q.reply.send(resp);
+            }
+            r = h.shutdown.changed() => {
+                if r.is_err() || *h.shutdown.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+    if let Slot::Running(s) = std::mem::replace(&mut slot, Slot::Idle) {
+        s.stop(&ctx).await;
+    }
+    publish(&h.protocol, None);
+}
+
+/// Start, stop or reconfigure the service after the configuration changed
+/// (or at first). A failed start is retried at the next change.
+async fn follow_config<S: Service>(slot: &mut Slot<S>, ctx: &Ctx) {
+    let wanted = S::wanted(&ctx.config.borrow());
+    match std::mem::replace(slot, Slot::Idle) {
+        Slot::Running(s) if !wanted => {
+            tracing::info!("not configured any more; stopping");
+            s.stop(ctx).await;
+        }
+        Slot::Running(mut s) => {
+            s.changed(ctx, Changed::Config).await;
+            *slot = Slot::Running(s);
+        }
+        Slot::Idle | Slot::Failed(_) if wanted => {
+            *slot = match S::start(ctx).await {
+                Ok(mut s) => {
+                    s.changed(ctx, Changed::Config).await;
+                    Slot::Running(s)
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    Slot::Failed(e)
+                }
+            };
+        }
+        Slot::Idle | Slot::Failed(_) => {}
+    }
+}
+
+async fn next_event<S: Service>(slot: &mut Slot<S>) -> S::Event {
+    match slot {
+        Slot::Running(s) => s.next_event().await,
+        _ => std::future::pending().await,
+    }
+}
+
+/// Sleep until `t`; forever when there is none.
+pub async fn sleep_until(t: Option<Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn row_of<S: Service>(slot: &Slot<S>) -> Option<ProtocolInfo> {
+    let row = match slot {
+        Slot::Idle => return None,
+        Slot::Failed(why) => Row::new("down", why.clone()),
+        Slot::Running(s) => s.row()?,
+    };
+    Some(ProtocolInfo {
+        name: S::NAME.into(),
+        proto: S::PROTO.into(),
+        table: S::TABLE.into(),
+        state: row.state.into(),
+        since: String::new(),
+        since_ms: row.since_ms,
+        info: row.info,
+    })
+}
+
+/// Publish a `show protocols` row (None: no row). Only a changed row wakes
+/// the supervisor. A row without `since_ms` gets the time its state last
+/// changed, as BIRD's Since column: kept from the row it replaces while the
+/// state stays the same.
+fn publish(tx: &watch::Sender<Option<ProtocolInfo>>, row: Option<ProtocolInfo>) {
+    tx.send_if_modified(|cur| {
+        let row = with_since(cur.as_ref(), row, unix_ms());
+        let changed = *cur != row;
+        if changed {
+            *cur = row;
+        }
+        changed
+    });
+}
 
 /// `row` with its `since_ms` filled, if it has none: kept from `cur` (the
 /// row it replaces) while the state is the same, else `now_ms`.
@@ -112,8 +376,15 @@ pub struct Query {
     pub reply: oneshot::Sender<Response>,
 }
 
+/// The answer to a request routed to a service that does not know it (a
+/// routing mistake in `Request::service`, not a user error).
+pub fn not_mine(service: &str, req: &Request) -> Response {
+    Response::error(format!("the {service} service does not answer {req:?}"))
+}
+
+// TRANSITION: the context of services not yet on `run_service`; goes away
+// with the last of them.
 pub struct ServiceCtx {
-    pub name: &'static str,
     /// The current kernel view; `changed().await` wakes on every update.
     pub kernel: watch::Receiver<Arc<KernelView>>,
     /// The current configuration; changes on a successful reload.

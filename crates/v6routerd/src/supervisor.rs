@@ -3,14 +3,14 @@
 //! SIGTERM.
 
 use crate::control;
-use crate::service::{Query, ServiceCtx};
+use crate::service::{Ctx, Handles, Query, ServiceCtx};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, info_span, warn, Instrument};
 use v6common::{KernelEvent, KernelView};
 use v6config::Config;
 use v6control::{
@@ -150,16 +150,43 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
 
 impl Supervisor {
     fn spawn_services(&mut self) {
-        // One line per protocol service (see service.rs).
-        self.spawn_service("ra", Service::Ra, crate::ra::run);
-        self.spawn_service("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
-        self.spawn_service("ripng", Service::Ripng, crate::ripng::run);
-        self.spawn_service("tunnel", Service::Tunnel, crate::tunnel::run);
-        self.spawn_service("uplink", Service::Uplink, crate::uplink::run);
+        // One line per protocol service (see service.rs); the span names
+        // the service in every log line it writes.
+        self.spawn::<crate::ra::Ra>(Service::Ra, info_span!("ra"));
+        self.spawn_legacy("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
+        self.spawn_legacy("ripng", Service::Ripng, crate::ripng::run);
+        self.spawn_legacy("tunnel", Service::Tunnel, crate::tunnel::run);
+        self.spawn_legacy("uplink", Service::Uplink, crate::uplink::run);
     }
 
-    #[allow(dead_code)]
-    fn spawn_service<F, Fut>(&mut self, name: &'static str, kind: Service, run: F)
+    fn spawn<S: crate::service::Service>(&mut self, kind: Service, span: tracing::Span) {
+        let name = span.metadata().map_or(S::NAME, |m| m.name());
+        let (qtx, qrx) = mpsc::channel(16);
+        let (ptx, prx) = watch::channel(None);
+        let ctx = Ctx {
+            kernel: self.kernel_tx.subscribe(),
+            config: self.config_tx.subscribe(),
+            netlink: self.nl.clone(),
+            state_dir: self.config_tx.borrow().router.state_dir.clone(),
+            uplink: self.uplink_tx.clone(),
+        };
+        let handles = Handles {
+            queries: qrx,
+            shutdown: self.shutdown_tx.subscribe(),
+            protocol: ptx,
+        };
+        let task = tokio::spawn(crate::service::run_service::<S>(ctx, handles).instrument(span));
+        self.services.push(Svc {
+            name,
+            kind,
+            queries: qtx,
+            protocol: prx,
+            task,
+        });
+    }
+
+    // TRANSITION: services not yet on run_service.
+    fn spawn_legacy<F, Fut>(&mut self, name: &'static str, kind: Service, run: F)
     where
         F: FnOnce(ServiceCtx) -> Fut,
         Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -167,7 +194,6 @@ impl Supervisor {
         let (qtx, qrx) = mpsc::channel(16);
         let (ptx, prx) = watch::channel(None);
         let ctx = ServiceCtx {
-            name,
             kernel: self.kernel_tx.subscribe(),
             config: self.config_tx.subscribe(),
             netlink: self.nl.clone(),
