@@ -85,6 +85,20 @@ pub struct RouteFact {
 /// The main routing table (linux/rtnetlink.h): the one the kernel view holds.
 pub const RT_TABLE_MAIN: u32 = 254;
 
+/// Interface name pattern with `*` wildcards anywhere, as BIRD's
+/// `interface "eth*"` (`e*0` matches `eth0`). The one pattern syntax of
+/// every config key that names interfaces.
+pub fn ifname_matches(pattern: &str, name: &str) -> bool {
+    fn m(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| m(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && m(rest, &n[1..]),
+        }
+    }
+    m(pattern.as_bytes(), name.as_bytes())
+}
+
 /// Route protocol numbers (linux/rtnetlink.h).
 pub mod rtprot {
     pub const KERNEL: u8 = 2;
@@ -299,6 +313,16 @@ impl KernelView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interface_name_patterns() {
+        assert!(ifname_matches("eth*", "eth0"));
+        assert!(ifname_matches("*", "anything"));
+        assert!(ifname_matches("e*0", "eth0"));
+        assert!(!ifname_matches("eth*", "lan0"));
+        assert!(ifname_matches("lan0", "lan0"));
+        assert!(!ifname_matches("lan0", "lan01"));
+    }
 
     fn addr(index: u32, a: &str, tentative: bool) -> AddrFact {
         AddrFact {

@@ -126,7 +126,11 @@ fn route_message(r: &RouteFact) -> netlink_packet_route::route::RouteMessage {
         .destination_prefix(r.dst.addr(), r.dst.len())
         .protocol(RouteProtocol::from(r.protocol))
         .kind(route_type(r.kind))
-        .table_id(if r.table == 0 { 254 } else { r.table })
+        .table_id(if r.table == 0 {
+            v6common::kernel::RT_TABLE_MAIN
+        } else {
+            r.table
+        })
         .priority(r.metric);
     if let Some(g) = r.gateway {
         b = b.gateway(g);

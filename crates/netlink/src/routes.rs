@@ -629,7 +629,7 @@ mod tests {
             oif: Some(7),
             protocol: 189,
             metric: 20,
-            table: 254,
+            table: RT_TABLE_MAIN,
             kind: RouteKind::Unicast,
         }
     }

@@ -323,7 +323,7 @@ pub async fn ipv6_routes(handle: &Handle) -> Result<Vec<RouteEntry>, Error> {
     Ok(msgs
         .iter()
         .filter_map(parse_route)
-        .filter(|r| r.table == 254)
+        .filter(|r| r.table == v6common::kernel::RT_TABLE_MAIN)
         .collect())
 }
 
@@ -553,7 +553,7 @@ mod tests {
                 oif: Some(7),
                 metric: 1024,
                 protocol: 201,
-                table: 254
+                table: v6common::kernel::RT_TABLE_MAIN
             }
         );
     }

@@ -18,6 +18,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
+use v6common::kernel::ifname_matches;
 use v6common::kernel::rtprot;
 use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 
@@ -160,18 +161,6 @@ impl fmt::Display for PrefixFilter {
 /// Empty list = everything passes.
 fn passes(filters: &[PrefixFilter], p: &Ipv6Prefix) -> bool {
     filters.is_empty() || filters.iter().any(|f| f.matches(p))
-}
-
-/// Interface name pattern with `*` wildcards, as BIRD's `interface "eth*"`.
-pub fn name_matches(pattern: &str, name: &str) -> bool {
-    fn m(p: &[u8], n: &[u8]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some((b'*', rest)) => (0..=n.len()).any(|i| m(rest, &n[i..])),
-            Some((c, rest)) => n.first() == Some(c) && m(rest, &n[1..]),
-        }
-    }
-    m(pattern.as_bytes(), name.as_bytes())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -603,7 +592,7 @@ impl Engine {
                 .cfg
                 .interfaces
                 .iter()
-                .find(|c| name_matches(&c.name, &i.name))
+                .find(|c| ifname_matches(&c.name, &i.name))
             {
                 i.cost = c.cost;
             }
@@ -809,7 +798,7 @@ impl Engine {
                 .cfg
                 .interfaces
                 .iter()
-                .find(|c| name_matches(&c.name, &link.name))
+                .find(|c| ifname_matches(&c.name, &link.name))
             else {
                 continue;
             };
@@ -903,7 +892,7 @@ impl Engine {
                     .export
                     .connected
                     .iter()
-                    .any(|pat| name_matches(pat, &link.name))
+                    .any(|pat| ifname_matches(pat, &link.name))
             {
                 continue;
             }

@@ -433,10 +433,11 @@ impl Supervisor {
                     r.push("dhcpv6".into());
                 }
             }
-            if c.ripng
-                .as_ref()
-                .is_some_and(|rip| rip.interfaces.iter().any(|p| glob(p, name)))
-            {
+            if c.ripng.as_ref().is_some_and(|rip| {
+                rip.interfaces
+                    .iter()
+                    .any(|p| v6common::kernel::ifname_matches(p, name))
+            }) {
                 r.push("ripng".into());
             }
             if c.tunnels.iter().any(|t| t.name == name) {
@@ -521,14 +522,6 @@ impl Supervisor {
     }
 }
 
-/// `eth*` matches `eth0`; anything else matches itself.
-pub fn glob(pattern: &str, name: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(p) => name.starts_with(p),
-        None => pattern == name,
-    }
-}
-
 fn log_event(view: &KernelView, ev: &KernelEvent) {
     match ev {
         KernelEvent::NewLink(l) => match view.links.get(&l.index) {
@@ -560,19 +553,5 @@ fn log_event(view: &KernelView, ev: &KernelEvent) {
         }
         KernelEvent::DelAddr { index, addr } => debug!("address {addr} removed from index {index}"),
         _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn globs() {
-        assert!(glob("eth*", "eth0"));
-        assert!(glob("*", "anything"));
-        assert!(!glob("eth*", "lan0"));
-        assert!(glob("lan0", "lan0"));
-        assert!(!glob("lan0", "lan01"));
     }
 }
