@@ -64,10 +64,14 @@ impl Request {
     pub fn service(&self) -> Service {
         use Request::*;
         match self {
-            ShowStatus | ShowInterfaces | Reload | ShowProtocols => Service::Core,
+            // `show route` is assembled by the supervisor from the kernel's
+            // routes and what each protocol contributes (BIRD's rt-show).
+            ShowStatus | ShowInterfaces | Reload | ShowProtocols | ShowRoute { .. } => {
+                Service::Core
+            }
             ShowRa { .. } => Service::Ra,
             ShowLeases | ShowDhcpv6 => Service::Dhcpv6,
-            ShowRoute { .. } | ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
+            ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
             ShowTunnels => Service::Tunnel,
             ShowUplink | UplinkRenew | UplinkRelease => Service::Uplink,
         }

@@ -19,7 +19,7 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use v6common::kernel::ifname_matches;
-use v6common::kernel::rtprot;
+use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 
 /// The table's hash: a multiply-rotate over 64-bit words, keyed by a seed
@@ -89,8 +89,6 @@ const TX_GROUP: u32 = 8;
 const RETRY_MIN: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// The main routing table id.
-pub const RT_TABLE_MAIN: u32 = 254;
 /// Longest duration accepted from the config, so `Instant + d` cannot overflow.
 const MAX_DURATION: Duration = Duration::from_secs(86_400);
 

@@ -15,6 +15,7 @@
 //! To add a service: implement [`Service`] in its own file and add one line
 //! to `Supervisor::spawn_services`.
 
+use crate::rt_show::Contributed;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,6 +95,11 @@ pub trait Service: Sized + Send + 'static {
     fn on_deadline(&mut self, ctx: &Ctx, now: Instant) -> impl Future<Output = ()> + Send;
     /// Answer a v6ctl request routed to this service.
     fn answer(&mut self, ctx: &Ctx, req: Request) -> impl Future<Output = Response> + Send;
+    /// Its routes for the router-wide `show route` (BIRD: what the
+    /// protocol exported to the table); most services have none there.
+    fn routes(&self, _ctx: &Ctx) -> Contributed {
+        Vec::new()
+    }
     /// Its `show protocols` row now (None: no row).
     fn row(&self) -> Option<Row>;
     /// Final work: final RAs, routes taken out, stores flushed. Called on
@@ -138,6 +144,8 @@ impl Ctx {
 /// What the supervisor keeps of a running service.
 pub struct Handles {
     pub queries: mpsc::Receiver<Query>,
+    /// Asks for the service's `show route` rows.
+    pub routes: mpsc::Receiver<oneshot::Sender<Contributed>>,
     /// Turns true once, when the daemon stops (not on reload).
     pub shutdown: watch::Receiver<bool>,
     /// Where the service's `show protocols` row is published.
@@ -204,6 +212,13 @@ pub async fn run_service<S: Service>(mut ctx: Ctx, mut h: Handles) {
                     }
                 };
                 let _ = q.reply.send(resp);
+            }
+            Some(tx) = h.routes.recv() => {
+                let rows = match &slot {
+                    Slot::Running(s) => s.routes(&ctx),
+                    _ => Vec::new(),
+                };
+                let _ = tx.send(rows);
             }
             r = h.shutdown.changed() => {
                 if r.is_err() || *h.shutdown.borrow() {

@@ -3,6 +3,7 @@
 //! SIGTERM.
 
 use crate::control;
+use crate::rt_show::{Contributed, FirstSeen, Selection};
 use crate::service::{Ctx, Handles, Query, ServiceCtx};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ struct Svc {
     name: &'static str,
     kind: Service,
     queries: mpsc::Sender<Query>,
+    /// Asks a service for its `show route` rows (services on run_service).
+    routes: Option<mpsc::Sender<oneshot::Sender<Contributed>>>,
     protocol: watch::Receiver<Option<ProtocolInfo>>,
     task: JoinHandle<()>,
 }
@@ -52,9 +55,13 @@ pub struct Supervisor {
     reconfigured: Instant,
     reloads: u64,
     last_reload_error: Option<String>,
+    /// When each kernel route and connected prefix was first seen (the
+    /// time column of `show route`).
+    first_seen: FirstSeen,
 }
 
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
+    crate::heap::tune();
     let (nl, mut events) = v6netlink::open().map_err(|e| format!("cannot open netlink: {e}"))?;
     let view = nl
         .dump()
@@ -90,7 +97,9 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         reconfigured: now,
         reloads: 0,
         last_reload_error: None,
+        first_seen: FirstSeen::default(),
     };
+    sup.note_first_seen();
     sup.apply_forwarding();
     sup.spawn_services();
 
@@ -154,7 +163,7 @@ impl Supervisor {
         // the service in every log line it writes.
         self.spawn::<crate::ra::Ra>(Service::Ra, info_span!("ra"));
         self.spawn_legacy("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
-        self.spawn_legacy("ripng", Service::Ripng, crate::ripng::run);
+        self.spawn::<crate::ripng::Rip>(Service::Ripng, info_span!("ripng"));
         self.spawn_legacy("tunnel", Service::Tunnel, crate::tunnel::run);
         self.spawn_legacy("uplink", Service::Uplink, crate::uplink::run);
     }
@@ -162,6 +171,7 @@ impl Supervisor {
     fn spawn<S: crate::service::Service>(&mut self, kind: Service, span: tracing::Span) {
         let name = span.metadata().map_or(S::NAME, |m| m.name());
         let (qtx, qrx) = mpsc::channel(16);
+        let (rtx, rrx) = mpsc::channel(4);
         let (ptx, prx) = watch::channel(None);
         let ctx = Ctx {
             kernel: self.kernel_tx.subscribe(),
@@ -172,6 +182,7 @@ impl Supervisor {
         };
         let handles = Handles {
             queries: qrx,
+            routes: rrx,
             shutdown: self.shutdown_tx.subscribe(),
             protocol: ptx,
         };
@@ -180,6 +191,7 @@ impl Supervisor {
             name,
             kind,
             queries: qtx,
+            routes: Some(rtx),
             protocol: prx,
             task,
         });
@@ -208,6 +220,7 @@ impl Supervisor {
             name,
             kind,
             queries: qtx,
+            routes: None,
             protocol: prx,
             task,
         });
@@ -216,7 +229,7 @@ impl Supervisor {
     fn apply_events(&mut self, batch: Vec<KernelEvent>) {
         // In place: the view is copied only if a service still holds the
         // previous snapshot (Arc::make_mut), not once per burst of events.
-        self.kernel_tx.send_if_modified(|view| {
+        let changed = self.kernel_tx.send_if_modified(|view| {
             let view = Arc::make_mut(view);
             let mut changed = false;
             for ev in &batch {
@@ -225,6 +238,14 @@ impl Supervisor {
             }
             changed
         });
+        if changed {
+            self.note_first_seen();
+        }
+    }
+
+    fn note_first_seen(&mut self) {
+        let keys = crate::rt_show::kernel_rows_keys(&self.kernel_tx.borrow());
+        self.first_seen.update(keys, crate::service::unix_ms());
     }
 
     async fn resync(&mut self) {
@@ -233,6 +254,7 @@ impl Supervisor {
                 if *self.kernel_tx.borrow().as_ref() != v {
                     debug!("periodic dump found changes the events missed");
                     self.kernel_tx.send_replace(Arc::new(v));
+                    self.note_first_seen();
                 }
             }
             Err(e) => warn!("periodic kernel dump failed: {e}"),
@@ -321,6 +343,9 @@ impl Supervisor {
                 Request::ShowStatus => Response::ok(self.status()),
                 Request::ShowInterfaces => Response::ok(self.interfaces()),
                 Request::ShowProtocols => Response::ok(self.protocols()),
+                Request::ShowRoute { target, protocol } => {
+                    return self.show_route(target.as_deref(), protocol.as_deref(), reply);
+                }
                 Request::Reload => match self.reload() {
                     Ok(r) => Response::ok(r),
                     Err(e) => Response::error(e),
@@ -359,6 +384,41 @@ impl Supervisor {
             },
         };
         let _ = reply.send(resp);
+    }
+
+    /// `show route`: the kernel's rows and every service's contribution,
+    /// assembled as BIRD's rt-show does (rt_show.rs). Services are asked
+    /// without blocking the supervisor.
+    fn show_route(
+        &self,
+        target: Option<&str>,
+        protocol: Option<&str>,
+        reply: oneshot::Sender<Response>,
+    ) {
+        let sel = match Selection::parse(target, protocol) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = reply.send(Response::error(e));
+                return;
+            }
+        };
+        let mut rows = crate::rt_show::kernel_rows(&self.kernel_tx.borrow(), &self.first_seen);
+        let askers: Vec<_> = self
+            .services
+            .iter()
+            .filter_map(|s| s.routes.clone())
+            .collect();
+        tokio::spawn(async move {
+            for ask in askers {
+                let (tx, rx) = oneshot::channel();
+                if ask.send(tx).await.is_ok() {
+                    if let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(2), rx).await {
+                        rows.extend(r);
+                    }
+                }
+            }
+            let _ = reply.send(Response::ok(sel.select(rows)));
+        });
     }
 
     fn status(&self) -> Status {

@@ -1,0 +1,276 @@
+//! The supervisor's kernel side for a protocol with many routes of its own
+//! (RIPng: 50,000 routes within a second of the first Response).
+//!
+//! The supervisor owns the one kernel view (supervisor.rs); routes of
+//! protocol rip are left out of it (v6netlink::open filters them in the
+//! kernel) because tens of thousands of them would cost every service a
+//! copy. For such a protocol this module is the rest of the kernel side:
+//!
+//! - a writer thread with a blocking netlink socket of its own
+//!   (`v6netlink::routes::RouteBatchSocket`): many requests per datagram,
+//!   one acknowledgement per batch, so the kernel's FIB work (done inside
+//!   `sendmsg`) runs beside datagram processing on the other core; batches
+//!   that queued meanwhile are merged;
+//! - a listener that sees only what others do to the protocol's routes
+//!   (the kernel filters out the notifications of our own requests), so a
+//!   route of ours an admin deletes can be put back at once;
+//! - dumps of the protocol's routes (at start, to remove what a crash left;
+//!   after lost notifications).
+//!
+//! Protocols ask through [`ProtocolRoutes`] and never open rtnetlink.
+
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+use v6common::RouteFact;
+use v6netlink::routes::{is_overrun, RouteBatchSocket, RouteChange, RouteListener};
+
+/// A batch this large (a table arriving) is followed by a heap trim.
+const BIG_BATCH: usize = 4096;
+
+/// Installs the kernel refused, with their errno.
+pub type Refused = Vec<(RouteFact, i32)>;
+
+/// What the kernel side reports to the protocol.
+pub enum RouteEvent {
+    /// Installs the kernel refused (the engine retries them).
+    Refused(Refused),
+    /// The protocol's routes as the kernel has them (the answer to `dump`).
+    Dumped(Vec<RouteFact>),
+    /// Someone else added or deleted routes of the protocol.
+    Changed(Vec<RouteChange>),
+}
+
+/// Work for the writer thread, executed in order.
+enum Write {
+    Remove(Vec<RouteFact>),
+    Install(Vec<RouteFact>),
+    Dump,
+}
+
+/// One protocol's routes in the kernel: see the module documentation.
+pub struct ProtocolRoutes {
+    writer: Option<std::sync::mpsc::Sender<Write>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    events: mpsc::UnboundedReceiver<RouteEvent>,
+    listener: Option<RouteListener>,
+}
+
+impl ProtocolRoutes {
+    /// Open the writer and the listener for `protocol`. Failures are logged
+    /// and leave the protocol's routes out of the kernel (or unfollowed);
+    /// the protocol itself still runs.
+    pub fn open(protocol: u8) -> ProtocolRoutes {
+        let (wtx, wrx) = std::sync::mpsc::channel();
+        let (etx, events) = mpsc::unbounded_channel();
+        let mut me = ProtocolRoutes {
+            writer: None,
+            thread: None,
+            events,
+            listener: None,
+        };
+        let sock = match RouteBatchSocket::open() {
+            Ok(s) => s,
+            Err(e) => {
+                warn!("no netlink socket ({e}); learned routes stay out of the kernel");
+                return me;
+            }
+        };
+        match RouteListener::open(protocol, sock.portid()) {
+            Ok(l) => me.listener = Some(l),
+            Err(e) => warn!(
+                "cannot follow the kernel's routes of protocol {protocol} ({e}); routes deleted by others stay deleted"
+            ),
+        }
+        // The thread logs under the protocol's span, as the service does.
+        let span = tracing::Span::current();
+        let spawned = std::thread::Builder::new()
+            .name("route-writer".into())
+            .spawn(move || {
+                let _in = span.enter();
+                writer(sock, protocol, wrx, etx)
+            });
+        match spawned {
+            Ok(t) => {
+                me.writer = Some(wtx);
+                me.thread = Some(t);
+            }
+            Err(e) => {
+                warn!("no route writer thread ({e}); learned routes stay out of the kernel");
+                me.listener = None;
+            }
+        }
+        me
+    }
+
+    /// One that does nothing (what is left in a service after `close`).
+    pub fn closed() -> ProtocolRoutes {
+        ProtocolRoutes {
+            writer: None,
+            thread: None,
+            events: mpsc::unbounded_channel().1,
+            listener: None,
+        }
+    }
+
+    pub fn install(&self, routes: Vec<RouteFact>) {
+        self.send(Write::Install(routes));
+    }
+
+    pub fn remove(&self, routes: Vec<RouteFact>) {
+        self.send(Write::Remove(routes));
+    }
+
+    /// Ask for the protocol's routes as the kernel has them; they come
+    /// back as [`RouteEvent::Dumped`].
+    pub fn dump(&self) {
+        self.send(Write::Dump);
+    }
+
+    fn send(&self, w: Write) {
+        if let Some(tx) = &self.writer {
+            let _ = tx.send(w);
+        }
+    }
+
+    /// The next report. Cancel-safe. Lost notifications (the listener's
+    /// socket overflowed) are answered with a dump here.
+    pub async fn next(&mut self) -> RouteEvent {
+        loop {
+            tokio::select! {
+                Some(ev) = self.events.recv() => return ev,
+                r = listen(&mut self.listener) => match r {
+                    Ok(changes) => return RouteEvent::Changed(changes),
+                    Err(e) if is_overrun(&e) => {
+                        debug!("route notifications were lost; dumping again");
+                        self.dump();
+                    }
+                    Err(e) => {
+                        warn!("following the kernel's routes: {e}");
+                        self.listener = None;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Let the writer finish what is queued, then end it.
+    pub async fn close(mut self) {
+        self.writer = None;
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+async fn listen(l: &mut Option<RouteListener>) -> std::io::Result<Vec<RouteChange>> {
+    match l {
+        Some(l) => l.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The writer thread. Removals join a batch only before its installs, so
+/// a removal never overtakes an install of the same moment.
+fn writer(
+    mut sock: RouteBatchSocket,
+    protocol: u8,
+    rx: std::sync::mpsc::Receiver<Write>,
+    events: mpsc::UnboundedSender<RouteEvent>,
+) {
+    let flush = |sock: &mut RouteBatchSocket, del: &mut Vec<RouteFact>, add: &mut Vec<_>| {
+        let r = apply(sock, del, add);
+        if !r.is_empty() {
+            let _ = events.send(RouteEvent::Refused(r));
+        }
+    };
+    let (mut del, mut add) = (Vec::new(), Vec::new());
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(w) = next.take() {
+            match w {
+                Write::Remove(v) if add.is_empty() => del.extend(v),
+                Write::Install(v) => add.extend(v),
+                Write::Remove(v) => {
+                    flush(&mut sock, &mut del, &mut add);
+                    del.extend(v);
+                }
+                Write::Dump => {
+                    flush(&mut sock, &mut del, &mut add);
+                    match sock.dump_protocol(protocol) {
+                        Ok(v) => {
+                            let _ = events.send(RouteEvent::Dumped(v));
+                        }
+                        Err(e) => warn!("cannot dump the kernel's routes: {e}"),
+                    }
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        let big = del.len() + add.len() >= BIG_BATCH;
+        flush(&mut sock, &mut del, &mut add);
+        if big {
+            // The batch and the burst of datagrams that made it are freed
+            // now; hand the memory back instead of holding the peak.
+            del = Vec::new();
+            add = Vec::new();
+            crate::heap::trim();
+        }
+    }
+}
+
+/// Apply one batch; returns the installs the kernel refused. A failed
+/// removal is logged here: a route already gone (ESRCH) is what we wanted.
+fn apply(
+    sock: &mut RouteBatchSocket,
+    del: &mut Vec<RouteFact>,
+    add: &mut Vec<RouteFact>,
+) -> Refused {
+    let mut refused = Vec::new();
+    if del.is_empty() && add.is_empty() {
+        return refused;
+    }
+    let t = Instant::now();
+    match sock.apply(del, add) {
+        Ok(failed) => {
+            let mut removals = 0;
+            let mut example = None;
+            for f in failed {
+                if f.add {
+                    refused.push((f.route, f.errno));
+                } else if f.errno != libc::ESRCH {
+                    removals += 1;
+                    example.get_or_insert(f);
+                }
+            }
+            if let Some(f) = example {
+                warn!(
+                    "{removals} of {} route removals failed, e.g. {} via {:?}: {}",
+                    del.len(),
+                    f.route.dst,
+                    f.route.gateway,
+                    f.error()
+                );
+            }
+        }
+        Err(e) => {
+            warn!(
+                "route batch ({} removals, {} installs) failed: {e}",
+                del.len(),
+                add.len()
+            );
+            // Nothing is known to be in: all installs are retried.
+            let errno = e.raw_os_error().unwrap_or(libc::EIO);
+            refused.extend(add.iter().map(|r| (r.clone(), errno)));
+        }
+    }
+    debug!(
+        "kernel: {} removed, {} installed in {:?}",
+        del.len(),
+        add.len(),
+        t.elapsed()
+    );
+    del.clear();
+    add.clear();
+    refused
+}
