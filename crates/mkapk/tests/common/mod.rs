@@ -1,4 +1,5 @@
 //! Shared by the tests: the fixture files and the tree they describe.
+// Each test binary uses only some of these helpers.
 #![allow(dead_code)]
 
 use mkapk::package::{Meta, Node, Tree};
