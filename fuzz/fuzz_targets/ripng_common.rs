@@ -18,6 +18,7 @@ pub fn engine_on_eth0(now: Instant) -> Engine {
             admin_up: true,
             running: true,
             kind: None,
+            ..Default::default()
         },
     );
     kv.addrs.push(AddrFact {

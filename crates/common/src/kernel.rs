@@ -1,14 +1,14 @@
-//! The supervisor's one view of the kernel: links, IPv6 addresses and IPv6
-//! routes, as plain data. Built from netlink dumps and kept current by
+//! The supervisor's one view of the kernel: links (with the parameters of
+//! SIT tunnels), IPv6 and IPv4 addresses and IPv6 routes, as plain data. Built from netlink dumps and kept current by
 //! netlink events (see the `v6netlink` crate); engines receive snapshots.
 
 use crate::prefix::{is_link_local, Ipv6Prefix};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// One network interface.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkFact {
     pub index: u32,
     pub name: String,
@@ -21,6 +21,38 @@ pub struct LinkFact {
     pub running: bool,
     /// `veth`, `bridge`, `sit`, ... when the kernel says.
     pub kind: Option<String>,
+    /// IFLA_IFALIAS (`ip link set NAME alias TEXT`): how v6routerd marks the
+    /// tunnels it made.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// The tunnel parameters, for a link of kind `sit`.
+    #[serde(default)]
+    pub sit: Option<SitFact>,
+}
+
+/// The parameters of a SIT (6in4) link (IFLA_IPTUN_*), with the kernel's
+/// defaults where an attribute is absent (sit.c, ipip6_netlink_parms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitFact {
+    /// None = any (0.0.0.0).
+    pub remote: Option<Ipv4Addr>,
+    pub local: Option<Ipv4Addr>,
+    /// 0 = inherit.
+    pub ttl: u8,
+    pub pmtudisc: bool,
+    /// IPPROTO_IPV6 (41) for `mode sit`.
+    pub proto: u8,
+}
+
+/// One IPv4 address on a link (what a tunnel's `local = "auto"` follows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addr4Fact {
+    pub index: u32,
+    pub addr: Ipv4Addr,
+    pub prefix_len: u8,
+    /// IFA_F_SECONDARY: not the primary address of its subnet (the primary
+    /// is the one the kernel uses as source; RFC 1122).
+    pub secondary: bool,
 }
 
 impl LinkFact {
@@ -138,6 +170,11 @@ pub enum KernelEvent {
         index: u32,
         addr: Ipv6Addr,
     },
+    NewAddr4(Addr4Fact),
+    DelAddr4 {
+        index: u32,
+        addr: Ipv4Addr,
+    },
     NewRoute(RouteFact),
     DelRoute(RouteFact),
     /// net.ipv6.conf.all.forwarding changed (read from /proc by the supervisor).
@@ -155,6 +192,8 @@ fn route_key(r: &RouteFact) -> RouteKey {
 pub struct KernelView {
     pub links: BTreeMap<u32, LinkFact>,
     pub addrs: Vec<AddrFact>,
+    #[serde(default)]
+    pub addrs4: Vec<Addr4Fact>,
     pub routes: Vec<RouteFact>,
     /// Where each route is in `routes`, by the fields that make a route
     /// unique in the kernel: keeps a 50,000-route table's updates O(1).
@@ -170,6 +209,7 @@ impl PartialEq for KernelView {
     fn eq(&self, o: &Self) -> bool {
         self.links == o.links
             && self.addrs == o.addrs
+            && self.addrs4 == o.addrs4
             && self.forwarding == o.forwarding
             && self.routes.len() == o.routes.len()
             && self.routes.iter().all(|r| o.find_route(r) == Some(r))
@@ -214,6 +254,25 @@ impl KernelView {
 
     pub fn remove_addr(&mut self, index: u32, addr: Ipv6Addr) {
         self.addrs.retain(|x| !(x.index == index && x.addr == addr));
+    }
+
+    /// The IPv4 addresses of a link, primary ones first.
+    pub fn addrs4_of(&self, index: u32) -> Vec<Ipv4Addr> {
+        let mut v: Vec<&Addr4Fact> = self.addrs4.iter().filter(|a| a.index == index).collect();
+        v.sort_by_key(|a| a.secondary);
+        v.into_iter().map(|a| a.addr).collect()
+    }
+
+    /// Insert or replace an IPv4 address (matched by link and address).
+    pub fn upsert_addr4(&mut self, a: Addr4Fact) {
+        match self
+            .addrs4
+            .iter_mut()
+            .find(|x| x.index == a.index && x.addr == a.addr)
+        {
+            Some(x) => *x = a,
+            None => self.addrs4.push(a),
+        }
     }
 
     fn ensure_index(&mut self) {
@@ -263,7 +322,7 @@ impl KernelView {
 
     /// Apply one kernel event; returns false when it changed nothing.
     pub fn apply(&mut self, ev: &KernelEvent) -> bool {
-        let before_len = (self.links.len(), self.addrs.len(), self.routes.len());
+        let before_len = self.sizes();
         match ev {
             KernelEvent::NewLink(l) => {
                 if self.links.get(&l.index) == Some(l) {
@@ -279,6 +338,15 @@ impl KernelView {
                 self.upsert_addr(a.clone());
             }
             KernelEvent::DelAddr { index, addr } => self.remove_addr(*index, *addr),
+            KernelEvent::NewAddr4(a) => {
+                if self.addrs4.contains(a) {
+                    return false;
+                }
+                self.upsert_addr4(*a);
+            }
+            KernelEvent::DelAddr4 { index, addr } => self
+                .addrs4
+                .retain(|x| !(x.index == *index && x.addr == *addr)),
             KernelEvent::NewRoute(r) => {
                 if self.find_route(r) == Some(r) {
                     return false;
@@ -293,17 +361,29 @@ impl KernelView {
                 self.forwarding = *f;
             }
         }
-        let after_len = (self.links.len(), self.addrs.len(), self.routes.len());
         !matches!(
             ev,
-            KernelEvent::DelLink(_) | KernelEvent::DelAddr { .. } | KernelEvent::DelRoute(_)
-        ) || before_len != after_len
+            KernelEvent::DelLink(_)
+                | KernelEvent::DelAddr { .. }
+                | KernelEvent::DelAddr4 { .. }
+                | KernelEvent::DelRoute(_)
+        ) || before_len != self.sizes()
+    }
+
+    fn sizes(&self) -> [usize; 4] {
+        [
+            self.links.len(),
+            self.addrs.len(),
+            self.addrs4.len(),
+            self.routes.len(),
+        ]
     }
 
     /// Forget a link and everything on it (RTM_DELLINK).
     pub fn remove_link(&mut self, index: u32) {
         self.links.remove(&index);
         self.addrs.retain(|a| a.index != index);
+        self.addrs4.retain(|a| a.index != index);
         self.routes.retain(|r| r.oif != Some(index));
         self.route_index.clear();
         self.ensure_index();
@@ -313,6 +393,37 @@ impl KernelView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// IPv4 addresses (a tunnel's `local = "auto"`): primary ones first, an
+    /// event that changes nothing says so, a deleted link takes its own.
+    #[test]
+    fn ipv4_addresses_follow_events() {
+        let mut v = KernelView::default();
+        let a = |addr: &str, secondary| Addr4Fact {
+            index: 2,
+            addr: addr.parse().unwrap(),
+            prefix_len: 24,
+            secondary,
+        };
+        assert!(v.apply(&KernelEvent::NewAddr4(a("192.0.2.9", true))));
+        assert!(v.apply(&KernelEvent::NewAddr4(a("192.0.2.2", false))));
+        assert!(!v.apply(&KernelEvent::NewAddr4(a("192.0.2.2", false))));
+        assert_eq!(
+            v.addrs4_of(2),
+            vec![
+                "192.0.2.2".parse::<Ipv4Addr>().unwrap(),
+                "192.0.2.9".parse().unwrap()
+            ]
+        );
+        let del = KernelEvent::DelAddr4 {
+            index: 2,
+            addr: "192.0.2.2".parse().unwrap(),
+        };
+        assert!(v.apply(&del));
+        assert!(!v.apply(&del));
+        v.remove_link(2);
+        assert!(v.addrs4.is_empty());
+    }
 
     #[test]
     fn interface_name_patterns() {
@@ -345,7 +456,7 @@ mod tests {
             oif: Some(2),
             protocol: 4,
             metric,
-            table: 254,
+            table: RT_TABLE_MAIN,
             kind: RouteKind::Unicast,
         }
     }

@@ -10,5 +10,7 @@ pub mod hex;
 pub mod kernel;
 pub mod prefix;
 
-pub use kernel::{AddrFact, KernelEvent, KernelView, LinkFact, RouteFact, RouteKind};
+pub use kernel::{
+    Addr4Fact, AddrFact, KernelEvent, KernelView, LinkFact, RouteFact, RouteKind, SitFact,
+};
 pub use prefix::{Ipv6Prefix, PrefixError};

@@ -3,35 +3,48 @@
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
 };
-use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoIpTunnel, InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::AddressFamily;
-use std::net::IpAddr;
-use v6common::{AddrFact, Ipv6Prefix, LinkFact, RouteFact, RouteKind};
+use std::net::{IpAddr, Ipv4Addr};
+use v6common::{Addr4Fact, AddrFact, Ipv6Prefix, LinkFact, RouteFact, RouteKind, SitFact};
 
 pub fn link_fact(m: &LinkMessage) -> Option<LinkFact> {
     let mut name = None;
     let mut lladdr = None;
     let mut mtu = 0;
     let mut kind = None;
+    let mut alias = None;
+    let mut iptun = None;
     for a in &m.attributes {
         match a {
             LinkAttribute::IfName(n) => name = Some(n.clone()),
             LinkAttribute::Address(b) => lladdr = Some(b.clone()),
             LinkAttribute::Mtu(x) => mtu = *x,
+            LinkAttribute::IfAlias(s) => alias = Some(s.clone()),
             LinkAttribute::LinkInfo(infos) => {
                 for i in infos {
-                    if let LinkInfo::Kind(k) = i {
-                        kind = Some(match k {
-                            InfoKind::Other(s) => s.clone(),
-                            k => format!("{k:?}").to_lowercase(),
-                        });
+                    match i {
+                        LinkInfo::Kind(k) => {
+                            kind = Some(match k {
+                                InfoKind::Other(s) => s.clone(),
+                                k => format!("{k:?}").to_lowercase(),
+                            })
+                        }
+                        LinkInfo::Data(InfoData::IpTunnel(v)) => iptun = Some(v),
+                        _ => {}
                     }
                 }
             }
             _ => {}
         }
     }
+    let sit = match (kind.as_deref(), iptun) {
+        (Some("sit"), Some(attrs)) => Some(sit_fact(attrs)),
+        _ => None,
+    };
     let flags = m.header.flags;
     Some(LinkFact {
         index: m.header.index,
@@ -41,6 +54,59 @@ pub fn link_fact(m: &LinkMessage) -> Option<LinkFact> {
         admin_up: flags.contains(LinkFlags::Up),
         running: flags.contains(LinkFlags::Running) && flags.contains(LinkFlags::LowerUp),
         kind,
+        alias,
+        sit,
+    })
+}
+
+/// A SIT link's IFLA_IPTUN_* attributes, with the kernel's defaults where
+/// one is absent (sit.c, ipip6_netlink_parms): any/any, ttl inherit,
+/// pmtudisc on, IPv6.
+pub fn sit_fact(attrs: &[InfoIpTunnel]) -> SitFact {
+    let v4 = |a: &IpAddr| match a {
+        IpAddr::V4(a) if !a.is_unspecified() => Some(*a),
+        _ => None,
+    };
+    let mut s = SitFact {
+        remote: None,
+        local: None,
+        ttl: 0,
+        pmtudisc: true,
+        proto: crate::sit::PROTO_IPV6,
+    };
+    for a in attrs {
+        match a {
+            InfoIpTunnel::Remote(r) => s.remote = v4(r),
+            InfoIpTunnel::Local(l) => s.local = v4(l),
+            InfoIpTunnel::Ttl(t) => s.ttl = *t,
+            InfoIpTunnel::PMtuDisc(p) => s.pmtudisc = *p,
+            InfoIpTunnel::Protocol(p) => s.proto = u8::from(*p),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// An IPv4 address message. IFA_ADDRESS is the peer on point-to-point
+/// links; IFA_LOCAL is ours (as `ip addr` shows it).
+pub fn addr4_fact(m: &AddressMessage) -> Option<Addr4Fact> {
+    if m.header.family != AddressFamily::Inet {
+        return None;
+    }
+    let (mut local, mut address) = (None, None);
+    for a in &m.attributes {
+        match a {
+            AddressAttribute::Local(IpAddr::V4(x)) => local = Some(*x),
+            AddressAttribute::Address(IpAddr::V4(x)) => address = Some(*x),
+            _ => {}
+        }
+    }
+    let addr: Ipv4Addr = local.or(address)?;
+    Some(Addr4Fact {
+        index: m.header.index,
+        addr,
+        prefix_len: m.header.prefix_len,
+        secondary: m.header.flags.contains(AddressHeaderFlags::Secondary),
     })
 }
 

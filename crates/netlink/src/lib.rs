@@ -10,7 +10,7 @@ pub mod routes;
 pub mod sit;
 pub mod sysctl;
 
-pub use convert::{addr_fact, link_fact, route_fact};
+pub use convert::{addr4_fact, addr_fact, link_fact, route_fact, sit_fact};
 
 use futures::stream::{StreamExt, TryStreamExt};
 use netlink_packet_core::NetlinkPayload;
@@ -47,6 +47,8 @@ pub fn open() -> std::io::Result<(Kernel, mpsc::UnboundedReceiver<KernelEvent>)>
     // everyone else's.
     let (mut conn, _listen_handle, mut messages) = rtnetlink::new_multicast_connection(&[
         MulticastGroup::Link,
+        // IPv4 addresses: a tunnel's `local = "auto"` follows its WAN's.
+        MulticastGroup::Ipv4Ifaddr,
         MulticastGroup::Ipv6Ifaddr,
         MulticastGroup::Ipv6Route,
     ])?;
@@ -101,11 +103,19 @@ pub fn event(m: RouteNetlinkMessage) -> Option<KernelEvent> {
     match m {
         RouteNetlinkMessage::NewLink(l) => link_fact(&l).map(KernelEvent::NewLink),
         RouteNetlinkMessage::DelLink(l) => Some(KernelEvent::DelLink(l.header.index)),
-        RouteNetlinkMessage::NewAddress(a) => addr_fact(&a).map(KernelEvent::NewAddr),
-        RouteNetlinkMessage::DelAddress(a) => addr_fact(&a).map(|f| KernelEvent::DelAddr {
-            index: f.index,
-            addr: f.addr,
-        }),
+        RouteNetlinkMessage::NewAddress(a) => addr_fact(&a)
+            .map(KernelEvent::NewAddr)
+            .or_else(|| addr4_fact(&a).map(KernelEvent::NewAddr4)),
+        RouteNetlinkMessage::DelAddress(a) => match addr_fact(&a) {
+            Some(f) => Some(KernelEvent::DelAddr {
+                index: f.index,
+                addr: f.addr,
+            }),
+            None => addr4_fact(&a).map(|f| KernelEvent::DelAddr4 {
+                index: f.index,
+                addr: f.addr,
+            }),
+        },
         RouteNetlinkMessage::NewRoute(r) => route_fact(&r).map(KernelEvent::NewRoute),
         RouteNetlinkMessage::DelRoute(r) => route_fact(&r).map(KernelEvent::DelRoute),
         _ => None,
@@ -168,6 +178,8 @@ impl Kernel {
         while let Some(a) = addrs.try_next().await? {
             if let Some(f) = addr_fact(&a) {
                 view.upsert_addr(f);
+            } else if let Some(f) = addr4_fact(&a) {
+                view.upsert_addr4(f);
             }
         }
         // Routes by a plain socket on a thread of its own: a table of 50,000

@@ -51,15 +51,7 @@ pub struct SitRequest {
 }
 
 /// The SIT parameters of a link (IFLA_IPTUN_*).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SitInfo {
-    /// None = any (0.0.0.0).
-    pub remote: Option<Ipv4Addr>,
-    pub local: Option<Ipv4Addr>,
-    pub ttl: u8,
-    pub pmtudisc: bool,
-    pub proto: u8,
-}
+pub type SitInfo = v6common::SitFact;
 
 /// One link from a dump, with its SIT parameters when it is a SIT link.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,13 +86,6 @@ pub struct RouteEntry {
     pub table: u32,
 }
 
-fn v4(a: &IpAddr) -> Option<Ipv4Addr> {
-    match a {
-        IpAddr::V4(a) if !a.is_unspecified() => Some(*a),
-        _ => None,
-    }
-}
-
 /// Read a link dump entry. None for a message without a name (the kernel
 /// always sends one; a malformed message is skipped rather than trusted).
 pub fn parse_link(msg: &LinkMessage) -> Option<LinkState> {
@@ -127,28 +112,7 @@ pub fn parse_link(msg: &LinkMessage) -> Option<LinkState> {
         }
     }
     let sit = match (kind.as_deref(), iptun) {
-        (Some("sit"), Some(attrs)) => {
-            // Kernel defaults when an attribute is absent (sit.c,
-            // ipip6_netlink_parms): any/any, ttl inherit, pmtudisc on, IPv6.
-            let mut s = SitInfo {
-                remote: None,
-                local: None,
-                ttl: 0,
-                pmtudisc: true,
-                proto: PROTO_IPV6,
-            };
-            for a in attrs {
-                match a {
-                    InfoIpTunnel::Remote(r) => s.remote = v4(r),
-                    InfoIpTunnel::Local(l) => s.local = v4(l),
-                    InfoIpTunnel::Ttl(t) => s.ttl = *t,
-                    InfoIpTunnel::PMtuDisc(p) => s.pmtudisc = *p,
-                    InfoIpTunnel::Protocol(p) => s.proto = u8::from(*p),
-                    _ => {}
-                }
-            }
-            Some(s)
-        }
+        (Some("sit"), Some(attrs)) => Some(crate::convert::sit_fact(attrs)),
         _ => None,
     };
     Some(LinkState {

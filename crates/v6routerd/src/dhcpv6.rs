@@ -1253,6 +1253,7 @@ mod tests {
                 admin_up: true,
                 running: true,
                 kind: Some("veth".into()),
+                ..Default::default()
             },
         );
         k.upsert_addr(AddrFact {

@@ -588,6 +588,7 @@ mod tests {
                     admin_up: true,
                     running: true,
                     kind: None,
+                    ..Default::default()
                 },
             );
         }

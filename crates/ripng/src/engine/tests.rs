@@ -26,6 +26,7 @@ fn link(index: u32, name: &str) -> LinkFact {
         admin_up: true,
         running: true,
         kind: Some("veth".into()),
+        ..Default::default()
     }
 }
 
