@@ -2,9 +2,12 @@
 //! has, which link, address and route requests bring the kernel in line.
 //!
 //! `reconcile` is idempotent: run it again on the kernel's new state and it
-//! answers only `Keep`. The supervisor runs it at start, on every kernel
-//! event touching a tunnel or a WAN IPv4 address, on reload, and on a slow
-//! timer as a safety net; `stop` gives the clean-up for shutdown.
+//! answers only `Keep`. The tunnel service (crates/v6routerd/src/tunnel.rs,
+//! not the supervisor) runs it at start, on every kernel event touching a
+//! tunnel or a WAN IPv4 address, on reload, and every 30 s as a safety net;
+//! `stop` gives the clean-up for shutdown.
+//!
+//! Tests: `reconcile/tests.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
