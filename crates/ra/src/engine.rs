@@ -290,7 +290,11 @@ struct PrefixEntry {
 
 /// A prefix to advertise: its parameters, where it comes from, and the
 /// address's own (preferred, valid) lifetimes when a template matched one.
-type Wanted<'a> = (&'a PrefixParams, PrefixSource, Option<(u32, u32)>);
+struct Wanted {
+    params: PrefixParams,
+    source: PrefixSource,
+    addr_lft: Option<(u32, u32)>,
+}
 
 fn secs_until(deadline: Instant, now: Instant) -> u32 {
     u32::try_from(deadline.saturating_duration_since(now).as_secs()).unwrap_or(INFINITY - 1)
@@ -298,6 +302,17 @@ fn secs_until(deadline: Instant, now: Instant) -> u32 {
 
 fn deadline(now: Instant, lft: u32) -> Option<Instant> {
     (lft != INFINITY).then(|| now + Duration::from_secs(u64::from(lft)))
+}
+
+/// When an address's (preferred, valid) lifetimes, reported at `now`, end.
+fn addr_deadlines(
+    now: Instant,
+    addr_lft: Option<(u32, u32)>,
+) -> (Option<Instant>, Option<Instant>) {
+    (
+        addr_lft.and_then(|(pl, _)| deadline(now, pl)),
+        addr_lft.and_then(|(_, vl)| deadline(now, vl)),
+    )
 }
 
 impl PrefixEntry {
@@ -324,7 +339,8 @@ impl PrefixEntry {
                         pl = pl.saturating_sub(el);
                     }
                 }
-                // Never promise more than the address (delegated prefix) has left.
+                // Never promise more than the address (delegated prefix) has
+                // left (RFC 9096 L-14).
                 if let Some(t) = addr_valid_until {
                     vl = vl.min(secs_until(*t, now));
                 }
@@ -340,6 +356,80 @@ impl PrefixEntry {
 
     fn is_stale(&self) -> bool {
         matches!(self.state, PrefixState::Stale { .. })
+    }
+
+    /// A wanted prefix advertised from now on.
+    fn new(now: Instant, w: Wanted) -> PrefixEntry {
+        let (addr_preferred_until, addr_valid_until) = addr_deadlines(now, w.addr_lft);
+        PrefixEntry {
+            on_link: w.params.on_link,
+            autonomous: w.params.autonomous,
+            source: w.source,
+            state: PrefixState::Active {
+                valid_lifetime: w.params.valid_lifetime,
+                preferred_lifetime: w.params.preferred_lifetime,
+                first_advertised: now,
+                addr_lft: w.addr_lft,
+                addr_preferred_until,
+                addr_valid_until,
+            },
+        }
+    }
+
+    /// Take what a prefix still wanted is advertised with; a withdrawn one
+    /// starts afresh. True when its flags, configured lifetimes or source
+    /// changed (a new address fact is none: the kernel reports lifetimes
+    /// that tick down).
+    fn readvertise(&mut self, now: Instant, w: Wanted) -> bool {
+        let PrefixState::Active {
+            valid_lifetime,
+            preferred_lifetime,
+            addr_lft,
+            addr_preferred_until,
+            addr_valid_until,
+            ..
+        } = &mut self.state
+        else {
+            *self = PrefixEntry::new(now, w);
+            return true;
+        };
+        let pp = &w.params;
+        let changed = (self.on_link, self.autonomous, self.source)
+            != (pp.on_link, pp.autonomous, w.source)
+            || (*valid_lifetime, *preferred_lifetime) != (pp.valid_lifetime, pp.preferred_lifetime);
+        (self.on_link, self.autonomous, self.source) = (pp.on_link, pp.autonomous, w.source);
+        (*valid_lifetime, *preferred_lifetime) = (pp.valid_lifetime, pp.preferred_lifetime);
+        // Same fact again: keep the deadlines we computed when it was first
+        // reported; a new fact restarts them.
+        if *addr_lft != w.addr_lft {
+            *addr_lft = w.addr_lft;
+            (*addr_preferred_until, *addr_valid_until) = addr_deadlines(now, w.addr_lft);
+        }
+        changed
+    }
+
+    /// The address fact behind an active prefix and when its valid lifetime
+    /// ends, when both are known.
+    fn addr_deadline(&self) -> Option<((u32, u32), Instant)> {
+        match &self.state {
+            PrefixState::Active {
+                addr_lft: Some(fact),
+                addr_valid_until: Some(valid_until),
+                ..
+            } => Some((*fact, *valid_until)),
+            _ => None,
+        }
+    }
+
+    /// RFC 9096 §3 (L-13): Preferred Lifetime 0 from now on, and a Valid
+    /// Lifetime of what hosts were told, at most 2 h (the floor of RFC 4862
+    /// §5.5.3 (e)), counting down.
+    fn withdraw(&mut self, now: Instant, decrement: bool) {
+        let (vl, _) = self.lifetimes(now, decrement);
+        let vl = vl.min(STALE_VALID_LIFETIME_CAP);
+        self.state = PrefixState::Stale {
+            valid_until: now + Duration::from_secs(u64::from(vl)),
+        };
     }
 }
 
@@ -862,137 +952,120 @@ impl Advertiser {
     }
 
     /// Bring the prefix table in line with params and link facts. True when
-    /// the set of advertised prefixes or their flags/configured lifetimes changed.
+    /// the set of advertised prefixes or their flags/configured lifetimes
+    /// changed. Four steps, in this order: what is wanted is read before
+    /// forgotten facts go, and withdrawing records the facts that ran out.
     fn refresh_prefixes(&mut self, now: Instant) -> bool {
-        // What should be advertised now: (prefix, params, source, address lifetimes).
-        let mut want: BTreeMap<Ipv6Prefix, Wanted<'_>> = BTreeMap::new();
+        let want = self.wanted_prefixes(now);
+        self.forget_expired_facts();
+        let withdrawn = self.withdraw_unwanted(now, &want);
+        let advertised = self.advertise_wanted(now, want);
+        withdrawn || advertised
+    }
+
+    /// What should be advertised now (RFC 4861 §6.2.1 AdvPrefixList): each
+    /// configured prefix, and for a template each prefix it takes from the
+    /// interface's addresses (the /64 assigned to this LAN from the delegated
+    /// prefix, RFC 7084 L-2). The first entry for a prefix wins.
+    fn wanted_prefixes(&self, now: Instant) -> BTreeMap<Ipv6Prefix, Wanted> {
+        let mut want = BTreeMap::new();
         for pp in &self.params.prefixes {
-            if pp.is_template() {
-                for a in &self.link.addrs {
-                    if a.prefix.len() != pp.prefix.len() || a.deprecated || a.prefix.is_link_local()
-                    {
-                        continue;
-                    }
-                    // An address whose valid lifetime has run out (we track
-                    // its deadline) counts as gone.
-                    let fact = (a.preferred_lft, a.valid_lft);
-                    let expired = match self.prefixes.get(&a.prefix).map(|e| &e.state) {
-                        Some(PrefixState::Active {
-                            addr_lft: Some(l),
-                            addr_valid_until: Some(v),
-                            ..
-                        }) => *l == fact && *v <= now,
-                        _ => self.expired_facts.get(&a.prefix) == Some(&fact),
-                    };
-                    if expired {
-                        continue;
-                    }
-                    want.entry(a.prefix).or_insert((
-                        pp,
-                        PrefixSource::Interface,
-                        Some((a.preferred_lft, a.valid_lft)),
-                    ));
-                }
-            } else {
-                want.entry(pp.prefix)
-                    .or_insert((pp, PrefixSource::Config, None));
+            if !pp.is_template() {
+                want.entry(pp.prefix).or_insert_with(|| Wanted {
+                    params: pp.clone(),
+                    source: PrefixSource::Config,
+                    addr_lft: None,
+                });
+                continue;
+            }
+            for a in self
+                .link
+                .addrs
+                .iter()
+                .filter(|a| self.template_takes(pp, a, now))
+            {
+                want.entry(a.prefix).or_insert_with(|| Wanted {
+                    params: pp.clone(),
+                    source: PrefixSource::Interface,
+                    addr_lft: Some((a.preferred_lft, a.valid_lft)),
+                });
             }
         }
+        want
+    }
+
+    /// A template takes the prefix of a global address of its length that
+    /// is still preferred: a deprecated address (RFC 4862 §5.5.4) is on its
+    /// way out and its prefix must not be offered for new addresses.
+    fn template_takes(&self, template: &PrefixParams, a: &LinkAddr, now: Instant) -> bool {
+        a.prefix.len() == template.prefix.len()
+            && !a.deprecated
+            && !a.prefix.is_link_local()
+            && !self.fact_ran_out(a, now)
+    }
+
+    /// An address whose valid lifetime has run out by our count counts as
+    /// gone, though the kernel may report the same fact (preferred, valid)
+    /// again before it removes the address.
+    fn fact_ran_out(&self, a: &LinkAddr, now: Instant) -> bool {
+        let fact = (a.preferred_lft, a.valid_lft);
+        match self
+            .prefixes
+            .get(&a.prefix)
+            .and_then(PrefixEntry::addr_deadline)
+        {
+            Some((tracked, valid_until)) => tracked == fact && valid_until <= now,
+            None => self.expired_facts.get(&a.prefix) == Some(&fact),
+        }
+    }
+
+    /// An expired fact the kernel no longer reports (the address is gone or
+    /// has new lifetimes) is forgotten: the next report of it is news.
+    fn forget_expired_facts(&mut self) {
         let addrs = &self.link.addrs;
         self.expired_facts.retain(|p, f| {
             addrs
                 .iter()
                 .any(|a| a.prefix == *p && (a.preferred_lft, a.valid_lft) == *f)
         });
-        let mut changed = false;
+    }
+
+    /// RFC 9096 §3 (L-13): a prefix no longer wanted is not just dropped,
+    /// which would leave hosts using it until what they were told runs out;
+    /// it is withdrawn: Preferred Lifetime 0 and a Valid Lifetime of
+    /// min(what hosts were told, 2 h) counting down from now. True when any was.
+    fn withdraw_unwanted(&mut self, now: Instant, want: &BTreeMap<Ipv6Prefix, Wanted>) -> bool {
         let decrement = self.params.decrement_lifetimes;
-        // Withdraw what is no longer wanted (RFC 9096 §3, L-13): PL 0 and VL
-        // min(what hosts were told, 2 h), counting down from now.
+        let mut changed = false;
         for (p, e) in self.prefixes.iter_mut() {
             if want.contains_key(p) || e.is_stale() {
                 continue;
             }
-            let (vl, _) = e.lifetimes(now, decrement);
-            let vl = vl.min(STALE_VALID_LIFETIME_CAP);
-            if let PrefixState::Active {
-                addr_lft: Some(fact),
-                addr_valid_until: Some(v),
-                ..
-            } = &e.state
-            {
-                if *v <= now {
-                    self.expired_facts.insert(*p, *fact);
+            // Withdrawn because its address ran out: remember that fact, so
+            // the same report does not bring the prefix back.
+            if let Some((fact, valid_until)) = e.addr_deadline() {
+                if valid_until <= now {
+                    self.expired_facts.insert(*p, fact);
                 }
             }
-            e.state = PrefixState::Stale {
-                valid_until: now + Duration::from_secs(u64::from(vl)),
-            };
+            e.withdraw(now, decrement);
             changed = true;
         }
-        for (p, (pp, source, addr_lft)) in want {
-            let entry = self.prefixes.get_mut(&p);
-            match entry {
-                Some(PrefixEntry {
-                    on_link,
-                    autonomous,
-                    source: src,
-                    state:
-                        PrefixState::Active {
-                            valid_lifetime,
-                            preferred_lifetime,
-                            addr_lft: old_lft,
-                            addr_preferred_until,
-                            addr_valid_until,
-                            ..
-                        },
-                }) => {
-                    if (
-                        *on_link,
-                        *autonomous,
-                        *valid_lifetime,
-                        *preferred_lifetime,
-                        *src,
-                    ) != (
-                        pp.on_link,
-                        pp.autonomous,
-                        pp.valid_lifetime,
-                        pp.preferred_lifetime,
-                        source,
-                    ) {
-                        changed = true;
-                    }
-                    *on_link = pp.on_link;
-                    *autonomous = pp.autonomous;
-                    *valid_lifetime = pp.valid_lifetime;
-                    *preferred_lifetime = pp.preferred_lifetime;
-                    *src = source;
-                    // Same fact again: keep the deadlines we computed when it
-                    // was first reported; a new fact restarts them.
-                    if *old_lft != addr_lft {
-                        *old_lft = addr_lft;
-                        *addr_preferred_until = addr_lft.and_then(|(pl, _)| deadline(now, pl));
-                        *addr_valid_until = addr_lft.and_then(|(_, vl)| deadline(now, vl));
-                    }
-                }
-                _ => {
+        changed
+    }
+
+    /// Advertise every wanted prefix: a new one (or one withdrawn before)
+    /// starts its lifetimes now; a known one takes the configured flags and
+    /// lifetimes (RFC 4861 §6.2.1 AdvOnLinkFlag, AdvAutonomousFlag,
+    /// AdvValidLifetime, AdvPreferredLifetime). True when any is new or changed.
+    fn advertise_wanted(&mut self, now: Instant, want: BTreeMap<Ipv6Prefix, Wanted>) -> bool {
+        let mut changed = false;
+        for (p, w) in want {
+            match self.prefixes.get_mut(&p) {
+                Some(e) => changed |= e.readvertise(now, w),
+                None => {
+                    self.prefixes.insert(p, PrefixEntry::new(now, w));
                     changed = true;
-                    self.prefixes.insert(
-                        p,
-                        PrefixEntry {
-                            on_link: pp.on_link,
-                            autonomous: pp.autonomous,
-                            source,
-                            state: PrefixState::Active {
-                                valid_lifetime: pp.valid_lifetime,
-                                preferred_lifetime: pp.preferred_lifetime,
-                                first_advertised: now,
-                                addr_lft,
-                                addr_preferred_until: addr_lft
-                                    .and_then(|(pl, _)| deadline(now, pl)),
-                                addr_valid_until: addr_lft.and_then(|(_, vl)| deadline(now, vl)),
-                            },
-                        },
-                    );
                 }
             }
         }
