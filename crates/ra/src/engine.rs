@@ -408,6 +408,19 @@ impl PrefixEntry {
         changed
     }
 
+    /// Lifetimes that are the configured values, not counting down with an
+    /// address's (which another router cannot match).
+    fn has_fixed_lifetimes(&self) -> bool {
+        matches!(
+            self.state,
+            PrefixState::Active {
+                addr_valid_until: None,
+                addr_preferred_until: None,
+                ..
+            }
+        )
+    }
+
     /// The address fact behind an active prefix and when its valid lifetime
     /// ends, when both are known.
     fn addr_deadline(&self) -> Option<((u32, u32), Instant)> {
@@ -729,61 +742,68 @@ impl Advertiser {
             return Vec::new();
         }
         self.counters.ra_received += 1;
+        let mut diffs = self.header_differences(ra);
+        diffs.extend(self.prefix_differences(now, ra));
+        if diffs.is_empty() {
+            return Vec::new();
+        }
+        self.counters.ra_inconsistent += 1;
+        vec![log(
+            LogLevel::Warn,
+            format!(
+                "RA from {src} is inconsistent with ours (RFC 4861 §6.2.7): {}",
+                diffs.join(", ")
+            ),
+        )]
+    }
+
+    /// §6.2.7: Cur Hop Limit, M and O flags, Reachable Time, Retrans Timer
+    /// and MTU that differ from ours. A 0 (unspecified) on either side, or
+    /// an MTU option missing on either side, is no difference.
+    fn header_differences(&self, ra: &RouterAdvertisement) -> Vec<String> {
         let p = &self.params;
-        let mut diffs: Vec<String> = Vec::new();
-        if ra.cur_hop_limit != 0 && p.cur_hop_limit != 0 && ra.cur_hop_limit != p.cur_hop_limit {
-            diffs.push(format!(
-                "cur hop limit {} (ours {})",
-                ra.cur_hop_limit, p.cur_hop_limit
-            ));
-        }
-        if ra.managed != p.managed {
-            diffs.push(format!(
-                "M flag {} (ours {})",
-                ra.managed as u8, p.managed as u8
-            ));
-        }
-        if ra.other_config != p.other_config {
-            diffs.push(format!(
-                "O flag {} (ours {})",
-                ra.other_config as u8, p.other_config as u8
-            ));
-        }
-        if ra.reachable_time != 0 && p.reachable_time != 0 && ra.reachable_time != p.reachable_time
-        {
-            diffs.push(format!(
-                "reachable time {} ms (ours {})",
-                ra.reachable_time, p.reachable_time
-            ));
-        }
-        if ra.retrans_timer != 0 && p.retrans_timer != 0 && ra.retrans_timer != p.retrans_timer {
-            diffs.push(format!(
-                "retrans timer {} ms (ours {})",
-                ra.retrans_timer, p.retrans_timer
-            ));
-        }
-        if let (Some(theirs), Some(ours)) = (ra.mtu(), p.mtu) {
-            if theirs != ours {
-                diffs.push(format!("MTU {theirs} (ours {ours})"));
+        let specified = |what: &str, unit: &str, theirs: u32, ours: u32| {
+            (theirs != 0 && ours != 0 && theirs != ours)
+                .then(|| format!("{what} {theirs}{unit} (ours {ours})"))
+        };
+        let flag = |what: &str, theirs: bool, ours: bool| {
+            (theirs != ours).then(|| format!("{what} {} (ours {})", theirs as u8, ours as u8))
+        };
+        let mtu = match (ra.mtu(), p.mtu) {
+            (Some(theirs), Some(ours)) if theirs != ours => {
+                Some(format!("MTU {theirs} (ours {ours})"))
             }
-        }
-        // Prefix lifetimes: only where ours are fixed values; lifetimes that
-        // decrement in real time cannot be compared without a common clock.
+            _ => None,
+        };
+        [
+            specified(
+                "cur hop limit",
+                "",
+                ra.cur_hop_limit.into(),
+                p.cur_hop_limit.into(),
+            ),
+            flag("M flag", ra.managed, p.managed),
+            flag("O flag", ra.other_config, p.other_config),
+            specified("reachable time", " ms", ra.reachable_time, p.reachable_time),
+            specified("retrans timer", " ms", ra.retrans_timer, p.retrans_timer),
+            mtu,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// §6.2.7: the Valid and Preferred Lifetimes of prefixes we advertise
+    /// too, where ours are fixed values; lifetimes that decrement in real
+    /// time cannot be compared without a common clock.
+    fn prefix_differences(&self, now: Instant, ra: &RouterAdvertisement) -> Vec<String> {
+        let mut diffs = Vec::new();
         for pi in ra.prefixes() {
             let key = Ipv6Prefix::new(pi.prefix, pi.prefix_len);
             let Some(e) = self.prefixes.get(&key) else {
                 continue;
             };
-            let fixed = !p.decrement_lifetimes
-                && matches!(
-                    e.state,
-                    PrefixState::Active {
-                        addr_valid_until: None,
-                        addr_preferred_until: None,
-                        ..
-                    }
-                );
-            if !fixed {
+            if self.params.decrement_lifetimes || !e.has_fixed_lifetimes() {
                 continue;
             }
             let (vl, pl) = e.lifetimes(now, false);
@@ -800,17 +820,7 @@ impl Advertiser {
                 ));
             }
         }
-        if diffs.is_empty() {
-            return Vec::new();
-        }
-        self.counters.ra_inconsistent += 1;
-        vec![log(
-            LogLevel::Warn,
-            format!(
-                "RA from {src} is inconsistent with ours (RFC 4861 §6.2.7): {}",
-                diffs.join(", ")
-            ),
-        )]
+        diffs
     }
 
     /// New parameters (reload). Identical parameters change nothing: no timer
@@ -1153,20 +1163,40 @@ impl Advertiser {
     /// The RA we would send at `now`; `final_ra` for the §6.2.5 final one.
     pub fn build(&self, now: Instant, final_ra: bool) -> RouterAdvertisement {
         let p = &self.params;
-        let router_lifetime = if final_ra { 0 } else { self.router_lifetime() };
+        let mut options = self.link_options();
+        options.extend(self.prefix_options(now));
+        options.extend(self.service_options(final_ra));
+        RouterAdvertisement {
+            cur_hop_limit: p.cur_hop_limit,
+            managed: p.managed,
+            other_config: p.other_config,
+            home_agent: false,
+            preference: p.preference,
+            proxy: false,
+            router_lifetime: if final_ra { 0 } else { self.router_lifetime() },
+            reachable_time: p.reachable_time,
+            retrans_timer: p.retrans_timer,
+            options,
+        }
+    }
+
+    /// Source Link-layer Address (RFC 4861 §4.6.1, AdvSourceLLAddress) and
+    /// MTU (§4.6.4, AdvLinkMTU): the options every part of a split RA carries.
+    fn link_options(&self) -> Vec<NdOption> {
+        let p = &self.params;
+        let lladdr = self.link.lladdr.as_ref().filter(|_| p.source_lladdr);
+        let lladdr = lladdr.map(|ll| NdOption::SourceLinkLayerAddress(ll.clone()));
+        lladdr.into_iter().chain(p.mtu.map(NdOption::Mtu)).collect()
+    }
+
+    /// Prefix Information (RFC 4861 §4.6.2): the active prefixes first, then
+    /// the withdrawn ones (RFC 9096 L-13), each with its lifetimes at `now`.
+    fn prefix_options(&self, now: Instant) -> Vec<NdOption> {
         let mut options = Vec::new();
-        if p.source_lladdr {
-            if let Some(ll) = &self.link.lladdr {
-                options.push(NdOption::SourceLinkLayerAddress(ll.clone()));
-            }
-        }
-        if let Some(mtu) = p.mtu {
-            options.push(NdOption::Mtu(mtu));
-        }
-        // Active prefixes first, then the stale ones.
         for stale in [false, true] {
             for (prefix, e) in self.prefixes.iter().filter(|(_, e)| e.is_stale() == stale) {
-                let (valid_lifetime, preferred_lifetime) = e.lifetimes(now, p.decrement_lifetimes);
+                let (valid_lifetime, preferred_lifetime) =
+                    e.lifetimes(now, self.params.decrement_lifetimes);
                 options.push(NdOption::PrefixInformation(PrefixInformation {
                     prefix_len: prefix.len(),
                     on_link: e.on_link,
@@ -1178,16 +1208,27 @@ impl Advertiser {
                 }));
             }
         }
-        // On the final RA, routes and DNS go with the router (as radvd does).
+        options
+    }
+
+    /// Route Information (RFC 4191 §2.3), RDNSS and DNSSL (RFC 8106 §5),
+    /// PREF64 (RFC 8781 §4) and the captive portal (RFC 8910 §2.3). On the
+    /// final RA, routes and DNS go with the router (lifetime 0, as radvd does).
+    fn service_options(&self, final_ra: bool) -> Vec<NdOption> {
+        let p = &self.params;
         let lt = |l: u32| if final_ra { 0 } else { l };
-        for r in &p.routes {
-            options.push(NdOption::RouteInformation(RouteInformation {
-                prefix_len: r.prefix.len(),
-                preference: r.preference,
-                route_lifetime: lt(r.lifetime),
-                prefix: r.prefix.addr(),
-            }));
-        }
+        let mut options: Vec<NdOption> = p
+            .routes
+            .iter()
+            .map(|r| {
+                NdOption::RouteInformation(RouteInformation {
+                    prefix_len: r.prefix.len(),
+                    preference: r.preference,
+                    route_lifetime: lt(r.lifetime),
+                    prefix: r.prefix.addr(),
+                })
+            })
+            .collect();
         if !p.rdnss.is_empty() {
             options.push(NdOption::Rdnss(Rdnss {
                 lifetime: lt(p.dns_lifetime),
@@ -1201,31 +1242,19 @@ impl Advertiser {
             }));
         }
         if let Some((prefix, lifetime)) = p.pref64 {
+            let lifetime = if final_ra {
+                0
+            } else {
+                lifetime.min(Pref64::MAX_LIFETIME)
+            };
             options.push(NdOption::Pref64(Pref64 {
-                lifetime: if final_ra {
-                    0
-                } else {
-                    lifetime.min(Pref64::MAX_LIFETIME)
-                },
+                lifetime,
                 prefix_len: prefix.len(),
                 prefix: prefix.addr(),
             }));
         }
-        if let Some(uri) = &p.captive_portal {
-            options.push(NdOption::CaptivePortal(uri.clone()));
-        }
-        RouterAdvertisement {
-            cur_hop_limit: p.cur_hop_limit,
-            managed: p.managed,
-            other_config: p.other_config,
-            home_agent: false,
-            preference: p.preference,
-            proxy: false,
-            router_lifetime,
-            reachable_time: p.reachable_time,
-            retrans_timer: p.retrans_timer,
-            options,
-        }
+        options.extend(p.captive_portal.clone().map(NdOption::CaptivePortal));
+        options
     }
 
     /// Snapshot for `v6ctl show ra`.
