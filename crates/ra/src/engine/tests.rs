@@ -503,6 +503,13 @@ fn removed_prefix_is_deprecated_then_dropped() {
     assert_eq!((pi.valid_lifetime, pi.preferred_lifetime), (86400, 14400));
 }
 
+/// (prefix, valid, preferred) of each Prefix Information option, in order.
+fn prefix_lifetimes(ra: &RouterAdvertisement) -> Vec<(String, u32, u32)> {
+    ra.prefixes()
+        .map(|p| (p.prefix.to_string(), p.valid_lifetime, p.preferred_lifetime))
+        .collect()
+}
+
 #[test]
 fn template_follows_interface_addresses() {
     let t0 = Instant::now();
@@ -523,11 +530,7 @@ fn template_follows_interface_addresses() {
         addr("2001:db8:4::/64", false, 1000, 2000),
     ];
     a.update_link(t0, l.clone());
-    let ra = a.build(t0, false);
-    let got: Vec<_> = ra
-        .prefixes()
-        .map(|p| (p.prefix.to_string(), p.valid_lifetime, p.preferred_lifetime))
-        .collect();
+    let got = prefix_lifetimes(&a.build(t0, false));
     assert_eq!(
         got,
         vec![
@@ -549,11 +552,7 @@ fn template_follows_interface_addresses() {
     assert!(out.contains(&Action::PersistHistory));
     // Renumbering restarts the fast RAs, the first one now.
     assert_eq!(a.next_timer(), Some(t1));
-    let ra = a.build(t1, false);
-    let got: Vec<_> = ra
-        .prefixes()
-        .map(|p| (p.prefix.to_string(), p.valid_lifetime, p.preferred_lifetime))
-        .collect();
+    let got = prefix_lifetimes(&a.build(t1, false));
     assert_eq!(
         got,
         vec![
