@@ -116,29 +116,28 @@ impl Action {
     }
 }
 
+/// The link as `ip tunnel add` would be told it, without the name.
+impl fmt::Display for SitLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sit remote {} local {} ttl {}{} mtu {}",
+            self.remote,
+            self.local,
+            self.ttl,
+            if self.pmtudisc { "" } else { " nopmtudisc" },
+            self.mtu
+        )
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Create { link, reason } => write!(
-                f,
-                "{}: create sit remote {} local {} ttl {}{} mtu {} ({reason})",
-                link.name,
-                link.remote,
-                link.local,
-                link.ttl,
-                if link.pmtudisc { "" } else { " nopmtudisc" },
-                link.mtu
-            ),
-            Action::Recreate { link, reason, .. } => write!(
-                f,
-                "{}: re-create sit remote {} local {} ttl {}{} mtu {} ({reason})",
-                link.name,
-                link.remote,
-                link.local,
-                link.ttl,
-                if link.pmtudisc { "" } else { " nopmtudisc" },
-                link.mtu
-            ),
+            Action::Create { link, reason } => write!(f, "{}: create {link} ({reason})", link.name),
+            Action::Recreate { link, reason, .. } => {
+                write!(f, "{}: re-create {link} ({reason})", link.name)
+            }
             Action::Keep { name } => write!(f, "{name}: matches the configuration"),
             Action::Wait { name, reason } => write!(f, "{name}: waiting ({reason})"),
             Action::SetMtu { name, mtu, was } => write!(f, "{name}: set mtu {mtu} (was {was})"),
@@ -150,22 +149,20 @@ impl fmt::Display for Action {
                 dst,
                 metric,
                 protocol,
-            } => {
-                write!(
-                    f,
-                    "{name}: add route {dst} metric {metric} proto {}",
-                    rtprot::name(*protocol)
-                )
             }
-            Action::DelRoute {
+            | Action::DelRoute {
                 name,
                 dst,
                 metric,
                 protocol,
             } => {
+                let verb = match self {
+                    Action::AddRoute { .. } => "add",
+                    _ => "remove",
+                };
                 write!(
                     f,
-                    "{name}: remove route {dst} metric {metric} proto {}",
+                    "{name}: {verb} route {dst} metric {metric} proto {}",
                     rtprot::name(*protocol)
                 )
             }
