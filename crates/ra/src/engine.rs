@@ -6,6 +6,19 @@
 //! [`Action`]s the glue executes (send bytes, log, persist the prefix history).
 //! Randomness comes from a `fastrand::Rng` seeded by the constructor, so tests
 //! replay exactly.
+//!
+//! The prefix table is brought in line by `refresh_prefixes` on every timer
+//! tick, reload and link change, in four steps: what is wanted (configured prefixes, and templates matched
+//! against the interface's addresses; RFC 4861 §6.2.1), forgetting address
+//! facts the kernel no longer reports, withdrawing what is no longer wanted
+//! (Preferred Lifetime 0, Valid Lifetime at most 2 h: RFC 9096 L-13) and
+//! advertising what is, never with lifetimes beyond the address's (RFC 9096
+//! L-14). What was advertised survives restarts through
+//! [`Advertiser::export_history`] and [`Advertiser::import_history`]. The RA
+//! is built from it and the parameters ([`Advertiser::build`]) and split when
+//! it does not fit the link MTU (RFC 4861 §6.2.3, [`Advertiser::encode_parts`]).
+//!
+//! Tests, with virtual time: `engine/tests.rs`.
 
 use crate::wire::{
     Dnssl, EmitError, NdOption, Pref64, PrefixInformation, Rdnss, RouteInformation,
@@ -664,39 +677,51 @@ impl Advertiser {
             return out;
         }
         if self.next_multicast.is_some_and(|t| t <= now) {
-            let parts = self.encode(now, false, &mut out);
-            if !parts.is_empty() && std::mem::take(&mut self.solicited_pending) {
-                self.counters.ra_sent_solicited += 1;
-            }
-            for b in parts {
-                out.push(Action::SendMulticast(b));
-                self.counters.ra_sent_multicast += 1;
-            }
-            self.last_multicast = Some(now);
-            // §6.2.6: a multicast answer resets the interval timer as if it
-            // were unsolicited.
-            let iv = self.next_interval();
-            self.next_multicast = Some(now + iv);
-            // Hosts answered by this multicast RA need no unicast copy.
-            self.pending_unicast.clear();
+            self.send_multicast(now, &mut out);
         }
+        self.send_unicast_due(now, &mut out);
+        out
+    }
+
+    /// The periodic (or solicited, §6.2.6) multicast RA, and the next one
+    /// a random interval later (§6.2.4).
+    fn send_multicast(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let parts = self.encode(now, false, out);
+        if !parts.is_empty() && std::mem::take(&mut self.solicited_pending) {
+            self.counters.ra_sent_solicited += 1;
+        }
+        for b in parts {
+            out.push(Action::SendMulticast(b));
+            self.counters.ra_sent_multicast += 1;
+        }
+        self.last_multicast = Some(now);
+        // §6.2.6: a multicast answer resets the interval timer as if it
+        // were unsolicited.
+        let iv = self.next_interval();
+        self.next_multicast = Some(now + iv);
+        // Hosts answered by this multicast RA need no unicast copy.
+        self.pending_unicast.clear();
+    }
+
+    /// The unicast answers to RSs whose random delay (§6.2.6) is over.
+    fn send_unicast_due(&mut self, now: Instant, out: &mut Vec<Action>) {
         let (due, later): (Vec<_>, Vec<_>) =
             self.pending_unicast.drain(..).partition(|(t, _)| *t <= now);
         self.pending_unicast = later;
-        if !due.is_empty() {
-            let parts = self.encode(now, false, &mut out);
-            for (_, dst) in due {
-                for b in &parts {
-                    out.push(Action::SendUnicast {
-                        dst,
-                        bytes: b.clone(),
-                    });
-                    self.counters.ra_sent_unicast += 1;
-                }
-                self.counters.ra_sent_solicited += 1;
-            }
+        if due.is_empty() {
+            return;
         }
-        out
+        let parts = self.encode(now, false, out);
+        for (_, dst) in due {
+            for b in &parts {
+                out.push(Action::SendUnicast {
+                    dst,
+                    bytes: b.clone(),
+                });
+                self.counters.ra_sent_unicast += 1;
+            }
+            self.counters.ra_sent_solicited += 1;
+        }
     }
 
     /// A valid Router Solicitation from `src` (§6.2.6).
