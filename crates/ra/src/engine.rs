@@ -13,7 +13,7 @@
 //! facts the kernel no longer reports, withdrawing what is no longer wanted
 //! (Preferred Lifetime 0, Valid Lifetime at most 2 h: RFC 9096 L-13) and
 //! advertising what is, never with lifetimes beyond the address's (RFC 9096
-//! L-14). What was advertised survives restarts through
+//! §3). What was advertised survives restarts through
 //! [`Advertiser::export_history`] and [`Advertiser::import_history`]. The RA
 //! is built from it and the parameters ([`Advertiser::build`]) and split when
 //! it does not fit the link MTU (RFC 4861 §6.2.3, [`Advertiser::encode_parts`]).
@@ -353,7 +353,7 @@ impl PrefixEntry {
                     }
                 }
                 // Never promise more than the address (delegated prefix) has
-                // left (RFC 9096 L-14).
+                // left (RFC 9096 §3).
                 if let Some(t) = addr_valid_until {
                     vl = vl.min(secs_until(*t, now));
                 }
