@@ -6,6 +6,19 @@
 //! [`Action`]s the glue executes (send bytes, log, persist the prefix history).
 //! Randomness comes from a `fastrand::Rng` seeded by the constructor, so tests
 //! replay exactly.
+//!
+//! The prefix table is brought in line by `refresh_prefixes` on every timer
+//! tick, reload and link change, in four steps: what is wanted (configured prefixes, and templates matched
+//! against the interface's addresses; RFC 4861 §6.2.1), forgetting address
+//! facts the kernel no longer reports, withdrawing what is no longer wanted
+//! (Preferred Lifetime 0, Valid Lifetime at most 2 h: RFC 9096 L-13) and
+//! advertising what is, never with lifetimes beyond the address's (RFC 9096
+//! §3). What was advertised survives restarts through
+//! [`Advertiser::export_history`] and [`Advertiser::import_history`]. The RA
+//! is built from it and the parameters ([`Advertiser::build`]) and split when
+//! it does not fit the link MTU (RFC 4861 §6.2.3, [`Advertiser::encode_parts`]).
+//!
+//! Tests, with virtual time: `engine/tests.rs`.
 
 use crate::wire::{
     Dnssl, EmitError, NdOption, Pref64, PrefixInformation, Rdnss, RouteInformation,
@@ -290,7 +303,11 @@ struct PrefixEntry {
 
 /// A prefix to advertise: its parameters, where it comes from, and the
 /// address's own (preferred, valid) lifetimes when a template matched one.
-type Wanted<'a> = (&'a PrefixParams, PrefixSource, Option<(u32, u32)>);
+struct Wanted {
+    params: PrefixParams,
+    source: PrefixSource,
+    addr_lft: Option<(u32, u32)>,
+}
 
 fn secs_until(deadline: Instant, now: Instant) -> u32 {
     u32::try_from(deadline.saturating_duration_since(now).as_secs()).unwrap_or(INFINITY - 1)
@@ -298,6 +315,17 @@ fn secs_until(deadline: Instant, now: Instant) -> u32 {
 
 fn deadline(now: Instant, lft: u32) -> Option<Instant> {
     (lft != INFINITY).then(|| now + Duration::from_secs(u64::from(lft)))
+}
+
+/// When an address's (preferred, valid) lifetimes, reported at `now`, end.
+fn addr_deadlines(
+    now: Instant,
+    addr_lft: Option<(u32, u32)>,
+) -> (Option<Instant>, Option<Instant>) {
+    (
+        addr_lft.and_then(|(pl, _)| deadline(now, pl)),
+        addr_lft.and_then(|(_, vl)| deadline(now, vl)),
+    )
 }
 
 impl PrefixEntry {
@@ -324,7 +352,8 @@ impl PrefixEntry {
                         pl = pl.saturating_sub(el);
                     }
                 }
-                // Never promise more than the address (delegated prefix) has left.
+                // Never promise more than the address (delegated prefix) has
+                // left (RFC 9096 §3).
                 if let Some(t) = addr_valid_until {
                     vl = vl.min(secs_until(*t, now));
                 }
@@ -340,6 +369,93 @@ impl PrefixEntry {
 
     fn is_stale(&self) -> bool {
         matches!(self.state, PrefixState::Stale { .. })
+    }
+
+    /// A wanted prefix advertised from now on.
+    fn new(now: Instant, w: Wanted) -> PrefixEntry {
+        let (addr_preferred_until, addr_valid_until) = addr_deadlines(now, w.addr_lft);
+        PrefixEntry {
+            on_link: w.params.on_link,
+            autonomous: w.params.autonomous,
+            source: w.source,
+            state: PrefixState::Active {
+                valid_lifetime: w.params.valid_lifetime,
+                preferred_lifetime: w.params.preferred_lifetime,
+                first_advertised: now,
+                addr_lft: w.addr_lft,
+                addr_preferred_until,
+                addr_valid_until,
+            },
+        }
+    }
+
+    /// Take what a prefix still wanted is advertised with; a withdrawn one
+    /// starts afresh. True when its flags, configured lifetimes or source
+    /// changed (a new address fact is none: the kernel reports lifetimes
+    /// that tick down).
+    fn readvertise(&mut self, now: Instant, w: Wanted) -> bool {
+        let PrefixState::Active {
+            valid_lifetime,
+            preferred_lifetime,
+            addr_lft,
+            addr_preferred_until,
+            addr_valid_until,
+            ..
+        } = &mut self.state
+        else {
+            *self = PrefixEntry::new(now, w);
+            return true;
+        };
+        let pp = &w.params;
+        let changed = (self.on_link, self.autonomous, self.source)
+            != (pp.on_link, pp.autonomous, w.source)
+            || (*valid_lifetime, *preferred_lifetime) != (pp.valid_lifetime, pp.preferred_lifetime);
+        (self.on_link, self.autonomous, self.source) = (pp.on_link, pp.autonomous, w.source);
+        (*valid_lifetime, *preferred_lifetime) = (pp.valid_lifetime, pp.preferred_lifetime);
+        // Same fact again: keep the deadlines we computed when it was first
+        // reported; a new fact restarts them.
+        if *addr_lft != w.addr_lft {
+            *addr_lft = w.addr_lft;
+            (*addr_preferred_until, *addr_valid_until) = addr_deadlines(now, w.addr_lft);
+        }
+        changed
+    }
+
+    /// Lifetimes that are the configured values, not counting down with an
+    /// address's (which another router cannot match).
+    fn has_fixed_lifetimes(&self) -> bool {
+        matches!(
+            self.state,
+            PrefixState::Active {
+                addr_valid_until: None,
+                addr_preferred_until: None,
+                ..
+            }
+        )
+    }
+
+    /// The address fact behind an active prefix and when its valid lifetime
+    /// ends, when both are known.
+    fn addr_deadline(&self) -> Option<((u32, u32), Instant)> {
+        match &self.state {
+            PrefixState::Active {
+                addr_lft: Some(fact),
+                addr_valid_until: Some(valid_until),
+                ..
+            } => Some((*fact, *valid_until)),
+            _ => None,
+        }
+    }
+
+    /// RFC 9096 §3 (L-13): Preferred Lifetime 0 from now on, and a Valid
+    /// Lifetime of what hosts were told, at most 2 h (the floor of RFC 4862
+    /// §5.5.3 (e)), counting down.
+    fn withdraw(&mut self, now: Instant, decrement: bool) {
+        let (vl, _) = self.lifetimes(now, decrement);
+        let vl = vl.min(STALE_VALID_LIFETIME_CAP);
+        self.state = PrefixState::Stale {
+            valid_until: now + Duration::from_secs(u64::from(vl)),
+        };
     }
 }
 
@@ -561,39 +677,51 @@ impl Advertiser {
             return out;
         }
         if self.next_multicast.is_some_and(|t| t <= now) {
-            let parts = self.encode(now, false, &mut out);
-            if !parts.is_empty() && std::mem::take(&mut self.solicited_pending) {
-                self.counters.ra_sent_solicited += 1;
-            }
-            for b in parts {
-                out.push(Action::SendMulticast(b));
-                self.counters.ra_sent_multicast += 1;
-            }
-            self.last_multicast = Some(now);
-            // §6.2.6: a multicast answer resets the interval timer as if it
-            // were unsolicited.
-            let iv = self.next_interval();
-            self.next_multicast = Some(now + iv);
-            // Hosts answered by this multicast RA need no unicast copy.
-            self.pending_unicast.clear();
+            self.send_multicast(now, &mut out);
         }
+        self.send_unicast_due(now, &mut out);
+        out
+    }
+
+    /// The periodic (or solicited, §6.2.6) multicast RA, and the next one
+    /// a random interval later (§6.2.4).
+    fn send_multicast(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let parts = self.encode(now, false, out);
+        if !parts.is_empty() && std::mem::take(&mut self.solicited_pending) {
+            self.counters.ra_sent_solicited += 1;
+        }
+        for b in parts {
+            out.push(Action::SendMulticast(b));
+            self.counters.ra_sent_multicast += 1;
+        }
+        self.last_multicast = Some(now);
+        // §6.2.6: a multicast answer resets the interval timer as if it
+        // were unsolicited.
+        let iv = self.next_interval();
+        self.next_multicast = Some(now + iv);
+        // Hosts answered by this multicast RA need no unicast copy.
+        self.pending_unicast.clear();
+    }
+
+    /// The unicast answers to RSs whose random delay (§6.2.6) is over.
+    fn send_unicast_due(&mut self, now: Instant, out: &mut Vec<Action>) {
         let (due, later): (Vec<_>, Vec<_>) =
             self.pending_unicast.drain(..).partition(|(t, _)| *t <= now);
         self.pending_unicast = later;
-        if !due.is_empty() {
-            let parts = self.encode(now, false, &mut out);
-            for (_, dst) in due {
-                for b in &parts {
-                    out.push(Action::SendUnicast {
-                        dst,
-                        bytes: b.clone(),
-                    });
-                    self.counters.ra_sent_unicast += 1;
-                }
-                self.counters.ra_sent_solicited += 1;
-            }
+        if due.is_empty() {
+            return;
         }
-        out
+        let parts = self.encode(now, false, out);
+        for (_, dst) in due {
+            for b in &parts {
+                out.push(Action::SendUnicast {
+                    dst,
+                    bytes: b.clone(),
+                });
+                self.counters.ra_sent_unicast += 1;
+            }
+            self.counters.ra_sent_solicited += 1;
+        }
     }
 
     /// A valid Router Solicitation from `src` (§6.2.6).
@@ -639,61 +767,68 @@ impl Advertiser {
             return Vec::new();
         }
         self.counters.ra_received += 1;
+        let mut diffs = self.header_differences(ra);
+        diffs.extend(self.prefix_differences(now, ra));
+        if diffs.is_empty() {
+            return Vec::new();
+        }
+        self.counters.ra_inconsistent += 1;
+        vec![log(
+            LogLevel::Warn,
+            format!(
+                "RA from {src} is inconsistent with ours (RFC 4861 §6.2.7): {}",
+                diffs.join(", ")
+            ),
+        )]
+    }
+
+    /// §6.2.7: Cur Hop Limit, M and O flags, Reachable Time, Retrans Timer
+    /// and MTU that differ from ours. A 0 (unspecified) on either side, or
+    /// an MTU option missing on either side, is no difference.
+    fn header_differences(&self, ra: &RouterAdvertisement) -> Vec<String> {
         let p = &self.params;
-        let mut diffs: Vec<String> = Vec::new();
-        if ra.cur_hop_limit != 0 && p.cur_hop_limit != 0 && ra.cur_hop_limit != p.cur_hop_limit {
-            diffs.push(format!(
-                "cur hop limit {} (ours {})",
-                ra.cur_hop_limit, p.cur_hop_limit
-            ));
-        }
-        if ra.managed != p.managed {
-            diffs.push(format!(
-                "M flag {} (ours {})",
-                ra.managed as u8, p.managed as u8
-            ));
-        }
-        if ra.other_config != p.other_config {
-            diffs.push(format!(
-                "O flag {} (ours {})",
-                ra.other_config as u8, p.other_config as u8
-            ));
-        }
-        if ra.reachable_time != 0 && p.reachable_time != 0 && ra.reachable_time != p.reachable_time
-        {
-            diffs.push(format!(
-                "reachable time {} ms (ours {})",
-                ra.reachable_time, p.reachable_time
-            ));
-        }
-        if ra.retrans_timer != 0 && p.retrans_timer != 0 && ra.retrans_timer != p.retrans_timer {
-            diffs.push(format!(
-                "retrans timer {} ms (ours {})",
-                ra.retrans_timer, p.retrans_timer
-            ));
-        }
-        if let (Some(theirs), Some(ours)) = (ra.mtu(), p.mtu) {
-            if theirs != ours {
-                diffs.push(format!("MTU {theirs} (ours {ours})"));
+        let specified = |what: &str, unit: &str, theirs: u32, ours: u32| {
+            (theirs != 0 && ours != 0 && theirs != ours)
+                .then(|| format!("{what} {theirs}{unit} (ours {ours})"))
+        };
+        let flag = |what: &str, theirs: bool, ours: bool| {
+            (theirs != ours).then(|| format!("{what} {} (ours {})", theirs as u8, ours as u8))
+        };
+        let mtu = match (ra.mtu(), p.mtu) {
+            (Some(theirs), Some(ours)) if theirs != ours => {
+                Some(format!("MTU {theirs} (ours {ours})"))
             }
-        }
-        // Prefix lifetimes: only where ours are fixed values; lifetimes that
-        // decrement in real time cannot be compared without a common clock.
+            _ => None,
+        };
+        [
+            specified(
+                "cur hop limit",
+                "",
+                ra.cur_hop_limit.into(),
+                p.cur_hop_limit.into(),
+            ),
+            flag("M flag", ra.managed, p.managed),
+            flag("O flag", ra.other_config, p.other_config),
+            specified("reachable time", " ms", ra.reachable_time, p.reachable_time),
+            specified("retrans timer", " ms", ra.retrans_timer, p.retrans_timer),
+            mtu,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// §6.2.7: the Valid and Preferred Lifetimes of prefixes we advertise
+    /// too, where ours are fixed values; lifetimes that decrement in real
+    /// time cannot be compared without a common clock.
+    fn prefix_differences(&self, now: Instant, ra: &RouterAdvertisement) -> Vec<String> {
+        let mut diffs = Vec::new();
         for pi in ra.prefixes() {
             let key = Ipv6Prefix::new(pi.prefix, pi.prefix_len);
             let Some(e) = self.prefixes.get(&key) else {
                 continue;
             };
-            let fixed = !p.decrement_lifetimes
-                && matches!(
-                    e.state,
-                    PrefixState::Active {
-                        addr_valid_until: None,
-                        addr_preferred_until: None,
-                        ..
-                    }
-                );
-            if !fixed {
+            if self.params.decrement_lifetimes || !e.has_fixed_lifetimes() {
                 continue;
             }
             let (vl, pl) = e.lifetimes(now, false);
@@ -710,17 +845,7 @@ impl Advertiser {
                 ));
             }
         }
-        if diffs.is_empty() {
-            return Vec::new();
-        }
-        self.counters.ra_inconsistent += 1;
-        vec![log(
-            LogLevel::Warn,
-            format!(
-                "RA from {src} is inconsistent with ours (RFC 4861 §6.2.7): {}",
-                diffs.join(", ")
-            ),
-        )]
+        diffs
     }
 
     /// New parameters (reload). Identical parameters change nothing: no timer
@@ -862,137 +987,120 @@ impl Advertiser {
     }
 
     /// Bring the prefix table in line with params and link facts. True when
-    /// the set of advertised prefixes or their flags/configured lifetimes changed.
+    /// the set of advertised prefixes or their flags/configured lifetimes
+    /// changed. Four steps, in this order: what is wanted is read before
+    /// forgotten facts go, and withdrawing records the facts that ran out.
     fn refresh_prefixes(&mut self, now: Instant) -> bool {
-        // What should be advertised now: (prefix, params, source, address lifetimes).
-        let mut want: BTreeMap<Ipv6Prefix, Wanted<'_>> = BTreeMap::new();
+        let want = self.wanted_prefixes(now);
+        self.forget_expired_facts();
+        let withdrawn = self.withdraw_unwanted(now, &want);
+        let advertised = self.advertise_wanted(now, want);
+        withdrawn || advertised
+    }
+
+    /// What should be advertised now (RFC 4861 §6.2.1 AdvPrefixList): each
+    /// configured prefix, and for a template each prefix it takes from the
+    /// interface's addresses (the /64 assigned to this LAN from the delegated
+    /// prefix, RFC 7084 L-2). The first entry for a prefix wins.
+    fn wanted_prefixes(&self, now: Instant) -> BTreeMap<Ipv6Prefix, Wanted> {
+        let mut want = BTreeMap::new();
         for pp in &self.params.prefixes {
-            if pp.is_template() {
-                for a in &self.link.addrs {
-                    if a.prefix.len() != pp.prefix.len() || a.deprecated || a.prefix.is_link_local()
-                    {
-                        continue;
-                    }
-                    // An address whose valid lifetime has run out (we track
-                    // its deadline) counts as gone.
-                    let fact = (a.preferred_lft, a.valid_lft);
-                    let expired = match self.prefixes.get(&a.prefix).map(|e| &e.state) {
-                        Some(PrefixState::Active {
-                            addr_lft: Some(l),
-                            addr_valid_until: Some(v),
-                            ..
-                        }) => *l == fact && *v <= now,
-                        _ => self.expired_facts.get(&a.prefix) == Some(&fact),
-                    };
-                    if expired {
-                        continue;
-                    }
-                    want.entry(a.prefix).or_insert((
-                        pp,
-                        PrefixSource::Interface,
-                        Some((a.preferred_lft, a.valid_lft)),
-                    ));
-                }
-            } else {
-                want.entry(pp.prefix)
-                    .or_insert((pp, PrefixSource::Config, None));
+            if !pp.is_template() {
+                want.entry(pp.prefix).or_insert_with(|| Wanted {
+                    params: pp.clone(),
+                    source: PrefixSource::Config,
+                    addr_lft: None,
+                });
+                continue;
+            }
+            for a in self
+                .link
+                .addrs
+                .iter()
+                .filter(|a| self.template_takes(pp, a, now))
+            {
+                want.entry(a.prefix).or_insert_with(|| Wanted {
+                    params: pp.clone(),
+                    source: PrefixSource::Interface,
+                    addr_lft: Some((a.preferred_lft, a.valid_lft)),
+                });
             }
         }
+        want
+    }
+
+    /// A template takes the prefix of a global address of its length that
+    /// is still preferred: a deprecated address (RFC 4862 §5.5.4) is on its
+    /// way out and its prefix must not be offered for new addresses.
+    fn template_takes(&self, template: &PrefixParams, a: &LinkAddr, now: Instant) -> bool {
+        a.prefix.len() == template.prefix.len()
+            && !a.deprecated
+            && !a.prefix.is_link_local()
+            && !self.fact_ran_out(a, now)
+    }
+
+    /// An address whose valid lifetime has run out by our count counts as
+    /// gone, though the kernel may report the same fact (preferred, valid)
+    /// again before it removes the address.
+    fn fact_ran_out(&self, a: &LinkAddr, now: Instant) -> bool {
+        let fact = (a.preferred_lft, a.valid_lft);
+        match self
+            .prefixes
+            .get(&a.prefix)
+            .and_then(PrefixEntry::addr_deadline)
+        {
+            Some((tracked, valid_until)) => tracked == fact && valid_until <= now,
+            None => self.expired_facts.get(&a.prefix) == Some(&fact),
+        }
+    }
+
+    /// An expired fact the kernel no longer reports (the address is gone or
+    /// has new lifetimes) is forgotten: the next report of it is news.
+    fn forget_expired_facts(&mut self) {
         let addrs = &self.link.addrs;
         self.expired_facts.retain(|p, f| {
             addrs
                 .iter()
                 .any(|a| a.prefix == *p && (a.preferred_lft, a.valid_lft) == *f)
         });
-        let mut changed = false;
+    }
+
+    /// RFC 9096 §3 (L-13): a prefix no longer wanted is not just dropped,
+    /// which would leave hosts using it until what they were told runs out;
+    /// it is withdrawn: Preferred Lifetime 0 and a Valid Lifetime of
+    /// min(what hosts were told, 2 h) counting down from now. True when any was.
+    fn withdraw_unwanted(&mut self, now: Instant, want: &BTreeMap<Ipv6Prefix, Wanted>) -> bool {
         let decrement = self.params.decrement_lifetimes;
-        // Withdraw what is no longer wanted (RFC 9096 §3, L-13): PL 0 and VL
-        // min(what hosts were told, 2 h), counting down from now.
+        let mut changed = false;
         for (p, e) in self.prefixes.iter_mut() {
             if want.contains_key(p) || e.is_stale() {
                 continue;
             }
-            let (vl, _) = e.lifetimes(now, decrement);
-            let vl = vl.min(STALE_VALID_LIFETIME_CAP);
-            if let PrefixState::Active {
-                addr_lft: Some(fact),
-                addr_valid_until: Some(v),
-                ..
-            } = &e.state
-            {
-                if *v <= now {
-                    self.expired_facts.insert(*p, *fact);
+            // Withdrawn because its address ran out: remember that fact, so
+            // the same report does not bring the prefix back.
+            if let Some((fact, valid_until)) = e.addr_deadline() {
+                if valid_until <= now {
+                    self.expired_facts.insert(*p, fact);
                 }
             }
-            e.state = PrefixState::Stale {
-                valid_until: now + Duration::from_secs(u64::from(vl)),
-            };
+            e.withdraw(now, decrement);
             changed = true;
         }
-        for (p, (pp, source, addr_lft)) in want {
-            let entry = self.prefixes.get_mut(&p);
-            match entry {
-                Some(PrefixEntry {
-                    on_link,
-                    autonomous,
-                    source: src,
-                    state:
-                        PrefixState::Active {
-                            valid_lifetime,
-                            preferred_lifetime,
-                            addr_lft: old_lft,
-                            addr_preferred_until,
-                            addr_valid_until,
-                            ..
-                        },
-                }) => {
-                    if (
-                        *on_link,
-                        *autonomous,
-                        *valid_lifetime,
-                        *preferred_lifetime,
-                        *src,
-                    ) != (
-                        pp.on_link,
-                        pp.autonomous,
-                        pp.valid_lifetime,
-                        pp.preferred_lifetime,
-                        source,
-                    ) {
-                        changed = true;
-                    }
-                    *on_link = pp.on_link;
-                    *autonomous = pp.autonomous;
-                    *valid_lifetime = pp.valid_lifetime;
-                    *preferred_lifetime = pp.preferred_lifetime;
-                    *src = source;
-                    // Same fact again: keep the deadlines we computed when it
-                    // was first reported; a new fact restarts them.
-                    if *old_lft != addr_lft {
-                        *old_lft = addr_lft;
-                        *addr_preferred_until = addr_lft.and_then(|(pl, _)| deadline(now, pl));
-                        *addr_valid_until = addr_lft.and_then(|(_, vl)| deadline(now, vl));
-                    }
-                }
-                _ => {
+        changed
+    }
+
+    /// Advertise every wanted prefix: a new one (or one withdrawn before)
+    /// starts its lifetimes now; a known one takes the configured flags and
+    /// lifetimes (RFC 4861 §6.2.1 AdvOnLinkFlag, AdvAutonomousFlag,
+    /// AdvValidLifetime, AdvPreferredLifetime). True when any is new or changed.
+    fn advertise_wanted(&mut self, now: Instant, want: BTreeMap<Ipv6Prefix, Wanted>) -> bool {
+        let mut changed = false;
+        for (p, w) in want {
+            match self.prefixes.get_mut(&p) {
+                Some(e) => changed |= e.readvertise(now, w),
+                None => {
+                    self.prefixes.insert(p, PrefixEntry::new(now, w));
                     changed = true;
-                    self.prefixes.insert(
-                        p,
-                        PrefixEntry {
-                            on_link: pp.on_link,
-                            autonomous: pp.autonomous,
-                            source,
-                            state: PrefixState::Active {
-                                valid_lifetime: pp.valid_lifetime,
-                                preferred_lifetime: pp.preferred_lifetime,
-                                first_advertised: now,
-                                addr_lft,
-                                addr_preferred_until: addr_lft
-                                    .and_then(|(pl, _)| deadline(now, pl)),
-                                addr_valid_until: addr_lft.and_then(|(_, vl)| deadline(now, vl)),
-                            },
-                        },
-                    );
                 }
             }
         }
@@ -1080,20 +1188,40 @@ impl Advertiser {
     /// The RA we would send at `now`; `final_ra` for the §6.2.5 final one.
     pub fn build(&self, now: Instant, final_ra: bool) -> RouterAdvertisement {
         let p = &self.params;
-        let router_lifetime = if final_ra { 0 } else { self.router_lifetime() };
+        let mut options = self.link_options();
+        options.extend(self.prefix_options(now));
+        options.extend(self.service_options(final_ra));
+        RouterAdvertisement {
+            cur_hop_limit: p.cur_hop_limit,
+            managed: p.managed,
+            other_config: p.other_config,
+            home_agent: false,
+            preference: p.preference,
+            proxy: false,
+            router_lifetime: if final_ra { 0 } else { self.router_lifetime() },
+            reachable_time: p.reachable_time,
+            retrans_timer: p.retrans_timer,
+            options,
+        }
+    }
+
+    /// Source Link-layer Address (RFC 4861 §4.6.1, AdvSourceLLAddress) and
+    /// MTU (§4.6.4, AdvLinkMTU): the options every part of a split RA carries.
+    fn link_options(&self) -> Vec<NdOption> {
+        let p = &self.params;
+        let lladdr = self.link.lladdr.as_ref().filter(|_| p.source_lladdr);
+        let lladdr = lladdr.map(|ll| NdOption::SourceLinkLayerAddress(ll.clone()));
+        lladdr.into_iter().chain(p.mtu.map(NdOption::Mtu)).collect()
+    }
+
+    /// Prefix Information (RFC 4861 §4.6.2): the active prefixes first, then
+    /// the withdrawn ones (RFC 9096 L-13), each with its lifetimes at `now`.
+    fn prefix_options(&self, now: Instant) -> Vec<NdOption> {
         let mut options = Vec::new();
-        if p.source_lladdr {
-            if let Some(ll) = &self.link.lladdr {
-                options.push(NdOption::SourceLinkLayerAddress(ll.clone()));
-            }
-        }
-        if let Some(mtu) = p.mtu {
-            options.push(NdOption::Mtu(mtu));
-        }
-        // Active prefixes first, then the stale ones.
         for stale in [false, true] {
             for (prefix, e) in self.prefixes.iter().filter(|(_, e)| e.is_stale() == stale) {
-                let (valid_lifetime, preferred_lifetime) = e.lifetimes(now, p.decrement_lifetimes);
+                let (valid_lifetime, preferred_lifetime) =
+                    e.lifetimes(now, self.params.decrement_lifetimes);
                 options.push(NdOption::PrefixInformation(PrefixInformation {
                     prefix_len: prefix.len(),
                     on_link: e.on_link,
@@ -1105,16 +1233,27 @@ impl Advertiser {
                 }));
             }
         }
-        // On the final RA, routes and DNS go with the router (as radvd does).
+        options
+    }
+
+    /// Route Information (RFC 4191 §2.3), RDNSS and DNSSL (RFC 8106 §5),
+    /// PREF64 (RFC 8781 §4) and the captive portal (RFC 8910 §2.3). On the
+    /// final RA, routes and DNS go with the router (lifetime 0, as radvd does).
+    fn service_options(&self, final_ra: bool) -> Vec<NdOption> {
+        let p = &self.params;
         let lt = |l: u32| if final_ra { 0 } else { l };
-        for r in &p.routes {
-            options.push(NdOption::RouteInformation(RouteInformation {
-                prefix_len: r.prefix.len(),
-                preference: r.preference,
-                route_lifetime: lt(r.lifetime),
-                prefix: r.prefix.addr(),
-            }));
-        }
+        let mut options: Vec<NdOption> = p
+            .routes
+            .iter()
+            .map(|r| {
+                NdOption::RouteInformation(RouteInformation {
+                    prefix_len: r.prefix.len(),
+                    preference: r.preference,
+                    route_lifetime: lt(r.lifetime),
+                    prefix: r.prefix.addr(),
+                })
+            })
+            .collect();
         if !p.rdnss.is_empty() {
             options.push(NdOption::Rdnss(Rdnss {
                 lifetime: lt(p.dns_lifetime),
@@ -1128,31 +1267,19 @@ impl Advertiser {
             }));
         }
         if let Some((prefix, lifetime)) = p.pref64 {
+            let lifetime = if final_ra {
+                0
+            } else {
+                lifetime.min(Pref64::MAX_LIFETIME)
+            };
             options.push(NdOption::Pref64(Pref64 {
-                lifetime: if final_ra {
-                    0
-                } else {
-                    lifetime.min(Pref64::MAX_LIFETIME)
-                },
+                lifetime,
                 prefix_len: prefix.len(),
                 prefix: prefix.addr(),
             }));
         }
-        if let Some(uri) = &p.captive_portal {
-            options.push(NdOption::CaptivePortal(uri.clone()));
-        }
-        RouterAdvertisement {
-            cur_hop_limit: p.cur_hop_limit,
-            managed: p.managed,
-            other_config: p.other_config,
-            home_agent: false,
-            preference: p.preference,
-            proxy: false,
-            router_lifetime,
-            reachable_time: p.reachable_time,
-            retrans_timer: p.retrans_timer,
-            options,
-        }
+        options.extend(p.captive_portal.clone().map(NdOption::CaptivePortal));
+        options
     }
 
     /// Snapshot for `v6ctl show ra`.
@@ -1274,768 +1401,4 @@ fn log(level: LogLevel, message: String) -> Action {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::{parse_ra, NdOption};
-
-    const LL: &str = "fe80::1";
-
-    fn p64(s: &str) -> Ipv6Prefix {
-        s.parse().unwrap()
-    }
-
-    /// The issue's radvd.conf: M on, MTU 1280, Max 300, 2001:db8:1::/64 L+A.
-    fn issue_params() -> Params {
-        let mut p = Params::with_max_interval(Duration::from_secs(300));
-        p.managed = true;
-        p.mtu = Some(1280);
-        p.prefixes.push(PrefixParams {
-            prefix: p64("2001:db8:1::/64"),
-            on_link: true,
-            autonomous: true,
-            valid_lifetime: 86400,
-            preferred_lifetime: 14400,
-        });
-        p
-    }
-
-    fn up_link() -> LinkInput {
-        LinkInput {
-            usable: true,
-            lladdr: Some(vec![2, 0, 0, 0, 0, 1]),
-            link_local: Some(LL.parse().unwrap()),
-            mtu: 1500,
-            addrs: vec![],
-            forwarding: true,
-            default_route: false,
-        }
-    }
-
-    fn sends(actions: &[Action]) -> Vec<RouterAdvertisement> {
-        actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::SendMulticast(b) | Action::SendUnicast { bytes: b, .. } => {
-                    Some(parse_ra(b, LL.parse().unwrap()).unwrap())
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Run timers from `from` until `until`, collecting (time, action).
-    fn run(a: &mut Advertiser, until: Instant) -> Vec<(Instant, Action)> {
-        let mut out = Vec::new();
-        while let Some(t) = a.next_timer() {
-            if t > until {
-                break;
-            }
-            for act in a.on_timer(t) {
-                out.push((t, act));
-            }
-        }
-        out
-    }
-
-    fn multicast_times(v: &[(Instant, Action)]) -> Vec<Instant> {
-        v.iter()
-            .filter(|(_, a)| matches!(a, Action::SendMulticast(_)))
-            .map(|(t, _)| *t)
-            .collect()
-    }
-
-    /// RFC 4861 §6.2.3: what does not fit one RA goes out as several, each
-    /// within the link MTU, together carrying every option once; SLLA and
-    /// MTU ride in each.
-    #[test]
-    fn too_many_options_for_the_mtu_are_split_over_several_ras() {
-        let t0 = Instant::now();
-        let mut p = issue_params();
-        p.routes = (0..250u16)
-            .map(|i| RouteParams {
-                prefix: Ipv6Prefix::new(Ipv6Addr::new(0x2001, 0xdb8, 0x100, i, 0, 0, 0, 0), 64),
-                preference: RouterPreference::Medium,
-                lifetime: 1800,
-            })
-            .collect();
-        let mut a = Advertiser::new(t0, p, 7);
-        a.update_link(t0, up_link());
-        let out = run(&mut a, t0 + Duration::from_secs(1));
-        let msgs: Vec<Vec<u8>> = out
-            .iter()
-            .filter_map(|(_, x)| match x {
-                Action::SendMulticast(b) => Some(b.clone()),
-                _ => None,
-            })
-            .collect();
-        assert!(
-            msgs.len() >= 3,
-            "150 routes of 24 bytes need 3 RAs: {}",
-            msgs.len()
-        );
-        let mut routes = std::collections::BTreeSet::new();
-        let mut prefixes = 0;
-        for b in &msgs {
-            assert!(b.len() + 40 <= 1500, "part of {} bytes", b.len());
-            let ra = parse_ra(b, LL.parse().unwrap()).unwrap();
-            assert_eq!(ra.mtu(), Some(1280), "MTU option in every part");
-            assert!(ra
-                .options
-                .iter()
-                .any(|o| matches!(o, NdOption::SourceLinkLayerAddress(_))));
-            assert!(ra.managed, "header fields in every part");
-            prefixes += ra.prefixes().count();
-            for o in &ra.options {
-                if let NdOption::RouteInformation(r) = o {
-                    assert!(routes.insert(r.prefix), "route {} twice", r.prefix);
-                }
-            }
-        }
-        assert_eq!(routes.len(), 250);
-        assert_eq!(prefixes, 1, "the prefix once");
-        assert!(
-            !out.iter().any(|(_, x)| matches!(x, Action::Log { .. })),
-            "nothing to warn about: {out:?}"
-        );
-        // A small RA stays one message.
-        let (parts, oversized) = Advertiser::new(t0, issue_params(), 1)
-            .encode_parts(t0, false)
-            .unwrap();
-        assert_eq!((parts.len(), oversized), (1, false));
-    }
-
-    fn started(seed: u64) -> (Instant, Advertiser) {
-        let t0 = Instant::now();
-        let mut a = Advertiser::new(t0, issue_params(), seed);
-        a.update_link(t0, up_link());
-        (t0, a)
-    }
-
-    #[test]
-    fn defaults_follow_rfc_and_radvd() {
-        let p = Params::with_max_interval(Duration::from_secs(600));
-        assert_eq!(p.min_interval, Duration::from_secs(198));
-        assert_eq!(p.router_lifetime, 1800);
-        let p = Params::with_max_interval(Duration::from_secs(4));
-        assert_eq!(p.min_interval, Duration::from_secs(4));
-        assert_eq!(
-            Params::default_router_lifetime(Duration::from_secs(1800)),
-            5400
-        );
-        assert_eq!(
-            Params::default_router_lifetime(Duration::from_secs(4000)),
-            9000
-        );
-    }
-
-    #[test]
-    fn first_ra_at_once_then_fast_then_slow() {
-        for seed in 0..50 {
-            let (t0, mut a) = started(seed);
-            assert_eq!(a.next_timer(), Some(t0));
-            let v = run(&mut a, t0 + Duration::from_secs(3600));
-            let times = multicast_times(&v);
-            assert_eq!(times[0], t0);
-            // §6.2.4: the intervals after the first 3 RAs are at most 16 s,
-            // the rest in [Min, Max] = [99, 300].
-            for w in times.windows(2).take(3) {
-                let d = w[1] - w[0];
-                assert!(
-                    d >= Duration::from_secs(3) && d <= MAX_INITIAL_RTR_ADVERT_INTERVAL,
-                    "{d:?}"
-                );
-            }
-            for w in times.windows(2).skip(3) {
-                let d = w[1] - w[0];
-                assert!(
-                    d >= Duration::from_secs(99) && d <= Duration::from_secs(300),
-                    "seed {seed}: {d:?}"
-                );
-            }
-            assert!(times.len() >= 4 + 3000 / 300);
-            let ra = sends(&[v[0].1.clone()]).remove(0);
-            assert!(ra.managed);
-            assert_eq!(ra.mtu(), Some(1280));
-            assert_eq!(ra.router_lifetime, 900);
-            assert_eq!(ra.source_lladdr(), Some(&[2, 0, 0, 0, 0, 1][..]));
-            let pi = ra.prefixes().next().unwrap();
-            assert_eq!(
-                (
-                    pi.valid_lifetime,
-                    pi.preferred_lifetime,
-                    pi.on_link,
-                    pi.autonomous
-                ),
-                (86400, 14400, true, true)
-            );
-        }
-    }
-
-    #[test]
-    fn intervals_are_random_and_cover_the_range() {
-        let (t0, mut a) = started(7);
-        let v = run(&mut a, t0 + Duration::from_secs(300 * 400));
-        let times = multicast_times(&v);
-        let gaps: Vec<Duration> = times.windows(2).skip(3).map(|w| w[1] - w[0]).collect();
-        let lo = gaps.iter().min().unwrap();
-        let hi = gaps.iter().max().unwrap();
-        assert!(
-            *lo < Duration::from_secs(120) && *hi > Duration::from_secs(280),
-            "{lo:?} {hi:?}"
-        );
-    }
-
-    #[test]
-    fn no_ra_without_link_local_or_link() {
-        let t0 = Instant::now();
-        let mut a = Advertiser::new(t0, issue_params(), 1);
-        assert_eq!(a.next_timer(), None);
-        let mut l = up_link();
-        l.link_local = None;
-        a.update_link(t0, l);
-        assert_eq!(a.state(), AdvState::NoLinkLocal);
-        assert_eq!(a.next_timer(), None);
-        a.update_link(t0 + Duration::from_secs(2), up_link());
-        assert_eq!(a.next_timer(), Some(t0 + Duration::from_secs(2)));
-    }
-
-    #[test]
-    fn link_down_stops_and_link_up_restarts_fast() {
-        let (t0, mut a) = started(3);
-        run(&mut a, t0 + Duration::from_secs(100));
-        let down = t0 + Duration::from_secs(100);
-        let mut l = up_link();
-        l.usable = false;
-        a.update_link(down, l);
-        assert_eq!(a.state(), AdvState::LinkDown);
-        assert!(multicast_times(&run(&mut a, down + Duration::from_secs(1000))).is_empty());
-        let up = down + Duration::from_secs(1000);
-        a.update_link(up, up_link());
-        // First RA at once on link up, then fast ones again.
-        let v = run(&mut a, up + Duration::from_secs(60));
-        let times = multicast_times(&v);
-        assert_eq!(times[0], up);
-        assert!(times.len() >= 4, "{}", times.len());
-    }
-
-    #[test]
-    fn without_a_default_route_the_router_lifetime_is_zero_when_required() {
-        // Off (radvd): the default route does not matter.
-        let (t0, mut a) = started(5);
-        let first = sends(&a.on_timer(t0));
-        assert_eq!(first[0].router_lifetime, 900);
-        // On (RFC 7084 G-4): none yet, so lifetime 0 from the first RA.
-        let mut p = issue_params();
-        p.require_default_route = true;
-        let t0 = Instant::now();
-        let mut a = Advertiser::new(t0, p, 5);
-        a.update_link(t0, up_link());
-        let ras = sends(&a.on_timer(t0));
-        assert_eq!(ras[0].router_lifetime, 0);
-        assert_eq!(a.status(t0).router_lifetime, 0);
-        // The uplink's default route appears: fast RAs with the lifetime.
-        let t1 = t0 + Duration::from_secs(20);
-        run(&mut a, t1);
-        let routed = LinkInput {
-            default_route: true,
-            ..up_link()
-        };
-        let acts = a.update_link(t1, routed.clone());
-        assert!(acts
-            .iter()
-            .any(|x| matches!(x, Action::Log { message, .. } if message.contains("G-4"))));
-        assert_eq!(
-            a.next_timer(),
-            Some(t1),
-            "an RA at once (last one > 3 s ago)"
-        );
-        let ras = sends(&a.on_timer(t1));
-        assert_eq!(ras[0].router_lifetime, 900);
-        // G-5: it goes away again: RAs with lifetime 0, as soon as
-        // MIN_DELAY_BETWEEN_RAS allows.
-        let t2 = t1 + Duration::from_secs(1);
-        a.update_link(t2, up_link());
-        assert_eq!(a.next_timer(), Some(t1 + MIN_DELAY_BETWEEN_RAS));
-        let ras = sends(&a.on_timer(t1 + MIN_DELAY_BETWEEN_RAS));
-        assert_eq!(ras[0].router_lifetime, 0);
-        // The final RA is 0 either way; forwarding off wins too.
-        a.update_link(
-            t2,
-            LinkInput {
-                forwarding: false,
-                ..routed
-            },
-        );
-        assert_eq!(a.status(t2).router_lifetime, 0);
-    }
-
-    #[test]
-    fn a_default_route_counts_unless_it_leaves_through_the_lan() {
-        use v6common::{RouteFact, RouteKind};
-        let mut v = KernelView::default();
-        let route = |oif, table| RouteFact {
-            dst: "::/0".parse().unwrap(),
-            gateway: Some("fe80::1".parse().unwrap()),
-            oif: Some(oif),
-            protocol: v6common::kernel::rtprot::RA,
-            metric: 1024,
-            table,
-            kind: RouteKind::Unicast,
-        };
-        assert!(!has_default_route(&v, 2));
-        v.routes.push(route(2, 254));
-        assert!(!has_default_route(&v, 2), "through the LAN itself");
-        v.routes.push(route(3, 100));
-        assert!(!has_default_route(&v, 2), "another table");
-        v.routes.push(route(3, 254));
-        assert!(has_default_route(&v, 2));
-    }
-
-    #[test]
-    fn link_flap_respects_min_delay_between_ras() {
-        let (t0, mut a) = started(3);
-        run(&mut a, t0);
-        let mut l = up_link();
-        l.usable = false;
-        a.update_link(t0 + Duration::from_secs(1), l);
-        a.update_link(t0 + Duration::from_secs(2), up_link());
-        assert_eq!(a.next_timer(), Some(t0 + MIN_DELAY_BETWEEN_RAS));
-    }
-
-    #[test]
-    fn rs_with_slla_gets_delayed_unicast() {
-        let (t0, mut a) = started(5);
-        let t = t0 + Duration::from_secs(500);
-        run(&mut a, t);
-        let rs = RouterSolicitation {
-            options: vec![NdOption::SourceLinkLayerAddress(vec![2, 0, 0, 0, 0, 9])],
-        };
-        let host: Ipv6Addr = "fe80::9".parse().unwrap();
-        assert!(a.on_rs(t, host, &rs).is_empty());
-        assert!(a.on_rs(t, host, &rs).is_empty());
-        let due = a.next_timer().unwrap();
-        assert!(due >= t && due <= t + MAX_RA_DELAY_TIME);
-        let out = a.on_timer(due);
-        let uni: Vec<_> = out
-            .iter()
-            .filter(|x| matches!(x, Action::SendUnicast { dst, .. } if *dst == host))
-            .collect();
-        assert_eq!(uni.len(), 1, "one answer for two RSs from the same host");
-        assert_eq!(a.status(due).counters.rs_received, 2);
-    }
-
-    #[test]
-    fn rs_without_slla_gets_rate_limited_multicast() {
-        let (t0, mut a) = started(9);
-        let t1 = t0 + Duration::from_secs(60);
-        run(&mut a, t1);
-        let rs = RouterSolicitation::default();
-        let last = a.last_multicast.unwrap();
-        let t = t1 + Duration::from_secs(1000);
-        run(&mut a, t);
-        let last2 = a.last_multicast.unwrap();
-        assert!(last2 > last);
-        // An RS 1 s after a multicast RA waits for MIN_DELAY_BETWEEN_RAS.
-        let t_rs = last2 + Duration::from_secs(1);
-        a.on_rs(t_rs, Ipv6Addr::UNSPECIFIED, &rs);
-        let due = a.next_timer().unwrap();
-        assert!(
-            due >= last2 + MIN_DELAY_BETWEEN_RAS
-                && due <= last2 + MIN_DELAY_BETWEEN_RAS + MAX_RA_DELAY_TIME
-        );
-        // A burst of RSs gives one multicast RA.
-        for i in 0..20 {
-            a.on_rs(
-                t_rs + Duration::from_millis(i * 10),
-                Ipv6Addr::UNSPECIFIED,
-                &rs,
-            );
-        }
-        let v = run(&mut a, last2 + Duration::from_secs(10));
-        assert_eq!(multicast_times(&v).len(), 1);
-        assert_eq!(a.status(due).counters.ra_sent_solicited, 1);
-        // Unicast disabled: an RS with SLLA is answered by multicast.
-        let mut p = issue_params();
-        p.unicast_solicited = false;
-        let (t0, mut b) = (Instant::now(), Advertiser::new(Instant::now(), p, 1));
-        b.update_link(t0, up_link());
-        run(&mut b, t0 + Duration::from_secs(200));
-        let rs = RouterSolicitation {
-            options: vec![NdOption::SourceLinkLayerAddress(vec![2, 0, 0, 0, 0, 9])],
-        };
-        let t = t0 + Duration::from_secs(200);
-        b.on_rs(t, "fe80::9".parse().unwrap(), &rs);
-        let out = b.on_timer(b.next_timer().unwrap());
-        assert!(matches!(out[..], [Action::SendMulticast(_)]), "{out:?}");
-    }
-
-    #[test]
-    fn forwarding_off_gives_lifetime_zero_and_one_warning() {
-        let t0 = Instant::now();
-        let mut a = Advertiser::new(t0, issue_params(), 1);
-        let mut l = up_link();
-        l.forwarding = false;
-        let out = a.update_link(t0, l.clone());
-        assert_eq!(
-            out.iter()
-                .filter(|x| matches!(
-                    x,
-                    Action::Log {
-                        level: LogLevel::Warn,
-                        ..
-                    }
-                ))
-                .count(),
-            1
-        );
-        let ra = sends(&a.on_timer(t0)).remove(0);
-        assert_eq!(ra.router_lifetime, 0);
-        // Turning it on restores the lifetime with fast RAs.
-        let t1 = t0 + Duration::from_secs(20);
-        run(&mut a, t1);
-        l.forwarding = true;
-        a.update_link(t1, l);
-        let ra = sends(&a.on_timer(a.next_timer().unwrap())).remove(0);
-        assert_eq!(ra.router_lifetime, 900);
-    }
-
-    #[test]
-    fn shutdown_sends_final_ra_with_zero_lifetime() {
-        let (t0, mut a) = started(2);
-        let mut p = issue_params();
-        p.rdnss = vec!["2001:db8::53".parse().unwrap()];
-        a.update_params(t0, p);
-        run(&mut a, t0 + Duration::from_secs(30));
-        let out = a.shutdown(t0 + Duration::from_secs(30));
-        let ras = sends(&out);
-        assert_eq!(ras.len(), 1);
-        assert_eq!(ras[0].router_lifetime, 0);
-        assert_eq!(ras[0].rdnss().next().unwrap().lifetime, 0);
-        assert_eq!(a.state(), AdvState::Stopped);
-        assert_eq!(a.next_timer(), None);
-        assert!(out.contains(&Action::PersistHistory));
-    }
-
-    #[test]
-    fn identical_reload_changes_nothing() {
-        let (t0, mut a) = started(4);
-        run(&mut a, t0 + Duration::from_secs(200));
-        let before = a.next_timer();
-        let init = a.initial_left;
-        assert!(a
-            .update_params(t0 + Duration::from_secs(200), issue_params())
-            .is_empty());
-        assert_eq!(a.next_timer(), before);
-        assert_eq!(a.initial_left, init);
-        // The same link facts again change nothing either.
-        assert!(a
-            .update_link(t0 + Duration::from_secs(200), up_link())
-            .is_empty());
-        assert_eq!(a.next_timer(), before);
-    }
-
-    #[test]
-    fn changed_reload_sends_fast_ras() {
-        let (t0, mut a) = started(4);
-        let t = t0 + Duration::from_secs(200);
-        run(&mut a, t);
-        let mut p = issue_params();
-        p.other_config = true;
-        a.update_params(t, p);
-        assert_eq!(a.next_timer(), Some(t));
-        let ra = sends(&a.on_timer(t)).remove(0);
-        assert!(ra.other_config);
-    }
-
-    #[test]
-    fn removed_prefix_is_deprecated_then_dropped() {
-        let (t0, mut a) = started(6);
-        let t = t0 + Duration::from_secs(200);
-        run(&mut a, t);
-        let mut p = issue_params();
-        p.prefixes.clear();
-        let out = a.update_params(t, p);
-        assert!(out.contains(&Action::PersistHistory));
-        let ra = sends(&a.on_timer(a.next_timer().unwrap())).remove(0);
-        let pi = ra.prefixes().next().unwrap();
-        // RFC 9096 §3: PL 0, VL min(86400, 2h).
-        assert_eq!((pi.preferred_lifetime, pi.valid_lifetime), (0, 7200));
-        // Counting down.
-        let later = t + Duration::from_secs(3600);
-        run(&mut a, later);
-        let ra = a.build(later, false);
-        assert_eq!(ra.prefixes().next().unwrap().valid_lifetime, 3600);
-        let st = a.status(later);
-        assert!(st.prefixes[0].stale);
-        // Gone after 2 h.
-        let end = t + Duration::from_secs(7201);
-        run(&mut a, end);
-        assert_eq!(a.build(end, false).prefixes().count(), 0);
-        // A prefix that comes back is advertised normally again.
-        a.update_params(end, issue_params());
-        let pi = a.build(end, false).prefixes().next().unwrap().clone();
-        assert_eq!((pi.valid_lifetime, pi.preferred_lifetime), (86400, 14400));
-    }
-
-    #[test]
-    fn template_follows_interface_addresses() {
-        let t0 = Instant::now();
-        let mut p = issue_params();
-        p.prefixes[0].prefix = p64("::/64");
-        let mut a = Advertiser::new(t0, p, 1);
-        let mut l = up_link();
-        let addr = |s: &str, dep: bool, pl: u32, vl: u32| LinkAddr {
-            prefix: p64(s),
-            deprecated: dep,
-            preferred_lft: pl,
-            valid_lft: vl,
-        };
-        l.addrs = vec![
-            addr("2001:db8:1::/64", false, INFINITY, INFINITY),
-            addr("2001:db8:2::/64", true, 0, 5000),
-            addr("2001:db8:3::/56", false, INFINITY, INFINITY),
-            addr("2001:db8:4::/64", false, 1000, 2000),
-        ];
-        a.update_link(t0, l.clone());
-        let ra = a.build(t0, false);
-        let got: Vec<_> = ra
-            .prefixes()
-            .map(|p| (p.prefix.to_string(), p.valid_lifetime, p.preferred_lifetime))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("2001:db8:1::".into(), 86400, 14400),
-                ("2001:db8:4::".into(), 2000, 1000)
-            ],
-            "deprecated and non-/64 excluded; lifetimes capped by the address's"
-        );
-        // The same facts reported again later do not restart the address deadlines.
-        let t1 = t0 + Duration::from_secs(500);
-        a.update_link(t1, l.clone());
-        let ra = a.build(t1, false);
-        assert_eq!(ra.prefixes().nth(1).unwrap().valid_lifetime, 1500);
-        // Renumbering: 2001:db8:1::/64 goes, 2001:db8:5::/64 comes.
-        l.addrs.remove(0);
-        l.addrs
-            .push(addr("2001:db8:5::/64", false, INFINITY, INFINITY));
-        let out = a.update_link(t1, l);
-        assert!(out.contains(&Action::PersistHistory));
-        // Renumbering restarts the fast RAs, the first one now.
-        assert_eq!(a.next_timer(), Some(t1));
-        let ra = a.build(t1, false);
-        let got: Vec<_> = ra
-            .prefixes()
-            .map(|p| (p.prefix.to_string(), p.valid_lifetime, p.preferred_lifetime))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("2001:db8:4::".into(), 1500, 500),
-                ("2001:db8:5::".into(), 86400, 14400),
-                ("2001:db8:1::".into(), 7200, 0),
-            ]
-        );
-        // When 2001:db8:4::/64's address runs out, it goes stale by itself.
-        let t2 = t0 + Duration::from_secs(2000);
-        a.on_timer(t2);
-        let st = a.status(t2);
-        let four = st
-            .prefixes
-            .iter()
-            .find(|p| p.prefix == p64("2001:db8:4::/64"))
-            .unwrap();
-        assert!(four.stale);
-        assert_eq!(four.valid_lifetime, 0);
-        // ... and stays so while the same (expired) fact is still reported.
-        a.on_timer(t2 + Duration::from_secs(1));
-        let mut l2 = up_link();
-        l2.addrs = vec![
-            addr("2001:db8:4::/64", false, 1000, 2000),
-            addr("2001:db8:5::/64", false, INFINITY, INFINITY),
-        ];
-        a.update_link(t2 + Duration::from_secs(2), l2);
-        let st = a.status(t2 + Duration::from_secs(2));
-        // Its valid lifetime is over: gone from the RA, not advertised anew.
-        let four = st
-            .prefixes
-            .iter()
-            .find(|p| p.prefix == p64("2001:db8:4::/64"));
-        assert!(four.is_none(), "revived by a stale fact: {four:?}");
-        assert!(a
-            .build(t2 + Duration::from_secs(2), false)
-            .prefixes()
-            .all(|p| p.prefix != p64("2001:db8:4::/64").addr()));
-        // A fresh fact (new lifetimes, e.g. the ISP renewed) brings it back.
-        let mut l3 = up_link();
-        l3.addrs = vec![addr("2001:db8:4::/64", false, 3000, 6000)];
-        a.update_link(t2 + Duration::from_secs(3), l3);
-        let st = a.status(t2 + Duration::from_secs(3));
-        let four = st
-            .prefixes
-            .iter()
-            .find(|p| p.prefix == p64("2001:db8:4::/64"))
-            .unwrap();
-        assert!(!four.stale);
-        assert_eq!((four.valid_lifetime, four.preferred_lifetime), (6000, 3000));
-    }
-
-    #[test]
-    fn decrementing_lifetimes() {
-        let t0 = Instant::now();
-        let mut p = issue_params();
-        p.decrement_lifetimes = true;
-        let mut a = Advertiser::new(t0, p, 1);
-        a.update_link(t0, up_link());
-        let t = t0 + Duration::from_secs(1000);
-        let pi = a.build(t, false).prefixes().next().unwrap().clone();
-        assert_eq!((pi.valid_lifetime, pi.preferred_lifetime), (85400, 13400));
-        let t = t0 + Duration::from_secs(20000);
-        let pi = a.build(t, false).prefixes().next().unwrap().clone();
-        assert_eq!((pi.valid_lifetime, pi.preferred_lifetime), (66400, 0));
-    }
-
-    #[test]
-    fn history_survives_restart() {
-        let (t0, a) = started(1);
-        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let h = a.export_history(t0, wall);
-        assert_eq!(h.prefixes.len(), 1);
-        assert_eq!(h.prefixes[0].valid_until, Some(1_800_000_000 + 86400));
-        let json = serde_json::to_string(&h).unwrap();
-        assert!(json.contains("\"2001:db8:1::/64\""), "{json}");
-        let h: PrefixHistory = serde_json::from_str(&json).unwrap();
-        // Restart 10 minutes later with the prefix gone from the config.
-        let t1 = Instant::now();
-        let mut p = issue_params();
-        p.prefixes.clear();
-        let mut b = Advertiser::new(t1, p, 2);
-        b.update_link(t1, up_link());
-        let out = b.import_history(t1, wall + Duration::from_secs(600), &h);
-        assert!(out.contains(&Action::PersistHistory));
-        let pi = b.build(t1, false).prefixes().next().unwrap().clone();
-        assert_eq!((pi.preferred_lifetime, pi.valid_lifetime), (0, 7200));
-        assert_eq!(b.status(t1).prefixes[0].source, PrefixSource::History);
-        // A history entry whose valid lifetime already ended is ignored.
-        let mut c = Advertiser::new(t1, Params::with_max_interval(Duration::from_secs(300)), 3);
-        assert!(c
-            .import_history(t1, wall + Duration::from_secs(90000), &h)
-            .is_empty());
-        // A prefix still configured is not touched.
-        let mut d = Advertiser::new(t1, issue_params(), 3);
-        assert!(d.import_history(t1, wall, &h).is_empty());
-    }
-
-    #[test]
-    fn consistency_checks_report_differences() {
-        let (t0, mut a) = started(1);
-        let other: Ipv6Addr = "fe80::2".parse().unwrap();
-        let mut ra = a.build(t0, false);
-        assert!(
-            a.on_ra(t0, other, &ra).is_empty(),
-            "identical RA is consistent"
-        );
-        ra.managed = false;
-        ra.cur_hop_limit = 255;
-        ra.options.retain(|o| !matches!(o, NdOption::Mtu(_)));
-        ra.options.push(NdOption::Mtu(1500));
-        if let Some(NdOption::PrefixInformation(pi)) = ra
-            .options
-            .iter_mut()
-            .find(|o| matches!(o, NdOption::PrefixInformation(_)))
-        {
-            pi.valid_lifetime = 3600;
-        }
-        let out = a.on_ra(t0, other, &ra);
-        let Action::Log { message, .. } = &out[0] else {
-            panic!("{out:?}")
-        };
-        for needle in [
-            "M flag 0",
-            "cur hop limit 255",
-            "MTU 1500",
-            "valid lifetime 3600",
-        ] {
-            assert!(message.contains(needle), "{needle} in {message}");
-        }
-        // Unspecified values (0) are not compared; our own RA is ignored.
-        ra = a.build(t0, false);
-        ra.cur_hop_limit = 0;
-        assert!(a.on_ra(t0, other, &ra).is_empty());
-        assert!(a
-            .on_ra(t0, LL.parse().unwrap(), &RouterAdvertisement::default())
-            .is_empty());
-        let c = a.status(t0).counters;
-        assert_eq!((c.ra_received, c.ra_inconsistent), (3, 1));
-    }
-
-    #[test]
-    fn new_link_local_restarts_fast_ras() {
-        let (t0, mut a) = started(8);
-        let t = t0 + Duration::from_secs(400);
-        run(&mut a, t);
-        let mut l = up_link();
-        l.link_local = Some("fe80::99".parse().unwrap());
-        a.update_link(t, l);
-        assert_eq!(a.next_timer(), Some(t));
-        assert_eq!(a.initial_left, MAX_INITIAL_RTR_ADVERTISEMENTS);
-    }
-
-    #[test]
-    fn an_option_too_big_for_any_ra_is_sent_and_reported_once() {
-        let t0 = Instant::now();
-        let mut p = issue_params();
-        // One RDNSS option of 8 + 100 * 16 bytes: more than a 1500-byte
-        // link holds even alone.
-        p.rdnss = (0..100u16)
-            .map(|i| Ipv6Addr::new(0x2001, 0xdb8, 0, 0x53, 0, 0, 0, i))
-            .collect();
-        let mut a = Advertiser::new(t0, p, 1);
-        a.update_link(t0, up_link());
-        let out = a.on_timer(t0);
-        let warns = |o: &[Action]| {
-            o.iter().filter(|x| matches!(x, Action::Log { level: LogLevel::Warn, message } if message.contains("does not fit"))).count()
-        };
-        assert_eq!(warns(&out), 1);
-        // The prefix goes in the first RA, the RDNSS option alone in a second.
-        let ras = sends(&out);
-        assert_eq!(ras.len(), 2);
-        assert_eq!(ras[0].prefixes().count(), 1);
-        let out = a.on_timer(a.next_timer().unwrap());
-        assert_eq!(warns(&out), 0);
-        assert_eq!(sends(&out).len(), 2);
-    }
-
-    #[test]
-    fn options_in_ra() {
-        let t0 = Instant::now();
-        let mut p = issue_params();
-        p.rdnss = vec!["2001:db8::53".parse().unwrap()];
-        p.dnssl = vec!["home.arpa".into()];
-        p.routes = vec![RouteParams {
-            prefix: p64("2001:db8:8::/48"),
-            preference: RouterPreference::High,
-            lifetime: 900,
-        }];
-        p.pref64 = Some((p64("64:ff9b::/96"), 1800));
-        p.captive_portal = Some("https://cp.example/api".into());
-        p.preference = RouterPreference::Low;
-        let mut a = Advertiser::new(t0, p, 1);
-        a.update_link(t0, up_link());
-        let ra = sends(&a.on_timer(t0)).remove(0);
-        assert_eq!(ra.preference, RouterPreference::Low);
-        assert_eq!(ra.rdnss().next().unwrap().lifetime, 900);
-        assert_eq!(
-            ra.dnssl().next().unwrap().domains,
-            vec!["home.arpa".to_string()]
-        );
-        assert_eq!(ra.routes().next().unwrap().route_lifetime, 900);
-        assert!(ra
-            .options
-            .iter()
-            .any(|o| matches!(o, NdOption::Pref64(x) if x.lifetime == 1800)));
-        assert!(ra
-            .options
-            .contains(&NdOption::CaptivePortal("https://cp.example/api".into())));
-    }
-}
+mod tests;

@@ -15,9 +15,10 @@
 //! the kernel and answers a list of [`Action`]s (create, keep, re-create with
 //! the reason, set up, add the address, add the routes with protocol
 //! `rtprot::V6ROUTER`), and [`stop`] the clean-up at shutdown. Nothing here
-//! touches the system: the supervisor fills `Observed` from netlink and
-//! executes the actions (crates/v6routerd/src/tunnel.rs,
-//! crates/netlink/src/sit.rs).
+//! touches the system: the tunnel service (crates/v6routerd/src/tunnel.rs)
+//! fills `Observed` from netlink and executes the actions through
+//! crates/netlink/src/sit.rs; the broker update command is run by
+//! crates/v6routerd/src/broker_update.rs when [`BrokerUpdate`] says so.
 
 pub mod desired;
 pub mod observed;
