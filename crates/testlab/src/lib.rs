@@ -207,6 +207,31 @@ impl Lab {
         pid
     }
 
+    /// `dhclient -6` in the foreground on `iface` in `ns` with `flags`
+    /// (`-P`, `-N`, `-S`, ...), never touching the namespace's addresses
+    /// (`-sf /bin/true` unless `flags` names a script). Its lease file is
+    /// `<lab dir>/<name>.leases`, its output `<name>.log`; it is killed with
+    /// the lab.
+    pub fn dhclient(&self, ns: &Netns, name: &str, flags: &[&str], iface: &str) -> Dhclient {
+        assert!(have("dhclient"), "isc-dhcp-client is needed");
+        let leases = self.dir.join(format!("{name}.leases"));
+        let pid_file = self.dir.join(format!("{name}.pid")).display().to_string();
+        let lf = leases.display().to_string();
+        let mut args = vec!["dhclient", "-6", "-d", "-v"];
+        if !flags.contains(&"-sf") {
+            args.extend(["-sf", "/bin/true"]);
+        }
+        args.extend_from_slice(flags);
+        args.extend(["-lf", &lf, "-pf", &pid_file, iface]);
+        let log = format!("{name}.log");
+        let pid = self.spawn(ns, &args, &log);
+        Dhclient {
+            pid,
+            leases,
+            log: self.dir.join(log),
+        }
+    }
+
     /// tshark capturing on `dev` in `ns` with capture filter `filter` into
     /// `<lab dir>/<name>.pcap` (pcap format, for tshark -r and tcpdump -r).
     /// Returns once it captures: its pid (stop it with [`Lab::stop`] so
@@ -488,4 +513,42 @@ pub fn unhex(s: &str) -> Vec<u8> {
         "odd number of hex digits in a fixture"
     );
     digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()
+}
+
+/// A `dhclient -6` started by [`Lab::dhclient`].
+pub struct Dhclient {
+    pub pid: u32,
+    /// Its lease file.
+    pub leases: PathBuf,
+    /// Its output.
+    pub log: PathBuf,
+}
+
+impl Dhclient {
+    /// The lease file as it is now ("" before the first lease).
+    pub fn lease_text(&self) -> String {
+        std::fs::read_to_string(&self.leases).unwrap_or_default()
+    }
+
+    /// What it printed so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Wait until the lease file satisfies `ok`; its text then.
+    pub fn wait_lease(&self, timeout: Duration, ok: impl Fn(&str) -> bool) -> Option<String> {
+        wait_for(timeout, || {
+            let t = self.lease_text();
+            ok(&t).then_some(t)
+        })
+    }
+}
+
+/// The last value of `key` (`iaaddr`, `iaprefix`) in a dhclient lease file.
+pub fn lease_field(lease: &str, key: &str) -> Option<String> {
+    lease
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(key))
+        .next_back()
+        .map(|r| r.trim().trim_end_matches('{').trim().to_string())
 }

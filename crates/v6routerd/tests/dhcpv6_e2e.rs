@@ -54,22 +54,13 @@ fn setup(tag: &str, extra: &str) -> Setup {
 /// Start dhclient -6 in the foreground (killed with the lab) and wait until
 /// its lease file has `want`.
 fn dhclient(s: &Setup, name: &str, flags: &[&str], want: &str) -> String {
-    let lf = s.lab.dir().join(format!("{name}.leases"));
-    let pf = s.lab.dir().join(format!("{name}.pid"));
-    let mut args = vec!["dhclient", "-6", "-d", "-v", "-sf", "/bin/true"];
-    args.extend_from_slice(flags);
-    let (lfs, pfs) = (lf.display().to_string(), pf.display().to_string());
-    args.extend_from_slice(&["-lf", &lfs, "-pf", &pfs, "eth0"]);
-    s.lab.spawn(&s.host, &args, &format!("{name}.log"));
-    let text = wait_for(Duration::from_secs(15), || {
-        let t = std::fs::read_to_string(&lf).unwrap_or_default();
-        t.contains(want).then_some(t)
-    });
+    let c = s.lab.dhclient(&s.host, name, flags, "eth0");
+    let text = c.wait_lease(Duration::from_secs(15), |t| t.contains(want));
     text.unwrap_or_else(|| {
         panic!(
             "dhclient {flags:?}: no `{want}` in its lease file\nlease file:\n{}\nclient log:\n{}\ndaemon:\n{}\n{}",
-            std::fs::read_to_string(&lf).unwrap_or_default(),
-            std::fs::read_to_string(s.lab.dir().join(format!("{name}.log"))).unwrap_or_default(),
+            c.lease_text(),
+            c.log_text(),
             s.d.ctl(&["show", "dhcpv6"]),
             s.d.log_text()
         )
@@ -78,12 +69,7 @@ fn dhclient(s: &Setup, name: &str, flags: &[&str], want: &str) -> String {
 
 /// The last `iaaddr` / `iaprefix` of a dhclient lease file.
 fn last_field(lease: &str, key: &str) -> String {
-    lease
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix(key))
-        .next_back()
-        .map(|r| r.trim().trim_end_matches('{').trim().to_string())
-        .unwrap_or_default()
+    testlab::lease_field(lease, key).unwrap_or_default()
 }
 
 #[test]
@@ -146,26 +132,13 @@ fn dhclient_address_prefix_route_and_information() {
     )
     .unwrap();
     s.host.sh(&format!("chmod +x {}", script.display()));
-    let lf = s.lab.dir().join("info.leases").display().to_string();
-    let pf = s.lab.dir().join("info.pid").display().to_string();
     let sc = script.display().to_string();
-    s.lab.spawn(
-        &s.host,
-        &[
-            "dhclient", "-6", "-S", "-d", "-v", "-sf", &sc, "-lf", &lf, "-pf", &pf, "eth0",
-        ],
-        "info.log",
-    );
+    let c = s.lab.dhclient(&s.host, "info", &["-S", "-sf", &sc], "eth0");
     let vars = wait_for(Duration::from_secs(15), || {
         let t = std::fs::read_to_string(&env).unwrap_or_default();
         t.contains("new_dhcp6_domain_search").then_some(t)
     })
-    .unwrap_or_else(|| {
-        panic!(
-            "no options from -S\n{}",
-            std::fs::read_to_string(s.lab.dir().join("info.log")).unwrap_or_default()
-        )
-    });
+    .unwrap_or_else(|| panic!("no options from -S\n{}", c.log_text()));
     assert!(
         vars.contains("new_dhcp6_name_servers=2001:db8:1::1"),
         "{vars}"
@@ -530,41 +503,20 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
         "dhcrelay.log",
     );
     std::thread::sleep(Duration::from_millis(500));
-    let lf = lab.dir().join("c.leases");
-    let lfs = lf.display().to_string();
-    let pfs = lab.dir().join("c.pid").display().to_string();
-    lab.spawn(
-        &host,
-        &[
-            "dhclient",
-            "-6",
-            "-d",
-            "-v",
-            "-N",
-            "-P",
-            "-sf",
-            "/bin/true",
-            "-lf",
-            &lfs,
-            "-pf",
-            &pfs,
-            "eth0",
-        ],
-        "c.log",
-    );
-    let lease = wait_for(Duration::from_secs(20), || {
-        let t = std::fs::read_to_string(&lf).unwrap_or_default();
-        (t.contains("iaaddr") && t.contains("iaprefix")).then_some(t)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "no lease through the relay\nclient:\n{}\nrelay:\n{}\ndaemon:\n{}\n{}",
-            std::fs::read_to_string(lab.dir().join("c.log")).unwrap_or_default(),
-            std::fs::read_to_string(lab.dir().join("dhcrelay.log")).unwrap_or_default(),
-            d.ctl(&["show", "dhcpv6"]),
-            d.log_text()
-        )
-    });
+    let c = lab.dhclient(&host, "c", &["-N", "-P"], "eth0");
+    let lease = c
+        .wait_lease(Duration::from_secs(20), |t| {
+            t.contains("iaaddr") && t.contains("iaprefix")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no lease through the relay\nclient:\n{}\nrelay:\n{}\ndaemon:\n{}\n{}",
+                c.log_text(),
+                std::fs::read_to_string(lab.dir().join("dhcrelay.log")).unwrap_or_default(),
+                d.ctl(&["show", "dhcpv6"]),
+                d.log_text()
+            )
+        });
     let addr = last_field(&lease, "iaaddr");
     let prefix = last_field(&lease, "iaprefix");
     assert!(addr.starts_with("2001:db8:2::1"), "{lease}");
@@ -690,37 +642,18 @@ fn migrate_then_renew(tag: &str, old: OldServer) {
             )
         }
     };
-    let lf = dir.join("c.leases");
-    lab.spawn(
-        &host,
-        &[
-            "dhclient",
-            "-6",
-            "-d",
-            "-v",
-            "-N",
-            "-P",
-            "-sf",
-            "/bin/true",
-            "-lf",
-            &path("c.leases"),
-            "-pf",
-            &path("c.pid"),
-            "eth0",
-        ],
-        "c.log",
-    );
-    let lease = wait_for(Duration::from_secs(20), || {
-        let t = std::fs::read_to_string(&lf).unwrap_or_default();
-        (t.contains("iaaddr") && t.contains("iaprefix")).then_some(t)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "the old server gave nothing\nclient:\n{}\nserver:\n{}",
-            std::fs::read_to_string(dir.join("c.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join(old_log)).unwrap_or_default()
-        )
-    });
+    let c = lab.dhclient(&host, "c", &["-N", "-P"], "eth0");
+    let lease = c
+        .wait_lease(Duration::from_secs(20), |t| {
+            t.contains("iaaddr") && t.contains("iaprefix")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the old server gave nothing\nclient:\n{}\nserver:\n{}",
+                c.log_text(),
+                std::fs::read_to_string(dir.join(old_log)).unwrap_or_default()
+            )
+        });
     let addr = last_field(&lease, "iaaddr");
     let prefix = last_field(&lease, "iaprefix");
     // The old server has written both bindings: stop it, as an admin would.
@@ -792,9 +725,9 @@ fn migrate_then_renew(tag: &str, old: OldServer) {
     std::thread::sleep(Duration::from_secs(1));
     let st = d.ctl(&["show", "dhcpv6"]);
     assert!(!st.contains("other-server-id"), "{st}");
-    let log = std::fs::read_to_string(dir.join("c.log")).unwrap_or_default();
+    let log = c.log_text();
     assert!(!log.contains("NoBinding"), "{log}");
-    let after = std::fs::read_to_string(&lf).unwrap_or_default();
+    let after = c.lease_text();
     assert_eq!(last_field(&after, "iaaddr"), addr, "{after}");
     assert_eq!(last_field(&after, "iaprefix"), prefix, "{after}");
     assert_eq!(lease_set(&d).len(), 2, "{}", d.ctl(&["show", "leases"]));

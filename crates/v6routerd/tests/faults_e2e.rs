@@ -210,53 +210,28 @@ fn alive(pid: u32) -> bool {
     unsafe { libc::kill(pid as i32, 0) == 0 }
 }
 
-/// A dhclient -6 on the host; returns its lease file and pid.
-fn spawn_dhclient(s: &Setup) -> (std::path::PathBuf, u32) {
-    assert!(have("dhclient"), "isc-dhcp-client is needed");
-    let lf = s.lab.dir().join("dc.leases");
-    let pf = s.lab.dir().join("dc.pid");
-    let (lfs, pfs) = (lf.display().to_string(), pf.display().to_string());
-    let pid = s.lab.spawn(
-        &s.host,
-        &[
-            "dhclient",
-            "-6",
-            "-d",
-            "-v",
-            "-sf",
-            "/bin/true",
-            "-lf",
-            &lfs,
-            "-pf",
-            &pfs,
-            "eth0",
-        ],
-        "dc.log",
-    );
-    (lf, pid)
+/// A dhclient -6 on the host.
+fn spawn_dhclient(s: &Setup) -> testlab::Dhclient {
+    s.lab.dhclient(&s.host, "dc", &[], "eth0")
 }
 
 /// The last address in a dhclient lease file.
-fn leased(lf: &std::path::Path) -> Option<String> {
-    let t = std::fs::read_to_string(lf).unwrap_or_default();
-    t.lines()
-        .filter_map(|l| l.trim().strip_prefix("iaaddr "))
-        .next_back()
-        .map(|r| r.trim_end_matches('{').trim().to_string())
+fn leased(c: &testlab::Dhclient) -> Option<String> {
+    testlab::lease_field(&c.lease_text(), "iaaddr ")
 }
 
 /// A dhclient -6 on the host; returns the address it got and its pid.
 fn dhclient_pid(s: &Setup) -> (String, u32) {
-    let (lf, pid) = spawn_dhclient(s);
-    let lease = wait_for(Duration::from_secs(15), || leased(&lf));
+    let c = spawn_dhclient(s);
+    let lease = wait_for(Duration::from_secs(15), || leased(&c));
     let addr = lease.unwrap_or_else(|| {
         panic!(
             "dhclient got no address:\n{}\n{}",
-            std::fs::read_to_string(s.lab.dir().join("dc.log")).unwrap_or_default(),
+            c.log_text(),
             s.d.log_text()
         )
     });
-    (addr, pid)
+    (addr, c.pid)
 }
 
 fn dhclient(s: &Setup) -> String {
@@ -982,22 +957,22 @@ fn state_dir_full_then_freed_serves_the_same_client() {
     // clients use it up (and then get no Reply either).
     s.host.run("perfdhcp -6 -l eth0 -r 50 -R 100 -n 100 -p 3");
     let before = leases_listed(&s.d).unwrap();
-    let (lf, dc) = spawn_dhclient(&s);
+    let dc = spawn_dhclient(&s);
     let failing = time_until(Duration::from_secs(10), || {
         dhcp_stat(&s.d, "commit_failures") > 0 && dhcp_stat(&s.d, "persist-failed") > 0
     });
     assert!(failing.is_some(), "{}", s.d.ctl(&["show", "dhcpv6"]));
     // Some more Requests go unanswered; no lease, none granted.
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(leased(&lf), None, "a Reply went out without a stored lease");
+    assert_eq!(leased(&dc), None, "a Reply went out without a stored lease");
     assert_eq!(leases_listed(&s.d).unwrap(), before);
     assert!(alive(s.d.pid));
     let unanswered = dhcp_stat(&s.d, "persist-failed");
     assert!(s.d.log_text().contains("cannot write leases"));
 
     s.rtr.sh(&format!("rm {st}/fill"));
-    let got = time_until(Duration::from_secs(40), || leased(&lf).is_some());
-    let addr = leased(&lf).unwrap_or_default();
+    let got = time_until(Duration::from_secs(40), || leased(&dc).is_some());
+    let addr = leased(&dc).unwrap_or_default();
     report(
         "state_dir full, then space freed: the same client (dhclient) bound",
         got.unwrap_or(Duration::from_secs(99)),
@@ -1011,7 +986,7 @@ fn state_dir_full_then_freed_serves_the_same_client() {
         s.d.log_text()
     );
     assert!(leases_listed(&s.d).unwrap().contains(&addr));
-    s.lab.kill9(dc);
+    s.lab.kill9(dc.pid);
 }
 
 /// tshark capturing DHCPv6 to the host's clients into `name`.pcap; returns
@@ -1294,8 +1269,8 @@ fn hostile_flood_keeps_the_daemon_responsive() {
         if dc.is_none() && t0.elapsed() > Duration::from_secs(3) {
             dc = Some((Instant::now(), spawn_dhclient(&s)));
         }
-        if let (Some((t, (lf, _))), None) = (&dc, &lease) {
-            lease = leased(lf).map(|a| (a, t.elapsed()));
+        if let (Some((t, c)), None) = (&dc, &lease) {
+            lease = leased(c).map(|a| (a, t.elapsed()));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -1388,7 +1363,7 @@ fn hostile_flood_keeps_the_daemon_responsive() {
         .map(|(name, d)| format!("{name} {d}"))
         .collect();
     println!("FLOOD|counted by reason|{}", by_reason.join(", "));
-    if let Some((_, (_, pid))) = dc {
+    if let Some((_, testlab::Dhclient { pid, .. })) = dc {
         s.lab.kill9(pid);
     }
     assert_eq!(ok.len(), times.len(), "control socket errors: {times:?}");
