@@ -1055,5 +1055,4 @@ fn offered_addrs(msg: &ClientServerMessage, iaid: u32) -> Vec<IaAddr> {
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

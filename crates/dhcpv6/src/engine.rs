@@ -1630,3 +1630,6 @@ fn lease_option(kind: LeaseKind, p: Ipv6Prefix, preferred: u32, valid: u32) -> D
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

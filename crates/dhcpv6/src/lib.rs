@@ -6,8 +6,6 @@
 
 pub mod client;
 pub mod engine;
-#[cfg(test)]
-mod engine_tests;
 pub mod import;
 pub mod io;
 pub mod lease;
