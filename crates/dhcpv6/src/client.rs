@@ -93,6 +93,132 @@ impl Binding {
     }
 }
 
+impl Binding {
+    fn empty(server_id: Duid, server_addr: Ipv6Addr, now: Instant) -> Binding {
+        Binding {
+            server_id,
+            server_addr,
+            prefixes: vec![],
+            addresses: vec![],
+            t1_at: now,
+            t2_at: now,
+            dns: vec![],
+            search: vec![],
+            obtained: now,
+        }
+    }
+
+    /// §14.2, §21.4, §21.21: T1/T2 from the server, or (0 leaves the choice
+    /// to us) 0.5 and 0.8 of the shortest preferred lifetime.
+    fn set_timers(&mut self, now: Instant, t1: Option<u32>, t2: Option<u32>) {
+        let shortest = self
+            .prefixes
+            .iter()
+            .map(|p| p.preferred_left(now))
+            .chain(self.addresses.iter().map(|a| a.preferred_left(now)))
+            .min()
+            .unwrap_or(Duration::ZERO);
+        let t1 = t1
+            .map(|s| Duration::from_secs(u64::from(s)))
+            .unwrap_or(shortest / 2);
+        let t2 = t2
+            .map(|s| Duration::from_secs(u64::from(s)))
+            .unwrap_or(shortest * 4 / 5)
+            .max(t1);
+        // T1 = 0xffffffff means never (§14.2).
+        self.t1_at = now + t1.min(Duration::from_secs(u64::from(u32::MAX / 2)));
+        self.t2_at = now + t2.min(Duration::from_secs(u64::from(u32::MAX / 2)));
+    }
+}
+
+/// What a Reply says about our IAs (§18.2.10.1).
+struct Granted {
+    pd_status: Option<StatusCode>,
+    prefixes: Vec<IaPrefix>,
+    addrs: Vec<IaAddr>,
+    t1: Option<u32>,
+    t2: Option<u32>,
+}
+
+impl Granted {
+    fn of(msg: &ClientServerMessage, iaid: u32) -> Granted {
+        let mut g = Granted {
+            pd_status: None,
+            prefixes: vec![],
+            addrs: vec![],
+            t1: None,
+            t2: None,
+        };
+        for o in &msg.options {
+            match o {
+                DhcpOption::IaPd(pd) if pd.iaid == iaid => {
+                    g.pd_status = status_of(&pd.options).map(|s| s.0);
+                    if pd.t1 > 0 {
+                        g.t1 = Some(pd.t1);
+                    }
+                    if pd.t2 > 0 {
+                        g.t2 = Some(pd.t2);
+                    }
+                    g.prefixes.extend(pd.options.iter().filter_map(|x| match x {
+                        // §21.22: drop a prefix whose preferred exceeds valid.
+                        DhcpOption::IaPrefix(p)
+                            if p.preferred <= p.valid && p.prefix_len <= 128 =>
+                        {
+                            Some(p.clone())
+                        }
+                        _ => None,
+                    }));
+                }
+                DhcpOption::IaNa(na) if na.iaid == iaid => {
+                    if na.t1 > 0 {
+                        g.t1 = Some(g.t1.map_or(na.t1, |x| x.min(na.t1)));
+                    }
+                    if na.t2 > 0 {
+                        g.t2 = Some(g.t2.map_or(na.t2, |x| x.min(na.t2)));
+                    }
+                    g.addrs.extend(na.options.iter().filter_map(|x| match x {
+                        // §21.6: likewise for an address.
+                        DhcpOption::IaAddr(a) if a.preferred <= a.valid => Some(a.clone()),
+                        _ => None,
+                    }));
+                }
+                _ => {}
+            }
+        }
+        g
+    }
+
+    /// Lifetimes 0 remove a lease (§18.2.10.1); new ones are added; a lease
+    /// we hold that the server no longer lists keeps its lifetimes.
+    fn merge_into(&self, b: &mut Binding, now: Instant, out: &mut Vec<ClientAction>) {
+        let until = |s: u32| now + Duration::from_secs(u64::from(s));
+        for p in &self.prefixes {
+            let pfx = Ipv6Prefix::new(p.prefix, p.prefix_len);
+            b.prefixes.retain(|x| x.value != pfx);
+            if p.valid == 0 {
+                out.push(ClientAction::Log(format!("the server withdrew {pfx}")));
+                continue;
+            }
+            b.prefixes.push(Lease {
+                value: pfx,
+                preferred_until: until(p.preferred),
+                valid_until: until(p.valid),
+            });
+        }
+        for a in &self.addrs {
+            b.addresses.retain(|x| x.value != a.addr);
+            if a.valid == 0 {
+                continue;
+            }
+            b.addresses.push(Lease {
+                value: a.addr,
+                preferred_until: until(a.preferred),
+                valid_until: until(a.valid),
+            });
+        }
+    }
+}
+
 /// The binding as stored in state_dir (wall-clock Unix seconds).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredBinding {
@@ -459,6 +585,8 @@ impl Client {
         }
     }
 
+    /// The current exchange's message (§18.2.1–§18.2.7): our Client ID, the
+    /// server's ID where it is addressed, the elapsed time and our IAs.
     fn build(&self, ex: &Exchange, now: Instant) -> ClientServerMessage {
         let mut opts = vec![DhcpOption::ClientId(self.params.duid.clone())];
         let server = match ex.kind {
@@ -479,93 +607,12 @@ impl Client {
         if ex.kind == MessageType::Solicit && self.params.rapid_commit {
             opts.push(DhcpOption::RapidCommit);
         }
-        let iaid = self.params.iaid;
-        // What we hold (Renew/Rebind/Release), were offered (Request), or hint (Solicit).
-        let (held_pfx, held_addr): (Vec<IaPrefix>, Vec<IaAddr>) =
-            match (ex.kind, &ex.target, &self.binding) {
-                (MessageType::Request, Some(t), _) => {
-                    (offered_prefixes(&t.msg, iaid), offered_addrs(&t.msg, iaid))
-                }
-                (MessageType::Renew | MessageType::Rebind | MessageType::Release, _, Some(b)) => (
-                    b.prefixes
-                        .iter()
-                        .map(|p| IaPrefix {
-                            preferred: secs(p.preferred_left(now)),
-                            valid: secs(p.valid_left(now)),
-                            prefix_len: p.value.len(),
-                            prefix: p.value.addr(),
-                            options: vec![],
-                        })
-                        .collect(),
-                    b.addresses
-                        .iter()
-                        .map(|a| IaAddr {
-                            addr: a.value,
-                            preferred: secs(a.preferred_left(now)),
-                            valid: secs(a.valid_left(now)),
-                            options: vec![],
-                        })
-                        .collect(),
-                ),
-                _ => (vec![], vec![]),
-            };
-        // In a Renew/Rebind the lifetimes we send are hints the server may ignore;
-        // RFC 8415 §18.2.4 says to set them to 0.
-        let zero_times = matches!(
-            ex.kind,
-            MessageType::Renew | MessageType::Rebind | MessageType::Request | MessageType::Release
-        );
+        let (held_pfx, held_addr) = self.ia_contents(ex, now);
         if self.params.request_pd {
-            let mut prefixes: Vec<DhcpOption> = held_pfx
-                .into_iter()
-                .map(|mut p| {
-                    if zero_times {
-                        p.preferred = 0;
-                        p.valid = 0;
-                    }
-                    DhcpOption::IaPrefix(p)
-                })
-                .collect();
-            if prefixes.is_empty() {
-                // §18.2.1: a hint for the length we would like, prefix ::.
-                if let Some(len) = self.params.prefix_length {
-                    prefixes.push(DhcpOption::IaPrefix(IaPrefix {
-                        preferred: 0,
-                        valid: 0,
-                        prefix_len: len,
-                        prefix: Ipv6Addr::UNSPECIFIED,
-                        options: vec![],
-                    }));
-                }
-            }
-            if ex.kind != MessageType::Release || !prefixes.is_empty() {
-                opts.push(DhcpOption::IaPd(IaPd {
-                    iaid,
-                    t1: 0,
-                    t2: 0,
-                    options: prefixes,
-                }));
-            }
+            opts.extend(self.ia_pd(ex.kind, held_pfx));
         }
         if self.params.request_address {
-            let addrs: Vec<DhcpOption> = held_addr
-                .into_iter()
-                .map(|mut a| {
-                    if zero_times {
-                        a.preferred = 0;
-                        a.valid = 0;
-                    }
-                    DhcpOption::IaAddr(a)
-                })
-                .collect();
-            if ex.kind != MessageType::Release || !addrs.is_empty() {
-                opts.push(DhcpOption::IaNa(IaNa {
-                    iaid,
-                    t1: 0,
-                    t2: 0,
-                    options: addrs,
-                }));
-            }
+            opts.extend(self.ia_na(ex.kind, held_addr));
         }
         if ex.kind != MessageType::Release {
             opts.push(DhcpOption::Oro(vec![
@@ -579,6 +626,74 @@ impl Client {
             transaction_id: ex.xid,
             options: opts,
         }
+    }
+
+    /// What our IAs list: what we hold (Renew/Rebind/Release), what we were
+    /// offered (Request), else nothing (Solicit).
+    fn ia_contents(&self, ex: &Exchange, now: Instant) -> (Vec<IaPrefix>, Vec<IaAddr>) {
+        let iaid = self.params.iaid;
+        match (ex.kind, &ex.target, &self.binding) {
+            (MessageType::Request, Some(t), _) => {
+                (offered_prefixes(&t.msg, iaid), offered_addrs(&t.msg, iaid))
+            }
+            (MessageType::Renew | MessageType::Rebind | MessageType::Release, _, Some(b)) => (
+                b.prefixes.iter().map(|p| ia_prefix(p, now)).collect(),
+                b.addresses.iter().map(|a| ia_addr(a, now)).collect(),
+            ),
+            _ => (vec![], vec![]),
+        }
+    }
+
+    /// Our IA_PD (§21.21); a Release carries one only to give something back.
+    fn ia_pd(&self, kind: MessageType, held: Vec<IaPrefix>) -> Option<DhcpOption> {
+        let mut prefixes: Vec<DhcpOption> = held
+            .into_iter()
+            .map(|mut p| {
+                if lifetimes_are_hints(kind) {
+                    p.preferred = 0;
+                    p.valid = 0;
+                }
+                DhcpOption::IaPrefix(p)
+            })
+            .collect();
+        if prefixes.is_empty() {
+            // §18.2.1: a hint for the length we would like, prefix ::.
+            if let Some(len) = self.params.prefix_length {
+                prefixes.push(DhcpOption::IaPrefix(IaPrefix {
+                    preferred: 0,
+                    valid: 0,
+                    prefix_len: len,
+                    prefix: Ipv6Addr::UNSPECIFIED,
+                    options: vec![],
+                }));
+            }
+        }
+        (kind != MessageType::Release || !prefixes.is_empty()).then_some(DhcpOption::IaPd(IaPd {
+            iaid: self.params.iaid,
+            t1: 0,
+            t2: 0,
+            options: prefixes,
+        }))
+    }
+
+    /// Our IA_NA (§21.4); a Release carries one only to give something back.
+    fn ia_na(&self, kind: MessageType, held: Vec<IaAddr>) -> Option<DhcpOption> {
+        let addrs: Vec<DhcpOption> = held
+            .into_iter()
+            .map(|mut a| {
+                if lifetimes_are_hints(kind) {
+                    a.preferred = 0;
+                    a.valid = 0;
+                }
+                DhcpOption::IaAddr(a)
+            })
+            .collect();
+        (kind != MessageType::Release || !addrs.is_empty()).then_some(DhcpOption::IaNa(IaNa {
+            iaid: self.params.iaid,
+            t1: 0,
+            t2: 0,
+            options: addrs,
+        }))
     }
 
     /// Timers: retransmissions, the end of the Advertise collection window, T1,
@@ -624,27 +739,32 @@ impl Client {
         let over_count = mrc.is_some_and(|m| ex.count >= m);
         let over_time = ex.deadline.is_some_and(|d| now >= d);
         if over_count || over_time {
-            match ex.kind {
-                MessageType::Request => {
-                    out.push(ClientAction::Log(
-                        "no Reply to Request: soliciting again".into(),
-                    ));
-                    self.begin(now, MessageType::Solicit, &mut out);
-                }
-                MessageType::Release => {
-                    self.ex = None;
-                    self.state = ClientState::Stopped;
-                }
-                // Renew ends at T2 (handled above); Rebind ends when the leases
-                // expire, which `expire` turns into a new Solicit.
-                _ => {
-                    self.begin(now, MessageType::Solicit, &mut out);
-                }
-            }
+            self.give_up(now, ex.kind, &mut out);
             return out;
         }
         self.transmit(now, &mut out);
         out
+    }
+
+    /// An exchange ran out of retransmissions (§15: MRC, MRD).
+    fn give_up(&mut self, now: Instant, kind: MessageType, out: &mut Vec<ClientAction>) {
+        match kind {
+            MessageType::Request => {
+                out.push(ClientAction::Log(
+                    "no Reply to Request: soliciting again".into(),
+                ));
+                self.begin(now, MessageType::Solicit, out);
+            }
+            MessageType::Release => {
+                self.ex = None;
+                self.state = ClientState::Stopped;
+            }
+            // Renew ends at T2 (handled by the caller); Rebind ends when the
+            // leases expire, which `expire` turns into a new Solicit.
+            _ => {
+                self.begin(now, MessageType::Solicit, out);
+            }
+        }
     }
 
     /// Drop leases whose valid lifetime ran out; with none left, solicit.
@@ -787,6 +907,8 @@ impl Client {
         }
     }
 
+    /// A Reply to our Request, Renew, Rebind or Release, or to a Solicit
+    /// with Rapid Commit (§18.2.10): merge what it grants into the binding.
     fn on_reply(
         &mut self,
         now: Instant,
@@ -797,137 +919,24 @@ impl Client {
         out: &mut Vec<ClientAction>,
     ) {
         if kind == MessageType::Release {
+            // §18.2.10.2: the Release is done, whatever the Reply says.
             self.ex = None;
             self.state = ClientState::Stopped;
             return;
         }
-        if let Some((code, text)) = status_of(&msg.options) {
-            match code {
-                StatusCode::Success => {}
-                StatusCode::UseMulticast => {} // we always multicast
-                StatusCode::UnspecFail => {
-                    // §18.2.10: retransmit as usual.
-                    self.last_status = Some(format!("UnspecFail: {text}"));
-                    return;
-                }
-                other => {
-                    self.last_status = Some(format!("{other:?}: {text}"));
-                }
-            }
+        if !self.note_status(msg) {
+            return;
         }
-        let iaid = self.params.iaid;
-        let mut pd_status = None;
-        let mut granted_pfx: Vec<IaPrefix> = Vec::new();
-        let mut granted_addr: Vec<IaAddr> = Vec::new();
-        let (mut t1, mut t2) = (None, None);
-        for o in &msg.options {
-            match o {
-                DhcpOption::IaPd(pd) if pd.iaid == iaid => {
-                    pd_status = status_of(&pd.options).map(|s| s.0);
-                    if pd.t1 > 0 {
-                        t1 = Some(pd.t1);
-                    }
-                    if pd.t2 > 0 {
-                        t2 = Some(pd.t2);
-                    }
-                    granted_pfx.extend(pd.options.iter().filter_map(|x| match x {
-                        // §21.22: drop a prefix whose preferred exceeds valid.
-                        DhcpOption::IaPrefix(p)
-                            if p.preferred <= p.valid && p.prefix_len <= 128 =>
-                        {
-                            Some(p.clone())
-                        }
-                        _ => None,
-                    }));
-                }
-                DhcpOption::IaNa(na) if na.iaid == iaid => {
-                    if na.t1 > 0 {
-                        t1 = Some(t1.map_or(na.t1, |x: u32| x.min(na.t1)));
-                    }
-                    if na.t2 > 0 {
-                        t2 = Some(t2.map_or(na.t2, |x: u32| x.min(na.t2)));
-                    }
-                    granted_addr.extend(na.options.iter().filter_map(|x| match x {
-                        DhcpOption::IaAddr(a) if a.preferred <= a.valid => Some(a.clone()),
-                        _ => None,
-                    }));
-                }
-                _ => {}
-            }
+        let g = Granted::of(msg, self.params.iaid);
+        if self.params.request_pd && self.on_pd_status(now, &server_id, g.pd_status, kind, out) {
+            return;
         }
-        if self.params.request_pd {
-            match pd_status {
-                Some(StatusCode::NoPrefixAvail)
-                    if kind == MessageType::Request || kind == MessageType::Solicit =>
-                {
-                    // §18.2.10.1: try other servers / solicit again with back-off.
-                    self.counters.no_prefix_avail += 1;
-                    self.last_status = Some("NoPrefixAvail".into());
-                    out.push(ClientAction::Log(
-                        "the server has no prefix for us (NoPrefixAvail): soliciting again".into(),
-                    ));
-                    self.begin(now, MessageType::Solicit, out);
-                    return;
-                }
-                Some(StatusCode::NoBinding)
-                    if matches!(kind, MessageType::Renew | MessageType::Rebind) =>
-                {
-                    // §18.2.10.1: the server forgot us; ask with a Request.
-                    out.push(ClientAction::Log(
-                        "the server has no binding for us (NoBinding): requesting".into(),
-                    ));
-                    let best = Advertised {
-                        server_id: server_id.clone(),
-                        preference: 0,
-                        msg: self.held_as_offer(now),
-                    };
-                    if let Some(ex) = self.ex.as_mut() {
-                        ex.best = Some(best);
-                    }
-                    self.begin(now, MessageType::Request, out);
-                    return;
-                }
-                _ => {}
-            }
-        }
-        // Merge: lifetimes 0 remove a lease (§18.2.10.1); new ones are added; a
-        // prefix we hold but the server no longer lists keeps its lifetimes.
-        let mut b = self.binding.take().unwrap_or(Binding {
-            server_id: server_id.clone(),
-            server_addr: src,
-            prefixes: vec![],
-            addresses: vec![],
-            t1_at: now,
-            t2_at: now,
-            dns: vec![],
-            search: vec![],
-            obtained: now,
-        });
-        let before_pfx: Vec<_> = b.prefixes.iter().map(|p| p.value).collect();
-        for p in &granted_pfx {
-            let pfx = Ipv6Prefix::new(p.prefix, p.prefix_len);
-            b.prefixes.retain(|x| x.value != pfx);
-            if p.valid == 0 {
-                out.push(ClientAction::Log(format!("the server withdrew {pfx}")));
-                continue;
-            }
-            b.prefixes.push(Lease {
-                value: pfx,
-                preferred_until: now + Duration::from_secs(u64::from(p.preferred)),
-                valid_until: now + Duration::from_secs(u64::from(p.valid)),
-            });
-        }
-        for a in &granted_addr {
-            b.addresses.retain(|x| x.value != a.addr);
-            if a.valid == 0 {
-                continue;
-            }
-            b.addresses.push(Lease {
-                value: a.addr,
-                preferred_until: now + Duration::from_secs(u64::from(a.preferred)),
-                valid_until: now + Duration::from_secs(u64::from(a.valid)),
-            });
-        }
+        let mut b = match self.binding.take() {
+            Some(b) => b,
+            None => Binding::empty(server_id.clone(), src, now),
+        };
+        let before: Vec<_> = b.prefixes.iter().map(|p| p.value).collect();
+        g.merge_into(&mut b, now, out);
         if b.prefixes.is_empty() && b.addresses.is_empty() {
             self.binding = None;
             out.push(ClientAction::BindingChanged);
@@ -946,32 +955,12 @@ impl Client {
         if let Some(DhcpOption::DomainList(d)) = msg.option(code::DOMAIN_LIST) {
             b.search = d.clone();
         }
-        // §14.2 / §21.21: T1/T2 0 leave the choice to us: 0.5 and 0.8 of the
-        // shortest preferred lifetime.
-        let shortest = b
-            .prefixes
-            .iter()
-            .map(|p| p.preferred_left(now))
-            .chain(b.addresses.iter().map(|a| a.preferred_left(now)))
-            .min()
-            .unwrap_or(Duration::ZERO);
-        let t1 = t1
-            .map(|s| Duration::from_secs(u64::from(s)))
-            .unwrap_or(shortest / 2);
-        let t2 = t2
-            .map(|s| Duration::from_secs(u64::from(s)))
-            .unwrap_or(shortest * 4 / 5)
-            .max(t1);
-        // T1 = 0xffffffff means never (§14.2).
-        b.t1_at = now + t1.min(Duration::from_secs(u64::from(u32::MAX / 2)));
-        b.t2_at = now + t2.min(Duration::from_secs(u64::from(u32::MAX / 2)));
-        let after_pfx: Vec<_> = b.prefixes.iter().map(|p| p.value).collect();
-        if before_pfx != after_pfx {
-            for p in after_pfx.iter().filter(|p| !before_pfx.contains(p)) {
-                out.push(ClientAction::Log(format!(
-                    "delegated prefix {p} from the ISP"
-                )));
-            }
+        b.set_timers(now, g.t1, g.t2);
+        for p in b.prefixes.iter().filter(|p| !before.contains(&p.value)) {
+            out.push(ClientAction::Log(format!(
+                "delegated prefix {} from the ISP",
+                p.value
+            )));
         }
         self.binding = Some(b);
         self.ex = None;
@@ -980,28 +969,81 @@ impl Client {
         out.push(ClientAction::BindingChanged);
     }
 
+    /// Note the Reply's top-level status (§21.13) for `show uplink`; false
+    /// when the Reply is to be ignored (UnspecFail: retransmit as usual,
+    /// §18.2.10).
+    fn note_status(&mut self, msg: &ClientServerMessage) -> bool {
+        match status_of(&msg.options) {
+            // We always multicast, so UseMulticast needs nothing.
+            None | Some((StatusCode::Success | StatusCode::UseMulticast, _)) => true,
+            Some((StatusCode::UnspecFail, text)) => {
+                self.last_status = Some(format!("UnspecFail: {text}"));
+                false
+            }
+            Some((other, text)) => {
+                self.last_status = Some(format!("{other:?}: {text}"));
+                true
+            }
+        }
+    }
+
+    /// §18.2.10.1: a status in our IA_PD that sends us back a step
+    /// (NoPrefixAvail to a Request: Solicit again; NoBinding to a Renew or
+    /// Rebind: Request what we hold). True when it did.
+    fn on_pd_status(
+        &mut self,
+        now: Instant,
+        server_id: &Duid,
+        status: Option<StatusCode>,
+        kind: MessageType,
+        out: &mut Vec<ClientAction>,
+    ) -> bool {
+        match status {
+            Some(StatusCode::NoPrefixAvail)
+                if kind == MessageType::Request || kind == MessageType::Solicit =>
+            {
+                self.counters.no_prefix_avail += 1;
+                self.last_status = Some("NoPrefixAvail".into());
+                out.push(ClientAction::Log(
+                    "the server has no prefix for us (NoPrefixAvail): soliciting again".into(),
+                ));
+                self.begin(now, MessageType::Solicit, out);
+                true
+            }
+            Some(StatusCode::NoBinding)
+                if matches!(kind, MessageType::Renew | MessageType::Rebind) =>
+            {
+                out.push(ClientAction::Log(
+                    "the server has no binding for us (NoBinding): requesting".into(),
+                ));
+                let best = Advertised {
+                    server_id: server_id.clone(),
+                    preference: 0,
+                    msg: self.held_as_offer(now),
+                };
+                if let Some(ex) = self.ex.as_mut() {
+                    ex.best = Some(best);
+                }
+                self.begin(now, MessageType::Request, out);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Our binding written as if a server had offered it (for a Request after
     /// NoBinding).
     fn held_as_offer(&self, now: Instant) -> ClientServerMessage {
-        let iaid = self.params.iaid;
         let mut opts = Vec::new();
         if let Some(b) = &self.binding {
             opts.push(DhcpOption::IaPd(IaPd {
-                iaid,
+                iaid: self.params.iaid,
                 t1: 0,
                 t2: 0,
                 options: b
                     .prefixes
                     .iter()
-                    .map(|p| {
-                        DhcpOption::IaPrefix(IaPrefix {
-                            preferred: secs(p.preferred_left(now)),
-                            valid: secs(p.valid_left(now)),
-                            prefix_len: p.value.len(),
-                            prefix: p.value.addr(),
-                            options: vec![],
-                        })
-                    })
+                    .map(|p| DhcpOption::IaPrefix(ia_prefix(p, now)))
                     .collect(),
             }));
         }
@@ -1024,14 +1066,24 @@ fn status_of(opts: &[DhcpOption]) -> Option<(StatusCode, String)> {
     })
 }
 
-fn offered_prefixes(msg: &ClientServerMessage, iaid: u32) -> Vec<IaPrefix> {
+/// The options inside our IA_NA or IA_PD (`code`) in a message.
+fn ia_options(
+    msg: &ClientServerMessage,
+    code: u16,
+    iaid: u32,
+) -> impl Iterator<Item = &DhcpOption> {
     msg.options
         .iter()
-        .filter_map(|o| match o {
-            DhcpOption::IaPd(pd) if pd.iaid == iaid => Some(pd),
+        .filter_map(move |o| match o {
+            DhcpOption::IaPd(pd) if code == code::IA_PD && pd.iaid == iaid => Some(&pd.options),
+            DhcpOption::IaNa(na) if code == code::IA_NA && na.iaid == iaid => Some(&na.options),
             _ => None,
         })
-        .flat_map(|pd| pd.options.iter())
+        .flatten()
+}
+
+fn offered_prefixes(msg: &ClientServerMessage, iaid: u32) -> Vec<IaPrefix> {
+    ia_options(msg, code::IA_PD, iaid)
         .filter_map(|o| match o {
             DhcpOption::IaPrefix(p) if p.valid > 0 => Some(p.clone()),
             _ => None,
@@ -1040,13 +1092,7 @@ fn offered_prefixes(msg: &ClientServerMessage, iaid: u32) -> Vec<IaPrefix> {
 }
 
 fn offered_addrs(msg: &ClientServerMessage, iaid: u32) -> Vec<IaAddr> {
-    msg.options
-        .iter()
-        .filter_map(|o| match o {
-            DhcpOption::IaNa(na) if na.iaid == iaid => Some(na),
-            _ => None,
-        })
-        .flat_map(|na| na.options.iter())
+    ia_options(msg, code::IA_NA, iaid)
         .filter_map(|o| match o {
             DhcpOption::IaAddr(a) if a.valid > 0 => Some(a.clone()),
             _ => None,
@@ -1054,6 +1100,35 @@ fn offered_addrs(msg: &ClientServerMessage, iaid: u32) -> Vec<IaAddr> {
         .collect()
 }
 
+/// A prefix we hold, as an IA Prefix option with the lifetimes left.
+fn ia_prefix(p: &Lease<Ipv6Prefix>, now: Instant) -> IaPrefix {
+    IaPrefix {
+        preferred: secs(p.preferred_left(now)),
+        valid: secs(p.valid_left(now)),
+        prefix_len: p.value.len(),
+        prefix: p.value.addr(),
+        options: vec![],
+    }
+}
+
+/// An address we hold, as an IA Address option with the lifetimes left.
+fn ia_addr(a: &Lease<Ipv6Addr>, now: Instant) -> IaAddr {
+    IaAddr {
+        addr: a.value,
+        preferred: secs(a.preferred_left(now)),
+        valid: secs(a.valid_left(now)),
+        options: vec![],
+    }
+}
+
+/// In these messages the lifetimes we list are hints the server may ignore;
+/// RFC 8415 §18.2.4 says to set them to 0.
+fn lifetimes_are_hints(kind: MessageType) -> bool {
+    matches!(
+        kind,
+        MessageType::Renew | MessageType::Rebind | MessageType::Request | MessageType::Release
+    )
+}
+
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

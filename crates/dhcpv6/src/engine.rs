@@ -7,6 +7,15 @@
 //! sends the replies that follow; if that fails the replies are dropped
 //! (never a lease granted but not stored) and it calls
 //! [`Server::note_persist_failed`].
+//!
+//! Inside, one client message is an `Exchange` (time, link, source,
+//! message, client DUID) and its answer a `Reply`: the message being built
+//! (IDs first, then one IA per IA asked for, then the link's options) and
+//! the records and route changes it commits to. Each handler below, one per
+//! message type and named by its §18.3 subsection, appends to that one
+//! `Reply`; `Reply::into_actions` orders the result. Choosing a lease for an
+//! IA (`assign_ia`) tries, in order, a static binding, what the IA holds,
+//! what it was offered, what it hinted at, then the pools.
 
 use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
 use crate::table::LeaseTable;
@@ -260,10 +269,109 @@ pub struct Server {
     rng: fastrand::Rng,
 }
 
-/// Outcome of handling one IA.
-struct IaOutcome {
-    option: DhcpOption,
+/// One client message being answered: when, on which link, from where,
+/// and from whom (our own DUID for an Information-request without Client
+/// ID, which needs none, §16.12).
+struct Exchange<'a> {
+    now: Now,
+    li: usize,
+    rx: Received<'a>,
+    m: &'a ClientServerMessage,
+    client: Duid,
+}
+
+/// The reply being built for one exchange, and what it commits the glue to
+/// before it may be sent: lease records to make durable and route changes
+/// (see the module doc). Handlers append to it; [`Reply::into_actions`]
+/// orders them.
+struct Reply {
+    msg: ClientServerMessage,
+    records: Vec<LeaseRecord>,
+    routes: Vec<Action>,
+}
+
+impl Reply {
+    fn push(&mut self, o: DhcpOption) {
+        self.msg.options.push(o);
+    }
+
+    fn status(&mut self, s: StatusCode, text: &str) {
+        self.push(DhcpOption::StatusCode(s, text.into()));
+    }
+
+    /// Records first, then routes, then the datagram: never a grant sent
+    /// before it is stored.
+    fn into_actions(self, rx: &Received<'_>) -> Vec<Action> {
+        let Reply {
+            msg,
+            records,
+            routes,
+        } = self;
+        let mut out = Vec::with_capacity(routes.len() + 2);
+        if !records.is_empty() {
+            out.push(Action::Persist(records));
+        }
+        out.extend(routes);
+        out.push(Action::Send {
+            data: msg.to_bytes(),
+            dst: rx.src,
+            ifindex: rx.ifindex,
+        });
+        out
+    }
+}
+
+/// The lease chosen for one IA, with its lifetimes.
+struct Grant {
+    prefix: Ipv6Prefix,
+    is_static: bool,
+    preferred: u32,
+    valid: u32,
+}
+
+impl Grant {
+    /// A lease from the pools, with the link's lifetimes.
+    fn dynamic(prefix: Ipv6Prefix, cfg: &LinkConfig) -> Grant {
+        Grant {
+            prefix,
+            is_static: false,
+            preferred: cfg.preferred,
+            valid: cfg.valid,
+        }
+    }
+}
+
+/// What the IAs of a Solicit or Request came to (§18.3.1 answers "nothing
+/// available" for the message as a whole).
+struct IaSummary {
+    any: bool,
     granted: bool,
+    only_pd: bool,
+}
+
+/// What renewing one lease an IA holds came to.
+enum Renewed {
+    /// Gone from the table meanwhile: nothing to say about it.
+    Gone,
+    /// Outside every pool now: lifetimes 0.
+    Withdrawn(Ipv6Prefix),
+    /// Extended, with these lifetimes.
+    Extended {
+        prefix: Ipv6Prefix,
+        preferred: u32,
+        valid: u32,
+    },
+}
+
+/// Release (§18.3.7) and Decline (§18.3.8) differ only in what becomes of
+/// a lease the client gives back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GiveBack {
+    /// Free it at once.
+    Release,
+    /// Keep it out of the pool for a while (the address is in use by
+    /// someone else, says the client's DAD).
+    Decline,
 }
 
 impl Server {
@@ -481,44 +589,14 @@ impl Server {
 
     /// §19.2: a Relay-forward (possibly nested, one level per relay agent).
     /// The client's message inside is served on the link the relays name,
-    /// and each reply goes back wrapped in one Relay-reply per level (§19.3),
-    /// each repeating its level's hop count, link and peer address and
-    /// Interface-ID (§21.18), to the relay it came from, port 547 (§7.2).
+    /// and each reply goes back wrapped in one Relay-reply per level (§19.3)
+    /// to the relay it came from, port 547 (§7.2).
     fn relay_forward(&mut self, now: Now, rx: &Received<'_>, outer: RelayMessage) -> Vec<Action> {
-        if outer.msg_type != MessageType::RelayForw {
-            self.stats.drop(drop_reason::NOT_FOR_SERVER);
-            return vec![];
-        }
-        // Outermost first; the last is the relay closest to the client.
-        let mut hops: Vec<RelayMessage> = vec![];
-        let mut cur = outer;
-        let inner = loop {
-            if hops.len() > usize::from(HOP_COUNT_LIMIT) {
-                self.stats.drop(drop_reason::RELAY_TOO_MANY_HOPS);
+        let (hops, inner) = match unwrap_relays(outer) {
+            Ok(v) => v,
+            Err(reason) => {
+                self.stats.drop(reason);
                 return vec![];
-            }
-            let parsed = match cur.relay_msg() {
-                Some(data) => Message::parse(data),
-                None => {
-                    self.stats.drop(drop_reason::RELAY_WITHOUT_MESSAGE);
-                    return vec![];
-                }
-            };
-            // Only what the Relay-reply repeats is kept of this level.
-            cur.options
-                .retain(|o| matches!(o, DhcpOption::InterfaceId(_)));
-            hops.push(cur);
-            match parsed {
-                Ok(Message::Relay(r)) if r.msg_type == MessageType::RelayForw => cur = r,
-                Ok(Message::ClientServer(m)) => break m,
-                Ok(Message::Relay(_)) => {
-                    self.stats.drop(drop_reason::NOT_FOR_SERVER);
-                    return vec![];
-                }
-                Err(e) => {
-                    self.stats.drop(e.reason());
-                    return vec![];
-                }
             }
         };
         let Some(li) = self.relayed_link(rx.ifindex, &hops) else {
@@ -539,26 +617,11 @@ impl Server {
         let out = self.dispatch(now, li, &irx, &inner);
         out.into_iter()
             .map(|a| match a {
-                Action::Send { data, .. } => {
-                    let mut data = data;
-                    for h in hops.iter().rev() {
-                        let mut options = vec![DhcpOption::RelayMsg(data)];
-                        options.extend(h.options.iter().cloned());
-                        data = Message::Relay(RelayMessage {
-                            msg_type: MessageType::RelayRepl,
-                            hop_count: h.hop_count,
-                            link_address: h.link_address,
-                            peer_address: h.peer_address,
-                            options,
-                        })
-                        .to_bytes();
-                    }
-                    Action::Send {
-                        data,
-                        dst: relay,
-                        ifindex: rx.ifindex,
-                    }
-                }
+                Action::Send { data, .. } => Action::Send {
+                    data: relay_reply(&hops, data),
+                    dst: relay,
+                    ifindex: rx.ifindex,
+                },
                 a => a,
             })
             .collect()
@@ -601,9 +664,44 @@ impl Server {
         m: &ClientServerMessage,
     ) -> Vec<Action> {
         use MessageType as T;
-        if matches!(m.msg_type, T::Advertise | T::Reply | T::Reconfigure) {
-            self.stats.drop(drop_reason::NOT_FOR_SERVER);
+        if let Err(reason) = self.admissible(m) {
+            self.stats.drop(reason);
             return vec![];
+        }
+        // §18.4: a client may unicast only when we gave it a Server Unicast option.
+        if !rx.multicast
+            && self.links[li].cfg.unicast.is_none()
+            && matches!(m.msg_type, T::Request | T::Renew | T::Release | T::Decline)
+        {
+            self.stats.use_multicast += 1;
+            let mut reply = self.reply(m);
+            reply.status(StatusCode::UseMulticast, "use multicast");
+            return reply.into_actions(rx);
+        }
+        let x = Exchange {
+            now,
+            li,
+            rx: *rx,
+            m,
+            client: m.client_id().cloned().unwrap_or_else(|| self.duid.clone()),
+        };
+        match m.msg_type {
+            T::Solicit => self.solicit(&x),
+            T::Request => self.request(&x),
+            T::Renew | T::Rebind => self.renew(&x),
+            T::Release => self.give_back(&x, GiveBack::Release),
+            T::Decline => self.give_back(&x, GiveBack::Decline),
+            T::Confirm => self.confirm(&x),
+            T::InformationRequest => self.information_request(&x),
+            _ => vec![],
+        }
+    }
+
+    /// Whether a client message may be answered at all; else why not.
+    fn admissible(&self, m: &ClientServerMessage) -> Result<(), &'static str> {
+        use MessageType as T;
+        if matches!(m.msg_type, T::Advertise | T::Reply | T::Reconfigure) {
+            return Err(drop_reason::NOT_FOR_SERVER);
         }
         // Options that may appear at most once in a message (§21).
         for c in [
@@ -614,96 +712,54 @@ impl Server {
             code::RAPID_COMMIT,
         ] {
             if m.count(c) > 1 {
-                self.stats.drop(drop_reason::DUPLICATE_OPTION);
-                return vec![];
+                return Err(drop_reason::DUPLICATE_OPTION);
             }
         }
         // §16: which messages need or forbid Client ID / Server ID.
-        let client_id = m.client_id().cloned();
-        let server_id = m.server_id();
         let (need_client, server_rule) = match m.msg_type {
             T::Solicit | T::Confirm | T::Rebind => (true, ServerIdRule::Forbidden),
             T::Request | T::Renew | T::Release | T::Decline => (true, ServerIdRule::MustMatch),
             T::InformationRequest => (false, ServerIdRule::MatchIfPresent),
-            _ => {
-                self.stats.drop(drop_reason::NOT_FOR_SERVER);
-                return vec![];
-            }
+            _ => return Err(drop_reason::NOT_FOR_SERVER),
         };
-        if need_client && client_id.is_none() {
-            self.stats.drop(drop_reason::NO_CLIENT_ID);
-            return vec![];
+        if need_client && m.client_id().is_none() {
+            return Err(drop_reason::NO_CLIENT_ID);
         }
-        match (server_rule, server_id) {
-            (ServerIdRule::Forbidden, Some(_)) => {
-                self.stats.drop(drop_reason::UNEXPECTED_SERVER_ID);
-                return vec![];
-            }
-            (ServerIdRule::MustMatch, None) => {
-                self.stats.drop(drop_reason::NO_SERVER_ID);
-                return vec![];
-            }
+        match (server_rule, m.server_id()) {
+            (ServerIdRule::Forbidden, Some(_)) => Err(drop_reason::UNEXPECTED_SERVER_ID),
+            (ServerIdRule::MustMatch, None) => Err(drop_reason::NO_SERVER_ID),
             (ServerIdRule::MustMatch | ServerIdRule::MatchIfPresent, Some(s))
                 if *s != self.duid =>
             {
-                self.stats.drop(drop_reason::OTHER_SERVER_ID);
-                return vec![];
+                Err(drop_reason::OTHER_SERVER_ID)
             }
-            _ => {}
-        }
-        // §18.4: a client may unicast only when we gave it a Server Unicast option.
-        if !rx.multicast
-            && self.links[li].cfg.unicast.is_none()
-            && matches!(m.msg_type, T::Request | T::Renew | T::Release | T::Decline)
-        {
-            self.stats.use_multicast += 1;
-            let reply = self.reply_header(
-                m,
-                vec![DhcpOption::StatusCode(
-                    StatusCode::UseMulticast,
-                    "use multicast".into(),
-                )],
-            );
-            return vec![self.send(reply, rx)];
-        }
-        let client = client_id.unwrap_or_else(|| self.duid.clone());
-        match m.msg_type {
-            T::Solicit => self.solicit(now, li, rx, m, client),
-            T::Request => self.request(now, li, rx, m, client),
-            T::Renew | T::Rebind => self.renew(now, li, rx, m, client),
-            T::Release => self.release(li, rx, m, client),
-            T::Decline => self.decline(now, li, rx, m, client),
-            T::Confirm => self.confirm(li, rx, m),
-            T::InformationRequest => self.information_request(li, rx, m),
-            _ => vec![],
+            _ => Ok(()),
         }
     }
 
-    fn send(&self, msg: ClientServerMessage, rx: &Received<'_>) -> Action {
-        Action::Send {
-            data: msg.to_bytes(),
-            dst: rx.src,
-            ifindex: rx.ifindex,
-        }
-    }
-
-    /// A reply of the right type with Server ID, Client ID (when the client sent one) and `extra`.
-    fn reply_header(&self, m: &ClientServerMessage, extra: Vec<DhcpOption>) -> ClientServerMessage {
-        let t = if m.msg_type == MessageType::Solicit {
+    /// §18.3: a reply of the right type (an Advertise to a Solicit) with
+    /// Server ID and, when the client sent one, Client ID; handlers add the
+    /// rest.
+    fn reply(&self, m: &ClientServerMessage) -> Reply {
+        let msg_type = if m.msg_type == MessageType::Solicit {
             MessageType::Advertise
         } else {
             MessageType::Reply
         };
-        let mut options = Vec::with_capacity(extra.len() + 6);
+        // Room for the IDs, one IA per IA asked for and the usual options.
+        let mut options = Vec::with_capacity(m.options.len() + 4);
         options.push(DhcpOption::ServerId(self.duid.clone()));
         if let Some(c) = m.client_id() {
             options.push(DhcpOption::ClientId(c.clone()));
         }
-        options.extend(extra);
-        ClientServerMessage {
-            msg_type: t,
-            transaction_id: m.transaction_id,
-            options,
+        Reply {
+            msg: ClientServerMessage {
+                msg_type,
+                transaction_id: m.transaction_id,
+                options,
+            },
+            records: vec![],
+            routes: vec![],
         }
     }
 
@@ -713,325 +769,289 @@ impl Server {
         li: usize,
         m: &ClientServerMessage,
         info_request: bool,
-    ) -> Vec<DhcpOption> {
+        reply: &mut Reply,
+    ) {
         let cfg = &self.links[li].cfg;
         let oro = m.oro();
-        let mut v = vec![];
         if oro.contains(&code::DNS_SERVERS) && !cfg.dns_servers.is_empty() {
-            v.push(DhcpOption::DnsServers(cfg.dns_servers.clone()));
+            reply.push(DhcpOption::DnsServers(cfg.dns_servers.clone()));
         }
         if oro.contains(&code::DOMAIN_LIST) && !cfg.domain_list.is_empty() {
-            v.push(DhcpOption::DomainList(cfg.domain_list.clone()));
+            reply.push(DhcpOption::DomainList(cfg.domain_list.clone()));
         }
         if info_request {
             if let Some(t) = cfg.information_refresh_time {
                 // §21.23: only in replies to Information-request.
-                v.push(DhcpOption::InformationRefreshTime(t));
+                reply.push(DhcpOption::InformationRefreshTime(t));
             }
         }
-        v
     }
 
-    fn common_options(&self, li: usize, m: &ClientServerMessage) -> Vec<DhcpOption> {
-        let cfg = &self.links[li].cfg;
-        let mut v = vec![];
+    /// What follows the IAs in a reply about leases.
+    fn common_options(&self, x: &Exchange<'_>, reply: &mut Reply) {
+        let cfg = &self.links[x.li].cfg;
         // §21.8: the Preference option belongs in an Advertise.
-        if let (Some(p), MessageType::Solicit) = (cfg.preference, m.msg_type) {
-            v.push(DhcpOption::Preference(p));
+        if let (Some(p), MessageType::Solicit) = (cfg.preference, x.m.msg_type) {
+            reply.push(DhcpOption::Preference(p));
         }
+        // §21.12, §18.4: the client may unicast to us from now on.
         if let Some(u) = cfg.unicast {
-            v.push(DhcpOption::Unicast(u));
+            reply.push(DhcpOption::Unicast(u));
         }
-        v.extend(self.requested_options(li, m, false));
-        v
+        self.requested_options(x.li, x.m, false, reply);
     }
 
     // ----- §18.3.1 Solicit -----
-    fn solicit(
-        &mut self,
-        now: Now,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-        client: Duid,
-    ) -> Vec<Action> {
-        let rapid = m.has(code::RAPID_COMMIT) && self.links[li].cfg.rapid_commit;
-        let (ias, records, routes, any_ia, any_granted, only_pd) =
-            self.process_ias(now, li, rx, m, &client, !rapid);
-        let mut extra = vec![];
-        if any_ia && !any_granted {
+    fn solicit(&mut self, x: &Exchange<'_>) -> Vec<Action> {
+        // §18.3.1, §21.14: with Rapid Commit (when the link allows it) the
+        // answer is a Reply that commits the leases, else an Advertise.
+        let rapid = x.m.has(code::RAPID_COMMIT) && self.links[x.li].cfg.rapid_commit;
+        let mut reply = self.reply(x.m);
+        let ids = reply.msg.options.len();
+        let ias = self.process_ias(x, !rapid, &mut reply);
+        if ias.any && !ias.granted {
             // §18.3.1: nothing to give: only a status code (plus the IDs).
-            let s = if only_pd {
+            // Nothing was bound either, so there is nothing to persist.
+            debug_assert!(reply.records.is_empty() && reply.routes.is_empty());
+            reply.msg.options.truncate(ids);
+            let s = if ias.only_pd {
                 StatusCode::NoPrefixAvail
             } else {
                 StatusCode::NoAddrsAvail
             };
-            extra.push(DhcpOption::StatusCode(
-                s,
-                "no addresses or prefixes available".into(),
-            ));
-            extra.extend(self.common_options(li, m));
-            return vec![self.send(self.reply_header(m, extra), rx)];
+            reply.status(s, "no addresses or prefixes available");
+            self.common_options(x, &mut reply);
+            return reply.into_actions(&x.rx);
         }
-        extra.extend(ias);
         if rapid {
-            extra.push(DhcpOption::RapidCommit);
+            reply.push(DhcpOption::RapidCommit);
+            reply.msg.msg_type = MessageType::Reply;
         }
-        extra.extend(self.common_options(li, m));
-        let mut reply = self.reply_header(m, extra);
-        if rapid {
-            reply.msg_type = MessageType::Reply;
-        }
-        let mut out = vec![];
-        if !records.is_empty() {
-            out.push(Action::Persist(records));
-        }
-        out.extend(routes);
-        out.push(self.send(reply, rx));
-        out
+        self.common_options(x, &mut reply);
+        reply.into_actions(&x.rx)
     }
 
     // ----- §18.3.2 Request -----
-    fn request(
-        &mut self,
-        now: Now,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-        client: Duid,
-    ) -> Vec<Action> {
-        let (ias, records, routes, ..) = self.process_ias(now, li, rx, m, &client, false);
-        let mut extra = ias;
-        extra.extend(self.common_options(li, m));
-        let mut out = vec![];
-        if !records.is_empty() {
-            out.push(Action::Persist(records));
-        }
-        out.extend(routes);
-        out.push(self.send(self.reply_header(m, extra), rx));
-        out
+    fn request(&mut self, x: &Exchange<'_>) -> Vec<Action> {
+        let mut reply = self.reply(x.m);
+        self.process_ias(x, false, &mut reply);
+        self.common_options(x, &mut reply);
+        reply.into_actions(&x.rx)
     }
 
-    /// Assign (offer when `advertise_only`) for every IA_NA / IA_TA / IA_PD.
-    #[allow(clippy::type_complexity)]
+    /// Assign (offer when `advertise_only`) for every IA_NA / IA_TA / IA_PD:
+    /// one IA in the reply for each, in the client's order.
     fn process_ias(
         &mut self,
-        now: Now,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-        client: &Duid,
+        x: &Exchange<'_>,
         advertise_only: bool,
-    ) -> (
-        Vec<DhcpOption>,
-        Vec<LeaseRecord>,
-        Vec<Action>,
-        bool,
-        bool,
-        bool,
-    ) {
-        let mut ias = vec![];
-        let mut records = vec![];
-        let mut routes = vec![];
-        let (mut any_ia, mut any_granted, mut only_pd) = (false, false, true);
-        for o in &m.options {
-            let (kind, iaid, t_opts) = match o {
-                DhcpOption::IaNa(ia) => (LeaseKind::Address, ia.iaid, &ia.options),
-                DhcpOption::IaPd(ia) => (LeaseKind::Prefix, ia.iaid, &ia.options),
-                DhcpOption::IaTa(ta) => {
-                    // Temporary addresses are not served (§21.5): say so in the IA.
-                    any_ia = true;
-                    only_pd = false;
-                    ias.push(DhcpOption::IaTa(crate::wire::IaTa {
-                        iaid: ta.iaid,
-                        options: vec![DhcpOption::StatusCode(
-                            StatusCode::NoAddrsAvail,
-                            "no temporary addresses".into(),
-                        )],
-                    }));
-                    continue;
-                }
-                _ => continue,
-            };
-            any_ia = true;
-            if kind == LeaseKind::Address {
-                only_pd = false;
+        reply: &mut Reply,
+    ) -> IaSummary {
+        let mut sum = IaSummary {
+            any: false,
+            granted: false,
+            only_pd: true,
+        };
+        for o in &x.m.options {
+            if let DhcpOption::IaTa(ta) = o {
+                // Temporary addresses are not served (§21.5): say so in the IA.
+                sum.any = true;
+                sum.only_pd = false;
+                reply.push(DhcpOption::IaTa(crate::wire::IaTa {
+                    iaid: ta.iaid,
+                    options: vec![DhcpOption::StatusCode(
+                        StatusCode::NoAddrsAvail,
+                        "no temporary addresses".into(),
+                    )],
+                }));
+                continue;
             }
-            let hints = hints_of(kind, t_opts);
-            let r = self.assign_ia(
-                now,
-                li,
-                rx,
-                client,
-                kind,
-                iaid,
-                &hints,
-                advertise_only,
-                &mut records,
-                &mut routes,
-            );
-            any_granted |= r.granted;
-            ias.push(r.option);
+            let Some((kind, iaid, opts)) = ia_of(o) else {
+                continue;
+            };
+            sum.any = true;
+            sum.only_pd &= kind == LeaseKind::Prefix;
+            let hints = hints_of(kind, opts);
+            let grant = self.assign_ia(x, kind, iaid, &hints, advertise_only, reply);
+            sum.granted |= grant.is_some();
+            reply.push(self.ia_for(x.li, kind, iaid, grant.as_ref()));
         }
-        (ias, records, routes, any_ia, any_granted, only_pd)
+        sum
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Choose a lease for one IA and offer it (`advertise_only`, §18.3.1)
+    /// or bind it (§18.3.2).
     fn assign_ia(
         &mut self,
-        now: Now,
-        li: usize,
-        rx: &Received<'_>,
-        client: &Duid,
+        x: &Exchange<'_>,
         kind: LeaseKind,
         iaid: u32,
         hints: &[Ipv6Prefix],
         advertise_only: bool,
-        records: &mut Vec<LeaseRecord>,
-        routes: &mut Vec<Action>,
-    ) -> IaOutcome {
-        let link_name = self.links[li].name.clone();
-        // 1. A static binding for this client (by DUID+IAID, DUID, then MAC).
-        let host = self.find_host(li, client, iaid, kind);
-        let chosen: Option<(Ipv6Prefix, bool, u32, u32)> = if let Some(h) = host {
-            let p = match kind {
-                LeaseKind::Address => h.address.map(|a| Ipv6Prefix::new(a, 128)),
-                LeaseKind::Prefix => h.prefix,
-            };
-            let cfg = &self.links[li].cfg;
-            p.map(|p| {
-                (
-                    p,
-                    true,
-                    h.preferred.unwrap_or(cfg.preferred),
-                    h.valid.unwrap_or(cfg.valid),
-                )
-            })
+        reply: &mut Reply,
+    ) -> Option<Grant> {
+        let grant = self
+            .static_lease(x, kind, iaid)
+            .or_else(|| self.kept_lease(x, kind, iaid, hints))
+            .or_else(|| self.new_lease(x, kind, iaid))?;
+        if advertise_only {
+            self.remember_offer(x.now, &x.client, iaid, kind, grant.prefix);
         } else {
-            None
-        };
-        let chosen = chosen.or_else(|| {
-            let cfg = &self.links[li].cfg;
-            let (pref, valid) = (cfg.preferred, cfg.valid);
-            // 2. What this IA already holds on this link and is still in a pool.
-            let held = self
-                .leases
+            self.bind(x, kind, iaid, &grant, reply);
+        }
+        Some(grant)
+    }
+
+    /// First choice: a static binding for this client (by DUID+IAID, DUID,
+    /// then MAC), with its own lifetimes where it sets them.
+    fn static_lease(&self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32) -> Option<Grant> {
+        let h = self.find_host(x.li, &x.client, iaid, kind)?;
+        let prefix = match kind {
+            LeaseKind::Address => h.address.map(|a| Ipv6Prefix::new(a, 128)),
+            LeaseKind::Prefix => h.prefix,
+        }?;
+        let cfg = &self.links[x.li].cfg;
+        Some(Grant {
+            prefix,
+            is_static: true,
+            preferred: h.preferred.unwrap_or(cfg.preferred),
+            valid: h.valid.unwrap_or(cfg.valid),
+        })
+    }
+
+    /// Next choices, in this order: what this IA already holds on this link
+    /// and is still in a pool; what we offered it in an Advertise (on this
+    /// link: a client that moved, or one behind relays of several links,
+    /// may have been offered elsewhere); a free address or prefix it hinted
+    /// at (§18.3.1, §18.3.2: the server may take the client's hints into
+    /// account).
+    fn kept_lease(
+        &self,
+        x: &Exchange<'_>,
+        kind: LeaseKind,
+        iaid: u32,
+        hints: &[Ipv6Prefix],
+    ) -> Option<Grant> {
+        let (li, client) = (x.li, &x.client);
+        let link = &self.links[li].name;
+        let held = || {
+            self.leases
                 .client_leases(client)
                 .find(|l| {
                     l.kind == kind
                         && l.iaid == iaid
                         && l.state == LeaseState::Bound
-                        && *l.link == *link_name
+                        && *l.link == **link
                         && self.in_pool(li, kind, l.prefix)
                 })
-                .map(|l| l.prefix);
-            // 3. What we offered it in an Advertise (on this link: a client
-            // that moved, or one behind relays of several links, may have
-            // been offered elsewhere).
-            let offered = || {
-                self.offers.get(&(client.clone(), iaid)).and_then(|v| {
-                    v.list
-                        .iter()
-                        .find(|o| o.kind == kind && self.in_pool(li, kind, o.prefix))
-                        .map(|o| o.prefix)
-                })
-            };
-            // 4. A free address the client hinted at.
-            let hinted = || {
-                hints.iter().copied().find(|p| {
-                    self.in_pool(li, kind, *p) && self.is_free(li, kind, *p, client, iaid)
-                })
-            };
-            held.or_else(offered)
-                .or_else(hinted)
-                .map(|p| (p, false, pref, valid))
-        });
-        let chosen = match chosen {
-            Some(c) => Some(c),
-            None => {
-                // 5. A new one from the pools, within the per-client limit.
-                let held = self
-                    .leases
-                    .client_keys(client)
-                    .iter()
-                    .filter(|k| k.0 == kind)
-                    .count();
-                let limit = match kind {
-                    LeaseKind::Address => self.limits.addresses_per_client,
-                    LeaseKind::Prefix => self.limits.prefixes_per_client,
-                };
-                if held >= limit {
-                    None
-                } else {
-                    let cfg = &self.links[li].cfg;
-                    let (pref, valid) = (cfg.preferred, cfg.valid);
-                    self.allocate(li, kind, client, iaid)
-                        .map(|p| (p, false, pref, valid))
-                }
-            }
+                .map(|l| l.prefix)
         };
-        let Some((prefix, is_static, preferred, valid)) = chosen else {
-            let (status, text) = match kind {
-                LeaseKind::Address => (StatusCode::NoAddrsAvail, "no addresses available"),
-                LeaseKind::Prefix => (StatusCode::NoPrefixAvail, "no prefixes available"),
-            };
-            return IaOutcome {
-                option: ia_option(
-                    kind,
-                    iaid,
-                    0,
-                    0,
-                    vec![DhcpOption::StatusCode(status, text.into())],
-                ),
-                granted: false,
-            };
+        let offered = || {
+            let v = self.offers.get(&(client.clone(), iaid))?;
+            v.list
+                .iter()
+                .find(|o| o.kind == kind && self.in_pool(li, kind, o.prefix))
+                .map(|o| o.prefix)
         };
-        let (t1, t2) = self.timers(li, preferred);
-        if advertise_only {
-            self.remember_offer(now, client, iaid, kind, prefix);
-        } else {
-            let via = (kind == LeaseKind::Prefix).then_some(*rx.src.ip());
-            let lease = Lease {
-                kind,
-                prefix,
-                duid: client.clone(),
-                iaid,
-                link: link_name,
-                cltt: now.unix,
-                preferred,
-                valid,
-                state: LeaseState::Bound,
-                is_static,
-                via,
-            };
-            self.forget_offer(client, iaid, kind, prefix);
-            let old = self.leases.get(&lease.key());
-            if let Some(old) = &old {
-                if let Some(r) = self.route_for(old) {
-                    if old.via != lease.via {
-                        routes.push(Action::DelRoute(r));
-                    }
-                }
-            }
-            let new_route = self.route_for(&lease);
-            if old.as_ref().map(|o| o.via) != Some(lease.via) {
-                routes.extend(new_route.map(Action::AddRoute));
-            }
-            records.push(LeaseRecord::Upsert(lease.clone()));
-            self.insert_lease(lease);
-        }
-        IaOutcome {
-            option: ia_option(
-                kind,
-                iaid,
-                t1,
-                t2,
-                vec![lease_option(kind, prefix, preferred, valid)],
-            ),
-            granted: true,
-        }
+        let hinted = || {
+            hints
+                .iter()
+                .copied()
+                .find(|p| self.in_pool(li, kind, *p) && self.is_free(li, kind, *p, client, iaid))
+        };
+        let prefix = held().or_else(offered).or_else(hinted)?;
+        Some(Grant::dynamic(prefix, &self.links[li].cfg))
     }
 
+    /// Last choice: a new one from the pools, within the per-client limit
+    /// (a client asking for thousands of IAs cannot drain a pool).
+    fn new_lease(&mut self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32) -> Option<Grant> {
+        let held = self
+            .leases
+            .client_keys(&x.client)
+            .iter()
+            .filter(|k| k.0 == kind)
+            .count();
+        let limit = match kind {
+            LeaseKind::Address => self.limits.addresses_per_client,
+            LeaseKind::Prefix => self.limits.prefixes_per_client,
+        };
+        if held >= limit {
+            return None;
+        }
+        let prefix = self.allocate(x.li, kind, &x.client, iaid)?;
+        Some(Grant::dynamic(prefix, &self.links[x.li].cfg))
+    }
+
+    /// Bind the lease (§18.3.2): it is no longer an offer; a delegated
+    /// prefix is routed via the router that asked for it, and its route
+    /// changes only when that router does (a re-Request from the same one
+    /// leaves it alone).
+    fn bind(&mut self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32, g: &Grant, reply: &mut Reply) {
+        let lease = Lease {
+            kind,
+            prefix: g.prefix,
+            duid: x.client.clone(),
+            iaid,
+            link: self.links[x.li].name.clone(),
+            cltt: x.now.unix,
+            preferred: g.preferred,
+            valid: g.valid,
+            state: LeaseState::Bound,
+            is_static: g.is_static,
+            via: (kind == LeaseKind::Prefix).then_some(*x.rx.src.ip()),
+        };
+        self.forget_offer(&x.client, iaid, kind, g.prefix);
+        let old = self.leases.get(&lease.key());
+        if old.as_ref().map(|o| o.via) != Some(lease.via) {
+            let gone = old.as_ref().and_then(|o| self.route_for(o));
+            reply.routes.extend(gone.map(Action::DelRoute));
+            reply
+                .routes
+                .extend(self.route_for(&lease).map(Action::AddRoute));
+        }
+        self.store(lease, reply);
+    }
+
+    /// Keep a lease, and journal it behind this reply.
+    fn store(&mut self, l: Lease, reply: &mut Reply) {
+        reply.records.push(LeaseRecord::Upsert(l.clone()));
+        self.insert_lease(l);
+    }
+
+    /// The IA for what `assign_ia` came to: with the lease, or with only a
+    /// status code (§18.3.1, §18.3.2: NoAddrsAvail / NoPrefixAvail in the IA).
+    fn ia_for(&self, li: usize, kind: LeaseKind, iaid: u32, grant: Option<&Grant>) -> DhcpOption {
+        if let Some(g) = grant {
+            return self.ia_with(li, kind, iaid, g, Vec::with_capacity(1));
+        }
+        let (status, text) = match kind {
+            LeaseKind::Address => (StatusCode::NoAddrsAvail, "no addresses available"),
+            LeaseKind::Prefix => (StatusCode::NoPrefixAvail, "no prefixes available"),
+        };
+        let s = DhcpOption::StatusCode(status, text.into());
+        ia_option(kind, iaid, 0, 0, vec![s])
+    }
+
+    /// An IA holding `leases` and the granted one, with T1/T2 for the
+    /// granted one's preferred lifetime (§21.4, §21.21).
+    fn ia_with(
+        &self,
+        li: usize,
+        kind: LeaseKind,
+        iaid: u32,
+        g: &Grant,
+        mut leases: Vec<DhcpOption>,
+    ) -> DhcpOption {
+        leases.push(lease_option(kind, g.prefix, g.preferred, g.valid));
+        let (t1, t2) = self.timers(li, g.preferred);
+        ia_option(kind, iaid, t1, t2, leases)
+    }
+
+    /// T1 and T2 of an IA (§21.4, §21.21): the link's, else 0.5 and 0.8
+    /// times the preferred lifetime (§21.4's recommendation), never past
+    /// it (§21.4: T1 <= T2 <= preferred); an infinite lifetime keeps
+    /// infinite timers unless the link sets them (§7.7).
     fn timers(&self, li: usize, preferred: u32) -> (u32, u32) {
         let cfg = &self.links[li].cfg;
         if preferred == u32::MAX {
@@ -1116,46 +1136,22 @@ impl Server {
         client: &Duid,
         iaid: u32,
     ) -> Option<Ipv6Prefix> {
+        // A full or nearly full pool is not walked end to end on every
+        // message: a client that finds nothing in 4096 probes gets
+        // NoAddrsAvail / NoPrefixAvail and asks again later.
         const MAX_PROBES: u128 = 4096;
         let npools = match kind {
             LeaseKind::Address => self.links[li].cfg.address_pools.len(),
             LeaseKind::Prefix => self.links[li].cfg.prefix_pools.len(),
         };
         for pi in 0..npools {
-            let (base, size, cursor) = match kind {
-                LeaseKind::Address => {
-                    let p = &self.links[li].cfg.address_pools[pi];
-                    let (f, l) = (u128::from(p.first), u128::from(p.last));
-                    if l < f {
-                        continue;
-                    }
-                    (f, (l - f).saturating_add(1), self.links[li].addr_cursor[pi])
-                }
-                LeaseKind::Prefix => {
-                    let p = &self.links[li].cfg.prefix_pools[pi];
-                    if p.delegated_len < p.prefix.len() || p.delegated_len > 128 {
-                        continue;
-                    }
-                    let bits = u32::from(p.delegated_len - p.prefix.len());
-                    let size = if bits >= 128 {
-                        u128::MAX
-                    } else {
-                        1u128 << bits
-                    };
-                    (0, size, self.links[li].pd_cursor[pi])
-                }
+            let Some((size, cursor)) = self.pool_span(li, kind, pi) else {
+                continue;
             };
             for i in 0..size.min(MAX_PROBES) {
                 let off = (cursor.wrapping_add(i)) % size;
-                let cand = match kind {
-                    LeaseKind::Address => Ipv6Prefix::new(Ipv6Addr::from(base + off), 128),
-                    LeaseKind::Prefix => {
-                        let p = &self.links[li].cfg.prefix_pools[pi];
-                        match p.prefix.subnet(p.delegated_len, off) {
-                            Some(s) => s,
-                            None => continue,
-                        }
-                    }
+                let Some(cand) = self.pool_member(li, kind, pi, off) else {
+                    continue;
                 };
                 if self.is_free(li, kind, cand, client, iaid)
                     && !self.leases.contains(&(kind, cand))
@@ -1170,6 +1166,49 @@ impl Server {
             }
         }
         None
+    }
+
+    /// How many addresses or prefixes pool `pi` holds, and its cursor; None
+    /// for a pool that holds none (a config the validator should have
+    /// refused).
+    fn pool_span(&self, li: usize, kind: LeaseKind, pi: usize) -> Option<(u128, u128)> {
+        let link = &self.links[li];
+        match kind {
+            LeaseKind::Address => {
+                let p = &link.cfg.address_pools[pi];
+                let (f, l) = (u128::from(p.first), u128::from(p.last));
+                let size = l.checked_sub(f)?.saturating_add(1);
+                Some((size, link.addr_cursor[pi]))
+            }
+            LeaseKind::Prefix => {
+                let p = &link.cfg.prefix_pools[pi];
+                if p.delegated_len < p.prefix.len() || p.delegated_len > 128 {
+                    return None;
+                }
+                let bits = u32::from(p.delegated_len - p.prefix.len());
+                let size = if bits >= 128 {
+                    u128::MAX
+                } else {
+                    1u128 << bits
+                };
+                Some((size, link.pd_cursor[pi]))
+            }
+        }
+    }
+
+    /// The `off`-th address or prefix of pool `pi`.
+    fn pool_member(&self, li: usize, kind: LeaseKind, pi: usize, off: u128) -> Option<Ipv6Prefix> {
+        let cfg = &self.links[li].cfg;
+        match kind {
+            LeaseKind::Address => {
+                let first = u128::from(cfg.address_pools[pi].first);
+                Some(Ipv6Prefix::new(Ipv6Addr::from(first + off), 128))
+            }
+            LeaseKind::Prefix => {
+                let p = &cfg.prefix_pools[pi];
+                p.prefix.subnet(p.delegated_len, off)
+            }
+        }
     }
 
     fn remember_offer(
@@ -1245,294 +1284,230 @@ impl Server {
         })
     }
 
-    /// Bound leases of one IA of a client.
-    fn ia_leases(&self, client: &Duid, iaid: u32, kind: LeaseKind) -> Vec<LeaseKey> {
+    /// Bound leases of one IA of a client (on one link when `link` says).
+    fn ia_leases(
+        &self,
+        client: &Duid,
+        iaid: u32,
+        kind: LeaseKind,
+        link: Option<&str>,
+    ) -> Vec<LeaseKey> {
         self.leases
             .client_leases(client)
             .filter(|l| l.kind == kind && l.iaid == iaid && l.state == LeaseState::Bound)
+            .filter(|l| link.is_none_or(|n| *l.link == *n))
             .map(|l| l.key())
             .collect()
     }
 
     // ----- §18.3.4 Renew, §18.3.5 Rebind -----
-    fn renew(
-        &mut self,
-        now: Now,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-        client: Duid,
-    ) -> Vec<Action> {
-        let rebind = m.msg_type == MessageType::Rebind;
-        let mut records = vec![];
-        let mut routes = vec![];
-        let mut ias = vec![];
-        let link_name = self.links[li].name.clone();
-        for o in &m.options {
-            let (kind, iaid, t_opts) = match o {
-                DhcpOption::IaNa(ia) => (LeaseKind::Address, ia.iaid, &ia.options),
-                DhcpOption::IaPd(ia) => (LeaseKind::Prefix, ia.iaid, &ia.options),
-                _ => continue,
+    fn renew(&mut self, x: &Exchange<'_>) -> Vec<Action> {
+        let mut reply = self.reply(x.m);
+        for o in &x.m.options {
+            let Some((kind, iaid, opts)) = ia_of(o) else {
+                continue;
             };
-            let hints = hints_of(kind, t_opts);
-            let held: Vec<LeaseKey> = self
-                .ia_leases(&client, iaid, kind)
-                .into_iter()
-                .filter(|k| self.leases.get(k).is_some_and(|l| *l.link == *link_name))
-                .collect();
-            if held.is_empty() {
-                // No binding. Rebind (§18.3.5) may re-create it when the client's
-                // addresses are appropriate for the link and free; Renew reports
-                // NoBinding (§18.3.4) so the client starts over with a Request.
-                let usable: Vec<Ipv6Prefix> = hints
-                    .iter()
-                    .copied()
-                    .filter(|p| {
-                        self.in_pool(li, kind, *p) && self.is_free(li, kind, *p, &client, iaid)
-                    })
-                    .collect();
-                if rebind && !usable.is_empty() {
-                    let r = self.assign_ia(
-                        now,
-                        li,
-                        rx,
-                        &client,
-                        kind,
-                        iaid,
-                        &usable,
-                        false,
-                        &mut records,
-                        &mut routes,
-                    );
-                    ias.push(r.option);
-                } else if rebind {
-                    // Not appropriate for this link: lifetimes 0 (§18.3.5).
-                    let opts = hints.iter().map(|p| lease_option(kind, *p, 0, 0)).collect();
-                    ias.push(ia_option(kind, iaid, 0, 0, opts));
-                } else {
-                    ias.push(ia_option(
-                        kind,
-                        iaid,
-                        0,
-                        0,
-                        vec![DhcpOption::StatusCode(
-                            StatusCode::NoBinding,
-                            "no binding for this IA".into(),
-                        )],
-                    ));
+            let hints = hints_of(kind, opts);
+            let link = Some(&*self.links[x.li].name);
+            let held = self.ia_leases(&x.client, iaid, kind, link);
+            let ia = if held.is_empty() {
+                self.unbound_ia(x, kind, iaid, &hints, &mut reply)
+            } else {
+                self.extend_ia(x, kind, iaid, &held, &hints, &mut reply)
+            };
+            reply.push(ia);
+        }
+        self.common_options(x, &mut reply);
+        reply.into_actions(&x.rx)
+    }
+
+    /// An IA the client renews but holds nothing in on this link. A Rebind
+    /// may re-create the binding when the client's addresses are
+    /// appropriate for the link and free, else they get lifetimes 0
+    /// (§18.3.5); a Renew gets NoBinding, so that the client starts over
+    /// with a Request (§18.3.4).
+    fn unbound_ia(
+        &mut self,
+        x: &Exchange<'_>,
+        kind: LeaseKind,
+        iaid: u32,
+        hints: &[Ipv6Prefix],
+        reply: &mut Reply,
+    ) -> DhcpOption {
+        if x.m.msg_type != MessageType::Rebind {
+            return no_binding(kind, iaid);
+        }
+        let usable: Vec<Ipv6Prefix> = hints
+            .iter()
+            .copied()
+            .filter(|p| {
+                self.in_pool(x.li, kind, *p) && self.is_free(x.li, kind, *p, &x.client, iaid)
+            })
+            .collect();
+        if usable.is_empty() {
+            let opts = hints.iter().map(|p| lease_option(kind, *p, 0, 0)).collect();
+            return ia_option(kind, iaid, 0, 0, opts);
+        }
+        let grant = self.assign_ia(x, kind, iaid, &usable, false, reply);
+        self.ia_for(x.li, kind, iaid, grant.as_ref())
+    }
+
+    /// Extend what an IA holds on this link (§18.3.4, §18.3.5): T1/T2 for
+    /// the shortest preferred lifetime, lifetimes 0 for what the client
+    /// listed but does not hold (any longer).
+    fn extend_ia(
+        &mut self,
+        x: &Exchange<'_>,
+        kind: LeaseKind,
+        iaid: u32,
+        held: &[LeaseKey],
+        hints: &[Ipv6Prefix],
+        reply: &mut Reply,
+    ) -> DhcpOption {
+        let mut leases = vec![];
+        let mut min_pref = u32::MAX;
+        let mut any_valid = false;
+        for key in held {
+            match self.extend_lease(x, iaid, key, reply) {
+                Renewed::Gone => {}
+                Renewed::Withdrawn(p) => leases.push(lease_option(kind, p, 0, 0)),
+                Renewed::Extended {
+                    prefix,
+                    preferred,
+                    valid,
+                } => {
+                    min_pref = min_pref.min(preferred);
+                    any_valid |= valid > 0;
+                    leases.push(lease_option(kind, prefix, preferred, valid));
                 }
+            }
+        }
+        if !any_valid {
+            // Renumbered: everything the IA held left the pools. Besides the
+            // old leases at lifetime 0, hand out a new one from the current
+            // pools in the same Reply (§18.3.4 lets the server add leases to
+            // an IA), so the client moves at this Renew.
+            if let Some(g) = self.assign_ia(x, kind, iaid, &[], false, reply) {
+                return self.ia_with(x.li, kind, iaid, &g, leases);
+            }
+        }
+        for h in hints {
+            if !held.iter().any(|k| k.1 == *h) {
+                leases.push(lease_option(kind, *h, 0, 0));
+            }
+        }
+        let (t1, t2) = if min_pref == u32::MAX {
+            (0, 0)
+        } else {
+            self.timers(x.li, min_pref)
+        };
+        ia_option(kind, iaid, t1, t2, leases)
+    }
+
+    /// Extend one lease: the link's lifetimes now (a static binding's own),
+    /// from now; a delegated prefix is routed via the router renewing it
+    /// (it may have moved behind another relay or changed its address).
+    fn extend_lease(
+        &mut self,
+        x: &Exchange<'_>,
+        iaid: u32,
+        key: &LeaseKey,
+        reply: &mut Reply,
+    ) -> Renewed {
+        let Some(mut l) = self.leases.get(key) else {
+            return Renewed::Gone;
+        };
+        let cfg = &self.links[x.li].cfg;
+        if !l.is_static && !self.in_pool(x.li, l.kind, l.prefix) {
+            // The pool changed: tell the client to stop using it (§18.3.4).
+            return Renewed::Withdrawn(l.prefix);
+        }
+        if !l.is_static {
+            l.preferred = cfg.preferred;
+            l.valid = cfg.valid;
+        } else if let Some(h) = self.find_host(x.li, &x.client, iaid, l.kind) {
+            l.preferred = h.preferred.unwrap_or(cfg.preferred);
+            l.valid = h.valid.unwrap_or(cfg.valid);
+        }
+        l.cltt = x.now.unix;
+        let via = Some(*x.rx.src.ip());
+        if l.kind == LeaseKind::Prefix && l.via != via {
+            reply
+                .routes
+                .extend(self.route_for(&l).map(Action::DelRoute));
+            l.via = via;
+            reply
+                .routes
+                .extend(self.route_for(&l).map(Action::AddRoute));
+        }
+        let renewed = Renewed::Extended {
+            prefix: l.prefix,
+            preferred: l.preferred,
+            valid: l.valid,
+        };
+        self.store(l, reply);
+        renewed
+    }
+
+    // ----- §18.3.7 Release, §18.3.8 Decline -----
+    /// The client gives back the leases it lists; an IA in which it lists
+    /// none that it holds gets NoBinding (§18.3.7, §18.3.8). A Decline is
+    /// about addresses only (§18.2.8).
+    fn give_back(&mut self, x: &Exchange<'_>, how: GiveBack) -> Vec<Action> {
+        let mut reply = self.reply(x.m);
+        match how {
+            GiveBack::Release => reply.status(StatusCode::Success, "released"),
+            GiveBack::Decline => reply.status(StatusCode::Success, "declined"),
+        }
+        for o in &x.m.options {
+            let Some((kind, iaid, opts)) = ia_of(o) else {
+                continue;
+            };
+            if how == GiveBack::Decline && kind != LeaseKind::Address {
                 continue;
             }
-            let mut inner = vec![];
-            let mut min_pref = u32::MAX;
-            let mut any_valid = false;
-            for key in &held {
-                let Some(mut l) = self.leases.get(key) else {
-                    continue;
-                };
-                if !l.is_static && !self.in_pool(li, kind, l.prefix) {
-                    // The pool changed: tell the client to stop using it (§18.3.4).
-                    inner.push(lease_option(kind, l.prefix, 0, 0));
-                    continue;
-                }
-                if !l.is_static {
-                    let cfg = &self.links[li].cfg;
-                    l.preferred = cfg.preferred;
-                    l.valid = cfg.valid;
-                } else if let Some(h) = self.find_host(li, &client, iaid, kind) {
-                    let cfg = &self.links[li].cfg;
-                    l.preferred = h.preferred.unwrap_or(cfg.preferred);
-                    l.valid = h.valid.unwrap_or(cfg.valid);
-                }
-                l.cltt = now.unix;
-                if kind == LeaseKind::Prefix {
-                    let via = Some(*rx.src.ip());
-                    if l.via != via {
-                        routes.extend(self.route_for(&l).map(Action::DelRoute));
-                        l.via = via;
-                        routes.extend(self.route_for(&l).map(Action::AddRoute));
-                    }
-                }
-                min_pref = min_pref.min(l.preferred);
-                any_valid |= l.valid > 0;
-                inner.push(lease_option(kind, l.prefix, l.preferred, l.valid));
-                records.push(LeaseRecord::Upsert(l.clone()));
-                self.insert_lease(l);
-            }
-            if !any_valid {
-                // Renumbered: everything the IA held left the pools. Besides the
-                // old leases at lifetime 0, hand out a new one from the current
-                // pools in the same Reply (RFC 8415 §18.3.4 lets the server add
-                // leases to an IA), so the client moves at this Renew.
-                let r = self.assign_ia(
-                    now,
-                    li,
-                    rx,
-                    &client,
-                    kind,
-                    iaid,
-                    &[],
-                    false,
-                    &mut records,
-                    &mut routes,
-                );
-                if r.granted {
-                    if let DhcpOption::IaNa(IaNa {
-                        options, t1, t2, ..
-                    })
-                    | DhcpOption::IaPd(IaPd {
-                        options, t1, t2, ..
-                    }) = r.option
-                    {
-                        inner.extend(options);
-                        ias.push(ia_option(kind, iaid, t1, t2, inner));
-                        continue;
-                    }
-                }
-            }
-            // Addresses the client listed that are not (any longer) its own: lifetimes 0.
-            for h in &hints {
-                if !held.iter().any(|k| k.1 == *h) {
-                    inner.push(lease_option(kind, *h, 0, 0));
-                }
-            }
-            let (t1, t2) = if min_pref == u32::MAX {
-                (0, 0)
-            } else {
-                self.timers(li, min_pref)
-            };
-            ias.push(ia_option(kind, iaid, t1, t2, inner));
-        }
-        let mut extra = ias;
-        extra.extend(self.common_options(li, m));
-        let mut out = vec![];
-        if !records.is_empty() {
-            out.push(Action::Persist(records));
-        }
-        out.extend(routes);
-        out.push(self.send(self.reply_header(m, extra), rx));
-        out
-    }
-
-    // ----- §18.3.7 Release -----
-    fn release(
-        &mut self,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-        client: Duid,
-    ) -> Vec<Action> {
-        let mut records = vec![];
-        let mut routes = vec![];
-        let mut ias = vec![];
-        for o in &m.options {
-            let (kind, iaid, t_opts) = match o {
-                DhcpOption::IaNa(ia) => (LeaseKind::Address, ia.iaid, &ia.options),
-                DhcpOption::IaPd(ia) => (LeaseKind::Prefix, ia.iaid, &ia.options),
-                _ => continue,
-            };
-            let held = self.ia_leases(&client, iaid, kind);
+            let held = self.ia_leases(&x.client, iaid, kind, None);
             let mut found = false;
-            for p in hints_of(kind, t_opts) {
+            for p in hints_of(kind, opts) {
                 if held.contains(&(kind, p)) {
                     found = true;
-                    if let Some(l) = self.remove_lease(&(kind, p)) {
-                        routes.extend(self.route_for(&l).map(Action::DelRoute));
-                        records.push(LeaseRecord::Remove((kind, p)));
-                    }
+                    self.give_back_lease(x.now, (kind, p), how, &mut reply);
                 }
             }
             if !found {
-                // §18.3.7: IAs with no binding get NoBinding.
-                ias.push(ia_option(
-                    kind,
-                    iaid,
-                    0,
-                    0,
-                    vec![DhcpOption::StatusCode(
-                        StatusCode::NoBinding,
-                        "no binding for this IA".into(),
-                    )],
-                ));
+                reply.push(no_binding(kind, iaid));
             }
         }
-        let mut extra = vec![DhcpOption::StatusCode(
-            StatusCode::Success,
-            "released".into(),
-        )];
-        extra.extend(ias);
-        let _ = li;
-        let mut out = vec![];
-        if !records.is_empty() {
-            out.push(Action::Persist(records));
-        }
-        out.extend(routes);
-        out.push(self.send(self.reply_header(m, extra), rx));
-        out
+        reply.into_actions(&x.rx)
     }
 
-    // ----- §18.3.8 Decline -----
-    fn decline(
-        &mut self,
-        now: Now,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-        client: Duid,
-    ) -> Vec<Action> {
-        let mut records = vec![];
-        let mut ias = vec![];
-        for o in &m.options {
-            let DhcpOption::IaNa(ia) = o else { continue };
-            let held = self.ia_leases(&client, ia.iaid, LeaseKind::Address);
-            let mut found = false;
-            for p in hints_of(LeaseKind::Address, &ia.options) {
-                let key = (LeaseKind::Address, p);
-                if held.contains(&key) {
-                    found = true;
-                    if let Some(mut l) = self.remove_lease(&key) {
-                        // Keep it out of the pool for a while, owned by nobody.
-                        l.state = LeaseState::Declined;
-                        l.duid = self.duid.clone();
-                        l.cltt = now.unix;
-                        l.preferred = 0;
-                        l.valid = self.limits.decline_hold;
-                        records.push(LeaseRecord::Upsert(l.clone()));
-                        self.insert_lease(l);
-                    }
-                }
+    fn give_back_lease(&mut self, now: Now, key: LeaseKey, how: GiveBack, reply: &mut Reply) {
+        let Some(mut l) = self.remove_lease(&key) else {
+            return;
+        };
+        match how {
+            GiveBack::Release => {
+                reply
+                    .routes
+                    .extend(self.route_for(&l).map(Action::DelRoute));
+                reply.records.push(LeaseRecord::Remove(key));
             }
-            if !found {
-                ias.push(ia_option(
-                    LeaseKind::Address,
-                    ia.iaid,
-                    0,
-                    0,
-                    vec![DhcpOption::StatusCode(
-                        StatusCode::NoBinding,
-                        "no binding for this IA".into(),
-                    )],
-                ));
+            GiveBack::Decline => {
+                // §18.3.8: keep it out of the pool for a while, owned by nobody.
+                l.state = LeaseState::Declined;
+                l.duid = self.duid.clone();
+                l.cltt = now.unix;
+                l.preferred = 0;
+                l.valid = self.limits.decline_hold;
+                self.store(l, reply);
             }
         }
-        let mut extra = vec![DhcpOption::StatusCode(
-            StatusCode::Success,
-            "declined".into(),
-        )];
-        extra.extend(ias);
-        let _ = li;
-        let mut out = vec![];
-        if !records.is_empty() {
-            out.push(Action::Persist(records));
-        }
-        out.push(self.send(self.reply_header(m, extra), rx));
-        out
     }
 
     // ----- §18.3.3 Confirm -----
-    fn confirm(&mut self, li: usize, rx: &Received<'_>, m: &ClientServerMessage) -> Vec<Action> {
+    fn confirm(&mut self, x: &Exchange<'_>) -> Vec<Action> {
         let mut addrs = vec![];
-        for o in &m.options {
+        for o in &x.m.options {
             let opts = match o {
                 DhcpOption::IaNa(ia) => &ia.options,
                 DhcpOption::IaTa(ta) => &ta.options,
@@ -1549,30 +1524,28 @@ impl Server {
             self.stats.drop(drop_reason::CONFIRM_WITHOUT_ADDRESSES);
             return vec![];
         }
-        let on_link = &self.links[li].cfg.on_link;
+        let on_link = &self.links[x.li].cfg.on_link;
         let all = addrs.iter().all(|a| on_link.iter().any(|p| p.contains(*a)));
-        let status = if all {
-            DhcpOption::StatusCode(StatusCode::Success, "all addresses on link".into())
+        let mut reply = self.reply(x.m);
+        if all {
+            reply.status(StatusCode::Success, "all addresses on link");
         } else {
-            DhcpOption::StatusCode(StatusCode::NotOnLink, "not on link".into())
-        };
-        vec![self.send(self.reply_header(m, vec![status]), rx)]
+            reply.status(StatusCode::NotOnLink, "not on link");
+        }
+        reply.into_actions(&x.rx)
     }
 
     // ----- §18.3.6 Information-request -----
-    fn information_request(
-        &mut self,
-        li: usize,
-        rx: &Received<'_>,
-        m: &ClientServerMessage,
-    ) -> Vec<Action> {
+    fn information_request(&mut self, x: &Exchange<'_>) -> Vec<Action> {
+        let m = x.m;
         if m.has(code::IA_NA) || m.has(code::IA_TA) || m.has(code::IA_PD) {
             // §16.12: discard an Information-request that carries an IA.
             self.stats.drop(drop_reason::IA_IN_INFORMATION_REQUEST);
             return vec![];
         }
-        let extra = self.requested_options(li, m, true);
-        vec![self.send(self.reply_header(m, extra), rx)]
+        let mut reply = self.reply(m);
+        self.requested_options(x.li, m, true, &mut reply);
+        reply.into_actions(&x.rx)
     }
 }
 
@@ -1581,6 +1554,23 @@ enum ServerIdRule {
     Forbidden,
     MustMatch,
     MatchIfPresent,
+}
+
+/// What leases an IA_NA (§21.4) or IA_PD (§21.21) is about, its IAID and
+/// the options inside it; None for any other option.
+fn ia_of(o: &DhcpOption) -> Option<(LeaseKind, u32, &[DhcpOption])> {
+    match o {
+        DhcpOption::IaNa(ia) => Some((LeaseKind::Address, ia.iaid, &ia.options)),
+        DhcpOption::IaPd(ia) => Some((LeaseKind::Prefix, ia.iaid, &ia.options)),
+        _ => None,
+    }
+}
+
+/// An IA the client holds nothing in: NoBinding inside the IA (§18.3.4,
+/// §18.3.7, §18.3.8).
+fn no_binding(kind: LeaseKind, iaid: u32) -> DhcpOption {
+    let s = DhcpOption::StatusCode(StatusCode::NoBinding, "no binding for this IA".into());
+    ia_option(kind, iaid, 0, 0, vec![s])
 }
 
 /// Addresses (as /128) or prefixes the client put in an IA.
@@ -1630,3 +1620,54 @@ fn lease_option(kind: LeaseKind, p: Ipv6Prefix, preferred: u32, valid: u32) -> D
         }),
     }
 }
+
+/// §19.2: the levels of a Relay-forward, outermost first (the last is the
+/// relay closest to the client), and the client's message inside; else a
+/// drop reason. Of each level only what its Relay-reply repeats is kept.
+fn unwrap_relays(
+    outer: RelayMessage,
+) -> Result<(Vec<RelayMessage>, ClientServerMessage), &'static str> {
+    if outer.msg_type != MessageType::RelayForw {
+        return Err(drop_reason::NOT_FOR_SERVER);
+    }
+    let mut hops: Vec<RelayMessage> = vec![];
+    let mut cur = outer;
+    loop {
+        if hops.len() > usize::from(HOP_COUNT_LIMIT) {
+            return Err(drop_reason::RELAY_TOO_MANY_HOPS);
+        }
+        let data = cur.relay_msg().ok_or(drop_reason::RELAY_WITHOUT_MESSAGE)?;
+        let parsed = Message::parse(data);
+        // §19.3 repeats the Interface-ID (§21.18); the rest is not needed.
+        cur.options
+            .retain(|o| matches!(o, DhcpOption::InterfaceId(_)));
+        hops.push(cur);
+        match parsed.map_err(|e| e.reason())? {
+            Message::Relay(r) if r.msg_type == MessageType::RelayForw => cur = r,
+            Message::ClientServer(m) => return Ok((hops, m)),
+            Message::Relay(_) => return Err(drop_reason::NOT_FOR_SERVER),
+        }
+    }
+}
+
+/// §19.3: a reply to a relayed message, wrapped in one Relay-reply per
+/// level, innermost first, each repeating its level's hop count, link and
+/// peer address and Interface-ID (§21.18).
+fn relay_reply(hops: &[RelayMessage], mut data: Vec<u8>) -> Vec<u8> {
+    for h in hops.iter().rev() {
+        let mut options = vec![DhcpOption::RelayMsg(data)];
+        options.extend(h.options.iter().cloned());
+        data = Message::Relay(RelayMessage {
+            msg_type: MessageType::RelayRepl,
+            hop_count: h.hop_count,
+            link_address: h.link_address,
+            peer_address: h.peer_address,
+            options,
+        })
+        .to_bytes();
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests;

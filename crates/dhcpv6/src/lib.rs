@@ -1,13 +1,19 @@
 //! DHCPv6 (RFC 8415): message codec, server engine, lease store.
 //!
-//! - [`wire`]: messages and options, parse and emit (client and server side).
-//! - [`engine`]: the server's rules, sans-IO (packets and time in, actions out).
+//! - [`wire`]: messages and options decoded into owned trees and emitted
+//!   back (client and server side).
+//! - [`engine`]: the server's rules, sans-IO (packets and time in, actions
+//!   out); each handler builds one `Reply` (options, lease records, routes).
+//! - [`client`]: the uplink client for a delegated prefix, sans-IO.
 //! - [`store`]: the append-only lease journal with group commit and compaction.
+//! - [`import`]: ISC dhcpd and Kea lease files, for migration.
+//! - [`io`]: the server's socket.
+//!
+//! Tests of the engine and the client live in `src/engine/tests.rs` and
+//! `src/client/tests.rs` (`#[cfg(test)] mod tests;`), as in crates/ripng.
 
 pub mod client;
 pub mod engine;
-#[cfg(test)]
-mod engine_tests;
 pub mod import;
 pub mod io;
 pub mod lease;

@@ -5,7 +5,15 @@
 //! server or the (later) client needs has a typed representation; anything
 //! else is kept as raw bytes (`DhcpOption::Unknown`) so it round-trips.
 //!
-//! Style: a `Repr` per structure with `parse(&[u8])` and `emit(&mut Vec<u8>)`.
+//! Shape: not a smoltcp-style checked `Packet` view with a separate `Repr`
+//! (crates/ripng/src/wire.rs is one). A message is decoded at once into an
+//! owned tree: [`Message`] (client/server, §8, or relay, §9) holding
+//! [`DhcpOption`]s, which nest (IA_NA > IAADDR > Status Code).
+//! [`Message::parse`] and [`parse_options`] read bytes into that tree;
+//! `emit` on a message or an option appends its wire form to a `Vec<u8>`
+//! (an option's length is filled in after its body). The engine and the
+//! client read and build these trees; they never touch offsets.
+//!
 //! Nothing here panics on input: every length is checked and a malformed
 //! message yields a `WireError` naming the reason (used as a drop counter).
 
