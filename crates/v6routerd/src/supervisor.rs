@@ -162,7 +162,7 @@ impl Supervisor {
         // One line per protocol service (see service.rs); the span names
         // the service in every log line it writes.
         self.spawn::<crate::ra::Ra>(Service::Ra, info_span!("ra"));
-        self.spawn_legacy("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
+        self.spawn::<crate::dhcpv6::Dhcpv6>(Service::Dhcpv6, info_span!("dhcpv6"));
         self.spawn::<crate::ripng::Rip>(Service::Ripng, info_span!("ripng"));
         self.spawn_legacy("tunnel", Service::Tunnel, crate::tunnel::run);
         self.spawn_legacy("uplink", Service::Uplink, crate::uplink::run);

@@ -1,0 +1,462 @@
+//! The configuration as the engine sees it: one `LinkConfig` per served
+//! interface that exists now and per relayed link behind it, their pools
+//! (fixed, relative to the interface's /64, or sub-delegated from what the
+//! uplink got), options, static bindings and the per-client limits; and the
+//! multicast groups the socket joins for them.
+
+use crate::service::UplinkFacts;
+use std::collections::BTreeSet;
+use std::net::Ipv6Addr;
+use std::time::{Duration, Instant};
+use tracing::warn;
+use v6common::{AddrFact, Ipv6Prefix, KernelView};
+use v6config::{Config, PoolRange};
+use v6dhcp::engine::{AddressPool, Host, HostId, Limits, LinkConfig, PrefixPool};
+use v6dhcp::io::ServerSocket;
+use v6dhcp::wire::Duid;
+
+/// The engine's view of the configuration on the links that exist now.
+/// Returns the links, per-interface notes for `show dhcpv6`, and the limits.
+pub(super) fn build_links(
+    cfg: &Config,
+    k: &KernelView,
+    up: &UplinkFacts,
+) -> (Vec<LinkConfig>, Vec<String>, Limits) {
+    let mut links = vec![];
+    let mut notes = vec![];
+    for ifc in &cfg.interfaces {
+        let Some(d) = &ifc.dhcpv6 else { continue };
+        let Some(link) = k.link_by_name(&ifc.name) else {
+            notes.push(format!("{} (absent)", ifc.name));
+            continue;
+        };
+        let mut note = format!("{} ({})", ifc.name, link.index);
+        let local = local_link(&ifc.name, link.index, d, k, up, &mut note);
+        let relayed: Vec<LinkConfig> = d
+            .relayed
+            .iter()
+            .map(|r| relayed_link(d, r, &local, &mut note))
+            .collect();
+        notes.push(note);
+        links.push(local);
+        links.extend(relayed);
+    }
+    (links, notes, limits(cfg))
+}
+
+/// Per-client limits: the engine has one set, the largest any
+/// `[interface.dhcpv6]` asks for (present or not); its defaults where
+/// none asks for any.
+fn limits(cfg: &Config) -> Limits {
+    let served = || cfg.interfaces.iter().filter_map(|i| i.dhcpv6.as_ref());
+    let most = |n: Option<u32>, default: usize| match n.unwrap_or(0) {
+        0 => default,
+        n => n as usize,
+    };
+    let d = Limits::default();
+    Limits {
+        addresses_per_client: most(
+            served().map(|d| d.max_leases_per_client).max(),
+            d.addresses_per_client,
+        ),
+        prefixes_per_client: most(
+            served().map(|d| d.max_prefixes_per_client).max(),
+            d.prefixes_per_client,
+        ),
+        ..d
+    }
+}
+
+/// Lease lifetimes never outlast the prefix they come from (RFC 9096 §3):
+/// the configured ones, capped by each prefix served from.
+struct Lifetimes {
+    preferred: u32,
+    valid: u32,
+}
+
+impl Lifetimes {
+    fn cap(&mut self, preferred: u32, valid: u32) {
+        self.preferred = self.preferred.min(preferred);
+        self.valid = self.valid.min(valid);
+    }
+}
+
+/// The link of a served interface (`name`, `index`): its prefixes, pools,
+/// options and static bindings. What cannot be served yet goes into `note`.
+fn local_link(
+    name: &str,
+    index: u32,
+    d: &v6config::Dhcpv6,
+    k: &KernelView,
+    up: &UplinkFacts,
+    note: &mut String,
+) -> LinkConfig {
+    let mut lc = LinkConfig::new(name, index);
+    let mut on_link: Vec<Ipv6Prefix> = k.globals(index).map(|a| a.prefix()).collect();
+    on_link.sort();
+    on_link.dedup();
+    lc.on_link = on_link;
+    let mut life = Lifetimes {
+        preferred: d.preferred_lifetime,
+        valid: d.valid_lifetime,
+    };
+    if let Some(p) = &d.pool {
+        lc.address_pools
+            .extend(address_pool(p, k, index, &mut life, note));
+    }
+    if let Some(pd) = &d.pd_pool {
+        lc.prefix_pools
+            .extend(prefix_pools(pd, up, &mut life, note));
+    }
+    lc.dns_servers = dns_servers(&d.dns, &up.dns);
+    lc.domain_list = d.search.clone();
+    lc.preferred = life.preferred.min(life.valid);
+    lc.valid = life.valid;
+    lc.t1 = d.renew_time;
+    lc.t2 = d.rebind_time;
+    lc.rapid_commit = d.rapid_commit;
+    lc.preference = (d.preference > 0).then_some(d.preference);
+    lc.hosts = d.hosts.iter().filter_map(host).collect();
+    lc.unicast = d.unicast;
+    lc.information_refresh_time = d.information_refresh_time;
+    lc
+}
+
+/// The address pool `pool`: fixed, or relative to the interface's /64
+/// (then the lease lifetimes are capped by that address's).
+fn address_pool(
+    pool: &str,
+    k: &KernelView,
+    index: u32,
+    life: &mut Lifetimes,
+    note: &mut String,
+) -> Option<AddressPool> {
+    let r = match PoolRange::parse(pool) {
+        Ok(r) => r,
+        Err(e) => {
+            note.push_str(&format!(" bad pool: {e}"));
+            return None;
+        }
+    };
+    if !r.relative {
+        return Some(AddressPool {
+            first: r.first,
+            last: r.last,
+        });
+    }
+    let Some(a) = serving_address(k, index) else {
+        note.push_str(" pool waits for a /64 address");
+        return None;
+    };
+    let r = r.on(a.prefix());
+    life.cap(a.preferred_lft, a.valid_lft);
+    Some(AddressPool {
+        first: r.first,
+        last: r.last,
+    })
+}
+
+/// The /64 address a relative pool is served from: a preferred one before
+/// a deprecated one (after renumbering both are on the link), a global one
+/// before a ULA, the longest-lived first.
+fn serving_address(k: &KernelView, index: u32) -> Option<&AddrFact> {
+    k.globals(index)
+        .filter(|a| a.prefix_len == 64 && !a.tentative)
+        .max_by_key(|a| {
+            (
+                !a.deprecated && a.preferred_lft > 0,
+                !is_ula(a.addr),
+                a.preferred_lft,
+            )
+        })
+}
+
+/// fc00::/7 (RFC 4193).
+fn is_ula(a: Ipv6Addr) -> bool {
+    (a.segments()[0] & 0xfe00) == 0xfc00
+}
+
+/// The prefix pools of `pd_pool`: its fixed prefix, or what the uplink
+/// delegated (`from`).
+fn prefix_pools(
+    pd: &v6config::PdPool,
+    up: &UplinkFacts,
+    life: &mut Lifetimes,
+    note: &mut String,
+) -> Vec<PrefixPool> {
+    match (&pd.prefix, &pd.from) {
+        (Some(p), _) => vec![PrefixPool {
+            prefix: *p,
+            delegated_len: pd.delegated_length,
+        }],
+        (None, Some(from)) => delegated_pools(from, pd.delegated_length, up, life, note),
+        (None, None) => vec![],
+    }
+}
+
+/// Sub-delegation: what the ISP delegated on `uplink` and no LAN uses
+/// (RFC 7084 WPD-4), one pool per free sub-prefix of `len`; the lease
+/// lifetimes are capped by the delegation's.
+fn delegated_pools(
+    uplink: &str,
+    len: u8,
+    up: &UplinkFacts,
+    life: &mut Lifetimes,
+    note: &mut String,
+) -> Vec<PrefixPool> {
+    let free = up.free_subprefixes(uplink, len);
+    if free.is_empty() {
+        note.push_str(&format!(
+            " pd_pool from `{uplink}` waits for the uplink's prefix"
+        ));
+    }
+    let now = Instant::now();
+    let mut pools = vec![];
+    for (sub, deleg) in free {
+        pools.push(PrefixPool {
+            prefix: sub,
+            delegated_len: len,
+        });
+        life.cap(
+            whole_secs(deleg.preferred_until.saturating_duration_since(now)),
+            whole_secs(deleg.valid_until.saturating_duration_since(now)),
+        );
+    }
+    pools
+}
+
+/// A lifetime in whole seconds, as the engine takes it.
+fn whole_secs(d: Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+}
+
+/// The DNS servers to give: the addresses in `dns`, and for `"uplink"` the
+/// ISP's (learned by the uplink's DHCPv6 client). Other entries are the
+/// config check's to report.
+fn dns_servers(dns: &[String], uplink: &[Ipv6Addr]) -> Vec<Ipv6Addr> {
+    let mut out = vec![];
+    for s in dns {
+        match s.parse::<Ipv6Addr>() {
+            Ok(a) => out.push(a),
+            Err(_) if s == "uplink" => out.extend(uplink.iter().copied()),
+            Err(_) => {}
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// A static binding as the engine's `Host`: by DUID (and IAID), else by
+/// MAC. None if the client it names cannot be read (the config check
+/// reports it).
+fn host(h: &v6config::Host) -> Option<Host> {
+    let id = match (&h.duid, h.mac.as_deref()) {
+        (Some(duid), _) => {
+            let duid = v6config::parse_hex_bytes(duid)
+                .ok()
+                .and_then(|b| Duid::from_bytes(&b).ok())?;
+            match h.iaid {
+                Some(i) => HostId::DuidIaid(duid, i),
+                None => HostId::Duid(duid),
+            }
+        }
+        (None, Some(mac)) => HostId::Mac(v6config::parse_mac(mac).ok()?),
+        (None, None) => return None,
+    };
+    Some(Host {
+        id,
+        address: h.address,
+        prefix: h.prefix,
+        preferred: h.preferred_lifetime,
+        valid: h.valid_lifetime,
+    })
+}
+
+/// A remote link behind relay agents whose Relay-forwards arrive on `local`'s
+/// interface: its own pools, the rest (lifetimes, options) as configured
+/// for `local`, and those of `local`'s static bindings that lie on it.
+fn relayed_link(
+    d: &v6config::Dhcpv6,
+    r: &v6config::Dhcpv6Relayed,
+    local: &LinkConfig,
+    note: &mut String,
+) -> LinkConfig {
+    let name = r.name.clone().unwrap_or_else(|| r.link.to_string());
+    let mut l = LinkConfig::new(&name, local.ifindex);
+    l.relayed = true;
+    l.on_link = vec![r.link];
+    l.interface_id = r.interface_id.as_ref().map(|s| s.as_bytes().to_vec());
+    note.push_str(&format!(", relayed {name}"));
+    relayed_pools(r, &mut l, note);
+    l.dns_servers = local.dns_servers.clone();
+    l.domain_list = local.domain_list.clone();
+    l.preferred = d.preferred_lifetime.min(d.valid_lifetime);
+    l.valid = d.valid_lifetime;
+    l.t1 = d.renew_time;
+    l.t2 = d.rebind_time;
+    l.rapid_commit = local.rapid_commit;
+    l.preference = local.preference;
+    l.information_refresh_time = local.information_refresh_time;
+    let pd_prefixes: Vec<Ipv6Prefix> = l.prefix_pools.iter().map(|p| p.prefix).collect();
+    l.hosts = local
+        .hosts
+        .iter()
+        .filter(|h| {
+            h.address.is_some_and(|a| r.link.contains(a))
+                || h.prefix
+                    .is_some_and(|p| pd_prefixes.iter().any(|q| q.covers(&p)))
+        })
+        .cloned()
+        .collect();
+    l
+}
+
+/// A relayed link's pools: only fixed ones; a relative pool or a pd_pool
+/// without a prefix is noted, not served.
+fn relayed_pools(r: &v6config::Dhcpv6Relayed, l: &mut LinkConfig, note: &mut String) {
+    match r.pool.as_deref().map(PoolRange::parse) {
+        Some(Ok(p)) if !p.relative => l.address_pools.push(AddressPool {
+            first: p.first,
+            last: p.last,
+        }),
+        Some(Ok(_)) => note.push_str(" (a relayed pool must be absolute)"),
+        Some(Err(e)) => note.push_str(&format!(" (bad pool: {e})")),
+        None => {}
+    }
+    if let Some(pd) = &r.pd_pool {
+        match pd.prefix {
+            Some(prefix) => l.prefix_pools.push(PrefixPool {
+                prefix,
+                delegated_len: pd.delegated_length,
+            }),
+            None => note.push_str(" (a relayed pd_pool needs a fixed prefix)"),
+        }
+    }
+}
+
+/// Join ff02::1:2 where we serve, leave where we no longer do.
+pub(super) fn sync_groups(sock: &ServerSocket, joined: &mut BTreeSet<u32>, links: &[LinkConfig]) {
+    let want: BTreeSet<u32> = links.iter().map(|l| l.ifindex).collect();
+    for i in joined.difference(&want).copied().collect::<Vec<_>>() {
+        let _ = v6dhcp::io::leave(sock.socket(), i);
+        joined.remove(&i);
+    }
+    for i in want {
+        if !joined.contains(&i) {
+            match v6dhcp::io::join(sock.socket(), i) {
+                Ok(()) => {
+                    joined.insert(i);
+                }
+                Err(e) => warn!("cannot join ff02::1:2 on interface {i}: {e}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{view, CFG};
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn config_to_engine_links() {
+        let cfg = v6config::parse(CFG, Path::new("t.toml")).unwrap().config;
+        let (links, notes, limits) = build_links(&cfg, &view(), &UplinkFacts::default());
+        assert_eq!(links.len(), 1);
+        let l = &links[0];
+        assert_eq!((l.name.as_str(), l.ifindex), ("lan0", 3));
+        assert_eq!(
+            l.address_pools,
+            vec![AddressPool {
+                first: "2001:db8:1::1000".parse().unwrap(),
+                last: "2001:db8:1::1fff".parse().unwrap()
+            }]
+        );
+        assert_eq!(l.prefix_pools[0].delegated_len, 60);
+        assert_eq!(
+            l.dns_servers,
+            vec!["2001:db8:1::1".parse::<Ipv6Addr>().unwrap()]
+        );
+        assert!(l.rapid_commit);
+        assert_eq!(l.preference, Some(10));
+        assert_eq!(l.hosts.len(), 3);
+        assert!(matches!(l.hosts[1].id, HostId::Mac([8, 0, 0x27, 0, 0, 1])));
+        assert!(
+            matches!(&l.hosts[2].id, HostId::DuidIaid(d, 7) if d.mac() == Some([2, 0, 0, 0, 0, 9]))
+        );
+        assert_eq!(l.hosts[2].prefix, Some("2001:db8:9::/56".parse().unwrap()));
+        assert_eq!(
+            notes,
+            vec!["lan0 (3)".to_string(), "gone0 (absent)".to_string()]
+        );
+        assert_eq!(limits.addresses_per_client, 8);
+    }
+
+    #[test]
+    fn relayed_links_unicast_and_information_refresh_time() {
+        let toml = r#"
+[[interface]]
+name = "lan0"
+[interface.dhcpv6]
+pool = "2001:db8:1::1000-2001:db8:1::1fff"
+unicast = "2001:db8:1::1"
+information_refresh_time = 7200
+preferred_lifetime = 1000
+valid_lifetime = 2000
+dns = ["2001:db8:1::1"]
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:01"
+address = "2001:db8:2::500"
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:02"
+address = "2001:db8:1::500"
+[[interface.dhcpv6.relayed]]
+link = "2001:db8:2::/64"
+name = "shed"
+interface_id = "eth1"
+pool = "2001:db8:2::100-2001:db8:2::1ff"
+pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
+[[interface.dhcpv6.relayed]]
+link = "2001:db8:3::/64"
+pool = "::100-::1ff"
+"#;
+        let cfg = v6config::parse(toml, Path::new("t.toml")).unwrap().config;
+        let (links, notes, _) = build_links(&cfg, &view(), &UplinkFacts::default());
+        assert_eq!(links.len(), 3);
+        assert_eq!(links[0].unicast, Some("2001:db8:1::1".parse().unwrap()));
+        assert_eq!(links[0].information_refresh_time, Some(7200));
+        assert!(!links[0].relayed);
+        let shed = &links[1];
+        assert_eq!(
+            (shed.name.as_str(), shed.ifindex, shed.relayed),
+            ("shed", 3, true)
+        );
+        assert_eq!(shed.interface_id.as_deref(), Some(&b"eth1"[..]));
+        assert_eq!(shed.on_link, vec!["2001:db8:2::/64".parse().unwrap()]);
+        assert_eq!(
+            shed.address_pools[0].first,
+            "2001:db8:2::100".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(shed.prefix_pools[0].delegated_len, 60);
+        assert_eq!((shed.preferred, shed.valid), (1000, 2000));
+        assert_eq!(shed.dns_servers, links[0].dns_servers);
+        assert_eq!(shed.information_refresh_time, Some(7200));
+        assert_eq!(shed.unicast, None);
+        // Only the binding on the remote link goes with it.
+        assert_eq!(shed.hosts.len(), 1);
+        assert_eq!(
+            shed.hosts[0].address,
+            Some("2001:db8:2::500".parse().unwrap())
+        );
+        assert_eq!(links[2].name, "2001:db8:3::/64");
+        assert!(links[2].address_pools.is_empty());
+        assert_eq!(
+            notes,
+            vec![
+                "lan0 (3), relayed shed, relayed 2001:db8:3::/64 (a relayed pool must be absolute)"
+                    .to_string()
+            ]
+        );
+    }
+}

@@ -1,0 +1,407 @@
+//! The DHCPv6 server service: the socket, the pure engine (`v6dhcp::engine`),
+//! the lease journal on its own thread, routes for delegated prefixes, and
+//! the answers to `v6ctl show leases` / `show dhcpv6`. It runs under the
+//! one service runtime (`service::run_service`) while any interface has an
+//! `[interface.dhcpv6]`.
+//!
+//! Durability: a reply that grants or extends a lease is handed to the store
+//! thread together with its records. That thread appends everything queued
+//! (many packets' worth: group commit), fsyncs once, and only then sends the
+//! replies. If the write or the fsync fails, the replies are dropped and
+//! counted, and the grants are forgotten: a client is never told about a
+//! lease that is not on disk. Stopping flushes the journal, then takes our
+//! delegated-prefix routes out; the next start restores both from it.
+//!
+//! Files: `links` (configuration -> engine links), `store_thread` (the
+//! journal's thread), `routes` (delegated-prefix routes), `duid` (the
+//! server DUID), `status` (v6ctl answers), `import` (`import-leases`).
+
+mod duid;
+#[cfg(test)]
+mod fixtures;
+mod import;
+mod links;
+mod routes;
+mod status;
+mod store_thread;
+
+pub use import::import_main;
+
+use crate::service::{Changed, Ctx, Row, Service};
+use links::{build_links, sync_groups};
+use routes::RouteOp;
+use std::collections::BTreeSet;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use store_thread::{send_replies, Reply, Store, StoreCmd};
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn, Span};
+use v6config::Config;
+use v6control::{Request, Response};
+use v6dhcp::engine::{Action, LinkConfig, Now, Received, Server, ServerConfig};
+use v6dhcp::io::{RecvMeta, ServerSocket};
+use v6dhcp::lease::{Lease, LeaseRecord};
+use v6dhcp::store::{Journal, LoadReport};
+use v6dhcp::wire::SERVER_PORT;
+
+const JOURNAL_FILE: &str = "leases.journal";
+/// Most datagrams handled before their records are committed together.
+const BATCH: usize = 512;
+/// Under load, how long datagrams gather in the socket between reads.
+const COALESCE: Duration = Duration::from_millis(1);
+/// The engine's timer runs at least this often, whatever it asks for.
+const TIMER_MAX: Duration = Duration::from_secs(60);
+/// Compact when the journal is this much larger than a fresh snapshot would be.
+const COMPACT_FACTOR: u64 = 4;
+const COMPACT_MIN: u64 = 4 << 20;
+/// Bytes per lease in a snapshot, roughly (for the compaction trigger).
+const SNAPSHOT_BYTES_PER_LEASE: u64 = 100;
+
+/// The engine's clock. Lease times are Unix seconds (they go into the
+/// journal and must mean something after a restart), but while we run they
+/// advance with the monotonic clock from the wall-clock time read once at
+/// start: an admin or NTP stepping the system clock an hour forwards must not
+/// expire every lease at once, nor a step back keep them forever.
+fn now() -> Now {
+    static BASE: std::sync::OnceLock<(Instant, u64)> = std::sync::OnceLock::new();
+    let (mono0, unix0) = *BASE.get_or_init(|| (Instant::now(), crate::service::unix_secs()));
+    let mono = Instant::now();
+    Now {
+        mono,
+        unix: unix0 + mono.saturating_duration_since(mono0).as_secs(),
+    }
+}
+
+/// The running server.
+pub struct Dhcpv6 {
+    server: Server,
+    /// The links the engine serves (and our prefix routes point into).
+    links: Vec<LinkConfig>,
+    /// Per interface, what is served or why not (`show dhcpv6`, the row).
+    notes: Vec<String>,
+    sock: ServerSocket,
+    /// Interfaces where the socket joined ff02::1:2.
+    joined: BTreeSet<u32>,
+    store: Store,
+    routes: mpsc::UnboundedSender<RouteOp>,
+    /// Where datagrams are received into.
+    buf: Vec<u8>,
+    /// Replies that wait for nothing, sent at the end of each batch.
+    out: Vec<Reply>,
+    /// When the last batch of datagrams was handled (see `coalesce`).
+    last_batch: Instant,
+}
+
+/// What the server's own I/O delivers.
+pub enum Event {
+    /// The first datagram of a batch (or why receiving failed).
+    Datagram(io::Result<RecvMeta>),
+    /// Records the store thread could not make durable (their replies
+    /// were dropped).
+    NotStored(Vec<LeaseRecord>),
+}
+
+impl Service for Dhcpv6 {
+    const NAME: &'static str = "dhcpv6";
+    const PROTO: &'static str = "DHCPv6";
+    const FOLLOWS_UPLINK: bool = true;
+    const IDLE: &'static str = "the DHCPv6 server is not configured (no [interface.dhcpv6])";
+    type Event = Event;
+
+    fn wanted(cfg: &Config) -> bool {
+        cfg.interfaces.iter().any(|i| i.dhcpv6.is_some())
+    }
+
+    async fn start(ctx: &Ctx) -> Result<Dhcpv6, String> {
+        let (cfg, kernel, up) = (ctx.config(), ctx.kernel(), ctx.uplink());
+        let duid = duid::server_duid(&ctx.state_dir, &cfg, &kernel)?;
+        let journal_path = ctx.state_dir.join(JOURNAL_FILE);
+        let (journal, report) = open_journal(journal_path.clone()).await?;
+        let (links, notes, limits) = build_links(&cfg, &kernel, &up);
+        let config = ServerConfig {
+            server_duid: duid,
+            links: links.clone(),
+            limits,
+        };
+        let mut server = Server::new(config, fastrand::u64(..));
+        let sock = ServerSocket::bind(SERVER_PORT)
+            .map_err(|e| format!("cannot bind [::]:{SERVER_PORT}: {e}"))?;
+        let send_fd = sock
+            .socket()
+            .try_clone()
+            .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
+        let mut joined = BTreeSet::new();
+        sync_groups(&sock, &mut joined, &links);
+        let routes = routes::spawn_worker(ctx.netlink.clone());
+        let store = Store::spawn(journal, &report, OwnedFd::from(send_fd), journal_path)?;
+        restore(&mut server, report, &routes);
+        // Routes a previous run installed for prefixes that are no longer
+        // leased (the process died between adding the route and storing the
+        // lease, or the lease ended while it was down).
+        for r in routes::stale_pd_routes(&kernel, &links, &server) {
+            info!("removing stale route {} via {:?}", r.dst, r.gateway);
+            let _ = routes.send(RouteOp::Del(r));
+        }
+        info!("serving on {}", notes.join(", "));
+        Ok(Dhcpv6 {
+            server,
+            links,
+            notes,
+            sock,
+            joined,
+            store,
+            routes,
+            buf: vec![0u8; 65536],
+            out: Vec::new(),
+            last_batch: Instant::now(),
+        })
+    }
+
+    async fn changed(&mut self, ctx: &Ctx, _: Changed) {
+        self.rebuild(ctx);
+    }
+
+    async fn next_event(&mut self) -> Event {
+        tokio::select! {
+            r = self.sock.recv(&mut self.buf) => Event::Datagram(r),
+            Some(recs) = self.store.failed_rx.recv() => Event::NotStored(recs),
+        }
+    }
+
+    async fn on_event(&mut self, _ctx: &Ctx, ev: Event) {
+        match ev {
+            Event::Datagram(first) => self.on_datagrams(first).await,
+            Event::NotStored(recs) => self.forget(&recs),
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let n = now();
+        let max = n.mono + TIMER_MAX;
+        Some(self.server.next_deadline(n).map_or(max, |t| t.min(max)))
+    }
+
+    async fn on_deadline(&mut self, _ctx: &Ctx, _now: Instant) {
+        let actions = self.server.on_timer(now());
+        let (mut records, mut held) = (vec![], vec![]);
+        self.dispatch(actions, &mut records, &mut held);
+        send_replies(self.sock.raw_fd(), &mut self.out, 50);
+        self.commit(records, held);
+    }
+
+    async fn answer(&mut self, _ctx: &Ctx, req: Request) -> Response {
+        match req {
+            Request::ShowLeases => Response::ok(self.leases()),
+            Request::ShowDhcpv6 => Response::ok(self.stats()),
+            other => crate::service::not_mine(Self::NAME, &other),
+        }
+    }
+
+    fn row(&self) -> Option<Row> {
+        Some(Row::new("up", self.notes.join(", ")))
+    }
+
+    async fn stop(self, ctx: &Ctx) {
+        // Flush the journal, then take our routes away (they come back
+        // from the journal at the next start).
+        let Dhcpv6 {
+            server,
+            links,
+            store,
+            ..
+        } = self;
+        let thread = store.stop().await;
+        routes::remove_pd_routes(&ctx.netlink, &server, &links).await;
+        store_thread::join(thread).await;
+    }
+}
+
+/// Open the lease journal (on a blocking thread: it reads every record)
+/// and say what it held.
+async fn open_journal(path: PathBuf) -> Result<(Journal, LoadReport), String> {
+    let p = path.clone();
+    let span = Span::current();
+    let (journal, report) = tokio::task::spawn_blocking(move || {
+        let _span = span.enter();
+        Journal::open(&p)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("lease journal {}: {e}", path.display()))?;
+    if report.is_clean() {
+        info!("{} leases from {}", report.leases.len(), path.display());
+    } else {
+        warn!(
+            "{} leases from {}; dropped {} corrupt records and {} bytes of torn tail",
+            report.leases.len(),
+            path.display(),
+            report.corrupt_records,
+            report.torn_tail_bytes
+        );
+    }
+    Ok((journal, report))
+}
+
+/// Give the engine the journal's leases, and their prefix routes back.
+fn restore(server: &mut Server, report: LoadReport, routes: &mpsc::UnboundedSender<RouteOp>) {
+    for a in server.restore(report.leases.into_values()) {
+        if let Action::AddRoute(r) = a {
+            let _ = routes.send(RouteOp::Add(r));
+        }
+    }
+}
+
+impl Dhcpv6 {
+    /// Handle `first` and the datagrams queued behind it (up to BATCH):
+    /// the replies that wait for nothing go out together at the end, the
+    /// records (and the replies that wait for them) to the store in one
+    /// commit.
+    async fn on_datagrams(&mut self, first: io::Result<RecvMeta>) {
+        let (mut records, mut held) = (vec![], vec![]);
+        let mut first = Some(first);
+        for _ in 0..BATCH {
+            let r = match first.take() {
+                Some(r) => r,
+                None => match self.sock.try_recv(&mut self.buf) {
+                    Ok(Some(m)) => Ok(m),
+                    Ok(None) => break,
+                    Err(e) => Err(e),
+                },
+            };
+            let meta = match r {
+                Ok(m) => m,
+                Err(e) => {
+                    debug!("recv: {e}");
+                    continue;
+                }
+            };
+            let rx = Received {
+                data: &self.buf[..meta.len.min(self.buf.len())],
+                src: meta.src,
+                ifindex: meta.ifindex,
+                multicast: meta.multicast(),
+            };
+            let actions = self.server.handle(now(), rx);
+            self.dispatch(actions, &mut records, &mut held);
+        }
+        send_replies(self.sock.raw_fd(), &mut self.out, 50);
+        self.commit(records, held);
+        self.coalesce().await;
+    }
+
+    /// Under load (this batch came within COALESCE of the last), let the
+    /// next datagrams gather before reading again, as NAPI coalesces
+    /// interrupts: one wake-up per COALESCE instead of one per datagram,
+    /// the largest CPU cost left per exchange after the kernel's own. A
+    /// lone client is never delayed; under load a reply waits up to ~2 ms
+    /// more, against a client's 1 s first timeout (RFC 8415 §15,
+    /// SOL_TIMEOUT, REQ_TIMEOUT). The socket's 4 MiB buffer holds far more
+    /// than 2 ms of any rate we serve.
+    async fn coalesce(&mut self) {
+        let t = Instant::now();
+        let busy = t.saturating_duration_since(self.last_batch) < COALESCE;
+        self.last_batch = t;
+        if busy {
+            tokio::time::sleep(COALESCE).await;
+        }
+    }
+
+    /// Split actions: records and the replies behind them go to `records`
+    /// and `held` (for the store); replies that grant nothing to `self.out`,
+    /// sent at the end of the batch (see [`send_replies`]).
+    fn dispatch(
+        &mut self,
+        actions: Vec<Action>,
+        records: &mut Vec<LeaseRecord>,
+        held: &mut Vec<Reply>,
+    ) {
+        let mut persisted = false;
+        for a in actions {
+            match a {
+                Action::Persist(r) => {
+                    persisted = true;
+                    records.extend(r);
+                }
+                Action::Send { data, dst, ifindex } => {
+                    let reply = Reply { data, dst, ifindex };
+                    if persisted {
+                        held.push(reply);
+                    } else {
+                        self.out.push(reply);
+                    }
+                }
+                Action::AddRoute(r) => {
+                    let _ = self.routes.send(RouteOp::Add(r));
+                }
+                Action::DelRoute(r) => {
+                    let _ = self.routes.send(RouteOp::Del(r));
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self, records: Vec<LeaseRecord>, replies: Vec<Reply>) {
+        if records.is_empty() && replies.is_empty() {
+            return;
+        }
+        if self
+            .store
+            .tx
+            .send(StoreCmd::Commit { records, replies })
+            .is_err()
+        {
+            error!("the lease store stopped; replies dropped");
+        }
+        self.maybe_compact();
+    }
+
+    fn maybe_compact(&mut self) {
+        let c = &self.store.counters;
+        let size = c.size.load(Ordering::Relaxed);
+        let live = self.server.lease_count() as u64 * SNAPSHOT_BYTES_PER_LEASE;
+        if size > COMPACT_MIN.max(live * COMPACT_FACTOR)
+            && !c.compacting.swap(true, Ordering::Relaxed)
+        {
+            info!(
+                "compacting {} ({size} bytes, {} leases)",
+                self.store.journal_path.display(),
+                self.server.lease_count()
+            );
+            let snapshot: Vec<Lease> = self.server.leases().collect();
+            let _ = self.store.tx.send(StoreCmd::Compact(snapshot));
+        }
+    }
+
+    /// The store could not write `recs`: forget those grants (never a
+    /// lease in memory that is not on disk) and count the replies dropped.
+    fn forget(&mut self, recs: &[LeaseRecord]) {
+        for a in self.server.rollback(recs) {
+            if let Action::DelRoute(r) = a {
+                let _ = self.routes.send(RouteOp::Del(r));
+            }
+        }
+        let dropped = self
+            .store
+            .counters
+            .dropped_replies
+            .swap(0, Ordering::Relaxed);
+        self.server.note_persist_failed(dropped);
+    }
+
+    /// Bring the engine's links in line with the configuration, the kernel
+    /// and the uplink's facts.
+    fn rebuild(&mut self, ctx: &Ctx) {
+        let up = ctx.uplink();
+        let (links, notes, _) = build_links(&ctx.config(), &ctx.kernel(), &up);
+        self.notes = notes;
+        if links != self.links {
+            info!("links now {}", self.notes.join(", "));
+            sync_groups(&self.sock, &mut self.joined, &links);
+            self.server.set_links(links.clone());
+            self.links = links;
+        }
+    }
+}
