@@ -156,7 +156,7 @@ impl Supervisor {
         self.spawn_legacy("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
         self.spawn_legacy("ripng", Service::Ripng, crate::ripng::run);
         self.spawn_legacy("tunnel", Service::Tunnel, crate::tunnel::run);
-        self.spawn_legacy("uplink", Service::Uplink, crate::uplink::run);
+        self.spawn::<crate::uplink::Uplinks>(Service::Uplink, info_span!("uplink"));
     }
 
     fn spawn<S: crate::service::Service>(&mut self, kind: Service, span: tracing::Span) {
