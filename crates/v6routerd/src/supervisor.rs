@@ -155,7 +155,7 @@ impl Supervisor {
         self.spawn::<crate::ra::Ra>(Service::Ra, info_span!("ra"));
         self.spawn_legacy("dhcpv6", Service::Dhcpv6, crate::dhcpv6::run);
         self.spawn_legacy("ripng", Service::Ripng, crate::ripng::run);
-        self.spawn_legacy("tunnel", Service::Tunnel, crate::tunnel::run);
+        self.spawn::<crate::tunnel::Tunnels>(Service::Tunnel, info_span!("tunnel"));
         self.spawn::<crate::uplink::Uplinks>(Service::Uplink, info_span!("uplink"));
     }
 
