@@ -62,7 +62,30 @@ pub fn plan(
     now: Instant,
 ) -> Plan {
     let mut p = Plan::default();
-    // Subnet indices: explicit ones first, then stable "auto" ones, then new.
+    let index_of = subnet_indices(cfg, auto, &mut p.auto_subnets);
+    for d in delegations {
+        if d.valid_until <= now {
+            continue;
+        }
+        // RFC 7084 WPD-5: the whole delegation is unreachable but for
+        // the LAN subnets carved from it.
+        p.unreachable.push(d.prefix);
+        delegated_addrs(cfg, d, &index_of, now, &mut p);
+    }
+    if let Some(u) = ula {
+        ula_addrs(cfg, u, &index_of, &mut p);
+    }
+    p
+}
+
+/// The subnet index of each LAN with an `assign`: explicit ones first,
+/// then stable "auto" ones (kept from `auto`), then new ones in the
+/// lowest free indices. The "auto" choices are written to `chosen`.
+fn subnet_indices(
+    cfg: &Config,
+    auto: &BTreeMap<String, u32>,
+    chosen: &mut BTreeMap<String, u32>,
+) -> BTreeMap<String, u32> {
     let explicit: Vec<u32> = cfg
         .interfaces
         .iter()
@@ -88,68 +111,74 @@ pub fn plan(
         }
     }
     for i in &cfg.interfaces {
-        if matches!(i.assign.as_ref().map(|a| &a.subnet), Some(Subnet::Auto))
-            && !index_of.contains_key(&i.name)
-        {
-            let n = (0..).find(|n| !taken.contains(n)).unwrap_or(0);
-            taken.push(n);
-            index_of.insert(i.name.clone(), n);
-            p.auto_subnets.insert(i.name.clone(), n);
-        } else if let (Some(Subnet::Auto), Some(n)) =
-            (i.assign.as_ref().map(|a| &a.subnet), index_of.get(&i.name))
-        {
-            p.auto_subnets.insert(i.name.clone(), *n);
-        }
-    }
-
-    for d in delegations {
-        if d.valid_until <= now {
+        if !matches!(i.assign.as_ref().map(|a| &a.subnet), Some(Subnet::Auto)) {
             continue;
         }
-        p.unreachable.push(d.prefix);
-        for i in &cfg.interfaces {
-            let Some(a) = i.assign.as_ref().filter(|a| a.from == d.uplink) else {
-                continue;
-            };
-            let Some(&n) = index_of.get(&i.name) else {
-                continue;
-            };
-            match d.prefix.subnet(a.length, u128::from(n)) {
-                Some(net) => p.addrs.push(PlannedAddr {
-                    iface: i.name.clone(),
-                    addr: router_addr(net),
-                    prefix_len: a.length,
-                    // Never beyond what remains of the delegation (RFC 9096 §3, RFC 7084 L-13).
-                    preferred: secs(d.preferred_until.saturating_duration_since(now)),
-                    valid: secs(d.valid_until.saturating_duration_since(now)),
-                    from: d.prefix,
-                }),
-                None => p.problems.push(format!(
-                    "{}: subnet {n} of length {} does not fit in the delegated {}",
-                    i.name, a.length, d.prefix
-                )),
+        let n = match index_of.get(&i.name) {
+            Some(n) => *n,
+            None => {
+                let n = (0..).find(|n| !taken.contains(n)).unwrap_or(0);
+                taken.push(n);
+                index_of.insert(i.name.clone(), n);
+                n
             }
+        };
+        chosen.insert(i.name.clone(), n);
+    }
+    index_of
+}
+
+/// The LAN addresses carved from delegation `d`, into `p`.
+fn delegated_addrs(
+    cfg: &Config,
+    d: &Delegation,
+    index_of: &BTreeMap<String, u32>,
+    now: Instant,
+    p: &mut Plan,
+) {
+    for i in &cfg.interfaces {
+        let Some(a) = i.assign.as_ref().filter(|a| a.from == d.uplink) else {
+            continue;
+        };
+        let Some(&n) = index_of.get(&i.name) else {
+            continue;
+        };
+        match d.prefix.subnet(a.length, u128::from(n)) {
+            Some(net) => p.addrs.push(PlannedAddr {
+                iface: i.name.clone(),
+                addr: router_addr(net),
+                prefix_len: a.length,
+                // Never beyond what remains of the delegation (RFC 9096 §3, RFC 7084 L-13).
+                preferred: secs(d.preferred_until.saturating_duration_since(now)),
+                valid: secs(d.valid_until.saturating_duration_since(now)),
+                from: d.prefix,
+            }),
+            None => p.problems.push(format!(
+                "{}: subnet {n} of length {} does not fit in the delegated {}",
+                i.name, a.length, d.prefix
+            )),
         }
     }
-    if let Some(u) = ula {
-        for i in &cfg.interfaces {
-            let Some(a) = &i.assign else { continue };
-            let Some(&n) = index_of.get(&i.name) else {
-                continue;
-            };
-            if let Some(net) = u.subnet(64.max(a.length), u128::from(n)) {
-                p.addrs.push(PlannedAddr {
-                    iface: i.name.clone(),
-                    addr: router_addr(net),
-                    prefix_len: net.len(),
-                    preferred: u32::MAX,
-                    valid: u32::MAX,
-                    from: u,
-                });
-            }
+}
+
+/// Every assigned LAN's permanent subnet of the ULA (RFC 4193), into `p`.
+fn ula_addrs(cfg: &Config, u: Ipv6Prefix, index_of: &BTreeMap<String, u32>, p: &mut Plan) {
+    for i in &cfg.interfaces {
+        let Some(a) = &i.assign else { continue };
+        let Some(&n) = index_of.get(&i.name) else {
+            continue;
+        };
+        if let Some(net) = u.subnet(64.max(a.length), u128::from(n)) {
+            p.addrs.push(PlannedAddr {
+                iface: i.name.clone(),
+                addr: router_addr(net),
+                prefix_len: net.len(),
+                preferred: u32::MAX,
+                valid: u32::MAX,
+                from: u,
+            });
         }
     }
-    p
 }
 
 /// The router's own address in a subnet: `<subnet>::1`.

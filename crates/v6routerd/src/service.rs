@@ -115,9 +115,6 @@ pub struct Ctx {
     /// The current configuration; changes on a successful reload.
     pub config: watch::Receiver<Arc<Config>>,
     /// Requests to the kernel (routes, addresses, links).
-    // TRANSITION: read once the first service that changes the kernel is on
-    // run_service (RA only sends packets).
-    #[allow(dead_code)]
     pub netlink: Kernel,
     /// Where the service keeps state across restarts (exists, created at start).
     pub state_dir: PathBuf,
@@ -395,60 +392,6 @@ pub struct Query {
 /// routing mistake in `Request::service`, not a user error).
 pub fn not_mine(service: &str, req: &Request) -> Response {
     Response::error(format!("the {service} service does not answer {req:?}"))
-}
-
-// TRANSITION: the context of services not yet on `run_service`; goes away
-// with the last of them.
-pub struct ServiceCtx {
-    /// The current kernel view; `changed().await` wakes on every update.
-    pub kernel: watch::Receiver<Arc<KernelView>>,
-    /// The current configuration; changes on a successful reload.
-    pub config: watch::Receiver<Arc<Config>>,
-    /// Requests to the kernel (routes, addresses, links).
-    pub netlink: Kernel,
-    pub queries: mpsc::Receiver<Query>,
-    /// Turns true once, when the daemon stops (not on reload).
-    pub shutdown: watch::Receiver<bool>,
-    /// Where the service keeps state across restarts (exists, created at start).
-    pub state_dir: PathBuf,
-    /// The uplink's facts: `borrow()` for the current ones, `subscribe()` to
-    /// follow them. Only the uplink service sends.
-    pub uplink: Arc<watch::Sender<Arc<UplinkFacts>>>,
-    /// Publish this service's row of `v6ctl show protocols`.
-    pub protocol: watch::Sender<Option<ProtocolInfo>>,
-}
-
-impl ServiceCtx {
-    /// Publish this service's `show protocols` row (None: no row). Only a
-    /// changed row wakes the supervisor. A row without `since_ms` gets
-    /// the time its state last changed, as BIRD's Since column: kept from
-    /// the row it replaces while the state stays the same.
-    pub fn publish_protocol(&self, row: Option<ProtocolInfo>) {
-        self.protocol.send_if_modified(|cur| {
-            let row = with_since(cur.as_ref(), row, unix_ms());
-            let changed = *cur != row;
-            if changed {
-                *cur = row;
-            }
-            changed
-        });
-    }
-
-    /// The current configuration.
-    pub fn config(&self) -> Arc<Config> {
-        self.config.borrow().clone()
-    }
-    /// The current kernel view.
-    pub fn kernel(&self) -> Arc<KernelView> {
-        self.kernel.borrow().clone()
-    }
-    /// Answer a query that this service does not know (should not happen).
-    pub fn unknown(q: Query) {
-        let _ = q.reply.send(Response::error(format!(
-            "this service does not answer {:?}",
-            q.request
-        )));
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use crate::control;
 use crate::rt_show::{Contributed, FirstSeen, Selection};
-use crate::service::{Ctx, Handles, Query, ServiceCtx};
+use crate::service::{Ctx, Handles, Query};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,8 +37,8 @@ struct Svc {
     name: &'static str,
     kind: Service,
     queries: mpsc::Sender<Query>,
-    /// Asks a service for its `show route` rows (services on run_service).
-    routes: Option<mpsc::Sender<oneshot::Sender<Contributed>>>,
+    /// Asks a service for its `show route` rows.
+    routes: mpsc::Sender<oneshot::Sender<Contributed>>,
     protocol: watch::Receiver<Option<ProtocolInfo>>,
     task: JoinHandle<()>,
 }
@@ -164,8 +164,8 @@ impl Supervisor {
         self.spawn::<crate::ra::Ra>(Service::Ra, info_span!("ra"));
         self.spawn::<crate::dhcpv6::Dhcpv6>(Service::Dhcpv6, info_span!("dhcpv6"));
         self.spawn::<crate::ripng::Rip>(Service::Ripng, info_span!("ripng"));
-        self.spawn_legacy("tunnel", Service::Tunnel, crate::tunnel::run);
-        self.spawn_legacy("uplink", Service::Uplink, crate::uplink::run);
+        self.spawn::<crate::tunnel::Tunnels>(Service::Tunnel, info_span!("tunnel"));
+        self.spawn::<crate::uplink::Uplinks>(Service::Uplink, info_span!("uplink"));
     }
 
     fn spawn<S: crate::service::Service>(&mut self, kind: Service, span: tracing::Span) {
@@ -191,36 +191,7 @@ impl Supervisor {
             name,
             kind,
             queries: qtx,
-            routes: Some(rtx),
-            protocol: prx,
-            task,
-        });
-    }
-
-    // TRANSITION: services not yet on run_service.
-    fn spawn_legacy<F, Fut>(&mut self, name: &'static str, kind: Service, run: F)
-    where
-        F: FnOnce(ServiceCtx) -> Fut,
-        Fut: std::future::Future<Output = ()> + Send + 'static,
-    {
-        let (qtx, qrx) = mpsc::channel(16);
-        let (ptx, prx) = watch::channel(None);
-        let ctx = ServiceCtx {
-            kernel: self.kernel_tx.subscribe(),
-            config: self.config_tx.subscribe(),
-            netlink: self.nl.clone(),
-            queries: qrx,
-            shutdown: self.shutdown_tx.subscribe(),
-            state_dir: self.config_tx.borrow().router.state_dir.clone(),
-            protocol: ptx,
-            uplink: self.uplink_tx.clone(),
-        };
-        let task = tokio::spawn(run(ctx));
-        self.services.push(Svc {
-            name,
-            kind,
-            queries: qtx,
-            routes: None,
+            routes: rtx,
             protocol: prx,
             task,
         });
@@ -403,11 +374,7 @@ impl Supervisor {
             }
         };
         let mut rows = crate::rt_show::kernel_rows(&self.kernel_tx.borrow(), &self.first_seen);
-        let askers: Vec<_> = self
-            .services
-            .iter()
-            .filter_map(|s| s.routes.clone())
-            .collect();
+        let askers: Vec<_> = self.services.iter().map(|s| s.routes.clone()).collect();
         tokio::spawn(async move {
             for ask in askers {
                 let (tx, rx) = oneshot::channel();

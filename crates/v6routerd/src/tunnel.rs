@@ -16,11 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, warn, Instrument};
 use v6common::kernel::rtprot;
 use v6config::Config;
 use v6control::tunnel::TunnelStatus;
-use v6control::{ProtocolInfo, Request, Response};
+use v6control::{Request, Response};
 use v6netlink::sit::{self, SitEvent};
 use v6netlink::Handle;
 use v6tunnel::{
@@ -28,7 +28,7 @@ use v6tunnel::{
     Observed, ObservedLink, ObservedRoute, SitParams, TunnelAddress, TunnelSpec, OWNER_ALIAS,
 };
 
-use crate::service::{Query, ServiceCtx};
+use crate::service::{Changed, Ctx, Row, Service};
 
 /// The safety-net period: a missed event is repaired within this time.
 const RESYNC: Duration = Duration::from_secs(30);
@@ -116,65 +116,75 @@ async fn observe(handle: &Handle, specs: &[TunnelSpec]) -> Result<Observed, sit:
     };
     let mut o = Observed::default();
     for l in relevant {
-        o.links.insert(
-            l.name.clone(),
-            ObservedLink {
-                index: l.index,
-                name: l.name.clone(),
-                kind: l.kind.clone(),
-                sit: l.sit.map(|s| SitParams {
-                    remote: s.remote,
-                    local: s.local,
-                    ttl: s.ttl,
-                    pmtudisc: s.pmtudisc,
-                    proto: s.proto,
-                }),
-                mtu: l.mtu,
-                admin_up: l.admin_up,
-                running: l.running,
-                alias: l.alias.clone(),
-                addrs: v6
-                    .iter()
-                    .filter(|a| a.index == l.index)
-                    .filter_map(|a| match a.addr {
-                        IpAddr::V6(addr) => Some(TunnelAddress {
-                            addr,
-                            prefix_len: a.prefix_len,
-                        }),
-                        IpAddr::V4(_) => None,
-                    })
-                    .collect(),
-                routes: routes
-                    .iter()
-                    .filter(|r| r.oif == Some(l.index))
-                    .map(|r| ObservedRoute {
-                        dst: r.dst,
-                        metric: r.metric,
-                        protocol: r.protocol,
-                    })
-                    .collect(),
-            },
-        );
+        o.links
+            .insert(l.name.clone(), observed_link(l, &v6, &routes));
     }
     for s in specs {
         if let LocalEndpoint::Auto { wan } = &s.local {
             if let Some(w) = links.iter().find(|l| &l.name == wan) {
-                // Primary addresses first (RFC 1122's "primary" is the one
-                // the kernel uses as source; secondaries follow it).
-                let mut mine: Vec<_> = v4.iter().filter(|a| a.index == w.index).collect();
-                mine.sort_by_key(|a| a.secondary);
-                let addrs = mine
-                    .iter()
-                    .filter_map(|a| match a.addr {
-                        IpAddr::V4(x) => Some(x),
-                        IpAddr::V6(_) => None,
-                    })
-                    .collect();
-                o.wan_ipv4.insert(wan.clone(), addrs);
+                o.wan_ipv4.insert(wan.clone(), ipv4_of(w.index, &v4));
             }
         }
     }
     Ok(o)
+}
+
+/// A tunnel link with its IPv6 addresses and routes, for the reconciler.
+fn observed_link(
+    l: &sit::LinkState,
+    v6: &[sit::AddrEntry],
+    routes: &[sit::RouteEntry],
+) -> ObservedLink {
+    ObservedLink {
+        index: l.index,
+        name: l.name.clone(),
+        kind: l.kind.clone(),
+        sit: l.sit.map(|s| SitParams {
+            remote: s.remote,
+            local: s.local,
+            ttl: s.ttl,
+            pmtudisc: s.pmtudisc,
+            proto: s.proto,
+        }),
+        mtu: l.mtu,
+        admin_up: l.admin_up,
+        running: l.running,
+        alias: l.alias.clone(),
+        addrs: v6
+            .iter()
+            .filter(|a| a.index == l.index)
+            .filter_map(|a| match a.addr {
+                IpAddr::V6(addr) => Some(TunnelAddress {
+                    addr,
+                    prefix_len: a.prefix_len,
+                }),
+                IpAddr::V4(_) => None,
+            })
+            .collect(),
+        routes: routes
+            .iter()
+            .filter(|r| r.oif == Some(l.index))
+            .map(|r| ObservedRoute {
+                dst: r.dst,
+                metric: r.metric,
+                protocol: r.protocol,
+            })
+            .collect(),
+    }
+}
+
+/// The IPv4 addresses of the link `index`, primary addresses first (RFC
+/// 1122's "primary" is the one the kernel uses as source; secondaries
+/// follow it).
+fn ipv4_of(index: u32, v4: &[sit::AddrEntry]) -> Vec<Ipv4Addr> {
+    let mut mine: Vec<_> = v4.iter().filter(|a| a.index == index).collect();
+    mine.sort_by_key(|a| a.secondary);
+    mine.iter()
+        .filter_map(|a| match a.addr {
+            IpAddr::V4(x) => Some(x),
+            IpAddr::V6(_) => None,
+        })
+        .collect()
 }
 
 /// What one executed action means to a reader of `show tunnels`.
@@ -194,6 +204,59 @@ fn history_line(a: &Action) -> String {
     }
 }
 
+/// A removal of what is already gone succeeded.
+fn gone_is_ok(r: Result<(), sit::Error>) -> Result<(), String> {
+    match r {
+        Err(e) if !sit::is_gone(&e) => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+/// An addition of what is already there succeeded.
+fn exists_is_ok(r: Result<(), sit::Error>) -> Result<(), String> {
+    match r {
+        Err(e) if !sit::is_exists(&e) => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+/// Create (or delete and create again) a tunnel's link and tag it as ours;
+/// `index` learns its new index.
+async fn create(h: &Handle, a: &Action, index: &mut BTreeMap<String, u32>) -> Result<(), String> {
+    let (Action::Create { link, .. } | Action::Recreate { link, .. }) = a else {
+        return Ok(());
+    };
+    if let Action::Recreate { index: old, .. } = a {
+        gone_is_ok(sit::delete(h, *old).await)
+            .map_err(|e| format!("cannot delete the old link: {e}"))?;
+        index.remove(&link.name);
+    }
+    let req = sit::SitRequest {
+        name: link.name.clone(),
+        remote: link.remote,
+        local: link.local,
+        ttl: link.ttl,
+        pmtudisc: link.pmtudisc,
+        mtu: link.mtu,
+    };
+    sit::create(h, &req).await.map_err(|e| {
+        if sit::is_unsupported(&e) {
+            format!("{e}: this kernel has no sit driver (modprobe sit)")
+        } else {
+            e.to_string()
+        }
+    })?;
+    let links = sit::links(h).await.map_err(|e| e.to_string())?;
+    let new = links
+        .iter()
+        .find(|l| l.name == link.name)
+        .ok_or_else(|| "created, but the kernel does not list it".to_string())?;
+    index.insert(link.name.clone(), new.index);
+    sit::set_alias(h, new.index, OWNER_ALIAS)
+        .await
+        .map_err(|e| format!("cannot tag it as ours: {e}"))
+}
+
 /// The action as a verb, for "... failed: why".
 fn verb(a: &Action) -> String {
     match a {
@@ -210,7 +273,8 @@ fn verb(a: &Action) -> String {
     }
 }
 
-struct Tunnels {
+/// The tunnel service.
+pub struct Tunnels {
     handle: Handle,
     specs: Vec<TunnelSpec>,
     memory: Memory,
@@ -227,9 +291,28 @@ struct Tunnels {
     updates: BTreeMap<String, (String, BrokerUpdate)>,
     /// Finished update commands.
     update_done: mpsc::UnboundedSender<UpdateDone>,
+    update_rx: mpsc::UnboundedReceiver<UpdateDone>,
+    /// Relevant kernel events (None: not followed, checked every RETRY).
+    events: Option<mpsc::UnboundedReceiver<()>>,
+    /// Passes in a row with a refused request (for the retry backoff).
+    failures: u32,
+    /// When the next pass is due: the safety net, or a retry.
+    resync_at: Instant,
+    /// When the burst of events being gathered is looked at (SETTLE).
+    settle_at: Option<Instant>,
 }
 
-struct UpdateDone {
+/// What the service's own I/O delivers.
+pub enum Event {
+    /// A relevant kernel event (link, IPv4 address, tunnel address/route).
+    Kernel,
+    /// The kernel event stream ended.
+    KernelGone,
+    /// An update command finished.
+    UpdateDone(UpdateDone),
+}
+
+pub struct UpdateDone {
     tunnel: String,
     command: String,
     local: Ipv4Addr,
@@ -242,7 +325,7 @@ impl Tunnels {
         let observed = match observe(&self.handle, &self.specs).await {
             Ok(o) => o,
             Err(e) => {
-                warn!("tunnel: cannot read the kernel's links and addresses: {e}");
+                warn!("cannot read the kernel's links and addresses: {e}");
                 return false;
             }
         };
@@ -318,102 +401,47 @@ impl Tunnels {
         index: &mut BTreeMap<String, u32>,
     ) -> Result<(), String> {
         let h = &self.handle;
-        let idx = |index: &BTreeMap<String, u32>, name: &str| {
+        let idx = |name: &str| {
             index
                 .get(name)
                 .copied()
                 .ok_or_else(|| format!("{name} does not exist"))
         };
         match a {
-            Action::Create { link, .. } | Action::Recreate { link, .. } => {
-                if let Action::Recreate { index: old, .. } = a {
-                    match sit::delete(h, *old).await {
-                        Ok(()) => {}
-                        Err(e) if sit::is_gone(&e) => {}
-                        Err(e) => return Err(format!("cannot delete the old link: {e}")),
-                    }
-                    index.remove(&link.name);
-                }
-                let req = sit::SitRequest {
-                    name: link.name.clone(),
-                    remote: link.remote,
-                    local: link.local,
-                    ttl: link.ttl,
-                    pmtudisc: link.pmtudisc,
-                    mtu: link.mtu,
-                };
-                sit::create(h, &req).await.map_err(|e| {
-                    if sit::is_unsupported(&e) {
-                        format!("{e}: this kernel has no sit driver (modprobe sit)")
-                    } else {
-                        e.to_string()
-                    }
-                })?;
-                let links = sit::links(h).await.map_err(|e| e.to_string())?;
-                let new = links
-                    .iter()
-                    .find(|l| l.name == link.name)
-                    .ok_or_else(|| "created, but the kernel does not list it".to_string())?;
-                index.insert(link.name.clone(), new.index);
-                sit::set_alias(h, new.index, OWNER_ALIAS)
-                    .await
-                    .map_err(|e| format!("cannot tag it as ours: {e}"))
-            }
-            Action::Delete { index: i, .. } => match sit::delete(h, *i).await {
-                Ok(()) => Ok(()),
-                Err(e) if sit::is_gone(&e) => Ok(()),
-                Err(e) => Err(e.to_string()),
-            },
-            Action::SetUp { name } => sit::set_up(h, idx(index, name)?)
-                .await
-                .map_err(|e| e.to_string()),
-            Action::SetMtu { name, mtu, .. } => sit::set_mtu(h, idx(index, name)?, *mtu)
+            Action::Create { .. } | Action::Recreate { .. } => create(h, a, index).await,
+            Action::Delete { index: i, .. } => gone_is_ok(sit::delete(h, *i).await),
+            Action::SetUp { name } => sit::set_up(h, idx(name)?).await.map_err(|e| e.to_string()),
+            Action::SetMtu { name, mtu, .. } => sit::set_mtu(h, idx(name)?, *mtu)
                 .await
                 .map_err(|e| e.to_string()),
             Action::AddAddress { name, addr } => {
-                match sit::add_ipv6_addr(h, idx(index, name)?, addr.addr, addr.prefix_len).await {
-                    Ok(()) => Ok(()),
-                    Err(e) if sit::is_exists(&e) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
+                exists_is_ok(sit::add_ipv6_addr(h, idx(name)?, addr.addr, addr.prefix_len).await)
             }
             Action::DelAddress { name, addr } => {
-                match sit::del_ipv6_addr(h, idx(index, name)?, addr.addr, addr.prefix_len).await {
-                    Ok(()) => Ok(()),
-                    Err(e) if sit::is_gone(&e) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                }
+                gone_is_ok(sit::del_ipv6_addr(h, idx(name)?, addr.addr, addr.prefix_len).await)
             }
             Action::AddRoute {
                 name,
                 dst,
                 metric,
                 protocol,
-            } => match sit::add_ipv6_route(h, idx(index, name)?, *dst, *metric, *protocol).await {
-                Ok(()) => Ok(()),
-                Err(e) if sit::is_exists(&e) => Ok(()),
-                Err(e) => Err(e.to_string()),
-            },
+            } => exists_is_ok(sit::add_ipv6_route(h, idx(name)?, *dst, *metric, *protocol).await),
             Action::DelRoute {
                 name,
                 dst,
                 metric,
                 protocol,
-            } => match sit::del_ipv6_route(h, idx(index, name)?, *dst, *metric, *protocol).await {
-                Ok(()) => Ok(()),
-                Err(e) if sit::is_gone(&e) => Ok(()),
-                Err(e) => Err(e.to_string()),
-            },
+            } => gone_is_ok(sit::del_ipv6_route(h, idx(name)?, *dst, *metric, *protocol).await),
             Action::Keep { .. } | Action::Wait { .. } => Ok(()),
         }
     }
 
     /// Remove what we made (unless kept), at shutdown.
-    async fn stop(&mut self) {
+    async fn remove_ours(&mut self) {
         let observed = match observe(&self.handle, &self.specs).await {
             Ok(o) => o,
             Err(e) => {
-                warn!("tunnel: cannot read the kernel at stop, nothing removed: {e}");
+                warn!("cannot read the kernel at stop, nothing removed: {e}");
                 return;
             }
         };
@@ -472,15 +500,19 @@ impl Tunnels {
                 s.remote,
                 self.update_done.clone(),
             );
-            tokio::spawn(async move {
-                let result = crate::broker_update::run(&cmd, &name, remote, &run).await;
-                let _ = done.send(UpdateDone {
-                    tunnel: name,
-                    command: cmd,
-                    local: run.local,
-                    result,
-                });
-            });
+            tokio::spawn(
+                async move {
+                    let result = crate::broker_update::run(&cmd, &name, remote, &run).await;
+                    let _ = done.send(UpdateDone {
+                        tunnel: name,
+                        command: cmd,
+                        local: run.local,
+                        result,
+                    });
+                }
+                // In the service's span, like the rest of its work.
+                .in_current_span(),
+            );
         }
     }
 
@@ -506,28 +538,178 @@ impl Tunnels {
             .min()
     }
 
-    fn protocol_row(&self) -> Option<ProtocolInfo> {
+    /// Look again, now: reconcile, set when the next pass is due, start
+    /// the update commands that became due.
+    async fn pass(&mut self) {
+        let ok = self.reconcile().await;
+        // After a refusal retry at 2 s, 4 s, 8 s, ... up to the resync
+        // period (a kernel without the sit driver must not be asked every
+        // 2 s forever).
+        self.failures = if ok {
+            0
+        } else {
+            self.failures.saturating_add(1)
+        };
+        let next = if self.failures > 0 {
+            RETRY
+                .saturating_mul(1 << (self.failures - 1).min(4))
+                .min(RESYNC)
+        } else if self.events.is_none() {
+            RETRY
+        } else {
+            RESYNC
+        };
+        let now = Instant::now();
+        self.resync_at = now + next;
+        self.start_updates(now);
+    }
+
+    /// Drop the events already queued: the pass about to run sees them.
+    fn drain_events(&mut self) {
+        if let Some(rx) = self.events.as_mut() {
+            while rx.try_recv().is_ok() {}
+        }
+    }
+}
+
+impl Service for Tunnels {
+    const NAME: &'static str = "tunnel";
+    const PROTO: &'static str = "SIT";
+    const IDLE: &'static str = "the tunnel service is not running";
+    type Event = Event;
+
+    /// Always, even with no `[[tunnel]]`: a tunnel a previous run made
+    /// (alias `v6routerd`) is removed at start, and one a reload takes out
+    /// of the configuration is removed by the next pass, as `reconcile`
+    /// plans; stopping the service instead would apply `keep_on_stop`.
+    fn wanted(_: &Config) -> bool {
+        true
+    }
+
+    async fn start(ctx: &Ctx) -> Result<Tunnels, String> {
+        let watched = Arc::new(Mutex::new(BTreeSet::new()));
+        let events = spawn_event_watch(watched.clone());
+        let (update_done, update_rx) = mpsc::unbounded_channel();
+        Ok(Tunnels {
+            handle: ctx.netlink.handle().clone(),
+            specs: specs_from(&ctx.config()),
+            memory: Memory::default(),
+            history: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            last: Observed::default(),
+            watched,
+            updates: BTreeMap::new(),
+            update_done,
+            update_rx,
+            events,
+            failures: 0,
+            resync_at: Instant::now(),
+            settle_at: None,
+        })
+    }
+
+    async fn changed(&mut self, ctx: &Ctx, what: Changed) {
+        match what {
+            Changed::Config => {
+                let specs = specs_from(&ctx.config());
+                if specs != self.specs {
+                    debug!("configuration changed");
+                    self.specs = specs;
+                }
+                self.pass().await;
+            }
+            // The shared view lacks IPv4 addresses and SIT parameters; the
+            // service's own event watch (`next_event`) follows what matters,
+            // and a pass per view change would dump the routes on every
+            // RIPng update.
+            Changed::Kernel | Changed::Uplink => {}
+        }
+    }
+
+    async fn next_event(&mut self) -> Event {
+        let (events, updates) = (&mut self.events, &mut self.update_rx);
+        let kernel = async {
+            match events.as_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        // Both receivers are cancel-safe.
+        tokio::select! {
+            ev = kernel => match ev {
+                Some(()) => Event::Kernel,
+                None => Event::KernelGone,
+            },
+            Some(done) = updates.recv() => Event::UpdateDone(done),
+        }
+    }
+
+    async fn on_event(&mut self, _: &Ctx, ev: Event) {
+        let now = Instant::now();
+        match ev {
+            Event::Kernel => {
+                self.settle_at.get_or_insert(now + SETTLE);
+            }
+            Event::KernelGone => {
+                warn!(
+                    "the kernel event stream ended; checking every {} s instead",
+                    RETRY.as_secs()
+                );
+                self.events = None;
+                self.settle_at.get_or_insert(now + SETTLE);
+            }
+            Event::UpdateDone(done) => {
+                self.update_finished(done);
+                self.start_updates(now);
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let retry = self.next_update_retry(Instant::now());
+        [Some(self.resync_at), self.settle_at, retry]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    async fn on_deadline(&mut self, _: &Ctx, now: Instant) {
+        if self.resync_at <= now || self.settle_at.is_some_and(|t| t <= now) {
+            self.settle_at = None;
+            self.drain_events();
+            self.pass().await;
+        } else {
+            // An update command's retry fell due.
+            self.start_updates(now);
+        }
+    }
+
+    async fn answer(&mut self, _: &Ctx, req: Request) -> Response {
+        match req {
+            Request::ShowTunnels => Response::ok(self.status()),
+            other => crate::service::not_mine(Self::NAME, &other),
+        }
+    }
+
+    fn row(&self) -> Option<Row> {
         if self.specs.is_empty() {
             return None;
         }
         let st = self.status();
         let up = st.iter().filter(|t| t.state == "up").count();
         let since = st.iter().filter_map(|t| t.since).max();
-        Some(ProtocolInfo {
-            name: "tunnel".into(),
-            proto: "SIT".into(),
-            table: "---".into(),
-            state: if up == st.len() {
-                "up".into()
-            } else {
-                "start".into()
-            },
-            since: String::new(),
+        let state = if up == st.len() { "up" } else { "start" };
+        Some(Row {
+            state,
             info: format!("{up} of {} tunnels up", st.len()),
             // The last change we made to a tunnel, else when the state
             // last changed.
             since_ms: since.map(|s| s * 1000),
         })
+    }
+
+    async fn stop(mut self, _: &Ctx) {
+        self.remove_ours().await;
     }
 }
 
@@ -541,71 +723,81 @@ fn status_of(
 ) -> Vec<TunnelStatus> {
     specs
         .iter()
-        .map(|s| {
-            let l = last.link(&s.name).filter(|l| l.is_sit());
-            let state = match l {
-                None if waiting.contains_key(&s.name) => "waiting",
-                None => "missing",
-                Some(l) if l.admin_up => "up",
-                Some(_) => "down",
-            };
-            let sit = l.and_then(|l| l.sit);
-            let local = sit
-                .and_then(|p| p.local)
-                .or_else(|| resolve_local(s, last).ok())
-                .map(|a| a.to_string());
-            let (since, mut last_change) = history
-                .get(&s.name)
-                .cloned()
-                .map_or((None, String::new()), |(t, w)| (Some(t), w));
-            if let Some(w) = waiting.get(&s.name) {
-                last_change = format!("waiting: {w}");
-            }
-            let is_link_local = |a: std::net::Ipv6Addr| a.segments()[0] & 0xffc0 == 0xfe80;
-            TunnelStatus {
-                name: s.name.clone(),
-                state: state.into(),
-                index: l.map(|l| l.index),
-                local,
-                local_source: match &s.local {
-                    LocalEndpoint::Fixed(_) => "static".into(),
-                    LocalEndpoint::Auto { wan } => format!("auto from {wan}"),
-                },
-                remote: sit.and_then(|p| p.remote).unwrap_or(s.remote).to_string(),
-                ttl: sit.map_or(s.ttl, |p| p.ttl),
-                mtu: l.map_or(s.mtu, |l| l.mtu),
-                pmtudisc: sit.map_or(s.pmtudisc, |p| p.pmtudisc),
-                addresses: l
-                    .map(|l| {
-                        l.addrs
-                            .iter()
-                            .filter(|a| !is_link_local(a.addr))
-                            .map(|a| a.to_string())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                routes: l
-                    .map(|l| {
-                        l.routes
-                            .iter()
-                            .filter(|r| !r.dst.is_link_local())
-                            .map(|r| {
-                                format!(
-                                    "{} metric {} proto {}",
-                                    r.dst,
-                                    r.metric,
-                                    rtprot::name(r.protocol)
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                since,
-                last_change,
-                ours: l.is_some_and(|l| l.is_ours()),
-                keep_on_stop: s.keep_on_stop,
-                broker_update: None,
-            }
+        .map(|s| tunnel_status(s, last, history.get(&s.name), waiting.get(&s.name)))
+        .collect()
+}
+
+/// One tunnel of `show tunnels`: what it last did (`history`) and why it
+/// waits, if it does.
+fn tunnel_status(
+    s: &TunnelSpec,
+    last: &Observed,
+    history: Option<&(u64, String)>,
+    waiting: Option<&String>,
+) -> TunnelStatus {
+    let l = last.link(&s.name).filter(|l| l.is_sit());
+    let state = match l {
+        None if waiting.is_some() => "waiting",
+        None => "missing",
+        Some(l) if l.admin_up => "up",
+        Some(_) => "down",
+    };
+    let sit = l.and_then(|l| l.sit);
+    let local = sit
+        .and_then(|p| p.local)
+        .or_else(|| resolve_local(s, last).ok())
+        .map(|a| a.to_string());
+    let (since, mut last_change) = history
+        .cloned()
+        .map_or((None, String::new()), |(t, w)| (Some(t), w));
+    if let Some(w) = waiting {
+        last_change = format!("waiting: {w}");
+    }
+    TunnelStatus {
+        name: s.name.clone(),
+        state: state.into(),
+        index: l.map(|l| l.index),
+        local,
+        local_source: match &s.local {
+            LocalEndpoint::Fixed(_) => "static".into(),
+            LocalEndpoint::Auto { wan } => format!("auto from {wan}"),
+        },
+        remote: sit.and_then(|p| p.remote).unwrap_or(s.remote).to_string(),
+        ttl: sit.map_or(s.ttl, |p| p.ttl),
+        mtu: l.map_or(s.mtu, |l| l.mtu),
+        pmtudisc: sit.map_or(s.pmtudisc, |p| p.pmtudisc),
+        addresses: l.map(shown_addresses).unwrap_or_default(),
+        routes: l.map(shown_routes).unwrap_or_default(),
+        since,
+        last_change,
+        ours: l.is_some_and(|l| l.is_ours()),
+        keep_on_stop: s.keep_on_stop,
+        broker_update: None,
+    }
+}
+
+/// A tunnel's addresses but the link-local one the kernel gives it.
+fn shown_addresses(l: &ObservedLink) -> Vec<String> {
+    let is_link_local = |a: std::net::Ipv6Addr| a.segments()[0] & 0xffc0 == 0xfe80;
+    l.addrs
+        .iter()
+        .filter(|a| !is_link_local(a.addr))
+        .map(|a| a.to_string())
+        .collect()
+}
+
+/// A tunnel's routes but the link-local one.
+fn shown_routes(l: &ObservedLink) -> Vec<String> {
+    l.routes
+        .iter()
+        .filter(|r| !r.dst.is_link_local())
+        .map(|r| {
+            format!(
+                "{} metric {} proto {}",
+                r.dst,
+                r.metric,
+                rtprot::name(r.protocol)
+            )
         })
         .collect()
 }
@@ -617,7 +809,7 @@ fn spawn_event_watch(watched: Arc<Mutex<BTreeSet<u32>>>) -> Option<mpsc::Unbound
         Ok(rx) => rx,
         Err(e) => {
             warn!(
-                "tunnel: cannot follow kernel events ({e}); checking every {} s instead",
+                "cannot follow kernel events ({e}); checking every {} s instead",
                 RETRY.as_secs()
             );
             return None;
@@ -638,104 +830,6 @@ fn spawn_event_watch(watched: Arc<Mutex<BTreeSet<u32>>>) -> Option<mpsc::Unbound
         }
     });
     Some(rx)
-}
-
-pub async fn run(mut ctx: ServiceCtx) {
-    let watched = Arc::new(Mutex::new(BTreeSet::new()));
-    let mut events = spawn_event_watch(watched.clone());
-    let (update_done, mut update_rx) = mpsc::unbounded_channel();
-    let mut t = Tunnels {
-        handle: ctx.netlink.handle().clone(),
-        specs: specs_from(&ctx.config()),
-        memory: Memory::default(),
-        history: BTreeMap::new(),
-        waiting: BTreeMap::new(),
-        last: Observed::default(),
-        watched,
-        updates: BTreeMap::new(),
-        update_done,
-    };
-    let mut next = if events.is_some() { RESYNC } else { RETRY };
-    let mut dirty = true;
-    let mut failures = 0u32;
-    loop {
-        if dirty {
-            let ok = t.reconcile().await;
-            // After a refusal retry at 2 s, 4 s, 8 s, ... up to the resync
-            // period (a kernel without the sit driver must not be asked
-            // every 2 s forever).
-            failures = if ok { 0 } else { failures.saturating_add(1) };
-            next = if failures > 0 {
-                RETRY.saturating_mul(1 << (failures - 1).min(4)).min(RESYNC)
-            } else if events.is_none() {
-                RETRY
-            } else {
-                RESYNC
-            };
-            ctx.publish_protocol(t.protocol_row());
-        }
-        dirty = false;
-        let now = Instant::now();
-        t.start_updates(now);
-        let retry = t.next_update_retry(now);
-        tokio::select! {
-            ev = async {
-                match events.as_mut() {
-                    Some(rx) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => {
-                if ev.is_none() {
-                    warn!("tunnel: the kernel event stream ended; checking every {} s instead", RETRY.as_secs());
-                    events = None;
-                }
-                tokio::time::sleep(SETTLE).await;
-                if let Some(rx) = events.as_mut() {
-                    while rx.try_recv().is_ok() {}
-                }
-                dirty = true;
-            }
-            r = ctx.config.changed() => {
-                if r.is_err() {
-                    return;
-                }
-                let specs = specs_from(&ctx.config());
-                if specs != t.specs {
-                    debug!("tunnel: configuration changed");
-                    t.specs = specs;
-                }
-                dirty = true;
-            }
-            q = ctx.queries.recv() => {
-                if let Some(q) = q {
-                    answer(&t, q);
-                }
-            }
-            r = ctx.shutdown.changed() => {
-                if r.is_err() || *ctx.shutdown.borrow() {
-                    t.stop().await;
-                    return;
-                }
-            }
-            _ = tokio::time::sleep(next) => dirty = true,
-            Some(done) = update_rx.recv() => t.update_finished(done),
-            _ = async {
-                match retry {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            } => {}
-        }
-    }
-}
-
-fn answer(t: &Tunnels, q: Query) {
-    match q.request {
-        Request::ShowTunnels => {
-            let _ = q.reply.send(Response::ok(t.status()));
-        }
-        _ => ServiceCtx::unknown(q),
-    }
 }
 
 #[cfg(test)]

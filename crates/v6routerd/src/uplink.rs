@@ -10,24 +10,29 @@
 
 use crate::prefixes::{self, Delegation, Plan};
 use crate::service::unix_secs as wall;
-use crate::service::{DelegatedPrefix, Query, ServiceCtx, UplinkFacts};
+use crate::service::{Changed, Ctx, DelegatedPrefix, Row, Service, UplinkFacts};
+use crate::state::{load_json, save_json};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv6Addr, SocketAddrV6};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tracing::{debug, info, warn};
+use tracing::{debug, info, warn, Instrument};
 use v6common::kernel::rtprot;
 use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 use v6config::Config;
 use v6control::uplink::{Assignment, LeaseInfo, UplinkInfo, UplinkStatus};
-use v6control::{ProtocolInfo, Request, Response};
-use v6dhcp::client::{Binding, Client, ClientAction, ClientParams, StoredBinding};
+use v6control::{Request, Response};
+use v6dhcp::client::{Binding, Client, ClientAction, ClientParams, Lease, StoredBinding};
 use v6dhcp::wire::{Duid, ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT};
 
 const CLIENT_PORT: u16 = 546;
+
+/// What a client socket's reader task hands the service: the uplink it was
+/// received on, the source address and the message.
+type Datagram = (String, Ipv6Addr, Vec<u8>);
 
 /// One uplink interface and its client.
 struct Uplink {
@@ -40,6 +45,28 @@ struct Uplink {
     reader: Option<tokio::task::JoinHandle<()>>,
 }
 
+impl Uplink {
+    /// Send a client message to All_DHCP_Relay_Agents_and_Servers on the
+    /// WAN (RFC 8415 §7.1); nothing while the WAN has no socket.
+    async fn send(&self, bytes: &[u8]) {
+        let (Some(s), Some(idx)) = (&self.socket, self.ifindex) else {
+            return;
+        };
+        let dst = SocketAddrV6::new(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT, 0, idx);
+        if let Err(e) = s.send_to(bytes, dst).await {
+            debug!("{}: send: {e}", self.name);
+        }
+    }
+
+    /// Close the socket and end its reader.
+    fn close(&mut self) {
+        if let Some(r) = self.reader.take() {
+            r.abort();
+        }
+        self.socket = None;
+    }
+}
+
 /// An address we put on a LAN.
 #[derive(Clone, Debug)]
 struct Installed {
@@ -50,7 +77,8 @@ struct Installed {
     stale: bool,
 }
 
-struct Manager {
+/// The uplink service: the DHCPv6-PD clients and the prefix manager.
+pub struct Uplinks {
     state_dir: PathBuf,
     uplinks: Vec<Uplink>,
     ula: Option<Ipv6Prefix>,
@@ -58,103 +86,164 @@ struct Manager {
     installed: HashMap<(String, Ipv6Addr), Installed>,
     routes: Vec<Ipv6Prefix>,
     plan: Plan,
-    rx_tx: mpsc::Sender<(String, Ipv6Addr, Vec<u8>)>,
+    /// Given to each socket's reader task.
+    rx_tx: mpsc::Sender<Datagram>,
+    /// What the readers received.
+    rx: mpsc::Receiver<Datagram>,
 }
 
-pub async fn run(mut ctx: ServiceCtx) {
-    let (rx_tx, mut rx) = mpsc::channel::<(String, Ipv6Addr, Vec<u8>)>(64);
-    let state_dir = ctx.state_dir.clone();
-    let mut m = Manager {
-        auto: read_json(&state_dir.join("assign.json")).unwrap_or_default(),
-        state_dir,
-        uplinks: Vec::new(),
-        ula: None,
-        installed: HashMap::new(),
-        routes: Vec::new(),
-        plan: Plan::default(),
-        rx_tx,
-    };
-    let mut cfg = ctx.config();
-    m.configure(&ctx, &cfg);
-    m.follow_links(&ctx, &ctx.kernel()).await;
-    m.apply(&ctx, &cfg).await;
-    let mut shutdown = ctx.shutdown.clone();
-    loop {
-        let next = m.uplinks.iter().filter_map(|u| u.client.next_timer()).min();
-        let sleep = tokio::time::sleep_until(
-            next.map(tokio::time::Instant::from_std)
-                .unwrap_or_else(far_future),
-        );
-        tokio::select! {
-            Some((name, src, data)) = rx.recv() => {
-                let now = Instant::now();
-                if let Some(i) = m.uplinks.iter().position(|u| u.name == name) {
-                    let acts = m.uplinks[i].client.handle(now, src, &data);
-                    m.execute(&ctx, &cfg, i, acts).await;
-                }
+impl Service for Uplinks {
+    const NAME: &'static str = "uplink";
+    const PROTO: &'static str = "DHCPv6-PD";
+    const IDLE: &'static str = "the uplink service is not running";
+    type Event = Datagram;
+
+    /// Always: besides the DHCPv6-PD clients of `[interface.uplink]` the
+    /// service owns the ULA and the `[interface.assign]` LAN addresses,
+    /// which need no uplink; and a reload that drops the last of them must
+    /// still reach `apply`, which deprecates what is no longer planned
+    /// (RFC 9096 §3) rather than leaving it. Its row ("down" with no
+    /// uplink) is shown as before.
+    fn wanted(_: &Config) -> bool {
+        true
+    }
+
+    async fn start(ctx: &Ctx) -> Result<Uplinks, String> {
+        let (rx_tx, rx) = mpsc::channel(64);
+        let auto = load_json(&ctx.state_dir.join("assign.json"), "subnet choices");
+        Ok(Uplinks {
+            auto: auto.unwrap_or_default(),
+            state_dir: ctx.state_dir.clone(),
+            uplinks: Vec::new(),
+            ula: None,
+            installed: HashMap::new(),
+            routes: Vec::new(),
+            plan: Plan::default(),
+            rx_tx,
+            rx,
+        })
+    }
+
+    async fn changed(&mut self, ctx: &Ctx, what: Changed) {
+        let view = ctx.kernel();
+        match what {
+            Changed::Config => {
+                let cfg = ctx.config();
+                self.configure(&cfg, &view);
+                self.follow_links(ctx, &view).await;
+                self.apply(ctx, &cfg).await;
             }
-            _ = sleep => {
-                let now = Instant::now();
-                for i in 0..m.uplinks.len() {
-                    if m.uplinks[i].client.next_timer().is_some_and(|t| t <= now) {
-                        let acts = m.uplinks[i].client.on_timer(now);
-                        m.execute(&ctx, &cfg, i, acts).await;
+            Changed::Kernel => {
+                self.follow_links(ctx, &view).await;
+                self.repair(ctx, &view).await;
+            }
+            // Not followed: this service is the one that sends them.
+            Changed::Uplink => {}
+        }
+    }
+
+    async fn next_event(&mut self) -> Datagram {
+        // Never None: `rx_tx` lives as long as `rx`.
+        match self.rx.recv().await {
+            Some(d) => d,
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn on_event(&mut self, ctx: &Ctx, (name, src, data): Datagram) {
+        let Some(i) = self.uplinks.iter().position(|u| u.name == name) else {
+            return;
+        };
+        let acts = self.uplinks[i].client.handle(Instant::now(), src, &data);
+        self.execute(ctx, i, acts).await;
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.uplinks
+            .iter()
+            .filter_map(|u| u.client.next_timer())
+            .min()
+    }
+
+    async fn on_deadline(&mut self, ctx: &Ctx, now: Instant) {
+        for i in 0..self.uplinks.len() {
+            if self.uplinks[i]
+                .client
+                .next_timer()
+                .is_some_and(|t| t <= now)
+            {
+                let acts = self.uplinks[i].client.on_timer(now);
+                self.execute(ctx, i, acts).await;
+            }
+        }
+        // Stale LAN addresses run out by themselves in the kernel; drop our record.
+        self.installed
+            .retain(|_, x| x.valid_until.is_none_or(|v| v > now));
+    }
+
+    async fn answer(&mut self, ctx: &Ctx, req: Request) -> Response {
+        let now = Instant::now();
+        match req {
+            Request::ShowUplink => Response::ok(self.status()),
+            Request::UplinkRenew | Request::UplinkRelease if self.uplinks.is_empty() => {
+                Response::error("no uplink is configured")
+            }
+            Request::UplinkRenew => {
+                for i in 0..self.uplinks.len() {
+                    let acts = self.uplinks[i].client.renew_now(now);
+                    self.execute(ctx, i, acts).await;
+                }
+                Response::ok("renewing")
+            }
+            Request::UplinkRelease => {
+                for i in 0..self.uplinks.len() {
+                    let acts = self.uplinks[i].client.release(now);
+                    self.execute(ctx, i, acts).await;
+                }
+                Response::ok("released")
+            }
+            other => crate::service::not_mine(Self::NAME, &other),
+        }
+    }
+
+    fn row(&self) -> Option<Row> {
+        let n = self.delegations().len();
+        Some(Row::new(
+            if self.uplinks.is_empty() {
+                "down"
+            } else {
+                "up"
+            },
+            format!("{n} delegated prefix{}", if n == 1 { "" } else { "es" }),
+        ))
+    }
+
+    /// Release only when configured (a restart must keep the prefix); LAN
+    /// addresses stay, as their lifetimes still hold.
+    async fn stop(mut self, ctx: &Ctx) {
+        let cfg = ctx.config();
+        let now = Instant::now();
+        for u in &mut self.uplinks {
+            let release = cfg
+                .interface(&u.name)
+                .and_then(|x| x.uplink.as_ref())
+                .is_some_and(|up| up.release_on_stop);
+            if release && u.client.binding().is_some() {
+                info!("{}: releasing the delegation (release_on_stop)", u.name);
+                for a in u.client.release(now) {
+                    if let ClientAction::Send(bytes) = a {
+                        u.send(&bytes).await;
                     }
                 }
-                // Stale LAN addresses run out by themselves in the kernel; drop our record.
-                m.installed.retain(|_, x| x.valid_until.is_none_or(|v| v > now));
+                let _ = std::fs::remove_file(binding_file(&self.state_dir, &u.name));
             }
-            r = ctx.kernel.changed() => {
-                if r.is_err() { return; }
-                let view = ctx.kernel();
-                m.follow_links(&ctx, &view).await;
-                m.repair(&ctx, &view).await;
-            }
-            r = ctx.config.changed() => {
-                if r.is_err() { return; }
-                cfg = ctx.config();
-                m.configure(&ctx, &cfg);
-                m.follow_links(&ctx, &ctx.kernel()).await;
-                m.apply(&ctx, &cfg).await;
-            }
-            Some(q) = ctx.queries.recv() => m.answer(&ctx, &cfg, q).await,
-            _ = shutdown.changed() => {
-                m.stop(&cfg).await;
-                return;
-            }
+            u.close();
         }
     }
 }
 
-fn far_future() -> tokio::time::Instant {
-    tokio::time::Instant::now() + Duration::from_secs(86400)
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(p: &Path) -> Option<T> {
-    let text = std::fs::read_to_string(p).ok()?;
-    match serde_json::from_str(&text) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            warn!("ignoring unreadable {}: {e}", p.display());
-            None
-        }
-    }
-}
-
-/// Write a file so that a crash leaves the old or the new one, never half.
-fn write_atomic(p: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = p.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, p)?;
-    if let Some(dir) = p.parent() {
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
+fn binding_file(state_dir: &std::path::Path, name: &str) -> PathBuf {
+    state_dir.join(format!("uplink-{name}.json"))
 }
 
 /// A stable IAID for an interface name (RFC 8415 §12: consistent across restarts).
@@ -164,13 +253,9 @@ fn iaid_of(name: &str) -> u32 {
     })
 }
 
-impl Manager {
-    fn binding_file(&self, name: &str) -> PathBuf {
-        self.state_dir.join(format!("uplink-{name}.json"))
-    }
-
+impl Uplinks {
     /// Create or drop clients to match the configuration; load the ULA.
-    fn configure(&mut self, ctx: &ServiceCtx, cfg: &Config) {
+    fn configure(&mut self, cfg: &Config, view: &KernelView) {
         self.ula = match cfg.router.ula.as_deref() {
             Some("auto") => Some(self.load_ula()),
             Some("off") | None => None,
@@ -181,67 +266,72 @@ impl Manager {
             .iter()
             .filter(|i| i.uplink.is_some())
             .collect();
-        self.uplinks.retain(|u| {
+        self.uplinks.retain_mut(|u| {
             let keep = wanted.iter().any(|w| w.name == u.name);
             if !keep {
-                if let Some(r) = &u.reader {
-                    r.abort();
-                }
+                u.close();
             }
             keep
         });
-        let view = ctx.kernel();
         for w in wanted {
             let Some(up) = &w.uplink else { continue };
-            if self.uplinks.iter().any(|u| u.name == w.name) {
-                continue;
+            if !self.uplinks.iter().any(|u| u.name == w.name) {
+                let u = self.new_uplink(&w.name, up, view);
+                self.uplinks.push(u);
             }
-            let mac = view
-                .link_by_name(&w.name)
-                .and_then(|l| l.lladdr.clone())
-                .filter(|m| m.len() == 6);
-            // DUID-LL from the WAN's MAC (stable, needs no storage, as odhcp6c
-            // does); DUID-EN from the name when there is no MAC yet.
-            let duid = match mac {
-                Some(m) => Duid::new_ll(1, &m),
-                None => Duid::new_en(32473, w.name.as_bytes()),
-            };
-            let params = ClientParams {
-                duid,
-                iaid: iaid_of(&w.name),
-                prefix_length: up.prefix_length,
-                request_pd: true,
-                request_address: up.request_address,
-                // Offer Rapid Commit; a server configured for it answers the
-                // Solicit with a Reply at once (RFC 8415 §18.2.1).
-                rapid_commit: true,
-                sol_max_rt: Duration::from_secs(u64::from(up.solicit_max_rt)),
-            };
-            let stored: Option<StoredBinding> = read_json(&self.binding_file(&w.name));
-            let restored = stored.and_then(|s| Binding::restore(&s, Instant::now(), wall()));
-            if let Some(b) = &restored {
-                info!(
-                    "{}: kept the delegation across the restart: {}",
-                    w.name,
-                    b.prefixes
-                        .iter()
-                        .map(|p| p.value.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            let seed = u64::from(iaid_of(&w.name)) ^ wall() ^ u64::from(std::process::id());
-            self.uplinks.push(Uplink {
-                name: w.name.clone(),
-                client: Client::new(params, seed, restored),
-                socket: None,
-                ifindex: None,
-                running: false,
-                reader: None,
-            });
         }
     }
 
+    /// A client for `name`, with the binding a previous run kept, if it is
+    /// still valid.
+    fn new_uplink(&self, name: &str, up: &v6config::Uplink, view: &KernelView) -> Uplink {
+        let mac = view
+            .link_by_name(name)
+            .and_then(|l| l.lladdr.clone())
+            .filter(|m| m.len() == 6);
+        // DUID-LL from the WAN's MAC (stable, needs no storage, as odhcp6c
+        // does); DUID-EN from the name when there is no MAC yet.
+        let duid = match mac {
+            Some(m) => Duid::new_ll(1, &m),
+            None => Duid::new_en(32473, name.as_bytes()),
+        };
+        let params = ClientParams {
+            duid,
+            iaid: iaid_of(name),
+            prefix_length: up.prefix_length,
+            request_pd: true,
+            request_address: up.request_address,
+            // Offer Rapid Commit; a server configured for it answers the
+            // Solicit with a Reply at once (RFC 8415 §18.2.1).
+            rapid_commit: true,
+            sol_max_rt: Duration::from_secs(u64::from(up.solicit_max_rt)),
+        };
+        let stored: Option<StoredBinding> =
+            load_json(&binding_file(&self.state_dir, name), "DHCPv6 binding");
+        let restored = stored.and_then(|s| Binding::restore(&s, Instant::now(), wall()));
+        if let Some(b) = &restored {
+            info!(
+                "{name}: kept the delegation across the restart: {}",
+                b.prefixes
+                    .iter()
+                    .map(|p| p.value.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let seed = u64::from(iaid_of(name)) ^ wall() ^ u64::from(std::process::id());
+        Uplink {
+            name: name.to_string(),
+            client: Client::new(params, seed, restored),
+            socket: None,
+            ifindex: None,
+            running: false,
+            reader: None,
+        }
+    }
+
+    /// The ULA /48 kept in state_dir, or a new one (RFC 4193 §3.2), kept
+    /// there so the LANs keep their ULA addresses across restarts.
     fn load_ula(&self) -> Ipv6Prefix {
         let f = self.state_dir.join("ula");
         if let Some(p) = std::fs::read_to_string(&f)
@@ -252,7 +342,7 @@ impl Manager {
         }
         let mut rng = fastrand::Rng::new();
         let p = prefixes::new_ula(&mut rng);
-        match write_atomic(&f, format!("{p}\n").as_bytes()) {
+        match v6common::durable::write(&f, format!("{p}\n").as_bytes()) {
             Ok(()) => info!("made the ULA prefix {p} (kept in {})", f.display()),
             Err(e) => warn!("cannot keep the ULA prefix in {}: {e}", f.display()),
         }
@@ -260,119 +350,68 @@ impl Manager {
     }
 
     /// Start a client when its WAN becomes usable, stop it when it goes down.
-    async fn follow_links(&mut self, ctx: &ServiceCtx, view: &KernelView) {
+    async fn follow_links(&mut self, ctx: &Ctx, view: &KernelView) {
         let now = Instant::now();
         for i in 0..self.uplinks.len() {
-            let name = self.uplinks[i].name.clone();
-            let link = view.link_by_name(&name);
+            let u = &mut self.uplinks[i];
+            let link = view.link_by_name(&u.name);
             let usable = link.is_some_and(|l| l.is_usable())
                 && link.and_then(|l| view.link_local(l.index)).is_some();
             let index = link.map(|l| l.index);
-            if index != self.uplinks[i].ifindex {
+            if index != u.ifindex {
                 // New or re-created link: a fresh socket bound to it.
-                if let Some(r) = self.uplinks[i].reader.take() {
-                    r.abort();
-                }
-                self.uplinks[i].socket = None;
-                self.uplinks[i].ifindex = index;
+                u.close();
+                u.ifindex = index;
             }
-            if usable && self.uplinks[i].socket.is_none() {
-                wan_accepts_ra(&name);
-                match open_socket(&name) {
-                    Ok(s) => {
-                        let s = Arc::new(s);
-                        let tx = self.rx_tx.clone();
-                        let rs = s.clone();
-                        let n = name.clone();
-                        self.uplinks[i].reader = Some(tokio::spawn(async move {
-                            let mut buf = vec![0u8; 4096];
-                            loop {
-                                match rs.recv_from(&mut buf).await {
-                                    // Any source port: RFC 8415 §7.2 fixes only
-                                    // the ports we and servers listen on, and
-                                    // WIDE dhcp6s answers from an ephemeral one.
-                                    // The engine checks what the message is.
-                                    Ok((len, std::net::SocketAddr::V6(src))) => {
-                                        if tx
-                                            .send((n.clone(), *src.ip(), buf[..len].to_vec()))
-                                            .await
-                                            .is_err()
-                                        {
-                                            return;
-                                        }
-                                    }
-                                    Ok(_) => {}
-                                    Err(e) => {
-                                        debug!("{n}: DHCPv6 client socket: {e}");
-                                        tokio::time::sleep(Duration::from_millis(100)).await;
-                                    }
-                                }
-                            }
-                        }));
-                        self.uplinks[i].socket = Some(s);
-                    }
-                    Err(e) => warn!("{name}: cannot open the DHCPv6 client socket: {e}"),
-                }
+            if usable && u.socket.is_none() {
+                wan_accepts_ra(&u.name);
+                open_client_socket(u, &self.rx_tx);
             }
-            if usable && !self.uplinks[i].running {
-                info!("{name}: link up, asking for a delegated prefix");
-                self.uplinks[i].running = true;
-                let acts = self.uplinks[i].client.start(now);
-                self.execute(ctx, &ctx.config(), i, acts).await;
-            } else if !usable && self.uplinks[i].running {
+            if usable && !u.running {
+                info!("{}: link up, asking for a delegated prefix", u.name);
+                u.running = true;
+                let acts = u.client.start(now);
+                self.execute(ctx, i, acts).await;
+            } else if !usable && u.running {
                 // Keep the prefix until its lifetimes run out: a short flap must
                 // not renumber the home.
-                info!("{name}: link down, keeping the delegation until it expires");
-                self.uplinks[i].running = false;
-                self.uplinks[i].client.stop();
+                info!(
+                    "{}: link down, keeping the delegation until it expires",
+                    u.name
+                );
+                u.running = false;
+                u.client.stop();
             }
         }
     }
 
-    async fn execute(&mut self, ctx: &ServiceCtx, cfg: &Config, i: usize, acts: Vec<ClientAction>) {
+    async fn execute(&mut self, ctx: &Ctx, i: usize, acts: Vec<ClientAction>) {
         let mut changed = false;
         for a in acts {
             match a {
-                ClientAction::Send(bytes) => {
-                    let u = &self.uplinks[i];
-                    if let (Some(s), Some(idx)) = (&u.socket, u.ifindex) {
-                        let dst = SocketAddrV6::new(
-                            ALL_DHCP_RELAY_AGENTS_AND_SERVERS,
-                            SERVER_PORT,
-                            0,
-                            idx,
-                        );
-                        if let Err(e) = s.send_to(&bytes, dst).await {
-                            debug!("{}: send: {e}", u.name);
-                        }
-                    }
-                }
+                ClientAction::Send(bytes) => self.uplinks[i].send(&bytes).await,
                 ClientAction::BindingChanged => changed = true,
                 ClientAction::Log(l) => info!("{}: {l}", self.uplinks[i].name),
             }
         }
         if changed {
-            let u = &self.uplinks[i];
-            let f = self.binding_file(&u.name);
-            match u.client.binding() {
-                Some(b) => {
-                    let stored = b.store(Instant::now(), wall());
-                    if let Err(e) = serde_json::to_vec_pretty(&stored)
-                        .map_err(std::io::Error::other)
-                        .and_then(|d| write_atomic(&f, &d))
-                    {
-                        warn!(
-                            "{}: cannot keep the binding in {}: {e}",
-                            u.name,
-                            f.display()
-                        );
-                    }
-                }
-                None => {
-                    let _ = std::fs::remove_file(&f);
-                }
+            self.save_binding(i);
+            self.apply(ctx, &ctx.config()).await;
+        }
+    }
+
+    /// Keep uplink `i`'s binding in state_dir (durably: a restart keeps the
+    /// delegation, RFC 8415 §18.2.2 Confirm/Rebind need it), or remove it.
+    fn save_binding(&self, i: usize) {
+        let u = &self.uplinks[i];
+        let f = binding_file(&self.state_dir, &u.name);
+        match u.client.binding() {
+            Some(b) => {
+                save_json(&f, &b.store(Instant::now(), wall()), "DHCPv6 binding");
             }
-            self.apply(ctx, cfg).await;
+            None => {
+                let _ = std::fs::remove_file(&f);
+            }
         }
     }
 
@@ -394,7 +433,7 @@ impl Manager {
 
     /// Re-plan and bring the kernel in line: new addresses, refreshed
     /// lifetimes, stale ones deprecated, aggregates.
-    async fn apply(&mut self, ctx: &ServiceCtx, cfg: &Config) {
+    async fn apply(&mut self, ctx: &Ctx, cfg: &Config) {
         let now = Instant::now();
         let plan = prefixes::plan(cfg, &self.delegations(), self.ula, &self.auto, now);
         for p in &plan.problems {
@@ -402,11 +441,19 @@ impl Manager {
         }
         if plan.auto_subnets != self.auto {
             self.auto = plan.auto_subnets.clone();
-            if let Ok(d) = serde_json::to_vec_pretty(&self.auto) {
-                let _ = write_atomic(&self.state_dir.join("assign.json"), &d);
-            }
+            let f = self.state_dir.join("assign.json");
+            save_json(&f, &self.auto, "subnet choices");
         }
         let view = ctx.kernel();
+        self.install_addrs(ctx, &view, &plan, now).await;
+        self.deprecate_unplanned(ctx, &view, &plan, now).await;
+        self.sync_unreachable(ctx, &view, &plan).await;
+        self.plan = plan;
+        self.publish(ctx);
+    }
+
+    /// Put the planned LAN addresses in place with fresh lifetimes.
+    async fn install_addrs(&mut self, ctx: &Ctx, view: &KernelView, plan: &Plan, now: Instant) {
         let deadline = |s: u32| (s != u32::MAX).then(|| now + Duration::from_secs(u64::from(s)));
         for a in &plan.addrs {
             let key = (a.iface.clone(), a.addr);
@@ -435,7 +482,17 @@ impl Manager {
                 warn!("{}: cannot set {}/{}: {e}", a.iface, a.addr, a.prefix_len);
             }
         }
-        // What is no longer planned is deprecated and left to run out (RFC 9096 §3).
+    }
+
+    /// What is no longer planned is deprecated and left to run out (RFC 9096
+    /// §3); removed once its valid lifetime is over, or its LAN is gone.
+    async fn deprecate_unplanned(
+        &mut self,
+        ctx: &Ctx,
+        view: &KernelView,
+        plan: &Plan,
+        now: Instant,
+    ) {
         let planned: Vec<(String, Ipv6Addr)> = plan
             .addrs
             .iter()
@@ -446,47 +503,24 @@ impl Manager {
             if planned.contains(key) || inst.stale {
                 continue;
             }
-            let left = inst
-                .valid_until
-                .map(|v| v.saturating_duration_since(now))
-                .unwrap_or(Duration::ZERO);
             let Some(link) = view.link_by_name(&key.0) else {
                 gone.push(key.clone());
                 continue;
             };
-            if left < Duration::from_secs(1) {
-                let _ = ctx
-                    .netlink
-                    .del_address(link.index, key.1, inst.prefix_len)
-                    .await;
-                info!(
-                    "{}: removed {}/{} ({} is gone)",
-                    key.0, key.1, inst.prefix_len, inst.from
-                );
+            if deprecate(ctx, link.index, key, inst, now).await {
                 gone.push(key.clone());
-            } else {
-                let vl = u32::try_from(left.as_secs()).unwrap_or(u32::MAX - 1);
-                info!(
-                    "{}: {}/{} deprecated ({} is gone), valid {vl}s more",
-                    key.0, key.1, inst.prefix_len, inst.from
-                );
-                if let Err(e) = ctx
-                    .netlink
-                    .set_address(link.index, key.1, inst.prefix_len, 0, vl)
-                    .await
-                {
-                    warn!("{}: cannot deprecate {}: {e}", key.0, key.1);
-                }
-                inst.stale = true;
-                inst.preferred_until = Some(now);
             }
         }
         for k in gone {
             self.installed.remove(&k);
         }
-        // Unreachable aggregates (RFC 7084 WPD-5).
+    }
+
+    /// Unreachable aggregates for the delegations (RFC 7084 WPD-5): added
+    /// (or put back), and removed with their delegation.
+    async fn sync_unreachable(&mut self, ctx: &Ctx, view: &KernelView, plan: &Plan) {
         for p in &plan.unreachable {
-            if !self.routes.contains(p) || !has_route(&view, p) {
+            if !self.routes.contains(p) || !has_route(view, p) {
                 if let Err(e) = ctx.netlink.add_route(&unreachable(*p), true).await {
                     warn!("cannot add unreachable {p}: {e}");
                 }
@@ -510,13 +544,10 @@ impl Manager {
             }
         }
         self.routes = plan.unreachable.clone();
-        self.plan = plan;
-        self.publish(ctx);
-        ctx.publish_protocol(Some(self.protocol_row()));
     }
 
     /// Tell the other services what the ISP gave (sub-delegation, DNS).
-    fn publish(&self, ctx: &ServiceCtx) {
+    fn publish(&self, ctx: &Ctx) {
         let mut facts = UplinkFacts {
             delegations: self
                 .delegations()
@@ -559,7 +590,7 @@ impl Manager {
     }
 
     /// Put back what someone removed by hand, or what a re-created link lost.
-    async fn repair(&mut self, ctx: &ServiceCtx, view: &KernelView) {
+    async fn repair(&mut self, ctx: &Ctx, view: &KernelView) {
         let mut again = false;
         for a in &self.plan.addrs {
             let Some(link) = view.link_by_name(&a.iface) else {
@@ -576,167 +607,143 @@ impl Manager {
             }
         }
         if again {
-            let cfg = ctx.config();
-            self.apply(ctx, &cfg).await;
-        }
-    }
-
-    fn protocol_row(&self) -> ProtocolInfo {
-        let n = self.delegations().len();
-        ProtocolInfo {
-            name: "uplink".into(),
-            proto: "DHCPv6-PD".into(),
-            table: "---".into(),
-            state: if self.uplinks.is_empty() {
-                "down".into()
-            } else {
-                "up".into()
-            },
-            since: String::new(),
-            info: format!("{n} delegated prefix{}", if n == 1 { "" } else { "es" }),
-            since_ms: None,
+            self.apply(ctx, &ctx.config()).await;
         }
     }
 
     fn status(&self) -> UplinkStatus {
         let now = Instant::now();
         let left = |t: Instant| t.saturating_duration_since(now).as_secs();
+        let mut assignments: Vec<Assignment> = self
+            .installed
+            .iter()
+            .map(|((iface, addr), x)| Assignment {
+                iface: iface.clone(),
+                address: format!("{addr}/{}", x.prefix_len),
+                from: x.from.to_string(),
+                preferred_left: x.preferred_until.map(left),
+                valid_left: x.valid_until.map(left),
+                stale: x.stale,
+            })
+            .collect();
+        assignments.sort_by(|a, b| (&a.iface, &a.address).cmp(&(&b.iface, &b.address)));
         UplinkStatus {
-            uplinks: self
-                .uplinks
-                .iter()
-                .map(|u| {
-                    let b = u.client.binding();
-                    let c = &u.client.counters;
-                    UplinkInfo {
-                        name: u.name.clone(),
-                        state: format!("{:?}", u.client.state()).to_lowercase(),
-                        server_duid: b.map(|b| b.server_id.to_hex()),
-                        server_addr: b.map(|b| b.server_addr.to_string()),
-                        prefixes: b
-                            .map(|b| {
-                                b.prefixes
-                                    .iter()
-                                    .map(|p| LeaseInfo {
-                                        prefix: p.value.to_string(),
-                                        preferred_left: left(p.preferred_until),
-                                        valid_left: left(p.valid_until),
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                        addresses: b
-                            .map(|b| {
-                                b.addresses
-                                    .iter()
-                                    .map(|a| LeaseInfo {
-                                        prefix: a.value.to_string(),
-                                        preferred_left: left(a.preferred_until),
-                                        valid_left: left(a.valid_until),
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                        t1_in: b.map(|b| left(b.t1_at)),
-                        t2_in: b.map(|b| left(b.t2_at)),
-                        next_event_in: u.client.next_timer().map(left),
-                        dns: b
-                            .map(|b| b.dns.iter().map(|d| d.to_string()).collect())
-                            .unwrap_or_default(),
-                        search: b.map(|b| b.search.clone()).unwrap_or_default(),
-                        sent: c.sent,
-                        received: c.received,
-                        dropped: c.dropped,
-                        last_status: u.client.last_status().map(String::from),
-                    }
-                })
-                .collect(),
+            uplinks: self.uplinks.iter().map(|u| uplink_info(u, now)).collect(),
             ula: self.ula.map(|u| u.to_string()),
-            assignments: {
-                let mut v: Vec<Assignment> = self
-                    .installed
-                    .iter()
-                    .map(|((iface, addr), x)| Assignment {
-                        iface: iface.clone(),
-                        address: format!("{addr}/{}", x.prefix_len),
-                        from: x.from.to_string(),
-                        preferred_left: x.preferred_until.map(left),
-                        valid_left: x.valid_until.map(left),
-                        stale: x.stale,
-                    })
-                    .collect();
-                v.sort_by(|a, b| (&a.iface, &a.address).cmp(&(&b.iface, &b.address)));
-                v
-            },
+            assignments,
         }
     }
+}
 
-    async fn answer(&mut self, ctx: &ServiceCtx, cfg: &Config, q: Query) {
-        let now = Instant::now();
-        let resp = match q.request {
-            Request::ShowUplink => Response::ok(self.status()),
-            Request::UplinkRenew | Request::UplinkRelease if self.uplinks.is_empty() => {
-                Response::error("no uplink is configured")
-            }
-            Request::UplinkRenew => {
-                for i in 0..self.uplinks.len() {
-                    let acts = self.uplinks[i].client.renew_now(now);
-                    self.execute(ctx, cfg, i, acts).await;
-                }
-                Response::ok("renewing")
-            }
-            Request::UplinkRelease => {
-                for i in 0..self.uplinks.len() {
-                    let acts = self.uplinks[i].client.release(now);
-                    self.execute(ctx, cfg, i, acts).await;
-                }
-                Response::ok("released")
-            }
-            _ => {
-                ServiceCtx::unknown(q);
-                return;
-            }
-        };
-        let _ = q.reply.send(resp);
+/// Deprecate an address that is no longer planned (preferred lifetime 0,
+/// what is left of the valid one), or remove it when nothing is left.
+/// Returns whether it was removed.
+async fn deprecate(
+    ctx: &Ctx,
+    index: u32,
+    (iface, addr): &(String, Ipv6Addr),
+    inst: &mut Installed,
+    now: Instant,
+) -> bool {
+    let left = inst
+        .valid_until
+        .map(|v| v.saturating_duration_since(now))
+        .unwrap_or(Duration::ZERO);
+    if left < Duration::from_secs(1) {
+        let _ = ctx.netlink.del_address(index, *addr, inst.prefix_len).await;
+        info!(
+            "{iface}: removed {addr}/{} ({} is gone)",
+            inst.prefix_len, inst.from
+        );
+        return true;
     }
+    let vl = u32::try_from(left.as_secs()).unwrap_or(u32::MAX - 1);
+    info!(
+        "{iface}: {addr}/{} deprecated ({} is gone), valid {vl}s more",
+        inst.prefix_len, inst.from
+    );
+    if let Err(e) = ctx
+        .netlink
+        .set_address(index, *addr, inst.prefix_len, 0, vl)
+        .await
+    {
+        warn!("{iface}: cannot deprecate {addr}: {e}");
+    }
+    inst.stale = true;
+    inst.preferred_until = Some(now);
+    false
+}
 
-    /// On stop: Release only when configured (a restart must keep the prefix);
-    /// LAN addresses stay, as their lifetimes still hold.
-    async fn stop(&mut self, cfg: &Config) {
-        let now = Instant::now();
-        for i in 0..self.uplinks.len() {
-            let release = cfg
-                .interface(&self.uplinks[i].name)
-                .and_then(|x| x.uplink.as_ref())
-                .is_some_and(|u| u.release_on_stop);
-            if release && self.uplinks[i].client.binding().is_some() {
-                info!(
-                    "{}: releasing the delegation (release_on_stop)",
-                    self.uplinks[i].name
-                );
-                let acts = self.uplinks[i].client.release(now);
-                let u = &self.uplinks[i];
-                for a in acts {
-                    if let (ClientAction::Send(bytes), Some(s), Some(idx)) =
-                        (a, &u.socket, u.ifindex)
-                    {
-                        let _ = s
-                            .send_to(
-                                &bytes,
-                                SocketAddrV6::new(
-                                    ALL_DHCP_RELAY_AGENTS_AND_SERVERS,
-                                    SERVER_PORT,
-                                    0,
-                                    idx,
-                                ),
-                            )
-                            .await;
-                    }
+/// One uplink as `show uplink` lists it.
+fn uplink_info(u: &Uplink, now: Instant) -> UplinkInfo {
+    let left = |t: Instant| t.saturating_duration_since(now).as_secs();
+    let b = u.client.binding();
+    let c = &u.client.counters;
+    UplinkInfo {
+        name: u.name.clone(),
+        state: format!("{:?}", u.client.state()).to_lowercase(),
+        server_duid: b.map(|b| b.server_id.to_hex()),
+        server_addr: b.map(|b| b.server_addr.to_string()),
+        prefixes: b.map(|b| leases(&b.prefixes, now)).unwrap_or_default(),
+        addresses: b.map(|b| leases(&b.addresses, now)).unwrap_or_default(),
+        t1_in: b.map(|b| left(b.t1_at)),
+        t2_in: b.map(|b| left(b.t2_at)),
+        next_event_in: u.client.next_timer().map(left),
+        dns: b
+            .map(|b| b.dns.iter().map(|d| d.to_string()).collect())
+            .unwrap_or_default(),
+        search: b.map(|b| b.search.clone()).unwrap_or_default(),
+        sent: c.sent,
+        received: c.received,
+        dropped: c.dropped,
+        last_status: u.client.last_status().map(String::from),
+    }
+}
+
+/// Leases with the seconds left of their lifetimes.
+fn leases<T: std::fmt::Display>(v: &[Lease<T>], now: Instant) -> Vec<LeaseInfo> {
+    let left = |t: Instant| t.saturating_duration_since(now).as_secs();
+    v.iter()
+        .map(|l| LeaseInfo {
+            prefix: l.value.to_string(),
+            preferred_left: left(l.preferred_until),
+            valid_left: left(l.valid_until),
+        })
+        .collect()
+}
+
+/// Open `u`'s client socket on its WAN and start the task that reads it.
+fn open_client_socket(u: &mut Uplink, to: &mpsc::Sender<Datagram>) {
+    match open_socket(&u.name) {
+        Ok(s) => {
+            let s = Arc::new(s);
+            let reader = read_datagrams(s.clone(), u.name.clone(), to.clone());
+            // In the service's span, so its lines name the service.
+            u.reader = Some(tokio::spawn(reader.in_current_span()));
+            u.socket = Some(s);
+        }
+        Err(e) => warn!("{}: cannot open the DHCPv6 client socket: {e}", u.name),
+    }
+}
+
+/// Hand what `s` receives to the service, until the service is gone.
+async fn read_datagrams(s: Arc<UdpSocket>, name: String, to: mpsc::Sender<Datagram>) {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        match s.recv_from(&mut buf).await {
+            // Any source port: RFC 8415 §7.2 fixes only the ports we and
+            // servers listen on, and WIDE dhcp6s answers from an ephemeral
+            // one. The engine checks what the message is.
+            Ok((len, std::net::SocketAddr::V6(src))) => {
+                let d = (name.clone(), *src.ip(), buf[..len].to_vec());
+                if to.send(d).await.is_err() {
+                    return;
                 }
-                let _ = std::fs::remove_file(self.binding_file(&self.uplinks[i].name));
             }
-            if let Some(r) = &self.uplinks[i].reader {
-                r.abort();
+            Ok(_) => {}
+            Err(e) => {
+                debug!("{name}: DHCPv6 client socket: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
