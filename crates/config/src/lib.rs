@@ -8,6 +8,7 @@
 pub mod diag;
 pub mod docs;
 pub mod schema;
+pub mod uci;
 pub mod validate;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};

@@ -6,6 +6,7 @@ mod check;
 mod control;
 mod dhcpv6;
 mod heap;
+mod import_uci;
 mod kernel_side;
 mod prefixes;
 mod privs;
@@ -25,6 +26,7 @@ const USAGE: &str = "\
 usage: v6routerd [-c FILE] [-v]...      run the daemon (default FILE /etc/v6router.toml)
        v6routerd check [-c FILE]        validate FILE and print lints
        v6routerd [-c FILE] import-leases --from isc|kea LEASEFILE [--interface NAME] [--dry-run]
+       v6routerd import-uci [--dir DIR] [--strict]   print OpenWrt's network+dhcp as v6router.toml
        v6routerd --version | --help";
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -52,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
             "-vv" => a.verbose += 2,
             "check" => a.check = true,
             "import-leases" => a.import = Some(it.by_ref().collect()),
+            "import-uci" => std::process::exit(import_uci::main(it.by_ref().collect())),
             "-V" | "--version" => {
                 println!("v6routerd {VERSION}");
                 std::process::exit(0);
