@@ -19,18 +19,9 @@ pub const PROTO_ANY: u8 = 0;
 /// restart of the daemon (`ip link show` prints it as `alias v6routerd`).
 pub const OWNER_ALIAS: &str = "v6routerd";
 
-/// The SIT parameters the kernel reports for a link (IFLA_IPTUN_*).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SitParams {
-    /// None = any (0.0.0.0).
-    pub remote: Option<Ipv4Addr>,
-    /// None = any (0.0.0.0).
-    pub local: Option<Ipv4Addr>,
-    pub ttl: u8,
-    pub pmtudisc: bool,
-    /// IFLA_IPTUN_PROTO (41 = ip6ip, 4 = ipip, 0 = any).
-    pub proto: u8,
-}
+/// The SIT parameters the kernel reports for a link (IFLA_IPTUN_*): the
+/// kernel view's own type.
+pub type SitParams = v6common::SitFact;
 
 /// One IPv6 route through a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

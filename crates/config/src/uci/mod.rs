@@ -139,11 +139,7 @@ impl Ctx {
         reason: &str,
         help: Option<&str>,
     ) {
-        let config = pkg
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let config = pkg.config_name();
         let shown = o.value.items().join("' '");
         self.diags.push(pkg.diag(
             Severity::Warning,
@@ -163,11 +159,7 @@ impl Ctx {
         reason: &str,
         help: Option<&str>,
     ) {
-        let config = pkg
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let config = pkg.config_name();
         let width = sec.stype.len() + 7;
         self.diags.push(pkg.diag(
             Severity::Warning,
@@ -183,11 +175,7 @@ impl Ctx {
 
     /// A value that cannot be read (odhcpd and netifd refuse it too).
     pub fn bad_value(&mut self, pkg: &Package, label: &str, o: &UciOption, what: &str) {
-        let config = pkg
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let config = pkg.config_name();
         self.diags.push(pkg.diag(
             Severity::Error,
             (o.line, o.col, o.width),

@@ -87,6 +87,14 @@ pub struct Package {
 }
 
 impl Package {
+    /// The config's name as UCI says it (`dhcp` for /etc/config/dhcp).
+    pub fn config_name(&self) -> String {
+        self.file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// The sections of one type, with their index among that type.
     pub fn of_type<'a>(&'a self, stype: &'a str) -> impl Iterator<Item = (usize, &'a Section)> {
         self.sections
