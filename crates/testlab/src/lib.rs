@@ -7,6 +7,8 @@
 //! Only for tests that run as root; they are `#[ignore]`d in plain
 //! `cargo test` and run by `tests/run-all.sh` with `--include-ignored`.
 
+pub mod uml;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};

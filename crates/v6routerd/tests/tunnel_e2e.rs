@@ -8,7 +8,7 @@
 //! to a result file, since UML's exit status does not come back.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use testlab::bin;
 
@@ -56,7 +56,7 @@ fn sit_tunnels_in_user_mode_linux() {
     // UML keeps its own state in ~/.uml; give it one under the work dir.
     // Its start-up chatter goes to the console log with the guest's console.
     let console = std::fs::File::create(work.join("console.log")).expect("console log");
-    let mut child = Command::new("linux.uml")
+    let mut child = testlab::uml::linux_uml()
         .args([
             "mem=256M",
             "root=/dev/root",
