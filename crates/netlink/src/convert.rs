@@ -4,7 +4,7 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoIpTunnel, InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoIpTunnel, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
 use netlink_packet_route::AddressFamily;
@@ -28,10 +28,9 @@ pub fn link_fact(m: &LinkMessage) -> Option<LinkFact> {
                 for i in infos {
                     match i {
                         LinkInfo::Kind(k) => {
-                            kind = Some(match k {
-                                InfoKind::Other(s) => s.clone(),
-                                k => format!("{k:?}").to_lowercase(),
-                            })
+                            // The kernel's own name (`sit`, `veth`), as
+                            // `ip -d link` prints it.
+                            kind = Some(k.to_string())
                         }
                         LinkInfo::Data(InfoData::IpTunnel(v)) => iptun = Some(v),
                         _ => {}

@@ -1,31 +1,29 @@
 //! The tunnel service: keeps the `[[tunnel]]` SIT links of the configuration
 //! true in the kernel.
 //!
-//! It observes the kernel (links with their SIT parameters, IPv6 addresses
-//! and routes through the tunnels, IPv4 addresses of the WAN interfaces),
-//! asks `v6tunnel::reconcile` what to do and does it. It runs at start, on
-//! every relevant kernel event (its own netlink socket also follows IPv4
-//! address changes, which the shared kernel view does not carry), on reload
-//! and every 30 s as a safety net. At stop it removes what it created unless
-//! the tunnel says `keep_on_stop`.
+//! It reads the supervisor's kernel view (links with their SIT parameters,
+//! IPv6 addresses and routes through the tunnels, IPv4 addresses of the WAN
+//! interfaces), asks `v6tunnel::reconcile` what to do and does it. It runs
+//! at start, shortly after every change of the view, on reload and every
+//! 30 s as a safety net. At stop it removes what it created unless the
+//! tunnel says `keep_on_stop`.
 
 use crate::service::unix_secs as now_unix;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn, Instrument};
-use v6common::kernel::rtprot;
+use v6common::kernel::{rtprot, KernelView, LinkFact, RouteFact, RouteKind, RT_TABLE_MAIN};
+use v6common::Ipv6Prefix;
 use v6config::Config;
 use v6control::tunnel::TunnelStatus;
 use v6control::{Request, Response};
-use v6netlink::sit::{self, SitEvent};
-use v6netlink::Handle;
+use v6netlink::{sit, Kernel};
 use v6tunnel::{
     reconcile, resolve_local, stop, validate_all, Action, BrokerUpdate, LocalEndpoint, Memory,
-    Observed, ObservedLink, ObservedRoute, SitParams, TunnelAddress, TunnelSpec, OWNER_ALIAS,
+    Observed, ObservedLink, ObservedRoute, TunnelAddress, TunnelSpec, OWNER_ALIAS,
 };
 
 use crate::service::{Changed, Ctx, Row, Service};
@@ -87,81 +85,49 @@ pub fn specs_from(cfg: &Config) -> Vec<TunnelSpec> {
     out
 }
 
-/// Read what the kernel has for these tunnels.
-async fn observe(handle: &Handle, specs: &[TunnelSpec]) -> Result<Observed, sit::Error> {
-    let links = sit::links(handle).await?;
+/// What the kernel view shows of these tunnels: every link a tunnel names
+/// and every link of ours, with their IPv6 addresses and routes, and the
+/// IPv4 addresses of the WANs `local = "auto"` follows.
+fn observe(view: &KernelView, specs: &[TunnelSpec]) -> Observed {
     let names: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-    let relevant: Vec<&sit::LinkState> = links
-        .iter()
-        .filter(|l| names.contains(l.name.as_str()) || l.alias.as_deref() == Some(OWNER_ALIAS))
-        .collect();
-    // The address and route dumps are skipped when no tunnel link exists (a
-    // router without tunnels, or before the first create): with a full
-    // RIPng table the route dump is the costly one.
-    let (v6, routes) = if relevant.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            sit::ipv6_addrs(handle).await?,
-            sit::ipv6_routes(handle).await?,
-        )
-    };
-    let v4 = if specs
-        .iter()
-        .any(|s| matches!(s.local, LocalEndpoint::Auto { .. }))
-    {
-        sit::ipv4_addrs(handle).await?
-    } else {
-        Vec::new()
-    };
+    let relevant = view
+        .links
+        .values()
+        .filter(|l| names.contains(l.name.as_str()) || l.alias.as_deref() == Some(OWNER_ALIAS));
     let mut o = Observed::default();
     for l in relevant {
-        o.links
-            .insert(l.name.clone(), observed_link(l, &v6, &routes));
+        o.links.insert(l.name.clone(), observed_link(view, l));
     }
     for s in specs {
         if let LocalEndpoint::Auto { wan } = &s.local {
-            if let Some(w) = links.iter().find(|l| &l.name == wan) {
-                o.wan_ipv4.insert(wan.clone(), ipv4_of(w.index, &v4));
+            if let Some(w) = view.link_by_name(wan) {
+                o.wan_ipv4.insert(wan.clone(), ipv4_of(view, w.index));
             }
         }
     }
-    Ok(o)
+    o
 }
 
 /// A tunnel link with its IPv6 addresses and routes, for the reconciler.
-fn observed_link(
-    l: &sit::LinkState,
-    v6: &[sit::AddrEntry],
-    routes: &[sit::RouteEntry],
-) -> ObservedLink {
+fn observed_link(view: &KernelView, l: &LinkFact) -> ObservedLink {
     ObservedLink {
         index: l.index,
         name: l.name.clone(),
         kind: l.kind.clone(),
-        sit: l.sit.map(|s| SitParams {
-            remote: s.remote,
-            local: s.local,
-            ttl: s.ttl,
-            pmtudisc: s.pmtudisc,
-            proto: s.proto,
-        }),
+        sit: l.sit,
         mtu: l.mtu,
         admin_up: l.admin_up,
         running: l.running,
         alias: l.alias.clone(),
-        addrs: v6
-            .iter()
-            .filter(|a| a.index == l.index)
-            .filter_map(|a| match a.addr {
-                IpAddr::V6(addr) => Some(TunnelAddress {
-                    addr,
-                    prefix_len: a.prefix_len,
-                }),
-                IpAddr::V4(_) => None,
+        addrs: view
+            .addrs_of(l.index)
+            .map(|a| TunnelAddress {
+                addr: a.addr,
+                prefix_len: a.prefix_len,
             })
             .collect(),
-        routes: routes
+        routes: view
+            .routes
             .iter()
             .filter(|r| r.oif == Some(l.index))
             .map(|r| ObservedRoute {
@@ -176,15 +142,23 @@ fn observed_link(
 /// The IPv4 addresses of the link `index`, primary addresses first (RFC
 /// 1122's "primary" is the one the kernel uses as source; secondaries
 /// follow it).
-fn ipv4_of(index: u32, v4: &[sit::AddrEntry]) -> Vec<Ipv4Addr> {
-    let mut mine: Vec<_> = v4.iter().filter(|a| a.index == index).collect();
+fn ipv4_of(view: &KernelView, index: u32) -> Vec<Ipv4Addr> {
+    let mut mine: Vec<_> = view.addrs4.iter().filter(|a| a.index == index).collect();
     mine.sort_by_key(|a| a.secondary);
-    mine.iter()
-        .filter_map(|a| match a.addr {
-            IpAddr::V4(x) => Some(x),
-            IpAddr::V6(_) => None,
-        })
-        .collect()
+    mine.iter().map(|a| a.addr).collect()
+}
+
+/// The kernel route `ip -6 route add DST dev OIF metric M proto P` makes.
+fn tunnel_route(oif: u32, dst: Ipv6Prefix, metric: u32, protocol: u8) -> RouteFact {
+    RouteFact {
+        dst,
+        gateway: None,
+        oif: Some(oif),
+        protocol,
+        metric,
+        table: RT_TABLE_MAIN,
+        kind: RouteKind::Unicast,
+    }
 }
 
 /// What one executed action means to a reader of `show tunnels`.
@@ -221,13 +195,15 @@ fn exists_is_ok(r: Result<(), sit::Error>) -> Result<(), String> {
 }
 
 /// Create (or delete and create again) a tunnel's link and tag it as ours;
-/// `index` learns its new index.
-async fn create(h: &Handle, a: &Action, index: &mut BTreeMap<String, u32>) -> Result<(), String> {
+/// `index` learns its new index. A link of that name that exists already is
+/// the one a previous pass made while the view had not shown it yet.
+async fn create(k: &Kernel, a: &Action, index: &mut BTreeMap<String, u32>) -> Result<(), String> {
     let (Action::Create { link, .. } | Action::Recreate { link, .. }) = a else {
         return Ok(());
     };
+    let h = k.handle();
     if let Action::Recreate { index: old, .. } = a {
-        gone_is_ok(sit::delete(h, *old).await)
+        gone_is_ok(k.del_link(*old).await)
             .map_err(|e| format!("cannot delete the old link: {e}"))?;
         index.remove(&link.name);
     }
@@ -239,13 +215,12 @@ async fn create(h: &Handle, a: &Action, index: &mut BTreeMap<String, u32>) -> Re
         pmtudisc: link.pmtudisc,
         mtu: link.mtu,
     };
-    sit::create(h, &req).await.map_err(|e| {
-        if sit::is_unsupported(&e) {
-            format!("{e}: this kernel has no sit driver (modprobe sit)")
-        } else {
-            e.to_string()
+    match sit::create(h, &req).await {
+        Err(e) if sit::is_unsupported(&e) => {
+            return Err(format!("{e}: this kernel has no sit driver (modprobe sit)"))
         }
-    })?;
+        r => exists_is_ok(r)?,
+    }
     let links = sit::links(h).await.map_err(|e| e.to_string())?;
     let new = links
         .iter()
@@ -275,7 +250,7 @@ fn verb(a: &Action) -> String {
 
 /// The tunnel service.
 pub struct Tunnels {
-    handle: Handle,
+    netlink: Kernel,
     specs: Vec<TunnelSpec>,
     memory: Memory,
     /// Per tunnel: when v6routerd last changed it and what it did.
@@ -283,8 +258,6 @@ pub struct Tunnels {
     /// Per tunnel: the reason it waits, if it does (logged once per change).
     waiting: BTreeMap<String, String>,
     last: Observed,
-    /// Indexes of the tunnels, shared with the event filter.
-    watched: Arc<Mutex<BTreeSet<u32>>>,
     /// Per tunnel with an `update_command`: the command and what the
     /// broker was told with it (a new command, e.g. a corrected key after
     /// a reload, starts afresh: it runs at once).
@@ -292,24 +265,12 @@ pub struct Tunnels {
     /// Finished update commands.
     update_done: mpsc::UnboundedSender<UpdateDone>,
     update_rx: mpsc::UnboundedReceiver<UpdateDone>,
-    /// Relevant kernel events (None: not followed, checked every RETRY).
-    events: Option<mpsc::UnboundedReceiver<()>>,
     /// Passes in a row with a refused request (for the retry backoff).
     failures: u32,
     /// When the next pass is due: the safety net, or a retry.
     resync_at: Instant,
-    /// When the burst of events being gathered is looked at (SETTLE).
+    /// When the burst of view changes being gathered is looked at (SETTLE).
     settle_at: Option<Instant>,
-}
-
-/// What the service's own I/O delivers.
-pub enum Event {
-    /// A relevant kernel event (link, IPv4 address, tunnel address/route).
-    Kernel,
-    /// The kernel event stream ended.
-    KernelGone,
-    /// An update command finished.
-    UpdateDone(UpdateDone),
 }
 
 pub struct UpdateDone {
@@ -321,14 +282,8 @@ pub struct UpdateDone {
 
 impl Tunnels {
     /// Look, decide, act. Returns false when a request failed (retry soon).
-    async fn reconcile(&mut self) -> bool {
-        let observed = match observe(&self.handle, &self.specs).await {
-            Ok(o) => o,
-            Err(e) => {
-                warn!("cannot read the kernel's links and addresses: {e}");
-                return false;
-            }
-        };
+    async fn reconcile(&mut self, view: &KernelView) -> bool {
+        let observed = observe(view, &self.specs);
         let plan = reconcile(&self.specs, &observed, &self.memory);
         let mut waits = BTreeMap::new();
         for a in &plan {
@@ -341,14 +296,9 @@ impl Tunnels {
         }
         self.waiting = waits;
         let ok = self.execute(&plan, &observed).await;
-        self.last = if plan.iter().any(Action::changes_kernel) {
-            observe(&self.handle, &self.specs).await.unwrap_or(observed)
-        } else {
-            observed
-        };
-        if let Ok(mut w) = self.watched.lock() {
-            *w = self.last.links.values().map(|l| l.index).collect();
-        }
+        // What changed shows in the view shortly; the pass that follows
+        // the change (SETTLE) brings `last` up to date.
+        self.last = observed;
         ok
     }
 
@@ -400,7 +350,7 @@ impl Tunnels {
         a: &Action,
         index: &mut BTreeMap<String, u32>,
     ) -> Result<(), String> {
-        let h = &self.handle;
+        let (k, h) = (&self.netlink, self.netlink.handle());
         let idx = |name: &str| {
             index
                 .get(name)
@@ -408,43 +358,48 @@ impl Tunnels {
                 .ok_or_else(|| format!("{name} does not exist"))
         };
         match a {
-            Action::Create { .. } | Action::Recreate { .. } => create(h, a, index).await,
-            Action::Delete { index: i, .. } => gone_is_ok(sit::delete(h, *i).await),
-            Action::SetUp { name } => sit::set_up(h, idx(name)?).await.map_err(|e| e.to_string()),
+            Action::Create { .. } | Action::Recreate { .. } => create(k, a, index).await,
+            Action::Delete { index: i, .. } => gone_is_ok(k.del_link(*i).await),
+            Action::SetUp { name } => k.set_link_up(idx(name)?).await.map_err(|e| e.to_string()),
             Action::SetMtu { name, mtu, .. } => sit::set_mtu(h, idx(name)?, *mtu)
                 .await
                 .map_err(|e| e.to_string()),
             Action::AddAddress { name, addr } => {
-                exists_is_ok(sit::add_ipv6_addr(h, idx(name)?, addr.addr, addr.prefix_len).await)
+                let forever = u32::MAX;
+                let (i, a) = (idx(name)?, addr);
+                exists_is_ok(
+                    k.set_address(i, a.addr, a.prefix_len, forever, forever)
+                        .await,
+                )
             }
             Action::DelAddress { name, addr } => {
-                gone_is_ok(sit::del_ipv6_addr(h, idx(name)?, addr.addr, addr.prefix_len).await)
+                gone_is_ok(k.del_address(idx(name)?, addr.addr, addr.prefix_len).await)
             }
             Action::AddRoute {
                 name,
                 dst,
                 metric,
                 protocol,
-            } => exists_is_ok(sit::add_ipv6_route(h, idx(name)?, *dst, *metric, *protocol).await),
+            } => {
+                let r = tunnel_route(idx(name)?, *dst, *metric, *protocol);
+                exists_is_ok(k.add_route(&r, false).await)
+            }
             Action::DelRoute {
                 name,
                 dst,
                 metric,
                 protocol,
-            } => gone_is_ok(sit::del_ipv6_route(h, idx(name)?, *dst, *metric, *protocol).await),
+            } => gone_is_ok(
+                k.del_route(&tunnel_route(idx(name)?, *dst, *metric, *protocol))
+                    .await,
+            ),
             Action::Keep { .. } | Action::Wait { .. } => Ok(()),
         }
     }
 
     /// Remove what we made (unless kept), at shutdown.
-    async fn remove_ours(&mut self) {
-        let observed = match observe(&self.handle, &self.specs).await {
-            Ok(o) => o,
-            Err(e) => {
-                warn!("cannot read the kernel at stop, nothing removed: {e}");
-                return;
-            }
-        };
+    async fn remove_ours(&mut self, view: &KernelView) {
+        let observed = observe(view, &self.specs);
         let plan = stop(&self.specs, &observed, &self.memory);
         self.execute(&plan, &observed).await;
         for s in self.specs.iter().filter(|s| s.keep_on_stop) {
@@ -540,8 +495,8 @@ impl Tunnels {
 
     /// Look again, now: reconcile, set when the next pass is due, start
     /// the update commands that became due.
-    async fn pass(&mut self) {
-        let ok = self.reconcile().await;
+    async fn pass(&mut self, view: &KernelView) {
+        let ok = self.reconcile(view).await;
         // After a refusal retry at 2 s, 4 s, 8 s, ... up to the resync
         // period (a kernel without the sit driver must not be asked every
         // 2 s forever).
@@ -554,8 +509,6 @@ impl Tunnels {
             RETRY
                 .saturating_mul(1 << (self.failures - 1).min(4))
                 .min(RESYNC)
-        } else if self.events.is_none() {
-            RETRY
         } else {
             RESYNC
         };
@@ -563,20 +516,13 @@ impl Tunnels {
         self.resync_at = now + next;
         self.start_updates(now);
     }
-
-    /// Drop the events already queued: the pass about to run sees them.
-    fn drain_events(&mut self) {
-        if let Some(rx) = self.events.as_mut() {
-            while rx.try_recv().is_ok() {}
-        }
-    }
 }
 
 impl Service for Tunnels {
     const NAME: &'static str = "tunnel";
     const PROTO: &'static str = "SIT";
     const IDLE: &'static str = "the tunnel service is not running";
-    type Event = Event;
+    type Event = UpdateDone;
 
     /// Always, even with no `[[tunnel]]`: a tunnel a previous run made
     /// (alias `v6routerd`) is removed at start, and one a reload takes out
@@ -587,21 +533,17 @@ impl Service for Tunnels {
     }
 
     async fn start(ctx: &Ctx) -> Result<Tunnels, String> {
-        let watched = Arc::new(Mutex::new(BTreeSet::new()));
-        let events = spawn_event_watch(watched.clone());
         let (update_done, update_rx) = mpsc::unbounded_channel();
         Ok(Tunnels {
-            handle: ctx.netlink.handle().clone(),
+            netlink: ctx.netlink.clone(),
             specs: specs_from(&ctx.config()),
             memory: Memory::default(),
             history: BTreeMap::new(),
             waiting: BTreeMap::new(),
             last: Observed::default(),
-            watched,
             updates: BTreeMap::new(),
             update_done,
             update_rx,
-            events,
             failures: 0,
             resync_at: Instant::now(),
             settle_at: None,
@@ -616,53 +558,28 @@ impl Service for Tunnels {
                     debug!("configuration changed");
                     self.specs = specs;
                 }
-                self.pass().await;
+                self.pass(&ctx.kernel()).await;
             }
-            // The shared view lacks IPv4 addresses and SIT parameters; the
-            // service's own event watch (`next_event`) follows what matters,
-            // and a pass per view change would dump the routes on every
-            // RIPng update.
-            Changed::Kernel | Changed::Uplink => {}
+            // One change in the kernel comes as a burst of events (a link,
+            // its addresses, its routes): look once it has settled.
+            Changed::Kernel => {
+                self.settle_at.get_or_insert(Instant::now() + SETTLE);
+            }
+            Changed::Uplink => {}
         }
     }
 
-    async fn next_event(&mut self) -> Event {
-        let (events, updates) = (&mut self.events, &mut self.update_rx);
-        let kernel = async {
-            match events.as_mut() {
-                Some(rx) => rx.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        // Both receivers are cancel-safe.
-        tokio::select! {
-            ev = kernel => match ev {
-                Some(()) => Event::Kernel,
-                None => Event::KernelGone,
-            },
-            Some(done) = updates.recv() => Event::UpdateDone(done),
+    async fn next_event(&mut self) -> UpdateDone {
+        // `self` holds a sender, so the channel never closes.
+        match self.update_rx.recv().await {
+            Some(done) => done,
+            None => std::future::pending().await,
         }
     }
 
-    async fn on_event(&mut self, _: &Ctx, ev: Event) {
-        let now = Instant::now();
-        match ev {
-            Event::Kernel => {
-                self.settle_at.get_or_insert(now + SETTLE);
-            }
-            Event::KernelGone => {
-                warn!(
-                    "the kernel event stream ended; checking every {} s instead",
-                    RETRY.as_secs()
-                );
-                self.events = None;
-                self.settle_at.get_or_insert(now + SETTLE);
-            }
-            Event::UpdateDone(done) => {
-                self.update_finished(done);
-                self.start_updates(now);
-            }
-        }
+    async fn on_event(&mut self, _: &Ctx, done: UpdateDone) {
+        self.update_finished(done);
+        self.start_updates(Instant::now());
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -673,11 +590,10 @@ impl Service for Tunnels {
             .min()
     }
 
-    async fn on_deadline(&mut self, _: &Ctx, now: Instant) {
+    async fn on_deadline(&mut self, ctx: &Ctx, now: Instant) {
         if self.resync_at <= now || self.settle_at.is_some_and(|t| t <= now) {
             self.settle_at = None;
-            self.drain_events();
-            self.pass().await;
+            self.pass(&ctx.kernel()).await;
         } else {
             // An update command's retry fell due.
             self.start_updates(now);
@@ -708,8 +624,8 @@ impl Service for Tunnels {
         })
     }
 
-    async fn stop(mut self, _: &Ctx) {
-        self.remove_ours().await;
+    async fn stop(mut self, ctx: &Ctx) {
+        self.remove_ours(&ctx.kernel()).await;
     }
 }
 
@@ -802,36 +718,6 @@ fn shown_routes(l: &ObservedLink) -> Vec<String> {
         .collect()
 }
 
-/// Follow the kernel's link and IPv4 address events (all of them) and IPv6
-/// address and route events on the tunnels; each wakes the reconciler.
-fn spawn_event_watch(watched: Arc<Mutex<BTreeSet<u32>>>) -> Option<mpsc::UnboundedReceiver<()>> {
-    let mut raw = match sit::events() {
-        Ok(rx) => rx,
-        Err(e) => {
-            warn!(
-                "cannot follow kernel events ({e}); checking every {} s instead",
-                RETRY.as_secs()
-            );
-            return None;
-        }
-    };
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(ev) = raw.recv().await {
-            let on_tunnel = |i: u32| watched.lock().map(|w| w.contains(&i)).unwrap_or(true);
-            let relevant = match ev {
-                SitEvent::Link | SitEvent::Ipv4Addr { .. } => true,
-                SitEvent::Ipv6Addr { index } => on_tunnel(index),
-                SitEvent::Ipv6Route { oif } => oif.is_some_and(on_tunnel),
-            };
-            if relevant && tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
-    Some(rx)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -893,7 +779,7 @@ mod tests {
             index: 7,
             name: "he6".into(),
             kind: Some("sit".into()),
-            sit: Some(SitParams {
+            sit: Some(v6common::SitFact {
                 remote: Some("198.51.100.1".parse().unwrap()),
                 local: Some("192.0.2.2".parse().unwrap()),
                 ttl: 255,
@@ -963,6 +849,84 @@ mod tests {
             status_of(&[spec()], &last, &history, &waiting)[0].state,
             "down"
         );
+    }
+
+    fn view_with_tunnel() -> KernelView {
+        let mut v = KernelView::default();
+        let l = link(true);
+        let sit = LinkFact {
+            index: l.index,
+            name: l.name.clone(),
+            mtu: l.mtu,
+            admin_up: true,
+            running: true,
+            kind: l.kind.clone(),
+            alias: l.alias.clone(),
+            sit: l.sit,
+            ..LinkFact::default()
+        };
+        let wan = LinkFact {
+            index: 2,
+            name: "eth0".into(),
+            kind: Some("veth".into()),
+            ..LinkFact::default()
+        };
+        let other = LinkFact {
+            index: 3,
+            name: "lan0".into(),
+            ..LinkFact::default()
+        };
+        for f in [sit, wan, other] {
+            v.links.insert(f.index, f);
+        }
+        for a in &l.addrs {
+            v.addrs.push(v6common::kernel::AddrFact {
+                index: 7,
+                addr: a.addr,
+                prefix_len: a.prefix_len,
+                preferred_lft: u32::MAX,
+                valid_lft: u32::MAX,
+                tentative: false,
+                deprecated: false,
+                dad_failed: false,
+                permanent: true,
+            });
+        }
+        let v4 = |addr: &str, secondary| v6common::kernel::Addr4Fact {
+            index: 2,
+            addr: addr.parse().unwrap(),
+            prefix_len: 24,
+            secondary,
+        };
+        v.addrs4 = vec![v4("192.0.2.9", true), v4("192.0.2.2", false)];
+        for r in &l.routes {
+            v.routes.push(tunnel_route(7, r.dst, r.metric, r.protocol));
+        }
+        // A route on another link is not the tunnel's.
+        v.routes.push(tunnel_route(
+            3,
+            "2001:db8:1::/64".parse().unwrap(),
+            256,
+            rtprot::KERNEL,
+        ));
+        v
+    }
+
+    #[test]
+    fn the_view_is_observed_as_the_kernel_dumps_showed_it() {
+        let o = observe(&view_with_tunnel(), &[spec()]);
+        assert_eq!(o.links.len(), 1, "only the tunnel's link: {o:?}");
+        assert_eq!(o.link("he6"), Some(&link(true)));
+        // Primary first, as the kernel uses it as the source.
+        let primary_first: Vec<Ipv4Addr> =
+            vec!["192.0.2.2".parse().unwrap(), "192.0.2.9".parse().unwrap()];
+        assert_eq!(o.wan_ipv4.get("eth0"), Some(&primary_first));
+        // A WAN that does not exist has no entry (reconcile waits for it).
+        let mut v = view_with_tunnel();
+        v.links.remove(&2);
+        assert!(observe(&v, &[spec()]).wan_ipv4.is_empty());
+        // A link of ours no tunnel names any more is observed (to delete it).
+        assert!(observe(&view_with_tunnel(), &[]).link("he6").is_some());
     }
 
     #[test]
