@@ -79,6 +79,22 @@ pub struct AddrFact {
 }
 
 impl AddrFact {
+    /// An address as `ip -6 addr add A/L dev X` makes it: no lifetimes,
+    /// usable at once (tests and tools build their views with it).
+    pub fn permanent(index: u32, addr: Ipv6Addr, prefix_len: u8) -> AddrFact {
+        AddrFact {
+            index,
+            addr,
+            prefix_len,
+            preferred_lft: u32::MAX,
+            valid_lft: u32::MAX,
+            tentative: false,
+            deprecated: false,
+            dad_failed: false,
+            permanent: true,
+        }
+    }
+
     pub fn is_link_local(&self) -> bool {
         is_link_local(self.addr)
     }
@@ -437,15 +453,8 @@ mod tests {
 
     fn addr(index: u32, a: &str, tentative: bool) -> AddrFact {
         AddrFact {
-            index,
-            addr: a.parse().unwrap(),
-            prefix_len: 64,
-            preferred_lft: u32::MAX,
-            valid_lft: u32::MAX,
             tentative,
-            deprecated: false,
-            dad_failed: false,
-            permanent: true,
+            ..AddrFact::permanent(index, a.parse().unwrap(), 64)
         }
     }
 

@@ -67,7 +67,11 @@ pub fn leave(s: &Socket, ifindex: u32) -> io::Result<()> {
 
 /// One recvmsg with IPV6_PKTINFO. `WouldBlock` when nothing is queued.
 pub fn recv_pktinfo(fd: RawFd, buf: &mut [u8]) -> io::Result<RecvMeta> {
-    let m = v6sock::recv(fd, buf)?;
+    with_pktinfo(v6sock::recv(fd, buf)?)
+}
+
+/// A datagram without its interface and destination cannot be answered.
+fn with_pktinfo(m: v6sock::RecvMeta) -> io::Result<RecvMeta> {
     match m.dst {
         Some(dst) if m.ifindex != 0 => Ok(RecvMeta {
             len: m.len,
@@ -138,13 +142,7 @@ impl ServerSocket {
 
     /// Wait for one datagram.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
-        loop {
-            let mut guard = self.inner.readable().await?;
-            match guard.try_io(|s| recv_pktinfo(s.get_ref().as_raw_fd(), buf)) {
-                Ok(r) => return r,
-                Err(_would_block) => continue,
-            }
-        }
+        with_pktinfo(v6sock::recv_ready(&self.inner, buf).await?)
     }
 
     /// A datagram if one is queued now.

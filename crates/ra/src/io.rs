@@ -97,13 +97,13 @@ impl RaSocket {
 
     /// Receive one message into `buf` (the ICMPv6 part, starting at its type).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            match guard.try_io(|s| recvmsg(s.get_ref(), buf)) {
-                Ok(r) => return r,
-                Err(_would_block) => continue,
-            }
-        }
+        let m = v6sock::recv_ready(&self.fd, buf).await?;
+        Ok(Received {
+            len: m.len,
+            src: *m.src.ip(),
+            ifindex: m.ifindex,
+            hop_limit: m.hop_limit,
+        })
     }
 
     /// Send `bytes` to `dst` out of `ifindex` from `src` (its link-local).
@@ -114,29 +114,11 @@ impl RaSocket {
         ifindex: u32,
         src: Ipv6Addr,
     ) -> io::Result<()> {
-        loop {
-            let mut guard = self.fd.writable().await?;
-            match guard.try_io(|s| sendmsg(s.get_ref(), bytes, dst, ifindex, src)) {
-                Ok(r) => return r,
-                Err(_would_block) => continue,
-            }
-        }
+        let dst = SocketAddrV6::new(dst, 0, 0, ifindex);
+        v6sock::send_ready(&self.fd, bytes, dst, ifindex, Some(src))
+            .await
+            .map(|_| ())
     }
-}
-
-fn recvmsg(s: &Socket, buf: &mut [u8]) -> io::Result<Received> {
-    let m = v6sock::recv(s.as_raw_fd(), buf)?;
-    Ok(Received {
-        len: m.len,
-        src: *m.src.ip(),
-        ifindex: m.ifindex,
-        hop_limit: m.hop_limit,
-    })
-}
-
-fn sendmsg(s: &Socket, bytes: &[u8], dst: Ipv6Addr, ifindex: u32, src: Ipv6Addr) -> io::Result<()> {
-    let dst = SocketAddrV6::new(dst, 0, 0, ifindex);
-    v6sock::send(s.as_raw_fd(), bytes, dst, ifindex, Some(src)).map(|_| ())
 }
 
 #[cfg(test)]

@@ -108,13 +108,7 @@ impl RipSocket {
     }
 
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<RecvMeta> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            match guard.try_io(|s| recvmsg(s.get_ref(), buf)) {
-                Ok(r) => return r,
-                Err(_would_block) => continue,
-            }
-        }
+        v6sock::recv_ready(&self.fd, buf).await
     }
 
     /// Send one datagram out of `ifindex` from `src` (the interface's
@@ -126,28 +120,10 @@ impl RipSocket {
         ifindex: u32,
         src: Ipv6Addr,
     ) -> io::Result<()> {
-        loop {
-            let mut guard = self.fd.writable().await?;
-            match guard.try_io(|s| sendmsg(s.get_ref(), bytes, dst, ifindex, src)) {
-                Ok(r) => return r,
-                Err(_would_block) => continue,
-            }
-        }
+        v6sock::send_ready(&self.fd, bytes, dst, ifindex, Some(src))
+            .await
+            .map(|_| ())
     }
-}
-
-fn recvmsg(s: &Socket, buf: &mut [u8]) -> io::Result<RecvMeta> {
-    v6sock::recv(s.as_raw_fd(), buf)
-}
-
-fn sendmsg(
-    s: &Socket,
-    bytes: &[u8],
-    dst: SocketAddrV6,
-    ifindex: u32,
-    src: Ipv6Addr,
-) -> io::Result<()> {
-    v6sock::send(s.as_raw_fd(), bytes, dst, ifindex, Some(src)).map(|_| ())
 }
 
 #[cfg(test)]

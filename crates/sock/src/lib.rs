@@ -8,12 +8,13 @@
 //!
 //! Only this file speaks to the C API; everything here works on a raw
 //! descriptor so that it serves socket2 sockets behind tokio's `AsyncFd`
-//! as well as blocking ones.
+//! (`recv_ready`, `send_ready`) as well as blocking ones.
 
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv6Addr, SocketAddrV6};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
+use tokio::io::unix::AsyncFd;
 
 /// What the kernel said about one received datagram besides its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +189,33 @@ pub fn send(
         return Err(io::Error::new(io::ErrorKind::WriteZero, "short send"));
     }
     Ok(n as usize)
+}
+
+/// Wait until the socket behind `fd` is readable, then [`recv`] (a wake-up
+/// that finds nothing queued waits again).
+pub async fn recv_ready<T: AsRawFd>(fd: &AsyncFd<T>, buf: &mut [u8]) -> io::Result<RecvMeta> {
+    loop {
+        let mut guard = fd.readable().await?;
+        if let Ok(r) = guard.try_io(|s| recv(s.as_raw_fd(), buf)) {
+            return r;
+        }
+    }
+}
+
+/// Wait until the socket behind `fd` is writable, then [`send`].
+pub async fn send_ready<T: AsRawFd>(
+    fd: &AsyncFd<T>,
+    data: &[u8],
+    dst: SocketAddrV6,
+    ifindex: u32,
+    src: Option<Ipv6Addr>,
+) -> io::Result<usize> {
+    loop {
+        let mut guard = fd.writable().await?;
+        if let Ok(r) = guard.try_io(|s| send(s.as_raw_fd(), data, dst, ifindex, src)) {
+            return r;
+        }
+    }
 }
 
 /// One datagram for [`send_many`].

@@ -592,17 +592,7 @@ mod tests {
                 },
             );
         }
-        let addr = |index, a: &str, len| AddrFact {
-            index,
-            addr: a.parse().unwrap(),
-            prefix_len: len,
-            preferred_lft: u32::MAX,
-            valid_lft: u32::MAX,
-            tentative: false,
-            deprecated: false,
-            dad_failed: false,
-            permanent: true,
-        };
+        let addr = |index, a: &str, len| AddrFact::permanent(index, a.parse().unwrap(), len);
         kv.addrs.push(addr(2, "fe80::1", 64));
         kv.addrs.push(addr(3, "2001:db8:1::1", 64));
         let route = |dst: &str, protocol, kind| RouteFact {

@@ -880,17 +880,8 @@ mod tests {
             v.links.insert(f.index, f);
         }
         for a in &l.addrs {
-            v.addrs.push(v6common::kernel::AddrFact {
-                index: 7,
-                addr: a.addr,
-                prefix_len: a.prefix_len,
-                preferred_lft: u32::MAX,
-                valid_lft: u32::MAX,
-                tentative: false,
-                deprecated: false,
-                dad_failed: false,
-                permanent: true,
-            });
+            v.addrs
+                .push(v6common::AddrFact::permanent(7, a.addr, a.prefix_len));
         }
         let v4 = |addr: &str, secondary| v6common::kernel::Addr4Fact {
             index: 2,

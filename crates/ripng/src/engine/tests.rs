@@ -31,17 +31,7 @@ fn link(index: u32, name: &str) -> LinkFact {
 }
 
 fn addr(index: u32, s: &str, len: u8) -> AddrFact {
-    AddrFact {
-        index,
-        addr: a(s),
-        prefix_len: len,
-        preferred_lft: u32::MAX,
-        valid_lft: u32::MAX,
-        tentative: false,
-        deprecated: false,
-        dad_failed: false,
-        permanent: true,
-    }
+    AddrFact::permanent(index, a(s), len)
 }
 
 fn kroute(dst: &str, protocol: u8) -> RouteFact {

@@ -18,17 +18,7 @@ pub(super) fn view() -> KernelView {
             ..Default::default()
         },
     );
-    k.upsert_addr(AddrFact {
-        index: 3,
-        addr: "2001:db8:1::1".parse().unwrap(),
-        prefix_len: 64,
-        preferred_lft: u32::MAX,
-        valid_lft: u32::MAX,
-        tentative: false,
-        deprecated: false,
-        dad_failed: false,
-        permanent: true,
-    });
+    k.upsert_addr(AddrFact::permanent(3, "2001:db8:1::1".parse().unwrap(), 64));
     k
 }
 
