@@ -1,6 +1,8 @@
 //! `v6routerd check -c FILE`: validate, print lints, and check the config
-//! against the running system (interfaces that do not exist).
+//! against the running system (interfaces that do not exist, other programs
+//! doing what the config asks of v6router).
 
+use crate::rivals;
 use std::path::Path;
 use std::process::ExitCode;
 use v6config::{Diagnostic, Severity};
@@ -75,5 +77,20 @@ fn system_lints(path: &Path, c: &v6config::Config) -> Vec<Diagnostic> {
             missing(format!("tunnel[{i}].wan"), w);
         }
     }
+    for r in rivals::find(&rivals::scan(), &rivals::roles_of(c)) {
+        let key = role_key(c, r.roles[0]);
+        out.push(loc.diag(path, Severity::Warning, &key, r.to_string(), None));
+    }
     out
+}
+
+/// The config key of the first interface that gives v6router `role`.
+fn role_key(c: &v6config::Config, role: rivals::Role) -> String {
+    let (field, has): (&str, fn(&v6config::Interface) -> bool) = match role {
+        rivals::Role::Ra => ("ra", |i| i.ra.is_some()),
+        rivals::Role::Dhcpv6Server => ("dhcpv6", |i| i.dhcpv6.is_some()),
+        rivals::Role::Dhcpv6Client => ("uplink", |i| i.uplink.is_some()),
+    };
+    let i = c.interfaces.iter().position(has).unwrap_or(0);
+    format!("interface[{i}].{field}")
 }

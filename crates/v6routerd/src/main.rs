@@ -12,6 +12,7 @@ mod prefixes;
 mod privs;
 mod ra;
 mod ripng;
+mod rivals;
 mod rt_show;
 mod service;
 mod state;
@@ -97,6 +98,9 @@ fn main() -> ExitCode {
     init_logging(&loaded.config.log.level, args.verbose);
     for w in &loaded.warnings {
         tracing::warn!("{}", w.to_string().trim_end());
+    }
+    for r in rivals::find(&rivals::scan(), &rivals::roles_of(&loaded.config)) {
+        tracing::warn!("{r}");
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

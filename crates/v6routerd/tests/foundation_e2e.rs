@@ -174,3 +174,84 @@ fn bad_reload_keeps_running_and_sigterm_stops() {
     assert!(t.elapsed() < Duration::from_secs(2));
     assert!(!d.socket.exists(), "the control socket is removed on stop");
 }
+
+/// No silent double service: with ISC dhcpd -6 (known by name) and dnsmasq
+/// (known only by the DHCPv6 port it holds) serving the LAN, `check` names
+/// both with their pids, where the config serves DHCPv6 and how to switch
+/// them off; the daemon's start says the same in its log.
+#[test]
+#[ignore = "needs root and network namespaces (ISC dhcpd, dnsmasq)"]
+fn another_dhcpv6_server_on_the_router_is_named_by_check_and_at_start() {
+    let lab = Lab::new("rival");
+    let (r, h) = (lab.netns("r"), lab.netns("h"));
+    lab.veth(&r, "lan0", &h, "h0");
+    lab.veth(&r, "lan1", &h, "h1");
+    r.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 && ip -6 addr add 2001:db8:2::1/64 dev lan1");
+    let conf = "default-lease-time 60;\nsubnet6 2001:db8:1::/64 {\n  range6 2001:db8:1::1000 2001:db8:1::1fff;\n}\n";
+    let (dhcpd, _) = lab.isc_dhcpd6(&r, conf, "lan0", "dhcpd.log");
+    let leases = lab.dir().join("dnsmasq.leases").display().to_string();
+    let dnsmasq = lab.spawn(
+        &r,
+        &[
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--port=0",
+            "--interface=lan1",
+            "--bind-interfaces",
+            "--dhcp-range=2001:db8:2::100,2001:db8:2::1ff,64",
+            &format!("--dhcp-leasefile={leases}"),
+            "--pid-file=",
+        ],
+        "dnsmasq.log",
+    );
+    // Both hold UDP port 547 (0x0223) in the namespace before we look.
+    let bound = wait_for(Duration::from_secs(10), || {
+        let t = r.sh("cat /proc/net/udp6");
+        (t.matches(":0223 ").count() >= 2).then_some(())
+    });
+    assert!(bound.is_some(), "dhcpd and dnsmasq did not both bind 547");
+
+    let cfg = lab.dir().join("r.toml");
+    std::fs::write(
+        &cfg,
+        "[[interface]]\nname = \"lan0\"\n[interface.ra]\nmanaged = true\n\
+         [interface.dhcpv6]\npool = \"2001:db8:1::100-2001:db8:1::1ff\"\n",
+    )
+    .expect("config");
+    let check = r.run(&format!(
+        "{} check -c {}",
+        env!("CARGO_BIN_EXE_v6routerd"),
+        cfg.display()
+    ));
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "a rival is a warning: {err}");
+    assert!(
+        err.contains(&format!("dhcpd (pid {dhcpd}) is running and serves DHCPv6")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "dnsmasq (pid {dnsmasq}) is running and serves DHCPv6"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("interface[0].dhcpv6"), "{err}");
+    assert!(
+        err.contains("systemctl disable --now isc-dhcp-server"),
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(out.contains("OK (2 warnings)"), "{out}{err}");
+
+    let d = lab.daemon(
+        &r,
+        "r",
+        "[[interface]]\nname = \"lan0\"\n[interface.dhcpv6]\npool = \"2001:db8:1::100-2001:db8:1::1ff\"\n",
+    );
+    let said = wait_for(Duration::from_secs(10), || {
+        d.log_text()
+            .contains(&format!("dhcpd (pid {dhcpd}) is running"))
+            .then_some(())
+    });
+    assert!(said.is_some(), "start log: {}", d.log_text());
+}
