@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client isc-dhcp-relay isc-dhcp-server
       dhcpcd-base wide-dhcpv6-client wide-dhcpv6-server frr
       kea-admin kea-dhcp6-server
-      radvd tshark tcpdump user-mode-linux kmod qemu-user-static)
+      radvd tshark tcpdump user-mode-linux kmod qemu-user-static
+      dnsmasq prometheus curl)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -19,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 # The servers and BIRD are started by the tests themselves, never as system services.
-for s in kea-dhcp6-server bird radvd wide-dhcpv6-server isc-dhcp-server; do
+for s in kea-dhcp6-server bird radvd wide-dhcpv6-server isc-dhcp-server dnsmasq prometheus; do
     systemctl stop "$s" 2>/dev/null || true
 done
 mkdir -p /var/lib/kea /run/kea /run/bird

@@ -23,6 +23,7 @@ pub struct Config {
     pub ripng: Option<Ripng>,
     #[serde(default, rename = "tunnel")]
     pub tunnels: Vec<Tunnel>,
+    pub metrics: Option<Metrics>,
 }
 
 impl Config {
@@ -95,6 +96,19 @@ impl Default for Control {
             group: None,
         }
     }
+}
+
+/// `[metrics]`: `show metrics` over HTTP for Prometheus (`GET /metrics`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// Address and port to listen on; loopback unless you mean otherwise.
+    #[serde(default = "default_metrics_listen")]
+    pub listen: std::net::SocketAddr,
+}
+
+fn default_metrics_listen() -> std::net::SocketAddr {
+    std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 9430))
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -47,6 +47,8 @@ pub enum Request {
     ShowUplink,
     UplinkRenew,
     UplinkRelease,
+    /// Prometheus' text exposition of every service's counters.
+    ShowMetrics,
 }
 
 /// Which part of the daemon answers a request.
@@ -66,9 +68,12 @@ impl Request {
         match self {
             // `show route` is assembled by the supervisor from the kernel's
             // routes and what each protocol contributes (BIRD's rt-show).
-            ShowStatus | ShowInterfaces | Reload | ShowProtocols | ShowRoute { .. } => {
-                Service::Core
-            }
+            ShowStatus
+            | ShowInterfaces
+            | Reload
+            | ShowProtocols
+            | ShowRoute { .. }
+            | ShowMetrics => Service::Core,
             ShowRa { .. } => Service::Ra,
             ShowLeases | ShowDhcpv6 => Service::Dhcpv6,
             ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
@@ -255,6 +260,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                 "protocols",
                 "tunnels",
                 "uplink",
+                "metrics",
             ],
         )? {
             "status" => done(2, Request::ShowStatus),
@@ -277,6 +283,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             "protocols" => done(2, Request::ShowProtocols),
             "tunnels" => done(2, Request::ShowTunnels),
             "uplink" => done(2, Request::ShowUplink),
+            "metrics" => done(2, Request::ShowMetrics),
             _ => {
                 let (mut target, mut protocol) = (None, None);
                 let mut i = 2;
@@ -313,6 +320,7 @@ commands:
   show protocols
   show tunnels
   show uplink                      the prefix delegated by the ISP
+  show metrics                     every counter, in Prometheus' text format
   uplink renew | uplink release
   reload                           re-read the configuration file
 Keywords may be shortened (sh int). Options: -s SOCKET, --json.";
@@ -351,6 +359,7 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         Request::UplinkRenew | Request::UplinkRelease => {
             format!("{}\n", data.as_str().unwrap_or("done"))
         }
+        Request::ShowMetrics => data.as_str().unwrap_or_default().to_string(),
     })
 }
 

@@ -8,6 +8,7 @@ mod dhcpv6;
 mod heap;
 mod import_uci;
 mod kernel_side;
+mod metrics;
 mod prefixes;
 mod privs;
 mod ra;

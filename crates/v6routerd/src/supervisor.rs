@@ -108,6 +108,16 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
     let (listener, socket_dir) = control::bind(&cfg.control)
         .map_err(|e| format!("control socket {}: {e}", cfg.control.socket.display()))?;
     let socket_path = cfg.control.socket.clone();
+    if let Some(m) = &cfg.metrics {
+        // Bound while we may still bind anything; a busy port is not fatal.
+        match tokio::net::TcpListener::bind(m.listen).await {
+            Ok(l) => {
+                tokio::spawn(crate::metrics::http::serve(l, ctl_tx.clone()));
+                info!("metrics on http://{}/metrics", m.listen);
+            }
+            Err(e) => warn!("metrics: cannot listen on {}: {e}", m.listen),
+        }
+    }
     // Sockets and state_dir are in place: keep CAP_NET_ADMIN/RAW/BIND_SERVICE only.
     let also: Vec<&std::path::Path> = socket_dir.as_deref().into_iter().collect();
     crate::privs::restrict_and_log(cfg.router.user.as_deref(), &cfg.router.state_dir, &also)?;
@@ -283,6 +293,9 @@ impl Supervisor {
                     if l.config.control != self.config_tx.borrow().control {
                         warn!("[control] changes take effect at the next restart");
                     }
+                    if l.config.metrics != self.config_tx.borrow().metrics {
+                        warn!("[metrics] changes take effect at the next restart");
+                    }
                     self.config_tx.send_replace(Arc::new(l.config));
                     self.apply_forwarding();
                     info!("reloaded {}", self.config_path.display());
@@ -317,6 +330,7 @@ impl Supervisor {
                 Request::ShowRoute { target, protocol } => {
                     return self.show_route(target.as_deref(), protocol.as_deref(), reply);
                 }
+                Request::ShowMetrics => return self.show_metrics(reply),
                 Request::Reload => match self.reload() {
                     Ok(r) => Response::ok(r),
                     Err(e) => Response::error(e),
@@ -327,28 +341,9 @@ impl Supervisor {
                 None => Response::error(format!("{kind:?} is not available in this daemon")),
                 Some(s) => {
                     // Ask without blocking the supervisor on a slow service.
-                    let (tx, rx) = oneshot::channel();
-                    let q = s.queries.clone();
-                    let name = s.name;
+                    let (q, name) = (s.queries.clone(), s.name);
                     tokio::spawn(async move {
-                        let r = match q
-                            .send(Query {
-                                request: req,
-                                reply: tx,
-                            })
-                            .await
-                        {
-                            Err(_) => Response::error(format!("the {name} service is not running")),
-                            Ok(()) => {
-                                match tokio::time::timeout(Duration::from_secs(2), rx).await {
-                                    Ok(Ok(r)) => r,
-                                    _ => Response::error(format!(
-                                        "the {name} service did not answer"
-                                    )),
-                                }
-                            }
-                        };
-                        let _ = reply.send(r);
+                        let _ = reply.send(ask(&q, name, req).await);
                     });
                     return;
                 }
@@ -386,6 +381,27 @@ impl Supervisor {
             }
             let _ = reply.send(Response::ok(sel.select(rows)));
         });
+    }
+
+    /// `show metrics`: every running service asked what it shows v6ctl,
+    /// rendered for Prometheus (metrics.rs). Without blocking the supervisor.
+    fn show_metrics(&self, reply: oneshot::Sender<Response>) {
+        let gather = self.metrics_gatherer();
+        tokio::spawn(async move {
+            let _ = reply.send(Response::ok(gather.scrape().await));
+        });
+    }
+
+    /// What a scrape needs of the supervisor, to take into a task.
+    pub fn metrics_gatherer(&self) -> crate::metrics::Gatherer {
+        crate::metrics::Gatherer {
+            protocols: self.protocols(),
+            services: self
+                .services
+                .iter()
+                .map(|s| (s.kind, s.name, s.queries.clone()))
+                .collect(),
+        }
     }
 
     fn status(&self) -> Status {
@@ -580,5 +596,18 @@ fn log_event(view: &KernelView, ev: &KernelEvent) {
         }
         KernelEvent::DelAddr { index, addr } => debug!("address {addr} removed from index {index}"),
         _ => {}
+    }
+}
+
+/// Ask one service a question, at most 2 s; an error answer says which
+/// service failed.
+pub async fn ask(q: &mpsc::Sender<Query>, name: &str, request: Request) -> Response {
+    let (reply, rx) = oneshot::channel();
+    if q.send(Query { request, reply }).await.is_err() {
+        return Response::error(format!("the {name} service is not running"));
+    }
+    match tokio::time::timeout(Duration::from_secs(2), rx).await {
+        Ok(Ok(r)) => r,
+        _ => Response::error(format!("the {name} service did not answer")),
     }
 }

@@ -1,0 +1,454 @@
+//! `show metrics` and `[metrics] listen`: what the services already count,
+//! in Prometheus' text exposition format (version 0.0.4).
+//!
+//! Like `show route`, this lives in the nest: the supervisor asks every
+//! running service the question it already answers for v6ctl (`show ra`,
+//! `show dhcpv6`, ...) and `render` turns the typed answers into metric
+//! families. Names follow Prometheus' conventions: a `v6router_` prefix,
+//! `_total` on counters, base units (`_seconds`, `_bytes`); the process
+//! metrics use the names every Prometheus client library uses.
+
+use crate::service::Query;
+use serde::de::DeserializeOwned;
+use std::fmt::Write as _;
+use tokio::sync::mpsc;
+use v6control::dhcpv6::Dhcpv6Stats;
+use v6control::ra::RaInterfaceStatus;
+use v6control::rip::{NeighborRow, RipAnswer};
+use v6control::tunnel::TunnelStatus;
+use v6control::uplink::UplinkStatus;
+use v6control::{ProtocolInfo, Request, Service};
+
+/// Everything one scrape shows; a service that is not running (or did not
+/// answer) is None and its families are left out.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub version: String,
+    pub protocols: Vec<ProtocolInfo>,
+    pub ra: Option<Vec<RaInterfaceStatus>>,
+    pub dhcpv6: Option<Dhcpv6Stats>,
+    pub rip: Option<Vec<NeighborRow>>,
+    pub tunnels: Option<Vec<TunnelStatus>>,
+    pub uplink: Option<UplinkStatus>,
+    pub process: Process,
+}
+
+/// The process collector's figures (from /proc/self).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Process {
+    pub resident_bytes: u64,
+    pub cpu_seconds: f64,
+    pub start_time_seconds: f64,
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// The exposition being written: one HELP and TYPE per family, then its
+/// samples. A family without samples is left out.
+#[derive(Default)]
+struct Exposition {
+    out: String,
+}
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str, samples: Vec<(Labels, f64)>) {
+        if samples.is_empty() {
+            return;
+        }
+        let _ = writeln!(self.out, "# HELP {name} {help}");
+        let _ = writeln!(self.out, "# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            self.out.push_str(name);
+            if !labels.is_empty() {
+                let l: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                    .collect();
+                let _ = write!(self.out, "{{{}}}", l.join(","));
+            }
+            let _ = writeln!(self.out, " {value}");
+        }
+    }
+}
+
+/// A label value as the format wants it: backslash, quote and newline
+/// escaped.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn one(k: &'static str, v: &str) -> Labels {
+    vec![(k, v.to_string())]
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// The whole exposition for one scrape.
+pub fn render(i: &Inputs) -> String {
+    let mut e = Exposition::default();
+    e.family(
+        "v6router_build_info",
+        "gauge",
+        "The running v6routerd's version (always 1).",
+        vec![(one("version", &i.version), 1.0)],
+    );
+    let up = i
+        .protocols
+        .iter()
+        .map(|p| (one("protocol", &p.name), flag(p.state == "up")))
+        .collect();
+    e.family(
+        "v6router_protocol_up",
+        "gauge",
+        "1 when the protocol's state in show protocols is up.",
+        up,
+    );
+    if let Some(ra) = &i.ra {
+        ra_families(&mut e, ra);
+    }
+    if let Some(d) = &i.dhcpv6 {
+        dhcpv6_families(&mut e, d);
+    }
+    if let Some(r) = &i.rip {
+        rip_families(&mut e, r);
+    }
+    if let Some(t) = &i.tunnels {
+        let up = t
+            .iter()
+            .map(|t| (one("tunnel", &t.name), flag(t.state == "up")))
+            .collect();
+        e.family(
+            "v6router_tunnel_up",
+            "gauge",
+            "1 when the tunnel's link is up.",
+            up,
+        );
+    }
+    if let Some(u) = &i.uplink {
+        uplink_families(&mut e, u);
+    }
+    process_families(&mut e, &i.process);
+    e.out
+}
+
+fn ra_families(e: &mut Exposition, ra: &[RaInterfaceStatus]) {
+    let per = |f: fn(&RaInterfaceStatus) -> u64| -> Vec<(Labels, f64)> {
+        ra.iter()
+            .map(|r| (one("interface", &r.name), f(r) as f64))
+            .collect()
+    };
+    let mut sent = Vec::new();
+    for r in ra {
+        let c = &r.counters;
+        for (kind, n) in [
+            ("multicast", c.ra_sent_multicast),
+            ("unicast", c.ra_sent_unicast),
+            ("solicited", c.ra_sent_solicited),
+            ("final", c.ra_sent_final),
+        ] {
+            sent.push((
+                vec![("interface", r.name.clone()), ("kind", kind.into())],
+                n as f64,
+            ));
+        }
+    }
+    e.family(
+        "v6router_ra_sent_total",
+        "counter",
+        "Router Advertisements sent, by kind (periodic multicast, unicast answer, multicast answer to an RS, final with lifetime 0).",
+        sent,
+    );
+    e.family(
+        "v6router_ra_rs_received_total",
+        "counter",
+        "Router Solicitations received.",
+        per(|r| r.counters.rs_received),
+    );
+    e.family(
+        "v6router_ra_received_total",
+        "counter",
+        "Router Advertisements received from other routers.",
+        per(|r| r.counters.ra_received),
+    );
+    e.family(
+        "v6router_ra_inconsistent_total",
+        "counter",
+        "Other routers' RAs that disagree with ours (RFC 4861 section 6.2.7).",
+        per(|r| r.counters.ra_inconsistent),
+    );
+    let mut invalid = Vec::new();
+    for r in ra {
+        for c in &r.counters.rx_invalid_by_reason {
+            let l = vec![("interface", r.name.clone()), ("reason", c.name.clone())];
+            invalid.push((l, c.count as f64));
+        }
+    }
+    e.family(
+        "v6router_ra_dropped_total",
+        "counter",
+        "Received RS/RA messages dropped by the validity checks of RFC 4861 section 6.1, by reason.",
+        invalid,
+    );
+    e.family(
+        "v6router_ra_send_errors_total",
+        "counter",
+        "Sends the kernel refused.",
+        per(|r| r.counters.tx_errors),
+    );
+    e.family(
+        "v6router_ra_router_lifetime_seconds",
+        "gauge",
+        "The router lifetime advertised now (0: not a default router).",
+        per(|r| u64::from(r.router_lifetime)),
+    );
+    let mut valid = Vec::new();
+    for r in ra {
+        for p in &r.prefixes {
+            let l = vec![("interface", r.name.clone()), ("prefix", p.prefix.clone())];
+            valid.push((l, f64::from(p.valid_lifetime)));
+        }
+    }
+    e.family(
+        "v6router_ra_prefix_valid_lifetime_seconds",
+        "gauge",
+        "The valid lifetime each advertised prefix carries now (4294967295: forever).",
+        valid,
+    );
+}
+
+fn counters(c: &[v6control::dhcpv6::Counter], label: &'static str) -> Vec<(Labels, f64)> {
+    c.iter()
+        .map(|c| (one(label, &c.name), c.count as f64))
+        .collect()
+}
+
+fn dhcpv6_families(e: &mut Exposition, d: &Dhcpv6Stats) {
+    e.family(
+        "v6router_dhcpv6_received_total",
+        "counter",
+        "DHCPv6 messages received, by message type.",
+        counters(&d.received, "type"),
+    );
+    e.family(
+        "v6router_dhcpv6_sent_total",
+        "counter",
+        "DHCPv6 messages sent, by message type.",
+        counters(&d.sent, "type"),
+    );
+    e.family(
+        "v6router_dhcpv6_dropped_total",
+        "counter",
+        "DHCPv6 messages dropped, by reason.",
+        counters(&d.drops, "reason"),
+    );
+    e.family(
+        "v6router_dhcpv6_leases",
+        "gauge",
+        "Live bindings: addresses (IA_NA) and delegated prefixes (IA_PD).",
+        vec![
+            (one("kind", "address"), d.addresses as f64),
+            (one("kind", "prefix"), d.prefixes as f64),
+        ],
+    );
+    let j = &d.journal;
+    e.family(
+        "v6router_dhcpv6_journal_commits_total",
+        "counter",
+        "Lease journal group commits (each one fsync before the Replies it holds).",
+        vec![(vec![], j.commits as f64)],
+    );
+    e.family(
+        "v6router_dhcpv6_journal_records_total",
+        "counter",
+        "Lease records written to the journal.",
+        vec![(vec![], j.records_written as f64)],
+    );
+    e.family(
+        "v6router_dhcpv6_journal_commit_failures_total",
+        "counter",
+        "Journal commits that failed (their Replies were not sent).",
+        vec![(vec![], j.commit_failures as f64)],
+    );
+    e.family(
+        "v6router_dhcpv6_journal_size_bytes",
+        "gauge",
+        "The lease journal's size on disk.",
+        vec![(vec![], j.size as f64)],
+    );
+}
+
+fn rip_families(e: &mut Exposition, r: &[NeighborRow]) {
+    let per = |f: fn(&NeighborRow) -> f64| -> Vec<(Labels, f64)> {
+        r.iter()
+            .map(|n| {
+                let l = vec![("neighbor", n.addr.clone()), ("interface", n.iface.clone())];
+                (l, f(n))
+            })
+            .collect()
+    };
+    e.family(
+        "v6router_rip_neighbor_routes",
+        "gauge",
+        "Routes learned from each RIPng neighbour.",
+        per(|n| n.routes as f64),
+    );
+    e.family(
+        "v6router_rip_neighbor_bad_packets_total",
+        "counter",
+        "Packets from the neighbour dropped by the checks of RFC 2080 section 2.4.2.",
+        per(|n| n.bad_packets as f64),
+    );
+    e.family(
+        "v6router_rip_neighbor_bad_routes_total",
+        "counter",
+        "Route entries from the neighbour ignored as invalid.",
+        per(|n| n.bad_routes as f64),
+    );
+}
+
+fn uplink_families(e: &mut Exposition, u: &UplinkStatus) {
+    let bound = u
+        .uplinks
+        .iter()
+        .map(|l| (one("uplink", &l.name), flag(l.state == "bound")))
+        .collect();
+    e.family(
+        "v6router_uplink_bound",
+        "gauge",
+        "1 while the uplink holds a binding from the ISP's DHCPv6 server.",
+        bound,
+    );
+    let mut valid = Vec::new();
+    for l in &u.uplinks {
+        for p in l.prefixes.iter().chain(&l.addresses) {
+            let labels = vec![("uplink", l.name.clone()), ("prefix", p.prefix.clone())];
+            valid.push((labels, p.valid_left as f64));
+        }
+    }
+    e.family(
+        "v6router_uplink_valid_seconds",
+        "gauge",
+        "Seconds left of the valid lifetime of each delegated prefix and address.",
+        valid,
+    );
+}
+
+fn process_families(e: &mut Exposition, p: &Process) {
+    e.family(
+        "process_resident_memory_bytes",
+        "gauge",
+        "Resident memory size in bytes.",
+        vec![(vec![], p.resident_bytes as f64)],
+    );
+    e.family(
+        "process_cpu_seconds_total",
+        "counter",
+        "Total user and system CPU time spent in seconds.",
+        vec![(vec![], p.cpu_seconds)],
+    );
+    e.family(
+        "process_start_time_seconds",
+        "gauge",
+        "Start time of the process since unix epoch in seconds.",
+        vec![(vec![], p.start_time_seconds)],
+    );
+}
+
+/// This process's figures from /proc/self/stat (fields 14, 15 utime and
+/// stime and 22 starttime, in clock ticks; 24 rss in pages) and the boot
+/// time from /proc/stat. Zeros where /proc cannot be read.
+pub fn process_now() -> Process {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let boot = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    // SAFETY: sysconf has no preconditions.
+    let (tick, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_CLK_TCK),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    process_from(&stat, &boot, tick.max(1) as f64, page.max(1) as u64)
+}
+
+fn process_from(stat: &str, proc_stat: &str, tick: f64, page: u64) -> Process {
+    // The command name (field 2) may hold spaces and parentheses: count
+    // fields from after its closing parenthesis (field 3 onwards).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| {
+        f.get(n - 3)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let btime = proc_stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    Process {
+        resident_bytes: field(24) * page,
+        cpu_seconds: (field(14) + field(15)) as f64 / tick,
+        start_time_seconds: btime as f64 + field(22) as f64 / tick,
+    }
+}
+
+/// What one scrape asks: the `show protocols` rows (taken when the scrape
+/// starts) and each running service's query channel.
+pub struct Gatherer {
+    pub protocols: Vec<ProtocolInfo>,
+    pub services: Vec<(Service, &'static str, mpsc::Sender<Query>)>,
+}
+
+impl Gatherer {
+    /// Ask every service, one after the other (each at most 2 s), and render.
+    pub async fn scrape(self) -> String {
+        let mut i = Inputs {
+            version: crate::VERSION.to_string(),
+            protocols: self.protocols,
+            process: process_now(),
+            ..Inputs::default()
+        };
+        for (kind, name, q) in &self.services {
+            match kind {
+                Service::Ra => i.ra = ask_typed(q, name, Request::ShowRa { iface: None }).await,
+                Service::Dhcpv6 => i.dhcpv6 = ask_typed(q, name, Request::ShowDhcpv6).await,
+                Service::Ripng => {
+                    i.rip = ask_typed(q, name, Request::ShowRipNeighbors)
+                        .await
+                        .map(|a: RipAnswer<NeighborRow>| a.rows)
+                }
+                Service::Tunnel => i.tunnels = ask_typed(q, name, Request::ShowTunnels).await,
+                Service::Uplink => i.uplink = ask_typed(q, name, Request::ShowUplink).await,
+                Service::Core => {}
+            }
+        }
+        render(&i)
+    }
+}
+
+/// A service's answer as its type; None when it is idle, failed or the
+/// answer does not parse (its families are then left out of the scrape).
+async fn ask_typed<T: DeserializeOwned>(
+    q: &mpsc::Sender<Query>,
+    name: &str,
+    req: Request,
+) -> Option<T> {
+    let r = crate::supervisor::ask(q, name, req).await;
+    if !r.ok {
+        return None;
+    }
+    serde_json::from_str(r.data.get()).ok()
+}
+
+pub mod http;
+
+#[cfg(test)]
+mod tests;
