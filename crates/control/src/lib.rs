@@ -19,9 +19,17 @@ use serde_json::Value;
 /// Largest request line the daemon accepts (bytes).
 pub const MAX_REQUEST: usize = 16 * 1024;
 
+/// The version of the request/answer format (docs/control-api.md). It goes
+/// up when a change would make an older v6ctl misread an answer; fields
+/// that are only added do not change it: both sides ignore fields they do
+/// not know, and a missing one takes its default.
+pub const API_VERSION: u32 = 1;
+
 /// One request, one JSON object per line: `{"cmd":"show_status"}`.
+/// Unknown fields are ignored (a newer v6ctl may send more); an unknown
+/// `cmd` is an error that names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
     ShowStatus,
     ShowInterfaces,
@@ -39,6 +47,9 @@ pub enum Request {
         /// `protocol NAME`
         #[serde(default)]
         protocol: Option<String>,
+        /// `count`: only how many routes and networks match.
+        #[serde(default, skip_serializing_if = "is_false")]
+        count: bool,
     },
     ShowRipNeighbors,
     ShowRipInterfaces,
@@ -49,6 +60,29 @@ pub enum Request {
     UplinkRelease,
     /// Prometheus' text exposition of every service's counters.
     ShowMetrics,
+    /// The daemon's memory as the kernel counts it.
+    ShowMemory,
+    /// Validate a configuration file (default: the running one) as
+    /// `v6routerd check` would, without loading it.
+    ConfigureCheck {
+        #[serde(default)]
+        file: Option<String>,
+    },
+    /// Stop a protocol until `enable` (kept across reloads).
+    Disable {
+        protocol: String,
+    },
+    Enable {
+        protocol: String,
+    },
+    /// Stop and start a protocol (its state is kept where it has files).
+    Restart {
+        protocol: String,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Which part of the daemon answers a request.
@@ -73,7 +107,12 @@ impl Request {
             | Reload
             | ShowProtocols
             | ShowRoute { .. }
-            | ShowMetrics => Service::Core,
+            | ShowMetrics
+            | ShowMemory
+            | ConfigureCheck { .. }
+            | Disable { .. }
+            | Enable { .. }
+            | Restart { .. } => Service::Core,
             ShowRa { .. } => Service::Ra,
             ShowLeases | ShowDhcpv6 => Service::Dhcpv6,
             ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
@@ -89,6 +128,10 @@ impl Request {
 /// size of what goes on the socket.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Response {
+    /// API_VERSION of the daemon that answered (0: a daemon older than
+    /// the field).
+    #[serde(default)]
+    pub version: u32,
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -102,7 +145,10 @@ fn null_data() -> Box<RawValue> {
 
 impl PartialEq for Response {
     fn eq(&self, o: &Self) -> bool {
-        self.ok == o.ok && self.error == o.error && self.data.get() == o.data.get()
+        self.version == o.version
+            && self.ok == o.ok
+            && self.error == o.error
+            && self.data.get() == o.data.get()
     }
 }
 
@@ -110,6 +156,7 @@ impl Response {
     pub fn ok(data: impl Serialize) -> Response {
         match serde_json::value::to_raw_value(&data) {
             Ok(data) => Response {
+                version: API_VERSION,
                 ok: true,
                 error: None,
                 data,
@@ -119,6 +166,7 @@ impl Response {
     }
     pub fn error(msg: impl Into<String>) -> Response {
         Response {
+            version: API_VERSION,
             ok: false,
             error: Some(msg.into()),
             data: null_data(),
@@ -240,8 +288,39 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             Some(x) => Err(format!("unexpected `{x}` after `{}`", words[..i].join(" "))),
         }
     };
-    match pick(0, &["show", "reload", "uplink", "help"])? {
+    let protocol = |r: fn(String) -> Request| -> Result<Request, String> {
+        let p = w(1).ok_or("which protocol? (see show protocols)")?;
+        done(2, r(p.to_string()))
+    };
+    match pick(
+        0,
+        &[
+            "show",
+            "reload",
+            "uplink",
+            "help",
+            "configure",
+            "enable",
+            "disable",
+            "restart",
+        ],
+    )? {
         "reload" => done(1, Request::Reload),
+        // birdc's `configure` re-reads the file; `configure check` only validates.
+        "configure" => match w(1) {
+            None => Ok(Request::Reload),
+            Some(_) => {
+                pick(1, &["check"])?;
+                let file = w(2).map(str::to_string);
+                done(
+                    if file.is_some() { 3 } else { 2 },
+                    Request::ConfigureCheck { file },
+                )
+            }
+        },
+        "enable" => protocol(|protocol| Request::Enable { protocol }),
+        "disable" => protocol(|protocol| Request::Disable { protocol }),
+        "restart" => protocol(|protocol| Request::Restart { protocol }),
         "help" => Err(HELP.to_string()),
         "uplink" => match pick(1, &["renew", "release"])? {
             "renew" => done(2, Request::UplinkRenew),
@@ -261,6 +340,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                 "tunnels",
                 "uplink",
                 "metrics",
+                "memory",
             ],
         )? {
             "status" => done(2, Request::ShowStatus),
@@ -284,11 +364,17 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             "tunnels" => done(2, Request::ShowTunnels),
             "uplink" => done(2, Request::ShowUplink),
             "metrics" => done(2, Request::ShowMetrics),
+            "memory" => done(2, Request::ShowMemory),
             _ => {
-                let (mut target, mut protocol) = (None, None);
+                let (mut target, mut protocol, mut count) = (None, None, false);
                 let mut i = 2;
                 while w(i).is_some() {
-                    match pick(i, &["for", "protocol"])? {
+                    match pick(i, &["for", "protocol", "count"])? {
+                        "count" => {
+                            count = true;
+                            i += 1;
+                            continue;
+                        }
                         "for" => {
                             target = Some(
                                 w(i + 1)
@@ -302,7 +388,11 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                     }
                     i += 2;
                 }
-                Ok(Request::ShowRoute { target, protocol })
+                Ok(Request::ShowRoute {
+                    target,
+                    protocol,
+                    count,
+                })
             }
         },
     }
@@ -321,6 +411,11 @@ commands:
   show tunnels
   show uplink                      the prefix delegated by the ISP
   show metrics                     every counter, in Prometheus' text format
+  show memory                      the daemon's memory
+  show route ... count             how many routes and networks match
+  configure                        re-read the configuration file (= reload)
+  configure check [FILE]           validate FILE (default: the running one)
+  enable | disable | restart PROTOCOL   (names as in show protocols)
   uplink renew | uplink release
   reload                           re-read the configuration file
 Keywords may be shortened (sh int). Options: -s SOCKET, --json.";
@@ -351,7 +446,9 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         Request::ShowRa { .. } => ra::render(data)?,
         Request::ShowLeases => dhcpv6::render_leases(data)?,
         Request::ShowDhcpv6 => dhcpv6::render_stats(data)?,
+        Request::ShowRoute { count: true, .. } => rip::render_route_count(&de(data)?),
         Request::ShowRoute { .. } => rip::render_routes(data)?,
+        Request::ShowMemory => render_memory(&de(data)?),
         Request::ShowRipNeighbors => rip::render_neighbors(data)?,
         Request::ShowRipInterfaces => rip::render_interfaces(data)?,
         Request::ShowTunnels => tunnel::render(data)?,
@@ -359,8 +456,42 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         Request::UplinkRenew | Request::UplinkRelease => {
             format!("{}\n", data.as_str().unwrap_or("done"))
         }
-        Request::ShowMetrics => data.as_str().unwrap_or_default().to_string(),
+        Request::ShowMetrics
+        | Request::ConfigureCheck { .. }
+        | Request::Disable { .. }
+        | Request::Enable { .. }
+        | Request::Restart { .. } => data.as_str().unwrap_or_default().to_string(),
     })
+}
+
+/// The answer to `show memory`, from /proc/self/status (bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryInfo {
+    /// VmRSS: resident now.
+    pub resident: u64,
+    /// VmHWM: the most ever resident.
+    pub peak_resident: u64,
+    /// VmData: heap and other private data mapped.
+    pub data: u64,
+    /// VmSwap.
+    #[serde(default)]
+    pub swapped: u64,
+}
+
+pub fn render_memory(m: &MemoryInfo) -> String {
+    let kib = |b: u64| format!("{:>8} kB", b / 1024);
+    format!(
+        "v6routerd memory usage
+Resident:      {}
+Peak resident: {}
+Data (heap):   {}
+Swapped:       {}
+",
+        kib(m.resident),
+        kib(m.peak_resident),
+        kib(m.data),
+        kib(m.swapped)
+    )
 }
 
 pub fn render_status(s: &Status) -> String {
@@ -490,7 +621,8 @@ mod tests {
             parse_command(&["show", "route", "for", "2001:db8::1", "protocol", "rip"]),
             Ok(Request::ShowRoute {
                 target: Some("2001:db8::1".into()),
-                protocol: Some("rip".into())
+                protocol: Some("rip".into()),
+                count: false,
             })
         );
         assert_eq!(
@@ -498,6 +630,84 @@ mod tests {
             Ok(Request::ShowRa {
                 iface: Some("lan0".into())
             })
+        );
+    }
+
+    #[test]
+    fn birdc_habits() {
+        let p = |w: &str| parse_command(&w.split(' ').collect::<Vec<_>>());
+        assert_eq!(
+            p("sh ro count"),
+            Ok(Request::ShowRoute {
+                target: None,
+                protocol: None,
+                count: true
+            })
+        );
+        assert_eq!(
+            p("show route protocol rip1 count"),
+            Ok(Request::ShowRoute {
+                target: None,
+                protocol: Some("rip1".into()),
+                count: true
+            })
+        );
+        assert_eq!(p("configure"), Ok(Request::Reload));
+        assert_eq!(p("conf check"), Ok(Request::ConfigureCheck { file: None }));
+        assert_eq!(
+            p("configure check /tmp/new.toml"),
+            Ok(Request::ConfigureCheck {
+                file: Some("/tmp/new.toml".into())
+            })
+        );
+        assert!(p("configure soft").is_err());
+        assert_eq!(
+            p("disable rip1"),
+            Ok(Request::Disable {
+                protocol: "rip1".into()
+            })
+        );
+        assert_eq!(
+            p("en ra"),
+            Ok(Request::Enable {
+                protocol: "ra".into()
+            })
+        );
+        assert_eq!(
+            p("restart dhcpv6"),
+            Ok(Request::Restart {
+                protocol: "dhcpv6".into()
+            })
+        );
+        assert!(p("restart").is_err());
+        // `re` is reload or restart: ambiguous, and said so.
+        assert!(p("re").unwrap_err().contains("reload"));
+        assert_eq!(p("sh mem"), Ok(Request::ShowMemory));
+    }
+
+    /// A newer v6ctl's request with a field this daemon does not know, and
+    /// an older daemon's answer without `version`, both still parse.
+    #[test]
+    fn older_and_newer_peers_understand_each_other() {
+        let newer = r#"{"cmd":"show_route","target":null,"colour":"blue"}"#;
+        let r: Request = serde_json::from_str(newer).expect("unknown field ignored");
+        assert!(matches!(r, Request::ShowRoute { count: false, .. }));
+        let unknown: Result<Request, _> = serde_json::from_str(r#"{"cmd":"show_bgp"}"#);
+        assert!(unknown.unwrap_err().to_string().contains("show_bgp"));
+        // The answer a daemon from before the version field sent.
+        let older = r#"{"ok":true,"data":{"routes":3,"total":5,"networks":2}}"#;
+        let a: Response = serde_json::from_str(older).expect("old answer");
+        assert_eq!((a.version, a.ok), (0, true));
+        let c: rip::RouteCount = serde_json::from_str(a.data.get()).expect("count");
+        assert_eq!(
+            rip::render_route_count(&c),
+            "3 of 5 routes for 2 networks in table master6\n"
+        );
+        // And ours carry the version.
+        let ours = serde_json::to_string(&Response::ok(1)).expect("json");
+        assert!(
+            ours.starts_with(&format!("{{\"version\":{API_VERSION},")),
+            "{ours}"
         );
     }
 

@@ -156,6 +156,25 @@ pub fn render_routes(data: &serde_json::Value) -> Result<String, String> {
     Ok(routes_text(&rows, now_ms()))
 }
 
+/// The answer to `show route ... count`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteCount {
+    /// Routes that match the selection.
+    pub routes: usize,
+    /// Routes in the table.
+    pub total: usize,
+    /// Distinct prefixes among the matching routes.
+    pub networks: usize,
+}
+
+/// As birdc prints it: `12 of 40 routes for 10 networks in table master6`.
+pub fn render_route_count(c: &RouteCount) -> String {
+    format!(
+        "{} of {} routes for {} networks in table master6\n",
+        c.routes, c.total, c.networks
+    )
+}
+
 pub fn routes_text(rows: &[RouteRow], now_ms: u64) -> String {
     if rows.is_empty() {
         return "Network not found\n".to_string();

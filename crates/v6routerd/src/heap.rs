@@ -32,3 +32,40 @@ pub fn trim() {
         libc::malloc_trim(0);
     }
 }
+
+/// `show memory`: the process's memory as the kernel counts it.
+pub fn memory() -> v6control::MemoryInfo {
+    memory_from(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
+}
+
+/// Read `VmRSS`, `VmHWM`, `VmData` and `VmSwap` (in kB) from a
+/// /proc/PID/status text; absent ones are 0.
+fn memory_from(status: &str) -> v6control::MemoryInfo {
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |k| k * 1024)
+    };
+    v6control::MemoryInfo {
+        resident: kb("VmRSS"),
+        peak_resident: kb("VmHWM"),
+        data: kb("VmData"),
+        swapped: kb("VmSwap"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn memory_from_proc_status() {
+        let m = super::memory_from(
+            "Name:\tv6routerd\nVmHWM:\t    3000 kB\nVmRSS:\t    2048 kB\nVmData:\t     512 kB\n",
+        );
+        assert_eq!(
+            (m.resident, m.peak_resident, m.data, m.swapped),
+            (2048 * 1024, 3000 * 1024, 512 * 1024, 0)
+        );
+    }
+}

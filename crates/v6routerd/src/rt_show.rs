@@ -8,7 +8,7 @@ use crate::service::unix_ms as now_ms;
 use std::net::Ipv6Addr;
 use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
-use v6control::rip::{RouteRow, DIRECT_NAME, KERNEL_NAME, PROTOCOL_NAME};
+use v6control::rip::{RouteCount, RouteRow, DIRECT_NAME, KERNEL_NAME, PROTOCOL_NAME};
 
 /// A route row and the prefix it is sorted and matched by.
 pub type Contributed = Vec<(Ipv6Prefix, RouteRow)>;
@@ -61,6 +61,18 @@ impl Selection {
             rows.retain(|(_, r)| r.proto == *name);
         }
         rows.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+/// `show route ... count`: the selected rows, the distinct prefixes among
+/// them, out of `total`.
+pub fn count(shown: &[RouteRow], total: usize) -> RouteCount {
+    let networks: std::collections::BTreeSet<&str> =
+        shown.iter().map(|r| r.prefix.as_str()).collect();
+    RouteCount {
+        routes: shown.len(),
+        total,
+        networks: networks.len(),
     }
 }
 

@@ -147,13 +147,25 @@ pub struct Handles {
     pub shutdown: watch::Receiver<bool>,
     /// Where the service's `show protocols` row is published.
     pub protocol: watch::Sender<Option<ProtocolInfo>>,
+    /// `enable`, `disable`, `restart` from v6ctl.
+    pub admin: mpsc::Receiver<(Admin, oneshot::Sender<Response>)>,
 }
 
-/// A service's life: not wanted, failed to start, or running.
+/// What the administrator asks of a protocol (birdc's enable/disable/restart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admin {
+    Enable,
+    Disable,
+    Restart,
+}
+
+/// A service's life: not wanted, failed to start, running, or switched
+/// off by the administrator (until `enable`, whatever reloads say).
 enum Slot<S> {
     Idle,
     Failed(String),
     Running(S),
+    Disabled,
 }
 
 /// Run `S` until the daemon stops: the one event loop of every service.
@@ -204,11 +216,19 @@ pub async fn run_service<S: Service>(mut ctx: Ctx, mut h: Handles) {
                 let resp = match &mut slot {
                     Slot::Running(s) => s.answer(&ctx, q.request).await,
                     Slot::Idle => Response::error(S::IDLE),
+                    Slot::Disabled => Response::error(format!(
+                        "{} is disabled (v6ctl enable {})",
+                        S::NAME,
+                        S::NAME
+                    )),
                     Slot::Failed(why) => {
                         Response::error(format!("the {} service is not running: {why}", S::NAME))
                     }
                 };
                 let _ = q.reply.send(resp);
+            }
+            Some((cmd, reply)) = h.admin.recv() => {
+                let _ = reply.send(administer(&mut slot, &ctx, cmd).await);
             }
             Some(tx) = h.routes.recv() => {
                 let rows = match &slot {
@@ -256,6 +276,53 @@ async fn follow_config<S: Service>(slot: &mut Slot<S>, ctx: &Ctx) {
             };
         }
         Slot::Idle | Slot::Failed(_) => {}
+        Slot::Disabled => *slot = Slot::Disabled,
+    }
+}
+
+/// Carry out `enable`, `disable` or `restart`; the answer is birdc's line
+/// (`ra: disabled`) or why not.
+async fn administer<S: Service>(slot: &mut Slot<S>, ctx: &Ctx, cmd: Admin) -> Response {
+    let name = S::NAME;
+    let was = std::mem::replace(slot, Slot::Idle);
+    let disabled = matches!(was, Slot::Disabled);
+    match (cmd, was) {
+        (Admin::Disable, Slot::Disabled) => {
+            *slot = Slot::Disabled;
+            Response::ok(format!("{name}: already disabled\n"))
+        }
+        (Admin::Disable, was) => {
+            if let Slot::Running(s) = was {
+                s.stop(ctx).await;
+            }
+            *slot = Slot::Disabled;
+            tracing::info!("disabled by the administrator");
+            Response::ok(format!("{name}: disabled\n"))
+        }
+        (Admin::Restart, Slot::Disabled) => {
+            *slot = Slot::Disabled;
+            Response::error(format!("{name} is disabled (v6ctl enable {name})"))
+        }
+        (Admin::Enable, was) if !disabled => {
+            *slot = was;
+            Response::ok(format!("{name}: already enabled\n"))
+        }
+        (Admin::Restart, Slot::Idle) => Response::error(S::IDLE),
+        (cmd, was) => {
+            if let Slot::Running(s) = was {
+                s.stop(ctx).await;
+            }
+            // Enable or restart: start as a reload would (not at all when
+            // the configuration has no such section).
+            follow_config(slot, ctx).await;
+            let verb = if cmd == Admin::Enable {
+                "enabled"
+            } else {
+                "restarted"
+            };
+            tracing::info!("{verb} by the administrator");
+            Response::ok(format!("{name}: {verb}\n"))
+        }
     }
 }
 
@@ -278,6 +345,7 @@ fn row_of<S: Service>(slot: &Slot<S>) -> Option<ProtocolInfo> {
     let row = match slot {
         Slot::Idle => return None,
         Slot::Failed(why) => Row::new("down", why.clone()),
+        Slot::Disabled => Row::new("down", "disabled by the administrator"),
         Slot::Running(s) => s.row()?,
     };
     Some(ProtocolInfo {

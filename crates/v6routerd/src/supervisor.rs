@@ -4,7 +4,7 @@
 
 use crate::control;
 use crate::rt_show::{Contributed, FirstSeen, Selection};
-use crate::service::{Ctx, Handles, Query};
+use crate::service::{Admin, Ctx, Handles, Query};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,6 +40,7 @@ struct Svc {
     /// Asks a service for its `show route` rows.
     routes: mpsc::Sender<oneshot::Sender<Contributed>>,
     protocol: watch::Receiver<Option<ProtocolInfo>>,
+    admin: mpsc::Sender<(Admin, oneshot::Sender<Response>)>,
     task: JoinHandle<()>,
 }
 
@@ -183,6 +184,7 @@ impl Supervisor {
         let (qtx, qrx) = mpsc::channel(16);
         let (rtx, rrx) = mpsc::channel(4);
         let (ptx, prx) = watch::channel(None);
+        let (atx, arx) = mpsc::channel(4);
         let ctx = Ctx {
             kernel: self.kernel_tx.subscribe(),
             config: self.config_tx.subscribe(),
@@ -195,6 +197,7 @@ impl Supervisor {
             routes: rrx,
             shutdown: self.shutdown_tx.subscribe(),
             protocol: ptx,
+            admin: arx,
         };
         let task = tokio::spawn(crate::service::run_service::<S>(ctx, handles).instrument(span));
         self.services.push(Svc {
@@ -203,6 +206,7 @@ impl Supervisor {
             queries: qtx,
             routes: rtx,
             protocol: prx,
+            admin: atx,
             task,
         });
     }
@@ -327,10 +331,23 @@ impl Supervisor {
                 Request::ShowStatus => Response::ok(self.status()),
                 Request::ShowInterfaces => Response::ok(self.interfaces()),
                 Request::ShowProtocols => Response::ok(self.protocols()),
-                Request::ShowRoute { target, protocol } => {
-                    return self.show_route(target.as_deref(), protocol.as_deref(), reply);
+                Request::ShowRoute {
+                    target,
+                    protocol,
+                    count,
+                } => {
+                    return self.show_route(target.as_deref(), protocol.as_deref(), count, reply);
                 }
                 Request::ShowMetrics => return self.show_metrics(reply),
+                Request::ShowMemory => Response::ok(crate::heap::memory()),
+                Request::ConfigureCheck { file } => self.configure_check(file.as_deref()),
+                Request::Enable { protocol } => return self.admin(&protocol, Admin::Enable, reply),
+                Request::Disable { protocol } => {
+                    return self.admin(&protocol, Admin::Disable, reply)
+                }
+                Request::Restart { protocol } => {
+                    return self.admin(&protocol, Admin::Restart, reply)
+                }
                 Request::Reload => match self.reload() {
                     Ok(r) => Response::ok(r),
                     Err(e) => Response::error(e),
@@ -359,6 +376,7 @@ impl Supervisor {
         &self,
         target: Option<&str>,
         protocol: Option<&str>,
+        count: bool,
         reply: oneshot::Sender<Response>,
     ) {
         let sel = match Selection::parse(target, protocol) {
@@ -379,8 +397,63 @@ impl Supervisor {
                     }
                 }
             }
-            let _ = reply.send(Response::ok(sel.select(rows)));
+            let total = rows.len();
+            let shown = sel.select(rows);
+            let _ = reply.send(if count {
+                Response::ok(crate::rt_show::count(&shown, total))
+            } else {
+                Response::ok(shown)
+            });
         });
+    }
+
+    /// `enable`/`disable`/`restart PROTOCOL`, by the service's name in
+    /// `show protocols` (`tunnels` for `tunnel` too, as users write it).
+    fn admin(&self, protocol: &str, cmd: Admin, reply: oneshot::Sender<Response>) {
+        let svc = self
+            .services
+            .iter()
+            .find(|s| s.name == protocol || protocol.strip_suffix('s') == Some(s.name));
+        let Some(s) = svc else {
+            let names: Vec<&str> = self.services.iter().map(|s| s.name).collect();
+            let _ = reply.send(Response::error(format!(
+                "no protocol `{protocol}`; there are: {}",
+                names.join(", ")
+            )));
+            return;
+        };
+        let (tx, name) = (s.admin.clone(), s.name);
+        tokio::spawn(async move {
+            let (rtx, rrx) = oneshot::channel();
+            let r = match tx.send((cmd, rtx)).await {
+                Err(_) => Response::error(format!("the {name} service is not running")),
+                // Stopping may take a while (final RAs, routes out).
+                Ok(()) => match tokio::time::timeout(Duration::from_secs(10), rrx).await {
+                    Ok(Ok(r)) => r,
+                    _ => Response::error(format!("the {name} service did not answer")),
+                },
+            };
+            let _ = reply.send(r);
+        });
+    }
+
+    /// `configure check [FILE]`: what `v6routerd check` says of FILE (the
+    /// running configuration's file by default), without loading it.
+    fn configure_check(&self, file: Option<&str>) -> Response {
+        let path = file.map_or_else(|| self.config_path.clone(), PathBuf::from);
+        match v6config::load(&path) {
+            Ok(l) => {
+                let mut text: String = l.warnings.iter().map(|w| w.to_string()).collect();
+                text.push_str(&format!(
+                    "{}: OK ({} warning{})\n",
+                    path.display(),
+                    l.warnings.len(),
+                    if l.warnings.len() == 1 { "" } else { "s" }
+                ));
+                Response::ok(text)
+            }
+            Err(d) => Response::error(format!("{d}{}: not valid", path.display())),
+        }
     }
 
     /// `show metrics`: every running service asked what it shows v6ctl,

@@ -255,3 +255,93 @@ fn another_dhcpv6_server_on_the_router_is_named_by_check_and_at_start() {
     });
     assert!(said.is_some(), "start log: {}", d.log_text());
 }
+
+/// birdc's habits in v6ctl: `disable` stops a protocol (the host's kernel
+/// drops the default route at the final RA) and keeps it off across a
+/// reload, `enable` brings it back, `restart` keeps DHCPv6's leases;
+/// `configure check FILE` validates without loading; `show route count`
+/// and `show memory` answer.
+#[test]
+#[ignore = "needs root and network namespaces (dhclient)"]
+fn enable_disable_restart_configure_check_and_counts() {
+    let lab = Lab::new("adm");
+    let (r, h) = (lab.netns("r"), lab.netns("h"));
+    lab.veth(&r, "lan0", &h, "eth0");
+    r.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    h.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
+    let d = lab.daemon(
+        &r,
+        "r",
+        "[[interface]]\nname = \"lan0\"\n[interface.ra]\nmanaged = true\n\
+         [interface.dhcpv6]\npool = \"2001:db8:1::100-2001:db8:1::1ff\"\n",
+    );
+    let default_route = || {
+        let t = h.sh("ip -6 route show default");
+        t.contains("via fe80::").then_some(t)
+    };
+    assert!(wait_for(Duration::from_secs(10), default_route).is_some());
+    let c = lab.dhclient(&h, "na", &[], "eth0");
+    assert!(c
+        .wait_lease(Duration::from_secs(15), |t| t
+            .contains("iaaddr 2001:db8:1::"))
+        .is_some());
+
+    assert_eq!(d.ctl(&["disable", "ra"]), "ra: disabled\n");
+    let gone = wait_for(Duration::from_secs(5), || {
+        default_route().is_none().then_some(())
+    });
+    assert!(gone.is_some(), "the final RA withdrew the default route");
+    let protocols = d.ctl(&["show", "protocols"]);
+    assert!(
+        protocols.lines().any(|l| l.starts_with("ra ")
+            && l.contains(" down ")
+            && l.contains("disabled by the administrator")),
+        "{protocols}"
+    );
+    assert!(d.ctl(&["reload"]).contains("Reconfigured"));
+    assert!(d
+        .ctl(&["show", "protocols"])
+        .contains("disabled by the administrator"));
+    assert_eq!(d.ctl(&["disable", "ra"]), "ra: already disabled\n");
+    assert_eq!(d.ctl(&["enable", "ra"]), "ra: enabled\n");
+    assert!(wait_for(Duration::from_secs(10), default_route).is_some());
+
+    let leases = |d: &testlab::Daemon| d.ctl(&["show", "leases"]);
+    let before = leases(&d);
+    assert!(before.contains("2001:db8:1::"), "{before}");
+    assert_eq!(d.ctl(&["restart", "dhcpv6"]), "dhcpv6: restarted\n");
+    assert_eq!(leases(&d), before, "restart keeps the leases");
+    let e = d.try_ctl(&["restart", "bgp"]).unwrap_err();
+    assert!(
+        e.contains("no protocol `bgp`") && e.contains("dhcpv6"),
+        "{e}"
+    );
+
+    let count = d.ctl(&["show", "route", "count"]);
+    assert!(
+        count.ends_with("networks in table master6\n") && count.contains(" of "),
+        "{count}"
+    );
+    assert!(d.ctl(&["show", "memory"]).contains("Resident:"));
+
+    let bad = lab.dir().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[interface]]\nname = \"lan0\"\n[interface.ra]\nmanagd = true\n",
+    )
+    .expect("write");
+    let e = d
+        .try_ctl(&["configure", "check", &bad.display().to_string()])
+        .unwrap_err();
+    assert!(
+        e.contains(&format!("{}:4:1", bad.display())) && e.contains("managed"),
+        "{e}"
+    );
+    let ok = d.ctl(&["configure", "check"]);
+    assert!(ok.contains(": OK ("), "{ok}");
+    // The running configuration was not touched by the check.
+    assert!(d
+        .ctl(&["show", "protocols"])
+        .lines()
+        .any(|l| l.starts_with("ra ") && l.contains(" up ")));
+}
