@@ -9,27 +9,21 @@
 //! metrics use the names every Prometheus client library uses.
 
 use crate::service::Query;
-use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
 use tokio::sync::mpsc;
 use v6control::dhcpv6::Dhcpv6Stats;
 use v6control::ra::RaInterfaceStatus;
-use v6control::rip::{NeighborRow, RipAnswer};
+use v6control::rip::NeighborRow;
 use v6control::tunnel::TunnelStatus;
 use v6control::uplink::UplinkStatus;
-use v6control::{ProtocolInfo, Request, Service};
+use v6control::{ProtocolInfo, Request};
 
-/// Everything one scrape shows; a service that is not running (or did not
-/// answer) is None and its families are left out.
+/// What the supervisor itself contributes to a scrape; the services add
+/// their own families (`Service::metrics`).
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
     pub version: String,
     pub protocols: Vec<ProtocolInfo>,
-    pub ra: Option<Vec<RaInterfaceStatus>>,
-    pub dhcpv6: Option<Dhcpv6Stats>,
-    pub rip: Option<Vec<NeighborRow>>,
-    pub tunnels: Option<Vec<TunnelStatus>>,
-    pub uplink: Option<UplinkStatus>,
     pub process: Process,
 }
 
@@ -91,7 +85,7 @@ fn flag(b: bool) -> f64 {
     }
 }
 
-/// The whole exposition for one scrape.
+/// The supervisor's families: build, protocols, process.
 pub fn render(i: &Inputs) -> String {
     let mut e = Exposition::default();
     e.family(
@@ -111,35 +105,29 @@ pub fn render(i: &Inputs) -> String {
         "1 when the protocol's state in show protocols is up.",
         up,
     );
-    if let Some(ra) = &i.ra {
-        ra_families(&mut e, ra);
-    }
-    if let Some(d) = &i.dhcpv6 {
-        dhcpv6_families(&mut e, d);
-    }
-    if let Some(r) = &i.rip {
-        rip_families(&mut e, r);
-    }
-    if let Some(t) = &i.tunnels {
-        let up = t
-            .iter()
-            .map(|t| (one("tunnel", &t.name), flag(t.state == "up")))
-            .collect();
-        e.family(
-            "v6router_tunnel_up",
-            "gauge",
-            "1 when the tunnel's link is up.",
-            up,
-        );
-    }
-    if let Some(u) = &i.uplink {
-        uplink_families(&mut e, u);
-    }
     process_families(&mut e, &i.process);
     e.out
 }
 
-fn ra_families(e: &mut Exposition, ra: &[RaInterfaceStatus]) {
+/// The tunnel service's families.
+pub fn tunnels(t: &[TunnelStatus]) -> String {
+    let mut e = Exposition::default();
+    let up = t
+        .iter()
+        .map(|t| (one("tunnel", &t.name), flag(t.state == "up")))
+        .collect();
+    e.family(
+        "v6router_tunnel_up",
+        "gauge",
+        "1 when the tunnel's link is up.",
+        up,
+    );
+    e.out
+}
+
+/// The ra service's families.
+pub fn ra(ra: &[RaInterfaceStatus]) -> String {
+    let e = &mut Exposition::default();
     let per = |f: fn(&RaInterfaceStatus) -> u64| -> Vec<(Labels, f64)> {
         ra.iter()
             .map(|r| (one("interface", &r.name), f(r) as f64))
@@ -222,6 +210,7 @@ fn ra_families(e: &mut Exposition, ra: &[RaInterfaceStatus]) {
         "The valid lifetime each advertised prefix carries now (4294967295: forever).",
         valid,
     );
+    std::mem::take(&mut e.out)
 }
 
 fn counters(c: &[v6control::dhcpv6::Counter], label: &'static str) -> Vec<(Labels, f64)> {
@@ -230,7 +219,9 @@ fn counters(c: &[v6control::dhcpv6::Counter], label: &'static str) -> Vec<(Label
         .collect()
 }
 
-fn dhcpv6_families(e: &mut Exposition, d: &Dhcpv6Stats) {
+/// The dhcpv6 service's families.
+pub fn dhcpv6(d: &Dhcpv6Stats) -> String {
+    let e = &mut Exposition::default();
     e.family(
         "v6router_dhcpv6_received_total",
         "counter",
@@ -283,9 +274,12 @@ fn dhcpv6_families(e: &mut Exposition, d: &Dhcpv6Stats) {
         "The lease journal's size on disk.",
         vec![(vec![], j.size as f64)],
     );
+    std::mem::take(&mut e.out)
 }
 
-fn rip_families(e: &mut Exposition, r: &[NeighborRow]) {
+/// The rip service's families.
+pub fn rip(r: &[NeighborRow]) -> String {
+    let e = &mut Exposition::default();
     let per = |f: fn(&NeighborRow) -> f64| -> Vec<(Labels, f64)> {
         r.iter()
             .map(|n| {
@@ -312,9 +306,12 @@ fn rip_families(e: &mut Exposition, r: &[NeighborRow]) {
         "Route entries from the neighbour ignored as invalid.",
         per(|n| n.bad_routes as f64),
     );
+    std::mem::take(&mut e.out)
 }
 
-fn uplink_families(e: &mut Exposition, u: &UplinkStatus) {
+/// The uplink service's families.
+pub fn uplink(u: &UplinkStatus) -> String {
+    let e = &mut Exposition::default();
     let bound = u
         .uplinks
         .iter()
@@ -339,6 +336,7 @@ fn uplink_families(e: &mut Exposition, u: &UplinkStatus) {
         "Seconds left of the valid lifetime of each delegated prefix and address.",
         valid,
     );
+    std::mem::take(&mut e.out)
 }
 
 fn process_families(e: &mut Exposition, p: &Process) {
@@ -404,48 +402,26 @@ fn process_from(stat: &str, proc_stat: &str, tick: f64, page: u64) -> Process {
 /// starts) and each running service's query channel.
 pub struct Gatherer {
     pub protocols: Vec<ProtocolInfo>,
-    pub services: Vec<(Service, &'static str, mpsc::Sender<Query>)>,
+    pub services: Vec<(&'static str, mpsc::Sender<Query>)>,
 }
 
 impl Gatherer {
-    /// Ask every service, one after the other (each at most 2 s), and render.
+    /// Ask every service for its families, one after the other (each at
+    /// most 2 s), after the supervisor's own.
     pub async fn scrape(self) -> String {
-        let mut i = Inputs {
+        let mut out = render(&Inputs {
             version: crate::VERSION.to_string(),
             protocols: self.protocols,
             process: process_now(),
-            ..Inputs::default()
-        };
-        for (kind, name, q) in &self.services {
-            match kind {
-                Service::Ra => i.ra = ask_typed(q, name, Request::ShowRa { iface: None }).await,
-                Service::Dhcpv6 => i.dhcpv6 = ask_typed(q, name, Request::ShowDhcpv6).await,
-                Service::Ripng => {
-                    i.rip = ask_typed(q, name, Request::ShowRipNeighbors)
-                        .await
-                        .map(|a: RipAnswer<NeighborRow>| a.rows)
-                }
-                Service::Tunnel => i.tunnels = ask_typed(q, name, Request::ShowTunnels).await,
-                Service::Uplink => i.uplink = ask_typed(q, name, Request::ShowUplink).await,
-                Service::Core => {}
+        });
+        for (name, q) in &self.services {
+            let r = crate::supervisor::ask(q, name, Request::ShowMetrics).await;
+            if let Ok(text) = serde_json::from_str::<String>(r.data.get()) {
+                out.push_str(&text);
             }
         }
-        render(&i)
+        out
     }
-}
-
-/// A service's answer as its type; None when it is idle, failed or the
-/// answer does not parse (its families are then left out of the scrape).
-async fn ask_typed<T: DeserializeOwned>(
-    q: &mpsc::Sender<Query>,
-    name: &str,
-    req: Request,
-) -> Option<T> {
-    let r = crate::supervisor::ask(q, name, req).await;
-    if !r.ok {
-        return None;
-    }
-    serde_json::from_str(r.data.get()).ok()
 }
 
 pub mod http;

@@ -568,6 +568,10 @@ impl Service for Ra {
         }
     }
 
+    fn metrics(&self, ctx: &Ctx) -> String {
+        crate::metrics::ra(&self.status(&ctx.kernel(), None))
+    }
+
     fn row(&self) -> Option<Row> {
         self.status_row()
     }

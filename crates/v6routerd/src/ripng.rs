@@ -344,6 +344,10 @@ impl Service for Rip {
         rip_rows(&self.engine, &self.kv)
     }
 
+    fn metrics(&self, _: &Ctx) -> String {
+        crate::metrics::rip(&neighbors(self).rows)
+    }
+
     fn row(&self) -> Option<Row> {
         Some(Row::new("up", self.refused_info.clone()))
     }

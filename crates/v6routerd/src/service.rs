@@ -100,6 +100,11 @@ pub trait Service: Sized + Send + 'static {
     fn routes(&self, _ctx: &Ctx) -> Contributed {
         Vec::new()
     }
+    /// Its metric families for `show metrics`, rendered by metrics.rs
+    /// from the typed status it shows v6ctl (no JSON round trip).
+    fn metrics(&self, _ctx: &Ctx) -> String {
+        String::new()
+    }
     /// Its `show protocols` row now (None: no row).
     fn row(&self) -> Option<Row>;
     /// Final work: final RAs, routes taken out, stores flushed. Called on
@@ -214,6 +219,9 @@ pub async fn run_service<S: Service>(mut ctx: Ctx, mut h: Handles) {
             }
             Some(q) = h.queries.recv() => {
                 let resp = match &mut slot {
+                    Slot::Running(s) if q.request == Request::ShowMetrics => {
+                        Response::ok(s.metrics(&ctx))
+                    }
                     Slot::Running(s) => s.answer(&ctx, q.request).await,
                     Slot::Idle => Response::error(S::IDLE),
                     Slot::Disabled => Response::error(format!(

@@ -472,7 +472,7 @@ impl Supervisor {
             services: self
                 .services
                 .iter()
-                .map(|s| (s.kind, s.name, s.queries.clone()))
+                .map(|s| (s.name, s.queries.clone()))
                 .collect(),
         }
     }

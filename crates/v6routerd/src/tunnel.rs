@@ -607,6 +607,10 @@ impl Service for Tunnels {
         }
     }
 
+    fn metrics(&self, _: &Ctx) -> String {
+        crate::metrics::tunnels(&self.status())
+    }
+
     fn row(&self) -> Option<Row> {
         if self.specs.is_empty() {
             return None;

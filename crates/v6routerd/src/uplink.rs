@@ -206,6 +206,10 @@ impl Service for Uplinks {
         }
     }
 
+    fn metrics(&self, _: &Ctx) -> String {
+        crate::metrics::uplink(&self.status())
+    }
+
     fn row(&self) -> Option<Row> {
         let n = self.delegations().len();
         Some(Row::new(

@@ -200,6 +200,10 @@ impl Service for Dhcpv6 {
         }
     }
 
+    fn metrics(&self, _: &Ctx) -> String {
+        crate::metrics::dhcpv6(&self.stats())
+    }
+
     fn row(&self) -> Option<Row> {
         Some(Row::new("up", self.notes.join(", ")))
     }
