@@ -28,14 +28,37 @@ pub struct Inputs {
 }
 
 /// The process collector's figures (from /proc/self).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Process {
     pub resident_bytes: u64,
-    pub cpu_seconds: f64,
-    pub start_time_seconds: f64,
+    /// In milliseconds; printed as seconds.
+    pub cpu_ms: u64,
+    pub start_time_ms: u64,
 }
 
 type Labels = Vec<(&'static str, String)>;
+
+/// A sample's value: a count, or milliseconds printed as seconds. Integers
+/// only: formatting floats would link the float printer into the binary
+/// for two samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    N(u64),
+    Ms(u64),
+}
+
+impl std::fmt::Display for Val {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Val::N(n) => write!(f, "{n}"),
+            Val::Ms(ms) => write!(f, "{}.{:03}", ms / 1000, ms % 1000),
+        }
+    }
+}
+
+fn n(x: impl Into<u64>) -> Val {
+    Val::N(x.into())
+}
 
 /// The exposition being written: one HELP and TYPE per family, then its
 /// samples. A family without samples is left out.
@@ -45,7 +68,7 @@ struct Exposition {
 }
 
 impl Exposition {
-    fn family(&mut self, name: &str, kind: &str, help: &str, samples: Vec<(Labels, f64)>) {
+    fn family(&mut self, name: &str, kind: &str, help: &str, samples: Vec<(Labels, Val)>) {
         if samples.is_empty() {
             return;
         }
@@ -77,12 +100,8 @@ fn one(k: &'static str, v: &str) -> Labels {
     vec![(k, v.to_string())]
 }
 
-fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
+fn flag(b: bool) -> Val {
+    Val::N(u64::from(b))
 }
 
 /// The supervisor's families: build, protocols, process.
@@ -92,7 +111,7 @@ pub fn render(i: &Inputs) -> String {
         "v6router_build_info",
         "gauge",
         "The running v6routerd's version (always 1).",
-        vec![(one("version", &i.version), 1.0)],
+        vec![(one("version", &i.version), n(1u8))],
     );
     let up = i
         .protocols
@@ -128,9 +147,9 @@ pub fn tunnels(t: &[TunnelStatus]) -> String {
 /// The ra service's families.
 pub fn ra(ra: &[RaInterfaceStatus]) -> String {
     let e = &mut Exposition::default();
-    let per = |f: fn(&RaInterfaceStatus) -> u64| -> Vec<(Labels, f64)> {
+    let per = |f: fn(&RaInterfaceStatus) -> u64| -> Vec<(Labels, Val)> {
         ra.iter()
-            .map(|r| (one("interface", &r.name), f(r) as f64))
+            .map(|r| (one("interface", &r.name), n(f(r))))
             .collect()
     };
     let mut sent = Vec::new();
@@ -144,7 +163,7 @@ pub fn ra(ra: &[RaInterfaceStatus]) -> String {
         ] {
             sent.push((
                 vec![("interface", r.name.clone()), ("kind", kind.into())],
-                n as f64,
+                Val::N(n),
             ));
         }
     }
@@ -176,7 +195,7 @@ pub fn ra(ra: &[RaInterfaceStatus]) -> String {
     for r in ra {
         for c in &r.counters.rx_invalid_by_reason {
             let l = vec![("interface", r.name.clone()), ("reason", c.name.clone())];
-            invalid.push((l, c.count as f64));
+            invalid.push((l, n(c.count)));
         }
     }
     e.family(
@@ -201,7 +220,7 @@ pub fn ra(ra: &[RaInterfaceStatus]) -> String {
     for r in ra {
         for p in &r.prefixes {
             let l = vec![("interface", r.name.clone()), ("prefix", p.prefix.clone())];
-            valid.push((l, f64::from(p.valid_lifetime)));
+            valid.push((l, n(p.valid_lifetime)));
         }
     }
     e.family(
@@ -213,9 +232,9 @@ pub fn ra(ra: &[RaInterfaceStatus]) -> String {
     std::mem::take(&mut e.out)
 }
 
-fn counters(c: &[v6control::dhcpv6::Counter], label: &'static str) -> Vec<(Labels, f64)> {
+fn counters(c: &[v6control::dhcpv6::Counter], label: &'static str) -> Vec<(Labels, Val)> {
     c.iter()
-        .map(|c| (one(label, &c.name), c.count as f64))
+        .map(|c| (one(label, &c.name), n(c.count)))
         .collect()
 }
 
@@ -245,8 +264,8 @@ pub fn dhcpv6(d: &Dhcpv6Stats) -> String {
         "gauge",
         "Live bindings: addresses (IA_NA) and delegated prefixes (IA_PD).",
         vec![
-            (one("kind", "address"), d.addresses as f64),
-            (one("kind", "prefix"), d.prefixes as f64),
+            (one("kind", "address"), n(d.addresses)),
+            (one("kind", "prefix"), n(d.prefixes)),
         ],
     );
     let j = &d.journal;
@@ -254,25 +273,25 @@ pub fn dhcpv6(d: &Dhcpv6Stats) -> String {
         "v6router_dhcpv6_journal_commits_total",
         "counter",
         "Lease journal group commits (each one fsync before the Replies it holds).",
-        vec![(vec![], j.commits as f64)],
+        vec![(vec![], n(j.commits))],
     );
     e.family(
         "v6router_dhcpv6_journal_records_total",
         "counter",
         "Lease records written to the journal.",
-        vec![(vec![], j.records_written as f64)],
+        vec![(vec![], n(j.records_written))],
     );
     e.family(
         "v6router_dhcpv6_journal_commit_failures_total",
         "counter",
         "Journal commits that failed (their Replies were not sent).",
-        vec![(vec![], j.commit_failures as f64)],
+        vec![(vec![], n(j.commit_failures))],
     );
     e.family(
         "v6router_dhcpv6_journal_size_bytes",
         "gauge",
         "The lease journal's size on disk.",
-        vec![(vec![], j.size as f64)],
+        vec![(vec![], n(j.size))],
     );
     std::mem::take(&mut e.out)
 }
@@ -280,11 +299,11 @@ pub fn dhcpv6(d: &Dhcpv6Stats) -> String {
 /// The rip service's families.
 pub fn rip(r: &[NeighborRow]) -> String {
     let e = &mut Exposition::default();
-    let per = |f: fn(&NeighborRow) -> f64| -> Vec<(Labels, f64)> {
+    let per = |f: fn(&NeighborRow) -> u64| -> Vec<(Labels, Val)> {
         r.iter()
             .map(|n| {
                 let l = vec![("neighbor", n.addr.clone()), ("interface", n.iface.clone())];
-                (l, f(n))
+                (l, Val::N(f(n)))
             })
             .collect()
     };
@@ -292,19 +311,19 @@ pub fn rip(r: &[NeighborRow]) -> String {
         "v6router_rip_neighbor_routes",
         "gauge",
         "Routes learned from each RIPng neighbour.",
-        per(|n| n.routes as f64),
+        per(|r| r.routes as u64),
     );
     e.family(
         "v6router_rip_neighbor_bad_packets_total",
         "counter",
         "Packets from the neighbour dropped by the checks of RFC 2080 section 2.4.2.",
-        per(|n| n.bad_packets as f64),
+        per(|r| r.bad_packets),
     );
     e.family(
         "v6router_rip_neighbor_bad_routes_total",
         "counter",
         "Route entries from the neighbour ignored as invalid.",
-        per(|n| n.bad_routes as f64),
+        per(|r| r.bad_routes),
     );
     std::mem::take(&mut e.out)
 }
@@ -327,7 +346,7 @@ pub fn uplink(u: &UplinkStatus) -> String {
     for l in &u.uplinks {
         for p in l.prefixes.iter().chain(&l.addresses) {
             let labels = vec![("uplink", l.name.clone()), ("prefix", p.prefix.clone())];
-            valid.push((labels, p.valid_left as f64));
+            valid.push((labels, n(p.valid_left)));
         }
     }
     e.family(
@@ -344,19 +363,19 @@ fn process_families(e: &mut Exposition, p: &Process) {
         "process_resident_memory_bytes",
         "gauge",
         "Resident memory size in bytes.",
-        vec![(vec![], p.resident_bytes as f64)],
+        vec![(vec![], n(p.resident_bytes))],
     );
     e.family(
         "process_cpu_seconds_total",
         "counter",
         "Total user and system CPU time spent in seconds.",
-        vec![(vec![], p.cpu_seconds)],
+        vec![(vec![], Val::Ms(p.cpu_ms))],
     );
     e.family(
         "process_start_time_seconds",
         "gauge",
         "Start time of the process since unix epoch in seconds.",
-        vec![(vec![], p.start_time_seconds)],
+        vec![(vec![], Val::Ms(p.start_time_ms))],
     );
 }
 
@@ -373,10 +392,10 @@ pub fn process_now() -> Process {
             libc::sysconf(libc::_SC_PAGESIZE),
         )
     };
-    process_from(&stat, &boot, tick.max(1) as f64, page.max(1) as u64)
+    process_from(&stat, &boot, tick.max(1) as u64, page.max(1) as u64)
 }
 
-fn process_from(stat: &str, proc_stat: &str, tick: f64, page: u64) -> Process {
+fn process_from(stat: &str, proc_stat: &str, tick: u64, page: u64) -> Process {
     // The command name (field 2) may hold spaces and parentheses: count
     // fields from after its closing parenthesis (field 3 onwards).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
@@ -393,8 +412,8 @@ fn process_from(stat: &str, proc_stat: &str, tick: f64, page: u64) -> Process {
         .unwrap_or(0);
     Process {
         resident_bytes: field(24) * page,
-        cpu_seconds: (field(14) + field(15)) as f64 / tick,
-        start_time_seconds: btime as f64 + field(22) as f64 / tick,
+        cpu_ms: (field(14) + field(15)) * 1000 / tick,
+        start_time_ms: btime * 1000 + field(22) * 1000 / tick,
     }
 }
 

@@ -29,8 +29,8 @@ fn families_have_help_type_and_labelled_samples() {
         version: "0.1.0".into(),
         process: Process {
             resident_bytes: 4096,
-            cpu_seconds: 0.5,
-            start_time_seconds: 1.0e9,
+            cpu_ms: 500,
+            start_time_ms: 1_000_000_000_250,
         },
         ..Default::default()
     };
@@ -49,8 +49,8 @@ fn families_have_help_type_and_labelled_samples() {
         "v6router_dhcpv6_leases{kind=\"address\"} 5\n",
         "v6router_dhcpv6_journal_commits_total 0\n",
         "process_resident_memory_bytes 4096\n",
-        "process_cpu_seconds_total 0.5\n",
-        "process_start_time_seconds 1000000000\n",
+        "process_cpu_seconds_total 0.500\n",
+        "process_start_time_seconds 1000000000.250\n",
     ] {
         assert!(t.contains(want), "missing {want:?} in\n{t}");
     }
@@ -82,9 +82,9 @@ fn label_values_are_escaped() {
 fn process_figures_from_proc_text() {
     // A comm with a space and a parenthesis, as the kernel prints it.
     let stat = "42 (v6 (x)) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 1000 12345678 300 18446744073709551615";
-    let p = process_from(stat, "cpu 1 2 3\nbtime 1700000000\n", 100.0, 4096);
+    let p = process_from(stat, "cpu 1 2 3\nbtime 1700000000\n", 100, 4096);
     assert_eq!(p.resident_bytes, 300 * 4096);
-    assert_eq!(p.cpu_seconds, 3.0);
-    assert_eq!(p.start_time_seconds, 1_700_000_010.0);
-    assert_eq!(process_from("", "", 100.0, 4096), Process::default());
+    assert_eq!(p.cpu_ms, 3000);
+    assert_eq!(p.start_time_ms, 1_700_000_010_000);
+    assert_eq!(process_from("", "", 100, 4096), Process::default());
 }
