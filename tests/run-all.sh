@@ -3,7 +3,8 @@
 # formatting, lints, unit tests, and the end-to-end tests that need root and
 # network namespaces (real kernel, real peers) including the User-Mode Linux
 # tunnel test and the fault-injection tests (one of which steps the system
-# clock an hour forwards and back, and puts it back), a short fuzzing run of
+# clock an hour forwards and back, and puts it back), power cuts in User-Mode
+# Linux (tests/faults/power-cut.sh), a short fuzzing run of
 # every target, and the packaging checks.
 #
 #   sudo tests/run-all.sh
@@ -26,6 +27,9 @@ echo "== unit and end-to-end tests"
 # One test at a time: several end-to-end tests measure reaction times (within
 # a second) and two cores are shared with the peers they start.
 cargo test --workspace --no-fail-fast -- --include-ignored --test-threads=1
+
+echo "== power cuts under load in User-Mode Linux (tests/faults/power-cut.sh; CUTS=20, Kea KEA_CUTS=5)"
+bash tests/faults/power-cut.sh
 
 echo "== fuzzing, 30 s per target (tests/fuzz.sh; a campaign: FUZZ_RUNS=10000000 tests/fuzz.sh 3600)"
 bash tests/fuzz.sh "${FUZZ_SECONDS:-30}"

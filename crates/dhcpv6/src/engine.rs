@@ -1148,7 +1148,8 @@ impl Server {
             let Some((size, cursor)) = self.pool_span(li, kind, pi) else {
                 continue;
             };
-            for i in 0..size.min(MAX_PROBES) {
+            let probes = size.min(MAX_PROBES);
+            for i in 0..probes {
                 let off = (cursor.wrapping_add(i)) % size;
                 let Some(cand) = self.pool_member(li, kind, pi, off) else {
                     continue;
@@ -1156,16 +1157,24 @@ impl Server {
                 if self.is_free(li, kind, cand, client, iaid)
                     && !self.leases.contains(&(kind, cand))
                 {
-                    let next = (off + 1) % size;
-                    match kind {
-                        LeaseKind::Address => self.links[li].addr_cursor[pi] = next,
-                        LeaseKind::Prefix => self.links[li].pd_cursor[pi] = next,
-                    }
+                    self.set_cursor(li, kind, pi, (off + 1) % size);
                     return Some(cand);
                 }
             }
+            // Nothing free in this window: the next message looks at the
+            // next one. Without this a restart (cursor back at the pool's
+            // start) in front of more than MAX_PROBES leases in a row left
+            // every new client with NoAddrsAvail in a pool with room.
+            self.set_cursor(li, kind, pi, cursor.wrapping_add(probes) % size);
         }
         None
+    }
+
+    fn set_cursor(&mut self, li: usize, kind: LeaseKind, pi: usize, to: u128) {
+        match kind {
+            LeaseKind::Address => self.links[li].addr_cursor[pi] = to,
+            LeaseKind::Prefix => self.links[li].pd_cursor[pi] = to,
+        }
     }
 
     /// How many addresses or prefixes pool `pi` holds, and its cursor; None

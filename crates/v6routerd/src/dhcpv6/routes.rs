@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, warn, Instrument};
 use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6dhcp::engine::{LinkConfig, Server};
@@ -37,7 +37,9 @@ async fn route_worker(nl: Kernel, mut rx: mpsc::UnboundedReceiver<RouteOp>) {
                 if let Err(e) = nl.add_route(&r, true).await {
                     warn!("cannot add route {} via {:?}: {e}", r.dst, r.gateway);
                 } else {
-                    info!("route {} via {:?} dev {:?}", r.dst, r.gateway, r.oif);
+                    // One per delegated prefix (thousands at a restart):
+                    // the lease itself is the news, not its route.
+                    debug!("route {} via {:?} dev {:?}", r.dst, r.gateway, r.oif);
                 }
             }
             RouteOp::Del(r) => {
