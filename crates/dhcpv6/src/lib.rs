@@ -18,5 +18,7 @@ pub mod import;
 pub mod io;
 pub mod lease;
 pub mod store;
+mod budget;
+mod offers;
 mod table;
 pub mod wire;
