@@ -70,13 +70,7 @@ impl OfferTable {
 
     /// Hold `prefix` for this IA until `until`: it replaces what the IA
     /// was offered of this kind, and any offer of `prefix` to another IA.
-    pub fn offer(
-        &mut self,
-        link: &Arc<str>,
-        key: OfferKey,
-        prefix: Ipv6Prefix,
-        until: u64,
-    ) {
+    pub fn offer(&mut self, link: &Arc<str>, key: OfferKey, prefix: Ipv6Prefix, until: u64) {
         self.forget_ia(&key);
         self.forget_lease(&(key.2, prefix));
         self.seq += 1;

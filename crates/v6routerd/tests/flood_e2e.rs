@@ -61,7 +61,10 @@ fn client(lab: &Lab, rtr: &Netns, short: &str, port: &str) -> Netns {
 /// the bridge floods to every port).
 fn capture(lab: &Lab, ns: &Netns, name: &str) -> (u32, String) {
     let mac = ns.sh("cat /sys/class/net/eth0/address");
-    let filter = format!("udp and (port 546 or port 547) and ether host {}", mac.trim());
+    let filter = format!(
+        "udp and (port 546 or port 547) and ether host {}",
+        mac.trim()
+    );
     lab.capture(ns, "eth0", &filter, name)
 }
 
@@ -156,7 +159,13 @@ fn solicit_flood_starves_no_real_client() {
     let flood_from = unix_now();
     let perf = start_flood(&lab, &flood);
     std::thread::sleep(DURING);
-    let x = leased(&lab, &d, &during, "during", Duration::from_secs(FLOOD) - DURING);
+    let x = leased(
+        &lab,
+        &d,
+        &during,
+        "during",
+        Duration::from_secs(FLOOD) - DURING,
+    );
     let leased_at = t0.elapsed();
     assert!(
         leased_at < Duration::from_secs(FLOOD),
@@ -197,7 +206,10 @@ fn solicit_flood_starves_no_real_client() {
     let renews = times.iter().filter(|(ty, _)| *ty == 5).count();
     times.extend(answer_times(&during, &pcap_d, flood_from, flood_to - 1.0));
     eprintln!("Request (3) / Renew (5) answer times during the flood: {times:?}");
-    assert!(renews >= 2, "only {renews} Renews during the flood: {times:?}");
+    assert!(
+        renews >= 2,
+        "only {renews} Renews during the flood: {times:?}"
+    );
     assert!(
         times.iter().any(|(ty, _)| *ty == 3),
         "no Request seen: {times:?}"

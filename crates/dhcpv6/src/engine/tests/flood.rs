@@ -4,7 +4,10 @@
 
 use super::*;
 
-fn server_limits(l: LinkConfig, limits: Limits) -> Server {
+/// A server of link() with 4096 addresses and these limits.
+fn large_pool_server(limits: Limits) -> Server {
+    let mut l = link();
+    l.address_pools[0].last = a("2001:db8:1::1fff");
     Server::new(
         ServerConfig {
             server_duid: server_duid(),
@@ -43,15 +46,27 @@ fn advertised(s: &mut Server, c: &Clock, n: u8) -> Ipv6Addr {
     ia_addrs(&adv)[0].0
 }
 
-#[test]
-fn a_pool_of_four_survives_a_hundred_solicits() {
-    // link(): four addresses, sixteen /60s.
+/// A server of link() (four addresses, sixteen /60s) after clients 1 to
+/// 100 solicited one IA of `kind` each: every one was offered a lease,
+/// none got NoAddrsAvail / NoPrefixAvail.
+fn flooded(kind: LeaseKind) -> (Server, Clock) {
     let mut s = server_with(link());
     let c = Clock::new();
     for n in 1..=100 {
-        let adv = reply_of(&solicit(&mut s, &c, n, n, ia_na(1, &[])));
-        assert_eq!(ia_addrs(&adv).len(), 1, "Solicit {n} is offered an address");
+        let ia = match kind {
+            LeaseKind::Address => ia_na(1, &[]),
+            LeaseKind::Prefix => ia_pd(1, &[]),
+        };
+        let adv = reply_of(&solicit(&mut s, &c, n, n, ia));
+        let offered = ia_addrs(&adv).len() + ia_prefixes(&adv).len();
+        assert_eq!(offered, 1, "Solicit {n}: {adv:?}");
     }
+    (s, c)
+}
+
+#[test]
+fn a_pool_of_four_survives_a_hundred_solicits() {
+    let (mut s, c) = flooded(LeaseKind::Address);
     // At most half the four free addresses are held.
     assert!(s.pending_offers() <= 2, "{}", s.pending_offers());
     // A new client that never solicited is leased one, and so is one
@@ -114,13 +129,10 @@ fn a_request_gets_an_address_offered_to_another_client() {
 
 #[test]
 fn the_offer_table_is_bounded() {
-    let mut l = link();
-    l.address_pools[0].last = a("2001:db8:1::1fff");
-    let limits = Limits {
+    let mut s = large_pool_server(Limits {
         offers_per_link: 16,
         ..Limits::default()
-    };
-    let mut s = server_limits(l, limits);
+    });
     let c = Clock::new();
     let mut seen = std::collections::BTreeSet::new();
     for n in 1..=250 {
@@ -138,12 +150,7 @@ fn the_offer_table_is_bounded() {
 #[test]
 fn prefix_pools_are_not_starved_either() {
     // Sixteen /60s: at most eight held by offers.
-    let mut s = server_with(link());
-    let c = Clock::new();
-    for n in 1..=100 {
-        let adv = reply_of(&solicit(&mut s, &c, n, n, ia_pd(1, &[])));
-        assert_eq!(ia_prefixes(&adv).len(), 1, "Solicit {n} is offered a prefix");
-    }
+    let (mut s, c) = flooded(LeaseKind::Prefix);
     assert!(s.pending_offers() <= 8, "{}", s.pending_offers());
     let offered = ia_prefixes(&reply_of(&solicit(&mut s, &c, 150, 150, ia_pd(1, &[]))))[0].0;
     // Someone else's offer is granted to a Request naming it.
@@ -159,13 +166,10 @@ fn prefix_pools_are_not_starved_either() {
 
 #[test]
 fn a_link_answers_a_budget_of_solicits_and_every_request() {
-    let mut l = link();
-    l.address_pools[0].last = a("2001:db8:1::1fff");
-    let limits = Limits {
+    let mut s = large_pool_server(Limits {
         solicits_per_second: 10,
         ..Limits::default()
-    };
-    let mut s = server_limits(l, limits);
+    });
     let mut c = Clock::new();
     // One device floods from its address with ever new DUIDs.
     let answered = |s: &mut Server, c: &Clock, ns: std::ops::RangeInclusive<u8>| {
