@@ -100,3 +100,6 @@ impl SolicitBudget {
         self.sources.len() < MAX_SOURCES
     }
 }
+
+#[cfg(test)]
+mod tests;

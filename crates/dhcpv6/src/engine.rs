@@ -1262,7 +1262,7 @@ impl Server {
     /// meanwhile; offers that are neither any more are forgotten on the way.
     fn oldest_offer(&mut self, li: usize, kind: LeaseKind) -> Option<Ipv6Prefix> {
         let name = self.links[li].name.clone();
-        while let Some(p) = self.offers.oldest(&name, kind) {
+        while let Some((who, p)) = self.offers.oldest(&name, kind) {
             let key = (kind, p);
             if self.in_pool(li, kind, p)
                 && !self.leases.contains(&key)
@@ -1270,7 +1270,7 @@ impl Server {
             {
                 return Some(p);
             }
-            self.offers.forget_lease(&key);
+            self.offers.forget_ia(&who);
         }
         None
     }

@@ -61,11 +61,12 @@ impl OfferTable {
         self.by_lease.contains_key(key)
     }
 
-    /// The oldest offer of `kind` on the link: what it holds.
-    pub fn oldest(&self, link: &Arc<str>, kind: LeaseKind) -> Option<Ipv6Prefix> {
+    /// The oldest offer of `kind` on the link: who it is for and what it
+    /// holds.
+    pub fn oldest(&self, link: &Arc<str>, kind: LeaseKind) -> Option<(OfferKey, Ipv6Prefix)> {
         let q = self.by_age.get(&(link.clone(), kind))?;
         let (_, (k, _)) = q.first_key_value()?;
-        self.by_client.get(k).map(|h| h.prefix)
+        self.by_client.get(k).map(|h| (k.clone(), h.prefix))
     }
 
     /// Hold `prefix` for this IA until `until`: it replaces what the IA
