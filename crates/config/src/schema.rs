@@ -384,6 +384,12 @@ pub struct Dhcpv6 {
     /// Most prefixes one client (DUID) may hold.
     #[serde(default = "default_max_prefixes")]
     pub max_prefixes_per_client: u32,
+    /// Solicits this interface answers per second (each costs an
+    /// allocation and an Advertise); past it, a device that has sent few
+    /// is still answered, the rest are dropped (counted as
+    /// `solicit-budget`), so a flood cannot delay Requests and Renews.
+    #[serde(default = "default_max_solicits")]
+    pub max_solicits_per_second: u32,
     /// Server Unicast option (RFC 8415 §21.12): one of our addresses on this
     /// interface that clients may send Request, Renew, Release and Decline
     /// to; without it such unicasts get UseMulticast (§18.4).
@@ -432,6 +438,9 @@ fn default_max_leases() -> u32 {
 }
 fn default_max_prefixes() -> u32 {
     4
+}
+fn default_max_solicits() -> u32 {
+    2000
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

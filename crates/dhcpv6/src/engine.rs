@@ -16,14 +16,20 @@
 //! `Reply`; `Reply::into_actions` orders the result. Choosing a lease for an
 //! IA (`assign_ia`) tries, in order, a static binding, what the IA holds,
 //! what it was offered, what it hinted at, then the pools.
+//!
+//! Under a Solicit flood: offers (`crate::offers`) never hold more than a
+//! share of a link's free leases and never refuse a lease to a Request;
+//! each link answers a budget of Solicits per second (`crate::budget`).
 
+use crate::budget::SolicitBudget;
 use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
+use crate::offers::OfferTable;
 use crate::table::LeaseTable;
 use crate::wire::{
     code, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd, IaPrefix, Message,
     MessageType, RelayMessage, StatusCode, HOP_COUNT_LIMIT, SERVER_PORT,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -139,6 +145,10 @@ pub struct Limits {
     pub prefixes_per_client: usize,
     /// How long an address offered in an Advertise is held for the client.
     pub offer_hold: u64,
+    /// Most offers one link holds, per kind (besides half its free leases).
+    pub offers_per_link: usize,
+    /// Solicits one link answers per second (see `crate::budget`).
+    pub solicits_per_second: u32,
     /// How long a declined address stays out of the pool (§18.3.8).
     pub decline_hold: u32,
 }
@@ -149,6 +159,8 @@ impl Default for Limits {
             addresses_per_client: 8,
             prefixes_per_client: 4,
             offer_hold: 60,
+            offers_per_link: 1024,
+            solicits_per_second: 2000,
             decline_hold: 86_400,
         }
     }
@@ -200,6 +212,8 @@ pub mod drop_reason {
     pub const IA_IN_INFORMATION_REQUEST: &str = "ia-in-information-request";
     pub const CONFIRM_WITHOUT_ADDRESSES: &str = "confirm-without-addresses";
     pub const PERSIST_FAILED: &str = "persist-failed";
+    /// A Solicit past its link's budget (`crate::budget`).
+    pub const SOLICIT_BUDGET: &str = "solicit-budget";
 }
 
 /// Counters per message type and per drop reason.
@@ -232,17 +246,6 @@ impl Stats {
     }
 }
 
-struct Offer {
-    kind: LeaseKind,
-    prefix: Ipv6Prefix,
-}
-
-/// What one IA of one client was offered, and until when.
-struct Offers {
-    list: Vec<Offer>,
-    until: u64,
-}
-
 /// Per-link run-time state.
 struct Link {
     cfg: LinkConfig,
@@ -253,6 +256,7 @@ struct Link {
     pd_cursor: Vec<u128>,
     /// Addresses and prefixes of static bindings: never handed out dynamically.
     reserved: HashSet<LeaseKey>,
+    budget: SolicitBudget,
 }
 
 pub struct Server {
@@ -261,10 +265,8 @@ pub struct Server {
     limits: Limits,
     /// The leases, indexed by what is leased, by client and by expiry.
     leases: LeaseTable,
-    /// Addresses offered in an Advertise, held for a while (per client).
-    offers: HashMap<(Duid, u32), Offers>,
-    offered: HashSet<LeaseKey>,
-    offers_by_time: BTreeSet<(u64, Duid, u32)>,
+    /// Leases offered in an Advertise, held for a while.
+    offers: OfferTable,
     stats: Stats,
     rng: fastrand::Rng,
 }
@@ -381,9 +383,7 @@ impl Server {
             links: vec![],
             limits: cfg.limits,
             leases: LeaseTable::default(),
-            offers: HashMap::new(),
-            offered: HashSet::new(),
-            offers_by_time: BTreeSet::new(),
+            offers: OfferTable::default(),
             stats: Stats::default(),
             rng: fastrand::Rng::with_seed(seed),
         };
@@ -433,6 +433,7 @@ impl Server {
                     addr_cursor,
                     pd_cursor,
                     reserved,
+                    budget: SolicitBudget::new(self.limits.solicits_per_second),
                 }
             })
             .collect();
@@ -453,7 +454,6 @@ impl Server {
 
     /// Offers held for clients that have not sent their Request yet.
     pub fn pending_offers(&self) -> usize {
-        debug_assert_eq!(self.offers.len(), self.offers_by_time.len());
         self.offers.len()
     }
 
@@ -511,7 +511,7 @@ impl Server {
     /// Earliest time `on_timer` has work to do.
     pub fn next_deadline(&self, now: Now) -> Option<Instant> {
         let lease = self.leases.next_expiry();
-        let offer = self.offers_by_time.iter().next().map(|(t, _, _)| *t);
+        let offer = self.offers.next_expiry();
         let t = match (lease, offer) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b)?,
@@ -530,17 +530,7 @@ impl Server {
             }
             records.push(LeaseRecord::Remove(l.key()));
         }
-        while let Some((t, d, i)) = self.offers_by_time.iter().next().cloned() {
-            if t > now.unix {
-                break;
-            }
-            self.offers_by_time.remove(&(t, d.clone(), i));
-            if let Some(o) = self.offers.remove(&(d, i)) {
-                for x in o.list {
-                    self.offered.remove(&(x.kind, x.prefix));
-                }
-            }
-        }
+        self.offers.expire(now.unix);
         if !records.is_empty() {
             out.insert(0, Action::Persist(records));
         }
@@ -566,6 +556,9 @@ impl Server {
                     return vec![];
                 };
                 self.stats.received[msg.msg_type as usize] += 1;
+                if self.over_budget(now, li, &msg, *rx.src.ip()) {
+                    return vec![];
+                }
                 self.dispatch(now, li, &rx, &msg)
             }
             Ok(Message::Relay(r)) => {
@@ -604,6 +597,11 @@ impl Server {
             return vec![];
         };
         self.stats.received[inner.msg_type as usize] += 1;
+        // The budget's source is the client, as the relay closest to it saw it.
+        let peer = hops.last().map_or(*rx.src.ip(), |h| h.peer_address);
+        if self.over_budget(now, li, &inner, peer) {
+            return vec![];
+        }
         // The relay next to us is the way to the client (and the gateway
         // for a prefix delegated to it); a relayed message counts as sent
         // to the multicast address (§18.4 is about clients unicasting to us).
@@ -625,6 +623,22 @@ impl Server {
                 a => a,
             })
             .collect()
+    }
+
+    /// A Solicit past its link's budget (`crate::budget`) is dropped and
+    /// counted, before any allocation or Advertise is made for it.
+    fn over_budget(
+        &mut self,
+        now: Now,
+        li: usize,
+        m: &ClientServerMessage,
+        peer: Ipv6Addr,
+    ) -> bool {
+        if m.msg_type != MessageType::Solicit || self.links[li].budget.admit(now.mono, peer) {
+            return false;
+        }
+        self.stats.drop(drop_reason::SOLICIT_BUDGET);
+        true
     }
 
     /// §13.1: the link of a relayed client is the one holding the
@@ -893,9 +907,9 @@ impl Server {
         let grant = self
             .static_lease(x, kind, iaid)
             .or_else(|| self.kept_lease(x, kind, iaid, hints))
-            .or_else(|| self.new_lease(x, kind, iaid))?;
+            .or_else(|| self.new_lease(x, kind, iaid, advertise_only))?;
         if advertise_only {
-            self.remember_offer(x.now, &x.client, iaid, kind, grant.prefix);
+            self.remember_offer(x, iaid, kind, grant.prefix);
         } else {
             self.bind(x, kind, iaid, &grant, reply);
         }
@@ -924,7 +938,8 @@ impl Server {
     /// link: a client that moved, or one behind relays of several links,
     /// may have been offered elsewhere); a free address or prefix it hinted
     /// at (§18.3.1, §18.3.2: the server may take the client's hints into
-    /// account).
+    /// account), even one offered to another client: an Advertise binds
+    /// nothing (§18.3.2 makes the binding), and that client may be gone.
     fn kept_lease(
         &self,
         x: &Exchange<'_>,
@@ -947,11 +962,9 @@ impl Server {
                 .map(|l| l.prefix)
         };
         let offered = || {
-            let v = self.offers.get(&(client.clone(), iaid))?;
-            v.list
-                .iter()
-                .find(|o| o.kind == kind && self.in_pool(li, kind, o.prefix))
-                .map(|o| o.prefix)
+            self.offers
+                .get(client, iaid, kind)
+                .filter(|p| self.in_pool(li, kind, *p))
         };
         let hinted = || {
             hints
@@ -964,8 +977,17 @@ impl Server {
     }
 
     /// Last choice: a new one from the pools, within the per-client limit
-    /// (a client asking for thousands of IAs cannot drain a pool).
-    fn new_lease(&mut self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32) -> Option<Grant> {
+    /// (a client asking for thousands of IAs cannot drain a pool). One
+    /// nobody was offered, else the link's oldest offer; for an Advertise
+    /// when the link holds all the offers it may, that oldest offer at
+    /// once (so a flood of Solicits churns the same few leases).
+    fn new_lease(
+        &mut self,
+        x: &Exchange<'_>,
+        kind: LeaseKind,
+        iaid: u32,
+        advertise_only: bool,
+    ) -> Option<Grant> {
         let held = self
             .leases
             .client_keys(&x.client)
@@ -979,7 +1001,14 @@ impl Server {
         if held >= limit {
             return None;
         }
-        let prefix = self.allocate(x.li, kind, &x.client, iaid)?;
+        let full = advertise_only && !self.offer_room(x.li, kind);
+        let prefix = if full {
+            self.oldest_offer(x.li, kind)
+                .or_else(|| self.allocate(x.li, kind, &x.client, iaid))
+        } else {
+            self.allocate(x.li, kind, &x.client, iaid)
+                .or_else(|| self.oldest_offer(x.li, kind))
+        }?;
         Some(Grant::dynamic(prefix, &self.links[x.li].cfg))
     }
 
@@ -1001,7 +1030,9 @@ impl Server {
             is_static: g.is_static,
             via: (kind == LeaseKind::Prefix).then_some(*x.rx.src.ip()),
         };
-        self.forget_offer(&x.client, iaid, kind, g.prefix);
+        // The IA's offer, and any other client's of this lease, are done.
+        self.offers.forget_ia(&(x.client.clone(), iaid, kind));
+        self.offers.forget_lease(&(kind, g.prefix));
         let old = self.leases.get(&lease.key());
         if old.as_ref().map(|o| o.via) != Some(lease.via) {
             let gone = old.as_ref().and_then(|o| self.route_for(o));
@@ -1118,17 +1149,13 @@ impl Server {
         if let Some(l) = self.leases.get(&key) {
             return l.state == LeaseState::Bound && l.duid == *client && l.iaid == iaid;
         }
-        if self.offered.contains(&key) {
-            return self
-                .offers
-                .get(&(client.clone(), iaid))
-                .is_some_and(|v| v.list.iter().any(|o| o.prefix == p));
-        }
-        // Prefix pools: a delegated prefix must not overlap one of another length.
+        // An offer to another client does not make it taken (see
+        // `crate::offers`). Prefix pools: a delegated prefix must not overlap one of another length.
         true
     }
 
-    /// Walk the pools from their cursors for a free address or prefix.
+    /// Walk the pools from their cursors for a free address or prefix
+    /// nobody was offered.
     fn allocate(
         &mut self,
         li: usize,
@@ -1154,8 +1181,10 @@ impl Server {
                 let Some(cand) = self.pool_member(li, kind, pi, off) else {
                     continue;
                 };
+                let key = (kind, cand);
                 if self.is_free(li, kind, cand, client, iaid)
-                    && !self.leases.contains(&(kind, cand))
+                    && !self.leases.contains(&key)
+                    && !self.offers.is_offered(&key)
                 {
                     self.set_cursor(li, kind, pi, (off + 1) % size);
                     return Some(cand);
@@ -1220,50 +1249,58 @@ impl Server {
         }
     }
 
-    fn remember_offer(
-        &mut self,
-        now: Now,
-        client: &Duid,
-        iaid: u32,
-        kind: LeaseKind,
-        prefix: Ipv6Prefix,
-    ) {
-        let until = now.unix + self.limits.offer_hold;
-        let key = (client.clone(), iaid);
-        let o = self.offers.entry(key).or_insert_with(|| Offers {
-            list: vec![],
-            until: 0,
-        });
-        if o.until != 0 {
-            self.offers_by_time.remove(&(o.until, client.clone(), iaid));
-        }
-        o.until = until;
-        for x in o
-            .list
-            .iter()
-            .filter(|x| x.kind == kind && x.prefix != prefix)
-        {
-            self.offered.remove(&(x.kind, x.prefix));
-        }
-        o.list.retain(|x| x.kind != kind || x.prefix == prefix);
-        if !o.list.iter().any(|x| x.kind == kind) {
-            o.list.push(Offer { kind, prefix });
-        }
-        self.offered.insert((kind, prefix));
-        self.offers_by_time.insert((until, client.clone(), iaid));
+    /// Whether the link may hold one more offer of `kind`: fewer than
+    /// half its free leases (so that as many stay free for clients that
+    /// Request without one), and than `Limits::offers_per_link` (so that a
+    /// flood from ever new DUIDs costs bounded memory).
+    fn offer_room(&self, li: usize, kind: LeaseKind) -> bool {
+        let link = &self.links[li];
+        let pools = match kind {
+            LeaseKind::Address => link.cfg.address_pools.len(),
+            LeaseKind::Prefix => link.cfg.prefix_pools.len(),
+        };
+        let size = (0..pools)
+            .filter_map(|pi| self.pool_span(li, kind, pi))
+            .fold(0u128, |n, (size, _)| n.saturating_add(size));
+        let free = size.saturating_sub(self.leases.count(&link.name, kind) as u128);
+        let held = self.offers.held(&link.name, kind);
+        (held as u128) < (free / 2).min(self.limits.offers_per_link as u128)
     }
 
-    fn forget_offer(&mut self, client: &Duid, iaid: u32, kind: LeaseKind, prefix: Ipv6Prefix) {
-        let k = (client.clone(), iaid);
-        if let Some(o) = self.offers.get_mut(&k) {
-            o.list.retain(|x| !(x.kind == kind && x.prefix == prefix));
-            if o.list.is_empty() {
-                let until = o.until;
-                self.offers.remove(&k);
-                self.offers_by_time.remove(&(until, k.0, k.1));
+    /// The lease of the link's oldest offer still in a pool and not leased
+    /// meanwhile; offers that are neither any more are forgotten on the way.
+    fn oldest_offer(&mut self, li: usize, kind: LeaseKind) -> Option<Ipv6Prefix> {
+        let name = self.links[li].name.clone();
+        while let Some((who, p)) = self.offers.oldest(&name, kind) {
+            let key = (kind, p);
+            if self.in_pool(li, kind, p)
+                && !self.leases.contains(&key)
+                && !self.links[li].reserved.contains(&key)
+            {
+                return Some(p);
             }
+            self.offers.forget_ia(&who);
         }
-        self.offered.remove(&(kind, prefix));
+        None
+    }
+
+    /// Hold what an Advertise names for this IA (§18.3.1), when the link
+    /// has room for the offer or it replaces one (the IA's own, or another
+    /// client's of the same lease); else it is advertised unheld, and the
+    /// first Request for it gets it. What the IA holds already, or a static
+    /// binding's lease, needs no holding: nobody else gets it.
+    fn remember_offer(&mut self, x: &Exchange<'_>, iaid: u32, kind: LeaseKind, p: Ipv6Prefix) {
+        let key = (x.client.clone(), iaid, kind);
+        if self.leases.contains(&(kind, p)) || self.links[x.li].reserved.contains(&(kind, p)) {
+            return;
+        }
+        let replaces =
+            self.offers.get(&x.client, iaid, kind).is_some() || self.offers.is_offered(&(kind, p));
+        if replaces || self.offer_room(x.li, kind) {
+            let until = x.now.unix + self.limits.offer_hold;
+            let link = self.links[x.li].name.clone();
+            self.offers.offer(&link, key, p, until);
+        }
     }
 
     fn insert_lease(&mut self, l: Lease) {

@@ -88,6 +88,8 @@ pub(crate) struct LeaseTable {
     expiry: BinaryHeap<Reverse<(u32, u32)>>,
     links: Vec<Arc<str>>,
     link_ids: HashMap<Arc<str>, u16>,
+    /// Leases per link and kind (how full a link's pools are).
+    per_link: HashMap<(u16, LeaseKind), usize>,
     via: HashMap<u32, Ipv6Addr>,
     hasher: RandomState,
 }
@@ -95,6 +97,15 @@ pub(crate) struct LeaseTable {
 impl LeaseTable {
     pub fn len(&self) -> usize {
         self.live
+    }
+
+    /// How many leases of `kind` the link holds (bound or declined).
+    pub fn count(&self, link: &str, kind: LeaseKind) -> usize {
+        self.link_ids
+            .get(link)
+            .and_then(|id| self.per_link.get(&(*id, kind)))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn hash_key(h: &RandomState, k: &LeaseKey) -> u64 {
@@ -249,6 +260,7 @@ impl LeaseTable {
             }
         };
         self.live += 1;
+        *self.per_link.entry((link, l.kind)).or_default() += 1;
         if let Some(v) = l.via {
             self.via.insert(id, v);
         }
@@ -317,6 +329,9 @@ impl LeaseTable {
         }
         self.via.remove(&id);
         let s = &mut self.slots[id as usize];
+        if let Some(n) = self.per_link.get_mut(&(s.link, lease.kind)) {
+            *n = n.saturating_sub(1);
+        }
         s.flags = 0;
         // A long DUID's heap block goes now, not when the slot is reused.
         s.duid = Duid::new_ll(0, &[]);
@@ -494,5 +509,22 @@ mod tests {
         }
         assert!(t.expiry.len() <= 2 * t.len() + 1024);
         assert_eq!(t.pop_expired(4999 + 100).map(|l| l.cltt), Some(4999));
+    }
+
+    #[test]
+    fn counts_leases_per_link_and_kind() {
+        let mut t = LeaseTable::default();
+        t.insert(lease(1, 1, LeaseKind::Address, 1000, 100));
+        t.insert(lease(1, 1, LeaseKind::Address, 1010, 100)); // replaced
+        t.insert(lease(2, 2, LeaseKind::Address, 1000, 100));
+        t.insert(lease(3, 2, LeaseKind::Prefix, 1000, 300));
+        assert_eq!(t.count("lan0", LeaseKind::Address), 2);
+        assert_eq!(t.count("lan0", LeaseKind::Prefix), 1);
+        assert_eq!(t.count("wan", LeaseKind::Address), 0);
+        assert!(t.pop_expired(1100).is_some());
+        let key = lease(3, 2, LeaseKind::Prefix, 0, 0).key();
+        assert!(t.remove(&key).is_some());
+        assert_eq!(t.count("lan0", LeaseKind::Address), 1);
+        assert_eq!(t.count("lan0", LeaseKind::Prefix), 0);
     }
 }

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use v6common::kernel::rtprot;
 use v6common::Ipv6Prefix;
 
+mod flood;
+
 const IF: u32 = 7;
 
 fn a(s: &str) -> Ipv6Addr {

@@ -63,6 +63,10 @@ fn limits(cfg: &Config) -> Limits {
             served().map(|d| d.max_prefixes_per_client).max(),
             d.prefixes_per_client,
         ),
+        solicits_per_second: most(
+            served().map(|d| d.max_solicits_per_second).max(),
+            d.solicits_per_second as usize,
+        ) as u32,
         ..d
     }
 }
@@ -391,6 +395,7 @@ mod tests {
             vec!["lan0 (3)".to_string(), "gone0 (absent)".to_string()]
         );
         assert_eq!(limits.addresses_per_client, 8);
+        assert_eq!(limits.solicits_per_second, 2000);
     }
 
     #[test]
