@@ -17,6 +17,8 @@ fuzz_target!(|data: &[u8]| {
     link.prefix_pools = vec![PrefixPool { prefix: "2001:db8:8::/60".parse().unwrap(), delegated_len: 62 }];
     link.hosts = vec![Host {
         id: HostId::Mac([8, 0, 0x27, 0xc5, 0x40, 0xc7]),
+        name: None,
+        hostid: None,
         address: Some("2001:db8:1::500".parse().unwrap()),
         prefix: None,
         preferred: None,

@@ -382,6 +382,7 @@ pub fn parse_isc(text: &str, now: u64, iaid_le: bool) -> Imported {
                 state: LeaseState::Bound,
                 is_static: false,
                 via: None,
+                name: None,
             });
             latest.insert((kind, prefix), lease);
         }
@@ -490,6 +491,7 @@ pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
             state: LeaseState::Bound,
             is_static: false,
             via: None,
+            name: None,
         });
         latest.insert((kind, prefix), lease);
     }

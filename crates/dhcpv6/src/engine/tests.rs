@@ -139,6 +139,7 @@ fn feed(s: &mut Server, c: &Clock, n: u8, data: &[u8], multicast: bool) -> Vec<A
             src: src(n),
             ifindex: IF,
             multicast,
+            client_lladdr: None,
         },
     )
 }
@@ -378,7 +379,8 @@ fn validation_drops_per_section_16() {
                 data: &m,
                 src: src(1),
                 ifindex: IF + 1,
-                multicast: true
+                multicast: true,
+                client_lladdr: None,
             }
         )
         .is_empty());
@@ -613,6 +615,8 @@ fn static_bindings_by_duid_iaid_and_mac() {
     l.hosts = vec![
         Host {
             id: HostId::Mac([8, 0, 0x27, 0xc5, 0x40, 3]),
+            name: None,
+            hostid: None,
             address: Some(a("2001:db8:1::300")),
             prefix: None,
             preferred: None,
@@ -620,6 +624,8 @@ fn static_bindings_by_duid_iaid_and_mac() {
         },
         Host {
             id: HostId::Duid(client_duid(1)),
+            name: None,
+            hostid: None,
             address: Some(a("2001:db8:1::500")),
             prefix: Some("2001:db8:9::/56".parse().unwrap()),
             preferred: Some(2000),
@@ -627,6 +633,8 @@ fn static_bindings_by_duid_iaid_and_mac() {
         },
         Host {
             id: HostId::DuidIaid(client_duid(1), 77),
+            name: None,
+            hostid: None,
             address: Some(a("2001:db8:1::577")),
             prefix: None,
             preferred: None,
@@ -934,6 +942,7 @@ fn mutated_messages_keep_invariants() {
                 src: src(rng.u8(1..5)),
                 ifindex: IF,
                 multicast: rng.bool(),
+                client_lladdr: None,
             },
         );
         let mut persisted = false;
@@ -1175,6 +1184,7 @@ fn feed_relay(s: &mut Server, c: &Clock, data: &[u8]) -> Vec<Action> {
             src: SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF),
             ifindex: IF,
             multicast: false,
+            client_lladdr: None,
         },
     )
 }
@@ -1343,6 +1353,7 @@ fn relay_link_by_interface_id_nested_relays_and_drops() {
             src: SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF + 1),
             ifindex: IF + 1,
             multicast: false,
+            client_lladdr: None,
         },
     );
     assert!(other_if.is_empty());
@@ -1357,6 +1368,7 @@ fn relay_link_by_interface_id_nested_relays_and_drops() {
             src: src(1),
             ifindex: 9,
             multicast: true,
+            client_lladdr: None,
         },
     );
     assert!(direct.is_empty());
