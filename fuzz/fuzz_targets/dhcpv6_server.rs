@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let src = SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, u16::from(flags & 7)), 546, 0, 2);
         let ifindex = if flags & 0x40 != 0 { 3 } else { 2 };
-        let out = s.handle(now, Received { data: body, src, ifindex, multicast: flags & 8 == 0 });
+        let out = s.handle(now, Received { data: body, src, ifindex, multicast: flags & 8 == 0, client_lladdr: (flags & 16 != 0).then_some([8, 0, 0x27, 0xc5, 0x40, 0xc7]) });
         check(&out);
     }
     for l in s.leases() {
