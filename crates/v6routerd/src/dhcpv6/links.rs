@@ -7,6 +7,7 @@
 use crate::service::UplinkFacts;
 use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::warn;
 use v6common::{AddrFact, Ipv6Prefix, KernelView};
@@ -96,6 +97,7 @@ fn local_link(
     on_link.sort();
     on_link.dedup();
     lc.on_link = on_link;
+    lc.served_prefixes = served_prefixes(k, index);
     let mut life = Lifetimes {
         preferred: d.preferred_lifetime,
         valid: d.valid_lifetime,
@@ -169,6 +171,21 @@ fn serving_address(k: &KernelView, index: u32) -> Option<&AddrFact> {
                 a.preferred_lft,
             )
         })
+}
+
+/// The /64s a host's `hostid` is placed in: the interface's /64
+/// addresses that are still preferred. After renumbering the old one stays
+/// on the link, deprecated, until it expires; its hostid address is then
+/// withdrawn (lifetime 0) and the new one given.
+fn served_prefixes(k: &KernelView, index: u32) -> Vec<Ipv6Prefix> {
+    let mut v: Vec<Ipv6Prefix> = k
+        .globals(index)
+        .filter(|a| a.prefix_len == 64 && !a.deprecated && a.preferred_lft > 0)
+        .map(|a| a.prefix())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// fc00::/7 (RFC 4193).
@@ -247,8 +264,9 @@ fn dns_servers(dns: &[String], uplink: &[Ipv6Addr]) -> Vec<Ipv6Addr> {
 }
 
 /// A static binding as the engine's `Host`: by DUID (and IAID), else by
-/// MAC. None if the client it names cannot be read (the config check
-/// reports it).
+/// MAC; its `hostid` as the interface identifier (the lower 64 bits).
+/// None if the client it names cannot be read (the config check reports
+/// it).
 fn host(h: &v6config::Host) -> Option<Host> {
     let id = match (&h.duid, h.mac.as_deref()) {
         (Some(duid), _) => {
@@ -265,7 +283,9 @@ fn host(h: &v6config::Host) -> Option<Host> {
     };
     Some(Host {
         id,
+        name: h.name.as_deref().map(Arc::from),
         address: h.address,
+        hostid: h.hostid.map(|a| u128::from(a) as u64),
         prefix: h.prefix,
         preferred: h.preferred_lifetime,
         valid: h.valid_lifetime,
@@ -302,7 +322,9 @@ fn relayed_link(
         .hosts
         .iter()
         .filter(|h| {
-            h.address.is_some_and(|a| r.link.contains(a))
+            h.hostid.is_some()
+                || (h.address.is_none() && h.prefix.is_none())
+                || h.address.is_some_and(|a| r.link.contains(a))
                 || h.prefix
                     .is_some_and(|p| pd_prefixes.iter().any(|q| q.covers(&p)))
         })
