@@ -563,7 +563,7 @@ fn check_hostid(v: &mut V<'_>, path: &str, id: Ipv6Addr) {
 
 /// A host name label (RFC 1123 §2.1): what names a lease, and what a
 /// hosts file can carry safely.
-fn is_host_label(s: &str) -> bool {
+pub(crate) fn is_host_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
