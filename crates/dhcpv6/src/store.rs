@@ -554,7 +554,9 @@ mod tests {
             state: LeaseState::Bound,
             is_static: n & 1 == 0,
             via: (kind == LeaseKind::Prefix).then(|| "fe80::1".parse().unwrap()),
-            name: n.is_multiple_of(3).then(|| Arc::from(format!("host-{n}").as_str())),
+            name: n
+                .is_multiple_of(3)
+                .then(|| Arc::from(format!("host-{n}").as_str())),
         }
     }
 

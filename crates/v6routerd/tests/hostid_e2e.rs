@@ -1,0 +1,246 @@
+//! Host entries that follow renumbering, and names (issue 17), end to end:
+//! Kea delegates a /56 on the WAN (radvd gives the WAN its default route,
+//! as in uplink_e2e.rs), the router serves DHCPv6 on the LAN from its /64
+//! of it, and ISC `dhclient -6` on the LAN host sends the Client FQDN
+//! `laptop` with a DUID-EN, so its host entry (by MAC, `hostid = "::10"`)
+//! can only match through the router's neighbour cache. Kea is restarted
+//! with another pool: the client's next Renew gets `<new /64>::10`.
+
+use std::time::Duration;
+use testlab::{have, wait_for, Daemon, Dhclient, Lab, Netns};
+
+/// The LAN host's Ethernet address, which the host entry names.
+const HOST_MAC: &str = "02:00:5e:00:53:10";
+/// A DUID-EN (enterprise 43793, id 01:02:03) in dhclient's lease-file
+/// notation: no MAC inside, so the binding by MAC needs the neighbour cache.
+const DUID_EN_ESCAPED: &str = r"\000\002\000\000\253\021\001\002\003";
+const DUID_EN: &str = "00:02:00:00:ab:11:01:02:03";
+
+const ROUTER: &str = r#"
+[router]
+state_dir = "STATE"
+ula = "fd00:db8:5::/48"
+
+[control]
+socket = "SOCK"
+
+[[interface]]
+name = "wan0"
+[interface.uplink]
+prefix_length = 56
+
+[[interface]]
+name = "lan0"
+assign = { from = "wan0", length = 64, subnet = 1 }
+[interface.ra]
+max_interval = 4
+managed = true
+other_config = true
+[[interface.ra.prefix]]
+prefix = "::/64"
+autonomous = false
+[interface.dhcpv6]
+pool = "::1000-::1fff"
+[[interface.dhcpv6.host]]
+mac = "MAC"
+hostid = "::10"
+"#;
+
+/// ISP -- wan0 [rtr] lan0 -- eth0 [host]
+struct Home {
+    lab: Lab,
+    isp: Netns,
+    rtr: Netns,
+    host: Netns,
+}
+
+fn home() -> Home {
+    let lab = Lab::new("hid");
+    let isp = lab.netns("isp");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&isp, "isp0", &rtr, "wan0");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    isp.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
+    host.sh(&format!("ip link set eth0 address {HOST_MAC}"));
+    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
+    Home {
+        lab,
+        isp,
+        rtr,
+        host,
+    }
+}
+
+impl Home {
+    /// Kea delegating /56s of `pool` (a /40) with the short timers of
+    /// RECIPES.md, and radvd for the WAN's default route. Kea's pid.
+    fn start_isp(&self, pool: &str) -> u32 {
+        std::fs::create_dir_all("/var/lib/kea").unwrap();
+        std::fs::create_dir_all("/run/kea").unwrap();
+        let dir = self.lab.dir();
+        let kea = format!(
+            r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
+      "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
+      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
+      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
+         "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
+            dir.join("isp-leases.csv").display()
+        );
+        let kconf = dir.join("kea.json");
+        std::fs::write(&kconf, kea).unwrap();
+        let env = format!("KEA_PIDFILE_DIR={0} KEA_LOCKFILE_DIR={0}", dir.display());
+        let cmd = format!("exec env {env} kea-dhcp6 -c {}", kconf.display());
+        let pid = self.lab.spawn(&self.isp, &["sh", "-c", &cmd], "kea.log");
+        if !dir.join("radvd.conf").exists() {
+            let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
+            let rconf = dir.join("radvd.conf").display().to_string();
+            std::fs::write(&rconf, radvd).unwrap();
+            let pidf = dir.join("radvd.pid").display().to_string();
+            self.lab.spawn(
+                &self.isp,
+                &["radvd", "-n", "-m", "stderr", "-C", &rconf, "-p", &pidf],
+                "radvd.log",
+            );
+        }
+        pid
+    }
+
+    fn router(&self) -> Daemon {
+        let dir = self.lab.dir();
+        let text = ROUTER
+            .replace("STATE", &dir.join("r-state").display().to_string())
+            .replace("SOCK", &dir.join("r.sock").display().to_string())
+            .replace("MAC", HOST_MAC);
+        self.lab.daemon(&self.rtr, "r", &text)
+    }
+
+    /// dhclient -6 sending the FQDN `laptop` and asking for the option
+    /// back, with a DUID-EN from its lease file.
+    fn laptop(&self) -> Dhclient {
+        let dir = self.lab.dir();
+        let conf = dir.join("laptop.conf");
+        std::fs::write(
+            &conf,
+            "send fqdn.fqdn \"laptop\";\nalso request dhcp6.fqdn;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("laptop.leases"),
+            format!("default-duid \"{DUID_EN_ESCAPED}\";\n"),
+        )
+        .unwrap();
+        let cf = conf.display().to_string();
+        self.lab
+            .dhclient(&self.host, "laptop", &["-cf", &cf], "eth0")
+    }
+}
+
+/// The router's leases, as `v6ctl --json show leases` gives them.
+fn leases(d: &Daemon) -> Vec<serde_json::Value> {
+    let j = d.ctl(&["--json", "show", "leases"]);
+    let v: serde_json::Value = serde_json::from_str(&j).unwrap_or_default();
+    v["data"]["leases"].as_array().cloned().unwrap_or_default()
+}
+
+/// The lease of `addr` while it is bound with a valid lifetime left.
+fn bound(d: &Daemon, addr: &str) -> Option<serde_json::Value> {
+    leases(d)
+        .into_iter()
+        .find(|l| l["lease"] == addr && l["state"] == "bound" && l["remaining"].as_u64() > Some(0))
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn hostid_binding_follows_renumbering_and_the_fqdn_names_the_lease() {
+    for tool in ["kea-dhcp6", "radvd", "dhclient"] {
+        assert!(have(tool), "{tool} is needed (RECIPES.md)");
+    }
+    let h = home();
+    let kea = h.start_isp("2001:db8:100::");
+    let d = h.router();
+    let lan = wait_for(Duration::from_secs(15), || {
+        h.rtr
+            .sh("ip -6 addr show dev lan0")
+            .contains("2001:db8:100:1::1/64")
+            .then_some(())
+    });
+    assert!(lan.is_some(), "lan0 never got its /64:\n{}", d.log_text());
+
+    // The host entry's client gets ::10 in each /64 served: the delegated
+    // one and the ULA's, found by its MAC in the neighbour cache.
+    let c = h.laptop();
+    let fail = |what: &str, c: &Dhclient| {
+        panic!(
+            "{what}\nlease file:\n{}\nclient log:\n{}\nleases:\n{}\n{}\nrouter log:\n{}",
+            c.lease_text(),
+            c.log_text(),
+            d.ctl(&["show", "leases"]),
+            d.ctl(&["show", "dhcpv6"]),
+            d.log_text()
+        )
+    };
+    let first = c.wait_lease(Duration::from_secs(20), |t| {
+        t.contains("iaaddr 2001:db8:100:1::10 ")
+    });
+    if first.is_none() {
+        fail("no 2001:db8:100:1::10 for the host entry", &c);
+    }
+    // RFC 4704 §6: asked for in the ORO, the option comes back with the
+    // flags of a server that does no DNS updates: N (4), S and O clear
+    // (dhclient sent S clear). dhclient writes it as colon-separated bytes.
+    let text = c.lease_text();
+    assert!(
+        text.contains("option dhcp6.fqdn 4:6:6c:61:70:74:6f:70"),
+        "{text}"
+    );
+    let Some(l) = bound(&d, "2001:db8:100:1::10") else {
+        fail("the router has no such lease", &c)
+    };
+    assert_eq!(l["static"], true, "{l}");
+    assert_eq!(l["duid"], DUID_EN, "matched by MAC, not by DUID: {l}");
+    assert_eq!(l["name"], "laptop", "the Client FQDN names the lease: {l}");
+    let ula10 = |a: &str| a.starts_with("fd00:db8:5:") && a.ends_with("::10");
+    assert!(
+        leases(&d)
+            .iter()
+            .any(|l| l["lease"].as_str().is_some_and(ula10) && l["static"] == true),
+        "{:?}",
+        leases(&d)
+    );
+    let text = d.ctl(&["show", "leases"]);
+    assert!(
+        text.lines()
+            .any(|r| r.starts_with("2001:db8:100:1::10 ") && r.contains(" laptop ")),
+        "{text}"
+    );
+
+    // The ISP renumbers: Kea restarted with another pool. The next Renew
+    // gets <new /64>::10 and the old one at lifetime 0 (RFC 8415 §18.3.4).
+    h.lab.stop(kea, Duration::from_secs(3));
+    h.start_isp("2001:db8:200::");
+    let moved = c.wait_lease(Duration::from_secs(40), |t| {
+        t.contains("iaaddr 2001:db8:200:1::10 ")
+    });
+    if moved.is_none() {
+        fail("no 2001:db8:200:1::10 after the ISP renumbered", &c);
+    }
+    let Some(l) = bound(&d, "2001:db8:200:1::10") else {
+        fail("the router has no lease of the new ::10", &c)
+    };
+    assert_eq!(
+        (&l["name"], &l["static"]),
+        (&"laptop".into(), &true.into()),
+        "{l}"
+    );
+    // Nobody else got ::10 from the pool, here or before.
+    assert!(
+        leases(&d)
+            .iter()
+            .filter(|l| l["lease"].as_str().is_some_and(|a| a.ends_with("::10")))
+            .all(|l| l["duid"] == DUID_EN),
+        "{:?}",
+        leases(&d)
+    );
+}
