@@ -74,37 +74,9 @@ fn home() -> Home {
 }
 
 impl Home {
-    /// Kea delegating /56s of `pool` (a /40) with the short timers of
-    /// RECIPES.md, and radvd for the WAN's default route. Kea's pid.
+    /// Kea delegating /56s of `pool`; its pid.
     fn start_isp(&self, pool: &str) -> u32 {
-        std::fs::create_dir_all("/var/lib/kea").unwrap();
-        std::fs::create_dir_all("/run/kea").unwrap();
-        let dir = self.lab.dir();
-        let kea = format!(
-            r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
-      "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
-      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
-      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
-         "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
-            dir.join("isp-leases.csv").display()
-        );
-        let kconf = dir.join("kea.json");
-        std::fs::write(&kconf, kea).unwrap();
-        let env = format!("KEA_PIDFILE_DIR={0} KEA_LOCKFILE_DIR={0}", dir.display());
-        let cmd = format!("exec env {env} kea-dhcp6 -c {}", kconf.display());
-        let pid = self.lab.spawn(&self.isp, &["sh", "-c", &cmd], "kea.log");
-        if !dir.join("radvd.conf").exists() {
-            let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
-            let rconf = dir.join("radvd.conf").display().to_string();
-            std::fs::write(&rconf, radvd).unwrap();
-            let pidf = dir.join("radvd.pid").display().to_string();
-            self.lab.spawn(
-                &self.isp,
-                &["radvd", "-n", "-m", "stderr", "-C", &rconf, "-p", &pidf],
-                "radvd.log",
-            );
-        }
-        pid
+        self.lab.kea_isp(&self.isp, "isp0", pool, "[]")
     }
 
     fn router(&self) -> Daemon {

@@ -1390,9 +1390,10 @@ fn hostid_host(name: Option<&str>) -> Host {
 }
 
 /// `link()` served from `net` (a /64 as "2001:db8:N"): its pool there and
-/// a ULA /64 besides, both served.
+/// a ULA /64 besides, both served; client 1 has hostid ::10.
 fn link_on(net: &str) -> LinkConfig {
     let mut l = link();
+    l.hosts = vec![hostid_host(None)];
     l.address_pools = vec![AddressPool {
         first: a(&format!("{net}::1000")),
         last: a(&format!("{net}::1003")),
@@ -1412,9 +1413,7 @@ fn request(n: u8, extra: Vec<DhcpOption>) -> Vec<u8> {
 
 #[test]
 fn hostid_follows_renumbering() {
-    let mut l = link_on("2001:db8:1");
-    l.hosts = vec![hostid_host(None)];
-    let mut s = server_with(l);
+    let mut s = server_with(link_on("2001:db8:1"));
     let mut c = Clock::new();
     // Solicit: offered ::10 in each served /64 (the pool's and the ULA).
     let sol = msg(
@@ -1438,11 +1437,7 @@ fn hostid_follows_renumbering() {
     assert!(s.leases().all(|l| l.is_static));
     // The ISP renumbers: the pool and the served /64 move to 2001:db8:2::/64.
     c.advance(100);
-    s.set_links(vec![{
-        let mut l = link_on("2001:db8:2");
-        l.hosts = vec![hostid_host(None)];
-        l
-    }]);
+    s.set_links(vec![link_on("2001:db8:2")]);
     // §18.3.4: the Renew gets the new ::10 and the old at lifetime 0.
     let renew = msg(
         MessageType::Renew,
@@ -1457,23 +1452,17 @@ fn hostid_follows_renumbering() {
         matches!(acts[0], Action::Persist(_)),
         "stored before the Reply"
     );
+    let moved = vec![
+        (a("2001:db8:1::10"), 0, 0),
+        (a("2001:db8:2::10"), 3600, 7200),
+        (a("fd00:1:2:3::10"), 3600, 7200),
+    ];
     let mut got = ia_addrs(&reply_of(&acts));
     got.sort();
-    assert_eq!(
-        got,
-        vec![
-            (a("2001:db8:1::10"), 0, 0),
-            (a("2001:db8:2::10"), 3600, 7200),
-            (a("fd00:1:2:3::10"), 3600, 7200),
-        ]
-    );
+    assert_eq!(got, moved);
     // §18.3.5: a client that lost its binding (a server restarted on an
     // empty journal) and Rebinds with the old address gets the same.
-    let mut s2 = server_with({
-        let mut l = link_on("2001:db8:2");
-        l.hosts = vec![hostid_host(None)];
-        l
-    });
+    let mut s2 = server_with(link_on("2001:db8:2"));
     let rebind = msg(
         MessageType::Rebind,
         vec![
@@ -1483,14 +1472,7 @@ fn hostid_follows_renumbering() {
     );
     let mut got = ia_addrs(&reply_of(&feed(&mut s2, &c, 1, &rebind, true)));
     got.sort();
-    assert_eq!(
-        got,
-        vec![
-            (a("2001:db8:1::10"), 0, 0),
-            (a("2001:db8:2::10"), 3600, 7200),
-            (a("fd00:1:2:3::10"), 3600, 7200),
-        ]
-    );
+    assert_eq!(got, moved);
 }
 
 #[test]
@@ -1646,25 +1628,30 @@ fn fqdn_of(m: &ClientServerMessage) -> Option<&ClientFqdn> {
     })
 }
 
+/// Client `n` Requests an address with `name` (a Client FQDN option or
+/// something in its place), the option asked for in its ORO.
+fn request_named(s: &mut Server, c: &Clock, n: u8, name: DhcpOption) -> ClientServerMessage {
+    let oro = DhcpOption::Oro(vec![code::CLIENT_FQDN]);
+    reply_of(&feed(
+        s,
+        c,
+        n,
+        &request(n, vec![oro, name, ia_na(1, &[])]),
+        true,
+    ))
+}
+
 #[test]
 fn client_fqdn_is_answered_with_no_update_flags_and_recorded() {
     let mut s = server_with(link());
     let c = Clock::new();
     // S set and asked for in the ORO (RFC 4704 §6): N, S clear, O (§4.1).
-    let rep = reply_of(&feed(
+    let rep = request_named(
         &mut s,
         &c,
         2,
-        &request(
-            2,
-            vec![
-                DhcpOption::Oro(vec![code::CLIENT_FQDN]),
-                fqdn(fqdn_flag::S, "laptop.example.org", true),
-                ia_na(1, &[]),
-            ],
-        ),
-        true,
-    ));
+        fqdn(fqdn_flag::S, "laptop.example.org", true),
+    );
     let f = fqdn_of(&rep).expect("answered");
     assert_eq!(f.flags, fqdn_flag::N | fqdn_flag::O);
     assert_eq!(
@@ -1708,20 +1695,7 @@ fn a_static_hosts_name_wins_over_the_clients() {
     l.hosts = vec![hostid_host(Some("nas"))];
     let mut s = server_with(l);
     let c = Clock::new();
-    let rep = reply_of(&feed(
-        &mut s,
-        &c,
-        1,
-        &request(
-            1,
-            vec![
-                DhcpOption::Oro(vec![code::CLIENT_FQDN]),
-                fqdn(0, "whatever", false),
-                ia_na(1, &[]),
-            ],
-        ),
-        true,
-    ));
+    let rep = request_named(&mut s, &c, 1, fqdn(0, "whatever", false));
     let f = fqdn_of(&rep).unwrap();
     assert_eq!(
         (f.flags, f.name.as_str(), f.fully_qualified),
@@ -1744,16 +1718,7 @@ fn malformed_client_fqdn_is_counted_and_ignored() {
         fqdn(0, "my_pc", false),
     ];
     for (n, o) in bad.into_iter().enumerate() {
-        let rep = reply_of(&feed(
-            &mut s,
-            &c,
-            4 + n as u8,
-            &request(
-                4 + n as u8,
-                vec![DhcpOption::Oro(vec![code::CLIENT_FQDN]), o, ia_na(1, &[])],
-            ),
-            true,
-        ));
+        let rep = request_named(&mut s, &c, 4 + n as u8, o);
         assert_eq!(ia_addrs(&rep).len(), 1, "still served");
         assert_eq!(fqdn_of(&rep).is_some(), n == 1);
     }
