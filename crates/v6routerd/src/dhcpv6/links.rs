@@ -380,6 +380,7 @@ mod tests {
     use super::super::fixtures::{view, CFG};
     use super::*;
     use std::path::Path;
+    use v6common::AddrFact;
 
     #[test]
     fn config_to_engine_links() {
@@ -413,6 +414,55 @@ mod tests {
             vec!["lan0 (3)".to_string(), "gone0 (absent)".to_string()]
         );
         assert_eq!(limits.addresses_per_client, 8);
+    }
+
+    #[test]
+    fn hostid_is_served_in_the_preferred_64s_and_names_go_along() {
+        let toml = r#"
+[[interface]]
+name = "lan0"
+[interface.dhcpv6]
+pool = "::1000-::1fff"
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:01"
+hostid = "::10"
+name = "laptop"
+"#;
+        let cfg = v6config::parse(toml, Path::new("t.toml")).unwrap().config;
+        let mut k = view();
+        // Renumbered: the old /64 deprecated, a new one and a ULA besides,
+        // and a /48 address that is no /64.
+        let fact = |a: &str, len: u8, preferred: u32| AddrFact {
+            index: 3,
+            addr: a.parse().unwrap(),
+            prefix_len: len,
+            preferred_lft: preferred,
+            valid_lft: 600,
+            tentative: false,
+            deprecated: preferred == 0,
+            dad_failed: false,
+            permanent: false,
+        };
+        k.upsert_addr(fact("2001:db8:1::1", 64, 0));
+        k.upsert_addr(fact("2001:db8:2::1", 64, 300));
+        k.upsert_addr(fact("fd00:1::1", 64, u32::MAX));
+        k.upsert_addr(fact("fd00:9::1", 48, u32::MAX));
+        let (links, _, _) = build_links(&cfg, &k, &UplinkFacts::default());
+        let l = &links[0];
+        assert_eq!(
+            l.served_prefixes,
+            vec![
+                "2001:db8:2::/64".parse().unwrap(),
+                "fd00:1::/64".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            l.address_pools[0].first,
+            "2001:db8:2::1000".parse::<Ipv6Addr>().unwrap()
+        );
+        let h = &l.hosts[0];
+        assert_eq!((h.hostid, h.name.as_deref()), (Some(0x10), Some("laptop")));
+        assert!(matches!(h.id, HostId::Mac([8, 0, 0x27, 0, 0, 1])));
     }
 
     #[test]
