@@ -528,11 +528,12 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
             check_hostid(v, &format!("{q}.hostid"), id);
         }
         if let Some(n) = &h.name {
-            if !is_host_label(n) {
-                v.err(
+            // A warning: before names went with leases, any text was fine.
+            if !v6common::hostname::is_host_label(n) {
+                v.warn(
                     &format!("{q}.name"),
                     format!(
-                        "`{n}` is not a host name (letters, digits and inner hyphens, at most 63)"
+                        "`{n}` is not a host name (letters, digits and inner hyphens, at most 63), so leases are not named by it"
                     ),
                     Some("e.g. name = \"laptop\""),
                 );
@@ -559,16 +560,6 @@ fn check_hostid(v: &mut V<'_>, path: &str, id: Ipv6Addr) {
             Some("e.g. hostid = \"::10\""),
         );
     }
-}
-
-/// A host name label (RFC 1123 §2.1): what names a lease, and what a
-/// hosts file can carry safely.
-pub(crate) fn is_host_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
 }
 
 fn check_ripng(v: &mut V<'_>, r: &Ripng) {
@@ -699,6 +690,7 @@ mod tests {
             d[0].message.contains("not a host name") && d[0].line == 8,
             "{d:?}"
         );
+        assert_eq!(d[0].severity, Severity::Warning);
         let d = errs(base);
         assert!(d[0].message.contains("a host needs"), "{d:?}");
     }

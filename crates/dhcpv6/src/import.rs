@@ -494,7 +494,7 @@ pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
             via: None,
             // What Kea recorded from the Client FQDN, as our leases keep it.
             name: c_host
-                .and_then(|c| crate::wire::host_label(get(c)))
+                .and_then(|c| v6common::hostname::host_label(get(c)))
                 .map(Arc::from),
         });
         latest.insert((kind, prefix), lease);

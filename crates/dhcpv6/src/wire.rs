@@ -22,7 +22,7 @@ use std::net::Ipv6Addr;
 
 mod fqdn;
 mod lladdr;
-pub use fqdn::{flag as fqdn_flag, host_label, no_update_flags, ClientFqdn};
+pub use fqdn::{flag as fqdn_flag, no_update_flags, ClientFqdn};
 pub use lladdr::ClientLinkLayerAddr;
 
 /// Well-known UDP ports (RFC 8415 §7.2).

@@ -637,7 +637,7 @@ fn host_common(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) -> Optio
     let mut e = vec![];
     let mut ok = true;
     if let (Some(o), Some(n)) = (sec.get("name"), sec.str("name")) {
-        if crate::validate::is_host_label(n) {
+        if v6common::hostname::is_host_label(n) {
             e.push(entry("name", s(n), &origin(pkg, o.line)));
         } else {
             cx.bad_value(

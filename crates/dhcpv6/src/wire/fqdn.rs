@@ -57,21 +57,8 @@ impl ClientFqdn {
     /// are served under the router's own local domain, and a label that
     /// could carry a tab or a newline never reaches a hosts file.
     pub fn host_label(&self) -> Option<&str> {
-        host_label(&self.name)
+        v6common::hostname::host_label(&self.name)
     }
-}
-
-/// The first label of a dotted `name` when it is a host name (RFC 1123
-/// §2.1): what a lease is named by.
-pub fn host_label(name: &str) -> Option<&str> {
-    let label = name.split('.').next()?;
-    let ldh = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
-    let ok = !label.is_empty()
-        && label.len() <= 63
-        && label.bytes().all(ldh)
-        && !label.starts_with('-')
-        && !label.ends_with('-');
-    ok.then_some(label)
 }
 
 /// The flags of a server that does no DNS updates itself (RFC 4704 §4.1):

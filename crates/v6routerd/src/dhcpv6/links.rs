@@ -283,7 +283,11 @@ fn host(h: &v6config::Host) -> Option<Host> {
     };
     Some(Host {
         id,
-        name: h.name.as_deref().map(Arc::from),
+        name: h
+            .name
+            .as_deref()
+            .filter(|n| v6common::hostname::is_host_label(n))
+            .map(Arc::from),
         address: h.address,
         hostid: h.hostid.map(|a| u128::from(a) as u64),
         prefix: h.prefix,
