@@ -640,13 +640,8 @@ fn host_common(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) -> Optio
         if v6common::hostname::is_host_label(n) {
             e.push(entry("name", s(n), &origin(pkg, o.line)));
         } else {
-            cx.bad_value(
-                pkg,
-                label,
-                o,
-                "a host name (letters, digits, inner hyphens)",
-            );
-            ok = false;
+            let why = "leases are named only by host names (letters, digits, inner hyphens)";
+            cx.not_carried(pkg, label, o, why, None);
         }
     }
     if let (Some(o), Some(v)) = (sec.get("hostid"), sec.str("hostid")) {
