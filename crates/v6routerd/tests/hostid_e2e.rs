@@ -55,6 +55,9 @@ struct Home {
 }
 
 fn home() -> Home {
+    for tool in ["kea-dhcp6", "radvd", "dhclient"] {
+        assert!(have(tool), "{tool} is needed (RECIPES.md)");
+    }
     let lab = Lab::new("hid");
     let isp = lab.netns("isp");
     let rtr = lab.netns("rtr");
@@ -231,9 +234,6 @@ fn follows_renumbering(h: &Home, d: &Daemon, kea: u32, net: &str, new_net: &str,
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn hostid_binding_follows_renumbering_and_the_fqdn_names_the_lease() {
-    for tool in ["kea-dhcp6", "radvd", "dhclient"] {
-        assert!(have(tool), "{tool} is needed (RECIPES.md)");
-    }
     let h = home();
     let kea = h.start_isp("2001:db8:100::");
     let d = h.router();
@@ -286,9 +286,6 @@ fn v6routerd(ns: &Netns, args: &[&str]) -> std::process::Output {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn uci_config_host_with_hostid_is_imported_and_follows_renumbering() {
-    for tool in ["kea-dhcp6", "radvd", "dhclient"] {
-        assert!(have(tool), "{tool} is needed (RECIPES.md)");
-    }
     let h = home();
     // netifd's part: the ULA /64 of ip6assign on the LAN.
     h.rtr.sh("ip addr add fd00:db8:5::1/64 dev lan0 nodad");
