@@ -17,6 +17,8 @@ fuzz_target!(|data: &[u8]| {
     link.prefix_pools = vec![PrefixPool { prefix: "2001:db8:8::/60".parse().unwrap(), delegated_len: 62 }];
     link.hosts = vec![Host {
         id: HostId::Mac([8, 0, 0x27, 0xc5, 0x40, 0xc7]),
+        name: None,
+        hostid: None,
         address: Some("2001:db8:1::500".parse().unwrap()),
         prefix: None,
         preferred: None,
@@ -45,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let src = SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, u16::from(flags & 7)), 546, 0, 2);
         let ifindex = if flags & 0x40 != 0 { 3 } else { 2 };
-        let out = s.handle(now, Received { data: body, src, ifindex, multicast: flags & 8 == 0 });
+        let out = s.handle(now, Received { data: body, src, ifindex, multicast: flags & 8 == 0, client_lladdr: (flags & 16 != 0).then_some([8, 0, 0x27, 0xc5, 0x40, 0xc7]) });
         check(&out);
     }
     for l in s.leases() {

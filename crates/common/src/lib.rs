@@ -7,6 +7,7 @@
 
 pub mod durable;
 pub mod hex;
+pub mod hostname;
 pub mod kernel;
 pub mod prefix;
 

@@ -453,19 +453,27 @@ pub struct PdPool {
     pub delegated_length: u8,
 }
 
-/// A static binding (ISC `host { fixed-address6 }`, WIDE `host { duid }`).
+/// A static binding (ISC `host { fixed-address6 }`, WIDE `host { duid }`,
+/// odhcpd `config host`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Host {
-    /// A name for logs and `show leases`.
+    /// The client's host name, recorded with its leases (`show leases`)
+    /// and answered in the Client FQDN option (RFC 4704). A host with only
+    /// a name is served from the pool under that name.
     pub name: Option<String>,
     /// Client DUID as hex bytes, `:`-separated or not.
     pub duid: Option<String>,
     /// Only this IAID of that DUID.
     pub iaid: Option<u32>,
-    /// MAC address, matched against DUID-LL / DUID-LLT.
+    /// MAC address, matched against DUID-LL / DUID-LLT, else a relay's
+    /// Client Link-Layer Address option (RFC 6939), else the neighbour cache.
     pub mac: Option<String>,
     pub address: Option<Ipv6Addr>,
+    /// An interface identifier (odhcpd's `hostid`), e.g. "::10": the
+    /// client gets it in each /64 the interface serves, and keeps it
+    /// when the prefix is renumbered.
+    pub hostid: Option<Ipv6Addr>,
     pub prefix: Option<Ipv6Prefix>,
     pub preferred_lifetime: Option<u32>,
     pub valid_lifetime: Option<u32>,

@@ -227,7 +227,10 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
         if let Some(d) = &ifc.dhcpv6 {
             check_dhcpv6(&mut v, c, &format!("{p}.dhcpv6"), d);
             // RFC 4861 §4.2: hosts use DHCPv6 for addresses only when M is set.
-            let serves_addrs = d.pool.is_some() || d.hosts.iter().any(|h| h.address.is_some());
+            let serves_addrs = d.pool.is_some()
+                || d.hosts
+                    .iter()
+                    .any(|h| h.address.is_some() || h.hostid.is_some());
             match &ifc.ra {
                 Some(ra) if serves_addrs && !ra.managed => v.warn(
                     &format!("{p}.ra"),
@@ -507,8 +510,34 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
                 v.err(&format!("{q}.mac"), e, None);
             }
         }
-        if h.address.is_none() && h.prefix.is_none() {
-            v.err(&q, "a host needs `address` or `prefix`", None);
+        if h.address.is_none() && h.hostid.is_none() && h.prefix.is_none() && h.name.is_none() {
+            v.err(
+                &q,
+                "a host needs `address`, `hostid`, `prefix` or at least a `name`",
+                None,
+            );
+        }
+        if h.address.is_some() && h.hostid.is_some() {
+            v.err(
+                &format!("{q}.hostid"),
+                "give `address` (one fixed address) or `hostid` (the same interface identifier in each served /64), not both",
+                None,
+            );
+        }
+        if let Some(id) = h.hostid {
+            check_hostid(v, &format!("{q}.hostid"), id);
+        }
+        if let Some(n) = &h.name {
+            // A warning: before names went with leases, any text was fine.
+            if !v6common::hostname::is_host_label(n) {
+                v.warn(
+                    &format!("{q}.name"),
+                    format!(
+                        "`{n}` is not a host name (letters, digits and inner hyphens, at most 63), so leases are not named by it"
+                    ),
+                    Some("e.g. name = \"laptop\""),
+                );
+            }
         }
         if h.iaid.is_some() && h.duid.is_none() {
             v.err(
@@ -517,6 +546,19 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
                 None,
             );
         }
+    }
+}
+
+/// An interface identifier: the lower 64 bits of an address (RFC 4291
+/// §2.5.1), not zero (that would be the subnet-router anycast address).
+fn check_hostid(v: &mut V<'_>, path: &str, id: Ipv6Addr) {
+    let bits = u128::from(id);
+    if bits >> 64 != 0 || bits == 0 {
+        v.err(
+            path,
+            format!("`{id}` is not an interface identifier (non-zero, within the lower 64 bits)"),
+            Some("e.g. hostid = \"::10\""),
+        );
     }
 }
 
@@ -619,6 +661,38 @@ mod tests {
         assert!(parse_hex_bytes("001").is_err());
         assert!(parse_hex_bytes("00:123").is_err());
         assert_eq!(parse_mac("08:00:27:c5:40:c7").unwrap()[5], 0xc7);
+    }
+
+    #[test]
+    fn host_entries_by_hostid_and_name() {
+        let base = "[[interface]]\nname = \"lan\"\n[interface.ra]\nmanaged = true\n[interface.dhcpv6]\n[[interface.dhcpv6.host]]\nmac = \"08:00:27:00:00:01\"\n";
+        assert!(errs(&format!("{base}hostid = \"::10\"\nname = \"laptop\"\n")).is_empty());
+        assert!(
+            errs(&format!("{base}name = \"laptop\"\n")).is_empty(),
+            "a name alone"
+        );
+        let d = errs(&format!("{base}hostid = \"2001:db8::10\"\n"));
+        assert!(
+            d[0].message.contains("not an interface identifier") && d[0].line == 8,
+            "{d:?}"
+        );
+        let d = errs(&format!("{base}hostid = \"::\"\n"));
+        assert!(
+            d[0].message.contains("not an interface identifier"),
+            "{d:?}"
+        );
+        let d = errs(&format!(
+            "{base}hostid = \"::10\"\naddress = \"2001:db8::5\"\n"
+        ));
+        assert!(d[0].message.contains("not both"), "{d:?}");
+        let d = errs(&format!("{base}name = \"my pc\"\n"));
+        assert!(
+            d[0].message.contains("not a host name") && d[0].line == 8,
+            "{d:?}"
+        );
+        assert_eq!(d[0].severity, Severity::Warning);
+        let d = errs(base);
+        assert!(d[0].message.contains("a host needs"), "{d:?}");
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct LeaseRow {
     /// Delegated prefixes: the router the prefix is routed via.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// The client's host name: its host entry's `name`, else what it sent
+    /// in a Client FQDN option (RFC 4704). Absent when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The answer to `show leases`.
@@ -59,6 +63,9 @@ pub struct Dhcpv6Stats {
     pub drops: Vec<Counter>,
     /// Replies answered with UseMulticast (§18.4).
     pub use_multicast: u64,
+    /// Malformed Client FQDN options (RFC 4704), ignored.
+    #[serde(default)]
+    pub bad_client_fqdn: u64,
     pub journal: JournalStats,
 }
 
@@ -102,6 +109,7 @@ pub fn leases_text(l: &Leases) -> String {
                 r.lease.clone(),
                 kind,
                 r.interface.clone(),
+                r.name.clone().unwrap_or_else(|| "-".into()),
                 format!("{:08x}", r.iaid),
                 format!("in {}", duration(r.remaining)),
                 if r.is_static { "static" } else { "dynamic" }.to_string(),
@@ -114,6 +122,7 @@ pub fn leases_text(l: &Leases) -> String {
             "Lease",
             "Kind",
             "Interface",
+            "Name",
             "IAID",
             "Expires",
             "Binding",
@@ -187,6 +196,12 @@ pub fn stats_text(s: &Dhcpv6Stats) -> String {
             s.use_multicast.to_string(),
         ]);
     }
+    if s.bad_client_fqdn > 0 {
+        drops.push(vec![
+            "Client FQDN ignored (malformed)".into(),
+            s.bad_client_fqdn.to_string(),
+        ]);
+    }
     if drops.is_empty() {
         o.push_str("No drops\n");
     } else {
@@ -214,6 +229,7 @@ mod tests {
                     state: "bound".into(),
                     is_static: false,
                     via: None,
+                    name: Some("laptop".into()),
                 },
                 LeaseRow {
                     lease: "2001:db8:8:10::/60".into(),
@@ -226,6 +242,7 @@ mod tests {
                     state: "bound".into(),
                     is_static: true,
                     via: Some("fe80::1".into()),
+                    name: None,
                 },
             ],
         };
@@ -234,13 +251,14 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(
             lines[0],
-            "Lease              Kind    Interface IAID     Expires   Binding DUID"
+            "Lease              Kind    Interface Name   IAID     Expires   Binding DUID"
         );
         assert_eq!(
             lines[1],
-            "2001:db8:1::1000   address lan0      27c540c7 in 1h 59m dynamic 00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7"
+            "2001:db8:1::1000   address lan0      laptop 27c540c7 in 1h 59m dynamic 00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7"
         );
-        assert_eq!(lines[2], "2001:db8:8:10::/60 prefix  lan0      00000001 in 59s    static  00:03:00:01:02:00:00:00:00:01");
+        assert_eq!(lines[2], "2001:db8:8:10::/60 prefix  lan0      -      00000001 in 59s    static  00:03:00:01:02:00:00:00:00:01");
+        assert!(v["leases"][0]["name"] == "laptop" && v["leases"][1].get("name").is_none());
         assert_eq!(
             render_leases(&serde_json::to_value(Leases::default()).unwrap()).unwrap(),
             "No leases\n"
@@ -273,6 +291,7 @@ mod tests {
                 count: 1,
             }],
             use_multicast: 0,
+            bad_client_fqdn: 0,
             journal: JournalStats::default(),
         };
         let t = render_stats(&serde_json::to_value(&s).unwrap()).unwrap();

@@ -66,6 +66,7 @@ fn main() {
                 src,
                 ifindex: 2,
                 multicast: true,
+                client_lladdr: None,
             },
         );
     }

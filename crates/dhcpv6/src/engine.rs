@@ -15,7 +15,10 @@
 //! message type and named by its §18.3 subsection, appends to that one
 //! `Reply`; `Reply::into_actions` orders the result. Choosing a lease for an
 //! IA (`assign_ia`) tries, in order, a static binding, what the IA holds,
-//! what it was offered, what it hinted at, then the pools.
+//! what it was offered, what it hinted at, then the pools. A static
+//! binding by `hostid` is one address in each /64 the link serves, so it
+//! follows renumbering: a Renew or Rebind after the prefix changed gets
+//! the new one, and the old at lifetime 0 (`extend_ia`).
 //!
 //! Under a Solicit flood: offers (`crate::offers`) never hold more than a
 //! share of a link's free leases and never refuse a lease to a Request;
@@ -26,8 +29,8 @@ use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
 use crate::offers::OfferTable;
 use crate::table::LeaseTable;
 use crate::wire::{
-    code, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd, IaPrefix, Message,
-    MessageType, RelayMessage, StatusCode, HOP_COUNT_LIMIT, SERVER_PORT,
+    code, no_update_flags, ClientFqdn, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd,
+    IaPrefix, Message, MessageType, RelayMessage, StatusCode, HOP_COUNT_LIMIT, SERVER_PORT,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -65,15 +68,23 @@ pub enum HostId {
     Duid(Duid),
     /// One IA of one client.
     DuidIaid(Duid, u32),
-    /// The Ethernet address inside a DUID-LL or DUID-LLT.
+    /// The client's Ethernet address: inside its DUID-LL or DUID-LLT, else
+    /// from a relay's Client Link-Layer Address option (RFC 6939), else
+    /// from the kernel's neighbour cache (`Received::client_lladdr`).
     Mac([u8; 6]),
 }
 
-/// A static binding (ISC `fixed-address6`/`fixed-prefix6`, WIDE `host`).
+/// A static binding (ISC `fixed-address6`/`fixed-prefix6`, WIDE `host`,
+/// odhcpd `config host`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Host {
     pub id: HostId,
+    /// The client's host name, recorded with its leases.
+    pub name: Option<Arc<str>>,
     pub address: Option<Ipv6Addr>,
+    /// An interface identifier (odhcpd's `hostid`): the client gets this
+    /// identifier in each of the link's `served_prefixes`.
+    pub hostid: Option<u64>,
     pub prefix: Option<Ipv6Prefix>,
     pub preferred: Option<u32>,
     pub valid: Option<u32>,
@@ -105,6 +116,10 @@ pub struct LinkConfig {
     /// Prefixes on the link, for Confirm (§18.3.3) and for recognising the
     /// link of a relayed message (§13.1). Pools' /64s are added.
     pub on_link: Vec<Ipv6Prefix>,
+    /// The /64s addresses are served from now (not those being
+    /// deprecated): a host's `hostid` is placed in each. Pools' /64s are
+    /// added.
+    pub served_prefixes: Vec<Ipv6Prefix>,
     /// A remote link, served only through relay agents (§19) whose
     /// Relay-forward messages arrive on `ifindex`; never to clients there.
     pub relayed: bool,
@@ -132,6 +147,7 @@ impl LinkConfig {
             unicast: None,
             information_refresh_time: None,
             on_link: vec![],
+            served_prefixes: vec![],
             relayed: false,
             interface_id: None,
         }
@@ -181,6 +197,9 @@ pub struct Received<'a> {
     pub ifindex: u32,
     /// Sent to ff02::1:2 (or ff05::1:3) rather than to one of our addresses.
     pub multicast: bool,
+    /// The sender's Ethernet address in the kernel's neighbour cache, when
+    /// the glue looked it up ([`Server::wants_client_lladdr`]).
+    pub client_lladdr: Option<[u8; 6]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,6 +242,9 @@ pub struct Stats {
     pub sent: [u64; 14],
     pub drops: BTreeMap<&'static str, u64>,
     pub use_multicast: u64,
+    /// Client FQDN options (RFC 4704) that were malformed or named no
+    /// host: ignored, the message answered without them.
+    pub bad_client_fqdn: u64,
 }
 
 impl Stats {
@@ -273,13 +295,16 @@ pub struct Server {
 
 /// One client message being answered: when, on which link, from where,
 /// and from whom (our own DUID for an Information-request without Client
-/// ID, which needs none, §16.12).
+/// ID, which needs none, §16.12), with the client's Ethernet address if
+/// known and the Client FQDN it sent, if well-formed.
 struct Exchange<'a> {
     now: Now,
     li: usize,
     rx: Received<'a>,
     m: &'a ClientServerMessage,
     client: Duid,
+    mac: Option<[u8; 6]>,
+    fqdn: Option<&'a ClientFqdn>,
 }
 
 /// The reply being built for one exchange, and what it commits the glue to
@@ -402,16 +427,11 @@ impl Server {
                     if !cfg.on_link.contains(&l) {
                         cfg.on_link.push(l);
                     }
-                }
-                let mut reserved = HashSet::new();
-                for h in &cfg.hosts {
-                    if let Some(a) = h.address {
-                        reserved.insert((LeaseKind::Address, Ipv6Prefix::new(a, 128)));
-                    }
-                    if let Some(p) = h.prefix {
-                        reserved.insert((LeaseKind::Prefix, p));
+                    if !cfg.served_prefixes.contains(&l) {
+                        cfg.served_prefixes.push(l);
                     }
                 }
+                let reserved = reserved_by_hosts(&cfg);
                 // Start at a random place in each pool (as Kea's random allocator
                 // does) so two servers or a restart do not walk the same order.
                 let addr_cursor = cfg
@@ -580,12 +600,52 @@ impl Server {
         out
     }
 
+    /// Whether the glue should look the sender up in the kernel's
+    /// neighbour cache (`Received::client_lladdr`) before `handle`: a
+    /// client itself (a relay's RFC 6939 option tells about relayed ones),
+    /// from its link-local address, on a link with a binding by MAC.
+    pub fn wants_client_lladdr(&self, rx: &Received<'_>) -> bool {
+        let from_client = rx
+            .data
+            .first()
+            .is_some_and(|t| *t != MessageType::RelayForw as u8);
+        let link_local = (rx.src.ip().segments()[0] & 0xffc0) == 0xfe80;
+        from_client
+            && link_local
+            && self.links.iter().any(|l| {
+                l.cfg.ifindex == rx.ifindex
+                    && !l.cfg.relayed
+                    && l.cfg.hosts.iter().any(|h| matches!(h.id, HostId::Mac(_)))
+            })
+    }
+
+    /// The Client FQDN (RFC 4704 §5: sent in a Solicit, Request, Renew or
+    /// Rebind); a malformed one is counted and ignored, the message still
+    /// answered.
+    fn client_fqdn<'m>(&mut self, m: &'m ClientServerMessage) -> Option<&'m ClientFqdn> {
+        use MessageType as T;
+        if !matches!(m.msg_type, T::Solicit | T::Request | T::Renew | T::Rebind) {
+            return None;
+        }
+        match m.option(code::CLIENT_FQDN)? {
+            DhcpOption::ClientFqdn(f) => Some(f),
+            _ => {
+                self.stats.bad_client_fqdn += 1;
+                None
+            }
+        }
+    }
+
     /// §19.2: a Relay-forward (possibly nested, one level per relay agent).
     /// The client's message inside is served on the link the relays name,
     /// and each reply goes back wrapped in one Relay-reply per level (§19.3)
     /// to the relay it came from, port 547 (§7.2).
     fn relay_forward(&mut self, now: Now, rx: &Received<'_>, outer: RelayMessage) -> Vec<Action> {
-        let (hops, inner) = match unwrap_relays(outer) {
+        let Unwrapped {
+            hops,
+            inner,
+            client_lladdr,
+        } = match unwrap_relays(outer) {
             Ok(v) => v,
             Err(reason) => {
                 self.stats.drop(reason);
@@ -611,6 +671,7 @@ impl Server {
             src: relay,
             ifindex: rx.ifindex,
             multicast: true,
+            client_lladdr,
         };
         let out = self.dispatch(now, li, &irx, &inner);
         out.into_iter()
@@ -692,12 +753,15 @@ impl Server {
             reply.status(StatusCode::UseMulticast, "use multicast");
             return reply.into_actions(rx);
         }
+        let client = m.client_id().cloned().unwrap_or_else(|| self.duid.clone());
         let x = Exchange {
             now,
             li,
             rx: *rx,
             m,
-            client: m.client_id().cloned().unwrap_or_else(|| self.duid.clone()),
+            mac: client.mac().or(rx.client_lladdr),
+            client,
+            fqdn: self.client_fqdn(m),
         };
         match m.msg_type {
             T::Solicit => self.solicit(&x),
@@ -813,6 +877,41 @@ impl Server {
             reply.push(DhcpOption::Unicast(u));
         }
         self.requested_options(x.li, x.m, false, reply);
+        if let Some(f) = self.fqdn_answer(x) {
+            reply.push(f);
+        }
+    }
+
+    /// RFC 4704 §6: "Servers MUST only include a Client FQDN option in
+    /// ADVERTISE and REPLY messages if the client included a Client FQDN
+    /// option and the Client FQDN option is requested by the Option Request
+    /// option". We update no DNS ourselves (names reach a local resolver
+    /// through the lease), so the flags say so (§4.1, `no_update_flags`);
+    /// the name is the static binding's, else the client's.
+    fn fqdn_answer(&self, x: &Exchange<'_>) -> Option<DhcpOption> {
+        let f = x.fqdn?;
+        if !x.m.oro().contains(&code::CLIENT_FQDN) {
+            return None;
+        }
+        let iaid = x.m.options.iter().find_map(ia_of).map_or(0, |(_, i, _)| i);
+        let host = self.host_name(x, iaid);
+        Some(DhcpOption::ClientFqdn(ClientFqdn {
+            flags: no_update_flags(f.flags),
+            fully_qualified: host.is_none() && f.fully_qualified,
+            name: host.map_or_else(|| f.name.clone(), |h| h.to_string()),
+        }))
+    }
+
+    /// The name of the static binding for this client, if it has one.
+    fn host_name(&self, x: &Exchange<'_>, iaid: u32) -> Option<Arc<str>> {
+        self.find_host(x, iaid, |h| h.name.is_some())?.name.clone()
+    }
+
+    /// The host name to record with a lease: the static binding's `name`,
+    /// else the first label of the client's FQDN (as odhcpd records it).
+    fn lease_name(&self, x: &Exchange<'_>, iaid: u32) -> Option<Arc<str>> {
+        self.host_name(x, iaid)
+            .or_else(|| x.fqdn.and_then(|f| f.host_label()).map(Arc::from))
     }
 
     // ----- §18.3.1 Solicit -----
@@ -886,15 +985,16 @@ impl Server {
             sum.any = true;
             sum.only_pd &= kind == LeaseKind::Prefix;
             let hints = hints_of(kind, opts);
-            let grant = self.assign_ia(x, kind, iaid, &hints, advertise_only, reply);
-            sum.granted |= grant.is_some();
-            reply.push(self.ia_for(x.li, kind, iaid, grant.as_ref()));
+            let grants = self.assign_ia(x, kind, iaid, &hints, advertise_only, reply);
+            sum.granted |= !grants.is_empty();
+            reply.push(self.ia_for(x.li, kind, iaid, &grants));
         }
         sum
     }
 
-    /// Choose a lease for one IA and offer it (`advertise_only`, §18.3.1)
-    /// or bind it (§18.3.2).
+    /// Choose the leases for one IA (one, or a static binding's address in
+    /// each served /64) and offer them (`advertise_only`, §18.3.1) or bind
+    /// them (§18.3.2). Empty when there is none to give.
     fn assign_ia(
         &mut self,
         x: &Exchange<'_>,
@@ -903,34 +1003,50 @@ impl Server {
         hints: &[Ipv6Prefix],
         advertise_only: bool,
         reply: &mut Reply,
-    ) -> Option<Grant> {
-        let grant = self
-            .static_lease(x, kind, iaid)
-            .or_else(|| self.kept_lease(x, kind, iaid, hints))
-            .or_else(|| self.new_lease(x, kind, iaid, advertise_only))?;
-        if advertise_only {
-            self.remember_offer(x, iaid, kind, grant.prefix);
-        } else {
-            self.bind(x, kind, iaid, &grant, reply);
+    ) -> Vec<Grant> {
+        let mut grants = self.static_grants(x, kind, iaid);
+        if grants.is_empty() {
+            let dynamic = self
+                .kept_lease(x, kind, iaid, hints)
+                .or_else(|| self.new_lease(x, kind, iaid, advertise_only));
+            grants.extend(dynamic);
         }
-        Some(grant)
+        for g in &grants {
+            if advertise_only {
+                self.remember_offer(x, iaid, kind, g.prefix);
+            } else {
+                self.bind(x, kind, iaid, g, reply);
+            }
+        }
+        grants
     }
 
     /// First choice: a static binding for this client (by DUID+IAID, DUID,
-    /// then MAC), with its own lifetimes where it sets them.
-    fn static_lease(&self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32) -> Option<Grant> {
-        let h = self.find_host(x.li, &x.client, iaid, kind)?;
-        let prefix = match kind {
-            LeaseKind::Address => h.address.map(|a| Ipv6Prefix::new(a, 128)),
-            LeaseKind::Prefix => h.prefix,
-        }?;
+    /// then MAC), with its own lifetimes where it sets them: its fixed
+    /// address or prefix, or its `hostid` in each /64 served now.
+    fn static_grants(&self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32) -> Vec<Grant> {
+        let Some(h) = self.find_host(x, iaid, |h| binds(h, kind)) else {
+            return vec![];
+        };
         let cfg = &self.links[x.li].cfg;
-        Some(Grant {
-            prefix,
-            is_static: true,
-            preferred: h.preferred.unwrap_or(cfg.preferred),
-            valid: h.valid.unwrap_or(cfg.valid),
-        })
+        let prefixes: Vec<Ipv6Prefix> = match kind {
+            LeaseKind::Address => h
+                .address
+                .into_iter()
+                .chain(hostid_addresses(h, &cfg.served_prefixes))
+                .map(|a| Ipv6Prefix::new(a, 128))
+                .collect(),
+            LeaseKind::Prefix => h.prefix.into_iter().collect(),
+        };
+        prefixes
+            .into_iter()
+            .map(|prefix| Grant {
+                prefix,
+                is_static: true,
+                preferred: h.preferred.unwrap_or(cfg.preferred),
+                valid: h.valid.unwrap_or(cfg.valid),
+            })
+            .collect()
     }
 
     /// Next choices, in this order: what this IA already holds on this link
@@ -1017,6 +1133,12 @@ impl Server {
     /// changes only when that router does (a re-Request from the same one
     /// leaves it alone).
     fn bind(&mut self, x: &Exchange<'_>, kind: LeaseKind, iaid: u32, g: &Grant, reply: &mut Reply) {
+        let old = self.leases.get(&(kind, g.prefix));
+        // A client that sends no name this time keeps the one it had.
+        let kept_name = old
+            .as_ref()
+            .filter(|o| o.duid == x.client)
+            .and_then(|o| o.name.clone());
         let lease = Lease {
             kind,
             prefix: g.prefix,
@@ -1029,11 +1151,11 @@ impl Server {
             state: LeaseState::Bound,
             is_static: g.is_static,
             via: (kind == LeaseKind::Prefix).then_some(*x.rx.src.ip()),
+            name: self.lease_name(x, iaid).or(kept_name),
         };
         // The IA's offer, and any other client's of this lease, are done.
         self.offers.forget_ia(&(x.client.clone(), iaid, kind));
         self.offers.forget_lease(&(kind, g.prefix));
-        let old = self.leases.get(&lease.key());
         if old.as_ref().map(|o| o.via) != Some(lease.via) {
             let gone = old.as_ref().and_then(|o| self.route_for(o));
             reply.routes.extend(gone.map(Action::DelRoute));
@@ -1052,9 +1174,9 @@ impl Server {
 
     /// The IA for what `assign_ia` came to: with the lease, or with only a
     /// status code (§18.3.1, §18.3.2: NoAddrsAvail / NoPrefixAvail in the IA).
-    fn ia_for(&self, li: usize, kind: LeaseKind, iaid: u32, grant: Option<&Grant>) -> DhcpOption {
-        if let Some(g) = grant {
-            return self.ia_with(li, kind, iaid, g, Vec::with_capacity(1));
+    fn ia_for(&self, li: usize, kind: LeaseKind, iaid: u32, grants: &[Grant]) -> DhcpOption {
+        if !grants.is_empty() {
+            return self.ia_with(li, kind, iaid, grants, Vec::with_capacity(grants.len()));
         }
         let (status, text) = match kind {
             LeaseKind::Address => (StatusCode::NoAddrsAvail, "no addresses available"),
@@ -1064,18 +1186,22 @@ impl Server {
         ia_option(kind, iaid, 0, 0, vec![s])
     }
 
-    /// An IA holding `leases` and the granted one, with T1/T2 for the
-    /// granted one's preferred lifetime (§21.4, §21.21).
+    /// An IA holding `leases` and the granted ones, with T1/T2 for the
+    /// shortest granted preferred lifetime (§21.4, §21.21).
     fn ia_with(
         &self,
         li: usize,
         kind: LeaseKind,
         iaid: u32,
-        g: &Grant,
+        grants: &[Grant],
         mut leases: Vec<DhcpOption>,
     ) -> DhcpOption {
-        leases.push(lease_option(kind, g.prefix, g.preferred, g.valid));
-        let (t1, t2) = self.timers(li, g.preferred);
+        let granted = grants
+            .iter()
+            .map(|g| lease_option(kind, g.prefix, g.preferred, g.valid));
+        leases.extend(granted);
+        let preferred = grants.iter().map(|g| g.preferred).min().unwrap_or(0);
+        let (t1, t2) = self.timers(li, preferred);
         ia_option(kind, iaid, t1, t2, leases)
     }
 
@@ -1097,29 +1223,19 @@ impl Server {
         (t1, t2)
     }
 
-    fn find_host(&self, li: usize, client: &Duid, iaid: u32, kind: LeaseKind) -> Option<&Host> {
-        let hosts = &self.links[li].cfg.hosts;
-        let fits = |h: &&Host| match kind {
-            LeaseKind::Address => h.address.is_some(),
-            LeaseKind::Prefix => h.prefix.is_some(),
-        };
-        let mac = client.mac();
-        hosts
-            .iter()
-            .filter(fits)
-            .find(|h| matches!(&h.id, HostId::DuidIaid(d, i) if d == client && *i == iaid))
-            .or_else(|| {
-                hosts
-                    .iter()
-                    .filter(fits)
-                    .find(|h| matches!(&h.id, HostId::Duid(d) if d == client))
-            })
-            .or_else(|| {
-                hosts
-                    .iter()
-                    .filter(fits)
-                    .find(|h| matches!(&h.id, HostId::Mac(m) if Some(*m) == mac))
-            })
+    /// The static binding of this client among those `fits` accepts: by
+    /// DUID and IAID, else by DUID, else by MAC.
+    fn find_host(
+        &self,
+        x: &Exchange<'_>,
+        iaid: u32,
+        fits: impl Fn(&Host) -> bool,
+    ) -> Option<&Host> {
+        let hosts = &self.links[x.li].cfg.hosts;
+        let by = |id: &dyn Fn(&HostId) -> bool| hosts.iter().find(|h| fits(h) && id(&h.id));
+        by(&|id| matches!(id, HostId::DuidIaid(d, i) if *d == x.client && *i == iaid))
+            .or_else(|| by(&|id| matches!(id, HostId::Duid(d) if *d == x.client)))
+            .or_else(|| by(&|id| matches!(id, HostId::Mac(m) if Some(*m) == x.mac)))
     }
 
     fn in_pool(&self, li: usize, kind: LeaseKind, p: Ipv6Prefix) -> bool {
@@ -1390,12 +1506,23 @@ impl Server {
                 self.in_pool(x.li, kind, *p) && self.is_free(x.li, kind, *p, &x.client, iaid)
             })
             .collect();
-        if usable.is_empty() {
+        let is_static = !self.static_grants(x, kind, iaid).is_empty();
+        if usable.is_empty() && !is_static {
             let opts = hints.iter().map(|p| lease_option(kind, *p, 0, 0)).collect();
             return ia_option(kind, iaid, 0, 0, opts);
         }
-        let grant = self.assign_ia(x, kind, iaid, &usable, false, reply);
-        self.ia_for(x.li, kind, iaid, grant.as_ref())
+        // A static binding is re-created as it is now (its hostid in
+        // today's /64s); what else the client listed gets lifetimes 0.
+        let grants = self.assign_ia(x, kind, iaid, &usable, false, reply);
+        if grants.is_empty() {
+            return self.ia_for(x.li, kind, iaid, &grants);
+        }
+        let gone = hints
+            .iter()
+            .filter(|h| !usable.contains(h) && !grants.iter().any(|g| g.prefix == **h))
+            .map(|h| lease_option(kind, *h, 0, 0))
+            .collect();
+        self.ia_with(x.li, kind, iaid, &grants, gone)
     }
 
     /// Extend what an IA holds on this link (§18.3.4, §18.3.5): T1/T2 for
@@ -1413,8 +1540,9 @@ impl Server {
         let mut leases = vec![];
         let mut min_pref = u32::MAX;
         let mut any_valid = false;
+        let statics = self.static_grants(x, kind, iaid);
         for key in held {
-            match self.extend_lease(x, iaid, key, reply) {
+            match self.extend_lease(x, iaid, key, &statics, reply) {
                 Renewed::Gone => {}
                 Renewed::Withdrawn(p) => leases.push(lease_option(kind, p, 0, 0)),
                 Renewed::Extended {
@@ -1428,13 +1556,26 @@ impl Server {
                 }
             }
         }
+        // A static binding's addresses the IA does not hold yet: its hostid
+        // in a /64 that appeared (the ISP renumbered; §18.3.4 lets the
+        // server add leases to an IA).
+        for g in statics
+            .iter()
+            .filter(|g| !held.iter().any(|k| k.1 == g.prefix))
+        {
+            self.bind(x, kind, iaid, g, reply);
+            min_pref = min_pref.min(g.preferred);
+            any_valid |= g.valid > 0;
+            leases.push(lease_option(kind, g.prefix, g.preferred, g.valid));
+        }
         if !any_valid {
             // Renumbered: everything the IA held left the pools. Besides the
             // old leases at lifetime 0, hand out a new one from the current
             // pools in the same Reply (§18.3.4 lets the server add leases to
             // an IA), so the client moves at this Renew.
-            if let Some(g) = self.assign_ia(x, kind, iaid, &[], false, reply) {
-                return self.ia_with(x.li, kind, iaid, &g, leases);
+            let grants = self.assign_ia(x, kind, iaid, &[], false, reply);
+            if !grants.is_empty() {
+                return self.ia_with(x.li, kind, iaid, &grants, leases);
             }
         }
         for h in hints {
@@ -1450,31 +1591,38 @@ impl Server {
         ia_option(kind, iaid, t1, t2, leases)
     }
 
-    /// Extend one lease: the link's lifetimes now (a static binding's own),
-    /// from now; a delegated prefix is routed via the router renewing it
-    /// (it may have moved behind another relay or changed its address).
+    /// Extend one lease: the link's lifetimes now (a static binding's own,
+    /// `statics` being what the client's binding gives now), from now; a
+    /// delegated prefix is routed via the router renewing it (it may have
+    /// moved behind another relay or changed its address).
     fn extend_lease(
         &mut self,
         x: &Exchange<'_>,
         iaid: u32,
         key: &LeaseKey,
+        statics: &[Grant],
         reply: &mut Reply,
     ) -> Renewed {
         let Some(mut l) = self.leases.get(key) else {
             return Renewed::Gone;
         };
         let cfg = &self.links[x.li].cfg;
-        if !l.is_static && !self.in_pool(x.li, l.kind, l.prefix) {
+        if l.is_static {
+            // The binding changed, or its hostid's /64 is no longer served:
+            // tell the client to stop using it (§18.3.4).
+            let Some(g) = statics.iter().find(|g| g.prefix == l.prefix) else {
+                return Renewed::Withdrawn(l.prefix);
+            };
+            l.preferred = g.preferred;
+            l.valid = g.valid;
+        } else if self.in_pool(x.li, l.kind, l.prefix) {
+            l.preferred = cfg.preferred;
+            l.valid = cfg.valid;
+        } else {
             // The pool changed: tell the client to stop using it (§18.3.4).
             return Renewed::Withdrawn(l.prefix);
         }
-        if !l.is_static {
-            l.preferred = cfg.preferred;
-            l.valid = cfg.valid;
-        } else if let Some(h) = self.find_host(x.li, &x.client, iaid, l.kind) {
-            l.preferred = h.preferred.unwrap_or(cfg.preferred);
-            l.valid = h.valid.unwrap_or(cfg.valid);
-        }
+        l.name = self.lease_name(x, iaid).or(l.name);
         l.cltt = x.now.unix;
         let via = Some(*x.rx.src.ip());
         if l.kind == LeaseKind::Prefix && l.via != via {
@@ -1595,6 +1743,45 @@ impl Server {
     }
 }
 
+/// Addresses and prefixes of a link's static bindings, never handed out
+/// from the pools: fixed ones and each `hostid` in each served /64.
+fn reserved_by_hosts(cfg: &LinkConfig) -> HashSet<LeaseKey> {
+    let mut reserved = HashSet::new();
+    for h in &cfg.hosts {
+        let addrs = h
+            .address
+            .into_iter()
+            .chain(hostid_addresses(h, &cfg.served_prefixes));
+        for a in addrs {
+            reserved.insert((LeaseKind::Address, Ipv6Prefix::new(a, 128)));
+        }
+        if let Some(p) = h.prefix {
+            reserved.insert((LeaseKind::Prefix, p));
+        }
+    }
+    reserved
+}
+
+/// Whether a static binding gives leases of this kind (a name alone gives
+/// none: its client is served from the pools, under that name).
+fn binds(h: &Host, kind: LeaseKind) -> bool {
+    match kind {
+        LeaseKind::Address => h.address.is_some() || h.hostid.is_some(),
+        LeaseKind::Prefix => h.prefix.is_some(),
+    }
+}
+
+/// A host's `hostid` in each of `served` (/64s): the prefix's upper 64
+/// bits, the identifier's lower 64 (RFC 4291 §2.5.1).
+fn hostid_addresses<'a>(h: &Host, served: &'a [Ipv6Prefix]) -> impl Iterator<Item = Ipv6Addr> + 'a {
+    let id = h.hostid;
+    served.iter().filter_map(move |p| {
+        let iid = u128::from(id?);
+        let upper = u128::from(p.addr()) & !u128::from(u64::MAX);
+        Some(Ipv6Addr::from(upper | iid))
+    })
+}
+
 #[derive(Clone, Copy)]
 enum ServerIdRule {
     Forbidden,
@@ -1670,9 +1857,15 @@ fn lease_option(kind: LeaseKind, p: Ipv6Prefix, preferred: u32, valid: u32) -> D
 /// §19.2: the levels of a Relay-forward, outermost first (the last is the
 /// relay closest to the client), and the client's message inside; else a
 /// drop reason. Of each level only what its Relay-reply repeats is kept.
-fn unwrap_relays(
-    outer: RelayMessage,
-) -> Result<(Vec<RelayMessage>, ClientServerMessage), &'static str> {
+/// What a Relay-forward came to: its levels, the client's message, and the
+/// client's Ethernet address if the relay next to it said (RFC 6939 §5).
+struct Unwrapped {
+    hops: Vec<RelayMessage>,
+    inner: ClientServerMessage,
+    client_lladdr: Option<[u8; 6]>,
+}
+
+fn unwrap_relays(outer: RelayMessage) -> Result<Unwrapped, &'static str> {
     if outer.msg_type != MessageType::RelayForw {
         return Err(drop_reason::NOT_FOR_SERVER);
     }
@@ -1684,13 +1877,24 @@ fn unwrap_relays(
         }
         let data = cur.relay_msg().ok_or(drop_reason::RELAY_WITHOUT_MESSAGE)?;
         let parsed = Message::parse(data);
+        // RFC 6939 §5: added by the relay next to the client, the innermost.
+        let lladdr = cur.options.iter().find_map(|o| match o {
+            DhcpOption::ClientLinkLayerAddr(l) => l.mac(),
+            _ => None,
+        });
         // §19.3 repeats the Interface-ID (§21.18); the rest is not needed.
         cur.options
             .retain(|o| matches!(o, DhcpOption::InterfaceId(_)));
         hops.push(cur);
         match parsed.map_err(|e| e.reason())? {
             Message::Relay(r) if r.msg_type == MessageType::RelayForw => cur = r,
-            Message::ClientServer(m) => return Ok((hops, m)),
+            Message::ClientServer(inner) => {
+                return Ok(Unwrapped {
+                    hops,
+                    inner,
+                    client_lladdr: lladdr,
+                })
+            }
             Message::Relay(_) => return Err(drop_reason::NOT_FOR_SERVER),
         }
     }

@@ -382,6 +382,7 @@ pub fn parse_isc(text: &str, now: u64, iaid_le: bool) -> Imported {
                 state: LeaseState::Bound,
                 is_static: false,
                 via: None,
+                name: None,
             });
             latest.insert((kind, prefix), lease);
         }
@@ -429,6 +430,7 @@ pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
         return imp;
     };
     let c_state = col("state");
+    let c_host = col("hostname");
     let mut latest = BTreeMap::new();
     for (i, line) in lines {
         let line_no = i + 1;
@@ -490,6 +492,10 @@ pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
             state: LeaseState::Bound,
             is_static: false,
             via: None,
+            // What Kea recorded from the Client FQDN, as our leases keep it.
+            name: c_host
+                .and_then(|c| v6common::hostname::host_label(get(c)))
+                .map(Arc::from),
         });
         latest.insert((kind, prefix), lease);
     }
@@ -607,7 +613,7 @@ ia-na "\002" {
     #[test]
     fn kea_csv() {
         let text = "address,duid,valid_lifetime,expire,subnet_id,pref_lifetime,lease_type,iaid,prefix_len,fqdn_fwd,fqdn_rev,hostname,hwaddr,state,user_context,hwtype,hwaddr_source,pool_id
-2001:db8:1::1000,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7,4000,1764122800,1,3000,0,1,128,0,0,,,0,,,,0
+2001:db8:1::1000,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7,4000,1764122800,1,3000,0,1,128,0,0,laptop.home.arpa.,,0,,,,0
 2001:db8:1::1001,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c8,4000,1764122800,1,3000,0,1,128,0,0,,,0,,,,0
 2001:db8:1::1001,00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c8,0,1764118800,1,0,0,1,128,0,0,,,0,,,,0
 2001:db8:8:20::,00:03:00:01:08:00:27:12:34:57,4000,1764122800,1,3000,2,8,60,0,0,,,0,,,,0
@@ -619,6 +625,8 @@ zzz,00:01,4000,1764122800,1,3000,0,1,128,0,0,,,0,,,,0
         let imp = parse_kea_csv(text, now);
         assert_eq!(imp.leases.len(), 2, "{imp:?}");
         assert_eq!(imp.leases[0].cltt, 1_764_118_800);
+        assert_eq!(imp.leases[0].name.as_deref(), Some("laptop"));
+        assert_eq!(imp.leases[1].name, None);
         assert_eq!(imp.leases[1].kind, LeaseKind::Prefix);
         assert_eq!(imp.leases[1].prefix, "2001:db8:8:20::/60".parse().unwrap());
         assert_eq!((imp.not_bound, imp.expired, imp.skipped.len()), (2, 1, 1));

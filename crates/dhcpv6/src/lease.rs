@@ -54,6 +54,9 @@ pub struct Lease {
     pub is_static: bool,
     /// For delegated prefixes: the requesting router's address to route via.
     pub via: Option<Ipv6Addr>,
+    /// The client's host name: its static binding's `name`, else the first
+    /// label of the name it sent in a Client FQDN option (RFC 4704).
+    pub name: Option<Arc<str>>,
 }
 
 impl Lease {

@@ -5,7 +5,7 @@
 //! File layout:
 //!
 //! ```text
-//! "v6rlease" (8-byte magic, format version 1)
+//! "v6rleas2" (8-byte magic: format version 2; "v6rlease" was version 1)
 //! { u32 le payload length | u32 le crc32(payload) | payload }*
 //! ```
 //!
@@ -13,8 +13,12 @@
 //! `[16] address`, `u8 prefix length`; an upsert goes on with `u32 iaid`,
 //! `u64 cltt`, `u32 preferred`, `u32 valid`, `u8 state` (0 bound,
 //! 1 declined), `u8 flags` (bit 0 static, bit 1 has via), `[16] via`,
-//! `u8 duid length`, duid, `u8 link name length`, link name. Integers are
+//! `u8 duid length`, duid, `u8 link name length`, link name, and since
+//! version 2 `u8 host name length` (0: none), host name. Integers are
 //! big-endian inside the payload.
+//!
+//! A version 1 file still loads (its leases have no names); opening a
+//! journal rewrites it in the current version before anything is appended.
 //!
 //! A torn tail (a crash during a write) or a record whose checksum fails is
 //! dropped and reported; records before it are kept.
@@ -36,7 +40,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use v6common::Ipv6Prefix;
 
-pub const MAGIC: &[u8; 8] = b"v6rlease";
+/// The current format's magic (version 2: leases carry a host name).
+pub const MAGIC: &[u8; 8] = b"v6rleas2";
+/// Version 1 (no host names), read but no longer written.
+pub const MAGIC_V1: &[u8; 8] = b"v6rlease";
+/// Host names are DNS labels (RFC 1035 §2.3.4); longer ones are cut.
+const MAX_NAME: usize = 63;
 /// No valid record is larger; a bigger length means corruption.
 const MAX_RECORD: usize = 512;
 /// The file grows by this much at a time (zero-filled, synced once).
@@ -77,6 +86,10 @@ pub fn encode_record(r: &LeaseRecord, out: &mut Vec<u8>) {
         let name = &l.link.as_bytes()[..l.link.len().min(255)];
         out.push(name.len() as u8);
         out.extend_from_slice(name);
+        let host = l.name.as_deref().unwrap_or("").as_bytes();
+        let host = &host[..host.len().min(MAX_NAME)];
+        out.push(host.len() as u8);
+        out.extend_from_slice(host);
     }
     let payload_len = (out.len() - start - 8) as u32;
     let crc = crc32fast::hash(&out[start + 8..]);
@@ -84,8 +97,19 @@ pub fn encode_record(r: &LeaseRecord, out: &mut Vec<u8>) {
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// Decode one payload (checksum already verified).
+/// Decode one payload of the current version (checksum already verified).
 pub fn decode_payload(p: &[u8]) -> Option<LeaseRecord> {
+    decode_versioned(p, Version::V2)
+}
+
+/// The journal formats this reader knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+fn decode_versioned(p: &[u8], version: Version) -> Option<LeaseRecord> {
     let mut r = Reader(p);
     let op = r.u8()?;
     let kind = match r.u8()? {
@@ -117,6 +141,14 @@ pub fn decode_payload(p: &[u8]) -> Option<LeaseRecord> {
             let duid = Duid::from_bytes(r.take(dl)?).ok()?;
             let nl = usize::from(r.u8()?);
             let link = std::str::from_utf8(r.take(nl)?).ok()?;
+            let name = match version {
+                Version::V1 => None,
+                Version::V2 => {
+                    let hl = usize::from(r.u8()?);
+                    let host = std::str::from_utf8(r.take(hl)?).ok()?;
+                    (!host.is_empty()).then(|| Arc::from(host))
+                }
+            };
             if !r.end() {
                 return None;
             }
@@ -132,6 +164,7 @@ pub fn decode_payload(p: &[u8]) -> Option<LeaseRecord> {
                 state,
                 is_static: flags & 1 != 0,
                 via: (flags & 2 != 0).then_some(via),
+                name,
             }))
         }
         _ => None,
@@ -216,15 +249,17 @@ pub fn replay(bytes: &[u8]) -> Result<LoadReport, LoadError> {
     if bytes.len() < MAGIC.len() {
         // A crash while writing the header of a new file.
         rep.torn_tail_bytes = bytes.len();
-        return if MAGIC.starts_with(bytes) {
+        return if MAGIC.starts_with(bytes) || MAGIC_V1.starts_with(bytes) {
             Ok(rep)
         } else {
             Err(LoadError::BadMagic)
         };
     }
-    if &bytes[..8] != MAGIC {
-        return Err(LoadError::BadMagic);
-    }
+    let version = match &bytes[..8] {
+        m if m == MAGIC => Version::V2,
+        m if m == MAGIC_V1 => Version::V1,
+        _ => return Err(LoadError::BadMagic),
+    };
     let mut rest = &bytes[8..];
     while !rest.is_empty() {
         if rest.len() < 8 {
@@ -264,7 +299,7 @@ pub fn replay(bytes: &[u8]) -> Result<LoadReport, LoadError> {
             continue;
         }
         rest = &rest[8 + len..];
-        match decode_payload(payload) {
+        match decode_versioned(payload, version) {
             Some(LeaseRecord::Upsert(l)) => {
                 rep.leases.insert(l.key(), l);
             }
@@ -519,7 +554,65 @@ mod tests {
             state: LeaseState::Bound,
             is_static: n & 1 == 0,
             via: (kind == LeaseKind::Prefix).then(|| "fe80::1".parse().unwrap()),
+            name: n
+                .is_multiple_of(3)
+                .then(|| Arc::from(format!("host-{n}").as_str())),
         }
+    }
+
+    /// A version 1 journal as the code before host names wrote it (dumped
+    /// from `snapshot_image` at commit 4326077): an address lease of
+    /// 2001:db8:1::1000 and a static prefix 2001:db8:8:10::/60 via fe80::2.
+    const V1_IMAGE: &str = "7636726c656173654d000000f3a90b00010020010db80001000000000000000010008000000001000000006b49d20000000e1000001c200000000000000000000000000000000000000e0001000100000007080027000001046c616e304d000000299a8139010120010db80008001000000000000000003c00000002000000006b49d20100000e1000001c200003fe8000000000000000000000000000020e0001000100000007080027000002046c616e30";
+
+    #[test]
+    fn version_1_journal_still_loads_and_is_rewritten_as_version_2() {
+        let img = testlab::unhex(V1_IMAGE);
+        let rep = replay(&img).unwrap();
+        assert!(rep.is_clean(), "{rep:?}");
+        assert_eq!(rep.records, 2);
+        let a = &rep.leases[&(LeaseKind::Address, "2001:db8:1::1000/128".parse().unwrap())];
+        assert_eq!(
+            (a.iaid, a.cltt, a.valid, a.is_static),
+            (1, 1_800_000_000, 7200, false)
+        );
+        assert_eq!(a.duid, Duid::new_llt(1, 7, &[8, 0, 0x27, 0, 0, 1]));
+        assert_eq!((&*a.link, a.name.as_deref()), ("lan0", None));
+        let p = &rep.leases[&(LeaseKind::Prefix, "2001:db8:8:10::/60".parse().unwrap())];
+        assert!(p.is_static);
+        assert_eq!(p.via, Some("fe80::2".parse().unwrap()));
+        // Opened as a file, it is rewritten in the current version.
+        let dir = tempdir("v1");
+        let path = dir.join("leases.journal");
+        std::fs::write(&path, &img).unwrap();
+        let (mut j, rep) = Journal::open(&path).unwrap();
+        assert_eq!(rep.leases.len(), 2);
+        let mut named = a.clone();
+        named.name = Some(Arc::from("laptop"));
+        j.append(&[LeaseRecord::Upsert(named.clone())]).unwrap();
+        drop(j);
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..8], MAGIC);
+        let rep = replay(&bytes).unwrap();
+        assert!(rep.is_clean());
+        assert_eq!(rep.leases[&named.key()], named);
+        assert_eq!(rep.leases[&p.key()], *p);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_longest_record_fits() {
+        let mut l = lease(3, LeaseKind::Prefix);
+        l.duid = Duid::from_bytes(&[0xee; 130]).unwrap();
+        l.link = Arc::from("x".repeat(300).as_str());
+        l.name = Some(Arc::from("h".repeat(300).as_str()));
+        let mut one = vec![];
+        encode_record(&LeaseRecord::Upsert(l), &mut one);
+        assert!(one.len() - 8 <= MAX_RECORD, "{}", one.len());
+        let Some(LeaseRecord::Upsert(back)) = decode_payload(&one[8..]) else {
+            panic!("does not decode");
+        };
+        assert_eq!(back.name.as_deref().map(str::len), Some(MAX_NAME));
     }
 
     fn image(records: &[LeaseRecord]) -> Vec<u8> {

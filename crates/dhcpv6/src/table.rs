@@ -5,8 +5,8 @@
 //!   chained into a free list). A slot holds the DUID inline (the `Duid`
 //!   type keeps up to 22 bytes without a heap block), times as `u32` unix
 //!   seconds (good until 2106), the link as an index into a small interned
-//!   table of names. The `via` address of a delegated prefix lives in a side
-//!   map, since most leases are addresses and have none.
+//!   table of names. The `via` address of a delegated prefix and the
+//!   client's host name live in side maps, since most leases have none.
 //! - Two hash tables of bare `u32` ids (hashbrown's `HashTable`, hashing
 //!   through the slab): by what is leased, and by client (the entry points
 //!   at the client's first lease; a client's leases are chained through the
@@ -91,6 +91,7 @@ pub(crate) struct LeaseTable {
     /// Leases per link and kind (how full a link's pools are).
     per_link: HashMap<(u16, LeaseKind), usize>,
     via: HashMap<u32, Ipv6Addr>,
+    names: HashMap<u32, Arc<str>>,
     hasher: RandomState,
 }
 
@@ -145,6 +146,7 @@ impl LeaseTable {
             },
             is_static: s.flags & F_STATIC != 0,
             via: self.via.get(&id).copied(),
+            name: self.names.get(&id).cloned(),
         }
     }
 
@@ -264,6 +266,9 @@ impl LeaseTable {
         if let Some(v) = l.via {
             self.via.insert(id, v);
         }
+        if let Some(n) = l.name {
+            self.names.insert(id, n);
+        }
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.by_key
             .insert_unique(Self::hash_key(hasher, &key), id, |&x| {
@@ -328,6 +333,7 @@ impl LeaseTable {
             self.slots[pred as usize].next = next;
         }
         self.via.remove(&id);
+        self.names.remove(&id);
         let s = &mut self.slots[id as usize];
         if let Some(n) = self.per_link.get_mut(&(s.link, lease.kind)) {
             *n = n.saturating_sub(1);
@@ -405,6 +411,7 @@ mod tests {
             state: LeaseState::Bound,
             is_static: false,
             via: (kind == LeaseKind::Prefix).then(|| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i)),
+            name: (i % 2 == 1).then(|| Arc::from(format!("host{i}").as_str())),
         }
     }
 

@@ -20,6 +20,11 @@
 use std::fmt;
 use std::net::Ipv6Addr;
 
+mod fqdn;
+mod lladdr;
+pub use fqdn::{flag as fqdn_flag, no_update_flags, ClientFqdn};
+pub use lladdr::ClientLinkLayerAddr;
+
 /// Well-known UDP ports (RFC 8415 §7.2).
 pub const CLIENT_PORT: u16 = 546;
 pub const SERVER_PORT: u16 = 547;
@@ -180,6 +185,10 @@ pub mod code {
     pub const INFORMATION_REFRESH_TIME: u16 = 32;
     pub const SOL_MAX_RT: u16 = 82;
     pub const INF_MAX_RT: u16 = 83;
+    /// RFC 4704.
+    pub const CLIENT_FQDN: u16 = 39;
+    /// RFC 6939.
+    pub const CLIENT_LINKLAYER_ADDR: u16 = 79;
 }
 
 /// Status codes (RFC 8415 §21.13).
@@ -536,6 +545,11 @@ pub enum DhcpOption {
     InformationRefreshTime(u32),
     SolMaxRt(u32),
     InfMaxRt(u32),
+    /// RFC 4704. A malformed one is kept as `Unknown` (code 39), so that
+    /// the message is still answered and the name ignored.
+    ClientFqdn(ClientFqdn),
+    /// RFC 6939, in a Relay-forward.
+    ClientLinkLayerAddr(ClientLinkLayerAddr),
     Unknown {
         code: u16,
         data: Vec<u8>,
@@ -566,6 +580,8 @@ impl DhcpOption {
             DhcpOption::InformationRefreshTime(_) => code::INFORMATION_REFRESH_TIME,
             DhcpOption::SolMaxRt(_) => code::SOL_MAX_RT,
             DhcpOption::InfMaxRt(_) => code::INF_MAX_RT,
+            DhcpOption::ClientFqdn(_) => code::CLIENT_FQDN,
+            DhcpOption::ClientLinkLayerAddr(_) => code::CLIENT_LINKLAYER_ADDR,
             DhcpOption::Unknown { code, .. } => *code,
         }
     }
@@ -705,6 +721,16 @@ impl DhcpOption {
                     _ => DhcpOption::InfMaxRt(v),
                 }
             }
+            code::CLIENT_FQDN => match ClientFqdn::parse(data) {
+                Ok(f) => DhcpOption::ClientFqdn(f),
+                Err(_) => DhcpOption::Unknown {
+                    code,
+                    data: data.to_vec(),
+                },
+            },
+            code::CLIENT_LINKLAYER_ADDR => {
+                DhcpOption::ClientLinkLayerAddr(ClientLinkLayerAddr::parse(data)?)
+            }
             _ => DhcpOption::Unknown {
                 code,
                 data: data.to_vec(),
@@ -782,6 +808,8 @@ impl DhcpOption {
             DhcpOption::InformationRefreshTime(v)
             | DhcpOption::SolMaxRt(v)
             | DhcpOption::InfMaxRt(v) => out.extend_from_slice(&v.to_be_bytes()),
+            DhcpOption::ClientFqdn(f) => f.emit(out),
+            DhcpOption::ClientLinkLayerAddr(l) => l.emit(out),
             DhcpOption::Unknown { data, .. } => out.extend_from_slice(data),
         }
         // Bodies are bounded by the message size the caller builds; an
@@ -827,35 +855,46 @@ pub fn emit_options(opts: &[DhcpOption], out: &mut Vec<u8>) {
 fn parse_domain_list(mut data: &[u8]) -> Result<Vec<String>, WireError> {
     let mut names = Vec::new();
     while !data.is_empty() {
-        let mut name = String::new();
-        let mut wire_len = 0usize;
-        loop {
-            let (&l, rest) = data.split_first().ok_or(WireError::BadDomainName)?;
-            let l = usize::from(l);
-            wire_len += 1 + l;
-            // Labels of at most 63 octets, names of at most 255 (RFC 1035 §2.3.4);
-            // 0xC0 compression pointers are not allowed here (RFC 8415 §10).
-            if l > 63 || wire_len > 255 {
-                return Err(WireError::BadDomainName);
-            }
-            if l == 0 {
-                data = rest;
-                break;
-            }
-            let label = rest.get(..l).ok_or(WireError::BadDomainName)?;
-            if label.iter().any(|&c| c == b'.' || !c.is_ascii_graphic()) {
-                return Err(WireError::BadDomainName);
-            }
-            if !name.is_empty() {
-                name.push('.');
-            }
-            // ASCII checked above.
-            name.extend(label.iter().map(|&c| char::from(c)));
-            data = &rest[l..];
+        let (name, rest, terminated) = read_name(data)?;
+        if !terminated {
+            return Err(WireError::BadDomainName);
         }
         names.push(name);
+        data = rest;
     }
     Ok(names)
+}
+
+/// One RFC 1035 §3.1 name from the front of `data`: the name (labels
+/// joined by dots), what follows it, and whether it ended with the
+/// zero-length root label (a name that runs to the end of `data` without
+/// one is a partial name, RFC 4704 §4.2).
+fn read_name(mut data: &[u8]) -> Result<(String, &[u8], bool), WireError> {
+    let mut name = String::new();
+    let mut wire_len = 0usize;
+    while let Some((&l, rest)) = data.split_first() {
+        let l = usize::from(l);
+        wire_len += 1 + l;
+        // Labels of at most 63 octets, names of at most 255 (RFC 1035 §2.3.4);
+        // 0xC0 compression pointers are not allowed here (RFC 8415 §10).
+        if l > 63 || wire_len > 255 {
+            return Err(WireError::BadDomainName);
+        }
+        if l == 0 {
+            return Ok((name, rest, true));
+        }
+        let label = rest.get(..l).ok_or(WireError::BadDomainName)?;
+        if label.iter().any(|&c| c == b'.' || !c.is_ascii_graphic()) {
+            return Err(WireError::BadDomainName);
+        }
+        if !name.is_empty() {
+            name.push('.');
+        }
+        // ASCII checked above.
+        name.extend(label.iter().map(|&c| char::from(c)));
+        data = &rest[l..];
+    }
+    Ok((name, data, false))
 }
 
 fn emit_domain_name(name: &str, out: &mut Vec<u8>) {
@@ -1277,8 +1316,22 @@ mod tests {
             DhcpOption::InformationRefreshTime(86400),
             DhcpOption::SolMaxRt(3600),
             DhcpOption::InfMaxRt(3600),
+            DhcpOption::ClientFqdn(ClientFqdn {
+                flags: fqdn_flag::N | fqdn_flag::O,
+                name: "foo".into(),
+                fully_qualified: false,
+            }),
+            DhcpOption::ClientLinkLayerAddr(ClientLinkLayerAddr {
+                hw_type: 1,
+                addr: vec![8, 0, 0x27, 0, 0, 1],
+            }),
+            // A malformed Client FQDN stays raw (RFC 4704 names are checked).
             DhcpOption::Unknown {
-                code: 39,
+                code: code::CLIENT_FQDN,
+                data: vec![0, 0xc0, 0x0c],
+            },
+            DhcpOption::Unknown {
+                code: 65000,
                 data: vec![0, 3, b'f', b'o', b'o'],
             },
         ];

@@ -186,6 +186,45 @@ impl Lab {
         (pid, path("dhcpd6.leases"))
     }
 
+    /// The ISP of RECIPES.md in `ns` on `iface` (2001:db8:ff::/64): Kea
+    /// delegating /56s of `pool` (a /40) with short timers (renew 4 s,
+    /// rebind 6 s, preferred 20 s, valid 40 s) and `option_data` (Kea's
+    /// JSON list, e.g. `[]`), plus radvd there for the WAN's default route
+    /// (started once). Kea's pid: stop it and call again with another pool,
+    /// and the ISP has renumbered.
+    pub fn kea_isp(&self, ns: &Netns, iface: &str, pool: &str, option_data: &str) -> u32 {
+        std::fs::create_dir_all("/var/lib/kea").expect("/var/lib/kea");
+        std::fs::create_dir_all("/run/kea").expect("/run/kea");
+        let path = |n: &str| self.dir.join(n).display().to_string();
+        let kea = format!(
+            r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "{iface}" ] }},
+      "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
+      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
+      "option-data": {option_data},
+      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "{iface}",
+         "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
+            path("isp-leases.csv")
+        );
+        std::fs::write(path("kea.json"), kea).expect("kea.json");
+        let env = format!(
+            "KEA_PIDFILE_DIR={0} KEA_LOCKFILE_DIR={0}",
+            self.dir.display()
+        );
+        let cmd = format!("exec env {env} kea-dhcp6 -c {}", path("kea.json"));
+        let pid = self.spawn(ns, &["sh", "-c", &cmd], "kea.log");
+        if !self.dir.join("radvd.conf").exists() {
+            let radvd = format!("interface {iface} {{ AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; }}; }};\n");
+            std::fs::write(path("radvd.conf"), radvd).expect("radvd.conf");
+            let (conf, pidf) = (path("radvd.conf"), path("radvd.pid"));
+            self.spawn(
+                ns,
+                &["radvd", "-n", "-m", "stderr", "-C", &conf, "-p", &pidf],
+                "radvd.log",
+            );
+        }
+        pid
+    }
+
     /// Start a background process in `ns`; it is killed (by pid) on drop.
     /// stdout and stderr go to `<lab dir>/<log>`.
     pub fn spawn(&self, ns: &Netns, args: &[&str], log: &str) -> u32 {

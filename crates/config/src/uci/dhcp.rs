@@ -5,7 +5,7 @@
 
 use super::emit::{arr, entry, s, Entry};
 use super::network::{Facts, Lan};
-use super::parse::{Package, Section, UciOption};
+use super::parse::{Package, Section};
 use super::{boolean, duration, origin, report_rest, Ctx, Rest};
 use crate::diag::Severity;
 use std::net::Ipv6Addr;
@@ -592,17 +592,103 @@ fn pool(bits: Option<&str>) -> String {
     )
 }
 
-/// `config host`: v6router's host entries need an address, which odhcpd
-/// makes from `hostid`; that is planned, so IPv6 reservations are reported.
+/// `config host`: odhcpd applies it on every interface it serves DHCPv6
+/// on, recognising the client by `duid` or by `mac` (either), giving it
+/// `hostid` in each of the interface's /64s and its `name`. Each becomes
+/// a `[[interface.dhcpv6.host]]` on each DHCPv6 interface: one by DUID and
+/// one per MAC. `ip` and the rest are dnsmasq's (DHCPv4).
 fn host(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) {
-    let v6: Vec<&UciOption> = ["hostid", "duid"]
-        .iter()
-        .filter_map(|n| sec.get(n))
-        .collect();
-    match v6.first() {
-        Some(o) if o.name == "hostid" => cx.not_carried(pkg, label, o, "fixed addresses by host id are planned as `hostid = \"::10\"` in a host entry", Some("meanwhile add a `[[interface.dhcpv6.host]]` with `address` to a TOML config (option source 'toml')")),
-        Some(o) => cx.not_carried(pkg, label, o, "a DHCPv6 name without a fixed address has no equivalent in v6router's host entries", None),
-        // mac/ip/name only: dnsmasq's DHCPv4 reservation.
-        None => {}
+    let Some(common) = host_common(cx, pkg, sec, label) else {
+        return;
+    };
+    let mut ids: Vec<Entry> = vec![];
+    if let Some(o) = sec.get("duid") {
+        match sec.str("duid").filter(|d| is_hex_duid(d)) {
+            Some(d) => ids.push(entry("duid", s(d), &origin(pkg, o.line))),
+            None => cx.bad_value(
+                pkg,
+                label,
+                o,
+                "a DUID in hex (odhcpd's `%IAID` suffix is not read)",
+            ),
+        }
     }
+    if let Some(o) = sec.get("mac") {
+        for m in o.value.items().iter().flat_map(|v| v.split_whitespace()) {
+            match crate::validate::parse_mac(m) {
+                Ok(_) => ids.push(entry("mac", s(m), &origin(pkg, o.line))),
+                Err(_) => cx.bad_value(pkg, label, o, "a MAC address"),
+            }
+        }
+    }
+    for iface in cx.doc.ifaces.iter_mut().filter(|i| i.dhcpv6.is_some()) {
+        for id in &ids {
+            let mut h = vec![id.clone()];
+            h.extend(common.iter().cloned());
+            iface.hosts.push(h);
+        }
+    }
+}
+
+/// What a `config host` gives its client on DHCPv6: `name`, `hostid`
+/// (odhcpd reads it as hex: '10' is ::10), `leasetime`. None when it gives
+/// nothing there (a DHCPv4 reservation by `ip`), or a value is unreadable.
+fn host_common(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) -> Option<Vec<Entry>> {
+    let mut e = vec![];
+    let mut ok = true;
+    if let (Some(o), Some(n)) = (sec.get("name"), sec.str("name")) {
+        if v6common::hostname::is_host_label(n) {
+            e.push(entry("name", s(n), &origin(pkg, o.line)));
+        } else {
+            let why = "leases are named only by host names (letters, digits, inner hyphens)";
+            cx.not_carried(pkg, label, o, why, None);
+        }
+    }
+    if let (Some(o), Some(v)) = (sec.get("hostid"), sec.str("hostid")) {
+        match u64::from_str_radix(v, 16).ok().filter(|id| *id != 0) {
+            Some(id) => {
+                let addr = Ipv6Addr::from(u128::from(id));
+                e.push(entry("hostid", s(&addr.to_string()), &origin(pkg, o.line)));
+            }
+            None => {
+                cx.bad_value(pkg, label, o, "a non-zero host id in hex (at most 64 bits)");
+                ok = false;
+            }
+        }
+    }
+    if let (Some(o), Some(v)) = (sec.get("leasetime"), sec.str("leasetime")) {
+        match duration(v) {
+            Some(t) => {
+                let at = origin(pkg, o.line);
+                e.push(entry("preferred_lifetime", t.to_string(), &at));
+                e.push(entry("valid_lifetime", t.to_string(), &at));
+            }
+            None => {
+                cx.bad_value(pkg, label, o, "a time (e.g. 45m, 12h)");
+                ok = false;
+            }
+        }
+    }
+    report_rest(
+        cx,
+        pkg,
+        sec,
+        label,
+        &["name", "hostid", "leasetime", "duid", "mac"],
+        &|n| {
+            // dnsmasq's DHCPv4 reservation and its tags.
+            matches!(
+                n,
+                "ip" | "tag" | "match_tag" | "broadcast" | "dns" | "instance" | "hostname"
+            )
+            .then_some(Rest::Theirs)
+        },
+    );
+    let names_something = e.iter().any(|x| x.key == "name" || x.key == "hostid");
+    (ok && names_something).then_some(e)
+}
+
+/// odhcpd's `duid`: hex digits, an even number of them (colons allowed).
+fn is_hex_duid(d: &str) -> bool {
+    crate::validate::parse_hex_bytes(d).is_ok_and(|b| b.len() >= 3)
 }

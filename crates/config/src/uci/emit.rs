@@ -57,6 +57,8 @@ pub struct Iface {
     pub ra: Option<Vec<Entry>>,
     pub ra_prefixes: Vec<Vec<Entry>>,
     pub dhcpv6: Option<Vec<Entry>>,
+    /// `[[interface.dhcpv6.host]]` tables (odhcpd's `config host`).
+    pub hosts: Vec<Vec<Entry>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -145,6 +147,9 @@ impl Iface {
                 "odhcpd: option dhcpv6 'server'",
                 d,
             );
+            for h in &self.hosts {
+                table(out, "[[interface.dhcpv6.host]]", "odhcpd: config host", h);
+            }
         }
     }
 }

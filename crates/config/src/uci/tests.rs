@@ -160,12 +160,34 @@ fn custom_file_every_kind_of_option() {
             "dhcp.wan6.dhcpv6",
             "dhcp.odhcpd.leasefile",
             "dhcp.odhcpd.leasetrigger",
-            "dhcp.@host[0].hostid",
             "network.guest.ip6ifaceid",
             "network.henet.ip6prefix",
         ]
     );
     assert_eq!(c.log.level, "debug", "loglevel 7");
+    // config host: by DUID and by MAC (odhcpd matches either), hostid '10'
+    // is ::10; the printer (mac, name, an IPv4 `ip`) gets its name.
+    let hosts = &c
+        .interface("br-lan")
+        .and_then(|i| i.dhcpv6.as_ref())
+        .expect("dhcpv6")
+        .hosts;
+    let nas: Vec<_> = hosts
+        .iter()
+        .filter(|h| h.name.as_deref() == Some("nas"))
+        .collect();
+    assert_eq!(nas.len(), 2, "{hosts:?}");
+    assert!(nas
+        .iter()
+        .all(|h| h.hostid == Some("::10".parse().unwrap())));
+    assert!(nas[0].duid.as_deref() == Some("000100012f8a1c3d02005e100001") && nas[0].mac.is_none());
+    assert_eq!(nas[1].mac.as_deref(), Some("02:00:5e:10:00:01"));
+    let printer: Vec<_> = hosts
+        .iter()
+        .filter(|h| h.name.as_deref() == Some("printer"))
+        .collect();
+    assert!(printer.len() == 1 && printer[0].hostid.is_none() && printer[0].address.is_none());
+    assert!(o.toml.contains("hostid = \"::10\""), "{}", o.toml);
     // PPPoE: wan6 on @wan runs on netifd's pppoe-wan.
     let up = c
         .interface("pppoe-wan")

@@ -141,6 +141,7 @@ fn feed(s: &mut Server, c: &Clock, n: u8, data: &[u8], multicast: bool) -> Vec<A
             src: src(n),
             ifindex: IF,
             multicast,
+            client_lladdr: None,
         },
     )
 }
@@ -380,7 +381,8 @@ fn validation_drops_per_section_16() {
                 data: &m,
                 src: src(1),
                 ifindex: IF + 1,
-                multicast: true
+                multicast: true,
+                client_lladdr: None,
             }
         )
         .is_empty());
@@ -615,6 +617,8 @@ fn static_bindings_by_duid_iaid_and_mac() {
     l.hosts = vec![
         Host {
             id: HostId::Mac([8, 0, 0x27, 0xc5, 0x40, 3]),
+            name: None,
+            hostid: None,
             address: Some(a("2001:db8:1::300")),
             prefix: None,
             preferred: None,
@@ -622,6 +626,8 @@ fn static_bindings_by_duid_iaid_and_mac() {
         },
         Host {
             id: HostId::Duid(client_duid(1)),
+            name: None,
+            hostid: None,
             address: Some(a("2001:db8:1::500")),
             prefix: Some("2001:db8:9::/56".parse().unwrap()),
             preferred: Some(2000),
@@ -629,6 +635,8 @@ fn static_bindings_by_duid_iaid_and_mac() {
         },
         Host {
             id: HostId::DuidIaid(client_duid(1), 77),
+            name: None,
+            hostid: None,
             address: Some(a("2001:db8:1::577")),
             prefix: None,
             preferred: None,
@@ -936,6 +944,7 @@ fn mutated_messages_keep_invariants() {
                 src: src(rng.u8(1..5)),
                 ifindex: IF,
                 multicast: rng.bool(),
+                client_lladdr: None,
             },
         );
         let mut persisted = false;
@@ -1177,6 +1186,7 @@ fn feed_relay(s: &mut Server, c: &Clock, data: &[u8]) -> Vec<Action> {
             src: SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF),
             ifindex: IF,
             multicast: false,
+            client_lladdr: None,
         },
     )
 }
@@ -1345,6 +1355,7 @@ fn relay_link_by_interface_id_nested_relays_and_drops() {
             src: SocketAddrV6::new(a(RELAY), SERVER_PORT, 0, IF + 1),
             ifindex: IF + 1,
             multicast: false,
+            client_lladdr: None,
         },
     );
     assert!(other_if.is_empty());
@@ -1359,6 +1370,7 @@ fn relay_link_by_interface_id_nested_relays_and_drops() {
             src: src(1),
             ifindex: 9,
             multicast: true,
+            client_lladdr: None,
         },
     );
     assert!(direct.is_empty());
@@ -1376,11 +1388,15 @@ fn a_restart_in_front_of_many_leases_still_allocates() {
         first: a("2001:db8:1::1:0"),
         last: a("2001:db8:1::1:ffff"),
     }];
-    let c = Clock::new();
+    let mut c = Clock::new();
     let duid = |i: u32| Duid::new_llt(1, 0x11f94b5a, &[8, 0, 0x27, 0, (i >> 8) as u8, i as u8]);
     let mut first = server_with(l.clone());
     let mut leases = Vec::new();
     for i in 0..5000u32 {
+        // Within the link's Solicit budget (crate::budget).
+        if i % 1000 == 999 {
+            c.advance(1);
+        }
         let solicit = msg(
             MessageType::Solicit,
             vec![DhcpOption::ClientId(duid(i)), ia_na(1, &[])],
@@ -1423,4 +1439,356 @@ fn a_restart_in_front_of_many_leases_still_allocates() {
         u128::from(got) >= u128::from(a("2001:db8:1::1:0")) + 5000,
         "{got}"
     );
+}
+
+// ----- hostid bindings, MAC from elsewhere, Client FQDN (issue 17) -----
+
+/// A binding by DUID of client 1 to interface identifier ::10.
+fn hostid_host(name: Option<&str>) -> Host {
+    Host {
+        id: HostId::Duid(client_duid(1)),
+        name: name.map(std::sync::Arc::from),
+        address: None,
+        hostid: Some(0x10),
+        prefix: None,
+        preferred: None,
+        valid: None,
+    }
+}
+
+/// `link()` served from `net` (a /64 as "2001:db8:N"): its pool there and
+/// a ULA /64 besides, both served; client 1 has hostid ::10.
+fn link_on(net: &str) -> LinkConfig {
+    let mut l = link();
+    l.hosts = vec![hostid_host(None)];
+    l.address_pools = vec![AddressPool {
+        first: a(&format!("{net}::1000")),
+        last: a(&format!("{net}::1003")),
+    }];
+    l.served_prefixes = vec!["fd00:1:2:3::/64".parse().unwrap()];
+    l
+}
+
+fn request(n: u8, extra: Vec<DhcpOption>) -> Vec<u8> {
+    let mut o = vec![
+        DhcpOption::ClientId(client_duid(n)),
+        DhcpOption::ServerId(server_duid()),
+    ];
+    o.extend(extra);
+    msg(MessageType::Request, o)
+}
+
+#[test]
+fn hostid_follows_renumbering() {
+    let mut s = server_with(link_on("2001:db8:1"));
+    let mut c = Clock::new();
+    // Solicit: offered ::10 in each served /64 (the pool's and the ULA).
+    let sol = msg(
+        MessageType::Solicit,
+        vec![DhcpOption::ClientId(client_duid(1)), ia_na(5, &[])],
+    );
+    let mut offered: Vec<Ipv6Addr> = ia_addrs(&reply_of(&feed(&mut s, &c, 1, &sol, true)))
+        .into_iter()
+        .map(|x| x.0)
+        .collect();
+    offered.sort();
+    assert_eq!(offered, vec![a("2001:db8:1::10"), a("fd00:1:2:3::10")]);
+    let rep = reply_of(&feed(
+        &mut s,
+        &c,
+        1,
+        &request(1, vec![ia_na(5, &offered)]),
+        true,
+    ));
+    assert_eq!(ia_addrs(&rep).len(), 2, "{rep:?}");
+    assert!(s.leases().all(|l| l.is_static));
+    // The ISP renumbers: the pool and the served /64 move to 2001:db8:2::/64.
+    c.advance(100);
+    s.set_links(vec![link_on("2001:db8:2")]);
+    // §18.3.4: the Renew gets the new ::10 and the old at lifetime 0.
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(5, &offered),
+        ],
+    );
+    let acts = feed(&mut s, &c, 1, &renew, true);
+    assert!(
+        matches!(acts[0], Action::Persist(_)),
+        "stored before the Reply"
+    );
+    let moved = vec![
+        (a("2001:db8:1::10"), 0, 0),
+        (a("2001:db8:2::10"), 3600, 7200),
+        (a("fd00:1:2:3::10"), 3600, 7200),
+    ];
+    let mut got = ia_addrs(&reply_of(&acts));
+    got.sort();
+    assert_eq!(got, moved);
+    // §18.3.5: a client that lost its binding (a server restarted on an
+    // empty journal) and Rebinds with the old address gets the same.
+    let mut s2 = server_with(link_on("2001:db8:2"));
+    let rebind = msg(
+        MessageType::Rebind,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            ia_na(5, &[a("2001:db8:1::10")]),
+        ],
+    );
+    let mut got = ia_addrs(&reply_of(&feed(&mut s2, &c, 1, &rebind, true)));
+    got.sort();
+    assert_eq!(got, moved);
+}
+
+#[test]
+fn hostid_addresses_are_never_pool_leases() {
+    // A pool of two, ::10 and ::11; ::10 is client 1's by hostid.
+    let mut l = link();
+    l.address_pools = vec![AddressPool {
+        first: a("2001:db8:1::10"),
+        last: a("2001:db8:1::11"),
+    }];
+    l.hosts = vec![hostid_host(None)];
+    let mut s = server_with(l);
+    let c = Clock::new();
+    let (second, _) = four_way(&mut s, &c, 2, 1);
+    assert_eq!(second, a("2001:db8:1::11"));
+    // Client 3 hints at ::10: not given, and nothing is left.
+    let rep = reply_of(&feed(
+        &mut s,
+        &c,
+        3,
+        &request(3, vec![ia_na(1, &[a("2001:db8:1::10")])]),
+        true,
+    ));
+    assert_eq!(ia_status(&rep), Some(StatusCode::NoAddrsAvail), "{rep:?}");
+    let (own, _) = four_way(&mut s, &c, 1, 1);
+    assert_eq!(own, a("2001:db8:1::10"));
+}
+
+/// A client whose DUID carries no MAC (DUID-EN), by MAC.
+fn en_client() -> Duid {
+    Duid::new_en(43793, &[9, 9, 9])
+}
+
+fn mac_host(address: &str) -> Host {
+    Host {
+        id: HostId::Mac([8, 0, 0x27, 0xc5, 0x40, 0x99]),
+        name: Some("printer".into()),
+        address: Some(a(address)),
+        hostid: None,
+        prefix: None,
+        preferred: None,
+        valid: None,
+    }
+}
+
+#[test]
+fn mac_binding_from_the_neighbour_cache() {
+    let mut l = link();
+    l.hosts = vec![mac_host("2001:db8:1::300")];
+    let mut s = server_with(l);
+    let c = Clock::new();
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(en_client()),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[]),
+        ],
+    );
+    let mut rx = Received {
+        data: &req,
+        src: src(9),
+        ifindex: IF,
+        multicast: true,
+        client_lladdr: None,
+    };
+    assert!(
+        s.wants_client_lladdr(&rx),
+        "a MAC binding on a client's link"
+    );
+    // Not found in the neighbour cache: a pool address.
+    let rep = reply_of(&s.handle(c.now(), rx));
+    assert_ne!(ia_addrs(&rep)[0].0, a("2001:db8:1::300"));
+    rx.client_lladdr = Some([8, 0, 0x27, 0xc5, 0x40, 0x99]);
+    let rep = reply_of(&s.handle(c.now(), rx));
+    assert_eq!(ia_addrs(&rep)[0].0, a("2001:db8:1::300"));
+    let l = s.leases().find(|l| l.is_static).expect("static lease");
+    assert_eq!(l.name.as_deref(), Some("printer"));
+    // No lookup for a relay's message, a global source, or a link
+    // without MAC bindings.
+    let fwd = relayed(req.clone(), &[("2001:db8:1::1", None)]);
+    rx.data = &fwd;
+    assert!(!s.wants_client_lladdr(&rx));
+    rx.data = &req;
+    rx.src = SocketAddrV6::new(a("2001:db8:1::77"), CLIENT_PORT, 0, IF);
+    assert!(!s.wants_client_lladdr(&rx));
+    let plain = server_with(link());
+    rx.src = src(9);
+    assert!(!plain.wants_client_lladdr(&rx));
+}
+
+#[test]
+fn mac_binding_from_a_relays_client_link_layer_address() {
+    let mut remote = relayed_link();
+    remote.hosts = vec![mac_host("2001:db8:2::300")];
+    let mut s = Server::new(
+        ServerConfig {
+            server_duid: server_duid(),
+            links: vec![link(), remote],
+            limits: Limits::default(),
+        },
+        1,
+    );
+    let c = Clock::new();
+    let sol = msg(
+        MessageType::Solicit,
+        vec![DhcpOption::ClientId(en_client()), ia_na(1, &[])],
+    );
+    // The relay next to the client adds RFC 6939's option; the outer one
+    // does not, and the Relay-reply does not repeat it.
+    let inner = Message::Relay(RelayMessage {
+        msg_type: MessageType::RelayForw,
+        hop_count: 0,
+        link_address: a("2001:db8:2::1"),
+        peer_address: src(9).ip().to_owned(),
+        options: vec![
+            DhcpOption::RelayMsg(sol),
+            DhcpOption::ClientLinkLayerAddr(ClientLinkLayerAddr {
+                hw_type: HWTYPE_ETHERNET,
+                addr: vec![8, 0, 0x27, 0xc5, 0x40, 0x99],
+            }),
+        ],
+    })
+    .to_bytes();
+    let fwd = Message::Relay(RelayMessage {
+        msg_type: MessageType::RelayForw,
+        hop_count: 1,
+        link_address: a("2001:db8:1::99"),
+        peer_address: a("2001:db8:2::fe"),
+        options: vec![DhcpOption::RelayMsg(inner)],
+    })
+    .to_bytes();
+    let (levels, adv) = unwrap_relay(&feed_relay(&mut s, &c, &fwd));
+    assert_eq!(ia_addrs(&adv)[0].0, a("2001:db8:2::300"));
+    assert!(levels.iter().all(|r| r
+        .options
+        .iter()
+        .all(|o| o.code() != code::CLIENT_LINKLAYER_ADDR)));
+}
+
+fn fqdn(flags: u8, name: &str, fully_qualified: bool) -> DhcpOption {
+    DhcpOption::ClientFqdn(ClientFqdn {
+        flags,
+        name: name.into(),
+        fully_qualified,
+    })
+}
+
+fn fqdn_of(m: &ClientServerMessage) -> Option<&ClientFqdn> {
+    m.options.iter().find_map(|o| match o {
+        DhcpOption::ClientFqdn(f) => Some(f),
+        _ => None,
+    })
+}
+
+/// Client `n` Requests an address with `name` (a Client FQDN option or
+/// something in its place), the option asked for in its ORO.
+fn request_named(s: &mut Server, c: &Clock, n: u8, name: DhcpOption) -> ClientServerMessage {
+    let oro = DhcpOption::Oro(vec![code::CLIENT_FQDN]);
+    reply_of(&feed(
+        s,
+        c,
+        n,
+        &request(n, vec![oro, name, ia_na(1, &[])]),
+        true,
+    ))
+}
+
+#[test]
+fn client_fqdn_is_answered_with_no_update_flags_and_recorded() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    // S set and asked for in the ORO (RFC 4704 §6): N, S clear, O (§4.1).
+    let rep = request_named(
+        &mut s,
+        &c,
+        2,
+        fqdn(fqdn_flag::S, "laptop.example.org", true),
+    );
+    let f = fqdn_of(&rep).expect("answered");
+    assert_eq!(f.flags, fqdn_flag::N | fqdn_flag::O);
+    assert_eq!(
+        (f.name.as_str(), f.fully_qualified),
+        ("laptop.example.org", true)
+    );
+    let l = s.leases().next().unwrap();
+    assert_eq!(
+        l.name.as_deref(),
+        Some("laptop"),
+        "the host label, as odhcpd"
+    );
+    // Not in the ORO: recorded, not answered. S clear: no O.
+    let rep = reply_of(&feed(
+        &mut s,
+        &c,
+        3,
+        &request(3, vec![fqdn(0, "tablet", false), ia_na(1, &[])]),
+        true,
+    ));
+    assert!(fqdn_of(&rep).is_none());
+    assert_eq!(no_update_flags(0), fqdn_flag::N);
+    // A Renew without the option keeps the name.
+    let addr = ia_addrs(&rep)[0].0;
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(3)),
+            DhcpOption::ServerId(server_duid()),
+            ia_na(1, &[addr]),
+        ],
+    );
+    reply_of(&feed(&mut s, &c, 3, &renew, true));
+    let l = s.leases().find(|l| l.prefix.addr() == addr).unwrap();
+    assert_eq!(l.name.as_deref(), Some("tablet"));
+}
+
+#[test]
+fn a_static_hosts_name_wins_over_the_clients() {
+    let mut l = link();
+    l.hosts = vec![hostid_host(Some("nas"))];
+    let mut s = server_with(l);
+    let c = Clock::new();
+    let rep = request_named(&mut s, &c, 1, fqdn(0, "whatever", false));
+    let f = fqdn_of(&rep).unwrap();
+    assert_eq!(
+        (f.flags, f.name.as_str(), f.fully_qualified),
+        (fqdn_flag::N, "nas", false)
+    );
+    assert_eq!(ia_addrs(&rep)[0].0, a("2001:db8:1::10"));
+    assert!(s.leases().all(|l| l.name.as_deref() == Some("nas")));
+}
+
+#[test]
+fn malformed_client_fqdn_is_counted_and_ignored() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let bad = [
+        DhcpOption::Unknown {
+            code: code::CLIENT_FQDN,
+            data: vec![1, 0xc0, 0x0c], // a compression pointer
+        },
+        // Well-formed but no host name: answered, nothing recorded.
+        fqdn(0, "my_pc", false),
+    ];
+    for (n, o) in bad.into_iter().enumerate() {
+        let rep = request_named(&mut s, &c, 4 + n as u8, o);
+        assert_eq!(ia_addrs(&rep).len(), 1, "still served");
+        assert_eq!(fqdn_of(&rep).is_some(), n == 1);
+    }
+    assert_eq!(s.stats().bad_client_fqdn, 1);
+    assert!(s.leases().all(|l| l.name.is_none()));
 }

@@ -7,6 +7,7 @@
 use crate::service::UplinkFacts;
 use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::warn;
 use v6common::{AddrFact, Ipv6Prefix, KernelView};
@@ -100,6 +101,7 @@ fn local_link(
     on_link.sort();
     on_link.dedup();
     lc.on_link = on_link;
+    lc.served_prefixes = served_prefixes(k, index);
     let mut life = Lifetimes {
         preferred: d.preferred_lifetime,
         valid: d.valid_lifetime,
@@ -173,6 +175,21 @@ fn serving_address(k: &KernelView, index: u32) -> Option<&AddrFact> {
                 a.preferred_lft,
             )
         })
+}
+
+/// The /64s a host's `hostid` is placed in: the interface's /64
+/// addresses that are still preferred. After renumbering the old one stays
+/// on the link, deprecated, until it expires; its hostid address is then
+/// withdrawn (lifetime 0) and the new one given.
+fn served_prefixes(k: &KernelView, index: u32) -> Vec<Ipv6Prefix> {
+    let mut v: Vec<Ipv6Prefix> = k
+        .globals(index)
+        .filter(|a| a.prefix_len == 64 && !a.deprecated && a.preferred_lft > 0)
+        .map(|a| a.prefix())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// fc00::/7 (RFC 4193).
@@ -251,8 +268,9 @@ fn dns_servers(dns: &[String], uplink: &[Ipv6Addr]) -> Vec<Ipv6Addr> {
 }
 
 /// A static binding as the engine's `Host`: by DUID (and IAID), else by
-/// MAC. None if the client it names cannot be read (the config check
-/// reports it).
+/// MAC; its `hostid` as the interface identifier (the lower 64 bits).
+/// None if the client it names cannot be read (the config check reports
+/// it).
 fn host(h: &v6config::Host) -> Option<Host> {
     let id = match (&h.duid, h.mac.as_deref()) {
         (Some(duid), _) => {
@@ -269,7 +287,13 @@ fn host(h: &v6config::Host) -> Option<Host> {
     };
     Some(Host {
         id,
+        name: h
+            .name
+            .as_deref()
+            .filter(|n| v6common::hostname::is_host_label(n))
+            .map(Arc::from),
         address: h.address,
+        hostid: h.hostid.map(|a| u128::from(a) as u64),
         prefix: h.prefix,
         preferred: h.preferred_lifetime,
         valid: h.valid_lifetime,
@@ -306,7 +330,9 @@ fn relayed_link(
         .hosts
         .iter()
         .filter(|h| {
-            h.address.is_some_and(|a| r.link.contains(a))
+            h.hostid.is_some()
+                || (h.address.is_none() && h.prefix.is_none())
+                || h.address.is_some_and(|a| r.link.contains(a))
                 || h.prefix
                     .is_some_and(|p| pd_prefixes.iter().any(|q| q.covers(&p)))
         })
@@ -362,6 +388,7 @@ mod tests {
     use super::super::fixtures::{view, CFG};
     use super::*;
     use std::path::Path;
+    use v6common::AddrFact;
 
     #[test]
     fn config_to_engine_links() {
@@ -396,6 +423,55 @@ mod tests {
         );
         assert_eq!(limits.addresses_per_client, 8);
         assert_eq!(limits.solicits_per_second, 2000);
+    }
+
+    #[test]
+    fn hostid_is_served_in_the_preferred_64s_and_names_go_along() {
+        let toml = r#"
+[[interface]]
+name = "lan0"
+[interface.dhcpv6]
+pool = "::1000-::1fff"
+[[interface.dhcpv6.host]]
+mac = "08:00:27:00:00:01"
+hostid = "::10"
+name = "laptop"
+"#;
+        let cfg = v6config::parse(toml, Path::new("t.toml")).unwrap().config;
+        let mut k = view();
+        // Renumbered: the old /64 deprecated, a new one and a ULA besides,
+        // and a /48 address that is no /64.
+        let fact = |a: &str, len: u8, preferred: u32| AddrFact {
+            index: 3,
+            addr: a.parse().unwrap(),
+            prefix_len: len,
+            preferred_lft: preferred,
+            valid_lft: 600,
+            tentative: false,
+            deprecated: preferred == 0,
+            dad_failed: false,
+            permanent: false,
+        };
+        k.upsert_addr(fact("2001:db8:1::1", 64, 0));
+        k.upsert_addr(fact("2001:db8:2::1", 64, 300));
+        k.upsert_addr(fact("fd00:1::1", 64, u32::MAX));
+        k.upsert_addr(fact("fd00:9::1", 48, u32::MAX));
+        let (links, _, _) = build_links(&cfg, &k, &UplinkFacts::default());
+        let l = &links[0];
+        assert_eq!(
+            l.served_prefixes,
+            vec![
+                "2001:db8:2::/64".parse().unwrap(),
+                "fd00:1::/64".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            l.address_pools[0].first,
+            "2001:db8:2::1000".parse::<Ipv6Addr>().unwrap()
+        );
+        let h = &l.hosts[0];
+        assert_eq!((h.hostid, h.name.as_deref()), (Some(0x10), Some("laptop")));
+        assert!(matches!(h.id, HostId::Mac([8, 0, 0x27, 0, 0, 1])));
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct Dhcpv6 {
     /// Per interface, what is served or why not (`show dhcpv6`, the row).
     notes: Vec<String>,
     sock: ServerSocket,
+    /// For the neighbour cache (a client's MAC for bindings by MAC).
+    netlink: v6netlink::Kernel,
     /// Interfaces where the socket joined ff02::1:2.
     joined: BTreeSet<u32>,
     store: Store,
@@ -151,6 +153,7 @@ impl Service for Dhcpv6 {
             links,
             notes,
             sock,
+            netlink: ctx.netlink.clone(),
             joined,
             store,
             routes,
@@ -282,12 +285,19 @@ impl Dhcpv6 {
                     continue;
                 }
             };
-            let rx = Received {
+            let mut rx = Received {
                 data: &self.buf[..meta.len.min(self.buf.len())],
                 src: meta.src,
                 ifindex: meta.ifindex,
                 multicast: meta.multicast(),
+                client_lladdr: None,
             };
+            if self.server.wants_client_lladdr(&rx) {
+                rx.client_lladdr = self
+                    .netlink
+                    .neighbour_mac(meta.ifindex, *meta.src.ip())
+                    .await;
+            }
             let actions = self.server.handle(now(), rx);
             self.dispatch(actions, &mut records, &mut held);
         }

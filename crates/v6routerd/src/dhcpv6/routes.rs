@@ -160,6 +160,7 @@ mod tests {
             state: LeaseState::Bound,
             is_static: false,
             via: Some("fe80::1".parse().unwrap()),
+            name: None,
         }]);
         let stale: Vec<String> = stale_pd_routes(&k, &links, &server)
             .iter()

@@ -42,6 +42,7 @@ impl Dhcpv6 {
                 })
                 .collect(),
             use_multicast: s.use_multicast,
+            bad_client_fqdn: s.bad_client_fqdn,
             journal: self.journal_stats(),
         }
     }
@@ -80,5 +81,6 @@ fn lease_row(l: Lease, unix: u64) -> LeaseRow {
         },
         is_static: l.is_static,
         via: l.via.map(|a| a.to_string()),
+        name: l.name.map(|n| n.to_string()),
     }
 }
