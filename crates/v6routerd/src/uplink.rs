@@ -565,6 +565,9 @@ impl Uplinks {
                 .iter()
                 .map(|a| Ipv6Prefix::new(a.addr, a.prefix_len))
                 .collect(),
+            ula: self
+                .ula
+                .filter(|u| self.plan.addrs.iter().any(|a| a.from == *u)),
             ..Default::default()
         };
         for b in self.uplinks.iter().filter_map(|u| u.client.binding()) {
