@@ -830,8 +830,14 @@ fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
     assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
     // The issue config's lifetimes are the defaults (RFC 9096 §3): valid
     // 5400 s, preferred 2700 s; neither may be 0 after a carrier loss.
-    assert!(ra.contains("Valid time : 5400 (0x00001518) seconds"), "{ra}");
-    assert!(ra.contains("Pref. time : 2700 (0x00000a8c) seconds"), "{ra}");
+    assert!(
+        ra.contains("Valid time : 5400 (0x00001518) seconds"),
+        "{ra}"
+    );
+    assert!(
+        ra.contains("Pref. time : 2700 (0x00000a8c) seconds"),
+        "{ra}"
+    );
     assert!(!ra.contains("Router lifetime : 0 "), "{ra}");
     // And the host's address stays preferred (not "deprecated").
     let (addr, life) = slaac_addr(&host).expect("address kept");

@@ -909,7 +909,10 @@ prefix = "::/64"
 
 /// The host's default route through eth0, "" when it has none.
 fn host_default(h: &Home) -> String {
-    h.host.sh("ip -6 route show default dev eth0").trim().to_string()
+    h.host
+        .sh("ip -6 route show default dev eth0")
+        .trim()
+        .to_string()
 }
 
 /// RFC 7084 by default, with a WAN nobody answers: the host gets its ULA
@@ -926,7 +929,12 @@ fn ce_defaults_ula_route_and_a_default_router_only_with_an_upstream_default() {
         .sh("sysctl -qw net.ipv6.conf.eth0.accept_ra_rt_info_max_plen=64");
     let d = h.router_with("r", MINIMAL);
     let ula = wait_for(Duration::from_secs(10), || h.host_addr_line("fd"));
-    assert!(ula.is_some(), "{}\n{}", h.host.sh("ip -6 addr"), d.log_text());
+    assert!(
+        ula.is_some(),
+        "{}\n{}",
+        h.host.sh("ip -6 addr"),
+        d.log_text()
+    );
     let up = d.ctl(&["show", "uplink"]);
     let ula48 = up
         .lines()
@@ -948,7 +956,11 @@ fn ce_defaults_ula_route_and_a_default_router_only_with_an_upstream_default() {
         d.ctl(&["show", "ra"])
     );
     eprintln!("host route: {}", rio.unwrap_or_default());
-    assert_eq!(host_default(&h), "", "a default route without an uplink one");
+    assert_eq!(
+        host_default(&h),
+        "",
+        "a default route without an uplink one"
+    );
     // The uplink gets a default route (veth: no gateway needed).
     let t = Instant::now();
     h.rtr.sh("ip -6 route add default dev wan0 metric 1024");
@@ -969,7 +981,11 @@ fn ce_defaults_ula_route_and_a_default_router_only_with_an_upstream_default() {
     let gone = wait_for(Duration::from_secs(5), || {
         host_default(&h).is_empty().then_some(())
     });
-    assert!(gone.is_some(), "host still routes via us: {}", host_default(&h));
+    assert!(
+        gone.is_some(),
+        "host still routes via us: {}",
+        host_default(&h)
+    );
     eprintln!(
         "host default route gone {:.2} s after the router's",
         t.elapsed().as_secs_f64()
@@ -1030,7 +1046,9 @@ fn request_address_puts_the_isp_given_address_on_the_wan() {
     assert!(secs("valid_lft", &later) >= 30, "not refreshed: {later}");
     // Released: gone from the interface at once.
     assert!(d.ctl(&["uplink", "release"]).contains("released"));
-    let gone = wait_for(Duration::from_secs(2), || wan_addr().is_none().then_some(()));
+    let gone = wait_for(Duration::from_secs(2), || {
+        wan_addr().is_none().then_some(())
+    });
     assert!(
         gone.is_some(),
         "{}\n{}",
