@@ -279,17 +279,25 @@ fn isp_renumbering_moves_the_lan_and_hosts_follow() {
         h.kea_log()
     );
     eprintln!("LAN renumbered {:?} after Kea came back", t.elapsed());
-    // The old LAN address is deprecated, not dropped.
-    let lan = h.rtr.sh("ip -6 addr show dev lan0");
-    let old = lan
-        .lines()
-        .skip_while(|l| !l.contains("2001:db8:100:1::1/64"))
-        .take(2)
-        .collect::<Vec<_>>()
-        .join("\n");
+    // The old LAN address is deprecated, not dropped (by the same plan
+    // that added the new one, a netlink request or two later: polled).
+    let deprecated = wait_for(Duration::from_secs(2), || {
+        let lan = h.rtr.sh("ip -6 addr show dev lan0");
+        let old = lan
+            .lines()
+            .skip_while(|l| !l.contains("2001:db8:100:1::1/64"))
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n");
+        (old.contains("preferred_lft 0sec") || old.contains("deprecated") || old.is_empty())
+            .then_some(())
+    });
     assert!(
-        old.contains("preferred_lft 0sec") || old.contains("deprecated") || old.is_empty(),
-        "{lan}"
+        deprecated.is_some(),
+        "{}\n{}\nkea:\n{}",
+        h.rtr.sh("ip -6 addr show dev lan0"),
+        d.log_text(),
+        h.kea_log()
     );
 
     // The host: old address deprecated, a preferred one in the new prefix.
