@@ -421,17 +421,21 @@ impl Uplinks {
         }
     }
 
-    fn delegations(&self) -> Vec<Delegation> {
+    /// Each uplink that holds a binding, by name.
+    fn bindings(&self) -> impl Iterator<Item = (&str, &Binding)> {
         self.uplinks
             .iter()
-            .flat_map(|u| {
-                u.client.binding().into_iter().flat_map(move |b| {
-                    b.prefixes.iter().map(move |p| Delegation {
-                        uplink: u.name.clone(),
-                        prefix: p.value,
-                        preferred_until: p.preferred_until,
-                        valid_until: p.valid_until,
-                    })
+            .filter_map(|u| u.client.binding().map(|b| (u.name.as_str(), b)))
+    }
+
+    fn delegations(&self) -> Vec<Delegation> {
+        self.bindings()
+            .flat_map(|(name, b)| {
+                b.prefixes.iter().map(move |p| Delegation {
+                    uplink: name.to_string(),
+                    prefix: p.value,
+                    preferred_until: p.preferred_until,
+                    valid_until: p.valid_until,
                 })
             })
             .collect()
@@ -493,16 +497,13 @@ impl Uplinks {
 
     /// The IA_NA addresses of every binding.
     fn wan_leases(&self) -> Vec<WanLease> {
-        self.uplinks
-            .iter()
-            .flat_map(|u| {
-                u.client.binding().into_iter().flat_map(move |b| {
-                    b.addresses.iter().map(move |a| WanLease {
-                        uplink: u.name.clone(),
-                        addr: a.value,
-                        preferred_until: a.preferred_until,
-                        valid_until: a.valid_until,
-                    })
+        self.bindings()
+            .flat_map(|(name, b)| {
+                b.addresses.iter().map(move |a| WanLease {
+                    uplink: name.to_string(),
+                    addr: a.value,
+                    preferred_until: a.preferred_until,
+                    valid_until: a.valid_until,
                 })
             })
             .collect()

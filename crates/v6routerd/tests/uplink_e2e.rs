@@ -894,26 +894,19 @@ fn wide_dhcp6s_as_the_isp_delegates_and_renews() {
 }
 
 /// The smallest CE-router config (RFC 7084 defaults, radvd's 600 s
-/// MaxRtrAdvInterval): the ULA, a WAN, a LAN.
-const MINIMAL: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "auto"
-
-[control]
-socket = "SOCK"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0" }
-[interface.ra]
-[[interface.ra.prefix]]
-prefix = "::/64"
-"#;
+/// MaxRtrAdvInterval): `ROUTER` without its uplink keys, subnet index and
+/// RA keys: the ULA, a WAN, a LAN.
+fn minimal() -> String {
+    let cfg = ROUTER
+        .replace("prefix_length = 56\nsolicit_max_rt = 60\n", "")
+        .replace(", length = 64, subnet = 1", "")
+        .replace("max_interval = 4\ndns = [\"uplink\"]\n", "");
+    assert!(
+        !cfg.contains("prefix_length") && !cfg.contains("max_interval"),
+        "{cfg}"
+    );
+    cfg
+}
 
 /// The host's default route through eth0, "" when it has none.
 fn host_default(h: &Home) -> String {
@@ -935,7 +928,7 @@ fn ce_defaults_ula_route_and_a_default_router_only_with_an_upstream_default() {
     // Linux takes Route Information up to this length (default 0: none).
     h.host
         .sh("sysctl -qw net.ipv6.conf.eth0.accept_ra_rt_info_max_plen=64");
-    let d = h.router_with("r", MINIMAL);
+    let d = h.router_with("r", &minimal());
     let ula = wait_for(Duration::from_secs(10), || h.host_addr_line("fd"));
     assert!(
         ula.is_some(),

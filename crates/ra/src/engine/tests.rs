@@ -324,6 +324,14 @@ fn home_link(now: Instant, vl: u64) -> LinkInput {
     }
 }
 
+/// The last RA among timer actions.
+fn last_ra(v: &[(Instant, Action)]) -> RouterAdvertisement {
+    v.iter()
+        .rev()
+        .find_map(|(_, x)| sends(std::slice::from_ref(x)).pop())
+        .expect("RAs go on")
+}
+
 /// (prefix, lifetime) of each Route Information option of an RA.
 fn rios(ra: &RouterAdvertisement) -> Vec<(String, u32)> {
     ra.routes()
@@ -381,24 +389,14 @@ fn a_home_prefix_that_goes_is_withdrawn_with_route_lifetime_zero() {
     );
     let late = t1 + Duration::from_secs(901);
     let v = run(&mut a, late + Duration::from_secs(300));
-    let last = v
-        .iter()
-        .rev()
-        .find_map(|(_, x)| sends(std::slice::from_ref(x)).pop())
-        .expect("RAs go on");
-    assert_eq!(rios(&last), vec![(ULA.to_string(), 900)]);
+    assert_eq!(rios(&last_ra(&v)), vec![(ULA.to_string(), 900)]);
     // Running out by the clock: the next timer tick withdraws it.
     let t2 = Instant::now();
     let mut a = Advertiser::new(t2, ce_params(), 5);
     a.update_link(t2, home_link(t2, 10));
     let v = run(&mut a, t2 + Duration::from_secs(40));
-    let last = v
-        .iter()
-        .rev()
-        .find_map(|(_, x)| sends(std::slice::from_ref(x)).pop())
-        .expect("RAs");
     assert_eq!(
-        rios(&last),
+        rios(&last_ra(&v)),
         vec![(ULA.to_string(), 900), (DELEGATED.to_string(), 0)]
     );
 }
