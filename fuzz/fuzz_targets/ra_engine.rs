@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
-use v6ra::engine::{Action, Advertiser, LinkAddr, LinkInput, Params, PrefixParams};
+use v6ra::engine::{Action, Advertiser, HomePrefix, LinkAddr, LinkInput, Params, PrefixParams};
 use v6ra::wire::{parse, parse_ra, RouterDiscovery};
 
 fuzz_target!(|data: &[u8]| {
@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
     });
     // RFC 7084 G-4 mode on for odd-length inputs.
     p.require_default_route = data.len() % 2 == 1;
+    // RFC 7084 L-3 home routes from the link facts below.
+    p.home_routes = true;
     let mut a = Advertiser::new(t0, p, 1);
     let ll = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
     let mut link = LinkInput {
@@ -37,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
         addrs: vec![],
         forwarding: true,
         default_route: false,
+        home_prefixes: vec![],
     };
     let mut now = t0;
     let mut out = a.update_link(now, link.clone());
@@ -74,6 +77,18 @@ fuzz_target!(|data: &[u8]| {
                         deprecated: c.len() > 2 && c[2] & 1 == 1,
                         preferred_lft: c.get(3).map_or(u32::MAX, |x| u32::from(*x) * 10),
                         valid_lft: c.get(3).map_or(u32::MAX, |x| u32::from(*x) * 20),
+                    })
+                    .collect();
+                // Home prefixes (the ULA and delegations) coming, going
+                // and running out.
+                link.home_prefixes = chunk
+                    .chunks(4)
+                    .map(|c| HomePrefix {
+                        prefix: v6common::Ipv6Prefix::new(
+                            Ipv6Addr::new(0x2001, 0xdb8, 0x100 + u16::from(c[0]), 0, 0, 0, 0, 0),
+                            48,
+                        ),
+                        valid_until: c.get(1).map(|x| now + Duration::from_secs(u64::from(*x))),
                     })
                     .collect();
                 out.extend(a.update_link(now, link.clone()));

@@ -172,6 +172,18 @@ mod tests {
         assert_eq!(l.config.interfaces[0].ra, Some(Ra::default()));
     }
 
+    /// RFC 7084's CE-router behaviour is the default (G-4/G-5, L-3), and
+    /// prefixes get RFC 9096 §3's recommended lifetimes.
+    #[test]
+    fn ce_router_defaults() {
+        let src = "[[interface]]\nname = \"eth1\"\n[interface.ra]\n[[interface.ra.prefix]]\nprefix = \"::/64\"\n";
+        let l = parse(src, &f()).unwrap();
+        let ra = l.config.interfaces[0].ra.as_ref().unwrap();
+        assert!(ra.require_default_route && ra.home_routes);
+        let p = &ra.prefixes[0];
+        assert_eq!((p.preferred_lifetime, p.valid_lifetime), (2700, 5400));
+    }
+
     #[test]
     fn wrong_case_key_names_place_and_suggests() {
         let src = "[[interface]]\nname = \"eth1\"\n[interface.ra]\nManagedFlag = true\n";

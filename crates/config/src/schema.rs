@@ -233,10 +233,16 @@ pub struct Ra {
     pub min_interval: Option<u32>,
     /// AdvDefaultLifetime; 0 = not a default router; default 3*max.
     pub router_lifetime: Option<u32>,
-    /// RFC 7084 G-4/G-5: router lifetime 0 while this router has no
-    /// default route of its own (odhcpd's behaviour; radvd has none).
-    #[serde(default)]
+    /// RFC 7084 G-4/G-5 (and ULA-5, §4.3): router lifetime 0 while this
+    /// router has no default route of its own (odhcpd's behaviour). On by
+    /// default; `false` is radvd's fixed AdvDefaultLifetime.
+    #[serde(default = "yes")]
     pub require_default_route: bool,
+    /// RFC 7084 L-3 (RFC 4191 §2.3): a Route Information option for the
+    /// ULA /48 and each delegated prefix, so hosts reach every LAN of the
+    /// home even while this router is not their default router.
+    #[serde(default = "yes")]
+    pub home_routes: bool,
     /// AdvDefaultPreference (RFC 4191).
     #[serde(default)]
     pub router_preference: Preference,
@@ -293,7 +299,8 @@ impl Default for Ra {
             max_interval: default_max_interval(),
             min_interval: None,
             router_lifetime: None,
-            require_default_route: false,
+            require_default_route: true,
+            home_routes: true,
             router_preference: Preference::Medium,
             hop_limit: default_hop_limit(),
             reachable_time: 0,
@@ -332,11 +339,15 @@ pub struct RaPrefix {
     pub preferred_lifetime: u32,
 }
 
+/// RFC 9096 §3: ND_VALID_LIMIT, the recommended PIO Valid Lifetime
+/// (radvd's AdvValidLifetime default is 86400).
 fn default_valid() -> u32 {
-    86400
+    5400
 }
+/// RFC 9096 §3: ND_PREFERRED_LIMIT, the recommended PIO Preferred Lifetime
+/// (radvd's AdvPreferredLifetime default is 14400).
 fn default_preferred() -> u32 {
-    14400
+    2700
 }
 
 /// Route Information option (RFC 4191), radvd's `route X { ... }`.
@@ -399,6 +410,16 @@ pub struct Dhcpv6 {
     /// clients use IRT_DEFAULT, 86400 s; below IRT_MINIMUM (600) clients
     /// use 600.
     pub information_refresh_time: Option<u32>,
+    /// SOL_MAX_RT option (RFC 8415 §21.24), seconds, 60..=86400: the
+    /// longest a client waits between Solicits. Absent: not sent.
+    pub sol_max_rt: Option<u32>,
+    /// INF_MAX_RT option (RFC 8415 §21.25), seconds, 60..=86400: the
+    /// longest a client waits between Information-requests. Absent: not sent.
+    pub inf_max_rt: Option<u32>,
+    /// NTP servers (option 56, RFC 5908): unicast or multicast addresses,
+    /// or names.
+    #[serde(default)]
+    pub ntp: Vec<String>,
     #[serde(default, rename = "host")]
     pub hosts: Vec<Host>,
     /// Remote links whose DHCPv6 relay agents (RFC 8415 §19) send their

@@ -491,6 +491,7 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
             );
         }
     }
+    check_dhcpv6_timing_and_ntp(v, p, d);
     for (j, h) in d.hosts.iter().enumerate() {
         let q = format!("{p}.host[{j}]");
         if h.duid.is_none() && h.mac.is_none() {
@@ -559,6 +560,33 @@ fn check_hostid(v: &mut V<'_>, path: &str, id: Ipv6Addr) {
             format!("`{id}` is not an interface identifier (non-zero, within the lower 64 bits)"),
             Some("e.g. hostid = \"::10\""),
         );
+    }
+}
+
+/// SOL_MAX_RT and INF_MAX_RT are 60..=86400 s (RFC 8415 §21.24, §21.25:
+/// clients ignore other values); an NTP server (RFC 5908 §4) is an address
+/// or a name.
+fn check_dhcpv6_timing_and_ntp(v: &mut V<'_>, p: &str, d: &Dhcpv6) {
+    for (key, val, rfc) in [
+        ("sol_max_rt", d.sol_max_rt, "§21.24"),
+        ("inf_max_rt", d.inf_max_rt, "§21.25"),
+    ] {
+        if val.is_some_and(|x| !(60..=86400).contains(&x)) {
+            v.err(
+                &format!("{p}.{key}"),
+                format!("{key} is 60..=86400 s (RFC 8415 {rfc}); clients ignore other values"),
+                None,
+            );
+        }
+    }
+    for (j, n) in d.ntp.iter().enumerate() {
+        if n.parse::<Ipv6Addr>().is_err() && !is_domain(n) {
+            v.err(
+                &format!("{p}.ntp"),
+                format!("ntp[{j}] `{n}` is neither an IPv6 address nor a domain name"),
+                None,
+            );
+        }
     }
 }
 
@@ -712,6 +740,27 @@ mod tests {
             .iter()
             .any(|x| x.line == 4 && x.message.contains("4..=1800")));
         assert!(d.iter().any(|x| x.line == 5 && x.message.contains("1280")));
+    }
+
+    #[test]
+    fn dhcpv6_max_rt_ranges_and_ntp_servers() {
+        let d = errs("[[interface]]\nname = \"lan\"\n[interface.dhcpv6]\nsol_max_rt = 30\ninf_max_rt = 90000\nntp = [\"2001:db8::123\", \"ntp.home.arpa\", \"not a name\"]\n");
+        assert!(
+            d.iter()
+                .any(|x| x.line == 4 && x.message.contains("§21.24")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|x| x.line == 5 && x.message.contains("§21.25")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|x| x.line == 6 && x.message.contains("ntp[2]")),
+            "{d:?}"
+        );
+        assert_eq!(d.len(), 3, "{d:?}");
     }
 
     #[test]

@@ -30,7 +30,8 @@ use crate::offers::OfferTable;
 use crate::table::LeaseTable;
 use crate::wire::{
     code, no_update_flags, ClientFqdn, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd,
-    IaPrefix, Message, MessageType, RelayMessage, StatusCode, HOP_COUNT_LIMIT, SERVER_PORT,
+    IaPrefix, Message, MessageType, NtpSuboption, RelayMessage, StatusCode, HOP_COUNT_LIMIT,
+    SERVER_PORT,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -113,6 +114,11 @@ pub struct LinkConfig {
     /// Server Unicast option (§21.12); None: clients must use multicast.
     pub unicast: Option<Ipv6Addr>,
     pub information_refresh_time: Option<u32>,
+    /// SOL_MAX_RT (§21.24) and INF_MAX_RT (§21.25) to send; None: not sent.
+    pub sol_max_rt: Option<u32>,
+    pub inf_max_rt: Option<u32>,
+    /// NTP servers (RFC 5908 §4); empty: no option 56.
+    pub ntp_servers: Vec<NtpSuboption>,
     /// Prefixes on the link, for Confirm (§18.3.3) and for recognising the
     /// link of a relayed message (§13.1). Pools' /64s are added.
     pub on_link: Vec<Ipv6Prefix>,
@@ -146,6 +152,9 @@ impl LinkConfig {
             rapid_commit: false,
             unicast: None,
             information_refresh_time: None,
+            sol_max_rt: None,
+            inf_max_rt: None,
+            ntp_servers: vec![],
             on_link: vec![],
             served_prefixes: vec![],
             relayed: false,
@@ -863,6 +872,7 @@ impl Server {
                 reply.push(DhcpOption::InformationRefreshTime(t));
             }
         }
+        max_rt_and_ntp_options(cfg, oro, reply);
     }
 
     /// What follows the IAs in a reply about leases.
@@ -1780,6 +1790,24 @@ fn hostid_addresses<'a>(h: &Host, served: &'a [Ipv6Prefix]) -> impl Iterator<Ite
         let upper = u128::from(p.addr()) & !u128::from(u64::MAX);
         Some(Ipv6Addr::from(upper | iid))
     })
+}
+
+/// SOL_MAX_RT and INF_MAX_RT: "A DHCP server MAY include the SOL_MAX_RT
+/// [INF_MAX_RT] option in any response it sends to a client that has
+/// included the SOL_MAX_RT [INF_MAX_RT] option code in an Option Request
+/// option" (RFC 8415 §21.24, §21.25; a client that did not ask would not
+/// know it). NTP servers likewise go to a client that asks for option 56
+/// (RFC 5908 §4), all in one option.
+fn max_rt_and_ntp_options(cfg: &LinkConfig, oro: &[u16], reply: &mut Reply) {
+    if let Some(t) = cfg.sol_max_rt.filter(|_| oro.contains(&code::SOL_MAX_RT)) {
+        reply.push(DhcpOption::SolMaxRt(t));
+    }
+    if let Some(t) = cfg.inf_max_rt.filter(|_| oro.contains(&code::INF_MAX_RT)) {
+        reply.push(DhcpOption::InfMaxRt(t));
+    }
+    if !cfg.ntp_servers.is_empty() && oro.contains(&code::NTP_SERVER) {
+        reply.push(DhcpOption::NtpServer(cfg.ntp_servers.clone()));
+    }
 }
 
 #[derive(Clone, Copy)]

@@ -189,6 +189,8 @@ pub mod code {
     pub const CLIENT_FQDN: u16 = 39;
     /// RFC 6939.
     pub const CLIENT_LINKLAYER_ADDR: u16 = 79;
+    /// NTP server option (RFC 5908 §4).
+    pub const NTP_SERVER: u16 = 56;
 }
 
 /// Status codes (RFC 8415 §21.13).
@@ -550,6 +552,8 @@ pub enum DhcpOption {
     ClientFqdn(ClientFqdn),
     /// RFC 6939, in a Relay-forward.
     ClientLinkLayerAddr(ClientLinkLayerAddr),
+    /// RFC 5908 §4: NTP servers, one suboption each.
+    NtpServer(Vec<NtpSuboption>),
     Unknown {
         code: u16,
         data: Vec<u8>,
@@ -582,6 +586,7 @@ impl DhcpOption {
             DhcpOption::InfMaxRt(_) => code::INF_MAX_RT,
             DhcpOption::ClientFqdn(_) => code::CLIENT_FQDN,
             DhcpOption::ClientLinkLayerAddr(_) => code::CLIENT_LINKLAYER_ADDR,
+            DhcpOption::NtpServer(_) => code::NTP_SERVER,
             DhcpOption::Unknown { code, .. } => *code,
         }
     }
@@ -731,6 +736,7 @@ impl DhcpOption {
             code::CLIENT_LINKLAYER_ADDR => {
                 DhcpOption::ClientLinkLayerAddr(ClientLinkLayerAddr::parse(data)?)
             }
+            code::NTP_SERVER => DhcpOption::NtpServer(parse_ntp_suboptions(data)?),
             _ => DhcpOption::Unknown {
                 code,
                 data: data.to_vec(),
@@ -810,14 +816,20 @@ impl DhcpOption {
             | DhcpOption::InfMaxRt(v) => out.extend_from_slice(&v.to_be_bytes()),
             DhcpOption::ClientFqdn(f) => f.emit(out),
             DhcpOption::ClientLinkLayerAddr(l) => l.emit(out),
+            DhcpOption::NtpServer(subs) => emit_ntp_suboptions(subs, out),
             DhcpOption::Unknown { data, .. } => out.extend_from_slice(data),
         }
-        // Bodies are bounded by the message size the caller builds; an
-        // oversized body is clamped rather than wrapped (never reached by
-        // what the server emits: a UDP payload is < 64 KiB).
-        let len = u16::try_from(out.len() - len_at - 2).unwrap_or(u16::MAX);
-        out[len_at..len_at + 2].copy_from_slice(&len.to_be_bytes());
+        set_len_since(out, len_at);
     }
+}
+
+/// Write the length of what follows the 2-byte length field at `len_at`.
+/// Bodies are bounded by the message size the caller builds; an oversized
+/// body is clamped rather than wrapped (never reached by what the server
+/// emits: a UDP payload is < 64 KiB).
+fn set_len_since(out: &mut [u8], len_at: usize) {
+    let len = u16::try_from(out.len() - len_at - 2).unwrap_or(u16::MAX);
+    out[len_at..len_at + 2].copy_from_slice(&len.to_be_bytes());
 }
 
 /// Parse a sequence of options filling `data` exactly.
@@ -848,6 +860,101 @@ fn parse_options_depth(mut data: &[u8], depth: u8) -> Result<Vec<DhcpOption>, Wi
 pub fn emit_options(opts: &[DhcpOption], out: &mut Vec<u8>) {
     for o in opts {
         o.emit(out);
+    }
+}
+
+/// One suboption of the NTP server option (RFC 5908 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NtpSuboption {
+    /// NTP_SUBOPTION_SRV_ADDR (1, §4.1): a unicast server address.
+    ServerAddr(Ipv6Addr),
+    /// NTP_SUBOPTION_MC_ADDR (2, §4.2): a multicast group to listen on.
+    MulticastAddr(Ipv6Addr),
+    /// NTP_SUBOPTION_SRV_FQDN (3, §4.3): a server name, without the trailing dot.
+    ServerFqdn(String),
+    /// A suboption this codec does not know, kept as it came.
+    Unknown { code: u16, data: Vec<u8> },
+}
+
+impl NtpSuboption {
+    pub const SRV_ADDR: u16 = 1;
+    pub const MC_ADDR: u16 = 2;
+    pub const SRV_FQDN: u16 = 3;
+
+    /// A configured server: an address (multicast or not, §4.1/§4.2) or a
+    /// name (§4.3).
+    pub fn from_server(s: &str) -> NtpSuboption {
+        match s.parse::<Ipv6Addr>() {
+            Ok(a) if a.is_multicast() => NtpSuboption::MulticastAddr(a),
+            Ok(a) => NtpSuboption::ServerAddr(a),
+            Err(_) => NtpSuboption::ServerFqdn(s.trim_end_matches('.').to_string()),
+        }
+    }
+
+    fn code(&self) -> u16 {
+        match self {
+            NtpSuboption::ServerAddr(_) => Self::SRV_ADDR,
+            NtpSuboption::MulticastAddr(_) => Self::MC_ADDR,
+            NtpSuboption::ServerFqdn(_) => Self::SRV_FQDN,
+            NtpSuboption::Unknown { code, .. } => *code,
+        }
+    }
+}
+
+/// RFC 5908 §4: suboptions as options are (type, length, data); an
+/// address suboption is exactly 16 bytes, a name one RFC 1035 wire format
+/// without compression (§4.3), exactly one name.
+fn parse_ntp_suboptions(mut data: &[u8]) -> Result<Vec<NtpSuboption>, WireError> {
+    let bad = |len: usize| WireError::BadOptionLength {
+        code: code::NTP_SERVER,
+        len,
+    };
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let [t0, t1, l0, l1, rest @ ..] = data else {
+            return Err(WireError::Truncated);
+        };
+        let sub = u16::from_be_bytes([*t0, *t1]);
+        let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+        let body = rest.get(..len).ok_or(WireError::OptionOverrun {
+            code: code::NTP_SERVER,
+        })?;
+        out.push(match sub {
+            NtpSuboption::SRV_ADDR | NtpSuboption::MC_ADDR => {
+                let a: [u8; 16] = body.try_into().map_err(|_| bad(len))?;
+                if sub == NtpSuboption::SRV_ADDR {
+                    NtpSuboption::ServerAddr(Ipv6Addr::from(a))
+                } else {
+                    NtpSuboption::MulticastAddr(Ipv6Addr::from(a))
+                }
+            }
+            NtpSuboption::SRV_FQDN => match parse_domain_list(body)?.as_slice() {
+                [name] => NtpSuboption::ServerFqdn(name.clone()),
+                _ => return Err(WireError::BadDomainName),
+            },
+            _ => NtpSuboption::Unknown {
+                code: sub,
+                data: body.to_vec(),
+            },
+        });
+        data = &rest[len..];
+    }
+    Ok(out)
+}
+
+fn emit_ntp_suboptions(subs: &[NtpSuboption], out: &mut Vec<u8>) {
+    for sub in subs {
+        out.extend_from_slice(&sub.code().to_be_bytes());
+        let len_at = out.len();
+        out.extend_from_slice(&[0, 0]);
+        match sub {
+            NtpSuboption::ServerAddr(a) | NtpSuboption::MulticastAddr(a) => {
+                out.extend_from_slice(&a.octets())
+            }
+            NtpSuboption::ServerFqdn(name) => emit_domain_name(name, out),
+            NtpSuboption::Unknown { data, .. } => out.extend_from_slice(data),
+        }
+        set_len_since(out, len_at);
     }
 }
 
@@ -1452,5 +1559,54 @@ mod tests {
         assert!(valid_domain_name("home.arpa"));
         assert!(!valid_domain_name("a..b"));
         assert!(!valid_domain_name(&"x".repeat(64)));
+    }
+
+    /// RFC 5908 §4, written out from the RFC: option 56 with an
+    /// NTP_SUBOPTION_SRV_ADDR (§4.1) and an NTP_SUBOPTION_SRV_FQDN (§4.3,
+    /// uncompressed). (tshark decodes what the server sends in dhcpv6_e2e.)
+    #[test]
+    fn ntp_server_option_golden_bytes() {
+        let golden = unhex(
+            "0038 0027 \
+             0001 0010 20010db8000000000000000000000123 \
+             0003 000f 036e7470 04686f6d65 0461727061 00",
+        );
+        let opt = DhcpOption::NtpServer(vec![
+            NtpSuboption::from_server("2001:db8::123"),
+            NtpSuboption::from_server("ntp.home.arpa."),
+        ]);
+        let mut b = Vec::new();
+        opt.emit(&mut b);
+        assert_eq!(b, golden);
+        assert_eq!(parse_options(&golden).unwrap(), vec![opt]);
+        // A multicast address is a §4.2 suboption; unknown ones are kept.
+        let mc = DhcpOption::NtpServer(vec![
+            NtpSuboption::from_server("ff05::101"),
+            NtpSuboption::Unknown {
+                code: 9,
+                data: vec![1, 2],
+            },
+        ]);
+        let mut b = Vec::new();
+        mc.emit(&mut b);
+        assert_eq!(&b[4..6], &[0, 2]);
+        assert_eq!(parse_options(&b).unwrap(), vec![mc]);
+    }
+
+    #[test]
+    fn malformed_ntp_suboptions_are_errors() {
+        for bad in [
+            // An address suboption of 15 bytes.
+            "0038 0013 0001 000f 20010db80000000000000000000001",
+            // A suboption running past the option.
+            "0038 0006 0001 0010 2001",
+            // A suboption header cut short.
+            "0038 0002 0001",
+            // Two names in one FQDN suboption (§4.3: exactly one).
+            "0038 0008 0003 0004 0161 0162 00",
+        ] {
+            let b = unhex(bad);
+            assert!(parse_options(&b).is_err(), "{bad}");
+        }
     }
 }

@@ -18,6 +18,12 @@
 //! is built from it and the parameters ([`Advertiser::build`]) and split when
 //! it does not fit the link MTU (RFC 4861 §6.2.3, [`Advertiser::encode_parts`]).
 //!
+//! As a CE router (RFC 7084) it advertises router lifetime 0 while the
+//! router has no default route of its own (G-4/G-5, `require_default_route`,
+//! a fact of [`LinkInput`]), and a Route Information option for the ULA and
+//! each delegated prefix (L-3, `home_routes`), withdrawn with lifetime 0
+//! when the prefix goes.
+//!
 //! Tests, with virtual time: `engine/tests.rs`.
 
 use crate::wire::{
@@ -25,7 +31,7 @@ use crate::wire::{
     RouterAdvertisement, RouterPreference, RouterSolicitation,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant, SystemTime};
 use v6common::{Ipv6Prefix, KernelView};
@@ -95,6 +101,11 @@ pub struct Params {
     /// RFC 7084 G-4/G-5: advertise router lifetime 0 while this router has
     /// no default route of its own (none through another interface).
     pub require_default_route: bool,
+    /// RFC 7084 L-3: a Route Information option for each of the home's
+    /// prefixes (`LinkInput::home_prefixes`), with lifetime 3 *
+    /// MaxRtrAdvInterval (radvd's AdvRouteLifetime default) bounded by the
+    /// prefix's own.
+    pub home_routes: bool,
     /// AdvDefaultPreference (RFC 4191 §2.2).
     pub preference: RouterPreference,
     /// AdvCurHopLimit.
@@ -136,6 +147,7 @@ impl Params {
             max_interval,
             router_lifetime: Self::default_router_lifetime(max_interval),
             require_default_route: false,
+            home_routes: false,
             preference: RouterPreference::Medium,
             cur_hop_limit: 64,
             reachable_time: 0,
@@ -200,6 +212,18 @@ pub struct LinkInput {
     /// The router has a default route through another interface (only
     /// looked at with `Params::require_default_route`).
     pub default_route: bool,
+    /// The prefixes the home's LANs are carved from: the ULA /48 and each
+    /// delegated prefix (only looked at with `Params::home_routes`). Not a
+    /// kernel fact: the glue adds it from the uplink's.
+    pub home_prefixes: Vec<HomePrefix>,
+}
+
+/// A prefix of the home (RFC 7084 L-3) and when it ends (None: never, as
+/// the ULA).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HomePrefix {
+    pub prefix: Ipv6Prefix,
+    pub valid_until: Option<Instant>,
 }
 
 impl LinkInput {
@@ -227,6 +251,7 @@ impl LinkInput {
                 .collect(),
             forwarding: view.forwarding,
             default_route: has_default_route(view, index),
+            home_prefixes: Vec::new(),
         }
     }
 }
@@ -537,6 +562,9 @@ pub struct Status {
     pub last_ra_ago: Option<Duration>,
     pub initial_left: u32,
     pub prefixes: Vec<PrefixStatus>,
+    /// Home routes (RFC 7084 L-3) with the lifetime advertised now; 0 for
+    /// a withdrawn one.
+    pub home_routes: Vec<(Ipv6Prefix, u32)>,
     pub counters: Counters,
 }
 
@@ -561,6 +589,11 @@ pub struct Advertiser {
     /// same fact reported again before the kernel removes the address must
     /// not bring the prefix back. Forgotten once the fact is gone.
     expired_facts: BTreeMap<Ipv6Prefix, (u32, u32)>,
+    /// Home prefixes advertised as routes (RFC 7084 L-3).
+    home_routes: BTreeSet<Ipv6Prefix>,
+    /// Home routes no longer advertised: sent with Route Lifetime 0 (RFC
+    /// 4191 §2.3) until what hosts were told has run out anyway.
+    withdrawn_routes: BTreeMap<Ipv6Prefix, Instant>,
     counters: Counters,
 }
 
@@ -582,6 +615,8 @@ impl Advertiser {
             forwarding_warned: false,
             size_warned: false,
             expired_facts: BTreeMap::new(),
+            home_routes: BTreeSet::new(),
+            withdrawn_routes: BTreeMap::new(),
             counters: Counters::default(),
         };
         a.refresh_prefixes(now);
@@ -672,6 +707,10 @@ impl Advertiser {
         // kernel's event arrives.
         if self.refresh_prefixes(now) {
             out.push(Action::PersistHistory);
+        }
+        // A home prefix that ran out goes the way of a removed one.
+        if self.refresh_home_routes(now) && self.advertising() {
+            self.start_fast(now);
         }
         if !self.advertising() {
             return out;
@@ -859,6 +898,7 @@ impl Advertiser {
         if self.refresh_prefixes(now) {
             out.push(Action::PersistHistory);
         }
+        self.refresh_home_routes(now);
         out.extend(self.forwarding_check());
         if self.advertising() {
             // §6.2.4: changed information MAY be sent with up to
@@ -880,6 +920,7 @@ impl Advertiser {
         if prefixes_changed {
             out.push(Action::PersistHistory);
         }
+        let routes_changed = self.refresh_home_routes(now);
         out.extend(self.forwarding_check());
         let now_adv = self.advertising();
         if now_adv && !was {
@@ -915,6 +956,7 @@ impl Advertiser {
             self.start_fast(now);
         } else if now_adv
             && (prefixes_changed
+                || routes_changed
                 || old.forwarding != self.link.forwarding
                 || old.link_local != self.link.link_local
                 || (self.params.source_lladdr && old.lladdr != self.link.lladdr))
@@ -1190,7 +1232,7 @@ impl Advertiser {
         let p = &self.params;
         let mut options = self.link_options();
         options.extend(self.prefix_options(now));
-        options.extend(self.service_options(final_ra));
+        options.extend(self.service_options(now, final_ra));
         RouterAdvertisement {
             cur_hop_limit: p.cur_hop_limit,
             managed: p.managed,
@@ -1239,18 +1281,25 @@ impl Advertiser {
     /// Route Information (RFC 4191 §2.3), RDNSS and DNSSL (RFC 8106 §5),
     /// PREF64 (RFC 8781 §4) and the captive portal (RFC 8910 §2.3). On the
     /// final RA, routes and DNS go with the router (lifetime 0, as radvd does).
-    fn service_options(&self, final_ra: bool) -> Vec<NdOption> {
+    fn service_options(&self, now: Instant, final_ra: bool) -> Vec<NdOption> {
         let p = &self.params;
         let lt = |l: u32| if final_ra { 0 } else { l };
-        let mut options: Vec<NdOption> = p
+        let configured = p
             .routes
             .iter()
-            .map(|r| {
+            .map(|r| (r.prefix, r.preference, r.lifetime));
+        let home = self
+            .home_route_lifetimes(now)
+            .into_iter()
+            .map(|(prefix, l)| (prefix, p.preference, l));
+        let mut options: Vec<NdOption> = configured
+            .chain(home)
+            .map(|(prefix, preference, lifetime)| {
                 NdOption::RouteInformation(RouteInformation {
-                    prefix_len: r.prefix.len(),
-                    preference: r.preference,
-                    route_lifetime: lt(r.lifetime),
-                    prefix: r.prefix.addr(),
+                    prefix_len: prefix.len(),
+                    preference,
+                    route_lifetime: lt(lifetime),
+                    prefix: prefix.addr(),
                 })
             })
             .collect();
@@ -1317,6 +1366,7 @@ impl Advertiser {
                 .map(|t| now.saturating_duration_since(t)),
             initial_left: self.initial_left,
             prefixes,
+            home_routes: self.home_route_lifetimes(now),
             counters: self.counters.clone(),
         }
     }
@@ -1393,6 +1443,64 @@ impl Advertiser {
             }
         }
         out
+    }
+}
+
+/// RFC 7084 L-3: "The IPv6 CE router MUST advertise itself as a router for
+/// the delegated prefix(es) (and ULA prefix if configured to provide ULA
+/// addressing) using the Route Information Option specified in Section 2.3
+/// of [RFC4191]. This advertisement is independent of having or not having
+/// IPv6 connectivity on the WAN interface." Hosts thus reach every LAN of
+/// the home through us while we are not their default router (G-4).
+impl Advertiser {
+    /// Bring the advertised home routes in line with the link's home
+    /// prefixes and `Params::home_routes`: a new one is advertised, a gone
+    /// one (or one that ran out) is withdrawn with Route Lifetime 0 (RFC
+    /// 4191 §2.3). Withdrawals whose time is over are forgotten. A prefix
+    /// also configured as a `route` is left to the configuration. True when
+    /// the set of routes changed.
+    fn refresh_home_routes(&mut self, now: Instant) -> bool {
+        let want: BTreeSet<Ipv6Prefix> = self
+            .link
+            .home_prefixes
+            .iter()
+            .filter(|h| self.params.home_routes && h.valid_until.is_none_or(|v| v > now))
+            .filter(|h| !self.params.routes.iter().any(|r| r.prefix == h.prefix))
+            .map(|h| h.prefix)
+            .collect();
+        self.withdrawn_routes
+            .retain(|p, until| *until > now && !want.contains(p));
+        if want == self.home_routes {
+            return false;
+        }
+        // Hosts were told at most 3 * MaxRtrAdvInterval: a lifetime-0
+        // option for that long reaches every host that still holds the route.
+        let told = self.params.max_interval.saturating_mul(3);
+        for gone in self.home_routes.difference(&want) {
+            self.withdrawn_routes.insert(*gone, now + told);
+        }
+        self.home_routes = want;
+        true
+    }
+
+    /// (prefix, Route Lifetime) of every home route at `now`: 3 *
+    /// MaxRtrAdvInterval, never beyond what is left of the prefix (as PIOs,
+    /// RFC 9096 §3); the withdrawn ones with 0.
+    fn home_route_lifetimes(&self, now: Instant) -> Vec<(Ipv6Prefix, u32)> {
+        let full = u32::try_from(self.params.max_interval.as_secs().saturating_mul(3))
+            .unwrap_or(INFINITY - 1);
+        let left = |p: &Ipv6Prefix| {
+            let until = self
+                .link
+                .home_prefixes
+                .iter()
+                .find(|h| h.prefix == *p)
+                .and_then(|h| h.valid_until);
+            until.map_or(full, |t| full.min(secs_until(t, now)))
+        };
+        let active = self.home_routes.iter().map(|p| (*p, left(p)));
+        let withdrawn = self.withdrawn_routes.keys().map(|p| (*p, 0));
+        active.chain(withdrawn).collect()
     }
 }
 

@@ -181,6 +181,35 @@ fn ula_addrs(cfg: &Config, u: Ipv6Prefix, index_of: &BTreeMap<String, u32>, p: &
     }
 }
 
+/// An address the ISP gave an uplink itself (IA_NA), as the client bound it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WanLease {
+    pub uplink: String,
+    pub addr: Ipv6Addr,
+    pub preferred_until: Instant,
+    pub valid_until: Instant,
+}
+
+/// The uplinks' own addresses to configure: each IA_NA address still valid,
+/// as a /128 (RFC 8415 §18.2.10.1: the lease says nothing of the link's
+/// prefix; the on-link prefix comes from the ISP's RA, RFC 4861 §6.3.4)
+/// with what is left of its lifetimes, so the kernel deprecates and
+/// removes it on time even if we are gone.
+pub fn wan_addrs(leases: &[WanLease], now: Instant) -> Vec<PlannedAddr> {
+    leases
+        .iter()
+        .filter(|l| l.valid_until > now)
+        .map(|l| PlannedAddr {
+            iface: l.uplink.clone(),
+            addr: l.addr,
+            prefix_len: 128,
+            preferred: secs(l.preferred_until.saturating_duration_since(now)),
+            valid: secs(l.valid_until.saturating_duration_since(now)),
+            from: Ipv6Prefix::new(l.addr, 128),
+        })
+        .collect()
+}
+
 /// The router's own address in a subnet: `<subnet>::1`.
 pub fn router_addr(net: Ipv6Prefix) -> Ipv6Addr {
     Ipv6Addr::from(u128::from(net.addr()) | 1)
@@ -326,6 +355,36 @@ assign = { from = "wan0", subnet = "auto" }
         );
         assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
         assert!(p.problems[0].contains("does not fit"));
+    }
+
+    #[test]
+    fn ia_na_addresses_go_on_the_wan_as_128s_with_their_lifetimes() {
+        let now = Instant::now();
+        let lease = |addr: &str, pl: u64, vl: u64| WanLease {
+            uplink: "wan0".into(),
+            addr: addr.parse().unwrap(),
+            preferred_until: now + Duration::from_secs(pl),
+            valid_until: now + Duration::from_secs(vl),
+        };
+        let got = wan_addrs(
+            &[
+                lease("2001:db8:ff::1000", 20, 40),
+                lease("2001:db8:ff::1001", 0, 0),
+            ],
+            now,
+        );
+        assert_eq!(got.len(), 1, "the expired one is not configured: {got:?}");
+        let a = &got[0];
+        assert_eq!(
+            (
+                a.iface.as_str(),
+                a.addr.to_string(),
+                a.prefix_len,
+                a.preferred,
+                a.valid
+            ),
+            ("wan0", "2001:db8:ff::1000".to_string(), 128, 20, 40)
+        );
     }
 
     #[test]

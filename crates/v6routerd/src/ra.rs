@@ -20,12 +20,13 @@ use v6config::{Config, Preference};
 use v6control::ra::{RaCounters, RaInterfaceStatus, RaPrefixStatus, RaRouteStatus};
 use v6control::{Request, Response};
 use v6ra::engine::{
-    Action, Advertiser, LinkInput, LogLevel, Params, PrefixHistory, PrefixParams, RouteParams,
+    Action, Advertiser, HomePrefix, LinkInput, LogLevel, Params, PrefixHistory, PrefixParams,
+    RouteParams,
 };
 use v6ra::io::{RaSocket, ALL_NODES};
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
-use crate::service::{Changed, Ctx, Row, Service};
+use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
 
 /// Retry opening the socket this often when it failed (no CAP_NET_RAW).
 const SOCKET_RETRY: Duration = Duration::from_secs(10);
@@ -58,6 +59,7 @@ pub fn params_from(ra: &v6config::Ra, uplink_dns: &[Ipv6Addr]) -> (Params, Vec<S
             .min(v6ra::engine::MAX_ROUTER_LIFETIME);
     }
     p.require_default_route = ra.require_default_route;
+    p.home_routes = ra.home_routes;
     p.preference = preference(&ra.router_preference);
     p.cur_hop_limit = ra.hop_limit;
     p.reachable_time = ra.reachable_time;
@@ -116,6 +118,20 @@ pub fn params_from(ra: &v6config::Ra, uplink_dns: &[Ipv6Addr]) -> (Params, Vec<S
     (p, problems)
 }
 
+/// The prefixes the home's LANs are carved from (RFC 7084 L-3): the ULA
+/// while a LAN uses it, and every delegated prefix, with when it ends.
+fn home_prefixes(uplink: &UplinkFacts) -> Vec<HomePrefix> {
+    let ula = uplink.ula.map(|prefix| HomePrefix {
+        prefix,
+        valid_until: None,
+    });
+    let delegated = uplink.delegations.iter().map(|d| HomePrefix {
+        prefix: d.prefix,
+        valid_until: Some(d.valid_until),
+    });
+    ula.into_iter().chain(delegated).collect()
+}
+
 fn history_path(dir: &Path, ifname: &str) -> PathBuf {
     dir.join(format!("ra-{ifname}.json"))
 }
@@ -155,7 +171,8 @@ pub struct Ra {
 
 impl Ra {
     /// Bring the engines in line with the configuration and the kernel.
-    async fn sync(&mut self, cfg: &Config, view: &KernelView, uplink_dns: &[Ipv6Addr]) {
+    async fn sync(&mut self, cfg: &Config, view: &KernelView, uplink: &UplinkFacts) {
+        let home = home_prefixes(uplink);
         let now = Instant::now();
         let wanted: BTreeMap<&str, &v6config::Ra> = cfg
             .interfaces
@@ -183,9 +200,12 @@ impl Ra {
             self.ensure_socket(now);
         }
         for (name, ra) in wanted {
-            let (params, problems) = params_from(ra, uplink_dns);
+            let (params, problems) = params_from(ra, &uplink.dns);
             let link = view.link_by_name(name).map(|l| l.index);
-            let input = link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx));
+            let input = LinkInput {
+                home_prefixes: home.clone(),
+                ..link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx))
+            };
             let mut acts = Vec::new();
             let mut iface = match self.ifaces.remove(name) {
                 Some(mut i) => {
@@ -437,6 +457,15 @@ impl Ra {
                             preference: r.preference.as_str().into(),
                             lifetime: r.lifetime,
                         })
+                        .chain(
+                            st.home_routes
+                                .iter()
+                                .map(|(prefix, lifetime)| RaRouteStatus {
+                                    prefix: prefix.to_string(),
+                                    preference: p.preference.as_str().into(),
+                                    lifetime: *lifetime,
+                                }),
+                        )
                         .collect(),
                     rdnss: p.rdnss.iter().map(|a| a.to_string()).collect(),
                     dnssl: p.dnssl.clone(),
@@ -503,10 +532,10 @@ impl Service for Ra {
     }
 
     async fn changed(&mut self, ctx: &Ctx, _: Changed) {
-        // The ISP's DNS servers (for `dns = ["uplink"]`), copied out so no
-        // borrow is held across an await.
-        let dns = ctx.uplink().dns.clone();
-        self.sync(&ctx.config(), &ctx.kernel(), &dns).await;
+        // The ISP's DNS servers (for `dns = ["uplink"]`) and the home's
+        // prefixes; an Arc, so no borrow of the watch is held across an await.
+        let uplink = ctx.uplink();
+        self.sync(&ctx.config(), &ctx.kernel(), &uplink).await;
     }
 
     async fn next_event(&mut self) -> Self::Event {
@@ -636,8 +665,9 @@ mod tests {
                 p.prefixes[0].valid_lifetime,
                 p.prefixes[0].preferred_lifetime
             ),
-            (86400, 14400)
+            (5400, 2700)
         );
+        assert!(p.require_default_route && p.home_routes);
         assert_eq!(p.routes[0].lifetime, 900);
         assert_eq!(p.routes[0].preference, RouterPreference::High);
         // "uplink" stands for the DNS servers the ISP gave.

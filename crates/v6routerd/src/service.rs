@@ -421,6 +421,9 @@ pub struct UplinkFacts {
     pub assigned: Vec<v6common::Ipv6Prefix>,
     pub dns: Vec<std::net::Ipv6Addr>,
     pub search: Vec<String>,
+    /// The ULA /48, when some LAN has an address in it (RFC 7084 L-3
+    /// advertises it as a route then).
+    pub ula: Option<v6common::Ipv6Prefix>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,11 +8,11 @@
 //! one deprecated), DHCPv6 pools relative to the /64 move, RIPng's connected
 //! export changes.
 
-use crate::prefixes::{self, Delegation, Plan};
+use crate::prefixes::{self, Delegation, Plan, PlannedAddr, WanLease};
 use crate::service::unix_secs as wall;
 use crate::service::{Changed, Ctx, DelegatedPrefix, Row, Service, UplinkFacts};
 use crate::state::{load_json, save_json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,6 +84,8 @@ pub struct Uplinks {
     ula: Option<Ipv6Prefix>,
     auto: BTreeMap<String, u32>,
     installed: HashMap<(String, Ipv6Addr), Installed>,
+    /// The uplinks' own IA_NA addresses we configured on them.
+    wan_installed: BTreeSet<(String, Ipv6Addr)>,
     routes: Vec<Ipv6Prefix>,
     plan: Plan,
     /// Given to each socket's reader task.
@@ -117,6 +119,7 @@ impl Service for Uplinks {
             uplinks: Vec::new(),
             ula: None,
             installed: HashMap::new(),
+            wan_installed: BTreeSet::new(),
             routes: Vec::new(),
             plan: Plan::default(),
             rx_tx,
@@ -243,6 +246,9 @@ impl Service for Uplinks {
             }
             u.close();
         }
+        // Released addresses are no longer ours to use (RFC 8415 §18.2.7);
+        // kept ones stay with their lifetimes, as the LAN addresses do.
+        self.sync_wan_addrs(ctx, &ctx.kernel(), now).await;
     }
 }
 
@@ -419,17 +425,21 @@ impl Uplinks {
         }
     }
 
-    fn delegations(&self) -> Vec<Delegation> {
+    /// Each uplink that holds a binding, by name.
+    fn bindings(&self) -> impl Iterator<Item = (&str, &Binding)> {
         self.uplinks
             .iter()
-            .flat_map(|u| {
-                u.client.binding().into_iter().flat_map(move |b| {
-                    b.prefixes.iter().map(move |p| Delegation {
-                        uplink: u.name.clone(),
-                        prefix: p.value,
-                        preferred_until: p.preferred_until,
-                        valid_until: p.valid_until,
-                    })
+            .filter_map(|u| u.client.binding().map(|b| (u.name.as_str(), b)))
+    }
+
+    fn delegations(&self) -> Vec<Delegation> {
+        self.bindings()
+            .flat_map(|(name, b)| {
+                b.prefixes.iter().map(move |p| Delegation {
+                    uplink: name.to_string(),
+                    prefix: p.value,
+                    preferred_until: p.preferred_until,
+                    valid_until: p.valid_until,
                 })
             })
             .collect()
@@ -450,6 +460,7 @@ impl Uplinks {
         }
         let view = ctx.kernel();
         self.install_addrs(ctx, &view, &plan, now).await;
+        self.sync_wan_addrs(ctx, &view, now).await;
         self.deprecate_unplanned(ctx, &view, &plan, now).await;
         self.sync_unreachable(ctx, &view, &plan).await;
         self.plan = plan;
@@ -484,6 +495,61 @@ impl Uplinks {
                 .await
             {
                 warn!("{}: cannot set {}/{}: {e}", a.iface, a.addr, a.prefix_len);
+            }
+        }
+    }
+
+    /// The IA_NA addresses of every binding.
+    fn wan_leases(&self) -> Vec<WanLease> {
+        self.bindings()
+            .flat_map(|(name, b)| {
+                b.addresses.iter().map(move |a| WanLease {
+                    uplink: name.to_string(),
+                    addr: a.value,
+                    preferred_until: a.preferred_until,
+                    valid_until: a.valid_until,
+                })
+            })
+            .collect()
+    }
+
+    /// Configure each uplink's own IA_NA addresses (`request_address`) with
+    /// their lifetimes; remove the ones released or expired (RFC 8415
+    /// §18.2.7: a released address is not used any more).
+    async fn sync_wan_addrs(&mut self, ctx: &Ctx, view: &KernelView, now: Instant) {
+        let planned = prefixes::wan_addrs(&self.wan_leases(), now);
+        for a in &planned {
+            let Some(link) = view.link_by_name(&a.iface) else {
+                continue;
+            };
+            if self.wan_installed.insert((a.iface.clone(), a.addr)) {
+                info!(
+                    "{}: {}/128 from the ISP (IA_NA), preferred {} s, valid {} s",
+                    a.iface, a.addr, a.preferred, a.valid
+                );
+            }
+            if let Err(e) = ctx
+                .netlink
+                .set_address(link.index, a.addr, 128, a.preferred, a.valid)
+                .await
+            {
+                warn!("{}: cannot set {}/128: {e}", a.iface, a.addr);
+            }
+        }
+        let gone: Vec<(String, Ipv6Addr)> = self
+            .wan_installed
+            .iter()
+            .filter(|(i, x)| !planned.iter().any(|a| a.iface == *i && a.addr == *x))
+            .cloned()
+            .collect();
+        for (iface, addr) in gone {
+            self.wan_installed.remove(&(iface.clone(), addr));
+            let Some(link) = view.link_by_name(&iface) else {
+                continue;
+            };
+            match ctx.netlink.del_address(link.index, addr, 128).await {
+                Ok(()) => info!("{iface}: removed {addr}/128 (released or expired)"),
+                Err(e) => debug!("{iface}: {addr}/128 already gone: {e}"),
             }
         }
     }
@@ -569,6 +635,9 @@ impl Uplinks {
                 .iter()
                 .map(|a| Ipv6Prefix::new(a.addr, a.prefix_len))
                 .collect(),
+            ula: self
+                .ula
+                .filter(|u| self.plan.addrs.iter().any(|a| a.from == *u)),
             ..Default::default()
         };
         for b in self.uplinks.iter().filter_map(|u| u.client.binding()) {
@@ -596,11 +665,9 @@ impl Uplinks {
     /// Put back what someone removed by hand, or what a re-created link lost.
     async fn repair(&mut self, ctx: &Ctx, view: &KernelView) {
         let mut again = false;
-        for a in &self.plan.addrs {
-            let Some(link) = view.link_by_name(&a.iface) else {
-                continue;
-            };
-            if !view.addrs_of(link.index).any(|x| x.addr == a.addr) {
+        let wan = prefixes::wan_addrs(&self.wan_leases(), Instant::now());
+        for a in self.plan.addrs.iter().chain(&wan) {
+            if is_missing(view, a) {
                 debug!("{}: {} is missing, putting it back", a.iface, a.addr);
                 again = true;
             }
@@ -610,6 +677,7 @@ impl Uplinks {
                 again = true;
             }
         }
+
         if again {
             self.apply(ctx, &ctx.config()).await;
         }
@@ -763,6 +831,13 @@ fn unreachable(p: Ipv6Prefix) -> RouteFact {
         table: 254,
         kind: RouteKind::Unreachable,
     }
+}
+
+/// A planned address whose link is there without it (someone removed it,
+/// or the link was re-created).
+fn is_missing(view: &KernelView, a: &PlannedAddr) -> bool {
+    view.link_by_name(&a.iface)
+        .is_some_and(|l| !view.addrs_of(l.index).any(|x| x.addr == a.addr))
 }
 
 fn has_route(view: &KernelView, p: &Ipv6Prefix) -> bool {

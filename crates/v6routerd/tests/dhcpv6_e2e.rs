@@ -793,3 +793,70 @@ fn server_unicast_option_lets_dhclient_renew_by_unicast() {
     let after = std::fs::read_to_string(s.lab.dir().join("u.leases")).unwrap_or_default();
     assert_eq!(last_field(&after, "iaaddr"), addr, "{after}");
 }
+
+/// SOL_MAX_RT, INF_MAX_RT (options 82/83, RFC 8415 §21.24/§21.25) and the
+/// NTP server option (56, RFC 5908) reach a real client that asks for them:
+/// ISC dhclient -6 -S, told of option 56 (it knows 82 and 83 as
+/// `solmax-rt`, `inf-max-rt`), hands them to its script; tshark decodes
+/// the Reply on its own.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn max_rt_and_ntp_options_reach_dhclient() {
+    assert!(have("tshark"), "tshark is needed");
+    let s = setup(
+        "dho",
+        "sol_max_rt = 600\ninf_max_rt = 1200\nntp = [\"2001:db8:1::123\", \"ntp.home.arpa\"]\n",
+    );
+    let (ts, pcap) = s.lab.capture(&s.rtr, "lan0", "udp port 547", "o");
+    let dir = s.lab.dir();
+    let conf = dir.join("o.conf");
+    std::fs::write(
+        &conf,
+        "option dhcp6.ntp-server code 56 = string;\n\
+         also request dhcp6.solmax-rt, dhcp6.inf-max-rt, dhcp6.ntp-server;\n",
+    )
+    .unwrap();
+    let env = dir.join("o.env");
+    let script = dir.join("o.sh");
+    let e = env.display();
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nenv > {e}.tmp && mv {e}.tmp {e}\n"),
+    )
+    .unwrap();
+    s.host.sh(&format!("chmod +x {}", script.display()));
+    let (sc, cf) = (script.display().to_string(), conf.display().to_string());
+    let c = s
+        .lab
+        .dhclient(&s.host, "o", &["-S", "-sf", &sc, "-cf", &cf], "eth0");
+    let vars = wait_for(Duration::from_secs(15), || {
+        let t = std::fs::read_to_string(&env).unwrap_or_default();
+        t.contains("new_dhcp6_inf_max_rt").then_some(t)
+    })
+    .unwrap_or_else(|| panic!("no options from -S\n{}\n{}", c.log_text(), s.d.log_text()));
+    assert!(vars.contains("new_dhcp6_solmax_rt=600"), "{vars}");
+    assert!(vars.contains("new_dhcp6_inf_max_rt=1200"), "{vars}");
+    // Option 56 as the bytes of RFC 5908 §4: suboption 1 with the address.
+    assert!(
+        vars.contains("new_dhcp6_ntp_server=0:1:0:10:20:1:d:b8:0:1:0:0:0:0:0:0:0:0:1:23"),
+        "{vars}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    s.lab.stop(ts, Duration::from_secs(3));
+    let reply = s.rtr.sh(&format!(
+        "tshark -r {pcap} -Y 'dhcpv6.msgtype == 7' -T fields -e dhcpv6.ntpserver.addr -e dhcpv6.ntpserver.fqdn 2>/dev/null"
+    ));
+    assert!(
+        reply.contains("2001:db8:1::123") && reply.contains("ntp.home.arpa"),
+        "{reply}\n{}",
+        s.rtr.sh(&format!("tshark -r {pcap} -V 2>&1"))
+    );
+    let verbose = s.rtr.sh(&format!(
+        "tshark -r {pcap} -V -Y 'dhcpv6.msgtype == 7' 2>&1"
+    ));
+    // tshark names 82 and 83 without decoding their values (dhclient did).
+    for want in ["Option: SOL_MAX_RT (82)", "Option: INF_MAX_RT (83)"] {
+        assert!(verbose.contains(want), "{want} in\n{verbose}");
+    }
+    assert!(!verbose.to_lowercase().contains("malformed"), "{verbose}");
+}

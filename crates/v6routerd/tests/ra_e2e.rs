@@ -13,6 +13,10 @@ use testlab::{wait_for, Daemon, Lab, Netns};
 /// The issue's radvd.conf, translated one to one:
 /// `AdvSendAdvert on; AdvManagedFlag on; AdvLinkMTU 1280; MaxRtrAdvInterval 300;
 ///  prefix ... { AdvOnLink on; AdvAutonomous on; };`
+/// radvd advertises its AdvDefaultLifetime whether or not it has a default
+/// route itself: `require_default_route = false` (our default is RFC 7084's
+/// G-4, see `default_router_only_while_the_router_has_a_default_route`).
+/// The prefix lifetimes are ours, RFC 9096's 5400/2700 (radvd: 86400/14400).
 const ISSUE_CONFIG: &str = r#"
 [[interface]]
 name = "eth1"
@@ -20,6 +24,7 @@ name = "eth1"
 [interface.ra]
 managed = true
 mtu = 1280
+require_default_route = false
 max_interval = 300
 
 [[interface.ra.prefix]]
@@ -183,8 +188,12 @@ fn host_kernel_gets_slaac_address_and_default_route_mtu_1280_within_2s() {
     assert!(route.contains("proto ra"), "{route}");
     let (addr, lft) = slaac_addr(&s.host).expect("address");
     assert!(addr.contains("dynamic"), "{addr}");
+    // RFC 9096 §3's 5400/2700 s, counting down since the RA.
+    let starts = |key: &str, hi: &str, lo: &str| {
+        lft.contains(&format!("{key} {hi}")) || lft.contains(&format!("{key} {lo}"))
+    };
     assert!(
-        lft.contains("valid_lft 86") && lft.contains("preferred_lft 14"),
+        starts("valid_lft", "54", "53") && starts("preferred_lft", "27", "26"),
         "{lft}"
     );
     // The router is the one whose link-local the route points at.
@@ -215,8 +224,8 @@ fn rdisc6_shows_m_flag_mtu_prefix_and_dns() {
         "Prefix : 2001:db8:1::/64",
         "On-link : Yes",
         "Autonomous address conf.: Yes",
-        "Valid time : 86400 (0x00015180) seconds",
-        "Pref. time : 14400 (0x00003840) seconds",
+        "Valid time : 5400 (0x00001518) seconds",
+        "Pref. time : 2700 (0x00000a8c) seconds",
         "Recursive DNS server : 2001:db8:1::53",
         "DNS server lifetime : 900 (0x00000384) seconds",
         "DNS search list : home.arpa",
@@ -237,7 +246,7 @@ fn rdisc6_shows_m_flag_mtu_prefix_and_dns() {
         .expect("Sent line");
     assert!(!sent.contains("(0 solicited"), "{show}");
     assert!(
-        show.contains("2001:db8:1::/64 LA    86400 14400     advertised config"),
+        show.contains("2001:db8:1::/64 LA    5400  2700      advertised config"),
         "{show}"
     );
 }
@@ -342,14 +351,14 @@ fn reload_removing_prefix_deprecates_host_address_but_keeps_it_valid() {
         )
     });
     assert!(a.contains("deprecated"), "{a}");
-    // RFC 9096: valid for min(86400, 2 h) more, not removed.
+    // RFC 9096: valid for min(5400, 2 h) more (what hosts were told), not removed.
     let valid: u32 = l
         .split_whitespace()
         .nth(1)
         .and_then(|v| v.strip_suffix("sec"))
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{l}"));
-    assert!((7100..=7200).contains(&valid), "{l}");
+    assert!((5300..=5400).contains(&valid), "{l}");
     let show = d.ctl(&["show", "ra"]);
     assert!(show.contains("deprecated config"), "{show}");
     // The default route is untouched by the reload.
@@ -540,7 +549,7 @@ fn inconsistent_radvd_on_the_link_is_reported() {
     for want in [
         "M flag 0 (ours 1)",
         "MTU 1500 (ours 1280)",
-        "valid lifetime 3600 (ours 86400)",
+        "valid lifetime 3600 (ours 5400)",
     ] {
         assert!(line.contains(want), "{want} in {line}");
     }
@@ -696,7 +705,7 @@ fn slash64_template_follows_the_router_interface_addresses() {
     );
     let show = d.ctl(&["show", "ra"]);
     assert!(
-        show.contains("2001:db8:9::/64 LA    86400 14400     advertised interface"),
+        show.contains("2001:db8:9::/64 LA    5400  2700      advertised interface"),
         "{show}"
     );
     assert!(
@@ -823,14 +832,14 @@ fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
     );
     let ra = squash(&ra);
     assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
-    // The issue config's lifetimes are radvd's defaults: valid 86400 s,
-    // preferred 14400 s; neither may be 0 after a carrier loss.
+    // The issue config's lifetimes are the defaults (RFC 9096 §3): valid
+    // 5400 s, preferred 2700 s; neither may be 0 after a carrier loss.
     assert!(
-        ra.contains("Valid time : 86400 (0x00015180) seconds"),
+        ra.contains("Valid time : 5400 (0x00001518) seconds"),
         "{ra}"
     );
     assert!(
-        ra.contains("Pref. time : 14400 (0x00003840) seconds"),
+        ra.contains("Pref. time : 2700 (0x00000a8c) seconds"),
         "{ra}"
     );
     assert!(!ra.contains("Router lifetime : 0 "), "{ra}");
@@ -839,7 +848,8 @@ fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
     assert!(!addr.contains("deprecated"), "{addr} {life}");
 }
 
-/// `require_default_route` (RFC 7084 G-4/G-5, what odhcpd does): while the
+/// `require_default_route` (RFC 7084 G-4/G-5, what odhcpd does; the
+/// default, so the issue's config without the radvd-like key): while the
 /// router has no default route of its own, hosts get the prefix but not a
 /// default router; the uplink's default route appearing makes the host's
 /// default route appear, and its loss takes it away again, each within the
@@ -852,7 +862,8 @@ fn default_router_only_while_the_router_has_a_default_route() {
     s.rtr.sh(
         "ip link add wan0 type veth peer name wan0p && ip link set wan0 up && ip link set wan0p up",
     );
-    let (d, _) = start(&s, &config_with("require_default_route = true"));
+    let ce_config = ISSUE_CONFIG.replace("require_default_route = false\n", "");
+    let (d, _) = start(&s, &ce_config);
     assert!(
         wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
         "no SLAAC address"

@@ -68,6 +68,7 @@ impl Home {
       "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
       "option-data": [ {{ "name": "dns-servers", "data": "2001:db8:ff::53" }} ],
       "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
+         "pools": [ {{ "pool": "2001:db8:ff::1000-2001:db8:ff::10ff" }} ],
          "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
             leases.display()
         );
@@ -92,8 +93,13 @@ impl Home {
     }
 
     fn router(&self, name: &str) -> Daemon {
+        self.router_with(name, ROUTER)
+    }
+
+    /// The router with `config` (STATE and SOCK filled in).
+    fn router_with(&self, name: &str, config: &str) -> Daemon {
         let dir = self.lab.dir();
-        let text = ROUTER
+        let text = config
             .replace(
                 "STATE",
                 &dir.join(format!("{name}-state")).display().to_string(),
@@ -273,17 +279,25 @@ fn isp_renumbering_moves_the_lan_and_hosts_follow() {
         h.kea_log()
     );
     eprintln!("LAN renumbered {:?} after Kea came back", t.elapsed());
-    // The old LAN address is deprecated, not dropped.
-    let lan = h.rtr.sh("ip -6 addr show dev lan0");
-    let old = lan
-        .lines()
-        .skip_while(|l| !l.contains("2001:db8:100:1::1/64"))
-        .take(2)
-        .collect::<Vec<_>>()
-        .join("\n");
+    // The old LAN address is deprecated, not dropped (by the same plan
+    // that added the new one, a netlink request or two later: polled).
+    let deprecated = wait_for(Duration::from_secs(2), || {
+        let lan = h.rtr.sh("ip -6 addr show dev lan0");
+        let old = lan
+            .lines()
+            .skip_while(|l| !l.contains("2001:db8:100:1::1/64"))
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n");
+        (old.contains("preferred_lft 0sec") || old.contains("deprecated") || old.is_empty())
+            .then_some(())
+    });
     assert!(
-        old.contains("preferred_lft 0sec") || old.contains("deprecated") || old.is_empty(),
-        "{lan}"
+        deprecated.is_some(),
+        "{}\n{}\nkea:\n{}",
+        h.rtr.sh("ip -6 addr show dev lan0"),
+        d.log_text(),
+        h.kea_log()
     );
 
     // The host: old address deprecated, a preferred one in the new prefix.
@@ -877,4 +891,169 @@ fn isc_dhcpd_as_the_isp_delegates_and_renews() {
 #[ignore = "needs root and network namespaces"]
 fn wide_dhcp6s_as_the_isp_delegates_and_renews() {
     pd_from("upwide", IspServer::WideDhcp6s);
+}
+
+/// The smallest CE-router config (RFC 7084 defaults, radvd's 600 s
+/// MaxRtrAdvInterval): `ROUTER` without its uplink keys, subnet index and
+/// RA keys: the ULA, a WAN, a LAN.
+fn minimal() -> String {
+    let cfg = ROUTER
+        .replace("prefix_length = 56\nsolicit_max_rt = 60\n", "")
+        .replace(", length = 64, subnet = 1", "")
+        .replace("max_interval = 4\ndns = [\"uplink\"]\n", "");
+    assert!(
+        !cfg.contains("prefix_length") && !cfg.contains("max_interval"),
+        "{cfg}"
+    );
+    cfg
+}
+
+/// The host's default route through eth0, "" when it has none.
+fn host_default(h: &Home) -> String {
+    h.host
+        .sh("ip -6 route show default dev eth0")
+        .trim()
+        .to_string()
+}
+
+/// RFC 7084 by default, with a WAN nobody answers: the host gets its ULA
+/// address and a route to the whole ULA /48 (L-3, a Route Information
+/// option) but no default route (G-4); a default route appearing upstream
+/// gives it one within 5 s (fast RAs), and its loss takes it away within
+/// 5 s (G-5), while the /48 route stays. Peers: the host's own kernel.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn ce_defaults_ula_route_and_a_default_router_only_with_an_upstream_default() {
+    let h = home("uce");
+    // Linux takes Route Information up to this length (default 0: none).
+    h.host
+        .sh("sysctl -qw net.ipv6.conf.eth0.accept_ra_rt_info_max_plen=64");
+    let d = h.router_with("r", &minimal());
+    let ula = wait_for(Duration::from_secs(10), || h.host_addr_line("fd"));
+    assert!(
+        ula.is_some(),
+        "{}\n{}",
+        h.host.sh("ip -6 addr"),
+        d.log_text()
+    );
+    let up = d.ctl(&["show", "uplink"]);
+    let ula48 = up
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ULA "))
+        .unwrap_or_else(|| panic!("no ULA in {up}"))
+        .trim()
+        .to_string();
+    assert!(ula48.ends_with("::/48"), "{ula48}");
+    let rio = wait_for(Duration::from_secs(5), || {
+        let r = h.host.sh("ip -6 route show proto ra");
+        r.lines()
+            .find(|l| l.starts_with(&format!("{ula48} via fe80::")))
+            .map(String::from)
+    });
+    assert!(
+        rio.is_some(),
+        "no route to {ula48}: {}\n{}",
+        h.host.sh("ip -6 route"),
+        d.ctl(&["show", "ra"])
+    );
+    eprintln!("host route: {}", rio.unwrap_or_default());
+    assert_eq!(
+        host_default(&h),
+        "",
+        "a default route without an uplink one"
+    );
+    // The uplink gets a default route (veth: no gateway needed).
+    let t = Instant::now();
+    h.rtr.sh("ip -6 route add default dev wan0 metric 1024");
+    let got = wait_for(Duration::from_secs(5), || {
+        host_default(&h).contains("via fe80::").then_some(())
+    });
+    assert!(
+        got.is_some(),
+        "no default route on the host within 5 s\n{}",
+        d.log_text()
+    );
+    eprintln!(
+        "host default route {:.2} s after the router's",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    h.rtr.sh("ip -6 route del default dev wan0");
+    let gone = wait_for(Duration::from_secs(5), || {
+        host_default(&h).is_empty().then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "host still routes via us: {}",
+        host_default(&h)
+    );
+    eprintln!(
+        "host default route gone {:.2} s after the router's",
+        t.elapsed().as_secs_f64()
+    );
+    // The home's routes do not depend on the uplink (L-3).
+    let r = h.host.sh("ip -6 route show proto ra");
+    assert!(r.contains(&format!("{ula48} via fe80::")), "{r}");
+}
+
+/// `request_address = true` with Kea as the ISP giving an IA_NA: the WAN
+/// carries the address as a /128 with Kea's finite lifetimes (20/40 s),
+/// refreshed by each Renew, and loses it at once on a Release (RFC 8415
+/// §18.2.7).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn request_address_puts_the_isp_given_address_on_the_wan() {
+    let h = home("una");
+    h.start_isp("2001:db8:100::");
+    let cfg = ROUTER.replace(
+        "solicit_max_rt = 60\n",
+        "solicit_max_rt = 60\nrequest_address = true\n",
+    );
+    let d = h.router_with("r", &cfg);
+    // "inet6 2001:db8:ff::10xx/128 scope global dynamic" and its lifetimes.
+    let wan_addr = || {
+        let out = h.rtr.sh("ip -6 addr show dev wan0 scope global");
+        let lines: Vec<&str> = out.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| l.contains("inet6 2001:db8:ff::10") && l.contains("/128"))?;
+        Some(format!("{}\n{}", lines[i].trim(), lines.get(i + 1)?.trim()))
+    };
+    let got = wait_for(Duration::from_secs(15), wan_addr);
+    let got = got.unwrap_or_else(|| {
+        panic!(
+            "wan0: {}\nlog:\n{}\nkea:\n{}",
+            h.rtr.sh("ip -6 addr show dev wan0"),
+            d.log_text(),
+            h.kea_log()
+        )
+    });
+    eprintln!("{got}");
+    let secs = |key: &str, text: &str| -> u32 {
+        text.split_whitespace()
+            .skip_while(|w| *w != key)
+            .nth(1)
+            .and_then(|v| v.strip_suffix("sec"))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no finite {key} in {text}"))
+    };
+    assert!(secs("valid_lft", &got) <= 40, "{got}");
+    assert!(secs("preferred_lft", &got) <= 20, "{got}");
+    let up = d.ctl(&["show", "uplink"]);
+    assert!(up.contains("2001:db8:ff::10"), "{up}");
+    // Renewed every 4 s (Kea's T1): the lifetimes start again, never run down.
+    std::thread::sleep(Duration::from_secs(8));
+    let later = wan_addr().unwrap_or_else(|| panic!("address gone\n{}", d.log_text()));
+    assert!(secs("valid_lft", &later) >= 30, "not refreshed: {later}");
+    // Released: gone from the interface at once.
+    assert!(d.ctl(&["uplink", "release"]).contains("released"));
+    let gone = wait_for(Duration::from_secs(2), || {
+        wan_addr().is_none().then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "{}\n{}",
+        h.rtr.sh("ip -6 addr show dev wan0"),
+        d.log_text()
+    );
 }

@@ -1792,3 +1792,64 @@ fn malformed_client_fqdn_is_counted_and_ignored() {
     assert_eq!(s.stats().bad_client_fqdn, 1);
     assert!(s.leases().all(|l| l.name.is_none()));
 }
+
+/// SOL_MAX_RT, INF_MAX_RT (RFC 8415 §21.24, §21.25) and the NTP server
+/// option (RFC 5908 §4) go to clients that ask for them in their ORO, in
+/// an Advertise as in a Reply to an Information-request; nobody gets what
+/// was not asked for or is not configured.
+#[test]
+fn max_rt_and_ntp_options_when_configured_and_asked_for() {
+    let mut l = link();
+    l.sol_max_rt = Some(600);
+    l.inf_max_rt = Some(1200);
+    l.ntp_servers = vec![
+        NtpSuboption::from_server("2001:db8:1::123"),
+        NtpSuboption::from_server("ntp.home.arpa"),
+    ];
+    let mut s = server_with(l);
+    let c = Clock::new();
+    let asks = |t: MessageType, ias: Vec<DhcpOption>, oro: Vec<u16>| {
+        let mut o = vec![DhcpOption::ClientId(client_duid(1)), DhcpOption::Oro(oro)];
+        o.extend(ias);
+        msg(t, o)
+    };
+    let all = vec![code::SOL_MAX_RT, code::INF_MAX_RT, code::NTP_SERVER];
+    let solicit = asks(MessageType::Solicit, vec![ia_na(1, &[])], all.clone());
+    let adv = reply_of(&feed(&mut s, &c, 1, &solicit, true));
+    assert_eq!(adv.msg_type, MessageType::Advertise);
+    assert_eq!(
+        adv.option(code::SOL_MAX_RT),
+        Some(&DhcpOption::SolMaxRt(600))
+    );
+    assert_eq!(
+        adv.option(code::INF_MAX_RT),
+        Some(&DhcpOption::InfMaxRt(1200))
+    );
+    assert_eq!(
+        adv.option(code::NTP_SERVER),
+        Some(&DhcpOption::NtpServer(vec![
+            NtpSuboption::ServerAddr(a("2001:db8:1::123")),
+            NtpSuboption::ServerFqdn("ntp.home.arpa".into()),
+        ]))
+    );
+    let info = asks(MessageType::InformationRequest, vec![], all);
+    let rep = reply_of(&feed(&mut s, &c, 2, &info, true));
+    assert!(rep.has(code::INF_MAX_RT) && rep.has(code::NTP_SERVER));
+    // Not asked for: not sent.
+    let plain = asks(
+        MessageType::InformationRequest,
+        vec![],
+        vec![code::DNS_SERVERS],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 3, &plain, true));
+    assert!(!rep.has(code::SOL_MAX_RT) && !rep.has(code::INF_MAX_RT) && !rep.has(code::NTP_SERVER));
+    // Asked for but not configured: not sent.
+    let mut s = server_with(link());
+    let info = asks(
+        MessageType::InformationRequest,
+        vec![],
+        vec![code::SOL_MAX_RT, code::NTP_SERVER],
+    );
+    let rep = reply_of(&feed(&mut s, &c, 4, &info, true));
+    assert!(!rep.has(code::SOL_MAX_RT) && !rep.has(code::NTP_SERVER));
+}

@@ -34,6 +34,7 @@ fn up_link() -> LinkInput {
         addrs: vec![],
         forwarding: true,
         default_route: false,
+        home_prefixes: vec![],
     }
 }
 
@@ -293,6 +294,147 @@ fn without_a_default_route_the_router_lifetime_is_zero_when_required() {
         },
     );
     assert_eq!(a.status(t2).router_lifetime, 0);
+}
+
+const ULA: &str = "fd12:3456:789a::/48";
+const DELEGATED: &str = "2001:db8:100::/56";
+
+/// The issue's params as a CE router: G-4 and L-3 on.
+fn ce_params() -> Params {
+    let mut p = issue_params();
+    p.require_default_route = true;
+    p.home_routes = true;
+    p
+}
+
+/// The link with the ULA (forever) and a delegation valid for `vl` s more.
+fn home_link(now: Instant, vl: u64) -> LinkInput {
+    LinkInput {
+        home_prefixes: vec![
+            HomePrefix {
+                prefix: p64(ULA),
+                valid_until: None,
+            },
+            HomePrefix {
+                prefix: p64(DELEGATED),
+                valid_until: Some(now + Duration::from_secs(vl)),
+            },
+        ],
+        ..up_link()
+    }
+}
+
+/// The last RA among timer actions.
+fn last_ra(v: &[(Instant, Action)]) -> RouterAdvertisement {
+    v.iter()
+        .rev()
+        .find_map(|(_, x)| sends(std::slice::from_ref(x)).pop())
+        .expect("RAs go on")
+}
+
+/// (prefix, lifetime) of each Route Information option of an RA.
+fn rios(ra: &RouterAdvertisement) -> Vec<(String, u32)> {
+    ra.routes()
+        .map(|r| {
+            (
+                Ipv6Prefix::new(r.prefix, r.prefix_len).to_string(),
+                r.route_lifetime,
+            )
+        })
+        .collect()
+}
+
+/// RFC 7084 L-3: the ULA /48 and the delegated prefix are advertised as
+/// routes (RFC 4191 §2.3), 3 * MaxRtrAdvInterval, never beyond the
+/// delegation; even while the router lifetime is 0 (G-4).
+#[test]
+fn home_prefixes_are_advertised_as_routes_while_not_a_default_router() {
+    let t0 = Instant::now();
+    let mut a = Advertiser::new(t0, ce_params(), 3);
+    a.update_link(t0, home_link(t0, 600));
+    let ra = &sends(&a.on_timer(t0))[0];
+    assert_eq!(ra.router_lifetime, 0, "no default route upstream (G-4)");
+    assert_eq!(
+        rios(ra),
+        vec![(DELEGATED.to_string(), 600), (ULA.to_string(), 900)]
+    );
+    // Counting down with the delegation.
+    let t1 = t0 + Duration::from_secs(550);
+    let ra = &sends(&a.on_timer(t1))[0];
+    assert_eq!(rios(ra)[0], (DELEGATED.to_string(), 50));
+    assert_eq!(a.status(t1).home_routes.len(), 2);
+    // The final RA takes the routes away with the router (lifetime 0).
+    let fin = sends(&a.shutdown(t1 + Duration::from_secs(1)));
+    assert!(rios(&fin[0]).iter().all(|(_, l)| *l == 0), "{fin:?}");
+}
+
+/// A delegation that goes away is withdrawn at once: fast RAs carry its
+/// route with lifetime 0 (RFC 4191 §2.3), for as long as hosts may hold
+/// it (3 * MaxRtrAdvInterval), then no more; one that runs out likewise.
+#[test]
+fn a_home_prefix_that_goes_is_withdrawn_with_route_lifetime_zero() {
+    let t0 = Instant::now();
+    let mut a = Advertiser::new(t0, ce_params(), 4);
+    a.update_link(t0, home_link(t0, 5000));
+    run(&mut a, t0 + Duration::from_secs(100));
+    let t1 = t0 + Duration::from_secs(100);
+    let mut only_ula = home_link(t0, 5000);
+    only_ula.home_prefixes.truncate(1);
+    a.update_link(t1, only_ula);
+    assert_eq!(a.next_timer(), Some(t1), "an RA at once");
+    let ra = &sends(&a.on_timer(t1))[0];
+    assert_eq!(
+        rios(ra),
+        vec![(ULA.to_string(), 900), (DELEGATED.to_string(), 0)]
+    );
+    let late = t1 + Duration::from_secs(901);
+    let v = run(&mut a, late + Duration::from_secs(300));
+    assert_eq!(rios(&last_ra(&v)), vec![(ULA.to_string(), 900)]);
+    // Running out by the clock: the next timer tick withdraws it.
+    let t2 = Instant::now();
+    let mut a = Advertiser::new(t2, ce_params(), 5);
+    a.update_link(t2, home_link(t2, 10));
+    let v = run(&mut a, t2 + Duration::from_secs(40));
+    assert_eq!(
+        rios(&last_ra(&v)),
+        vec![(ULA.to_string(), 900), (DELEGATED.to_string(), 0)]
+    );
+}
+
+/// `home_routes = false` (radvd-like setups) sends none; a configured
+/// `route` for the same prefix wins over the home route.
+#[test]
+fn home_routes_off_or_configured_routes_take_precedence() {
+    let t0 = Instant::now();
+    let mut p = ce_params();
+    p.home_routes = false;
+    let mut a = Advertiser::new(t0, p, 6);
+    a.update_link(t0, home_link(t0, 600));
+    assert!(rios(&sends(&a.on_timer(t0))[0]).is_empty());
+    let mut p = ce_params();
+    p.routes.push(RouteParams {
+        prefix: p64(ULA),
+        preference: RouterPreference::High,
+        lifetime: 60,
+    });
+    let mut a = Advertiser::new(t0, p, 7);
+    a.update_link(t0, home_link(t0, 600));
+    let ra = &sends(&a.on_timer(t0))[0];
+    assert_eq!(
+        rios(ra),
+        vec![(ULA.to_string(), 60), (DELEGATED.to_string(), 600)]
+    );
+    // Turning it on by reload advertises them with fast RAs.
+    let mut p = ce_params();
+    p.home_routes = false;
+    let mut a = Advertiser::new(t0, p.clone(), 8);
+    a.update_link(t0, home_link(t0, 600));
+    a.on_timer(t0);
+    let t1 = t0 + Duration::from_secs(30);
+    p.home_routes = true;
+    a.update_params(t1, p);
+    assert_eq!(a.next_timer(), Some(t1));
+    assert_eq!(rios(&sends(&a.on_timer(t1))[0]).len(), 2);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use v6common::{AddrFact, Ipv6Prefix, KernelView};
 use v6config::{Config, PoolRange};
 use v6dhcp::engine::{AddressPool, Host, HostId, Limits, LinkConfig, PrefixPool};
 use v6dhcp::io::ServerSocket;
-use v6dhcp::wire::Duid;
+use v6dhcp::wire::{Duid, NtpSuboption};
 
 /// The engine's view of the configuration on the links that exist now.
 /// Returns the links, per-interface notes for `show dhcpv6`, and the limits.
@@ -125,7 +125,16 @@ fn local_link(
     lc.hosts = d.hosts.iter().filter_map(host).collect();
     lc.unicast = d.unicast;
     lc.information_refresh_time = d.information_refresh_time;
+    max_rt_and_ntp(d, &mut lc);
     lc
+}
+
+/// SOL_MAX_RT, INF_MAX_RT (RFC 8415 §21.24, §21.25) and the NTP servers
+/// (RFC 5908 §4) of `[interface.dhcpv6]`.
+fn max_rt_and_ntp(d: &v6config::Dhcpv6, lc: &mut LinkConfig) {
+    lc.sol_max_rt = d.sol_max_rt;
+    lc.inf_max_rt = d.inf_max_rt;
+    lc.ntp_servers = d.ntp.iter().map(|n| NtpSuboption::from_server(n)).collect();
 }
 
 /// The address pool `pool`: fixed, or relative to the interface's /64
@@ -325,6 +334,7 @@ fn relayed_link(
     l.rapid_commit = local.rapid_commit;
     l.preference = local.preference;
     l.information_refresh_time = local.information_refresh_time;
+    max_rt_and_ntp(d, &mut l);
     let pd_prefixes: Vec<Ipv6Prefix> = l.prefix_pools.iter().map(|p| p.prefix).collect();
     l.hosts = local
         .hosts
@@ -483,6 +493,8 @@ name = "lan0"
 pool = "2001:db8:1::1000-2001:db8:1::1fff"
 unicast = "2001:db8:1::1"
 information_refresh_time = 7200
+sol_max_rt = 600
+ntp = ["2001:db8:1::123"]
 preferred_lifetime = 1000
 valid_lifetime = 2000
 dns = ["2001:db8:1::1"]
@@ -523,6 +535,14 @@ pool = "::100-::1ff"
         assert_eq!((shed.preferred, shed.valid), (1000, 2000));
         assert_eq!(shed.dns_servers, links[0].dns_servers);
         assert_eq!(shed.information_refresh_time, Some(7200));
+        // Options 82 and 56 on the remote link as on the local one.
+        for l in [&links[0], shed] {
+            assert_eq!((l.sol_max_rt, l.inf_max_rt), (Some(600), None));
+            assert_eq!(
+                l.ntp_servers,
+                vec![NtpSuboption::ServerAddr("2001:db8:1::123".parse().unwrap())]
+            );
+        }
         assert_eq!(shed.unicast, None);
         // Only the binding on the remote link goes with it.
         assert_eq!(shed.hosts.len(), 1);
