@@ -115,8 +115,11 @@ param file [/etc/v6router.toml]
 param respawn [3600] [5] [5]
 param stderr [1]
 param term_timeout [10]
+param no_new_privs [1]
 instance.close
 trigger config.change package=network run [/etc/init.d/v6routerd] [reload] delay=1000
+trigger config.change package=dhcp run [/etc/init.d/v6routerd] [reload] delay=1000
+trigger config.change package=v6router run [/etc/init.d/v6routerd] [reload] delay=1000
 service.close set" "$(cat "$T/start.log")"
 
 : >"$T/reload.log"
@@ -234,9 +237,17 @@ for arch in "${ARCHES[@]}"; do
     same_text "$arch: data.tar.gz holds exactly the package files, sorted, root-owned" \
         "drwxr-xr-x 0/0 ./
 drwxr-xr-x 0/0 ./etc/
+drwxr-xr-x 0/0 ./etc/capabilities/
+-rw-r--r-- 0/0 ./etc/capabilities/v6routerd.json
+drwxr-xr-x 0/0 ./etc/config/
+-rw------- 0/0 ./etc/config/v6router
 drwxr-xr-x 0/0 ./etc/init.d/
 -rwxr-xr-x 0/0 ./etc/init.d/v6routerd
 -rw------- 0/0 ./etc/v6router.toml
+drwxr-xr-x 0/0 ./lib/
+drwxr-xr-x 0/0 ./lib/upgrade/
+drwxr-xr-x 0/0 ./lib/upgrade/keep.d/
+-rw-r--r-- 0/0 ./lib/upgrade/keep.d/v6router
 drwxr-xr-x 0/0 ./usr/
 drwxr-xr-x 0/0 ./usr/sbin/
 -rwxr-xr-x 0/0 ./usr/sbin/v6ctl
@@ -265,7 +276,8 @@ drwxr-xr-x 0/0 ./usr/sbin/
     same_text "$arch: Description: first line after two spaces, the rest indented by one" \
         "Description:  IPv6 0" \
         "$(head -c 18 < <(sed -n '/^Description:/p' "$C/control")) $(sed -n '/^Description:/,$p' "$C/control" | tail -n +2 | grep -vc '^ ')"
-    same_text "$arch: conffiles" "/etc/v6router.toml" "$(cat "$C/conffiles")"
+    same_text "$arch: conffiles" "/etc/config/v6router
+/etc/v6router.toml" "$(cat "$C/conffiles")"
     same_text "$arch: postinst is OpenWrt's default_postinst stub" '#!/bin/sh
 [ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0
 [ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
@@ -424,6 +436,18 @@ default_prerm $0 $@' "$(cat "$C/prerm")"
         : >"$T/r2.log"
         harness "$T/r2.log" reload PROG_OVERRIDE="$S/usr/sbin/v6routerd" CONF_OVERRIDE="$T/broken.toml" >/dev/null 2>&1
         same_text "$arch: staged init reload with a broken config does not signal" "" "$(cat "$T/r2.log")"
+        # source 'uci' end to end: import, triggers, reload on a change of
+        # dhcp, an unparsable dhcp leaving the daemon as it was.
+        if [ "$(id -u)" = 0 ]; then
+            if busybox ash "$HARNESS" --selftest-uci "$S/usr/sbin" >"$T/uci.out" 2>&1; then
+                ok "$arch: init with source 'uci' against the staged daemon (procd-harness.sh --selftest-uci)"
+            else
+                bad "$arch: init with source 'uci' against the staged daemon (procd-harness.sh --selftest-uci)"
+                grep -v '^ok' "$T/uci.out" | sed 's/^/       /'
+            fi
+        else
+            skip "$arch: the init script's UCI self-test needs root (network namespace)"
+        fi
     fi
 done
 
@@ -473,7 +497,7 @@ mk() {
         BUILD_DIR="$T/owrt-build" DEST="$T/owrt-root" "$@"
 }
 same_text "feed Makefile: PKG_VERSION is the workspace version" "${VERSION%-r1}" "$(mk print-PKG_VERSION 2>&1)"
-same_text "feed Makefile: conffiles" "/etc/v6router.toml" "$(mk print-conffiles 2>&1 | xargs)"
+same_text "feed Makefile: conffiles" "/etc/v6router.toml /etc/config/v6router" "$(mk print-conffiles 2>&1 | xargs)"
 check "feed Makefile: Build/Prepare copies the workspace" mk prepare
 compile_out=$(mk compile 2>&1)
 for crate in v6routerd v6ctl; do
