@@ -254,8 +254,12 @@ selftest_uci() {
 	_fx=$(dirname "$0")/../../crates/config/src/uci/fixtures
 	mkdir -p "$_t/config" "$_t/state"
 	cp "$_fx/openwrt-24.10-network" "$_t/config/network"
-	# loglevel 6: the daemon logs its reloads at info.
-	sed "s/option loglevel '4'/option loglevel '6'/" "$_fx/openwrt-24.10-dhcp" >"$_t/config/dhcp"
+	# loglevel 6: the daemon logs its reloads at info; the lease file in
+	# the test's directory; an NTP server, which is not carried over.
+	sed -e "s/option loglevel '4'/option loglevel '6'/" \
+		-e "s|option leasefile '/tmp/hosts/odhcpd'|option leasefile '$_t/hosts/odhcpd'|" \
+		-e "s|option ra_slaac '1'|&\n\tlist ntp '2001:db8::123'|" \
+		"$_fx/openwrt-24.10-dhcp" >"$_t/config/dhcp"
 	printf "config v6router 'main'\n\toption source 'uci'\n\toption state_dir '%s'\n\toption socket '%s'\n" \
 		"$_t/state" "$_t/ctl.sock" >"$_t/config/v6router"
 	PROG=$selftest_dir/v6routerd UCI_DIR=$_t/config GEN=$_t/var/v6router.toml ODHCPD_INIT=$_t/none
@@ -265,7 +269,8 @@ selftest_uci() {
 	_has "start imports /etc/config into the TOML it runs" "param command [$PROG] [-c] [$GEN]" "$PROCD_LOG"
 	_has "start registers reload triggers on network, dhcp and v6router" "trigger config.change package=dhcp run" "$PROCD_LOG"
 	_has "start registers interface triggers for lan and wan6" "trigger interface.* interface=lan run" "$PROCD_LOG"
-	_has "what is not carried over is logged with file:line" "log daemon.notice v6routerd:   --> $_t/config/dhcp:42:9" "$PROCD_LOG"
+	_has "what is not carried over is logged with file:line" "log daemon.notice v6routerd:   --> $_t/config/dhcp:33:7" "$PROCD_LOG"
+	_has "odhcpd's lease file is carried over" "lease_file = \"$_t/hosts/odhcpd\"" "$GEN"
 	# Run the daemon as procd would, in a namespace of its own.
 	# iproute2's, not a shell's built-in applet (busybox ash has one).
 	_ip=$(for p in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do [ -x "$p" ] && echo "$p" && break; done)
