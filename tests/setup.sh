@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client isc-dhcp-relay isc-dhcp-server
       dhcpcd-base wide-dhcpv6-client wide-dhcpv6-server frr
       kea-admin kea-dhcp6-server
-      radvd tshark tcpdump user-mode-linux kmod qemu-user-static)
+      radvd tshark tcpdump user-mode-linux kmod qemu-user-static
+      dnsmasq-base bind9-dnsutils)
 
 missing=()
 for p in "${PKGS[@]}"; do
