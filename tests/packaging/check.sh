@@ -477,7 +477,7 @@ compile:
 install-root:
 	$$(call Package/$(1)/install,$$(DEST))
 print-conffiles:
-	@echo '$$(Package/$(1)/conffiles)'
+	@echo '$$(strip $$(Package/$(1)/conffiles))'
 print-%:
 	@echo '$$($$*)'
 endef
@@ -572,7 +572,7 @@ for arch in "${ARCHES[@]}"; do
     # The .ipk's data tree plus OpenWrt's /lib/apk/packages metadata.
     same_text "$arch.apk: entries (type, mode, path) are the .ipk's data plus /lib/apk/packages/v6router.*" \
         "$( (cd "$A/ipkroot" && find . -printf '%y %#m /%P\n'
-            printf '%s\n' 'd 0755 /lib' 'd 0755 /lib/apk' 'd 0755 /lib/apk/packages' \
+            printf '%s\n' 'd 0755 /lib/apk' 'd 0755 /lib/apk/packages' \
                 'f 0644 /lib/apk/packages/v6router.conffiles' 'f 0644 /lib/apk/packages/v6router.conffiles_static' \
                 'f 0644 /lib/apk/packages/v6router.list') | LC_ALL=C sort -k3)" \
         "$(awk '{ print $1, $2, $4 }' "$A/dump" | grep -E '^[dfl] ' | LC_ALL=C sort -k3)"
@@ -640,13 +640,18 @@ if APK=$FAKE/apk OUT_DIR=$T/apkfake V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${AR
             "post-install post-upgrade pre-deinstall" \
             "$(sed -n 's/^--script \([a-z-]*\):.*/\1/p' "$A.args" | xargs)"
         same_text "$arch apk: .list is every shipped file (default_postinst finds the init script there)" \
-            "/etc/init.d/v6routerd
+            "/etc/capabilities/v6routerd.json
+/etc/config/v6router
+/etc/init.d/v6routerd
 /etc/v6router.toml
+/lib/upgrade/keep.d/v6router
 /usr/sbin/v6ctl
 /usr/sbin/v6routerd" "$(cat "$A.root/lib/apk/packages/v6router.list")"
-        same_text "$arch apk: .conffiles" /etc/v6router.toml "$(cat "$A.root/lib/apk/packages/v6router.conffiles")"
-        same_text "$arch apk: .conffiles_static holds the shipped config's sha256" \
-            "/etc/v6router.toml $(sha256sum "$A.root/etc/v6router.toml" | cut -d' ' -f1)" \
+        same_text "$arch apk: .conffiles" "/etc/v6router.toml
+/etc/config/v6router" "$(cat "$A.root/lib/apk/packages/v6router.conffiles")"
+        same_text "$arch apk: .conffiles_static holds the shipped configs' sha256" \
+            "/etc/v6router.toml $(sha256sum "$A.root/etc/v6router.toml" | cut -d' ' -f1)
+/etc/config/v6router $(sha256sum "$A.root/etc/config/v6router" | cut -d' ' -f1)" \
             "$(cat "$A.root/lib/apk/packages/v6router.conffiles_static")"
         check "$arch apk: post-install runs default_postinst for pkgname v6router" \
             grep -qzF "export pkgname=\"v6router\""$'\n'"add_group_and_user"$'\n'"default_postinst" "$A.post-install"
