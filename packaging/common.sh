@@ -24,7 +24,7 @@ PKG_DESCRIPTION="IPv6 control plane for home routers in one daemon: Router
 Advertisements (like radvd), a DHCPv6 server with prefix delegation, a
 DHCPv6-PD client for the uplink, RIPng and 6in4 (SIT) tunnels. Configured
 by /etc/v6router.toml; v6ctl shows its state with birdc-like output."
-CONFFILES=(/etc/v6router.toml)
+CONFFILES=(/etc/v6router.toml /etc/config/v6router)
 
 # Reproducible archives: the commit's time unless SOURCE_DATE_EPOCH is set
 # (ipkg-build uses PKG_SOURCE_DATE_EPOCH / SOURCE_DATE_EPOCH the same way).
@@ -76,6 +76,13 @@ stage_root() {
     # 0600 like OpenWrt's INSTALL_CONF (the daemon runs as root there).
     install -m 0600 "$PKG_CONFIG" "$root/etc/v6router.toml"
     install -m 0755 "$REPO/packaging/openwrt/files/v6routerd.init" "$root/etc/init.d/v6routerd"
+    # As the SDK Makefile: source 'uci' (INSTALL_CONF), the capabilities
+    # procd gives the daemon, and sysupgrade keeping state_dir (INSTALL_DATA).
+    local f=$REPO/packaging/openwrt/files
+    install -d -m 0755 "$root/etc/config" "$root/etc/capabilities" "$root/lib" "$root/lib/upgrade" "$root/lib/upgrade/keep.d"
+    install -m 0600 "$f/v6router.config" "$root/etc/config/v6router"
+    install -m 0644 "$f/v6routerd.capabilities" "$root/etc/capabilities/v6routerd.json"
+    install -m 0644 "$f/v6router.keep" "$root/lib/upgrade/keep.d/v6router"
 }
 
 # reproducible_tar DIR: GNU tar of DIR's contents ("./", "./etc/", ...) on

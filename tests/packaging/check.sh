@@ -115,8 +115,11 @@ param file [/etc/v6router.toml]
 param respawn [3600] [5] [5]
 param stderr [1]
 param term_timeout [10]
+param no_new_privs [1]
 instance.close
 trigger config.change package=network run [/etc/init.d/v6routerd] [reload] delay=1000
+trigger config.change package=dhcp run [/etc/init.d/v6routerd] [reload] delay=1000
+trigger config.change package=v6router run [/etc/init.d/v6routerd] [reload] delay=1000
 service.close set" "$(cat "$T/start.log")"
 
 : >"$T/reload.log"
@@ -234,9 +237,17 @@ for arch in "${ARCHES[@]}"; do
     same_text "$arch: data.tar.gz holds exactly the package files, sorted, root-owned" \
         "drwxr-xr-x 0/0 ./
 drwxr-xr-x 0/0 ./etc/
+drwxr-xr-x 0/0 ./etc/capabilities/
+-rw-r--r-- 0/0 ./etc/capabilities/v6routerd.json
+drwxr-xr-x 0/0 ./etc/config/
+-rw------- 0/0 ./etc/config/v6router
 drwxr-xr-x 0/0 ./etc/init.d/
 -rwxr-xr-x 0/0 ./etc/init.d/v6routerd
 -rw------- 0/0 ./etc/v6router.toml
+drwxr-xr-x 0/0 ./lib/
+drwxr-xr-x 0/0 ./lib/upgrade/
+drwxr-xr-x 0/0 ./lib/upgrade/keep.d/
+-rw-r--r-- 0/0 ./lib/upgrade/keep.d/v6router
 drwxr-xr-x 0/0 ./usr/
 drwxr-xr-x 0/0 ./usr/sbin/
 -rwxr-xr-x 0/0 ./usr/sbin/v6ctl
@@ -265,7 +276,8 @@ drwxr-xr-x 0/0 ./usr/sbin/
     same_text "$arch: Description: first line after two spaces, the rest indented by one" \
         "Description:  IPv6 0" \
         "$(head -c 18 < <(sed -n '/^Description:/p' "$C/control")) $(sed -n '/^Description:/,$p' "$C/control" | tail -n +2 | grep -vc '^ ')"
-    same_text "$arch: conffiles" "/etc/v6router.toml" "$(cat "$C/conffiles")"
+    same_text "$arch: conffiles" "/etc/config/v6router
+/etc/v6router.toml" "$(cat "$C/conffiles")"
     same_text "$arch: postinst is OpenWrt's default_postinst stub" '#!/bin/sh
 [ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0
 [ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0
@@ -424,6 +436,18 @@ default_prerm $0 $@' "$(cat "$C/prerm")"
         : >"$T/r2.log"
         harness "$T/r2.log" reload PROG_OVERRIDE="$S/usr/sbin/v6routerd" CONF_OVERRIDE="$T/broken.toml" >/dev/null 2>&1
         same_text "$arch: staged init reload with a broken config does not signal" "" "$(cat "$T/r2.log")"
+        # source 'uci' end to end: import, triggers, reload on a change of
+        # dhcp, an unparsable dhcp leaving the daemon as it was.
+        if [ "$(id -u)" = 0 ]; then
+            if busybox ash "$HARNESS" --selftest-uci "$S/usr/sbin" >"$T/uci.out" 2>&1; then
+                ok "$arch: init with source 'uci' against the staged daemon (procd-harness.sh --selftest-uci)"
+            else
+                bad "$arch: init with source 'uci' against the staged daemon (procd-harness.sh --selftest-uci)"
+                grep -v '^ok' "$T/uci.out" | sed 's/^/       /'
+            fi
+        else
+            skip "$arch: the init script's UCI self-test needs root (network namespace)"
+        fi
     fi
 done
 
@@ -453,7 +477,7 @@ compile:
 install-root:
 	$$(call Package/$(1)/install,$$(DEST))
 print-conffiles:
-	@echo '$$(Package/$(1)/conffiles)'
+	@echo '$$(strip $$(Package/$(1)/conffiles))'
 print-%:
 	@echo '$$($$*)'
 endef
@@ -473,7 +497,7 @@ mk() {
         BUILD_DIR="$T/owrt-build" DEST="$T/owrt-root" "$@"
 }
 same_text "feed Makefile: PKG_VERSION is the workspace version" "${VERSION%-r1}" "$(mk print-PKG_VERSION 2>&1)"
-same_text "feed Makefile: conffiles" "/etc/v6router.toml" "$(mk print-conffiles 2>&1 | xargs)"
+same_text "feed Makefile: conffiles" "/etc/v6router.toml /etc/config/v6router" "$(mk print-conffiles 2>&1 | xargs)"
 check "feed Makefile: Build/Prepare copies the workspace" mk prepare
 compile_out=$(mk compile 2>&1)
 for crate in v6routerd v6ctl; do
@@ -548,7 +572,7 @@ for arch in "${ARCHES[@]}"; do
     # The .ipk's data tree plus OpenWrt's /lib/apk/packages metadata.
     same_text "$arch.apk: entries (type, mode, path) are the .ipk's data plus /lib/apk/packages/v6router.*" \
         "$( (cd "$A/ipkroot" && find . -printf '%y %#m /%P\n'
-            printf '%s\n' 'd 0755 /lib' 'd 0755 /lib/apk' 'd 0755 /lib/apk/packages' \
+            printf '%s\n' 'd 0755 /lib/apk' 'd 0755 /lib/apk/packages' \
                 'f 0644 /lib/apk/packages/v6router.conffiles' 'f 0644 /lib/apk/packages/v6router.conffiles_static' \
                 'f 0644 /lib/apk/packages/v6router.list') | LC_ALL=C sort -k3)" \
         "$(awk '{ print $1, $2, $4 }' "$A/dump" | grep -E '^[dfl] ' | LC_ALL=C sort -k3)"
@@ -616,13 +640,18 @@ if APK=$FAKE/apk OUT_DIR=$T/apkfake V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${AR
             "post-install post-upgrade pre-deinstall" \
             "$(sed -n 's/^--script \([a-z-]*\):.*/\1/p' "$A.args" | xargs)"
         same_text "$arch apk: .list is every shipped file (default_postinst finds the init script there)" \
-            "/etc/init.d/v6routerd
+            "/etc/capabilities/v6routerd.json
+/etc/config/v6router
+/etc/init.d/v6routerd
 /etc/v6router.toml
+/lib/upgrade/keep.d/v6router
 /usr/sbin/v6ctl
 /usr/sbin/v6routerd" "$(cat "$A.root/lib/apk/packages/v6router.list")"
-        same_text "$arch apk: .conffiles" /etc/v6router.toml "$(cat "$A.root/lib/apk/packages/v6router.conffiles")"
-        same_text "$arch apk: .conffiles_static holds the shipped config's sha256" \
-            "/etc/v6router.toml $(sha256sum "$A.root/etc/v6router.toml" | cut -d' ' -f1)" \
+        same_text "$arch apk: .conffiles" "/etc/v6router.toml
+/etc/config/v6router" "$(cat "$A.root/lib/apk/packages/v6router.conffiles")"
+        same_text "$arch apk: .conffiles_static holds the shipped configs' sha256" \
+            "/etc/v6router.toml $(sha256sum "$A.root/etc/v6router.toml" | cut -d' ' -f1)
+/etc/config/v6router $(sha256sum "$A.root/etc/config/v6router" | cut -d' ' -f1)" \
             "$(cat "$A.root/lib/apk/packages/v6router.conffiles_static")"
         check "$arch apk: post-install runs default_postinst for pkgname v6router" \
             grep -qzF "export pkgname=\"v6router\""$'\n'"add_group_and_user"$'\n'"default_postinst" "$A.post-install"

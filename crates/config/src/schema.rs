@@ -20,6 +20,7 @@ pub struct Config {
     pub log: Log,
     #[serde(default, rename = "interface")]
     pub interfaces: Vec<Interface>,
+    pub dhcpv6_state: Option<Dhcpv6State>,
     pub ripng: Option<Ripng>,
     #[serde(default, rename = "tunnel")]
     pub tunnels: Vec<Tunnel>,
@@ -498,6 +499,19 @@ pub struct Host {
     pub prefix: Option<Ipv6Prefix>,
     pub preferred_lifetime: Option<u32>,
     pub valid_lifetime: Option<u32>,
+}
+
+/// The DHCPv6 leases as odhcpd publishes them (`dhcp.odhcpd.leasefile`,
+/// `leasetrigger`): LuCI's lease table and dnsmasq's local names read them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dhcpv6State {
+    /// odhcpd's lease file: a `#` line per binding and a hosts line per
+    /// named address, rewritten (renamed into place) within 1 s of a change.
+    pub lease_file: PathBuf,
+    /// Run with `/bin/sh -c` after the named addresses in the file changed
+    /// (odhcpd's rule); never two at once, killed after 10 s.
+    pub lease_trigger: Option<String>,
 }
 
 /// RIPng (RFC 2080), BIRD's `protocol rip`.

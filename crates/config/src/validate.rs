@@ -251,6 +251,9 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
             }
         }
     }
+    if let Some(st) = &c.dhcpv6_state {
+        check_dhcpv6_state(&mut v, c, st);
+    }
     if let Some(r) = &c.ripng {
         check_ripng(&mut v, r);
     }
@@ -424,6 +427,35 @@ fn check_ra(v: &mut V<'_>, p: &str, ra: &Ra) {
                 None,
             );
         }
+    }
+}
+
+fn check_dhcpv6_state(v: &mut V<'_>, c: &Config, st: &Dhcpv6State) {
+    // Renamed into place from a temporary beside it: a file in a directory.
+    if !st.lease_file.is_absolute() || st.lease_file.file_name().is_none() {
+        v.err(
+            "dhcpv6_state.lease_file",
+            format!("`{}` is not an absolute file path", st.lease_file.display()),
+            Some("e.g. \"/tmp/hosts/odhcpd\", where OpenWrt's dnsmasq reads hosts files"),
+        );
+    }
+    if st
+        .lease_trigger
+        .as_deref()
+        .is_some_and(|t| t.trim().is_empty())
+    {
+        v.err(
+            "dhcpv6_state.lease_trigger",
+            "the trigger command is empty",
+            None,
+        );
+    }
+    if !c.interfaces.iter().any(|i| i.dhcpv6.is_some()) {
+        v.warn(
+            "dhcpv6_state",
+            "no [interface.dhcpv6] is configured, so the lease file stays empty",
+            None,
+        );
     }
 }
 
@@ -773,5 +805,29 @@ mod tests {
         let d = errs("[[tunnel]]\nname = \"he6\"\nremote = \"198.51.100.1\"\nlocal = \"192.0.2.2\"\npmtudisc = false\n");
         assert!(d[0].message.contains("needs path-MTU discovery"), "{d:?}");
         assert!(errs("[[tunnel]]\nname = \"he6\"\nremote = \"198.51.100.1\"\nlocal = \"192.0.2.2\"\nttl = 0\n").is_empty());
+    }
+
+    #[test]
+    fn lease_file_place_and_use() {
+        let served = "[[interface]]\nname = \"lan\"\n[interface.dhcpv6]\n";
+        let d = errs(&format!(
+            "{served}[dhcpv6_state]\nlease_file = \"hosts/odhcpd\"\nlease_trigger = \" \"\n"
+        ));
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].message.contains("not an absolute file path"));
+        assert_eq!(
+            (d[0].line, d[0].key.as_deref()),
+            (5, Some("dhcpv6_state.lease_file"))
+        );
+        assert!(d[1].message.contains("empty"));
+        assert!(errs(&format!(
+            "{served}[dhcpv6_state]\nlease_file = \"/tmp/hosts/odhcpd\"\n"
+        ))
+        .is_empty());
+        let d = errs("[dhcpv6_state]\nlease_file = \"/tmp/hosts/odhcpd\"\n");
+        assert_eq!(d[0].severity, Severity::Warning);
+        assert!(d[0].message.contains("stays empty"));
+        let d = errs("[dhcpv6_state]\nlease_trigger = \"/bin/true\"\n");
+        assert!(d[0].message.contains("lease_file"), "{d:?}");
     }
 }

@@ -7,75 +7,29 @@
 //! - `V6_REMOTE`: the broker's tunnel server.
 //!
 //! Exit status 0 is success; the first line of its output (stdout, else
-//! stderr) is logged and shown in `show tunnels`. It runs with the daemon's
-//! user and, at most, the daemon's three capabilities (the bounding set and
-//! no_new_privs keep it there), in its own process group, which is killed
-//! after [`TIMEOUT`].
+//! stderr) is logged and shown in `show tunnels`. It runs as every admin
+//! command does (command.rs), killed after [`TIMEOUT`].
 
 use std::net::Ipv4Addr;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use v6tunnel::{BrokerUpdate, Run};
 
 /// A command still running after this is killed (with its children).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
-/// At most this much of the output line is kept.
-const LINE_MAX: usize = 200;
 
 /// Run `cmd` for `run`; `Ok(first line)` on exit status 0, else `Err(why)`.
 pub async fn run(cmd: &str, tunnel: &str, remote: Ipv4Addr, run: &Run) -> Result<String, String> {
-    let mut c = Command::new("/bin/sh");
-    c.arg("-c")
-        .arg(cmd)
-        .env("V6_TUNNEL", tunnel)
-        .env("V6_LOCAL", run.local.to_string())
-        .env(
+    let env = [
+        ("V6_TUNNEL", tunnel.to_string()),
+        ("V6_LOCAL", run.local.to_string()),
+        (
             "V6_PREVIOUS_LOCAL",
             run.previous.map(|a| a.to_string()).unwrap_or_default(),
-        )
-        .env("V6_REMOTE", remote.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let child = c
-        .spawn()
-        .map_err(|e| format!("cannot start /bin/sh: {e}"))?;
-    let pgid = child.id() as libc::pid_t;
-    let wait = tokio::task::spawn_blocking(move || child.wait_with_output());
-    match tokio::time::timeout(TIMEOUT, wait).await {
-        Ok(Ok(Ok(out))) => {
-            let line = first_line(&out.stdout)
-                .or_else(|| first_line(&out.stderr))
-                .unwrap_or_default();
-            if out.status.success() {
-                Ok(line)
-            } else if line.is_empty() {
-                Err(out.status.to_string())
-            } else {
-                Err(format!("{}: {line}", out.status))
-            }
-        }
-        Ok(Ok(Err(e))) => Err(format!("waiting for it: {e}")),
-        Ok(Err(e)) => Err(format!("waiting for it: {e}")),
-        Err(_) => {
-            // SAFETY: kill(2) on the process group the child leads; the
-            // blocking waiter reaps the child once it is gone.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            Err(format!(
-                "still running after {} s: killed",
-                TIMEOUT.as_secs()
-            ))
-        }
-    }
-}
-
-fn first_line(b: &[u8]) -> Option<String> {
-    let s = String::from_utf8_lossy(b);
-    let l = s.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(l.chars().take(LINE_MAX).collect())
+        ),
+        ("V6_REMOTE", remote.to_string()),
+    ];
+    crate::command::sh(cmd, &env, TIMEOUT).await
 }
 
 /// The `Broker:` line of `show tunnels`; `unix_now` and `now` are the same

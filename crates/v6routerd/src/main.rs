@@ -3,6 +3,7 @@
 
 mod broker_update;
 mod check;
+mod command;
 mod control;
 mod dhcpv6;
 mod heap;

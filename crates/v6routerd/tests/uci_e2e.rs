@@ -129,7 +129,20 @@ fn uci_dir(lab: &Lab) -> std::path::PathBuf {
     let dir = lab.dir().join("config");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("network"), NETWORK).unwrap();
-    std::fs::write(dir.join("dhcp"), DHCP).unwrap();
+    // The lease file and the trigger's marker in the lab, not the host's
+    // /tmp; an NTP server, which is not carried over.
+    let lab_dir = lab.dir().display().to_string();
+    let dhcp = DHCP
+        .replace("'/tmp/hosts/odhcpd'", &format!("'{lab_dir}/hosts/odhcpd'"))
+        .replace(
+            "'/usr/sbin/odhcpd-update'",
+            &format!("'touch {lab_dir}/triggered'"),
+        )
+        .replace(
+            "\tlist ra_flags 'managed-config'",
+            "\tlist ntp '2001:db8::123'\n\tlist ra_flags 'managed-config'",
+        );
+    std::fs::write(dir.join("dhcp"), dhcp).unwrap();
     let own = format!(
         "config v6router 'main'\n\toption source 'uci'\n\toption state_dir '{}'\n\toption socket '{}'\n",
         lab.dir().join("r-state").display(),
@@ -153,12 +166,13 @@ fn import_and_check(lab: &Lab, rtr: &Netns, uci: &Path) -> std::path::PathBuf {
     let out = v6routerd(rtr, &["import-uci", "--dir", &uci.display().to_string()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "import-uci failed:\n{stderr}");
-    // odhcpd's lease file and trigger are named, with file:line.
+    // What is not carried over is named, with file:line.
     assert!(
         stderr.contains(&format!("{}:", uci.join("dhcp").display())),
         "{stderr}"
     );
-    assert!(stderr.contains("leasefile"), "{stderr}");
+    assert!(stderr.contains("`ntp '2001:db8::123'`"), "{stderr}");
+    assert!(!stderr.contains("leasefile"), "carried over: {stderr}");
     let strict = v6routerd(
         rtr,
         &[
@@ -221,6 +235,16 @@ fn default_openwrt_config_runs_the_home_network() {
     );
     let up = d.ctl(&["show", "uplink"]);
     assert!(up.contains("Delegated 2001:db8:100::/56"), "{up}");
+    // odhcpd's leasefile and leasetrigger, carried over: written at start.
+    let lease_file = wait_for(Duration::from_secs(5), || {
+        (lab.dir().join("hosts/odhcpd").exists() && lab.dir().join("triggered").exists())
+            .then_some(())
+    });
+    assert!(
+        lease_file.is_some(),
+        "no lease file or trigger\n{}",
+        d.log_text()
+    );
 
     // The host's kernel: SLAAC in the delegated /64 and in the ULA /64
     // netifd gives the LAN, and the router as default router (it has a

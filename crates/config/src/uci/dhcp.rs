@@ -67,16 +67,39 @@ fn odhcpd(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) {
             cx.not_carried(pkg, label, o, "odhcpd is the DHCPv4 server here and v6router does no DHCPv4", Some("keep odhcpd for DHCPv4 with `ra`/`dhcpv6` disabled, and use `option source 'toml'` in /etc/config/v6router"));
         }
     }
-    report_rest(cx, pkg, sec, label, &["loglevel", "maindhcp"], &|n| {
+    let done = lease_state(cx, pkg, sec);
+    let mut done_all = vec!["loglevel", "maindhcp"];
+    done_all.extend(done);
+    report_rest(cx, pkg, sec, label, &done_all, &|n| {
         match n {
-        "leasefile" | "hostsfile" => Some(Rest::NotCarried("an odhcpd-format lease/hosts file for dnsmasq and LuCI is planned; leases are kept in state_dir and shown by `v6ctl show leases`", None)),
-        "leasetrigger" => Some(Rest::NotCarried("a command run on lease changes is planned", None)),
+        "leasetrigger" => Some(Rest::NotCarried("odhcpd runs it only after writing `leasefile`, which is not set", None)),
+        "hostsfile" | "hostsdir" => Some(Rest::NotCarried("the hosts lines go into the lease file (`leasefile`), in odhcpd 24.10's format, which dnsmasq reads from /tmp/hosts", None)),
         // RFC 9096 prefix history: v6router keeps it in state_dir (ra-IFACE.json).
         "piofolder" | "piodir" => Some(Rest::Theirs),
         "legacy" => Some(Rest::Theirs),
         _ => None,
     }
     });
+}
+
+/// `leasefile` and `leasetrigger` -> `[dhcpv6_state]`; odhcpd runs the
+/// trigger only after writing a lease file, so a trigger alone is not
+/// carried over. Returns the options taken.
+fn lease_state(cx: &mut Ctx, pkg: &Package, sec: &Section) -> Vec<&'static str> {
+    let Some(file) = sec.get("leasefile") else {
+        return vec![];
+    };
+    let path = sec.str("leasefile").unwrap_or_default();
+    cx.doc
+        .dhcpv6_state
+        .push(entry("lease_file", s(path), &origin(pkg, file.line)));
+    if let Some(t) = sec.get("leasetrigger") {
+        let cmd = sec.str("leasetrigger").unwrap_or_default();
+        cx.doc
+            .dhcpv6_state
+            .push(entry("lease_trigger", s(cmd), &origin(pkg, t.line)));
+    }
+    vec!["leasefile", "leasetrigger"]
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -70,6 +70,8 @@ pub struct Doc {
     pub control: Vec<Entry>,
     pub log: Vec<Entry>,
     pub ifaces: Vec<Iface>,
+    /// odhcpd's lease file and trigger.
+    pub dhcpv6_state: Vec<Entry>,
     pub tunnels: Vec<Vec<Entry>>,
 }
 
@@ -109,6 +111,7 @@ impl Doc {
         for i in self.ifaces.iter().filter(|i| i.is_used()) {
             i.render(&mut out);
         }
+        table(&mut out, "[dhcpv6_state]", "", &self.dhcpv6_state);
         for t in &self.tunnels {
             table(&mut out, "[[tunnel]]", "", t);
         }

@@ -43,13 +43,17 @@ fn openwrt_24_10_default() {
         Some(&fixture("openwrt-24.10-dhcp")),
     );
     let c = checked(&o);
-    // Only odhcpd's lease file and its trigger have no equivalent yet.
-    assert_eq!(
-        keys(&o),
-        ["dhcp.odhcpd.leasefile", "dhcp.odhcpd.leasetrigger"]
-    );
-    assert!(o.diags.iter().all(|d| !d.is_error() && d.line > 0));
+    // Everything is carried over.
+    assert!(o.diags.is_empty(), "{:?}", keys(&o));
     assert_eq!(c.log.level, "warn");
+    // odhcpd's lease file, which LuCI and dnsmasq read, and its trigger.
+    let st = c.dhcpv6_state.as_ref().expect("[dhcpv6_state]");
+    assert_eq!(st.lease_file, std::path::Path::new("/tmp/hosts/odhcpd"));
+    assert_eq!(st.lease_trigger.as_deref(), Some("/usr/sbin/odhcpd-update"));
+    assert!(o
+        .toml
+        .contains("\n[dhcpv6_state]\nlease_file = \"/tmp/hosts/odhcpd\" "));
+    assert!(o.toml.contains("\"/usr/sbin/odhcpd-update\"  # dhcp:43\n"));
     // wan6 (proto dhcpv6 on device wan) is the uplink.
     let wan = c.interface("wan").expect("wan");
     let up = wan.uplink.as_ref().expect("uplink");
@@ -158,8 +162,6 @@ fn custom_file_every_kind_of_option() {
             "dhcp.guest.ndp",
             "dhcp.wan6.ra",
             "dhcp.wan6.dhcpv6",
-            "dhcp.odhcpd.leasefile",
-            "dhcp.odhcpd.leasetrigger",
             "network.guest.ip6ifaceid",
             "network.henet.ip6prefix",
         ]
@@ -342,4 +344,16 @@ fn truncated_files_never_panic() {
             let _ = run(&n, Some(&d[..i]));
         }
     }
+}
+
+#[test]
+fn lease_trigger_without_lease_file_is_reported() {
+    let dhcp = "config odhcpd 'odhcpd'\n\toption leasetrigger '/usr/sbin/odhcpd-update'\n";
+    let o = run(&fixture("openwrt-24.10-network"), Some(dhcp));
+    let c = checked(&o);
+    assert!(c.dhcpv6_state.is_none());
+    assert_eq!(keys(&o), ["dhcp.odhcpd.leasetrigger"]);
+    assert!(o.diags[0]
+        .message
+        .contains("only after writing `leasefile`"));
 }

@@ -280,7 +280,7 @@ fn dns_servers(dns: &[String], uplink: &[Ipv6Addr]) -> Vec<Ipv6Addr> {
 /// MAC; its `hostid` as the interface identifier (the lower 64 bits).
 /// None if the client it names cannot be read (the config check reports
 /// it).
-fn host(h: &v6config::Host) -> Option<Host> {
+pub(super) fn host(h: &v6config::Host) -> Option<Host> {
     let id = match (&h.duid, h.mac.as_deref()) {
         (Some(duid), _) => {
             let duid = v6config::parse_hex_bytes(duid)

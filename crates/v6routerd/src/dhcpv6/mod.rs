@@ -14,13 +14,17 @@
 //!
 //! Files: `links` (configuration -> engine links), `store_thread` (the
 //! journal's thread), `routes` (delegated-prefix routes), `duid` (the
-//! server DUID), `status` (v6ctl answers), `import` (`import-leases`).
+//! server DUID), `status` (v6ctl answers), `import` (`import-leases`),
+//! `leasefile` and `publish` (odhcpd's lease file and trigger, for LuCI
+//! and dnsmasq).
 
 mod duid;
 #[cfg(test)]
 mod fixtures;
 mod import;
+mod leasefile;
 mod links;
+mod publish;
 mod routes;
 mod status;
 mod store_thread;
@@ -29,6 +33,7 @@ pub use import::import_main;
 
 use crate::service::{Changed, Ctx, Row, Service};
 use links::{build_links, sync_groups};
+use publish::{Publisher, Snapshot};
 use routes::RouteOp;
 use std::collections::BTreeSet;
 use std::io;
@@ -95,6 +100,8 @@ pub struct Dhcpv6 {
     out: Vec<Reply>,
     /// When the last batch of datagrams was handled (see `coalesce`).
     last_batch: Instant,
+    /// odhcpd's lease file, when `[dhcpv6_state]` asks for it.
+    publisher: Option<Publisher>,
 }
 
 /// What the server's own I/O delivers.
@@ -160,11 +167,13 @@ impl Service for Dhcpv6 {
             buf: vec![0u8; 65536],
             out: Vec::new(),
             last_batch: Instant::now(),
+            publisher: cfg.dhcpv6_state.as_ref().map(Publisher::start),
         })
     }
 
     async fn changed(&mut self, ctx: &Ctx, _: Changed) {
         self.rebuild(ctx);
+        self.sync_publisher(&ctx.config());
     }
 
     async fn next_event(&mut self) -> Event {
@@ -184,15 +193,18 @@ impl Service for Dhcpv6 {
     fn deadline(&self) -> Option<Instant> {
         let n = now();
         let max = n.mono + TIMER_MAX;
-        Some(self.server.next_deadline(n).map_or(max, |t| t.min(max)))
+        let engine = self.server.next_deadline(n).map_or(max, |t| t.min(max));
+        let publish = self.publisher.as_ref().and_then(Publisher::due);
+        Some(publish.map_or(engine, |t| t.min(engine)))
     }
 
-    async fn on_deadline(&mut self, _ctx: &Ctx, _now: Instant) {
+    async fn on_deadline(&mut self, ctx: &Ctx, at: Instant) {
         let actions = self.server.on_timer(now());
         let (mut records, mut held) = (vec![], vec![]);
         self.dispatch(actions, &mut records, &mut held);
         send_replies(self.sock.raw_fd(), &mut self.out, 50);
         self.commit(records, held);
+        self.publish(ctx, at);
     }
 
     async fn answer(&mut self, _ctx: &Ctx, req: Request) -> Response {
@@ -338,6 +350,7 @@ impl Dhcpv6 {
                 Action::Persist(r) => {
                     persisted = true;
                     records.extend(r);
+                    self.leases_changed();
                 }
                 Action::Send { data, dst, ifindex } => {
                     let reply = Reply { data, dst, ifindex };
@@ -403,6 +416,7 @@ impl Dhcpv6 {
             .dropped_replies
             .swap(0, Ordering::Relaxed);
         self.server.note_persist_failed(dropped);
+        self.leases_changed();
     }
 
     /// Bring the engine's links in line with the configuration, the kernel
@@ -416,6 +430,34 @@ impl Dhcpv6 {
             sync_groups(&self.sock, &mut self.joined, &links);
             self.server.set_links(links.clone());
             self.links = links;
+        }
+    }
+
+    /// Start, restart or stop the lease file's publisher as `[dhcpv6_state]`
+    /// says; names and domains may have changed either way.
+    fn sync_publisher(&mut self, cfg: &Config) {
+        let same = self.publisher.as_ref().map(Publisher::config) == cfg.dhcpv6_state.as_ref();
+        if !same {
+            self.publisher = cfg.dhcpv6_state.as_ref().map(Publisher::start);
+        }
+        self.leases_changed();
+    }
+
+    fn leases_changed(&mut self) {
+        if let Some(p) = &mut self.publisher {
+            p.changed(Instant::now());
+        }
+    }
+
+    /// Hand the leases to the lease file's writer when it is due.
+    fn publish(&mut self, ctx: &Ctx, at: Instant) {
+        let Some(p) = &mut self.publisher else { return };
+        if p.take_due(at) {
+            p.publish(Snapshot {
+                leases: self.server.leases().collect(),
+                naming: leasefile::Naming::new(&ctx.config(), &self.links),
+                unix: now().unix,
+            });
         }
     }
 }
