@@ -213,4 +213,34 @@ fn dhclient_lease_in_odhcpd_format_and_dnsmasq_answers_its_name() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["odhcpd"]);
+
+    // A client naming itself (Client FQDN, RFC 4704) with no host entry:
+    // its name reaches the hosts line, dnsmasq and the trigger.
+    let conf = lab.dir().join("tablet.conf");
+    std::fs::write(&conf, "send fqdn.fqdn \"tablet\";\n").expect("write");
+    let tablet = lab.dhclient(
+        &host,
+        "tablet",
+        &["-cf", &conf.display().to_string()],
+        "eth0",
+    );
+    let lease = tablet.wait_lease(Duration::from_secs(15), |t| {
+        t.contains("iaaddr 2001:db8:1::")
+    });
+    let lease = lease.unwrap_or_else(|| panic!("{}\n{}", tablet.log_text(), d.log_text()));
+    let addr = testlab::lease_field(&lease, "iaaddr").unwrap_or_default();
+    let answered = wait_for(Duration::from_secs(5), || {
+        let a = rtr.sh("dig -p 5353 @::1 tablet.lan AAAA +short +time=1 +tries=1");
+        (a.trim() == addr).then_some(())
+    });
+    assert!(
+        answered.is_some(),
+        "tablet.lan is not {addr}:\n{}",
+        std::fs::read_to_string(&file).unwrap_or_default()
+    );
+    assert!(
+        wait_for(Duration::from_secs(3), || (runs() == 3).then_some(())).is_some(),
+        "the trigger ran {} times",
+        runs()
+    );
 }
