@@ -800,11 +800,11 @@ fn leases_listed(d: &Daemon) -> Option<BTreeSet<String>> {
     )
 }
 
-/// The records of a lease journal (crates/dhcpv6/src/store.rs: "v6rlease",
+/// The records of a lease journal (crates/dhcpv6/src/store.rs: "v6rleas2",
 /// then `u32 le length | u32 le crc | payload`, ended by a zero header or
 /// the end of the file): (start, end, the lease's address) of each.
 fn journal_records(bytes: &[u8]) -> Vec<(usize, usize, std::net::Ipv6Addr)> {
-    assert_eq!(&bytes[..8], b"v6rlease");
+    assert_eq!(&bytes[..8], v6dhcp::store::MAGIC);
     let mut out = vec![];
     let mut at = 8;
     while at + 8 <= bytes.len() {
@@ -1135,7 +1135,8 @@ fn status_answer_time(socket: &std::path::Path) -> Result<Duration, String> {
     BufReader::new(c)
         .read_line(&mut line)
         .map_err(|e| e.to_string())?;
-    if !line.starts_with("{\"ok\":true") {
+    let answer: serde_json::Value = serde_json::from_str(&line).map_err(|e| e.to_string())?;
+    if answer["ok"] != true {
         return Err(line);
     }
     Ok(t.elapsed())

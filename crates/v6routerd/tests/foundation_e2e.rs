@@ -272,7 +272,10 @@ fn enable_disable_restart_configure_check_and_counts() {
     let d = lab.daemon(
         &r,
         "r",
+        // A default router without an upstream default route (the test is
+        // about the admin commands, not RFC 7084 G-4).
         "[[interface]]\nname = \"lan0\"\n[interface.ra]\nmanaged = true\n\
+         require_default_route = false\n\
          [interface.dhcpv6]\npool = \"2001:db8:1::100-2001:db8:1::1ff\"\n",
     );
     let default_route = || {
