@@ -44,6 +44,11 @@ impl ClientFqdn {
     pub fn emit(&self, out: &mut Vec<u8>) {
         out.push(self.flags);
         if self.name.is_empty() {
+            // The root alone is a (fully qualified) empty name; nothing at
+            // all is the partial one (§4.2). Found by the dhcpv6_wire fuzzer.
+            if self.fully_qualified {
+                out.push(0);
+            }
             return;
         }
         emit_domain_name(&self.name, out);
@@ -74,6 +79,16 @@ pub fn no_update_flags(client: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_root_alone_round_trips() {
+        for body in [&[1u8, 0][..], &[1u8][..]] {
+            let f = ClientFqdn::parse(body).expect("parses");
+            let mut out = vec![];
+            f.emit(&mut out);
+            assert_eq!(out, body);
+        }
+    }
 
     #[test]
     fn full_partial_and_empty_names_round_trip() {
