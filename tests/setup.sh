@@ -7,7 +7,7 @@ PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client isc-dhcp-relay i
       dhcpcd-base wide-dhcpv6-client wide-dhcpv6-server frr
       kea-admin kea-dhcp6-server
       radvd tshark tcpdump user-mode-linux kmod qemu-user-static
-      dnsmasq dnsmasq-base bind9-dnsutils prometheus curl)
+      dnsmasq dnsmasq-base bind9-dnsutils prometheus curl e2fsprogs python3)
 
 missing=()
 for p in "${PKGS[@]}"; do

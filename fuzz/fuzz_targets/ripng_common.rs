@@ -21,17 +21,11 @@ pub fn engine_on_eth0(now: Instant) -> Engine {
             ..Default::default()
         },
     );
-    kv.addrs.push(AddrFact {
-        index: 2,
-        addr: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
-        prefix_len: 64,
-        preferred_lft: u32::MAX,
-        valid_lft: u32::MAX,
-        tentative: false,
-        deprecated: false,
-        dad_failed: false,
-        permanent: true,
-    });
+    kv.addrs.push(AddrFact::permanent(
+        2,
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+        64,
+    ));
     let cfg = Config {
         interfaces: vec![IfaceConfig {
             name: "eth0".into(),
