@@ -73,6 +73,18 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
+    // Multi-call binary, as busybox: called as `v6ctl` (the package's
+    // /usr/sbin/v6ctl -> v6routerd symlink) it is v6ctl.
+    let mut argv = std::env::args_os();
+    if argv
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_name)
+        .is_some_and(|n| n == "v6ctl")
+    {
+        return v6ctl::main_with(argv.map(|a| a.to_string_lossy().into_owned()));
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -387,7 +387,7 @@ impl Dhcpv6 {
 
     fn maybe_compact(&mut self) {
         let c = &self.store.counters;
-        let size = c.size.load(Ordering::Relaxed);
+        let size = c.get().size;
         let live = self.server.lease_count() as u64 * SNAPSHOT_BYTES_PER_LEASE;
         if size > COMPACT_MIN.max(live * COMPACT_FACTOR)
             && !c.compacting.swap(true, Ordering::Relaxed)
@@ -413,8 +413,7 @@ impl Dhcpv6 {
         let dropped = self
             .store
             .counters
-            .dropped_replies
-            .swap(0, Ordering::Relaxed);
+            .update(|s| std::mem::take(&mut s.dropped_replies));
         self.server.note_persist_failed(dropped);
         self.leases_changed();
     }

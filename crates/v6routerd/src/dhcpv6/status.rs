@@ -1,7 +1,6 @@
 //! The answers to `v6ctl show leases` and `show dhcpv6`.
 
 use super::Dhcpv6;
-use std::sync::atomic::Ordering;
 use v6control::dhcpv6::{Counter, Dhcpv6Stats, JournalStats, LeaseRow, Leases};
 use v6dhcp::lease::{Lease, LeaseKind, LeaseState};
 
@@ -49,14 +48,14 @@ impl Dhcpv6 {
 
     fn journal_stats(&self) -> JournalStats {
         let st = &self.store;
-        let c = &st.counters;
+        let c = st.counters.get();
         JournalStats {
             path: st.journal_path.display().to_string(),
-            size: c.size.load(Ordering::Relaxed),
-            records_written: c.records.load(Ordering::Relaxed),
-            commits: c.commits.load(Ordering::Relaxed),
-            commit_failures: c.commit_failures.load(Ordering::Relaxed),
-            compactions: c.compactions.load(Ordering::Relaxed),
+            size: c.size,
+            records_written: c.records,
+            commits: c.commits,
+            commit_failures: c.commit_failures,
+            compactions: c.compactions,
             load_corrupt_records: st.load_corrupt,
             load_torn_bytes: st.load_torn,
         }

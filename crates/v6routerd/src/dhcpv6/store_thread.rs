@@ -5,9 +5,9 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as stdmpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, Span};
@@ -24,18 +24,39 @@ const COMPACTION_POLL: Duration = Duration::from_millis(50);
 /// How long stopping waits for the last commit.
 const STOP_WAIT: Duration = Duration::from_millis(800);
 
-/// Counters the store thread shares with the service.
+/// Counters the store thread shares with the service: 64-bit, behind a
+/// mutex rather than in `AtomicU64`, which 32-bit MIPS (OpenWrt's
+/// mips_24kc and mipsel_24kc, max atomic width 32) does not have. Updated
+/// once per commit and read once per batch or `show`, so the lock is
+/// uncontended and cheap.
 #[derive(Default)]
 pub(super) struct StoreCounters {
-    pub size: AtomicU64,
-    pub records: AtomicU64,
-    pub commits: AtomicU64,
-    pub commit_failures: AtomicU64,
-    pub compactions: AtomicU64,
-    /// Replies dropped because their records could not be made durable;
-    /// taken (swap 0) by the service into the engine's drop counter.
-    pub dropped_replies: AtomicU64,
+    stats: Mutex<StoreStats>,
     pub compacting: AtomicBool,
+}
+
+#[derive(Default, Clone, Copy)]
+pub(super) struct StoreStats {
+    pub size: u64,
+    pub records: u64,
+    pub commits: u64,
+    pub commit_failures: u64,
+    pub compactions: u64,
+    /// Replies dropped because their records could not be made durable;
+    /// taken by the service into the engine's drop counter.
+    pub dropped_replies: u64,
+}
+
+impl StoreCounters {
+    /// Change the counters. A poisoned lock still holds valid numbers
+    /// (plain integers), so it is used as it is.
+    pub fn update<R>(&self, f: impl FnOnce(&mut StoreStats) -> R) -> R {
+        f(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn get(&self) -> StoreStats {
+        self.update(|s| *s)
+    }
 }
 
 pub(super) struct Reply {
@@ -141,7 +162,7 @@ fn store_loop(
     c: Arc<StoreCounters>,
     failed: mpsc::UnboundedSender<Vec<LeaseRecord>>,
 ) {
-    c.size.store(j.size(), Ordering::Relaxed);
+    c.update(|s| s.size = j.size());
     let t = StoreThread {
         j,
         rx,
@@ -272,15 +293,17 @@ impl StoreThread {
         let c = &self.c;
         match self.j.append(&self.records) {
             Ok(()) => {
-                c.commits.fetch_add(1, Ordering::Relaxed);
-                c.records
-                    .fetch_add(self.records.len() as u64, Ordering::Relaxed);
+                c.update(|s| {
+                    s.commits += 1;
+                    s.records += self.records.len() as u64;
+                });
                 send_replies(self.fd.as_raw_fd(), &mut self.replies, 100);
             }
             Err(e) => {
-                c.commit_failures.fetch_add(1, Ordering::Relaxed);
-                c.dropped_replies
-                    .fetch_add(self.replies.len() as u64, Ordering::Relaxed);
+                c.update(|s| {
+                    s.commit_failures += 1;
+                    s.dropped_replies += self.replies.len() as u64;
+                });
                 error!(
                     "cannot write leases to {}: {e}; {} replies not sent",
                     self.j.path().display(),
@@ -293,10 +316,11 @@ impl StoreThread {
             }
         }
         self.records.clear();
-        c.size.store(self.j.size(), Ordering::Relaxed);
-        if !self.j.compacting() && c.compacting.swap(false, Ordering::Relaxed) {
-            c.compactions.fetch_add(1, Ordering::Relaxed);
-        }
+        let ended = !self.j.compacting() && c.compacting.swap(false, Ordering::Relaxed);
+        c.update(|s| {
+            s.size = self.j.size();
+            s.compactions += u64::from(ended);
+        });
     }
 
     /// Move a running compaction on; count it when it ends.
@@ -306,8 +330,10 @@ impl StoreThread {
             error!("compaction of {} failed: {e}", self.j.path().display());
             c.compacting.store(false, Ordering::Relaxed);
         } else if !self.j.compacting() && c.compacting.swap(false, Ordering::Relaxed) {
-            c.compactions.fetch_add(1, Ordering::Relaxed);
-            c.size.store(self.j.size(), Ordering::Relaxed);
+            c.update(|s| {
+                s.compactions += 1;
+                s.size = self.j.size();
+            });
         }
     }
 }
