@@ -8,7 +8,7 @@
 //! prefix history, uplink bindings, subnet choices, ULA, the lease
 //! journal's snapshots), so they all carry the same guarantee.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -20,11 +20,19 @@ pub fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Write `data` to the temporary file of `path` and fsync it; `path`
-/// itself is untouched until [`replace`].
-pub fn write_temp(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut f = File::create(temp_path(path))?;
+/// itself is untouched until [`replace`]. The file stays open for reading
+/// and appending: the lease journal appends what was committed while its
+/// snapshot was written before it renames the file.
+pub fn write_temp(path: &Path, data: &[u8]) -> io::Result<File> {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .read(true)
+        .open(temp_path(path))?;
     f.write_all(data)?;
-    f.sync_all()
+    f.sync_all()?;
+    Ok(f)
 }
 
 /// Rename the temporary file over `path`, then fsync the directory so the

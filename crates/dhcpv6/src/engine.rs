@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use v6common::kernel::rtprot;
+use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, RouteFact, RouteKind};
 
 /// The current time, twice: monotonic for timers, wall clock (unix seconds)
@@ -1451,7 +1451,7 @@ impl Server {
             oif: Some(link.cfg.ifindex),
             protocol: rtprot::V6ROUTER,
             metric: 1024,
-            table: 254,
+            table: RT_TABLE_MAIN,
             kind: RouteKind::Unicast,
         })
     }

@@ -32,13 +32,13 @@
 use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
 use crate::wire::Duid;
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use v6common::Ipv6Prefix;
+use v6common::{durable, Ipv6Prefix};
 
 /// The current format's magic (version 2: leases carry a host name).
 pub const MAGIC: &[u8; 8] = b"v6rleas2";
@@ -355,37 +355,6 @@ pub fn snapshot_image<'a>(leases: impl IntoIterator<Item = &'a Lease>) -> Vec<u8
     out
 }
 
-fn fsync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".compact");
-    PathBuf::from(p)
-}
-
-/// Write `image` to a temporary file next to `path` and fsync it.
-fn write_temp(path: &Path, image: &[u8]) -> io::Result<File> {
-    let tmp = temp_path(path);
-    let mut f = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .read(true)
-        .open(&tmp)?;
-    f.write_all(image)?;
-    f.sync_all()?;
-    Ok(f)
-}
-
-/// Replace `path` by the temp file: rename, then fsync the directory so the
-/// rename itself is durable.
-fn install_temp(path: &Path) -> io::Result<()> {
-    std::fs::rename(temp_path(path), path)?;
-    fsync_dir(path.parent().unwrap_or(Path::new(".")))
-}
-
 struct Compaction {
     worker: JoinHandle<io::Result<File>>,
     /// Records appended to the old journal since the snapshot was taken;
@@ -423,8 +392,8 @@ impl Journal {
         }
         let report = replay(&bytes)?;
         let image = snapshot_image(report.leases.values());
-        let file = write_temp(path, &image).map_err(LoadError::Io)?;
-        install_temp(path).map_err(LoadError::Io)?;
+        let file = durable::write_temp(path, &image).map_err(LoadError::Io)?;
+        durable::replace(path).map_err(LoadError::Io)?;
         let j = Journal {
             path: path.to_path_buf(),
             file,
@@ -520,7 +489,7 @@ impl Journal {
         }
         let path = self.path.clone();
         let worker =
-            std::thread::spawn(move || write_temp(&path, &snapshot_image(snapshot.iter())));
+            std::thread::spawn(move || durable::write_temp(&path, &snapshot_image(snapshot.iter())));
         self.compaction = Some(Compaction {
             worker,
             since: vec![],
@@ -550,7 +519,7 @@ impl Journal {
             .map_err(|_| io::Error::other("compaction thread panicked"))??;
         f.write_all(&c.since)?;
         f.sync_data()?;
-        install_temp(&self.path)?;
+        durable::replace(&self.path)?;
         self.size = f.metadata()?.len();
         self.allocated = self.size;
         self.file = f;
@@ -770,7 +739,7 @@ mod tests {
         // Simulate a torn write just after the last record.
         let end = j.size();
         drop(j);
-        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         use std::io::{Seek, SeekFrom};
         f.seek(SeekFrom::Start(end)).unwrap();
         f.write_all(&[40, 0, 0, 0, 1, 2]).unwrap();
@@ -886,14 +855,14 @@ mod tests {
         live.insert(extra.key(), extra);
         live.remove(&lease(0, LeaseKind::Address).key());
         assert_eq!(rep.leases, live);
-        assert!(!temp_path(&path).exists());
+        assert!(!durable::temp_path(&path).exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn append_failure_is_an_error_not_a_panic() {
         // /dev/full accepts open and fails every write with ENOSPC.
-        let Ok(f) = OpenOptions::new().write(true).open("/dev/full") else {
+        let Ok(f) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
             return;
         };
         let mut j = Journal {

@@ -605,7 +605,7 @@ mod tests {
             oif: Some(3),
             protocol,
             metric: 1024,
-            table: 254,
+            table: v6common::kernel::RT_TABLE_MAIN,
             kind,
         };
         kv.routes.push(route(

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn, Instrument};
-use v6common::kernel::rtprot;
+use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, KernelView, RouteFact, RouteKind};
 use v6config::Config;
 use v6control::uplink::{Assignment, LeaseInfo, UplinkInfo, UplinkStatus};
@@ -828,7 +828,7 @@ fn unreachable(p: Ipv6Prefix) -> RouteFact {
         oif: None,
         protocol: rtprot::V6ROUTER,
         metric: 0,
-        table: 254,
+        table: RT_TABLE_MAIN,
         kind: RouteKind::Unreachable,
     }
 }

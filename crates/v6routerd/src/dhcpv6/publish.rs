@@ -204,7 +204,10 @@ fn latest(mut s: Snapshot, rx: &mut mpsc::UnboundedReceiver<Snapshot>) -> Snapsh
 
 /// Write `data` to `.NAME` beside `path` and rename it over `path`,
 /// making the directory first (as odhcpd does: /tmp/hosts may not exist
-/// before dnsmasq starts).
+/// before dnsmasq starts). Not `v6common::durable`: this file is a view
+/// rebuilt from the journal at every start and lives on tmpfs, so an fsync
+/// buys nothing; the temporary name starts with a dot because dnsmasq's
+/// `--hostsdir` reads every other file in the directory.
 fn replace(path: &Path, data: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir)?;
