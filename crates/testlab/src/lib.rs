@@ -7,7 +7,9 @@
 //! Only for tests that run as root; they are `#[ignore]`d in plain
 //! `cargo test` and run by `tests/run-all.sh` with `--include-ignored`.
 
+mod home;
 pub mod uml;
+pub use home::Home;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -186,13 +188,11 @@ impl Lab {
         (pid, path("dhcpd6.leases"))
     }
 
-    /// The ISP of RECIPES.md in `ns` on `iface` (2001:db8:ff::/64): Kea
-    /// delegating /56s of `pool` (a /40) with short timers (renew 4 s,
+    /// Kea 2.2 in `ns` on `iface` (subnet 2001:db8:ff::/64): addresses
+    /// ::1000-::10ff, /56s of `pool` (a /40), short timers (renew 4 s,
     /// rebind 6 s, preferred 20 s, valid 40 s) and `option_data` (Kea's
-    /// JSON list, e.g. `[]`), plus radvd there for the WAN's default route
-    /// (started once). Kea's pid: stop it and call again with another pool,
-    /// and the ISP has renumbered.
-    pub fn kea_isp(&self, ns: &Netns, iface: &str, pool: &str, option_data: &str) -> u32 {
+    /// JSON list, e.g. `[]`). Its pid.
+    pub fn kea6(&self, ns: &Netns, iface: &str, pool: &str, option_data: &str) -> u32 {
         std::fs::create_dir_all("/var/lib/kea").expect("/var/lib/kea");
         std::fs::create_dir_all("/run/kea").expect("/run/kea");
         let path = |n: &str| self.dir.join(n).display().to_string();
@@ -202,6 +202,7 @@ impl Lab {
       "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
       "option-data": {option_data},
       "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "{iface}",
+         "pools": [ {{ "pool": "2001:db8:ff::1000-2001:db8:ff::10ff" }} ],
          "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
             path("isp-leases.csv")
         );
@@ -211,18 +212,33 @@ impl Lab {
             self.dir.display()
         );
         let cmd = format!("exec env {env} kea-dhcp6 -c {}", path("kea.json"));
-        let pid = self.spawn(ns, &["sh", "-c", &cmd], "kea.log");
+        self.spawn(ns, &["sh", "-c", &cmd], "kea.log")
+    }
+
+    /// The ISP of RECIPES.md in `ns` on `iface` (2001:db8:ff::/64): Kea
+    /// ([`Lab::kea6`]) plus radvd there for the WAN's default route
+    /// (started once). Kea's pid: stop it and call again with another pool,
+    /// and the ISP has renumbered.
+    pub fn kea_isp(&self, ns: &Netns, iface: &str, pool: &str, option_data: &str) -> u32 {
+        let pid = self.kea6(ns, iface, pool, option_data);
         if !self.dir.join("radvd.conf").exists() {
-            let radvd = format!("interface {iface} {{ AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; }}; }};\n");
-            std::fs::write(path("radvd.conf"), radvd).expect("radvd.conf");
-            let (conf, pidf) = (path("radvd.conf"), path("radvd.pid"));
-            self.spawn(
-                ns,
-                &["radvd", "-n", "-m", "stderr", "-C", &conf, "-p", &pidf],
-                "radvd.log",
-            );
+            self.isp_radvd(ns, iface);
         }
         pid
+    }
+
+    /// radvd on the ISP's `iface`: M flag, 2001:db8:ff::/64 autonomous, and
+    /// a default route for the router's WAN (RECIPES.md's short intervals).
+    pub fn isp_radvd(&self, ns: &Netns, iface: &str) -> u32 {
+        let path = |n: &str| self.dir.join(n).display().to_string();
+        let radvd = format!("interface {iface} {{ AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; }}; }};\n");
+        std::fs::write(path("radvd.conf"), radvd).expect("radvd.conf");
+        let (conf, pidf) = (path("radvd.conf"), path("radvd.pid"));
+        self.spawn(
+            ns,
+            &["radvd", "-n", "-m", "stderr", "-C", &conf, "-p", &pidf],
+            "radvd.log",
+        )
     }
 
     /// Start a background process in `ns`; it is killed (by pid) on drop.

@@ -96,33 +96,7 @@ fn setup_then(tag: &str, config: &str, before: impl FnOnce(&std::path::Path)) ->
 /// 2001:db8:100::/40 (RECIPES.md's short timers).
 fn start_kea(s: &Setup) -> u32 {
     assert!(have("kea-dhcp6"), "kea-dhcp6-server is needed");
-    std::fs::create_dir_all("/var/lib/kea").unwrap();
-    std::fs::create_dir_all("/run/kea").unwrap();
-    let dir = s.lab.dir();
-    let kea = format!(
-        r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
-  "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
-  "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
-  "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
-     "pd-pools": [ {{ "prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
-        dir.join("isp-leases.csv").display()
-    );
-    let kconf = dir.join("kea.json");
-    std::fs::write(&kconf, kea).unwrap();
-    let env = format!(
-        "KEA_PIDFILE_DIR={} KEA_LOCKFILE_DIR={}",
-        dir.display(),
-        dir.display()
-    );
-    s.lab.spawn(
-        &s.isp,
-        &[
-            "sh",
-            "-c",
-            &format!("exec env {env} kea-dhcp6 -c {}", kconf.display()),
-        ],
-        "kea.log",
-    )
+    s.lab.kea6(&s.isp, "isp0", "2001:db8:100::", "[]")
 }
 
 fn serves_dhcp(d: &Daemon) -> bool {

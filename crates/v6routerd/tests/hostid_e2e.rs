@@ -7,7 +7,7 @@
 //! with another pool: the client's next Renew gets `<new /64>::10`.
 
 use std::time::Duration;
-use testlab::{have, wait_for, Daemon, Dhclient, Lab, Netns};
+use testlab::{have, wait_for, Daemon, Dhclient, Home, Netns};
 
 /// The LAN host's Ethernet address, which the host entry names.
 const HOST_MAC: &str = "02:00:5e:00:53:10";
@@ -46,49 +46,30 @@ mac = "MAC"
 hostid = "::10"
 "#;
 
-/// ISP -- wan0 [rtr] lan0 -- eth0 [host]
-struct Home {
-    lab: Lab,
-    isp: Netns,
-    rtr: Netns,
-    host: Netns,
-}
-
 fn home() -> Home {
     for tool in ["kea-dhcp6", "radvd", "dhclient"] {
         assert!(have(tool), "{tool} is needed (RECIPES.md)");
     }
-    let lab = Lab::new("hid");
-    let isp = lab.netns("isp");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&isp, "isp0", &rtr, "wan0");
-    lab.veth(&rtr, "lan0", &host, "eth0");
-    isp.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
-    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
-    host.sh(&format!("ip link set eth0 address {HOST_MAC}"));
-    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
-    Home {
-        lab,
-        isp,
-        rtr,
-        host,
-    }
+    let h = Home::new("hid", "lan0");
+    h.host.sh(&format!("ip link set eth0 address {HOST_MAC}"));
+    h
 }
 
-impl Home {
+/// What this file does with its home.
+trait HostidHome {
+    fn start_isp(&self, pool: &str) -> u32;
+    fn hostid_router(&self) -> Daemon;
+    fn laptop(&self) -> Dhclient;
+}
+
+impl HostidHome for Home {
     /// Kea delegating /56s of `pool`; its pid.
     fn start_isp(&self, pool: &str) -> u32 {
-        self.lab.kea_isp(&self.isp, "isp0", pool, "[]")
+        self.kea(pool, "[]")
     }
 
-    fn router(&self) -> Daemon {
-        let dir = self.lab.dir();
-        let text = ROUTER
-            .replace("STATE", &dir.join("r-state").display().to_string())
-            .replace("SOCK", &dir.join("r.sock").display().to_string())
-            .replace("MAC", HOST_MAC);
-        self.lab.daemon(&self.rtr, "r", &text)
+    fn hostid_router(&self) -> Daemon {
+        Home::router(self, "r", &ROUTER.replace("MAC", HOST_MAC))
     }
 
     /// dhclient -6 sending the FQDN `laptop` and asking for the option
@@ -236,7 +217,7 @@ fn follows_renumbering(h: &Home, d: &Daemon, kea: u32, net: &str, new_net: &str,
 fn hostid_binding_follows_renumbering_and_the_fqdn_names_the_lease() {
     let h = home();
     let kea = h.start_isp("2001:db8:100::");
-    let d = h.router();
+    let d = h.hostid_router();
     follows_renumbering(&h, &d, kea, "2001:db8:100:1", "2001:db8:200:1", "laptop");
 }
 

@@ -74,53 +74,18 @@ config odhcpd 'odhcpd'
 
 /// ISP -- wan0 [rtr: br-lan(lan1)] lan1 -- eth0 [host]
 fn lab() -> (Lab, Netns, Netns, Netns) {
-    let lab = Lab::new("uci");
-    let isp = lab.netns("isp");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&isp, "isp0", &rtr, "wan0");
-    lab.veth(&rtr, "lan1", &host, "eth0");
-    isp.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
-    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
+    let h = testlab::Home::new("uci", "lan1");
     // What netifd does on OpenWrt: the bridge, and the ULA /60 of ip6assign.
-    rtr.sh("ip link add br-lan type bridge mcast_snooping 0 && ip link set lan1 master br-lan && ip link set br-lan up");
-    rtr.sh("ip addr add fd00:db8:5::1/60 dev br-lan nodad");
-    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
-    (lab, isp, rtr, host)
+    h.rtr.sh("ip link add br-lan type bridge mcast_snooping 0 && ip link set lan1 master br-lan && ip link set br-lan up");
+    h.rtr.sh("ip addr add fd00:db8:5::1/60 dev br-lan nodad");
+    (h.lab, h.isp, h.rtr, h.host)
 }
 
 /// Kea delegating /56s of 2001:db8:100::/40 with DNS, short timers
 /// (RECIPES.md), and radvd for the WAN's default route.
 fn start_isp(lab: &Lab, isp: &Netns) {
-    std::fs::create_dir_all("/var/lib/kea").unwrap();
-    std::fs::create_dir_all("/run/kea").unwrap();
-    let dir = lab.dir();
-    let kea = format!(
-        r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
-      "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
-      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
-      "option-data": [ {{ "name": "dns-servers", "data": "2001:db8:ff::53" }} ],
-      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
-         "pd-pools": [ {{ "prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
-        dir.join("isp-leases.csv").display()
-    );
-    let kconf = dir.join("kea.json");
-    std::fs::write(&kconf, kea).unwrap();
-    let env = format!("KEA_PIDFILE_DIR={0} KEA_LOCKFILE_DIR={0}", dir.display());
-    let cmd = format!("exec env {env} kea-dhcp6 -c {}", kconf.display());
-    lab.spawn(isp, &["sh", "-c", &cmd], "kea.log");
-    let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
-    let rconf = dir.join("radvd.conf");
-    std::fs::write(&rconf, radvd).unwrap();
-    let (rc, pid) = (
-        rconf.display().to_string(),
-        dir.join("radvd.pid").display().to_string(),
-    );
-    lab.spawn(
-        isp,
-        &["radvd", "-n", "-m", "stderr", "-C", &rc, "-p", &pid],
-        "radvd.log",
-    );
+    let dns = r#"[ { "name": "dns-servers", "data": "2001:db8:ff::53" } ]"#;
+    lab.kea_isp(isp, "isp0", "2001:db8:100::", dns);
 }
 
 /// The UCI directory: network, dhcp, and the package's own file pointing

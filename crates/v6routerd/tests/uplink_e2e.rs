@@ -2,32 +2,20 @@
 //! v6routerd as the home router, the LAN host's own kernel as SLAAC client.
 
 use std::time::{Duration, Instant};
-use testlab::{wait_for, Daemon, Lab, Netns};
+use testlab::{wait_for, Daemon, Netns};
 
-/// ISP -- wan0 [rtr] lan0 -- eth0 [host]
-struct Home {
-    lab: Lab,
-    isp: Netns,
-    rtr: Netns,
-    host: Netns,
+/// ISP -- wan0 [rtr] lan0 -- eth0 [host], with this file's helpers.
+struct Home(testlab::Home);
+
+impl std::ops::Deref for Home {
+    type Target = testlab::Home;
+    fn deref(&self) -> &testlab::Home {
+        &self.0
+    }
 }
 
 fn home(tag: &str) -> Home {
-    let lab = Lab::new(tag);
-    let isp = lab.netns("isp");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&isp, "isp0", &rtr, "wan0");
-    lab.veth(&rtr, "lan0", &host, "eth0");
-    isp.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
-    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
-    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
-    Home {
-        lab,
-        isp,
-        rtr,
-        host,
-    }
+    Home(testlab::Home::new(tag, "lan0"))
 }
 
 const ROUTER: &str = r#"
@@ -55,41 +43,13 @@ prefix = "::/64"
 "#;
 
 impl Home {
-    /// Kea delegating /56s out of `pool` (a /40), with the short timers of
-    /// RECIPES.md, plus radvd for the WAN's default route.
-    fn start_isp(&self, pool: &str) -> (u32, u32) {
-        std::fs::create_dir_all("/var/lib/kea").unwrap();
-        std::fs::create_dir_all("/run/kea").unwrap();
-        let dir = self.lab.dir();
-        let leases = dir.join("isp-leases.csv");
-        let kea = format!(
-            r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
-      "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
-      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
-      "option-data": [ {{ "name": "dns-servers", "data": "2001:db8:ff::53" }} ],
-      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
-         "pools": [ {{ "pool": "2001:db8:ff::1000-2001:db8:ff::10ff" }} ],
-         "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
-            leases.display()
-        );
-        let kconf = dir.join("kea.json");
-        std::fs::write(&kconf, kea).unwrap();
-        let env = format!(
-            "KEA_PIDFILE_DIR={} KEA_LOCKFILE_DIR={}",
-            dir.display(),
-            dir.display()
-        );
-        let kea_pid = self.lab.spawn(
-            &self.isp,
-            &[
-                "sh",
-                "-c",
-                &format!("exec env {env} kea-dhcp6 -c {}", kconf.display()),
-            ],
-            "kea.log",
-        );
-        let radvd_pid = self.start_isp_radvd();
-        (kea_pid, radvd_pid)
+    /// Kea delegating /56s out of `pool` (a /40) with DNS, with the short
+    /// timers of RECIPES.md, plus radvd for the WAN's default route.
+    fn start_isp(&self, pool: &str) -> u32 {
+        self.kea(
+            pool,
+            r#"[ { "name": "dns-servers", "data": "2001:db8:ff::53" } ]"#,
+        )
     }
 
     fn router(&self, name: &str) -> Daemon {
@@ -98,17 +58,7 @@ impl Home {
 
     /// The router with `config` (STATE and SOCK filled in).
     fn router_with(&self, name: &str, config: &str) -> Daemon {
-        let dir = self.lab.dir();
-        let text = config
-            .replace(
-                "STATE",
-                &dir.join(format!("{name}-state")).display().to_string(),
-            )
-            .replace(
-                "SOCK",
-                &dir.join(format!("{name}.sock")).display().to_string(),
-            );
-        self.lab.daemon(&self.rtr, name, &text)
+        self.0.router(name, config)
     }
 
     /// The ISP routes what it delegated to the router (as real ISPs do).
@@ -254,7 +204,7 @@ fn a_restart_keeps_the_delegated_prefix() {
 #[ignore = "needs root and network namespaces"]
 fn isp_renumbering_moves_the_lan_and_hosts_follow() {
     let h = home("upn");
-    let (kea, _radvd) = h.start_isp("2001:db8:100::");
+    let kea = h.start_isp("2001:db8:100::");
     let d = h.router("r");
     h.wait_lan("2001:db8:100:1::1/64", &d);
     assert!(wait_for(Duration::from_secs(10), || h
@@ -436,7 +386,7 @@ fn tshark_finds_our_client_messages_well_formed() {
 #[ignore = "needs root and network namespaces"]
 fn renumbering_latency_reply_to_lan_ra() {
     let h = home("upl");
-    let (kea, _) = h.start_isp("2001:db8:100::");
+    let kea = h.start_isp("2001:db8:100::");
     let d = h.router("r");
     h.wait_lan("2001:db8:100:1::1/64", &d);
     let dir = h.lab.dir().to_path_buf();
@@ -629,7 +579,7 @@ fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
     for hn in [&host1, &host2] {
         hn.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
     }
-    let (kea, _) = h.start_isp("2001:db8:100::");
+    let kea = h.start_isp("2001:db8:100::");
     let dir = h.lab.dir().to_path_buf();
     let cfg = |tmpl: &str, name: &str| {
         tmpl.replace(
@@ -727,24 +677,7 @@ enum IspServer {
 impl Home {
     /// radvd alone on the ISP side (the WAN's default route).
     fn start_isp_radvd(&self) -> u32 {
-        let dir = self.lab.dir();
-        let radvd = "interface isp0 { AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n";
-        let rconf = dir.join("radvd.conf");
-        std::fs::write(&rconf, radvd).unwrap();
-        self.lab.spawn(
-            &self.isp,
-            &[
-                "radvd",
-                "-n",
-                "-m",
-                "stderr",
-                "-C",
-                &rconf.display().to_string(),
-                "-p",
-                &dir.join("radvd.pid").display().to_string(),
-            ],
-            "radvd.log",
-        )
+        self.lab.isp_radvd(&self.isp, "isp0")
     }
 
     /// `server` delegating 2001:db8:100::/56 first (preferred 20 s, valid
