@@ -5,6 +5,7 @@
 use crate::prefix::{is_link_local, Ipv6Prefix};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// One network interface.
@@ -42,6 +43,33 @@ pub struct SitFact {
     pub pmtudisc: bool,
     /// IPPROTO_IPV6 (41) for `mode sit`.
     pub proto: u8,
+}
+
+/// Everything needed to create a SIT link: the equivalent of
+/// `ip tunnel add NAME mode sit remote R local L ttl T [no]pmtudisc` + `mtu M`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitLink {
+    pub name: String,
+    pub remote: Ipv4Addr,
+    pub local: Ipv4Addr,
+    pub ttl: u8,
+    pub pmtudisc: bool,
+    pub mtu: u32,
+}
+
+/// The link as `ip tunnel add` would be told it, without the name.
+impl fmt::Display for SitLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sit remote {} local {} ttl {}{} mtu {}",
+            self.remote,
+            self.local,
+            self.ttl,
+            if self.pmtudisc { "" } else { " nopmtudisc" },
+            self.mtu
+        )
+    }
 }
 
 /// One IPv4 address on a link (what a tunnel's `local = "auto"` follows).
@@ -256,6 +284,21 @@ impl KernelView {
             .filter(|a| a.is_global() && !a.dad_failed)
     }
 
+    /// The router's own address to name as DNS server on a link (`dns =
+    /// ["self"]`, odhcpd's `dns_service`): a ULA first, as it survives the
+    /// ISP renumbering (RFC 4193: local addresses, not the ISP's), else a
+    /// global one; never a tentative or deprecated address (RFC 4862 §5.5.4:
+    /// a deprecated address must not start new communication).
+    pub fn own_dns_address(&self, index: u32) -> Option<Ipv6Addr> {
+        let usable = || {
+            self.globals(index)
+                .filter(|a| !a.tentative && !a.deprecated)
+                .map(|a| a.addr)
+        };
+        let is_ula = |a: &Ipv6Addr| a.segments()[0] & 0xfe00 == 0xfc00;
+        usable().filter(is_ula).min().or_else(|| usable().min())
+    }
+
     /// Insert or replace an address (matched by link and address).
     pub fn upsert_addr(&mut self, a: AddrFact) {
         match self
@@ -409,6 +452,30 @@ impl KernelView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_dns_address_prefers_a_usable_ula() {
+        let a = |s: &str| AddrFact::permanent(3, s.parse().unwrap(), 64);
+        let mut v = KernelView::default();
+        assert_eq!(v.own_dns_address(3), None);
+        v.addrs.push(a("fe80::1"));
+        assert_eq!(v.own_dns_address(3), None, "never the link-local");
+        v.addrs.push(a("2001:db8:1::1"));
+        assert_eq!(v.own_dns_address(3), Some("2001:db8:1::1".parse().unwrap()));
+        v.addrs.push(AddrFact {
+            tentative: true,
+            ..a("fd00:db8::1")
+        });
+        assert_eq!(v.own_dns_address(3), Some("2001:db8:1::1".parse().unwrap()));
+        v.addrs.push(AddrFact {
+            deprecated: true,
+            ..a("fd00:db8::2")
+        });
+        v.addrs.push(a("fd00:db8::3"));
+        v.addrs
+            .push(AddrFact::permanent(4, "fd00:db8::4".parse().unwrap(), 64));
+        assert_eq!(v.own_dns_address(3), Some("fd00:db8::3".parse().unwrap()));
+    }
 
     /// IPv4 addresses (a tunnel's `local = "auto"`): primary ones first, an
     /// event that changes nothing says so, a deleted link takes its own.

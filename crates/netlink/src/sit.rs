@@ -9,12 +9,11 @@
 //! `convert::link_fact` reads the same parameters back from a link message
 //! (IFLA_LINKINFO / IFLA_INFO_DATA, IFLA_IPTUN_*).
 
-use std::net::Ipv4Addr;
-
 use futures::TryStreamExt;
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::IpProtocol;
 use rtnetlink::{Handle, LinkSit, LinkUnspec};
+use v6common::kernel::SitLink;
 use v6common::LinkFact;
 
 pub use rtnetlink::Error;
@@ -22,20 +21,8 @@ pub use rtnetlink::Error;
 /// IPPROTO_IPV6, the `mode sit` of `ip tunnel add`.
 pub const PROTO_IPV6: u8 = 41;
 
-/// A SIT link to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SitRequest {
-    pub name: String,
-    pub remote: Ipv4Addr,
-    pub local: Ipv4Addr,
-    /// 0 = inherit.
-    pub ttl: u8,
-    pub pmtudisc: bool,
-    pub mtu: u32,
-}
-
 /// The RTM_NEWLINK message `create` sends.
-pub fn create_message(req: &SitRequest) -> LinkMessage {
+pub fn create_message(req: &SitLink) -> LinkMessage {
     LinkSit::new(&req.name)
         .remote(req.remote)
         .local(req.local)
@@ -47,7 +34,7 @@ pub fn create_message(req: &SitRequest) -> LinkMessage {
 }
 
 /// Create a SIT link (down, as `ip tunnel add` leaves it).
-pub async fn create(handle: &Handle, req: &SitRequest) -> Result<(), Error> {
+pub async fn create(handle: &Handle, req: &SitLink) -> Result<(), Error> {
     handle.link().add(create_message(req)).execute().await
 }
 
@@ -106,9 +93,10 @@ mod tests {
     };
     use netlink_packet_route::RouteNetlinkMessage;
     use std::net::IpAddr;
+    use std::net::Ipv4Addr;
 
-    fn he6() -> SitRequest {
-        SitRequest {
+    fn he6() -> SitLink {
+        SitLink {
             name: "he6".into(),
             remote: Ipv4Addr::new(198, 51, 100, 1),
             local: Ipv4Addr::new(192, 0, 2, 2),

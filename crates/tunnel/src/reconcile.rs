@@ -20,17 +20,7 @@ use v6common::Ipv6Prefix;
 use crate::desired::{LocalEndpoint, TunnelAddress, TunnelSpec};
 use crate::observed::{Observed, ObservedLink, SitParams, PROTO_ANY, PROTO_IPV6};
 
-/// Everything needed to create a SIT link: the equivalent of
-/// `ip tunnel add NAME mode sit remote R local L ttl T [no]pmtudisc` + `mtu M`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SitLink {
-    pub name: String,
-    pub remote: Ipv4Addr,
-    pub local: Ipv4Addr,
-    pub ttl: u8,
-    pub pmtudisc: bool,
-    pub mtu: u32,
-}
+pub use v6common::kernel::SitLink;
 
 /// One step towards the desired state. Links are named rather than indexed
 /// where the step may follow a `Create` (whose index is not known yet);
@@ -113,21 +103,6 @@ impl Action {
     /// True for actions that ask the kernel for something.
     pub fn changes_kernel(&self) -> bool {
         !matches!(self, Action::Keep { .. } | Action::Wait { .. })
-    }
-}
-
-/// The link as `ip tunnel add` would be told it, without the name.
-impl fmt::Display for SitLink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "sit remote {} local {} ttl {}{} mtu {}",
-            self.remote,
-            self.local,
-            self.ttl,
-            if self.pmtudisc { "" } else { " nopmtudisc" },
-            self.mtu
-        )
     }
 }
 

@@ -207,15 +207,7 @@ async fn create(k: &Kernel, a: &Action, index: &mut BTreeMap<String, u32>) -> Re
             .map_err(|e| format!("cannot delete the old link: {e}"))?;
         index.remove(&link.name);
     }
-    let req = sit::SitRequest {
-        name: link.name.clone(),
-        remote: link.remote,
-        local: link.local,
-        ttl: link.ttl,
-        pmtudisc: link.pmtudisc,
-        mtu: link.mtu,
-    };
-    match sit::create(h, &req).await {
+    match sit::create(h, link).await {
         Err(e) if sit::is_unsupported(&e) => {
             return Err(format!("{e}: this kernel has no sit driver (modprobe sit)"))
         }
