@@ -265,7 +265,8 @@ pub struct Ra {
     /// radvd DecrementLifetimes.
     #[serde(default)]
     pub decrement_lifetimes: bool,
-    /// RDNSS (RFC 8106). "uplink" = what the ISP gave.
+    /// RDNSS (RFC 8106). "uplink" = what the ISP gave; "self" = the
+    /// router's own address on this LAN (its ULA when it has one).
     #[serde(default)]
     pub dns: Vec<String>,
     /// DNSSL (RFC 8106).
@@ -370,7 +371,8 @@ pub struct Dhcpv6 {
     pub pool: Option<String>,
     /// Prefix delegation pool.
     pub pd_pool: Option<PdPool>,
-    /// DNS servers (option 23); "uplink" = what the ISP gave.
+    /// DNS servers (option 23); "uplink" = what the ISP gave; "self" =
+    /// the router's own address on this LAN (its ULA when it has one).
     #[serde(default)]
     pub dns: Vec<String>,
     /// Domain search list (option 24).

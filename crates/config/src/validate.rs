@@ -366,10 +366,10 @@ fn check_ra(v: &mut V<'_>, p: &str, ra: &Ra) {
         );
     }
     for (j, d) in ra.dns.iter().enumerate() {
-        if d != "uplink" && d.parse::<Ipv6Addr>().is_err() {
+        if !is_dns_entry(d) {
             v.err(
                 &format!("{p}.dns"),
-                format!("dns[{j}] `{d}` is not an IPv6 address or \"uplink\""),
+                format!("dns[{j}] `{d}` is not an IPv6 address, \"uplink\" or \"self\""),
                 None,
             );
         }
@@ -506,10 +506,10 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
         );
     }
     for (j, a) in d.dns.iter().enumerate() {
-        if a != "uplink" && a.parse::<Ipv6Addr>().is_err() {
+        if !is_dns_entry(a) {
             v.err(
                 &format!("{p}.dns"),
-                format!("dns[{j}] `{a}` is not an IPv6 address or \"uplink\""),
+                format!("dns[{j}] `{a}` is not an IPv6 address, \"uplink\" or \"self\""),
                 None,
             );
         }
@@ -681,6 +681,12 @@ fn check_ripng(v: &mut V<'_>, r: &Ripng) {
     if r.timeout_time <= r.update_time {
         v.err("ripng.timeout_time", "timeout_time must exceed update_time, or routes time out between updates (RFC 2080 §2.3: 180 vs 30)", None);
     }
+}
+
+/// A `dns` list entry: an address, `"uplink"` (the ISP's servers) or
+/// `"self"` (the router's own address on that LAN).
+fn is_dns_entry(d: &str) -> bool {
+    matches!(d, "uplink" | "self") || d.parse::<Ipv6Addr>().is_ok()
 }
 
 #[cfg(test)]

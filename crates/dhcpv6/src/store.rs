@@ -488,8 +488,9 @@ impl Journal {
             return;
         }
         let path = self.path.clone();
-        let worker =
-            std::thread::spawn(move || durable::write_temp(&path, &snapshot_image(snapshot.iter())));
+        let worker = std::thread::spawn(move || {
+            durable::write_temp(&path, &snapshot_image(snapshot.iter()))
+        });
         self.compaction = Some(Compaction {
             worker,
             since: vec![],

@@ -42,7 +42,12 @@ fn preference(p: &Preference) -> RouterPreference {
 /// `[interface.ra]` -> engine parameters, with radvd's defaults for what is
 /// absent. Entries that cannot be used (an RDNSS that is not an address) are
 /// reported in the second value.
-pub fn params_from(ra: &v6config::Ra, uplink_dns: &[Ipv6Addr]) -> (Params, Vec<String>) {
+/// `own` is the router's address for `dns = ["self"]`.
+pub fn params_from(
+    ra: &v6config::Ra,
+    uplink_dns: &[Ipv6Addr],
+    own: Option<Ipv6Addr>,
+) -> (Params, Vec<String>) {
     let max = Duration::from_secs(u64::from(ra.max_interval));
     let mut p = Params::with_max_interval(max);
     let mut problems = Vec::new();
@@ -87,22 +92,13 @@ pub fn params_from(ra: &v6config::Ra, uplink_dns: &[Ipv6Addr]) -> (Params, Vec<S
             lifetime: r.lifetime.unwrap_or(three_max),
         })
         .collect();
-    for d in &ra.dns {
-        match d.parse::<Ipv6Addr>() {
-            Ok(a) => p.rdnss.push(a),
-            // The ISP's DNS servers, as learned by the uplink's DHCPv6 client.
-            Err(_) if d == "uplink" => {
-                for a in uplink_dns {
-                    if !p.rdnss.contains(a) {
-                        p.rdnss.push(*a);
-                    }
-                }
-            }
-            Err(_) => problems.push(format!(
-                "dns entry `{d}` is not an IPv6 address; not advertised"
-            )),
-        }
-    }
+    p.rdnss = crate::service::resolve_dns(&ra.dns, uplink_dns, own);
+    problems.extend(
+        ra.dns
+            .iter()
+            .filter(|d| !matches!(d.as_str(), "uplink" | "self") && d.parse::<Ipv6Addr>().is_err())
+            .map(|d| format!("dns entry `{d}` is not an IPv6 address; not advertised")),
+    );
     p.dnssl = ra.search.clone();
     p.dns_lifetime = ra.dns_lifetime.unwrap_or(three_max);
     // RFC 8781 §4.1: lifetime 3 * MaxRtrAdvInterval, at most 65528 s.
@@ -200,8 +196,9 @@ impl Ra {
             self.ensure_socket(now);
         }
         for (name, ra) in wanted {
-            let (params, problems) = params_from(ra, &uplink.dns);
             let link = view.link_by_name(name).map(|l| l.index);
+            let own = link.and_then(|i| view.own_dns_address(i));
+            let (params, problems) = params_from(ra, &uplink.dns, own);
             let input = LinkInput {
                 home_prefixes: home.clone(),
                 ..link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx))
@@ -636,7 +633,7 @@ mod tests {
             managed = true
             mtu = 1280
             max_interval = 300
-            dns = ["2001:db8:1::53", "uplink"]
+            dns = ["2001:db8:1::53", "uplink", "self", "2001:db8:1::53"]
             search = ["home.arpa"]
             [[interface.ra.prefix]]
             prefix = "2001:470:d:407::/64"
@@ -652,6 +649,7 @@ mod tests {
         let (p, problems) = params_from(
             cfg.interfaces[0].ra.as_ref().unwrap(),
             &["2001:db8:ff::53".parse().unwrap()],
+            Some("fd00:db8::1".parse().unwrap()),
         );
         assert!(p.managed && !p.other_config);
         assert_eq!(p.mtu, Some(1280));
@@ -670,12 +668,14 @@ mod tests {
         assert!(p.require_default_route && p.home_routes);
         assert_eq!(p.routes[0].lifetime, 900);
         assert_eq!(p.routes[0].preference, RouterPreference::High);
-        // "uplink" stands for the DNS servers the ISP gave.
+        // "uplink" stands for the DNS servers the ISP gave, "self" for the
+        // router's own address; each server once.
         assert_eq!(
             p.rdnss,
             vec![
                 "2001:db8:1::53".parse::<Ipv6Addr>().unwrap(),
-                "2001:db8:ff::53".parse().unwrap()
+                "2001:db8:ff::53".parse().unwrap(),
+                "fd00:db8::1".parse().unwrap()
             ]
         );
         assert_eq!(p.dns_lifetime, 900);

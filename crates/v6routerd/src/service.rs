@@ -17,6 +17,7 @@
 
 use crate::rt_show::Contributed;
 use std::future::Future;
+use std::net::Ipv6Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -411,6 +412,28 @@ pub fn unix_secs() -> u64 {
     unix_ms() / 1000
 }
 
+/// The DNS servers a LAN announces (RDNSS, DHCPv6 option 23) from its
+/// `dns` list: addresses as they are, `"uplink"` as the ISP's servers,
+/// `"self"` as the router's own address on that LAN (`own`, preferring the
+/// ULA: see `KernelView::own_dns_address`). Entries that name nothing now
+/// (no address yet) are left out; the config check reports the rest.
+pub fn resolve_dns(dns: &[String], uplink: &[Ipv6Addr], own: Option<Ipv6Addr>) -> Vec<Ipv6Addr> {
+    let mut out: Vec<Ipv6Addr> = vec![];
+    for d in dns {
+        let found: Vec<Ipv6Addr> = match d.as_str() {
+            "uplink" => uplink.to_vec(),
+            "self" => own.into_iter().collect(),
+            _ => d.parse().into_iter().collect(),
+        };
+        for a in found {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
 /// What the uplink service learned from the ISP, for the services that pass
 /// it on: DHCPv6 sub-delegation pools (`pd_pool = { from = "wan0" }`) and DNS
 /// servers given as `"uplink"`.
@@ -476,6 +499,24 @@ pub fn not_mine(service: &str, req: &Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_entries_resolve_to_addresses_once_each() {
+        let a = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        let dns: Vec<String> = ["self", "2001:db8::53", "uplink", "fd00:db8::1", "nonsense"]
+            .map(String::from)
+            .to_vec();
+        let uplink = [a("2001:db8:ff::53"), a("2001:db8::53")];
+        assert_eq!(
+            resolve_dns(&dns, &uplink, Some(a("fd00:db8::1"))),
+            [a("fd00:db8::1"), a("2001:db8::53"), a("2001:db8:ff::53")]
+        );
+        // No address of our own yet: "self" names nothing (no bogus server).
+        assert_eq!(
+            resolve_dns(&dns[..1], &uplink, None),
+            Vec::<Ipv6Addr>::new()
+        );
+    }
 
     fn row(state: &str, info: &str) -> ProtocolInfo {
         ProtocolInfo {

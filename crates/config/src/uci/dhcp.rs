@@ -7,7 +7,6 @@ use super::emit::{arr, entry, s, Entry};
 use super::network::{Facts, Lan};
 use super::parse::{Package, Section};
 use super::{boolean, duration, origin, report_rest, Ctx, Rest};
-use crate::diag::Severity;
 use std::net::Ipv6Addr;
 use v6common::Ipv6Prefix;
 
@@ -168,7 +167,7 @@ fn interface(
         return;
     };
     let lan = facts.lans.get(logical).cloned().unwrap_or_default();
-    let p = Params::read(cx, pkg, sec, label, search, &lan);
+    let p = Params::read(cx, pkg, sec, label, search);
     let at = origin(pkg, sec.line);
     if ra == Mode::Server {
         let (e, prefixes) = ra_entries(cx, pkg, sec, label, &p, &lan);
@@ -262,11 +261,10 @@ impl Params {
         sec: &Section,
         label: &str,
         search: Option<&str>,
-        lan: &Lan,
     ) -> Params {
         let at = |n: &str| sec.get(n).map(|o| origin(pkg, o.line));
         let (managed, other) = flags(cx, pkg, sec, label);
-        let (dns, dns_at) = dns(cx, pkg, sec, label, lan);
+        let (dns, dns_at) = dns(cx, pkg, sec, label);
         let (search, search_at) = match sec.get("domain") {
             Some(o) => (
                 o.value
@@ -378,14 +376,8 @@ fn flags(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) -> (bool, bool
 }
 
 /// DNS servers: the IPv6 ones of `dns`; without any, odhcpd announces the
-/// router itself (`dns_service`), which v6router can name only by its ULA.
-fn dns(
-    cx: &mut Ctx,
-    pkg: &Package,
-    sec: &Section,
-    label: &str,
-    lan: &Lan,
-) -> (Vec<String>, String) {
+/// router itself (`dns_service`), which is `"self"` here.
+fn dns(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str) -> (Vec<String>, String) {
     if let Some(o) = sec.get("dns") {
         let v6: Vec<String> = o
             .value
@@ -409,30 +401,15 @@ fn dns(
     if sec.str("dns_service").and_then(boolean) == Some(false) {
         return (vec![], String::new());
     }
-    match lan.router_ula {
-        Some(a) => (
-            vec![a.to_string()],
-            format!(
-                "{} (odhcpd: the router's own ULA address, dns_service)",
-                origin(pkg, sec.line)
-            ),
+    // odhcpd's default: the router itself, as `"self"` (its ULA there
+    // when it has one, so the server survives renumbering).
+    (
+        vec!["self".to_string()],
+        format!(
+            "{} (odhcpd's dns_service: the router's own address)",
+            origin(pkg, sec.line)
         ),
-        None => {
-            let config = pkg
-                .file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            cx.diags.push(pkg.diag(
-                Severity::Warning,
-                (sec.line, 1, sec.stype.len() + 7),
-                Some(format!("{config}.{label}.dns_service")),
-                format!("odhcpd's default DNS server for `{label}` (the router's own address, `dns_service`) is not carried over: without a ULA (network.globals.ula_prefix) on this LAN that address is only known at run time"),
-                Some("add `list dns '<address>'` to this section".into()),
-            ));
-            (vec![], String::new())
-        }
-    }
+    )
 }
 
 fn ra_entries(

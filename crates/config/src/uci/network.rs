@@ -24,8 +24,6 @@ pub(crate) struct Facts {
 pub(crate) struct Lan {
     /// The /64 netifd gives this LAN from `ula_prefix` (odhcpd advertises it).
     pub ula64: Option<Ipv6Prefix>,
-    /// The router's own ULA address there, which odhcpd announces as DNS server.
-    pub router_ula: Option<Ipv6Addr>,
     /// The uplink device this LAN's /64 comes from (v6router's `assign`).
     pub from: Option<String>,
     /// `ip6assign` is shorter than /64: room for prefix delegation.
@@ -367,12 +365,6 @@ fn lan(
     }
     if let Some(u) = ula {
         l.ula64 = u.subnet(64, u128::from(subnet));
-        l.router_ula = match (l.ula64, fixed_id) {
-            (Some(p), Some(id)) => Some(Ipv6Addr::from(
-                u128::from(p.addr()) | (u128::from(id) & u128::from(u64::MAX)),
-            )),
-            _ => None,
-        };
     }
     if let Some(p) = sec.get("ip6prefix") {
         cx.not_carried(

@@ -114,7 +114,7 @@ fn local_link(
         lc.prefix_pools
             .extend(prefix_pools(pd, up, &mut life, note));
     }
-    lc.dns_servers = dns_servers(&d.dns, &up.dns);
+    lc.dns_servers = crate::service::resolve_dns(&d.dns, &up.dns, k.own_dns_address(index));
     lc.domain_list = d.search.clone();
     lc.preferred = life.preferred.min(life.valid);
     lc.valid = life.valid;
@@ -258,22 +258,6 @@ fn delegated_pools(
 /// A lifetime in whole seconds, as the engine takes it.
 fn whole_secs(d: Duration) -> u32 {
     u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
-}
-
-/// The DNS servers to give: the addresses in `dns`, and for `"uplink"` the
-/// ISP's (learned by the uplink's DHCPv6 client). Other entries are the
-/// config check's to report.
-fn dns_servers(dns: &[String], uplink: &[Ipv6Addr]) -> Vec<Ipv6Addr> {
-    let mut out = vec![];
-    for s in dns {
-        match s.parse::<Ipv6Addr>() {
-            Ok(a) => out.push(a),
-            Err(_) if s == "uplink" => out.extend(uplink.iter().copied()),
-            Err(_) => {}
-        }
-    }
-    out.dedup();
-    out
 }
 
 /// A static binding as the engine's `Host`: by DUID (and IAID), else by
