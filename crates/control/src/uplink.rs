@@ -73,20 +73,13 @@ pub fn render(data: &serde_json::Value) -> Result<String, String> {
                 u.server_addr.as_deref().unwrap_or("?")
             ));
         }
-        for p in &u.prefixes {
+        let leased = u.prefixes.iter().map(|p| ("Delegated", p));
+        for (what, p) in leased.chain(u.addresses.iter().map(|a| ("Address", a))) {
             o.push_str(&format!(
-                "\tDelegated {} preferred {} valid {}\n",
+                "\t{what} {} preferred {} valid {}\n",
                 p.prefix,
                 duration(p.preferred_left),
                 duration(p.valid_left)
-            ));
-        }
-        for a in &u.addresses {
-            o.push_str(&format!(
-                "\tAddress {} preferred {} valid {}\n",
-                a.prefix,
-                duration(a.preferred_left),
-                duration(a.valid_left)
             ));
         }
         if let (Some(t1), Some(t2)) = (u.t1_in, u.t2_in) {

@@ -825,15 +825,7 @@ impl Engine {
                 // §2.4.1: a router coming up asks its neighbours for their
                 // whole table; our first regular update follows shortly.
                 iface.next_update = first_update;
-                let req = Repr {
-                    command: Command::Request,
-                    rtes: vec![RawRte {
-                        prefix: Ipv6Addr::UNSPECIFIED,
-                        tag: 0,
-                        prefix_len: 0,
-                        metric: 16,
-                    }],
-                };
+                let req = Repr::whole_table_request();
                 let dst = SocketAddrV6::new(ALL_RIP_ROUTERS, RIPNG_PORT, 0, link.index);
                 self.tx_queue.push_back(Queued {
                     bytes: req.to_bytes(),
@@ -989,10 +981,7 @@ impl Engine {
                 batch.install.push(self.fact(p, e));
             }
         }
-        self.note_reconciled(batch.install.len(), batch.remove.len());
-        let mut out = Vec::new();
-        self.finish(now, batch, &mut out);
-        out
+        self.reconciled(now, batch)
     }
 
     /// Someone else (never our own requests: the caller filters them out)
@@ -1016,10 +1005,7 @@ impl Engine {
                 None => batch.remove.push(r.clone()),
             }
         }
-        self.note_reconciled(batch.install.len(), batch.remove.len());
-        let mut out = Vec::new();
-        self.finish(now, batch, &mut out);
-        out
+        self.reconciled(now, batch)
     }
 
     /// Someone else deleted a route of protocol rip: if it was one of ours
@@ -1033,10 +1019,7 @@ impl Engine {
                 batch.install.push(ours);
             }
         }
-        self.note_reconciled(batch.install.len(), 0);
-        let mut out = Vec::new();
-        self.finish(now, batch, &mut out);
-        out
+        self.reconciled(now, batch)
     }
 
     /// The kernel refused these installs (the route writer reports them):
@@ -1108,6 +1091,15 @@ impl Engine {
                 batch.install.push(self.fact(&p, e));
             }
         }
+    }
+
+    /// Finish a batch that puts the kernel back in line with our table,
+    /// counting what was put back and what was removed.
+    fn reconciled(&mut self, now: Instant, batch: Batch) -> Vec<Action> {
+        self.note_reconciled(batch.install.len(), batch.remove.len());
+        let mut out = Vec::new();
+        self.finish(now, batch, &mut out);
+        out
     }
 
     fn note_reconciled(&mut self, put_back: usize, foreign: usize) {

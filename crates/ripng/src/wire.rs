@@ -263,6 +263,20 @@ pub struct Repr {
 }
 
 impl Repr {
+    /// A request for the whole table (RFC 2080 §2.4.1: exactly one RTE,
+    /// prefix 0, prefix length 0, metric infinity).
+    pub fn whole_table_request() -> Repr {
+        Repr {
+            command: Command::Request,
+            rtes: vec![RawRte {
+                prefix: Ipv6Addr::UNSPECIFIED,
+                tag: 0,
+                prefix_len: 0,
+                metric: 16,
+            }],
+        }
+    }
+
     pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>) -> Result<Repr, ParseError> {
         p.check_len()?;
         let command = match p.command() {
@@ -401,15 +415,7 @@ mod tests {
     #[test]
     fn whole_table_request_golden() {
         // §2.4.1: one RTE, prefix 0, prefix length 0, metric 16.
-        let r = Repr {
-            command: Command::Request,
-            rtes: vec![RawRte {
-                prefix: Ipv6Addr::UNSPECIFIED,
-                tag: 0,
-                prefix_len: 0,
-                metric: 16,
-            }],
-        };
+        let r = Repr::whole_table_request();
         let b = r.to_bytes();
         assert_eq!(
             b,

@@ -342,10 +342,13 @@ fn lan(
         l.from = Some(up.device.clone());
         cx.doc.uses(label);
     }
-    let ifaceid = sec.str("ip6ifaceid").unwrap_or("::1");
-    let fixed_id = ifaceid.parse::<Ipv6Addr>().ok();
-    if let (Some(id), Some(io)) = (fixed_id, sec.get("ip6ifaceid")) {
-        if id != Ipv6Addr::from(1u128) && l.from.is_some() {
+    // Anything but ::1 (or a token such as `eui64`) in a LAN whose /64 we
+    // assign cannot be kept: the router's address there is always ::1.
+    if let Some(io) = sec.get("ip6ifaceid") {
+        let fixed_id = sec
+            .str("ip6ifaceid")
+            .and_then(|v| v.parse::<Ipv6Addr>().ok());
+        if fixed_id.is_none() || (fixed_id != Some(Ipv6Addr::from(1u128)) && l.from.is_some()) {
             cx.not_carried(
                 pkg,
                 label,
@@ -354,14 +357,6 @@ fn lan(
                 None,
             );
         }
-    } else if let Some(io) = sec.get("ip6ifaceid") {
-        cx.not_carried(
-            pkg,
-            label,
-            io,
-            "the router's address in an assigned /64 is always ::1",
-            None,
-        );
     }
     if let Some(u) = ula {
         l.ula64 = u.subnet(64, u128::from(subnet));

@@ -612,15 +612,7 @@ fn whole_table_request_answers_requester_with_split_horizon() {
     let (mut lab, _) = Lab::new(cfg());
     lab.response(NB_A, IF1, &[("2001:db8:aa::/48", 1)]).unwrap();
     lab.run_for(Duration::from_secs(6));
-    let req = Repr {
-        command: Command::Request,
-        rtes: vec![RawRte {
-            prefix: Ipv6Addr::UNSPECIFIED,
-            tag: 0,
-            prefix_len: 0,
-            metric: 16,
-        }],
-    };
+    let req = Repr::whole_table_request();
     // Not to an off-link requester (amplification).
     let far = lab.rx("2001:db8::66", 4242, IF1, Some(64), &req.to_bytes());
     assert_eq!(far, Err(Drop::NotLinkLocal(a("2001:db8::66"))));
