@@ -200,6 +200,11 @@ pub struct Uplink {
     /// Upper bound of the Solicit back-off, seconds (SOL_MAX_RT, RFC 8415 §7.6).
     #[serde(default = "default_sol_max_rt")]
     pub solicit_max_rt: u32,
+    /// Offer Reconfigure Accept and renew at once on a Reconfigure
+    /// authenticated with the server's Reconfigure Key (RFC 8415 §18.2.11,
+    /// §20.4), so the ISP's renumbering reaches us in seconds, not at T1.
+    #[serde(default = "yes")]
+    pub reconfigure: bool,
 }
 
 fn default_sol_max_rt() -> u32 {
