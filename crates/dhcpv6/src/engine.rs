@@ -1162,6 +1162,7 @@ impl Server {
             is_static: g.is_static,
             via: (kind == LeaseKind::Prefix).then_some(*x.rx.src.ip()),
             name: self.lease_name(x, iaid).or(kept_name),
+            reconfigure: None,
         };
         // The IA's offer, and any other client's of this lease, are done.
         self.offers.forget_ia(&(x.client.clone(), iaid, kind));
