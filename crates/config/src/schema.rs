@@ -392,6 +392,12 @@ pub struct Dhcpv6 {
     /// Answer a Solicit carrying Rapid Commit with a Reply (RFC 8415 §18.3.1).
     #[serde(default)]
     pub rapid_commit: bool,
+    /// Give clients that send Reconfigure Accept a Reconfigure Key, and
+    /// send them a Reconfigure (Renew) when the prefixes served here change,
+    /// so they renumber in seconds rather than at T1 (RFC 8415 §18.3.11,
+    /// §20.4).
+    #[serde(default = "yes")]
+    pub reconfigure: bool,
     /// Preference option value (0-255).
     #[serde(default)]
     pub preference: u8,

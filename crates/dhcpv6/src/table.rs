@@ -170,6 +170,11 @@ impl LeaseTable {
             .map(|(i, _)| self.materialize(i as u32))
     }
 
+    /// The leases of clients that accepted Reconfigure (§20.4.2).
+    pub fn reconfigurable(&self) -> impl Iterator<Item = Lease> + '_ {
+        self.reconf.keys().map(|id| self.materialize(*id))
+    }
+
     fn client_head(&self, duid: &Duid) -> Option<u32> {
         let slots = &self.slots;
         self.by_client
