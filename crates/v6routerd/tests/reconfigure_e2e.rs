@@ -278,3 +278,132 @@ fn without_reconfigure_the_cascaded_router_waits_for_t1() {
     let t1_in = u["t1_in"].as_u64().unwrap();
     assert!(t1_in > 60, "{t1_in}");
 }
+
+/// dhcpcd keeps its DUID and leases in /var/lib/dhcpcd: the files a run
+/// made are removed when it ends (a kept lease would make the next run
+/// Confirm instead of Request), what was there before is left alone.
+struct DhcpcdFiles(Vec<std::path::PathBuf>);
+
+const DHCPCD_DIR: &str = "/var/lib/dhcpcd";
+
+fn dhcpcd_files() -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(DHCPCD_DIR)
+        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
+}
+
+impl DhcpcdFiles {
+    fn watch() -> DhcpcdFiles {
+        let _ = std::fs::remove_file(format!("{DHCPCD_DIR}/up0.lease6"));
+        DhcpcdFiles(dhcpcd_files())
+    }
+}
+
+impl Drop for DhcpcdFiles {
+    fn drop(&mut self) {
+        for f in dhcpcd_files() {
+            if !self.0.contains(&f) || f.ends_with("up0.lease6") {
+                let _ = std::fs::remove_file(f);
+            }
+        }
+    }
+}
+
+const DHCPCD_CONF: &str = "\
+noipv4
+noipv6rs
+allowinterfaces up0
+script /bin/true
+# Send Reconfigure Accept (dhcpcd-definitions.conf: define6 20 flag
+# reconfigure_accept, named with dhcp6_ in `option`).
+option dhcp6_reconfigure_accept
+interface up0
+    ia_na 1
+";
+
+fn served(pool: &str) -> String {
+    format!(
+        "[[interface]]\nname = \"lan0\"\n[interface.ra]\nmanaged = true\n\
+         [interface.dhcpv6]\npool = \"{pool}\"\npreferred_lifetime = 1200\n\
+         valid_lifetime = 2400\nrenew_time = 600\nrebind_time = 900\n"
+    )
+}
+
+/// dhcpcd 9 as a client of v6routerd: it sends Reconfigure Accept, keeps
+/// the Reconfigure Key; when a reload moves the pool, it is told to Renew
+/// and has the new address within 5 s (its T1 is 600 s).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
+    assert!(testlab::have("dhcpcd"), "dhcpcd is needed");
+    let lab = Lab::new("rcd");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    host.sh("sysctl -qw net.ipv6.conf.default.accept_ra=0");
+    lab.veth(&rtr, "lan0", &host, "up0");
+    host.sh("sysctl -qw net.ipv6.conf.up0.accept_ra=0");
+    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    rtr.sh("ip -6 addr add 2001:db8:2::1/64 dev lan0 nodad");
+    let d = lab.daemon(&rtr, "r", &served("2001:db8:1::1000-2001:db8:1::1fff"));
+    let _files = DhcpcdFiles::watch();
+    let (_ts, pcap) = lab.capture(&rtr, "lan0", "udp", "c");
+    let cf = lab.dir().join("dhcpcd.conf");
+    std::fs::write(&cf, DHCPCD_CONF).unwrap();
+    let _pid = lab.spawn(
+        &host,
+        &["dhcpcd", "-6", "-B", "-d", "-f", &cf.display().to_string()],
+        "dhcpcd.log",
+    );
+    let log = || std::fs::read_to_string(lab.dir().join("dhcpcd.log")).unwrap_or_default();
+    // dhcpcd puts an IA_NA address on as a /128 (no SLAAC here: the
+    // host does not accept RAs).
+    let addr = |p: &str| {
+        host.sh("ip -6 -o addr show dev up0 scope global")
+            .lines()
+            .any(|l| l.contains(&format!("inet6 {p}")) && l.contains("/128"))
+    };
+    let bound = wait_for(Duration::from_secs(20), || {
+        addr("2001:db8:1::1").then_some(())
+    });
+    assert!(
+        bound.is_some(),
+        "dhcpcd not bound:\n{}\n{}",
+        log(),
+        d.log_text()
+    );
+    // The pool moves; the config is reloaded (SIGHUP).
+    std::fs::write(
+        lab.dir().join("r.toml"),
+        std::fs::read_to_string(lab.dir().join("r.toml"))
+            .unwrap()
+            .replace(
+                "2001:db8:1::1000-2001:db8:1::1fff",
+                "2001:db8:2::1000-2001:db8:2::1fff",
+            ),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    lab.signal(d.pid, 1);
+    let moved = wait_for(Duration::from_secs(5), || {
+        addr("2001:db8:2::1").then_some(())
+    });
+    assert!(
+        moved.is_some(),
+        "dhcpcd did not move within 5 s:\n{}\n{}\n{}\n{}",
+        rtr.sh(&format!("tshark -r {pcap} -V 2>&1 | grep -i -A3 'reconf\\|Message type\\|Authentication' || true")),
+        host.sh("ip -6 addr show dev up0"),
+        log(),
+        d.log_text()
+    );
+    let l = log();
+    assert!(
+        l.contains("accepted reconfigure key") && l.contains("RECONFIGURE6"),
+        "{l}"
+    );
+    println!(
+        "FIGURE reload_to_dhcpcd_renumbered_ms {}",
+        t0.elapsed().as_millis()
+    );
+    let s: serde_json::Value = serde_json::from_str(&d.ctl(&["--json", "show", "dhcpv6"])).unwrap();
+    assert!(s["data"]["sent"].to_string().contains("RECONFIGURE"), "{s}");
+}
