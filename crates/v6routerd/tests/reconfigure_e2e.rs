@@ -346,7 +346,7 @@ fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
     rtr.sh("ip -6 addr add 2001:db8:2::1/64 dev lan0 nodad");
     let d = lab.daemon(&rtr, "r", &served("2001:db8:1::1000-2001:db8:1::1fff"));
     let _files = DhcpcdFiles::watch();
-    let (_ts, pcap) = lab.capture(&rtr, "lan0", "udp", "c");
+    let (ts, pcap) = lab.capture(&rtr, "lan0", "udp", "c");
     let cf = lab.dir().join("dhcpcd.conf");
     std::fs::write(&cf, DHCPCD_CONF).unwrap();
     let _pid = lab.spawn(
@@ -403,6 +403,21 @@ fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
     println!(
         "FIGURE reload_to_dhcpcd_renumbered_ms {}",
         t0.elapsed().as_millis()
+    );
+    // tshark reads our Reply's key and our Reconfigure as well-formed.
+    std::thread::sleep(Duration::from_millis(300));
+    lab.stop(ts, Duration::from_secs(3));
+    let v = rtr.sh(&format!("tshark -r {pcap} -V 2>&1"));
+    assert!(
+        !v.contains("Malformed") && !v.contains("Expert Info (Error"),
+        "{v}"
+    );
+    assert!(v.contains("Message type: Reconfigure (10)"), "{v}");
+    assert!(v.contains("Reconfigure Accept"), "{v}");
+    // Reconfigure Key Authentication (§20.4): protocol 3, HMAC-MD5, RDM 0.
+    assert!(
+        v.contains("Protocol: 3") && v.contains("Algorithm: 1") && v.contains("RDM: 0"),
+        "{v}"
     );
     let s: serde_json::Value = serde_json::from_str(&d.ctl(&["--json", "show", "dhcpv6"])).unwrap();
     assert!(s["data"]["sent"].to_string().contains("RECONFIGURE"), "{s}");
