@@ -330,8 +330,9 @@ fn served(pool: &str) -> String {
 }
 
 /// dhcpcd 9 as a client of v6routerd: it sends Reconfigure Accept, keeps
-/// the Reconfigure Key; when a reload moves the pool, it is told to Renew
-/// and has the new address within 5 s (its T1 is 600 s).
+/// the Reconfigure Key; after a restart of the daemon, when a reload moves
+/// the pool, it is told to Renew and has the new address within 5 s (its
+/// T1 is 600 s).
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
@@ -344,7 +345,7 @@ fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
     host.sh("sysctl -qw net.ipv6.conf.up0.accept_ra=0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     rtr.sh("ip -6 addr add 2001:db8:2::1/64 dev lan0 nodad");
-    let d = lab.daemon(&rtr, "r", &served("2001:db8:1::1000-2001:db8:1::1fff"));
+    let d0 = lab.daemon(&rtr, "r", &served("2001:db8:1::1000-2001:db8:1::1fff"));
     let _files = DhcpcdFiles::watch();
     let (ts, pcap) = lab.capture(&rtr, "lan0", "udp", "c");
     let cf = lab.dir().join("dhcpcd.conf");
@@ -369,8 +370,24 @@ fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
         bound.is_some(),
         "dhcpcd not bound:\n{}\n{}",
         log(),
-        d.log_text()
+        d0.log_text()
     );
+    // The daemon restarts: the key comes back from the lease journal
+    // (format 3), and the replay counter starts above the last one sent.
+    lab.stop(d0.pid, Duration::from_secs(5));
+    let d = lab.start_daemon(
+        &rtr,
+        "r",
+        &d0.config,
+        d0.socket.clone(),
+        d0.state_dir.clone(),
+    );
+    let up = wait_for(Duration::from_secs(5), || {
+        d.try_ctl(&["show", "dhcpv6"])
+            .is_ok_and(|t| t.contains("lan0 ("))
+            .then_some(())
+    });
+    assert!(up.is_some(), "{}", d.log_text());
     // The pool moves; the config is reloaded (SIGHUP).
     std::fs::write(
         lab.dir().join("r.toml"),
