@@ -200,6 +200,11 @@ pub struct Uplink {
     /// Upper bound of the Solicit back-off, seconds (SOL_MAX_RT, RFC 8415 §7.6).
     #[serde(default = "default_sol_max_rt")]
     pub solicit_max_rt: u32,
+    /// Offer Reconfigure Accept and renew at once on a Reconfigure
+    /// authenticated with the server's Reconfigure Key (RFC 8415 §18.2.11,
+    /// §20.4), so the ISP's renumbering reaches us in seconds, not at T1.
+    #[serde(default = "yes")]
+    pub reconfigure: bool,
 }
 
 fn default_sol_max_rt() -> u32 {
@@ -389,6 +394,12 @@ pub struct Dhcpv6 {
     /// Answer a Solicit carrying Rapid Commit with a Reply (RFC 8415 §18.3.1).
     #[serde(default)]
     pub rapid_commit: bool,
+    /// Give clients that send Reconfigure Accept a Reconfigure Key, and
+    /// send them a Reconfigure (Renew) when the prefixes served here change,
+    /// so they renumber in seconds rather than at T1 (RFC 8415 §18.3.11,
+    /// §20.4).
+    #[serde(default = "yes")]
+    pub reconfigure: bool,
     /// Preference option value (0-255).
     #[serde(default)]
     pub preference: u8,

@@ -66,6 +66,12 @@ pub struct Dhcpv6Stats {
     /// Malformed Client FQDN options (RFC 4704), ignored.
     #[serde(default)]
     pub bad_client_fqdn: u64,
+    /// Clients being sent Reconfigure (RFC 8415 §18.3.11), and those that
+    /// never answered REC_MAX_RC of them.
+    #[serde(default)]
+    pub reconfigures_pending: u64,
+    #[serde(default)]
+    pub reconfigures_unanswered: u64,
     pub journal: JournalStats,
 }
 
@@ -202,6 +208,18 @@ pub fn stats_text(s: &Dhcpv6Stats) -> String {
             s.bad_client_fqdn.to_string(),
         ]);
     }
+    if s.reconfigures_unanswered > 0 {
+        drops.push(vec![
+            "Reconfigure unanswered".into(),
+            s.reconfigures_unanswered.to_string(),
+        ]);
+    }
+    if s.reconfigures_pending > 0 {
+        o.push_str(&format!(
+            "Reconfigure pending for {} clients\n",
+            s.reconfigures_pending
+        ));
+    }
     if drops.is_empty() {
         o.push_str("No drops\n");
     } else {
@@ -292,6 +310,8 @@ mod tests {
             }],
             use_multicast: 0,
             bad_client_fqdn: 0,
+            reconfigures_pending: 0,
+            reconfigures_unanswered: 0,
             journal: JournalStats::default(),
         };
         let t = render_stats(&serde_json::to_value(&s).unwrap()).unwrap();

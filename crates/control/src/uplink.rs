@@ -30,6 +30,11 @@ pub struct UplinkInfo {
     pub sent: u64,
     pub received: u64,
     pub dropped: u64,
+    /// Reconfigures acted on, and refused (RFC 8415 §18.2.11, §20.4.4).
+    #[serde(default)]
+    pub reconfigures: u64,
+    #[serde(default)]
+    pub reconfigures_refused: u64,
     pub last_status: Option<String>,
 }
 
@@ -106,6 +111,12 @@ pub fn render(data: &serde_json::Value) -> Result<String, String> {
             "\tMessages sent {} received {} dropped {}\n",
             u.sent, u.received, u.dropped
         ));
+        if u.reconfigures + u.reconfigures_refused > 0 {
+            o.push_str(&format!(
+                "\tReconfigures accepted {} refused {}\n",
+                u.reconfigures, u.reconfigures_refused
+            ));
+        }
     }
     if let Some(u) = &s.ula {
         o.push_str(&format!("ULA {u}\n"));

@@ -8,8 +8,8 @@
 //! or "the binding changed" (the glue persists it and re-plans the LANs).
 
 use crate::wire::{
-    code, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd, IaPrefix, Message,
-    MessageType, StatusCode,
+    code, verify_reconfigure, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd, IaPrefix,
+    Message, MessageType, StatusCode,
 };
 use serde::{Deserialize, Serialize};
 use std::net::Ipv6Addr;
@@ -48,6 +48,9 @@ pub struct ClientParams {
     /// Upper bound of the Solicit back-off (SOL_MAX_RT, §7.6; a server's
     /// SOL_MAX_RT option overrides it).
     pub sol_max_rt: Duration,
+    /// Offer to accept Reconfigure (Reconfigure Accept, §21.20) and act on
+    /// one authenticated with the server's Reconfigure Key (§18.2.11, §20.4).
+    pub reconfigure: bool,
 }
 
 /// A delegated prefix or an address with its lifetimes as deadlines.
@@ -80,6 +83,10 @@ pub struct Binding {
     pub dns: Vec<Ipv6Addr>,
     pub search: Vec<String>,
     pub obtained: Instant,
+    /// The Reconfigure Key the server gave us (§20.4.2), and the replay
+    /// counter of the last Reconfigure it authenticated (§20.4.4).
+    pub reconfigure_key: Option<[u8; 16]>,
+    pub reconfigure_replay: Option<u64>,
 }
 
 impl Binding {
@@ -105,6 +112,8 @@ impl Binding {
             dns: vec![],
             search: vec![],
             obtained: now,
+            reconfigure_key: None,
+            reconfigure_replay: None,
         }
     }
 
@@ -231,6 +240,12 @@ pub struct StoredBinding {
     pub dns: Vec<Ipv6Addr>,
     #[serde(default)]
     pub search: Vec<String>,
+    /// The server's Reconfigure Key (hex), so a restarted client still
+    /// follows its Reconfigures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconfigure_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconfigure_replay: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +289,8 @@ impl Binding {
                 .collect(),
             dns: self.dns.clone(),
             search: self.search.clone(),
+            reconfigure_key: self.reconfigure_key.map(|k| crate::wire::hex_colon(&k)),
+            reconfigure_replay: self.reconfigure_replay,
         }
     }
 
@@ -314,6 +331,12 @@ impl Binding {
             dns: s.dns.clone(),
             search: s.search.clone(),
             obtained: now,
+            reconfigure_key: s
+                .reconfigure_key
+                .as_deref()
+                .and_then(crate::wire::parse_hex)
+                .and_then(|v| <[u8; 16]>::try_from(v.as_slice()).ok()),
+            reconfigure_replay: s.reconfigure_replay,
         })
     }
 }
@@ -377,6 +400,10 @@ pub struct ClientCounters {
     pub dropped: u64,
     pub advertises_ignored: u64,
     pub no_prefix_avail: u64,
+    /// Reconfigures acted on, and refused (no or wrong authentication,
+    /// replayed, not from our server, during an exchange).
+    pub reconfigures: u64,
+    pub reconfigures_refused: u64,
 }
 
 pub struct Client {
@@ -607,6 +634,18 @@ impl Client {
         if ex.kind == MessageType::Solicit && self.params.rapid_commit {
             opts.push(DhcpOption::RapidCommit);
         }
+        // §18.2.1/.2/.4/.5: a client willing to be reconfigured says so.
+        if self.params.reconfigure
+            && matches!(
+                ex.kind,
+                MessageType::Solicit
+                    | MessageType::Request
+                    | MessageType::Renew
+                    | MessageType::Rebind
+            )
+        {
+            opts.push(DhcpOption::ReconfAccept);
+        }
         let (held_pfx, held_addr) = self.ia_contents(ex, now);
         if self.params.request_pd {
             opts.extend(self.ia_pd(ex.kind, held_pfx));
@@ -803,6 +842,13 @@ impl Client {
             }
             Err(e) => return self.drop_msg(&mut out, &format!("malformed: {e}")),
         };
+        if msg.msg_type == MessageType::Reconfigure {
+            if let Err(why) = self.on_reconfigure(now, data, &msg, &mut out) {
+                self.counters.reconfigures_refused += 1;
+                return self.drop_msg(&mut out, why);
+            }
+            return out;
+        }
         let Some(ex) = self.ex.clone() else {
             return self.drop_msg(&mut out, "no exchange in progress");
         };
@@ -848,6 +894,60 @@ impl Client {
             _ => return self.drop_msg(&mut out, "unexpected message type"),
         }
         out
+    }
+
+    /// A Reconfigure (§18.2.11): from the server of our binding, for us,
+    /// authenticated with its Reconfigure Key and a fresh replay counter
+    /// (§20.4.4), while no exchange is in progress; then the message it
+    /// asks for, at once. Information-request (we are not a stateless
+    /// client) is answered with a Renew, which refreshes the same options.
+    fn on_reconfigure(
+        &mut self,
+        now: Instant,
+        data: &[u8],
+        msg: &ClientServerMessage,
+        out: &mut Vec<ClientAction>,
+    ) -> Result<(), &'static str> {
+        if !self.params.reconfigure {
+            return Err("Reconfigure not accepted (reconfigure = false)");
+        }
+        let Some(b) = self.binding.as_ref() else {
+            return Err("Reconfigure without a binding");
+        };
+        if msg.client_id() != Some(&self.params.duid) {
+            return Err("Reconfigure: Client Identifier is not ours");
+        }
+        if msg.server_id() != Some(&b.server_id) {
+            return Err("Reconfigure: not from the server of our binding");
+        }
+        let Some(key) = b.reconfigure_key else {
+            return Err("Reconfigure: the server gave us no Reconfigure Key");
+        };
+        let replay = verify_reconfigure(data, &key, b.reconfigure_replay)?;
+        let kind = match msg.option(code::RECONF_MSG) {
+            Some(DhcpOption::ReconfMsg(MessageType::Rebind)) => MessageType::Rebind,
+            Some(DhcpOption::ReconfMsg(MessageType::Renew | MessageType::InformationRequest)) => {
+                MessageType::Renew
+            }
+            _ => return Err("Reconfigure: no or a bad Reconfigure Message option"),
+        };
+        // §18.2.11: one in the middle of an exchange is ignored. Checked
+        // after the digest, so the counter only moves for authentic ones.
+        if self.ex.is_some() {
+            return Err("Reconfigure during an exchange");
+        }
+        if let Some(b) = self.binding.as_mut() {
+            b.reconfigure_replay = Some(replay);
+        }
+        self.counters.reconfigures += 1;
+        out.push(ClientAction::Log(format!(
+            "Reconfigure from the server: {}",
+            kind.name()
+        )));
+        self.begin(now, kind, out);
+        // The replay counter is part of the stored binding.
+        out.push(ClientAction::BindingChanged);
+        Ok(())
     }
 
     fn drop_msg(&mut self, out: &mut Vec<ClientAction>, why: &str) -> Vec<ClientAction> {
@@ -946,6 +1046,10 @@ impl Client {
             self.begin(now, MessageType::Solicit, out);
             return;
         }
+        if b.server_id != server_id {
+            b.reconfigure_key = None;
+            b.reconfigure_replay = None;
+        }
         b.server_id = server_id;
         b.server_addr = src;
         b.obtained = now;
@@ -956,6 +1060,17 @@ impl Client {
             b.search = d.clone();
         }
         b.set_timers(now, g.t1, g.t2);
+        // §20.4.2: the Reply that creates the binding carries the key; a
+        // new key starts a new replay sequence.
+        if let Some(k) = msg.options.iter().find_map(|o| match o {
+            DhcpOption::Auth(a) => a.key(),
+            _ => None,
+        }) {
+            if b.reconfigure_key != Some(k) {
+                b.reconfigure_key = Some(k);
+                b.reconfigure_replay = None;
+            }
+        }
         for p in b.prefixes.iter().filter(|p| !before.contains(&p.value)) {
             out.push(ClientAction::Log(format!(
                 "delegated prefix {} from the ISP",

@@ -25,13 +25,14 @@
 //! each link answers a budget of Solicits per second (`crate::budget`).
 
 use crate::budget::SolicitBudget;
-use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
+use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState, ReconfigureKey};
 use crate::offers::OfferTable;
+use crate::reconfigure::ReconfigureQueue;
 use crate::table::LeaseTable;
 use crate::wire::{
-    code, no_update_flags, ClientFqdn, ClientServerMessage, DhcpOption, Duid, IaAddr, IaNa, IaPd,
-    IaPrefix, Message, MessageType, NtpSuboption, RelayMessage, StatusCode, HOP_COUNT_LIMIT,
-    SERVER_PORT,
+    code, no_update_flags, sign_reconfigure, Auth, ClientFqdn, ClientServerMessage, DhcpOption,
+    Duid, IaAddr, IaNa, IaPd, IaPrefix, Message, MessageType, NtpSuboption, RelayMessage,
+    StatusCode, CLIENT_PORT, HOP_COUNT_LIMIT, SERVER_PORT,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -132,6 +133,10 @@ pub struct LinkConfig {
     /// The relay's Interface-ID (§21.18) naming this link, for relays that
     /// leave link-address unspecified.
     pub interface_id: Option<Vec<u8>>,
+    /// Give clients that send Reconfigure Accept a Reconfigure Key, and
+    /// send them Reconfigure (Renew) when what the link serves changes
+    /// (§18.3.11, §20.4).
+    pub reconfigure: bool,
 }
 
 impl LinkConfig {
@@ -159,6 +164,7 @@ impl LinkConfig {
             served_prefixes: vec![],
             relayed: false,
             interface_id: None,
+            reconfigure: true,
         }
     }
 }
@@ -224,6 +230,25 @@ pub enum Action {
     DelRoute(RouteFact),
 }
 
+/// What a link serves, compared across `set_links` (a change is what
+/// triggers Reconfigure).
+#[derive(PartialEq, Eq)]
+struct Served {
+    address_pools: Vec<AddressPool>,
+    prefix_pools: Vec<PrefixPool>,
+    served_prefixes: Vec<Ipv6Prefix>,
+}
+
+impl Served {
+    fn of(cfg: &LinkConfig) -> Served {
+        Served {
+            address_pools: cfg.address_pools.clone(),
+            prefix_pools: cfg.prefix_pools.clone(),
+            served_prefixes: cfg.served_prefixes.clone(),
+        }
+    }
+}
+
 /// Why a datagram was dropped without an answer (counter names).
 pub mod drop_reason {
     pub const UNKNOWN_INTERFACE: &str = "unknown-interface";
@@ -254,6 +279,10 @@ pub struct Stats {
     /// Client FQDN options (RFC 4704) that were malformed or named no
     /// host: ignored, the message answered without them.
     pub bad_client_fqdn: u64,
+    /// Clients queued for a Reconfigure that never answered its
+    /// REC_MAX_RC transmissions (§18.3.11), and those still pending.
+    pub reconfigures_unanswered: u64,
+    pub reconfigures_pending: u64,
 }
 
 impl Stats {
@@ -300,6 +329,11 @@ pub struct Server {
     offers: OfferTable,
     stats: Stats,
     rng: fastrand::Rng,
+    /// Clients to send a Reconfigure to (§18.3.11).
+    reconf: ReconfigureQueue,
+    /// The last replay detection value sent (§20.2, RDM 0: monotonic;
+    /// seeded from the wall clock so it keeps rising across restarts).
+    replay: u64,
 }
 
 /// One client message being answered: when, on which link, from where,
@@ -314,6 +348,9 @@ struct Exchange<'a> {
     client: Duid,
     mac: Option<[u8; 6]>,
     fqdn: Option<&'a ClientFqdn>,
+    /// The client sent Reconfigure Accept on a link that reconfigures: the
+    /// key it holds (or is given now) and its address (§20.4.2).
+    reconf: Option<ReconfigureKey>,
 }
 
 /// The reply being built for one exchange, and what it commits the glue to
@@ -420,6 +457,8 @@ impl Server {
             offers: OfferTable::default(),
             stats: Stats::default(),
             rng: fastrand::Rng::with_seed(seed),
+            reconf: ReconfigureQueue::default(),
+            replay: 0,
         };
         s.set_links(cfg.links);
         s
@@ -428,6 +467,11 @@ impl Server {
     /// Replace the link configuration (reload). Leases stay; those outside
     /// every pool simply are not renewed (the client gets lifetimes 0).
     pub fn set_links(&mut self, links: Vec<LinkConfig>) {
+        let before: Vec<(String, Served)> = self
+            .links
+            .iter()
+            .map(|l| (l.cfg.name.clone(), Served::of(&l.cfg)))
+            .collect();
         self.links = links
             .into_iter()
             .map(|mut cfg| {
@@ -466,6 +510,35 @@ impl Server {
                 }
             })
             .collect();
+        // §18.3.11: what a link serves changed (renumbering, a reload):
+        // its clients that accepted Reconfigure are told to Renew now
+        // rather than at T1. A link that is new is no change.
+        let changed: Vec<(Arc<str>, u32)> = self
+            .links
+            .iter()
+            .filter(|l| l.cfg.reconfigure && !l.cfg.relayed)
+            .filter(|l| {
+                before
+                    .iter()
+                    .any(|(n, s)| *n == l.cfg.name && *s != Served::of(&l.cfg))
+            })
+            .map(|l| (l.name.clone(), l.cfg.ifindex))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let mut queued = HashSet::new();
+        for l in self.leases.reconfigurable() {
+            let Some((_, ifindex)) = changed.iter().find(|(n, _)| *n == l.link) else {
+                continue;
+            };
+            let (Some(to), LeaseState::Bound) = (l.reconfigure, l.state) else {
+                continue;
+            };
+            if queued.insert(l.duid.clone()) {
+                self.reconf.add(l.duid, *ifindex, to);
+            }
+        }
     }
 
     pub fn server_duid(&self) -> &Duid {
@@ -482,6 +555,11 @@ impl Server {
     }
 
     /// Offers held for clients that have not sent their Request yet.
+    /// Clients waiting for (or answering) a Reconfigure.
+    pub fn pending_reconfigures(&self) -> usize {
+        self.reconf.len()
+    }
+
     pub fn pending_offers(&self) -> usize {
         self.offers.len()
     }
@@ -542,10 +620,61 @@ impl Server {
         let lease = self.leases.next_expiry();
         let offer = self.offers.next_expiry();
         let t = match (lease, offer) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        Some(now.mono + Duration::from_secs(t.saturating_sub(now.unix)))
+        let t = t.map(|t| now.mono + Duration::from_secs(t.saturating_sub(now.unix)));
+        match (t, self.reconf.next_deadline(now.mono)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next replay detection value (§20.2, §20.4: RDM 0, monotonic):
+    /// above every one sent, and above wall-clock seconds × 2^32, so a
+    /// restarted server's values are above those it sent before.
+    fn next_replay(&mut self, now: Now) -> u64 {
+        self.replay = (self.replay + 1).max(now.unix << 32);
+        self.replay
+    }
+
+    /// Send the Reconfigures that are due (§18.3.11): Server ID, Client
+    /// ID, Reconfigure Message (Renew: the client holds a binding with us)
+    /// and the Authentication option signed with the client's key
+    /// (§20.4.3); transaction-id 0; to the client's address, port 546.
+    fn send_reconfigures(&mut self, now: Now, out: &mut Vec<Action>) {
+        let mut gave_up = 0;
+        let rng = &mut self.rng;
+        let due = self.reconf.due(
+            now.mono,
+            |d| Duration::from_secs_f64(d.as_secs_f64() * (0.9 + rng.f64() * 0.2)),
+            &mut gave_up,
+        );
+        self.stats.reconfigures_unanswered += gave_up;
+        for d in due {
+            let replay = self.next_replay(now);
+            let mut data = ClientServerMessage {
+                msg_type: MessageType::Reconfigure,
+                transaction_id: 0,
+                options: vec![
+                    DhcpOption::ServerId(self.duid.clone()),
+                    DhcpOption::ClientId(d.client),
+                    DhcpOption::ReconfMsg(MessageType::Renew),
+                    DhcpOption::Auth(Auth::reconfigure_hmac_placeholder(replay)),
+                ],
+            }
+            .to_bytes();
+            if sign_reconfigure(&mut data, &d.to.key).is_err() {
+                continue;
+            }
+            self.stats.sent[MessageType::Reconfigure as usize] += 1;
+            out.push(Action::Send {
+                data,
+                dst: SocketAddrV6::new(d.to.client_addr, CLIENT_PORT, 0, d.ifindex),
+                ifindex: d.ifindex,
+            });
+        }
+        self.stats.reconfigures_pending = self.reconf.len() as u64;
     }
 
     /// Reclaim expired leases (RFC 8415 §18.3: a binding ends with its valid
@@ -563,6 +692,7 @@ impl Server {
         if !records.is_empty() {
             out.insert(0, Action::Persist(records));
         }
+        self.send_reconfigures(now, &mut out);
         out
     }
 
@@ -763,6 +893,14 @@ impl Server {
             return reply.into_actions(rx);
         }
         let client = m.client_id().cloned().unwrap_or_else(|| self.duid.clone());
+        // §18.3.11: a Renew, Rebind or Information-request ends the
+        // client's Reconfigure retransmissions.
+        if matches!(m.msg_type, T::Renew | T::Rebind | T::InformationRequest)
+            && self.reconf.answered(&client)
+        {
+            self.stats.reconfigures_pending = self.reconf.len() as u64;
+        }
+        let reconf = self.reconfigure_key(li, rx, m, &client);
         let x = Exchange {
             now,
             li,
@@ -771,6 +909,7 @@ impl Server {
             mac: client.mac().or(rx.client_lladdr),
             client,
             fqdn: self.client_fqdn(m),
+            reconf,
         };
         match m.msg_type {
             T::Solicit => self.solicit(&x),
@@ -782,6 +921,39 @@ impl Server {
             T::InformationRequest => self.information_request(&x),
             _ => vec![],
         }
+    }
+
+    /// §20.4.2: a client that sent Reconfigure Accept in a message that
+    /// binds (Solicit, Request, Renew, Rebind) on a link that reconfigures
+    /// keeps the key it holds, or gets a new one. Only clients on the link
+    /// itself: a relayed client would need the Reconfigure relayed too.
+    fn reconfigure_key(
+        &mut self,
+        li: usize,
+        rx: &Received<'_>,
+        m: &ClientServerMessage,
+        client: &Duid,
+    ) -> Option<ReconfigureKey> {
+        use MessageType as T;
+        let cfg = &self.links[li].cfg;
+        if !cfg.reconfigure
+            || cfg.relayed
+            || rx.ifindex != cfg.ifindex
+            || !m.has(code::RECONF_ACCEPT)
+            || !matches!(m.msg_type, T::Solicit | T::Request | T::Renew | T::Rebind)
+        {
+            return None;
+        }
+        let held = self
+            .leases
+            .client_keys(client)
+            .iter()
+            .find_map(|k| self.leases.get(k)?.reconfigure.map(|r| r.key));
+        let key = held.unwrap_or_else(|| std::array::from_fn(|_| self.rng.u8(..)));
+        Some(ReconfigureKey {
+            key,
+            client_addr: *rx.src.ip(),
+        })
     }
 
     /// Whether a client message may be answered at all; else why not.
@@ -876,7 +1048,7 @@ impl Server {
     }
 
     /// What follows the IAs in a reply about leases.
-    fn common_options(&self, x: &Exchange<'_>, reply: &mut Reply) {
+    fn common_options(&mut self, x: &Exchange<'_>, reply: &mut Reply) {
         let cfg = &self.links[x.li].cfg;
         // §21.8: the Preference option belongs in an Advertise.
         if let (Some(p), MessageType::Solicit) = (cfg.preference, x.m.msg_type) {
@@ -889,6 +1061,14 @@ impl Server {
         self.requested_options(x.li, x.m, false, reply);
         if let Some(f) = self.fqdn_answer(x) {
             reply.push(f);
+        }
+        // §20.4.2: the Reply that binds carries the client's Reconfigure Key
+        // (every such Reply does: a client that lost it gets it again).
+        if let (Some(r), MessageType::Reply) = (x.reconf, reply.msg.msg_type) {
+            if !reply.records.is_empty() {
+                let replay = self.next_replay(x.now);
+                reply.push(DhcpOption::Auth(Auth::reconfigure_key(replay, &r.key)));
+            }
         }
     }
 
@@ -1162,6 +1342,7 @@ impl Server {
             is_static: g.is_static,
             via: (kind == LeaseKind::Prefix).then_some(*x.rx.src.ip()),
             name: self.lease_name(x, iaid).or(kept_name),
+            reconfigure: x.reconf,
         };
         // The IA's offer, and any other client's of this lease, are done.
         self.offers.forget_ia(&(x.client.clone(), iaid, kind));
@@ -1634,6 +1815,8 @@ impl Server {
         }
         l.name = self.lease_name(x, iaid).or(l.name);
         l.cltt = x.now.unix;
+        // The client says again whether it accepts Reconfigure (§18.2.4).
+        l.reconfigure = x.reconf;
         let via = Some(*x.rx.src.ip());
         if l.kind == LeaseKind::Prefix && l.via != via {
             reply

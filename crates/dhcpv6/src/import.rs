@@ -383,6 +383,7 @@ pub fn parse_isc(text: &str, now: u64, iaid_le: bool) -> Imported {
                 is_static: false,
                 via: None,
                 name: None,
+                reconfigure: None,
             });
             latest.insert((kind, prefix), lease);
         }
@@ -496,6 +497,7 @@ pub fn parse_kea_csv(text: &str, now: u64) -> Imported {
             name: c_host
                 .and_then(|c| v6common::hostname::host_label(get(c)))
                 .map(Arc::from),
+            reconfigure: None,
         });
         latest.insert((kind, prefix), lease);
     }

@@ -57,6 +57,18 @@ pub struct Lease {
     /// The client's host name: its static binding's `name`, else the first
     /// label of the name it sent in a Client FQDN option (RFC 4704).
     pub name: Option<Arc<str>>,
+    /// The client accepted Reconfigure (RFC 8415 §20.4.2): the key it was
+    /// given and where to send a Reconfigure to.
+    pub reconfigure: Option<ReconfigureKey>,
+}
+
+/// What the server needs to reconfigure a client (§18.3.11, §20.4.3):
+/// its Reconfigure Key and the address it last sent from (its link-local
+/// on the link).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReconfigureKey {
+    pub key: [u8; 16],
+    pub client_addr: Ipv6Addr,
 }
 
 impl Lease {

@@ -21,6 +21,7 @@ pub mod import;
 pub mod io;
 pub mod lease;
 mod offers;
+mod reconfigure;
 pub mod store;
 mod table;
 pub mod wire;

@@ -5,7 +5,8 @@
 //! File layout:
 //!
 //! ```text
-//! "v6rleas2" (8-byte magic: format version 2; "v6rlease" was version 1)
+//! "v6rleas3" (8-byte magic: format version 3; "v6rleas2" and "v6rlease"
+//! were versions 2 and 1)
 //! { u32 le payload length | u32 le crc32(payload) | payload }*
 //! ```
 //!
@@ -14,11 +15,15 @@
 //! `u64 cltt`, `u32 preferred`, `u32 valid`, `u8 state` (0 bound,
 //! 1 declined), `u8 flags` (bit 0 static, bit 1 has via), `[16] via`,
 //! `u8 duid length`, duid, `u8 link name length`, link name, and since
-//! version 2 `u8 host name length` (0: none), host name. Integers are
-//! big-endian inside the payload.
+//! version 2 `u8 host name length` (0: none), host name, and since
+//! version 3 `u8 reconfigure` (0: the client did not accept Reconfigure,
+//! 1: it did) followed, when 1, by `[16] Reconfigure Key` and `[16] the
+//! client's address` (RFC 8415 §20.4.2: a restarted server can still
+//! reconfigure its clients). Integers are big-endian inside the payload.
 //!
-//! A version 1 file still loads (its leases have no names); opening a
-//! journal rewrites it in the current version before anything is appended.
+//! Version 1 and 2 files still load (their leases have no names, no
+//! Reconfigure Keys); opening a journal rewrites it in the current version
+//! before anything is appended.
 //!
 //! A torn tail (a crash during a write) or a record whose checksum fails is
 //! dropped and reported; records before it are kept.
@@ -29,7 +34,7 @@
 //! fsync-before-Reply cheap on a busy disk). A record header of all zeros
 //! marks the end of the records; the zeros after it are not a torn tail.
 
-use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState};
+use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseRecord, LeaseState, ReconfigureKey};
 use crate::wire::Duid;
 use std::collections::HashMap;
 use std::fs::File;
@@ -40,14 +45,16 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use v6common::{durable, Ipv6Prefix};
 
-/// The current format's magic (version 2: leases carry a host name).
-pub const MAGIC: &[u8; 8] = b"v6rleas2";
+/// The current format's magic (version 3: leases carry a Reconfigure Key).
+pub const MAGIC: &[u8; 8] = b"v6rleas3";
+/// Version 2 (host names, no Reconfigure Keys), read but no longer written.
+pub const MAGIC_V2: &[u8; 8] = b"v6rleas2";
 /// Version 1 (no host names), read but no longer written.
 pub const MAGIC_V1: &[u8; 8] = b"v6rlease";
 /// Host names are DNS labels (RFC 1035 §2.3.4); longer ones are cut.
 const MAX_NAME: usize = 63;
 /// No valid record is larger; a bigger length means corruption.
-const MAX_RECORD: usize = 512;
+const MAX_RECORD: usize = 600;
 /// The file grows by this much at a time (zero-filled, synced once).
 const GROW: u64 = 1 << 20;
 
@@ -90,6 +97,14 @@ pub fn encode_record(r: &LeaseRecord, out: &mut Vec<u8>) {
         let host = &host[..host.len().min(MAX_NAME)];
         out.push(host.len() as u8);
         out.extend_from_slice(host);
+        match &l.reconfigure {
+            None => out.push(0),
+            Some(r) => {
+                out.push(1);
+                out.extend_from_slice(&r.key);
+                out.extend_from_slice(&r.client_addr.octets());
+            }
+        }
     }
     let payload_len = (out.len() - start - 8) as u32;
     let crc = crc32(&out[start + 8..]);
@@ -129,7 +144,7 @@ fn crc32(data: &[u8]) -> u32 {
 
 /// Decode one payload of the current version (checksum already verified).
 pub fn decode_payload(p: &[u8]) -> Option<LeaseRecord> {
-    decode_versioned(p, Version::V2)
+    decode_versioned(p, Version::V3)
 }
 
 /// The journal formats this reader knows.
@@ -137,6 +152,7 @@ pub fn decode_payload(p: &[u8]) -> Option<LeaseRecord> {
 enum Version {
     V1,
     V2,
+    V3,
 }
 
 fn decode_versioned(p: &[u8], version: Version) -> Option<LeaseRecord> {
@@ -173,11 +189,26 @@ fn decode_versioned(p: &[u8], version: Version) -> Option<LeaseRecord> {
             let link = std::str::from_utf8(r.take(nl)?).ok()?;
             let name = match version {
                 Version::V1 => None,
-                Version::V2 => {
+                Version::V2 | Version::V3 => {
                     let hl = usize::from(r.u8()?);
                     let host = std::str::from_utf8(r.take(hl)?).ok()?;
                     (!host.is_empty()).then(|| Arc::from(host))
                 }
+            };
+            let reconfigure = match version {
+                Version::V1 | Version::V2 => None,
+                Version::V3 => match r.u8()? {
+                    0 => None,
+                    1 => {
+                        let mut key = [0u8; 16];
+                        key.copy_from_slice(r.take(16)?);
+                        Some(ReconfigureKey {
+                            key,
+                            client_addr: r.addr()?,
+                        })
+                    }
+                    _ => return None,
+                },
             };
             if !r.end() {
                 return None;
@@ -195,6 +226,7 @@ fn decode_versioned(p: &[u8], version: Version) -> Option<LeaseRecord> {
                 is_static: flags & 1 != 0,
                 via: (flags & 2 != 0).then_some(via),
                 name,
+                reconfigure,
             }))
         }
         _ => None,
@@ -279,14 +311,18 @@ pub fn replay(bytes: &[u8]) -> Result<LoadReport, LoadError> {
     if bytes.len() < MAGIC.len() {
         // A crash while writing the header of a new file.
         rep.torn_tail_bytes = bytes.len();
-        return if MAGIC.starts_with(bytes) || MAGIC_V1.starts_with(bytes) {
+        return if [MAGIC, MAGIC_V2, MAGIC_V1]
+            .iter()
+            .any(|m| m.starts_with(bytes))
+        {
             Ok(rep)
         } else {
             Err(LoadError::BadMagic)
         };
     }
     let version = match &bytes[..8] {
-        m if m == MAGIC => Version::V2,
+        m if m == MAGIC => Version::V3,
+        m if m == MAGIC_V2 => Version::V2,
         m if m == MAGIC_V1 => Version::V1,
         _ => return Err(LoadError::BadMagic),
     };
@@ -565,7 +601,54 @@ mod tests {
             name: n
                 .is_multiple_of(3)
                 .then(|| Arc::from(format!("host-{n}").as_str())),
+            reconfigure: (n % 4 == 1).then(|| ReconfigureKey {
+                key: [n; 16],
+                client_addr: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, u16::from(n)),
+            }),
         }
+    }
+
+    /// A version 2 journal of `leases`: what that version wrote is this
+    /// version's record without its last byte (the Reconfigure flag, 0).
+    fn version_2_image(leases: &[Lease]) -> Vec<u8> {
+        let mut out = MAGIC_V2.to_vec();
+        for l in leases {
+            assert!(l.reconfigure.is_none());
+            let mut one = vec![];
+            encode_record(&LeaseRecord::Upsert(l.clone()), &mut one);
+            let payload = &one[8..one.len() - 1];
+            out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            out.extend_from_slice(&crc32(payload).to_le_bytes());
+            out.extend_from_slice(payload);
+        }
+        out
+    }
+
+    #[test]
+    fn version_2_journal_still_loads_and_keys_survive_a_rewrite() {
+        let old: Vec<Lease> = [2, 3, 6]
+            .iter()
+            .map(|n| lease(*n, LeaseKind::Address))
+            .collect();
+        let rep = replay(&version_2_image(&old)).unwrap();
+        assert!(rep.is_clean(), "{rep:?}");
+        for l in &old {
+            assert_eq!(rep.leases[&l.key()], *l);
+        }
+        let dir = tempdir("v2");
+        let path = dir.join("leases.journal");
+        std::fs::write(&path, version_2_image(&old)).unwrap();
+        let (mut j, _) = Journal::open(&path).unwrap();
+        let keyed = lease(5, LeaseKind::Prefix);
+        assert!(keyed.reconfigure.is_some());
+        j.append(&[LeaseRecord::Upsert(keyed.clone())]).unwrap();
+        drop(j);
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..8], MAGIC);
+        let rep = replay(&bytes).unwrap();
+        assert_eq!(rep.leases.len(), 4);
+        assert_eq!(rep.leases[&keyed.key()], keyed);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A version 1 journal as the code before host names wrote it (dumped
@@ -614,6 +697,7 @@ mod tests {
         l.duid = Duid::from_bytes(&[0xee; 130]).unwrap();
         l.link = Arc::from("x".repeat(300).as_str());
         l.name = Some(Arc::from("h".repeat(300).as_str()));
+        l.reconfigure = lease(1, LeaseKind::Prefix).reconfigure;
         let mut one = vec![];
         encode_record(&LeaseRecord::Upsert(l), &mut one);
         assert!(one.len() - 8 <= MAX_RECORD, "{}", one.len());

@@ -16,7 +16,7 @@
 //!   when it surfaces because it no longer matches the slot; the heap is
 //!   rebuilt when such entries outnumber the live ones.
 
-use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseState};
+use crate::lease::{Lease, LeaseKey, LeaseKind, LeaseState, ReconfigureKey};
 use crate::wire::Duid;
 use hashbrown::HashTable;
 use std::cmp::Reverse;
@@ -92,6 +92,8 @@ pub(crate) struct LeaseTable {
     per_link: HashMap<(u16, LeaseKind), usize>,
     via: HashMap<u32, Ipv6Addr>,
     names: HashMap<u32, Arc<str>>,
+    /// Reconfigure Keys of clients that accepted Reconfigure (few do).
+    reconf: HashMap<u32, ReconfigureKey>,
     hasher: RandomState,
 }
 
@@ -147,6 +149,7 @@ impl LeaseTable {
             is_static: s.flags & F_STATIC != 0,
             via: self.via.get(&id).copied(),
             name: self.names.get(&id).cloned(),
+            reconfigure: self.reconf.get(&id).copied(),
         }
     }
 
@@ -165,6 +168,11 @@ impl LeaseTable {
             .enumerate()
             .filter(|(_, s)| s.live())
             .map(|(i, _)| self.materialize(i as u32))
+    }
+
+    /// The leases of clients that accepted Reconfigure (§20.4.2).
+    pub fn reconfigurable(&self) -> impl Iterator<Item = Lease> + '_ {
+        self.reconf.keys().map(|id| self.materialize(*id))
     }
 
     fn client_head(&self, duid: &Duid) -> Option<u32> {
@@ -269,6 +277,9 @@ impl LeaseTable {
         if let Some(n) = l.name {
             self.names.insert(id, n);
         }
+        if let Some(r) = l.reconfigure {
+            self.reconf.insert(id, r);
+        }
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.by_key
             .insert_unique(Self::hash_key(hasher, &key), id, |&x| {
@@ -334,6 +345,7 @@ impl LeaseTable {
         }
         self.via.remove(&id);
         self.names.remove(&id);
+        self.reconf.remove(&id);
         let s = &mut self.slots[id as usize];
         if let Some(n) = self.per_link.get_mut(&(s.link, lease.kind)) {
             *n = n.saturating_sub(1);
@@ -412,6 +424,7 @@ mod tests {
             is_static: false,
             via: (kind == LeaseKind::Prefix).then(|| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, i)),
             name: (i % 2 == 1).then(|| Arc::from(format!("host{i}").as_str())),
+            reconfigure: None,
         }
     }
 

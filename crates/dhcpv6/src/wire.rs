@@ -20,8 +20,12 @@
 use std::fmt;
 use std::net::Ipv6Addr;
 
+mod auth;
 mod fqdn;
 mod lladdr;
+pub use auth::{
+    auth_error, hmac_md5, md5, sign_reconfigure, verify_reconfigure, Auth, PROTOCOL_RECONFIGURE_KEY,
+};
 pub use fqdn::{flag as fqdn_flag, no_update_flags, ClientFqdn};
 pub use lladdr::ClientLinkLayerAddr;
 
@@ -537,6 +541,12 @@ pub enum DhcpOption {
     StatusCode(StatusCode, String),
     RapidCommit,
     InterfaceId(Vec<u8>),
+    /// Authentication option (§21.11); Reconfigure Key (§20.4) is the
+    /// protocol this code signs and checks.
+    Auth(Auth),
+    /// Reconfigure Message option (§21.19): which message the client is to
+    /// send (Renew, Rebind or Information-request).
+    ReconfMsg(MessageType),
     ReconfAccept,
     IaPd(IaPd),
     IaPrefix(IaPrefix),
@@ -577,6 +587,8 @@ impl DhcpOption {
             DhcpOption::RapidCommit => code::RAPID_COMMIT,
             DhcpOption::InterfaceId(_) => code::INTERFACE_ID,
             DhcpOption::ReconfAccept => code::RECONF_ACCEPT,
+            DhcpOption::Auth(_) => code::AUTH,
+            DhcpOption::ReconfMsg(_) => code::RECONF_MSG,
             DhcpOption::IaPd(_) => code::IA_PD,
             DhcpOption::IaPrefix(_) => code::IAPREFIX,
             DhcpOption::DnsServers(_) => code::DNS_SERVERS,
@@ -702,6 +714,14 @@ impl DhcpOption {
                 DhcpOption::RapidCommit
             }
             code::INTERFACE_ID => DhcpOption::InterfaceId(data.to_vec()),
+            code::AUTH => DhcpOption::Auth(Auth::parse(data)?),
+            code::RECONF_MSG => match data {
+                [t] => match MessageType::from_u8(*t) {
+                    Some(m) => DhcpOption::ReconfMsg(m),
+                    None => return Err(bad()),
+                },
+                _ => return Err(bad()),
+            },
             code::RECONF_ACCEPT => {
                 if !data.is_empty() {
                     return Err(bad());
@@ -801,6 +821,8 @@ impl DhcpOption {
                 out.extend_from_slice(msg.as_bytes());
             }
             DhcpOption::RapidCommit | DhcpOption::ReconfAccept => {}
+            DhcpOption::Auth(a) => a.emit(out),
+            DhcpOption::ReconfMsg(t) => out.push(*t as u8),
             DhcpOption::DnsServers(v) => {
                 for a in v {
                     out.extend_from_slice(&a.octets());

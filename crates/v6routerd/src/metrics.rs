@@ -268,6 +268,18 @@ pub fn dhcpv6(d: &Dhcpv6Stats) -> String {
             (one("kind", "prefix"), n(d.prefixes)),
         ],
     );
+    e.family(
+        "v6router_dhcpv6_reconfigure_clients",
+        "gauge",
+        "Clients being sent Reconfigure (RFC 8415 section 18.3.11).",
+        vec![(vec![], n(d.reconfigures_pending))],
+    );
+    e.family(
+        "v6router_dhcpv6_reconfigure_unanswered_total",
+        "counter",
+        "Clients that never answered REC_MAX_RC Reconfigure messages.",
+        vec![(vec![], n(d.reconfigures_unanswered))],
+    );
     let j = &d.journal;
     e.family(
         "v6router_dhcpv6_journal_commits_total",
@@ -354,6 +366,22 @@ pub fn uplink(u: &UplinkStatus) -> String {
         "gauge",
         "Seconds left of the valid lifetime of each delegated prefix and address.",
         valid,
+    );
+    let mut reconf = Vec::new();
+    for l in &u.uplinks {
+        for (result, v) in [
+            ("accepted", l.reconfigures),
+            ("refused", l.reconfigures_refused),
+        ] {
+            let labels = vec![("uplink", l.name.clone()), ("result", result.into())];
+            reconf.push((labels, n(v)));
+        }
+    }
+    e.family(
+        "v6router_uplink_reconfigures_total",
+        "counter",
+        "Reconfigure messages from the server acted on, and refused (no or a wrong Reconfigure Key, replayed, RFC 8415 section 20.4.4).",
+        reconf,
     );
     std::mem::take(&mut e.out)
 }

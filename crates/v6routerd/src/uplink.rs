@@ -315,6 +315,7 @@ impl Uplinks {
             // Solicit with a Reply at once (RFC 8415 §18.2.1).
             rapid_commit: true,
             sol_max_rt: Duration::from_secs(u64::from(up.solicit_max_rt)),
+            reconfigure: up.reconfigure,
         };
         let stored: Option<StoredBinding> =
             load_json(&binding_file(&self.state_dir, name), "DHCPv6 binding");
@@ -768,6 +769,8 @@ fn uplink_info(u: &Uplink, now: Instant) -> UplinkInfo {
         sent: c.sent,
         received: c.received,
         dropped: c.dropped,
+        reconfigures: c.reconfigures,
+        reconfigures_refused: c.reconfigures_refused,
         last_status: u.client.last_status().map(String::from),
     }
 }

@@ -774,7 +774,7 @@ fn leases_listed(d: &Daemon) -> Option<BTreeSet<String>> {
     )
 }
 
-/// The records of a lease journal (crates/dhcpv6/src/store.rs: "v6rleas2",
+/// The records of a lease journal (crates/dhcpv6/src/store.rs: "v6rleas3",
 /// then `u32 le length | u32 le crc | payload`, ended by a zero header or
 /// the end of the file): (start, end, the lease's address) of each.
 fn journal_records(bytes: &[u8]) -> Vec<(usize, usize, std::net::Ipv6Addr)> {

@@ -16,6 +16,7 @@ fn params() -> ClientParams {
         request_address: false,
         rapid_commit: false,
         sol_max_rt: timing::SOL_MAX_RT,
+        reconfigure: true,
     }
 }
 
@@ -443,4 +444,133 @@ fn release_names_what_we_give_back() {
     };
     assert_eq!(ia.options.len(), 1);
     assert!(c.binding().is_none());
+}
+
+/// A Reconfigure from our server asking for `kind`, signed with `key`.
+fn reconfigure(kind: MessageType, replay: u64, key: &[u8; 16]) -> Vec<u8> {
+    let mut m = ClientServerMessage {
+        msg_type: MessageType::Reconfigure,
+        transaction_id: 0,
+        options: vec![
+            DhcpOption::ClientId(params().duid),
+            DhcpOption::ServerId(server_duid()),
+            DhcpOption::ReconfMsg(kind),
+            DhcpOption::Auth(crate::wire::Auth::reconfigure_hmac_placeholder(replay)),
+        ],
+    }
+    .to_bytes();
+    crate::wire::sign_reconfigure(&mut m, key).unwrap();
+    m
+}
+
+/// A bound client whose Renew's Reply carried the Reconfigure Key.
+fn bound_with_key(key: &[u8; 16]) -> (Client, Instant) {
+    let (mut c, mut now) = bound(1000, 1600, vec![pd("2001:db8:100::/56", 2000, 4000)]);
+    now += Duration::from_secs(10);
+    let renew = sent(&c.renew_now(now)).pop().unwrap();
+    assert_eq!(renew.msg_type, MessageType::Renew);
+    assert!(
+        renew.has(code::RECONF_ACCEPT),
+        "§18.2.4 with reconfigure on"
+    );
+    let mut reply = answer(
+        &renew,
+        MessageType::Reply,
+        1000,
+        1600,
+        vec![pd("2001:db8:100::/56", 2000, 4000)],
+    );
+    DhcpOption::Auth(crate::wire::Auth::reconfigure_key(1, key)).emit(&mut reply);
+    c.handle(now, SRV, &reply);
+    assert_eq!(c.binding().unwrap().reconfigure_key, Some(*key));
+    (c, now)
+}
+
+#[test]
+fn authenticated_reconfigure_starts_a_renew_at_once() {
+    let key = [0x5a; 16];
+    let (mut c, now) = bound_with_key(&key);
+    let acts = c.handle(now, SRV, &reconfigure(MessageType::Renew, 10, &key));
+    let renew = sent(&acts);
+    assert_eq!(renew.len(), 1, "{acts:?}");
+    assert_eq!(renew[0].msg_type, MessageType::Renew);
+    assert_eq!(c.counters.reconfigures, 1);
+    assert_eq!(c.binding().unwrap().reconfigure_replay, Some(10));
+    // The key and the counter are stored with the binding.
+    let s = c.binding().unwrap().store(now, 1_000_000);
+    let back = Binding::restore(&s, now, 1_000_000).unwrap();
+    assert_eq!(back.reconfigure_key, Some(key));
+    assert_eq!(back.reconfigure_replay, Some(10));
+}
+
+#[test]
+fn reconfigure_with_a_wrong_key_none_or_a_replayed_counter_is_refused() {
+    let key = [0x5a; 16];
+    let (mut c, now) = bound_with_key(&key);
+    let before = c.counters.dropped;
+    assert!(sent(&c.handle(now, SRV, &reconfigure(MessageType::Renew, 10, &[1; 16]))).is_empty());
+    let bare = ClientServerMessage {
+        msg_type: MessageType::Reconfigure,
+        transaction_id: 0,
+        options: vec![
+            DhcpOption::ClientId(params().duid),
+            DhcpOption::ServerId(server_duid()),
+            DhcpOption::ReconfMsg(MessageType::Renew),
+        ],
+    }
+    .to_bytes();
+    assert!(sent(&c.handle(now, SRV, &bare)).is_empty());
+    assert_eq!(c.counters.reconfigures_refused, 2);
+    assert_eq!(c.counters.dropped, before + 2);
+    assert_eq!(c.state(), ClientState::Bound);
+    // A good one, then the same again (replayed), while bound.
+    let good = reconfigure(MessageType::Rebind, 20, &key);
+    assert_eq!(
+        sent(&c.handle(now, SRV, &good))[0].msg_type,
+        MessageType::Rebind
+    );
+    // §18.2.11: during the exchange another one is ignored.
+    let next = reconfigure(MessageType::Renew, 21, &key);
+    assert!(sent(&c.handle(now, SRV, &next)).is_empty());
+    assert_eq!(c.counters.reconfigures, 1);
+    assert_eq!(c.counters.reconfigures_refused, 3);
+}
+
+#[test]
+fn replayed_reconfigure_is_refused_when_bound() {
+    let key = [0x5a; 16];
+    let (mut c, now) = bound_with_key(&key);
+    let good = reconfigure(MessageType::Renew, 20, &key);
+    let renew = sent(&c.handle(now, SRV, &good)).pop().unwrap();
+    let reply = answer(
+        &renew,
+        MessageType::Reply,
+        1000,
+        1600,
+        vec![pd("2001:db8:100::/56", 2000, 4000)],
+    );
+    c.handle(now, SRV, &reply);
+    assert_eq!(c.state(), ClientState::Bound);
+    assert!(
+        sent(&c.handle(now, SRV, &good)).is_empty(),
+        "same counter again"
+    );
+    assert_eq!(c.counters.reconfigures, 1);
+    assert_eq!(c.counters.reconfigures_refused, 1);
+    assert_eq!(
+        sent(&c.handle(now, SRV, &reconfigure(MessageType::Renew, 21, &key))).len(),
+        1
+    );
+}
+
+#[test]
+fn reconfigure_is_refused_when_turned_off_and_not_offered() {
+    let mut p = params();
+    p.reconfigure = false;
+    let now = Instant::now();
+    let mut c = Client::new(p, 1, None);
+    c.start(now);
+    let t = c.next_timer().unwrap();
+    let m = sent(&c.on_timer(t)).pop().unwrap();
+    assert!(!m.has(code::RECONF_ACCEPT));
 }

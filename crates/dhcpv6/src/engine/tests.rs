@@ -1853,3 +1853,201 @@ fn max_rt_and_ntp_options_when_configured_and_asked_for() {
     let rep = reply_of(&feed(&mut s, &c, 4, &info, true));
     assert!(!rep.has(code::SOL_MAX_RT) && !rep.has(code::NTP_SERVER));
 }
+
+/// Request with Reconfigure Accept from client `n` (an IA_PD).
+fn request_accepting_reconfigure(s: &mut Server, c: &Clock, n: u8) -> ClientServerMessage {
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(n)),
+            DhcpOption::ServerId(server_duid()),
+            DhcpOption::ReconfAccept,
+            ia_pd(9, &[]),
+        ],
+    );
+    reply_of(&feed(s, c, n, &req, true))
+}
+
+fn key_of(m: &ClientServerMessage) -> Option<[u8; 16]> {
+    m.options.iter().find_map(|o| match o {
+        DhcpOption::Auth(a) => a.key(),
+        _ => None,
+    })
+}
+
+fn sends(actions: &[Action]) -> Vec<(ClientServerMessage, Vec<u8>, SocketAddrV6)> {
+    actions
+        .iter()
+        .filter_map(|x| match x {
+            Action::Send { data, dst, .. } => match Message::parse(data) {
+                Ok(Message::ClientServer(m)) => Some((m, data.clone(), *dst)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn moved_link() -> LinkConfig {
+    let mut moved = link();
+    moved.prefix_pools = vec![PrefixPool {
+        prefix: "2001:db8:9::/56".parse().unwrap(),
+        delegated_len: 60,
+    }];
+    moved
+}
+
+#[test]
+fn reconfigure_key_is_given_stored_and_kept_only_to_clients_that_accept() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    let rep = request_accepting_reconfigure(&mut s, &c, 1);
+    let key = key_of(&rep).expect("§20.4.2: the Reply carries the key");
+    let lease = s.leases().next().unwrap();
+    let r = lease.reconfigure.expect("stored with the lease");
+    assert_eq!((r.key, r.client_addr), (key, *src(1).ip()));
+    // The records persisted before the Reply carry it too (journal).
+    let acts = feed(
+        &mut s,
+        &c,
+        1,
+        &msg(
+            MessageType::Renew,
+            vec![
+                DhcpOption::ClientId(client_duid(1)),
+                DhcpOption::ServerId(server_duid()),
+                DhcpOption::ReconfAccept,
+                ia_pd(9, &[lease.prefix]),
+            ],
+        ),
+        true,
+    );
+    let Action::Persist(recs) = &acts[0] else {
+        panic!("{acts:?}")
+    };
+    assert!(matches!(&recs[0], LeaseRecord::Upsert(l) if l.reconfigure == Some(r)));
+    assert_eq!(key_of(&reply_of(&acts)), Some(key), "the same key again");
+    // A client that does not accept gets no key, and a link that does not
+    // reconfigure gives none.
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(2)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(9, &[]),
+        ],
+    );
+    assert_eq!(key_of(&reply_of(&feed(&mut s, &c, 2, &req, true))), None);
+    let mut off = link();
+    off.reconfigure = false;
+    let mut s = server_with(off);
+    assert_eq!(key_of(&request_accepting_reconfigure(&mut s, &c, 1)), None);
+}
+
+#[test]
+fn served_prefix_change_sends_signed_reconfigures_until_the_client_renews() {
+    let mut s = server_with(link());
+    let mut c = Clock::new();
+    let key1 = key_of(&request_accepting_reconfigure(&mut s, &c, 1)).unwrap();
+    let key2 = key_of(&request_accepting_reconfigure(&mut s, &c, 2)).unwrap();
+    assert_ne!(key1, key2);
+    // A client without a key is not reconfigured.
+    let req = msg(
+        MessageType::Request,
+        vec![
+            DhcpOption::ClientId(client_duid(3)),
+            DhcpOption::ServerId(server_duid()),
+            ia_pd(9, &[]),
+        ],
+    );
+    feed(&mut s, &c, 3, &req, true);
+    // The same links again: nothing to do.
+    s.set_links(vec![link()]);
+    assert_eq!(s.pending_reconfigures(), 0);
+    s.set_links(vec![moved_link()]);
+    assert_eq!(s.pending_reconfigures(), 2);
+    assert!(s.next_deadline(c.now()).unwrap() <= c.mono);
+    let out = sends(&s.on_timer(c.now()));
+    assert_eq!(out.len(), 2);
+    let mut last_replay = 0;
+    for (m, data, dst) in &out {
+        assert_eq!(m.msg_type, MessageType::Reconfigure);
+        assert_eq!(m.transaction_id, 0);
+        assert_eq!(m.server_id(), Some(&server_duid()));
+        assert_eq!(
+            m.option(code::RECONF_MSG),
+            Some(&DhcpOption::ReconfMsg(MessageType::Renew))
+        );
+        let (n, key) = if m.client_id() == Some(&client_duid(1)) {
+            (1, key1)
+        } else {
+            (2, key2)
+        };
+        assert_eq!(*dst.ip(), *src(n).ip());
+        assert_eq!(dst.port(), CLIENT_PORT);
+        let r = verify_reconfigure(data, &key, None).expect("signed with the client's key");
+        assert!(r > last_replay);
+        last_replay = r;
+        assert_eq!(
+            verify_reconfigure(data, &[0; 16], None),
+            Err(auth_error::BAD_DIGEST)
+        );
+    }
+    // Nothing more before REC_TIMEOUT (with RAND: at least 1.8 s).
+    c.mono += Duration::from_millis(1700);
+    assert!(sends(&s.on_timer(c.now())).is_empty());
+    // Client 1 renews: its retransmissions stop; client 2's go on.
+    let renew = msg(
+        MessageType::Renew,
+        vec![
+            DhcpOption::ClientId(client_duid(1)),
+            DhcpOption::ServerId(server_duid()),
+            DhcpOption::ReconfAccept,
+            ia_pd(9, &[]),
+        ],
+    );
+    feed(&mut s, &c, 1, &renew, true);
+    assert_eq!(s.pending_reconfigures(), 1);
+    c.mono += Duration::from_millis(600);
+    let again = sends(&s.on_timer(c.now()));
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0.client_id(), Some(&client_duid(2)));
+    let r = verify_reconfigure(&again[0].1, &key2, Some(last_replay)).unwrap();
+    assert!(r > last_replay, "each transmission a fresh replay value");
+    // REC_MAX_RC transmissions in all, doubling, then given up.
+    let mut n = 2; // the first transmission and `again`
+    for _ in 0..200 {
+        let Some(t) = s.next_deadline(c.now()) else {
+            break;
+        };
+        if t > c.mono + Duration::from_secs(3600) {
+            break;
+        }
+        c.mono = t.max(c.mono);
+        n += sends(&s.on_timer(c.now())).len();
+    }
+    assert_eq!(n, 8, "REC_MAX_RC");
+    assert_eq!(s.pending_reconfigures(), 0);
+    assert_eq!(s.stats().reconfigures_unanswered, 1);
+}
+
+#[test]
+fn reconfigures_of_many_clients_are_paced() {
+    let mut l = link();
+    l.prefix_pools = vec![PrefixPool {
+        prefix: "2001:db8:8::/48".parse().unwrap(),
+        delegated_len: 60,
+    }];
+    let mut s = server_with(l);
+    let c = Clock::new();
+    for n in 1..=100u8 {
+        request_accepting_reconfigure(&mut s, &c, n);
+    }
+    s.set_links(vec![moved_link()]);
+    assert_eq!(s.pending_reconfigures(), 100);
+    let first = sends(&s.on_timer(c.now())).len();
+    assert!(first <= 20, "{first}");
+    assert!(sends(&s.on_timer(c.now())).is_empty(), "paced");
+    let next = s.next_deadline(c.now()).unwrap();
+    assert!(next >= c.mono + Duration::from_millis(100));
+}

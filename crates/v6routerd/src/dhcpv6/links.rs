@@ -121,6 +121,7 @@ fn local_link(
     lc.t1 = d.renew_time;
     lc.t2 = d.rebind_time;
     lc.rapid_commit = d.rapid_commit;
+    lc.reconfigure = d.reconfigure;
     lc.preference = (d.preference > 0).then_some(d.preference);
     lc.hosts = d.hosts.iter().filter_map(host).collect();
     lc.unicast = d.unicast;

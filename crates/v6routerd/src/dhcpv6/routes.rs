@@ -161,6 +161,7 @@ mod tests {
             is_static: false,
             via: Some("fe80::1".parse().unwrap()),
             name: None,
+            reconfigure: None,
         }]);
         let stale: Vec<String> = stale_pd_routes(&k, &links, &server)
             .iter()

@@ -42,6 +42,8 @@ impl Dhcpv6 {
                 .collect(),
             use_multicast: s.use_multicast,
             bad_client_fqdn: s.bad_client_fqdn,
+            reconfigures_pending: s.reconfigures_pending,
+            reconfigures_unanswered: s.reconfigures_unanswered,
             journal: self.journal_stats(),
         }
     }

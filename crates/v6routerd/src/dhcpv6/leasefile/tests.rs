@@ -61,6 +61,7 @@ pub(in crate::dhcpv6) fn lease(
         is_static: false,
         via: None,
         name: None,
+        reconfigure: None,
     }
 }
 
