@@ -59,13 +59,7 @@ impl Auth {
         let mut info = Vec::with_capacity(17);
         info.push(INFO_KEY);
         info.extend_from_slice(key);
-        Auth {
-            protocol: PROTOCOL_RECONFIGURE_KEY,
-            algorithm: ALGORITHM_HMAC_MD5,
-            rdm: RDM_MONOTONIC,
-            replay,
-            info,
-        }
+        Auth::reconfigure_key_protocol(replay, info)
     }
 
     /// The option of a Reconfigure before it is signed (§20.4.3): the
@@ -73,6 +67,12 @@ impl Auth {
     pub fn reconfigure_hmac_placeholder(replay: u64) -> Auth {
         let mut info = vec![0u8; 17];
         info[0] = INFO_HMAC;
+        Auth::reconfigure_key_protocol(replay, info)
+    }
+
+    /// The Reconfigure Key Authentication Protocol's option (§20.4: protocol
+    /// 3, HMAC-MD5, a monotonic replay counter) around `info`.
+    fn reconfigure_key_protocol(replay: u64, info: Vec<u8>) -> Auth {
         Auth {
             protocol: PROTOCOL_RECONFIGURE_KEY,
             algorithm: ALGORITHM_HMAC_MD5,
