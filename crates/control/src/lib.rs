@@ -38,7 +38,11 @@ pub enum Request {
         #[serde(default)]
         iface: Option<String>,
     },
-    ShowLeases,
+    /// Leases, all or those the filter's fields select (all must match).
+    ShowLeases {
+        #[serde(flatten)]
+        filter: dhcpv6::LeaseFilter,
+    },
     ShowDhcpv6,
     ShowRoute {
         /// `for ADDR|PREFIX`
@@ -114,7 +118,7 @@ impl Request {
             | Enable { .. }
             | Restart { .. } => Service::Core,
             ShowRa { .. } => Service::Ra,
-            ShowLeases | ShowDhcpv6 => Service::Dhcpv6,
+            ShowLeases { .. } | ShowDhcpv6 => Service::Dhcpv6,
             ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
             ShowTunnels => Service::Tunnel,
             ShowUplink | UplinkRenew | UplinkRelease => Service::Uplink,
@@ -354,7 +358,25 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                 ),
                 None => Ok(Request::ShowRa { iface: None }),
             },
-            "leases" => done(2, Request::ShowLeases),
+            "leases" => {
+                let mut filter = dhcpv6::LeaseFilter::default();
+                let mut i = 2;
+                while w(i).is_some() {
+                    let key = pick(i, &["interface", "duid", "address", "name"])?;
+                    let value = w(i + 1)
+                        .ok_or_else(|| format!("`{key}` needs a value"))?
+                        .to_string();
+                    let slot = match key {
+                        "interface" => &mut filter.interface,
+                        "duid" => &mut filter.duid,
+                        "address" => &mut filter.address,
+                        _ => &mut filter.name,
+                    };
+                    *slot = Some(value);
+                    i += 2;
+                }
+                Ok(Request::ShowLeases { filter })
+            }
             "dhcpv6" => done(2, Request::ShowDhcpv6),
             "rip" => match pick(2, &["neighbors", "interfaces"])? {
                 "neighbors" => done(3, Request::ShowRipNeighbors),
@@ -403,7 +425,8 @@ commands:
   show status                      daemon version, uptime, configuration
   show interfaces                  links, their state and addresses
   show ra [IFACE]                  router advertisements per interface
-  show leases                      DHCPv6 leases (addresses and prefixes)
+  show leases [interface X] [duid D] [address A] [name N]
+                                   DHCPv6 leases (addresses and prefixes)
   show dhcpv6                      DHCPv6 counters and drops
   show route [for ADDR|PREFIX] [protocol NAME]
   show rip neighbors | show rip interfaces
@@ -444,7 +467,7 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         }
         Request::ShowProtocols => render_protocols(&de::<Vec<ProtocolInfo>>(data)?),
         Request::ShowRa { .. } => ra::render(data)?,
-        Request::ShowLeases => dhcpv6::render_leases(data)?,
+        Request::ShowLeases { .. } => dhcpv6::render_leases(data)?,
         Request::ShowDhcpv6 => dhcpv6::render_stats(data)?,
         Request::ShowRoute { count: true, .. } => rip::render_route_count(&de(data)?),
         Request::ShowRoute { .. } => rip::render_routes(data)?,
@@ -683,6 +706,31 @@ mod tests {
         // `re` is reload or restart: ambiguous, and said so.
         assert!(p("re").unwrap_err().contains("reload"));
         assert_eq!(p("sh mem"), Ok(Request::ShowMemory));
+        assert_eq!(
+            p("show leases"),
+            Ok(Request::ShowLeases {
+                filter: Default::default()
+            })
+        );
+        assert_eq!(
+            p("sh lea int lan0 na laptop"),
+            Ok(Request::ShowLeases {
+                filter: dhcpv6::LeaseFilter {
+                    interface: Some("lan0".into()),
+                    name: Some("laptop".into()),
+                    ..Default::default()
+                }
+            })
+        );
+        assert!(p("show leases duid")
+            .unwrap_err()
+            .contains("`duid` needs a value"));
+        assert!(p("show leases colour blue").is_err());
+        // The filter travels flat, and an older v6ctl's bare request parses.
+        let r = serde_json::to_string(&p("show leases address 2001:db8::5").unwrap()).unwrap();
+        assert_eq!(r, r#"{"cmd":"show_leases","address":"2001:db8::5"}"#);
+        let bare: Request = serde_json::from_str(r#"{"cmd":"show_leases"}"#).unwrap();
+        assert_eq!(bare, p("show leases").unwrap());
     }
 
     /// A newer v6ctl's request with a field this daemon does not know, and

@@ -209,7 +209,10 @@ impl Service for Dhcpv6 {
 
     async fn answer(&mut self, _ctx: &Ctx, req: Request) -> Response {
         match req {
-            Request::ShowLeases => Response::ok(self.leases()),
+            Request::ShowLeases { filter } => match filter.check() {
+                Ok(()) => Response::ok(self.leases(&filter)),
+                Err(e) => Response::error(e),
+            },
             Request::ShowDhcpv6 => Response::ok(self.stats()),
             other => crate::service::not_mine(Self::NAME, &other),
         }

@@ -1,16 +1,21 @@
 //! The answers to `v6ctl show leases` and `show dhcpv6`.
 
 use super::Dhcpv6;
-use v6control::dhcpv6::{Counter, Dhcpv6Stats, JournalStats, LeaseRow, Leases};
+use v6control::dhcpv6::{Counter, Dhcpv6Stats, JournalStats, LeaseFilter, LeaseRow, Leases};
 use v6dhcp::lease::{Lease, LeaseKind, LeaseState};
 
 impl Dhcpv6 {
-    pub(super) fn leases(&self) -> Leases {
+    /// The leases `filter` selects (`LeaseFilter::matches`).
+    pub(super) fn leases(&self, filter: &LeaseFilter) -> Leases {
         let unix = super::now().unix;
         let mut v: Vec<Lease> = self.server.leases().collect();
         v.sort_by_key(|l| (l.kind, l.prefix));
         Leases {
-            leases: v.into_iter().map(|l| lease_row(l, unix)).collect(),
+            leases: v
+                .into_iter()
+                .map(|l| lease_row(l, unix))
+                .filter(|r| filter.matches(r))
+                .collect(),
         }
     }
 
