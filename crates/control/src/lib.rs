@@ -6,6 +6,7 @@
 //! interfaces) and the command-line grammar.
 
 pub mod dhcpv6;
+pub mod monitor;
 pub mod ra;
 pub mod rip;
 pub mod table;
@@ -83,6 +84,16 @@ pub enum Request {
     Restart {
         protocol: String,
     },
+    /// Stream events (monitor.rs) after the answer, until the client
+    /// closes: `topic` is one of `monitor::TOPICS`.
+    Monitor {
+        #[serde(default = "all_topics")]
+        topic: String,
+    },
+}
+
+fn all_topics() -> String {
+    "all".into()
 }
 
 fn is_false(b: &bool) -> bool {
@@ -116,7 +127,8 @@ impl Request {
             | ConfigureCheck { .. }
             | Disable { .. }
             | Enable { .. }
-            | Restart { .. } => Service::Core,
+            | Restart { .. }
+            | Monitor { .. } => Service::Core,
             ShowRa { .. } => Service::Ra,
             ShowLeases { .. } | ShowDhcpv6 => Service::Dhcpv6,
             ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
@@ -307,6 +319,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             "enable",
             "disable",
             "restart",
+            "monitor",
         ],
     )? {
         "reload" => done(1, Request::Reload),
@@ -326,6 +339,15 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
         "disable" => protocol(|protocol| Request::Disable { protocol }),
         "restart" => protocol(|protocol| Request::Restart { protocol }),
         "help" => Err(HELP.to_string()),
+        "monitor" => match w(1) {
+            None => Ok(Request::Monitor {
+                topic: all_topics(),
+            }),
+            Some(_) => {
+                let topic = pick(1, monitor::TOPICS)?.to_string();
+                done(2, Request::Monitor { topic })
+            }
+        },
         "uplink" => match pick(1, &["renew", "release"])? {
             "renew" => done(2, Request::UplinkRenew),
             _ => done(2, Request::UplinkRelease),
@@ -439,6 +461,7 @@ commands:
   configure                        re-read the configuration file (= reload)
   configure check [FILE]           validate FILE (default: the running one)
   enable | disable | restart PROTOCOL   (names as in show protocols)
+  monitor [leases|prefixes|routes|all]   events as they happen (--json: JSON lines)
   uplink renew | uplink release
   reload                           re-read the configuration file
 Keywords may be shortened (sh int). Options: -s SOCKET, --json.";
@@ -483,7 +506,8 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         | Request::ConfigureCheck { .. }
         | Request::Disable { .. }
         | Request::Enable { .. }
-        | Request::Restart { .. } => data.as_str().unwrap_or_default().to_string(),
+        | Request::Restart { .. }
+        | Request::Monitor { .. } => data.as_str().unwrap_or_default().to_string(),
     })
 }
 
@@ -706,6 +730,21 @@ mod tests {
         // `re` is reload or restart: ambiguous, and said so.
         assert!(p("re").unwrap_err().contains("reload"));
         assert_eq!(p("sh mem"), Ok(Request::ShowMemory));
+        assert_eq!(
+            p("monitor"),
+            Ok(Request::Monitor {
+                topic: "all".into()
+            })
+        );
+        assert_eq!(
+            p("mon lea"),
+            Ok(Request::Monitor {
+                topic: "leases".into()
+            })
+        );
+        assert!(p("monitor bgp").is_err());
+        let bare: Request = serde_json::from_str(r#"{"cmd":"monitor"}"#).unwrap();
+        assert_eq!(bare, p("monitor").unwrap());
         assert_eq!(
             p("show leases"),
             Ok(Request::ShowLeases {

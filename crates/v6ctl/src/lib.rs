@@ -56,6 +56,12 @@ fn run_one(socket: &str, json: bool, refs: &[&str]) -> ExitCode {
         }
         Err(e) => return fail(2, &format!("{e}\n(v6ctl help lists the commands)")),
     };
+    if let Request::Monitor { .. } = req {
+        return match monitor(socket, json, &req) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(1, &e),
+        };
+    }
     let resp = match ask(socket, &req) {
         Ok(r) => r,
         Err(e) => return fail(3, &e),
@@ -173,19 +179,57 @@ fn fail(code: u8, msg: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn ask(socket: &str, req: &Request) -> Result<Response, String> {
-    let mut s = UnixStream::connect(socket).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
-            format!("v6routerd is not running (nothing answers on {socket}); start it, or pick its socket with -s PATH")
+/// `monitor`: the answer line, then one event per line until the daemon
+/// ends the stream (with a reason) or the connection closes. With `json`
+/// each event is printed as the JSON line it came as.
+fn monitor(socket: &str, json: bool, req: &Request) -> Result<(), String> {
+    use v6control::monitor::{event_text, StreamLine};
+    let s = connect(socket)?;
+    send(&s, socket, req)?;
+    let mut lines = BufReader::new(&s).lines();
+    let first = lines
+        .next()
+        .ok_or("v6routerd closed the connection without answering")?;
+    let resp: Response = first
+        .map_err(|e| e.to_string())
+        .and_then(|l| serde_json::from_str(&l).map_err(|e| e.to_string()))
+        .map_err(|e| format!("unreadable answer from v6routerd: {e}"))?;
+    if !resp.ok {
+        return Err(resp.error.unwrap_or_else(|| "failed".into()));
+    }
+    let mut out = std::io::stdout();
+    for line in lines {
+        let line = line.map_err(|e| format!("the stream broke: {e}"))?;
+        match serde_json::from_str::<StreamLine>(&line) {
+            Ok(StreamLine::Event(e)) => {
+                let text = if json {
+                    serde_json::to_string(&e)
+                        .map(|t| t + "\n")
+                        .unwrap_or_default()
+                } else {
+                    event_text(&e)
+                };
+                if out
+                    .write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
+                    return Ok(());
+                }
+            }
+            Ok(StreamLine::End(why)) => return Err(why),
+            // A newer daemon's kind of line: skip it.
+            Err(_) => {}
         }
-        std::io::ErrorKind::PermissionDenied => format!("no permission to use {socket}: run as root or as the configured [control] group"),
-        _ => format!("cannot connect to {socket}: {e}"),
-    })?;
+    }
+    Err("v6routerd closed the stream".into())
+}
+
+fn ask(socket: &str, req: &Request) -> Result<Response, String> {
+    let s = connect(socket)?;
+    // (A monitor waits for events as long as they take: no timeout there.)
     let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut line = serde_json::to_vec(req).map_err(|e| e.to_string())?;
-    line.push(b'\n');
-    s.write_all(&line)
-        .map_err(|e| format!("cannot send to {socket}: {e}"))?;
+    send(&s, socket, req)?;
     let mut answer = String::new();
     BufReader::new(&s)
         .read_line(&mut answer)
@@ -194,6 +238,24 @@ fn ask(socket: &str, req: &Request) -> Result<Response, String> {
         return Err("v6routerd closed the connection without answering".into());
     }
     serde_json::from_str(&answer).map_err(|e| format!("unreadable answer from v6routerd: {e}"))
+}
+
+fn send(mut s: &UnixStream, socket: &str, req: &Request) -> Result<(), String> {
+    let mut line = serde_json::to_vec(req).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    s.write_all(&line)
+        .map_err(|e| format!("cannot send to {socket}: {e}"))
+}
+
+fn connect(socket: &str) -> Result<UnixStream, String> {
+    let s = UnixStream::connect(socket).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+            format!("v6routerd is not running (nothing answers on {socket}); start it, or pick its socket with -s PATH")
+        }
+        std::io::ErrorKind::PermissionDenied => format!("no permission to use {socket}: run as root or as the configured [control] group"),
+        _ => format!("cannot connect to {socket}: {e}"),
+    })?;
+    Ok(s)
 }
 
 #[cfg(test)]

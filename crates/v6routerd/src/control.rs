@@ -64,7 +64,7 @@ fn group_id(name: &str) -> Option<u32> {
     })
 }
 
-pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
+pub async fn serve(listener: UnixListener, to_sup: ToSupervisor, bus: crate::events::Bus) {
     let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -72,9 +72,9 @@ pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
         };
         match listener.accept().await {
             Ok((stream, _)) => {
-                let tx = to_sup.clone();
+                let (tx, bus) = (to_sup.clone(), bus.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = client(stream, tx).await {
+                    if let Err(e) = client(stream, tx, bus).await {
                         debug!("control client: {e}");
                     }
                     drop(permit);
@@ -88,7 +88,11 @@ pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
     }
 }
 
-async fn client(stream: UnixStream, to_sup: ToSupervisor) -> io::Result<()> {
+async fn client(
+    stream: UnixStream,
+    to_sup: ToSupervisor,
+    bus: crate::events::Bus,
+) -> io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     loop {
@@ -105,6 +109,7 @@ async fn client(stream: UnixStream, to_sup: ToSupervisor) -> io::Result<()> {
         } else {
             match serde_json::from_slice::<Request>(&line) {
                 Err(e) => Response::error(format!("bad request: {e}")),
+                Ok(Request::Monitor { topic }) => return monitor(r, w, &bus, &topic).await,
                 Ok(req) => {
                     let (tx, rx) = oneshot::channel();
                     if to_sup.send((req, tx)).await.is_err() {
@@ -115,10 +120,41 @@ async fn client(stream: UnixStream, to_sup: ToSupervisor) -> io::Result<()> {
                 }
             }
         };
-        let mut out = serde_json::to_vec(&resp).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
-        out.push(b'\n');
-        w.write_all(&out).await?;
+        write_line(&mut w, &resp).await?;
     }
+}
+
+/// `monitor`: the answer, then events until the client goes away or is
+/// cut off for falling behind (events.rs).
+async fn monitor(
+    mut r: BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut w: tokio::net::unix::OwnedWriteHalf,
+    bus: &crate::events::Bus,
+    topic: &str,
+) -> io::Result<()> {
+    let mut rx = bus.subscribe();
+    write_line(&mut w, &Response::ok(format!("monitoring {topic}\n"))).await?;
+    loop {
+        let line = tokio::select! {
+            l = crate::events::next_line(&mut rx, topic) => l,
+            // The client left (or wrote more): free its slot now, not at
+            // the next event.
+            _ = r.fill_buf() => return Ok(()),
+        };
+        write_line(&mut w, &line).await?;
+        if matches!(line, v6control::monitor::StreamLine::End(_)) {
+            return Ok(());
+        }
+    }
+}
+
+async fn write_line(
+    w: &mut tokio::net::unix::OwnedWriteHalf,
+    what: &impl serde::Serialize,
+) -> io::Result<()> {
+    let mut out = serde_json::to_vec(what).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
+    out.push(b'\n');
+    w.write_all(&out).await
 }
 
 /// Read one line, but never buffer more than MAX_REQUEST + 1 bytes of it: a

@@ -66,6 +66,8 @@ pub struct Supervisor {
     /// When each kernel route and connected prefix was first seen (the
     /// time column of `show route`).
     first_seen: FirstSeen,
+    /// `v6ctl monitor`'s events (events.rs).
+    events: crate::events::Bus,
 }
 
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
@@ -106,6 +108,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         reloads: 0,
         last_reload_error: None,
         first_seen: FirstSeen::default(),
+        events: crate::events::bus(),
     };
     sup.note_first_seen();
     sup.apply_forwarding();
@@ -129,7 +132,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
     // Sockets and state_dir are in place: keep CAP_NET_ADMIN/RAW/BIND_SERVICE only.
     let also: Vec<&std::path::Path> = socket_dir.as_deref().into_iter().collect();
     crate::privs::restrict_and_log(cfg.router.user.as_deref(), &cfg.router.state_dir, &also)?;
-    tokio::spawn(control::serve(listener, ctl_tx));
+    tokio::spawn(control::serve(listener, ctl_tx, sup.events.clone()));
     info!("control socket {}", socket_path.display());
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -211,6 +214,7 @@ impl Supervisor {
             netlink: self.nl.clone(),
             state_dir: self.config_tx.borrow().router.state_dir.clone(),
             uplink: self.uplink_tx.clone(),
+            events: self.events.clone(),
         };
         let handles = Handles {
             queries: qrx,
@@ -379,6 +383,7 @@ impl Supervisor {
                     Ok(r) => Response::ok(r),
                     Err(e) => Response::error(e),
                 },
+                // The control socket streams these itself (control.rs).
                 _ => Response::error("not a core request"),
             },
             kind => match self.services.iter().find(|s| s.kind == kind) {
