@@ -22,9 +22,11 @@ pub async fn next_line(rx: &mut broadcast::Receiver<Event>, topic: &str) -> Stre
         match rx.recv().await {
             Ok(e) if e.wanted_by(topic) => return StreamLine::Event(e),
             Ok(_) => {}
-            Err(broadcast::error::RecvError::Lagged(n)) => return StreamLine::End(format!(
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                return StreamLine::End(format!(
                 "cut off: this monitor fell {n} events behind (it reads slower than events happen)"
-            )),
+            ))
+            }
             Err(broadcast::error::RecvError::Closed) => {
                 return StreamLine::End("the daemon is stopping".into())
             }
