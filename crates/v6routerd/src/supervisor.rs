@@ -42,6 +42,8 @@ const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 struct Svc {
     name: &'static str,
+    /// Its name in `show protocols` (`rip1` for the ripng service).
+    protocol_name: &'static str,
     kind: Service,
     queries: mpsc::Sender<Query>,
     /// Asks a service for its `show route` rows.
@@ -226,6 +228,7 @@ impl Supervisor {
         let task = tokio::spawn(crate::service::run_service::<S>(ctx, handles).instrument(span));
         self.services.push(Svc {
             name,
+            protocol_name: S::NAME,
             kind,
             queries: qtx,
             routes: rtx,
@@ -440,14 +443,16 @@ impl Supervisor {
     }
 
     /// `enable`/`disable`/`restart PROTOCOL`, by the service's name in
-    /// `show protocols` (`tunnels` for `tunnel` too, as users write it).
+    /// `show protocols` (`rip1`; also `ripng`, and `tunnels` for `tunnel`,
+    /// as users write them).
     fn admin(&self, protocol: &str, cmd: Admin, reply: oneshot::Sender<Response>) {
-        let svc = self
-            .services
-            .iter()
-            .find(|s| s.name == protocol || protocol.strip_suffix('s') == Some(s.name));
+        let svc = self.services.iter().find(|s| {
+            s.name == protocol
+                || s.protocol_name == protocol
+                || protocol.strip_suffix('s') == Some(s.name)
+        });
         let Some(s) = svc else {
-            let names: Vec<&str> = self.services.iter().map(|s| s.name).collect();
+            let names: Vec<&str> = self.services.iter().map(|s| s.protocol_name).collect();
             let _ = reply.send(Response::error(format!(
                 "no protocol `{protocol}`; there are: {}",
                 names.join(", ")

@@ -135,3 +135,108 @@ fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
     assert_eq!(released["duid"], DUID_HEX, "{released}");
     assert_eq!(d.ctl(&["show", "leases"]), "No leases\n");
 }
+
+/// v6ctl without a command reads commands from a pipe (`v6ctl -s SOCK` <
+/// `printf ...`), answering each as birdc would.
+fn session(sock: &str, input: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(bin("v6ctl"))
+        .args(["-s", sock])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("v6ctl");
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(input.as_bytes()).expect("stdin");
+    }
+    let o = child.wait_with_output().expect("v6ctl output");
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// BIRD 2 sends 2001:db8:bb::/48 over RIPng every second.
+fn start_bird(lab: &Lab, ns: &testlab::Netns) {
+    assert!(testlab::have("bird"), "bird2 is needed");
+    let dir = lab.dir();
+    let conf = dir.join("bird.conf");
+    let ctl = dir.join("bird.ctl").display().to_string();
+    std::fs::write(
+        &conf,
+        "router id 10.0.0.9;\nprotocol device { scan time 1; }\n\
+         protocol static { ipv6; route 2001:db8:bb::/48 unreachable; }\n\
+         protocol rip ng { ipv6 { import all; export all; };\n\
+         interface \"eth0\" { mode multicast; update time 1; }; }\n",
+    )
+    .expect("bird.conf");
+    lab.spawn(
+        ns,
+        &["bird", "-f", "-c", &conf.display().to_string(), "-s", &ctl],
+        "bird.out",
+    );
+}
+
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn a_piped_session_disables_and_enables_rip1_with_bird_as_peer() {
+    let lab = Lab::new("obs");
+    let (bird, rtr) = (lab.netns("bird"), lab.netns("rtr"));
+    lab.veth(&bird, "eth0", &rtr, "eth0");
+    start_bird(&lab, &bird);
+    let d = lab.daemon(
+        &rtr,
+        "r",
+        "[ripng]\ninterfaces = [\"eth0\"]\nupdate_time = 2\ntimeout_time = 12\ngarbage_time = 8\n",
+    );
+    let learned = || {
+        let t = rtr.sh("ip -6 route show proto rip");
+        t.contains("2001:db8:bb::/48").then_some(t)
+    };
+    assert!(
+        wait_for(Duration::from_secs(15), learned).is_some(),
+        "{}",
+        d.log_text()
+    );
+    let sock = lab.dir().join("r.sock").display().to_string();
+    let out = session(&sock, "show route count\ndisable rip1\nshow protocols\n");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].ends_with("networks in table master6") && lines[0].contains(" of "),
+        "{out}"
+    );
+    assert_eq!(lines[1], "rip1: disabled", "{out}");
+    assert!(lines[2].starts_with("Name       Proto      Table"), "{out}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rip1 ") && l.contains(" down ")),
+        "{out}"
+    );
+    // Disabled: its routes leave the kernel.
+    let gone = wait_for(Duration::from_secs(5), || learned().is_none().then_some(()));
+    assert!(gone.is_some(), "{}", rtr.sh("ip -6 route"));
+
+    // `enable rip1` brings them back; ?, comments and quit as birdc.
+    let out = session(&sock, "# back on\nenable rip1\n?\nquit\nshow status\n");
+    assert!(out.starts_with("rip1: enabled\ncommands:\n"), "{out}");
+    assert!(
+        !out.contains("Daemon is up"),
+        "quit ends the session: {out}"
+    );
+    assert!(
+        wait_for(Duration::from_secs(15), learned).is_some(),
+        "{}",
+        d.log_text()
+    );
+    let out = session(&sock, "show route for 2001:db8:bb::1\n");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("2001:db8:bb::/48") && l.contains("[rip1 ")),
+        "{out}"
+    );
+}
