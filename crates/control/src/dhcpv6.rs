@@ -97,10 +97,25 @@ fn holds(lease: &str, a: &str) -> bool {
     }
 }
 
+/// A page of `show leases`: up to `limit` leases in order (addresses,
+/// then prefixes, each by value), those after the lease `after` (the
+/// `lease` text of the previous page's `next`). Keyset pages: a lease
+/// granted or ended between pages neither repeats nor shifts the rest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeasePage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
 /// The answer to `show leases`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leases {
     pub leases: Vec<LeaseRow>,
+    /// Paged: where the next page starts (`LeasePage::after`); None at
+    /// the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,6 +321,7 @@ mod tests {
                     name: None,
                 },
             ],
+            next: None,
         };
         let v = serde_json::to_value(&l).unwrap();
         let t = render_leases(&v).unwrap();

@@ -43,6 +43,10 @@ pub enum Request {
     ShowLeases {
         #[serde(flatten)]
         filter: dhcpv6::LeaseFilter,
+        /// One page of the answer (the control socket asks page by page
+        /// and streams the pages: dhcpv6.rs `LeasePage`); None: all.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<dhcpv6::LeasePage>,
     },
     ShowDhcpv6,
     ShowRoute {
@@ -397,7 +401,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                     *slot = Some(value);
                     i += 2;
                 }
-                Ok(Request::ShowLeases { filter })
+                Ok(Request::ShowLeases { filter, page: None })
             }
             "dhcpv6" => done(2, Request::ShowDhcpv6),
             "rip" => match pick(2, &["neighbors", "interfaces"])? {
@@ -748,7 +752,8 @@ mod tests {
         assert_eq!(
             p("show leases"),
             Ok(Request::ShowLeases {
-                filter: Default::default()
+                filter: Default::default(),
+                page: None,
             })
         );
         assert_eq!(
@@ -758,7 +763,8 @@ mod tests {
                     interface: Some("lan0".into()),
                     name: Some("laptop".into()),
                     ..Default::default()
-                }
+                },
+                page: None,
             })
         );
         assert!(p("show leases duid")

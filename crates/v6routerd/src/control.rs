@@ -104,24 +104,97 @@ async fn client(
         if n == 0 {
             return Ok(());
         }
+        if line.len() <= MAX_REQUEST {
+            if let Ok(Request::ShowLeases { filter, page: None }) = serde_json::from_slice(&line) {
+                stream_leases(&mut w, &to_sup, filter).await?;
+                continue;
+            }
+        }
         let resp = if line.len() > MAX_REQUEST {
             Response::error(format!("request longer than {MAX_REQUEST} bytes"))
         } else {
             match serde_json::from_slice::<Request>(&line) {
                 Err(e) => Response::error(format!("bad request: {e}")),
                 Ok(Request::Monitor { topic }) => return monitor(r, w, &bus, &topic).await,
-                Ok(req) => {
-                    let (tx, rx) = oneshot::channel();
-                    if to_sup.send((req, tx)).await.is_err() {
-                        Response::error("the daemon is stopping")
-                    } else {
-                        rx.await.unwrap_or_else(|_| Response::error("no answer"))
-                    }
-                }
+                Ok(req) => ask(&to_sup, req).await,
             }
         };
         write_line(&mut w, &resp).await?;
     }
+}
+
+async fn ask(to_sup: &ToSupervisor, req: Request) -> Response {
+    let (tx, rx) = oneshot::channel();
+    if to_sup.send((req, tx)).await.is_err() {
+        return Response::error("the daemon is stopping");
+    }
+    rx.await.unwrap_or_else(|_| Response::error("no answer"))
+}
+
+/// Leases asked for at once.
+const LEASE_PAGE: u32 = 1000;
+
+/// `show leases`, page by page (dhcpv6::LeasePage) onto the socket: the
+/// same one line an answer always is, `{"version":..,"ok":true,"data":
+/// {"leases":[...]}}`, but never whole in the daemon's memory (100,000
+/// leases made a 25 MB string). An error after the first page ends the
+/// list early (the line stays valid JSON) and is logged.
+async fn stream_leases(
+    w: &mut tokio::net::unix::OwnedWriteHalf,
+    to_sup: &ToSupervisor,
+    filter: v6control::dhcpv6::LeaseFilter,
+) -> io::Result<()> {
+    use v6control::dhcpv6::{LeasePage, Leases};
+    let mut after = None;
+    let (mut started, mut rows) = (false, 0usize);
+    loop {
+        let page = Some(LeasePage {
+            after: after.take(),
+            limit: LEASE_PAGE,
+        });
+        let resp = ask(
+            to_sup,
+            Request::ShowLeases {
+                filter: filter.clone(),
+                page,
+            },
+        )
+        .await;
+        let got = match resp.ok {
+            true => serde_json::from_str::<Leases>(resp.data.get()).map_err(|e| e.to_string()),
+            false => Err(resp.error.clone().unwrap_or_default()),
+        };
+        let leases = match got {
+            Ok(l) => l,
+            Err(_) if !started => return write_line(w, &resp).await,
+            Err(e) => {
+                warn!("show leases stopped early: {e}");
+                break;
+            }
+        };
+        let mut out = Vec::with_capacity(leases.leases.len() * 256);
+        if !started {
+            let head = format!(
+                "{{\"version\":{},\"ok\":true,\"data\":{{\"leases\":[",
+                v6control::API_VERSION
+            );
+            out.extend_from_slice(head.as_bytes());
+            started = true;
+        }
+        for r in &leases.leases {
+            if rows > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, r).map_err(io::Error::other)?;
+            rows += 1;
+        }
+        w.write_all(&out).await?;
+        match leases.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    w.write_all(b"]}}\n").await
 }
 
 /// `monitor`: the answer, then events until the client goes away or is

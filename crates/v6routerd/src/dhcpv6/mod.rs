@@ -220,8 +220,14 @@ impl Service for Dhcpv6 {
 
     async fn answer(&mut self, _ctx: &Ctx, req: Request) -> Response {
         match req {
-            Request::ShowLeases { filter } => match filter.check() {
-                Ok(()) => Response::ok(self.leases(&filter)),
+            Request::ShowLeases { filter, page } => match filter.check() {
+                Ok(()) => match page {
+                    None => Response::ok(self.leases(&filter)),
+                    Some(p) => match status::cursor(p.after.as_deref()) {
+                        Ok(after) => Response::ok(self.leases_page(&filter, after, p.limit)),
+                        Err(e) => Response::error(e),
+                    },
+                },
                 Err(e) => Response::error(e),
             },
             Request::ShowDhcpv6 => Response::ok(self.stats()),
