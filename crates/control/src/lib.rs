@@ -59,6 +59,9 @@ pub enum Request {
         /// `count`: only how many routes and networks match.
         #[serde(default, skip_serializing_if = "is_false")]
         count: bool,
+        /// `all`: every attribute (v6ctl's rendering; the rows are the same).
+        #[serde(default, skip_serializing_if = "is_false")]
+        all: bool,
     },
     ShowRipNeighbors,
     ShowRipInterfaces,
@@ -414,12 +417,17 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             "metrics" => done(2, Request::ShowMetrics),
             "memory" => done(2, Request::ShowMemory),
             _ => {
-                let (mut target, mut protocol, mut count) = (None, None, false);
+                let (mut target, mut protocol, mut count, mut all) = (None, None, false, false);
                 let mut i = 2;
                 while w(i).is_some() {
-                    match pick(i, &["for", "protocol", "count"])? {
+                    match pick(i, &["for", "protocol", "count", "all"])? {
                         "count" => {
                             count = true;
+                            i += 1;
+                            continue;
+                        }
+                        "all" => {
+                            all = true;
                             i += 1;
                             continue;
                         }
@@ -440,6 +448,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                     target,
                     protocol,
                     count,
+                    all,
                 })
             }
         },
@@ -454,7 +463,7 @@ commands:
   show leases [interface X] [duid D] [address A] [name N]
                                    DHCPv6 leases (addresses and prefixes)
   show dhcpv6                      DHCPv6 counters and drops
-  show route [for ADDR|PREFIX] [protocol NAME]
+  show route [for ADDR|PREFIX] [protocol NAME] [all]   (all: every attribute)
   show rip neighbors | show rip interfaces
   show protocols
   show tunnels
@@ -492,11 +501,12 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
             });
             s
         }
-        Request::ShowProtocols => render_protocols(&de::<Vec<ProtocolInfo>>(data)?),
+        Request::ShowProtocols => render_protocols(&local_times(de(data)?)),
         Request::ShowRa { .. } => ra::render(data)?,
         Request::ShowLeases { .. } => dhcpv6::render_leases(data)?,
         Request::ShowDhcpv6 => dhcpv6::render_stats(data)?,
         Request::ShowRoute { count: true, .. } => rip::render_route_count(&de(data)?),
+        Request::ShowRoute { all: true, .. } => rip::render_routes_all(data)?,
         Request::ShowRoute { .. } => rip::render_routes(data)?,
         Request::ShowMemory => render_memory(&de(data)?),
         Request::ShowRipNeighbors => rip::render_neighbors(data)?,
@@ -513,6 +523,18 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         | Request::Restart { .. }
         | Request::Monitor { .. } => data.as_str().unwrap_or_default().to_string(),
     })
+}
+
+/// birdc prints Since in local time: from `since_ms` where the daemon
+/// sent it (an older daemon's text is kept).
+fn local_times(mut list: Vec<ProtocolInfo>) -> Vec<ProtocolInfo> {
+    let now = rip::now_ms();
+    for p in &mut list {
+        if let Some(ms) = p.since_ms {
+            p.since = rip::local_since(ms, now);
+        }
+    }
+    list
 }
 
 /// The answer to `show memory`, from /proc/self/status (bytes).
@@ -674,6 +696,7 @@ mod tests {
                 target: Some("2001:db8::1".into()),
                 protocol: Some("rip".into()),
                 count: false,
+                all: false,
             })
         );
         assert_eq!(
@@ -692,7 +715,8 @@ mod tests {
             Ok(Request::ShowRoute {
                 target: None,
                 protocol: None,
-                count: true
+                count: true,
+                all: false,
             })
         );
         assert_eq!(
@@ -700,7 +724,8 @@ mod tests {
             Ok(Request::ShowRoute {
                 target: None,
                 protocol: Some("rip1".into()),
-                count: true
+                count: true,
+                all: false,
             })
         );
         assert_eq!(p("configure"), Ok(Request::Reload));
@@ -734,6 +759,15 @@ mod tests {
         // `re` is reload or restart: ambiguous, and said so.
         assert!(p("re").unwrap_err().contains("reload"));
         assert_eq!(p("sh mem"), Ok(Request::ShowMemory));
+        assert_eq!(
+            p("show route all for 2001:db8::1"),
+            Ok(Request::ShowRoute {
+                target: Some("2001:db8::1".into()),
+                protocol: None,
+                count: false,
+                all: true
+            })
+        );
         assert_eq!(
             p("monitor"),
             Ok(Request::Monitor {

@@ -57,7 +57,7 @@ pub enum StreamLine {
 pub fn event_text(e: &Event) -> String {
     let mut o = format!(
         "{} {} {} {} {}",
-        crate::rip::format_since(e.time_ms, e.time_ms),
+        crate::rip::local_since(e.time_ms, e.time_ms),
         e.topic,
         e.action,
         e.kind,

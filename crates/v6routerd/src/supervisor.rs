@@ -369,6 +369,7 @@ impl Supervisor {
                     target,
                     protocol,
                     count,
+                    ..
                 } => {
                     return self.show_route(target.as_deref(), protocol.as_deref(), count, reply);
                 }

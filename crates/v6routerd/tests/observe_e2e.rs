@@ -233,10 +233,21 @@ fn a_piped_session_disables_and_enables_rip1_with_bird_as_peer() {
         "{}",
         d.log_text()
     );
-    let out = session(&sock, "show route for 2001:db8:bb::1\n");
-    assert!(
+    let out = session(
+        &sock,
+        "show route for 2001:db8:bb::1\nshow route all for 2001:db8:bb::1\n",
+    );
+    assert_eq!(
         out.lines()
-            .any(|l| l.starts_with("2001:db8:bb::/48") && l.contains("[rip1 ")),
+            .filter(|l| l.starts_with("2001:db8:bb::/48") && l.contains("[rip1 "))
+            .count(),
+        2,
+        "{out}"
+    );
+    // `all`: birdc's attribute lines (once: only the second command).
+    assert_eq!(
+        out.matches("\tType: RIP univ\n\trip_metric: ").count(),
+        1,
         "{out}"
     );
 }
