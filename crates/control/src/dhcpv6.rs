@@ -36,10 +36,86 @@ pub struct LeaseRow {
     pub name: Option<String>,
 }
 
+/// `show leases interface X | duid D | address A | name N`: the daemon
+/// answers only the leases every given field matches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// Hex, with or without separators, any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duid: Option<String>,
+    /// An address: the lease of that address, or the delegated prefix
+    /// holding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The client's host name, any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl LeaseFilter {
+    /// A filter the daemon can apply: the address must be one.
+    pub fn check(&self) -> Result<(), String> {
+        match &self.address {
+            Some(a) if a.parse::<std::net::Ipv6Addr>().is_err() => {
+                Err(format!("`{a}` is not an IPv6 address"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn matches(&self, r: &LeaseRow) -> bool {
+        let hex = |s: &str| -> String {
+            s.chars()
+                .filter(char::is_ascii_hexdigit)
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        };
+        self.interface.as_ref().is_none_or(|i| *i == r.interface)
+            && self.duid.as_ref().is_none_or(|d| hex(d) == hex(&r.duid))
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|n| r.name.as_ref().is_some_and(|m| m.eq_ignore_ascii_case(n)))
+            && self.address.as_ref().is_none_or(|a| holds(&r.lease, a))
+    }
+}
+
+/// Whether a lease (ADDRESS, or PREFIX/LENGTH) is or holds address `a`.
+fn holds(lease: &str, a: &str) -> bool {
+    let Ok(a) = a.parse::<std::net::Ipv6Addr>() else {
+        return false;
+    };
+    let (net, len) = lease.split_once('/').unwrap_or((lease, "128"));
+    match (net.parse::<std::net::Ipv6Addr>(), len.parse::<u32>()) {
+        (Ok(net), Ok(len)) if len <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+            u128::from(net) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// A page of `show leases`: up to `limit` leases in order (addresses,
+/// then prefixes, each by value), those after the lease `after` (the
+/// `lease` text of the previous page's `next`). Keyset pages: a lease
+/// granted or ended between pages neither repeats nor shifts the rest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeasePage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
 /// The answer to `show leases`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leases {
     pub leases: Vec<LeaseRow>,
+    /// Paged: where the next page starts (`LeasePage::after`); None at
+    /// the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,6 +339,7 @@ mod tests {
                     name: None,
                 },
             ],
+            next: None,
         };
         let v = serde_json::to_value(&l).unwrap();
         let t = render_leases(&v).unwrap();
@@ -281,6 +358,42 @@ mod tests {
             render_leases(&serde_json::to_value(Leases::default()).unwrap()).unwrap(),
             "No leases\n"
         );
+    }
+
+    #[test]
+    fn lease_filters() {
+        let row = |lease: &str, iface: &str, duid: &str, name: Option<&str>| LeaseRow {
+            lease: lease.into(),
+            interface: iface.into(),
+            duid: duid.into(),
+            name: name.map(Into::into),
+            ..Default::default()
+        };
+        let a = row("2001:db8:1::1000", "lan0", "00:01:AB", Some("Laptop"));
+        let p = row("2001:db8:8:10::/60", "lan1", "00:03:cd", None);
+        let f = |i: Option<&str>, d: Option<&str>, ad: Option<&str>, n: Option<&str>| LeaseFilter {
+            interface: i.map(Into::into),
+            duid: d.map(Into::into),
+            address: ad.map(Into::into),
+            name: n.map(Into::into),
+        };
+        let all = f(None, None, None, None);
+        assert!(all.matches(&a) && all.matches(&p));
+        assert!(f(Some("lan0"), None, None, None).matches(&a));
+        assert!(!f(Some("lan0"), None, None, None).matches(&p));
+        assert!(f(None, Some("0001ab"), None, None).matches(&a));
+        assert!(!f(None, Some("0001ab"), None, None).matches(&p));
+        assert!(f(None, None, None, Some("laptop")).matches(&a));
+        assert!(!f(None, None, None, Some("laptop")).matches(&p));
+        assert!(f(None, None, Some("2001:db8:1::1000"), None).matches(&a));
+        assert!(!f(None, None, Some("2001:db8:1::1001"), None).matches(&a));
+        // An address inside a delegated prefix finds the prefix.
+        assert!(f(None, None, Some("2001:db8:8:1f::1"), None).matches(&p));
+        assert!(!f(None, None, Some("2001:db8:8:20::1"), None).matches(&p));
+        // All given fields must match.
+        assert!(!f(Some("lan1"), Some("0001ab"), None, None).matches(&a));
+        assert!(f(None, None, Some("nope"), None).check().is_err());
+        assert!(f(None, None, Some("2001:db8::1"), None).check().is_ok());
     }
 
     #[test]

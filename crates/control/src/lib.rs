@@ -6,6 +6,7 @@
 //! interfaces) and the command-line grammar.
 
 pub mod dhcpv6;
+pub mod monitor;
 pub mod ra;
 pub mod rip;
 pub mod table;
@@ -38,7 +39,15 @@ pub enum Request {
         #[serde(default)]
         iface: Option<String>,
     },
-    ShowLeases,
+    /// Leases, all or those the filter's fields select (all must match).
+    ShowLeases {
+        #[serde(flatten)]
+        filter: dhcpv6::LeaseFilter,
+        /// One page of the answer (the control socket asks page by page
+        /// and streams the pages: dhcpv6.rs `LeasePage`); None: all.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<dhcpv6::LeasePage>,
+    },
     ShowDhcpv6,
     ShowRoute {
         /// `for ADDR|PREFIX`
@@ -50,6 +59,9 @@ pub enum Request {
         /// `count`: only how many routes and networks match.
         #[serde(default, skip_serializing_if = "is_false")]
         count: bool,
+        /// `all`: every attribute (v6ctl's rendering; the rows are the same).
+        #[serde(default, skip_serializing_if = "is_false")]
+        all: bool,
     },
     ShowRipNeighbors,
     ShowRipInterfaces,
@@ -79,6 +91,16 @@ pub enum Request {
     Restart {
         protocol: String,
     },
+    /// Stream events (monitor.rs) after the answer, until the client
+    /// closes: `topic` is one of `monitor::TOPICS`.
+    Monitor {
+        #[serde(default = "all_topics")]
+        topic: String,
+    },
+}
+
+fn all_topics() -> String {
+    "all".into()
 }
 
 fn is_false(b: &bool) -> bool {
@@ -112,9 +134,10 @@ impl Request {
             | ConfigureCheck { .. }
             | Disable { .. }
             | Enable { .. }
-            | Restart { .. } => Service::Core,
+            | Restart { .. }
+            | Monitor { .. } => Service::Core,
             ShowRa { .. } => Service::Ra,
-            ShowLeases | ShowDhcpv6 => Service::Dhcpv6,
+            ShowLeases { .. } | ShowDhcpv6 => Service::Dhcpv6,
             ShowRipNeighbors | ShowRipInterfaces => Service::Ripng,
             ShowTunnels => Service::Tunnel,
             ShowUplink | UplinkRenew | UplinkRelease => Service::Uplink,
@@ -303,6 +326,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             "enable",
             "disable",
             "restart",
+            "monitor",
         ],
     )? {
         "reload" => done(1, Request::Reload),
@@ -322,6 +346,15 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
         "disable" => protocol(|protocol| Request::Disable { protocol }),
         "restart" => protocol(|protocol| Request::Restart { protocol }),
         "help" => Err(HELP.to_string()),
+        "monitor" => match w(1) {
+            None => Ok(Request::Monitor {
+                topic: all_topics(),
+            }),
+            Some(_) => {
+                let topic = pick(1, monitor::TOPICS)?.to_string();
+                done(2, Request::Monitor { topic })
+            }
+        },
         "uplink" => match pick(1, &["renew", "release"])? {
             "renew" => done(2, Request::UplinkRenew),
             _ => done(2, Request::UplinkRelease),
@@ -354,7 +387,25 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                 ),
                 None => Ok(Request::ShowRa { iface: None }),
             },
-            "leases" => done(2, Request::ShowLeases),
+            "leases" => {
+                let mut filter = dhcpv6::LeaseFilter::default();
+                let mut i = 2;
+                while w(i).is_some() {
+                    let key = pick(i, &["interface", "duid", "address", "name"])?;
+                    let value = w(i + 1)
+                        .ok_or_else(|| format!("`{key}` needs a value"))?
+                        .to_string();
+                    let slot = match key {
+                        "interface" => &mut filter.interface,
+                        "duid" => &mut filter.duid,
+                        "address" => &mut filter.address,
+                        _ => &mut filter.name,
+                    };
+                    *slot = Some(value);
+                    i += 2;
+                }
+                Ok(Request::ShowLeases { filter, page: None })
+            }
             "dhcpv6" => done(2, Request::ShowDhcpv6),
             "rip" => match pick(2, &["neighbors", "interfaces"])? {
                 "neighbors" => done(3, Request::ShowRipNeighbors),
@@ -366,12 +417,17 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             "metrics" => done(2, Request::ShowMetrics),
             "memory" => done(2, Request::ShowMemory),
             _ => {
-                let (mut target, mut protocol, mut count) = (None, None, false);
+                let (mut target, mut protocol, mut count, mut all) = (None, None, false, false);
                 let mut i = 2;
                 while w(i).is_some() {
-                    match pick(i, &["for", "protocol", "count"])? {
+                    match pick(i, &["for", "protocol", "count", "all"])? {
                         "count" => {
                             count = true;
+                            i += 1;
+                            continue;
+                        }
+                        "all" => {
+                            all = true;
                             i += 1;
                             continue;
                         }
@@ -392,6 +448,7 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
                     target,
                     protocol,
                     count,
+                    all,
                 })
             }
         },
@@ -403,9 +460,10 @@ commands:
   show status                      daemon version, uptime, configuration
   show interfaces                  links, their state and addresses
   show ra [IFACE]                  router advertisements per interface
-  show leases                      DHCPv6 leases (addresses and prefixes)
+  show leases [interface X] [duid D] [address A] [name N]
+                                   DHCPv6 leases (addresses and prefixes)
   show dhcpv6                      DHCPv6 counters and drops
-  show route [for ADDR|PREFIX] [protocol NAME]
+  show route [for ADDR|PREFIX] [protocol NAME] [all]   (all: every attribute)
   show rip neighbors | show rip interfaces
   show protocols
   show tunnels
@@ -416,6 +474,7 @@ commands:
   configure                        re-read the configuration file (= reload)
   configure check [FILE]           validate FILE (default: the running one)
   enable | disable | restart PROTOCOL   (names as in show protocols)
+  monitor [leases|prefixes|routes|all]   events as they happen (--json: JSON lines)
   uplink renew | uplink release
   reload                           re-read the configuration file
 Keywords may be shortened (sh int). Options: -s SOCKET, --json.";
@@ -442,11 +501,12 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
             });
             s
         }
-        Request::ShowProtocols => render_protocols(&de::<Vec<ProtocolInfo>>(data)?),
+        Request::ShowProtocols => render_protocols(&local_times(de(data)?)),
         Request::ShowRa { .. } => ra::render(data)?,
-        Request::ShowLeases => dhcpv6::render_leases(data)?,
+        Request::ShowLeases { .. } => dhcpv6::render_leases(data)?,
         Request::ShowDhcpv6 => dhcpv6::render_stats(data)?,
         Request::ShowRoute { count: true, .. } => rip::render_route_count(&de(data)?),
+        Request::ShowRoute { all: true, .. } => rip::render_routes_all(data)?,
         Request::ShowRoute { .. } => rip::render_routes(data)?,
         Request::ShowMemory => render_memory(&de(data)?),
         Request::ShowRipNeighbors => rip::render_neighbors(data)?,
@@ -460,8 +520,21 @@ pub fn render(req: &Request, data: &Value) -> Result<String, String> {
         | Request::ConfigureCheck { .. }
         | Request::Disable { .. }
         | Request::Enable { .. }
-        | Request::Restart { .. } => data.as_str().unwrap_or_default().to_string(),
+        | Request::Restart { .. }
+        | Request::Monitor { .. } => data.as_str().unwrap_or_default().to_string(),
     })
+}
+
+/// birdc prints Since in local time: from `since_ms` where the daemon
+/// sent it (an older daemon's text is kept).
+fn local_times(mut list: Vec<ProtocolInfo>) -> Vec<ProtocolInfo> {
+    let now = rip::now_ms();
+    for p in &mut list {
+        if let Some(ms) = p.since_ms {
+            p.since = rip::local_since(ms, now);
+        }
+    }
+    list
 }
 
 /// The answer to `show memory`, from /proc/self/status (bytes).
@@ -623,6 +696,7 @@ mod tests {
                 target: Some("2001:db8::1".into()),
                 protocol: Some("rip".into()),
                 count: false,
+                all: false,
             })
         );
         assert_eq!(
@@ -641,7 +715,8 @@ mod tests {
             Ok(Request::ShowRoute {
                 target: None,
                 protocol: None,
-                count: true
+                count: true,
+                all: false,
             })
         );
         assert_eq!(
@@ -649,7 +724,8 @@ mod tests {
             Ok(Request::ShowRoute {
                 target: None,
                 protocol: Some("rip1".into()),
-                count: true
+                count: true,
+                all: false,
             })
         );
         assert_eq!(p("configure"), Ok(Request::Reload));
@@ -683,6 +759,57 @@ mod tests {
         // `re` is reload or restart: ambiguous, and said so.
         assert!(p("re").unwrap_err().contains("reload"));
         assert_eq!(p("sh mem"), Ok(Request::ShowMemory));
+        assert_eq!(
+            p("show route all for 2001:db8::1"),
+            Ok(Request::ShowRoute {
+                target: Some("2001:db8::1".into()),
+                protocol: None,
+                count: false,
+                all: true
+            })
+        );
+        assert_eq!(
+            p("monitor"),
+            Ok(Request::Monitor {
+                topic: "all".into()
+            })
+        );
+        assert_eq!(
+            p("mon lea"),
+            Ok(Request::Monitor {
+                topic: "leases".into()
+            })
+        );
+        assert!(p("monitor bgp").is_err());
+        let bare: Request = serde_json::from_str(r#"{"cmd":"monitor"}"#).unwrap();
+        assert_eq!(bare, p("monitor").unwrap());
+        assert_eq!(
+            p("show leases"),
+            Ok(Request::ShowLeases {
+                filter: Default::default(),
+                page: None,
+            })
+        );
+        assert_eq!(
+            p("sh lea int lan0 na laptop"),
+            Ok(Request::ShowLeases {
+                filter: dhcpv6::LeaseFilter {
+                    interface: Some("lan0".into()),
+                    name: Some("laptop".into()),
+                    ..Default::default()
+                },
+                page: None,
+            })
+        );
+        assert!(p("show leases duid")
+            .unwrap_err()
+            .contains("`duid` needs a value"));
+        assert!(p("show leases colour blue").is_err());
+        // The filter travels flat, and an older v6ctl's bare request parses.
+        let r = serde_json::to_string(&p("show leases address 2001:db8::5").unwrap()).unwrap();
+        assert_eq!(r, r#"{"cmd":"show_leases","address":"2001:db8::5"}"#);
+        let bare: Request = serde_json::from_str(r#"{"cmd":"show_leases"}"#).unwrap();
+        assert_eq!(bare, p("show leases").unwrap());
     }
 
     /// A newer v6ctl's request with a field this daemon does not know, and

@@ -105,6 +105,28 @@ pub fn format_since(ms: u64, now_ms: u64) -> String {
     }
 }
 
+/// The local time zone's offset from UTC at `ms` (ms since the epoch),
+/// in ms, as localtime(3) says (TZ, /etc/localtime); 0 when it cannot.
+pub fn local_offset_ms(ms: u64) -> i64 {
+    let t = (ms / 1000) as libc::time_t;
+    // SAFETY: localtime_r writes only into `tm`, which we own; a null
+    // return (an unrepresentable time) leaves the offset at 0.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok {
+        tm.tm_gmtoff * 1000
+    } else {
+        0
+    }
+}
+
+/// birdc's time in local time (text only: JSON keeps UTC).
+pub fn local_since(ms: u64, now_ms: u64) -> String {
+    let off = local_offset_ms(now_ms);
+    let shift = |t: u64| t.saturating_add_signed(off);
+    format_since(shift(ms), shift(now_ms))
+}
+
 /// `show protocols` as birdc prints it: fixed columns (BIRD 2.0.12,
 /// nest/proto.c: `"%-10s %-10s %-10s %-6s %-12s  %s"`), a longer name
 /// pushing the rest of its row right, trailing spaces kept when there is
@@ -137,7 +159,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -152,8 +174,18 @@ fn now_ms() -> u64 {
 ///     via fe80::2486:70ff:fe20:34ca on eth0  (a tab, not spaces)
 /// ```
 pub fn render_routes(data: &serde_json::Value) -> Result<String, String> {
+    routes_local(data, false)
+}
+
+/// `show route all`: birdc's attribute lines under each route.
+pub fn render_routes_all(data: &serde_json::Value) -> Result<String, String> {
+    routes_local(data, true)
+}
+
+fn routes_local(data: &serde_json::Value, all: bool) -> Result<String, String> {
     let rows: Vec<RouteRow> = de(data)?;
-    Ok(routes_text(&rows, now_ms()))
+    let now = now_ms();
+    Ok(routes_text_at(&rows, now, local_offset_ms(now), all))
 }
 
 /// The answer to `show route ... count`.
@@ -175,7 +207,14 @@ pub fn render_route_count(c: &RouteCount) -> String {
     )
 }
 
+/// `show route` in UTC (the tests' form).
 pub fn routes_text(rows: &[RouteRow], now_ms: u64) -> String {
+    routes_text_at(rows, now_ms, 0, false)
+}
+
+/// `show route [all]` with times `offset_ms` from UTC.
+pub fn routes_text_at(rows: &[RouteRow], now_ms: u64, offset_ms: i64, all: bool) -> String {
+    let shift = |t: u64| t.saturating_add_signed(offset_ms);
     if rows.is_empty() {
         return "Network not found\n".to_string();
     }
@@ -199,7 +238,7 @@ pub fn routes_text(rows: &[RouteRow], now_ms: u64) -> String {
             net,
             r.kind,
             r.proto,
-            format_since(r.since_ms, now_ms),
+            format_since(shift(r.since_ms), shift(now_ms)),
             star,
             pref
         ));
@@ -212,6 +251,28 @@ pub fn routes_text(rows: &[RouteRow], now_ms: u64) -> String {
         if r.kernel_refused {
             o.push_str("\tnot in the kernel table: install refused, retrying\n");
         }
+        if all {
+            o.push_str(&attributes(r));
+        }
+    }
+    o
+}
+
+/// birdc's `show route all` lines: the route's type, then its protocol's
+/// attributes.
+fn attributes(r: &RouteRow) -> String {
+    let source = match r.proto.as_str() {
+        PROTOCOL_NAME => "RIP",
+        DIRECT_NAME => "device",
+        KERNEL_NAME => "inherit",
+        _ => "static",
+    };
+    let mut o = format!("\tType: {source} univ\n");
+    if let Some(m) = r.metric {
+        o.push_str(&format!("\trip_metric: {m}\n"));
+    }
+    if let Some(t) = r.tag {
+        o.push_str(&format!("\trip_tag: {t:04x}\n"));
     }
     o
 }
@@ -317,6 +378,21 @@ mod tests {
 2001:db8:a::/64      unicast [direct1 22:08:32.546] * (240)\n\
 \tdev eth0\n";
         assert_eq!(routes_text(&rows, T + 5), want);
+        // Local time, one hour east, and `all`'s attribute lines (birdc's
+        // `show route all` for a RIP route).
+        let east = routes_text_at(&rows[..1], T + 5, 3_600_000, true);
+        assert_eq!(
+            east,
+            "Table master6:\n\
+2001:db8:bb::/48     unicast [rip1 23:08:32.546] * (120/2)\n\
+\tvia fe80::8871:68ff:fe3e:b61 on eth0\n\
+\tType: RIP univ\n\
+\trip_metric: 2\n\
+\trip_tag: 0000\n"
+        );
+        assert!(
+            routes_text_at(&rows[2..], T, 0, true).ends_with("\tdev eth0\n\tType: device univ\n")
+        );
         assert_eq!(routes_text(&[], T), "Network not found\n");
         let v = serde_json::to_value(&rows).unwrap();
         assert!(render_routes(&v)

@@ -64,7 +64,7 @@ fn group_id(name: &str) -> Option<u32> {
     })
 }
 
-pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
+pub async fn serve(listener: UnixListener, to_sup: ToSupervisor, bus: crate::events::Bus) {
     let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -72,9 +72,9 @@ pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
         };
         match listener.accept().await {
             Ok((stream, _)) => {
-                let tx = to_sup.clone();
+                let (tx, bus) = (to_sup.clone(), bus.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = client(stream, tx).await {
+                    if let Err(e) = client(stream, tx, bus).await {
                         debug!("control client: {e}");
                     }
                     drop(permit);
@@ -88,7 +88,11 @@ pub async fn serve(listener: UnixListener, to_sup: ToSupervisor) {
     }
 }
 
-async fn client(stream: UnixStream, to_sup: ToSupervisor) -> io::Result<()> {
+async fn client(
+    stream: UnixStream,
+    to_sup: ToSupervisor,
+    bus: crate::events::Bus,
+) -> io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     loop {
@@ -100,25 +104,130 @@ async fn client(stream: UnixStream, to_sup: ToSupervisor) -> io::Result<()> {
         if n == 0 {
             return Ok(());
         }
+        if line.len() <= MAX_REQUEST {
+            if let Ok(Request::ShowLeases { filter, page: None }) = serde_json::from_slice(&line) {
+                stream_leases(&mut w, &to_sup, filter).await?;
+                continue;
+            }
+        }
         let resp = if line.len() > MAX_REQUEST {
             Response::error(format!("request longer than {MAX_REQUEST} bytes"))
         } else {
             match serde_json::from_slice::<Request>(&line) {
                 Err(e) => Response::error(format!("bad request: {e}")),
-                Ok(req) => {
-                    let (tx, rx) = oneshot::channel();
-                    if to_sup.send((req, tx)).await.is_err() {
-                        Response::error("the daemon is stopping")
-                    } else {
-                        rx.await.unwrap_or_else(|_| Response::error("no answer"))
-                    }
-                }
+                Ok(Request::Monitor { topic }) => return monitor(r, w, &bus, &topic).await,
+                Ok(req) => ask(&to_sup, req).await,
             }
         };
-        let mut out = serde_json::to_vec(&resp).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
-        out.push(b'\n');
-        w.write_all(&out).await?;
+        write_line(&mut w, &resp).await?;
     }
+}
+
+async fn ask(to_sup: &ToSupervisor, req: Request) -> Response {
+    let (tx, rx) = oneshot::channel();
+    if to_sup.send((req, tx)).await.is_err() {
+        return Response::error("the daemon is stopping");
+    }
+    rx.await.unwrap_or_else(|_| Response::error("no answer"))
+}
+
+/// Leases asked for at once.
+const LEASE_PAGE: u32 = 1000;
+
+/// `show leases`, page by page (dhcpv6::LeasePage) onto the socket: the
+/// same one line an answer always is, `{"version":..,"ok":true,"data":
+/// {"leases":[...]}}`, but never whole in the daemon's memory (100,000
+/// leases made a 25 MB string). An error after the first page ends the
+/// list early (the line stays valid JSON) and is logged.
+async fn stream_leases(
+    w: &mut tokio::net::unix::OwnedWriteHalf,
+    to_sup: &ToSupervisor,
+    filter: v6control::dhcpv6::LeaseFilter,
+) -> io::Result<()> {
+    use v6control::dhcpv6::{LeasePage, Leases};
+    let mut after = None;
+    let (mut started, mut rows) = (false, 0usize);
+    loop {
+        let page = Some(LeasePage {
+            after: after.take(),
+            limit: LEASE_PAGE,
+        });
+        let resp = ask(
+            to_sup,
+            Request::ShowLeases {
+                filter: filter.clone(),
+                page,
+            },
+        )
+        .await;
+        let got = match resp.ok {
+            true => serde_json::from_str::<Leases>(resp.data.get()).map_err(|e| e.to_string()),
+            false => Err(resp.error.clone().unwrap_or_default()),
+        };
+        let leases = match got {
+            Ok(l) => l,
+            Err(_) if !started => return write_line(w, &resp).await,
+            Err(e) => {
+                warn!("show leases stopped early: {e}");
+                break;
+            }
+        };
+        let mut out = Vec::with_capacity(leases.leases.len() * 256);
+        if !started {
+            let head = format!(
+                "{{\"version\":{},\"ok\":true,\"data\":{{\"leases\":[",
+                v6control::API_VERSION
+            );
+            out.extend_from_slice(head.as_bytes());
+            started = true;
+        }
+        for r in &leases.leases {
+            if rows > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, r).map_err(io::Error::other)?;
+            rows += 1;
+        }
+        w.write_all(&out).await?;
+        match leases.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    w.write_all(b"]}}\n").await
+}
+
+/// `monitor`: the answer, then events until the client goes away or is
+/// cut off for falling behind (events.rs).
+async fn monitor(
+    mut r: BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut w: tokio::net::unix::OwnedWriteHalf,
+    bus: &crate::events::Bus,
+    topic: &str,
+) -> io::Result<()> {
+    let mut rx = bus.subscribe();
+    write_line(&mut w, &Response::ok(format!("monitoring {topic}\n"))).await?;
+    loop {
+        let line = tokio::select! {
+            l = crate::events::next_line(&mut rx, topic) => l,
+            // The client left (or wrote more): free its slot now, not at
+            // the next event.
+            _ = r.fill_buf() => return Ok(()),
+        };
+        write_line(&mut w, &line).await?;
+        if matches!(line, v6control::monitor::StreamLine::End(_)) {
+            return Ok(());
+        }
+    }
+}
+
+async fn write_line(
+    w: &mut tokio::net::unix::OwnedWriteHalf,
+    what: &impl serde::Serialize,
+) -> io::Result<()> {
+    let mut out = serde_json::to_vec(what).unwrap_or_else(|_| b"{\"ok\":false}".to_vec());
+    out.push(b'\n');
+    w.write_all(&out).await
 }
 
 /// Read one line, but never buffer more than MAX_REQUEST + 1 bytes of it: a

@@ -6,6 +6,7 @@ mod check;
 mod command;
 mod control;
 mod dhcpv6;
+mod events;
 mod heap;
 mod import_uci;
 mod kernel_side;

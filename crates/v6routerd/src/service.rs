@@ -127,6 +127,8 @@ pub struct Ctx {
     /// The uplink's facts: `borrow()` for the current ones. Only the uplink
     /// service sends.
     pub uplink: Arc<watch::Sender<Arc<UplinkFacts>>>,
+    /// `v6ctl monitor`'s bus (events.rs): publish, never wait.
+    pub events: crate::events::Bus,
 }
 
 impl Ctx {

@@ -42,6 +42,8 @@ const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 struct Svc {
     name: &'static str,
+    /// Its name in `show protocols` (`rip1` for the ripng service).
+    protocol_name: &'static str,
     kind: Service,
     queries: mpsc::Sender<Query>,
     /// Asks a service for its `show route` rows.
@@ -66,6 +68,8 @@ pub struct Supervisor {
     /// When each kernel route and connected prefix was first seen (the
     /// time column of `show route`).
     first_seen: FirstSeen,
+    /// `v6ctl monitor`'s events (events.rs).
+    events: crate::events::Bus,
 }
 
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
@@ -106,6 +110,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         reloads: 0,
         last_reload_error: None,
         first_seen: FirstSeen::default(),
+        events: crate::events::bus(),
     };
     sup.note_first_seen();
     sup.apply_forwarding();
@@ -129,7 +134,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
     // Sockets and state_dir are in place: keep CAP_NET_ADMIN/RAW/BIND_SERVICE only.
     let also: Vec<&std::path::Path> = socket_dir.as_deref().into_iter().collect();
     crate::privs::restrict_and_log(cfg.router.user.as_deref(), &cfg.router.state_dir, &also)?;
-    tokio::spawn(control::serve(listener, ctl_tx));
+    tokio::spawn(control::serve(listener, ctl_tx, sup.events.clone()));
     info!("control socket {}", socket_path.display());
 
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -211,6 +216,7 @@ impl Supervisor {
             netlink: self.nl.clone(),
             state_dir: self.config_tx.borrow().router.state_dir.clone(),
             uplink: self.uplink_tx.clone(),
+            events: self.events.clone(),
         };
         let handles = Handles {
             queries: qrx,
@@ -222,6 +228,7 @@ impl Supervisor {
         let task = tokio::spawn(crate::service::run_service::<S>(ctx, handles).instrument(span));
         self.services.push(Svc {
             name,
+            protocol_name: S::NAME,
             kind,
             queries: qtx,
             routes: rtx,
@@ -362,6 +369,7 @@ impl Supervisor {
                     target,
                     protocol,
                     count,
+                    ..
                 } => {
                     return self.show_route(target.as_deref(), protocol.as_deref(), count, reply);
                 }
@@ -379,6 +387,7 @@ impl Supervisor {
                     Ok(r) => Response::ok(r),
                     Err(e) => Response::error(e),
                 },
+                // The control socket streams these itself (control.rs).
                 _ => Response::error("not a core request"),
             },
             kind => match self.services.iter().find(|s| s.kind == kind) {
@@ -435,14 +444,16 @@ impl Supervisor {
     }
 
     /// `enable`/`disable`/`restart PROTOCOL`, by the service's name in
-    /// `show protocols` (`tunnels` for `tunnel` too, as users write it).
+    /// `show protocols` (`rip1`; also `ripng`, and `tunnels` for `tunnel`,
+    /// as users write them).
     fn admin(&self, protocol: &str, cmd: Admin, reply: oneshot::Sender<Response>) {
-        let svc = self
-            .services
-            .iter()
-            .find(|s| s.name == protocol || protocol.strip_suffix('s') == Some(s.name));
+        let svc = self.services.iter().find(|s| {
+            s.name == protocol
+                || s.protocol_name == protocol
+                || protocol.strip_suffix('s') == Some(s.name)
+        });
         let Some(s) = svc else {
-            let names: Vec<&str> = self.services.iter().map(|s| s.name).collect();
+            let names: Vec<&str> = self.services.iter().map(|s| s.protocol_name).collect();
             let _ = reply.send(Response::error(format!(
                 "no protocol `{protocol}`; there are: {}",
                 names.join(", ")

@@ -657,6 +657,10 @@ impl Uplinks {
             if **cur == facts {
                 false
             } else {
+                let now = crate::service::unix_ms();
+                for e in crate::events::prefix_events(cur, &facts, now) {
+                    let _ = ctx.events.send(e);
+                }
                 *cur = Arc::new(facts);
                 true
             }

@@ -18,6 +18,7 @@
 //! `leasefile` and `publish` (odhcpd's lease file and trigger, for LuCI
 //! and dnsmasq).
 
+mod announce;
 mod duid;
 #[cfg(test)]
 mod fixtures;
@@ -102,6 +103,11 @@ pub struct Dhcpv6 {
     last_batch: Instant,
     /// odhcpd's lease file, when `[dhcpv6_state]` asks for it.
     publisher: Option<Publisher>,
+    /// Lease events for `v6ctl monitor`.
+    announcer: announce::Announcer,
+    bus: crate::events::Bus,
+    /// What a Remove record means in the batch at hand (announce.rs).
+    ended: &'static str,
 }
 
 /// What the server's own I/O delivers.
@@ -168,6 +174,9 @@ impl Service for Dhcpv6 {
             out: Vec::new(),
             last_batch: Instant::now(),
             publisher: cfg.dhcpv6_state.as_ref().map(Publisher::start),
+            announcer: Default::default(),
+            bus: ctx.events.clone(),
+            ended: "released",
         })
     }
 
@@ -199,6 +208,8 @@ impl Service for Dhcpv6 {
     }
 
     async fn on_deadline(&mut self, ctx: &Ctx, at: Instant) {
+        self.announcer.sync(&self.bus, &self.server);
+        self.ended = "expired";
         let actions = self.server.on_timer(now());
         let (mut records, mut held) = (vec![], vec![]);
         self.dispatch(actions, &mut records, &mut held);
@@ -209,7 +220,16 @@ impl Service for Dhcpv6 {
 
     async fn answer(&mut self, _ctx: &Ctx, req: Request) -> Response {
         match req {
-            Request::ShowLeases => Response::ok(self.leases()),
+            Request::ShowLeases { filter, page } => match filter.check() {
+                Ok(()) => match page {
+                    None => Response::ok(self.leases(&filter)),
+                    Some(p) => match status::cursor(p.after.as_deref()) {
+                        Ok(after) => Response::ok(self.leases_page(&filter, after, p.limit)),
+                        Err(e) => Response::error(e),
+                    },
+                },
+                Err(e) => Response::error(e),
+            },
             Request::ShowDhcpv6 => Response::ok(self.stats()),
             other => crate::service::not_mine(Self::NAME, &other),
         }
@@ -280,6 +300,8 @@ impl Dhcpv6 {
     /// commit.
     async fn on_datagrams(&mut self, first: io::Result<RecvMeta>) {
         let (mut records, mut held) = (vec![], vec![]);
+        self.announcer.sync(&self.bus, &self.server);
+        self.ended = "released";
         let mut first = Some(first);
         for _ in 0..BATCH {
             let r = match first.take() {
@@ -349,6 +371,7 @@ impl Dhcpv6 {
             match a {
                 Action::Persist(r) => {
                     persisted = true;
+                    self.announcer.announce(&self.bus, &r, self.ended);
                     records.extend(r);
                     self.leases_changed();
                 }

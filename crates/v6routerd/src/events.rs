@@ -1,0 +1,152 @@
+//! The event bus of `v6ctl monitor`: one `broadcast` channel owned by the
+//! supervisor. Services publish from one place each; every monitor
+//! subscribes. A broadcast sender never waits for its receivers, so a slow
+//! reader cannot slow the daemon: it falls behind by more than `CAPACITY`
+//! events, loses them, and is cut off with a last line saying so.
+
+use crate::service::{DelegatedPrefix, UplinkFacts};
+use tokio::sync::broadcast;
+use v6common::Ipv6Prefix;
+use v6control::monitor::{Event, StreamLine};
+
+/// Events a monitor may fall behind before it is cut off.
+pub const CAPACITY: usize = 1024;
+
+pub type Bus = broadcast::Sender<Event>;
+
+pub fn bus() -> Bus {
+    broadcast::channel(CAPACITY).0
+}
+
+/// The next line for a monitor of `topic`; after an `End` the stream stops.
+pub async fn next_line(rx: &mut broadcast::Receiver<Event>, topic: &str) -> StreamLine {
+    loop {
+        match rx.recv().await {
+            Ok(e) if e.wanted_by(topic) => return StreamLine::Event(e),
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                return StreamLine::End(format!(
+                "cut off: this monitor fell {n} events behind (it reads slower than events happen)"
+            ))
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                return StreamLine::End("the daemon is stopping".into())
+            }
+        }
+    }
+}
+
+/// What changed between two of the uplink's facts, as `prefixes` events:
+/// a delegation gained or lost (on its uplink), a LAN subnet assigned or
+/// no longer planned (deprecated: its addresses go to preferred 0).
+pub fn prefix_events(old: &UplinkFacts, new: &UplinkFacts, time_ms: u64) -> Vec<Event> {
+    let ev = |action: &str, kind: &str, p: &Ipv6Prefix, iface: &str| Event {
+        version: v6control::API_VERSION,
+        time_ms,
+        topic: "prefixes".into(),
+        action: action.into(),
+        lease: p.to_string(),
+        kind: kind.into(),
+        interface: iface.into(),
+        ..Default::default()
+    };
+    let held = |f: &UplinkFacts, d: &DelegatedPrefix| {
+        f.delegations
+            .iter()
+            .any(|x| x.uplink == d.uplink && x.prefix == d.prefix)
+    };
+    let mut out = Vec::new();
+    for d in new.delegations.iter().filter(|d| !held(old, d)) {
+        out.push(ev("gained", "delegated", &d.prefix, &d.uplink));
+    }
+    for d in old.delegations.iter().filter(|d| !held(new, d)) {
+        out.push(ev("lost", "delegated", &d.prefix, &d.uplink));
+    }
+    for p in new.assigned.iter().filter(|p| !old.assigned.contains(p)) {
+        out.push(ev("assigned", "subnet", p, ""));
+    }
+    for p in old.assigned.iter().filter(|p| !new.assigned.contains(p)) {
+        out.push(ev("deprecated", "subnet", p, ""));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_events_say_what_changed() {
+        let p = |s: &str| s.parse::<Ipv6Prefix>().unwrap();
+        let d = |s: &str| DelegatedPrefix {
+            uplink: "wan".into(),
+            prefix: p(s),
+            preferred_until: std::time::Instant::now(),
+            valid_until: std::time::Instant::now(),
+        };
+        let old = UplinkFacts {
+            delegations: vec![d("2001:db8:100::/56")],
+            assigned: vec![p("2001:db8:100:1::/64")],
+            ..Default::default()
+        };
+        let new = UplinkFacts {
+            delegations: vec![d("2001:db8:200::/56")],
+            assigned: vec![p("2001:db8:200:1::/64")],
+            ..Default::default()
+        };
+        let got: Vec<(String, String, String)> = prefix_events(&old, &new, 7)
+            .into_iter()
+            .map(|e| (e.action, e.lease, e.interface))
+            .collect();
+        let want = [
+            ("gained", "2001:db8:200::/56", "wan"),
+            ("lost", "2001:db8:100::/56", "wan"),
+            ("assigned", "2001:db8:200:1::/64", ""),
+            ("deprecated", "2001:db8:100:1::/64", ""),
+        ];
+        let want: Vec<(String, String, String)> = want
+            .iter()
+            .map(|(a, l, i)| (a.to_string(), l.to_string(), i.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        // A renewal (same prefixes, new lifetimes) says nothing.
+        assert!(prefix_events(&new, &new.clone(), 7).is_empty());
+    }
+
+    fn ev(topic: &str, n: u64) -> Event {
+        Event {
+            topic: topic.into(),
+            time_ms: n,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_reader_is_cut_off_and_the_sender_never_waits() {
+        let (tx, mut rx) = broadcast::channel(4);
+        // The sender goes on whatever the reader does.
+        for n in 0..10 {
+            let _ = tx.send(ev("leases", n));
+        }
+        match next_line(&mut rx, "all").await {
+            StreamLine::End(why) => assert!(why.contains("fell 6 events behind"), "{why}"),
+            other => panic!("not cut off: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_keeps_up_gets_its_topic_only() {
+        let (tx, mut rx) = broadcast::channel(4);
+        let _ = tx.send(ev("routes", 1));
+        let _ = tx.send(ev("leases", 2));
+        assert_eq!(
+            next_line(&mut rx, "leases").await,
+            StreamLine::Event(ev("leases", 2))
+        );
+        drop(tx);
+        assert!(matches!(
+            next_line(&mut rx, "all").await,
+            StreamLine::End(_)
+        ));
+    }
+}
