@@ -609,3 +609,30 @@ pub fn lease_field(lease: &str, key: &str) -> Option<String> {
         .next_back()
         .map(|r| r.trim().trim_end_matches('{').trim().to_string())
 }
+
+/// The LAN most DHCPv6 tests serve: `lan0` with M set and a pool in
+/// 2001:db8:1::/64, as TOML to start a test's config with.
+pub const DHCPV6_LAN: &str = r#"
+[[interface]]
+name = "lan0"
+
+[interface.ra]
+managed = true
+
+[interface.dhcpv6]
+pool = "2001:db8:1::1000-2001:db8:1::1fff"
+"#;
+
+/// The laptop of the lease tests: DUID-LL 02:00:00:00:00:77, in
+/// dhclient's lease-file notation (`default-duid`) and as v6router
+/// writes it, and its host entry (`[[interface.dhcpv6.host]]`).
+pub mod laptop {
+    pub const DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
+    pub const DUID: &str = "00:03:00:01:02:00:00:00:00:77";
+    pub const HOST: &str = r#"
+[[interface.dhcpv6.host]]
+name = "laptop"
+duid = "00:03:00:01:02:00:00:00:00:77"
+address = "2001:db8:1::500"
+"#;
+}

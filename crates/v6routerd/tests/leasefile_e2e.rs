@@ -9,36 +9,25 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use testlab::{have, wait_for, Lab};
 
-/// DUID-LL 02:00:00:00:00:77 in dhclient's lease-file notation, and as hex.
-const DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
+use testlab::laptop::DUID_ESCAPED;
+
+/// The laptop's DUID as odhcpd's lease file writes it.
 const DUID_HEX: &str = "00030001020000000077";
 const VALID: u64 = 600;
 
 fn config(dir: &Path) -> String {
     format!(
-        r#"
-[[interface]]
-name = "lan0"
-
-[interface.ra]
-managed = true
-
-[interface.dhcpv6]
-pool = "2001:db8:1::1000-2001:db8:1::1fff"
-search = ["lan"]
+        r#"{lan}search = ["lan"]
 preferred_lifetime = 300
 valid_lifetime = {VALID}
-
-[[interface.dhcpv6.host]]
-name = "laptop"
-duid = "00:03:00:01:02:00:00:00:00:77"
-address = "2001:db8:1::500"
-
+{host}
 [dhcpv6_state]
 lease_file = "{0}/hosts/odhcpd"
 lease_trigger = "echo ran >> {0}/trigger.log"
 "#,
-        dir.display()
+        dir.display(),
+        lan = testlab::DHCPV6_LAN,
+        host = testlab::laptop::HOST,
     )
 }
 

@@ -6,19 +6,13 @@
 use std::time::Duration;
 use testlab::{have, wait_for, Lab};
 
-const CONFIG: &str = r#"
-[metrics]
-listen = "[::1]:9430"
-
-[[interface]]
-name = "lan0"
-
-[interface.ra]
-managed = true
-
-[interface.dhcpv6]
-pool = "2001:db8:1::1000-2001:db8:1::1fff"
-"#;
+/// The served LAN, with metrics on loopback.
+fn config() -> String {
+    format!(
+        "[metrics]\nlisten = \"[::1]:9430\"\n{}",
+        testlab::DHCPV6_LAN
+    )
+}
 
 /// The value of the first sample of `series` (a name with its labels, as
 /// printed) in an exposition.
@@ -37,7 +31,7 @@ fn counters_reach_v6ctl_promtool_and_a_real_prometheus() {
     let (rtr, host) = (lab.netns("rtr"), lab.netns("host"));
     lab.veth(&rtr, "lan0", &host, "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
-    let d = lab.daemon(&rtr, "r", CONFIG);
+    let d = lab.daemon(&rtr, "r", &config());
     let served = wait_for(Duration::from_secs(10), || {
         d.ctl(&["show", "dhcpv6"]).contains("lan0 (").then_some(())
     });

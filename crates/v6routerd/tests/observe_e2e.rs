@@ -5,25 +5,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use testlab::{bin, wait_for, Lab};
 
-/// DUID-LL 02:00:00:00:00:77 in dhclient's lease-file notation, and as hex.
-const DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
-const DUID_HEX: &str = "00:03:00:01:02:00:00:00:00:77";
+use testlab::laptop::{DUID as DUID_HEX, DUID_ESCAPED};
 
-const CONFIG: &str = r#"
-[[interface]]
-name = "lan0"
-
-[interface.ra]
-managed = true
-
-[interface.dhcpv6]
-pool = "2001:db8:1::1000-2001:db8:1::1fff"
-
-[[interface.dhcpv6.host]]
-name = "laptop"
-duid = "00:03:00:01:02:00:00:00:00:77"
-address = "2001:db8:1::500"
-"#;
+/// The served LAN with the laptop's host entry.
+fn config() -> String {
+    format!("{}{}", testlab::DHCPV6_LAN, testlab::laptop::HOST)
+}
 
 fn unix_ms() -> u64 {
     SystemTime::now()
@@ -48,7 +35,7 @@ fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
     let host = lab.netns("host");
     lab.veth(&rtr, "lan0", &host, "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
-    let d = lab.daemon(&rtr, "r", CONFIG);
+    let d = lab.daemon(&rtr, "r", &config());
     assert!(
         wait_for(Duration::from_secs(5), || d
             .try_ctl(&["show", "leases"])
