@@ -28,13 +28,14 @@ mod publish;
 mod routes;
 mod status;
 mod store_thread;
+mod summary;
 
 pub use import::import_main;
 
 use crate::service::{Changed, Ctx, Row, Service};
 use links::{build_links, sync_groups};
 use publish::{Publisher, Snapshot};
-use routes::RouteOp;
+use routes::PdRoutes;
 use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -42,7 +43,6 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use store_thread::{send_replies, Reply, Store, StoreCmd};
-use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn, Span};
 use v6config::Config;
 use v6control::{Request, Response};
@@ -93,7 +93,9 @@ pub struct Dhcpv6 {
     /// Interfaces where the socket joined ff02::1:2.
     joined: BTreeSet<u32>,
     store: Store,
-    routes: mpsc::UnboundedSender<RouteOp>,
+    routes: PdRoutes,
+    /// The INFO log's periodic summary (one line, not one per lease).
+    summary: summary::Summary,
     /// Where datagrams are received into.
     buf: Vec<u8>,
     /// Replies that wait for nothing, sent at the end of each batch.
@@ -111,6 +113,8 @@ pub enum Event {
     /// Records the store thread could not make durable (their replies
     /// were dropped).
     NotStored(Vec<LeaseRecord>),
+    /// What the kernel side says of our prefix routes.
+    Routes(crate::kernel_side::RouteEvent),
 }
 
 impl Service for Dhcpv6 {
@@ -144,16 +148,17 @@ impl Service for Dhcpv6 {
             .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
         let mut joined = BTreeSet::new();
         sync_groups(&sock, &mut joined, &links);
-        let routes = routes::spawn_worker(ctx.netlink.clone());
+        let mut routes = PdRoutes::open();
         let store = Store::spawn(journal, &report, OwnedFd::from(send_fd), journal_path)?;
-        restore(&mut server, report, &routes);
+        restore(&mut server, report, &mut routes);
         // Routes a previous run installed for prefixes that are no longer
         // leased (the process died between adding the route and storing the
         // lease, or the lease ended while it was down).
         for r in routes::stale_pd_routes(&kernel, &links, &server) {
             info!("removing stale route {} via {:?}", r.dst, r.gateway);
-            let _ = routes.send(RouteOp::Del(r));
+            routes.del(r);
         }
+        routes.flush();
         info!("serving on {}", notes.join(", "));
         Ok(Dhcpv6 {
             server,
@@ -164,6 +169,7 @@ impl Service for Dhcpv6 {
             joined,
             store,
             routes,
+            summary: summary::Summary::new(Instant::now()),
             buf: vec![0u8; 65536],
             out: Vec::new(),
             last_batch: Instant::now(),
@@ -180,13 +186,18 @@ impl Service for Dhcpv6 {
         tokio::select! {
             r = self.sock.recv(&mut self.buf) => Event::Datagram(r),
             Some(recs) = self.store.failed_rx.recv() => Event::NotStored(recs),
+            ev = self.routes.next() => Event::Routes(ev),
         }
     }
 
     async fn on_event(&mut self, _ctx: &Ctx, ev: Event) {
         match ev {
             Event::Datagram(first) => self.on_datagrams(first).await,
-            Event::NotStored(recs) => self.forget(&recs),
+            Event::NotStored(recs) => {
+                self.forget(&recs);
+                self.routes.flush();
+            }
+            Event::Routes(ev) => self.routes.on_event(ev),
         }
     }
 
@@ -195,7 +206,8 @@ impl Service for Dhcpv6 {
         let max = n.mono + TIMER_MAX;
         let engine = self.server.next_deadline(n).map_or(max, |t| t.min(max));
         let publish = self.publisher.as_ref().and_then(Publisher::due);
-        Some(publish.map_or(engine, |t| t.min(engine)))
+        let others = [publish, self.routes.retries.due(), Some(self.summary.due())];
+        Some(others.into_iter().flatten().fold(engine, Instant::min))
     }
 
     async fn on_deadline(&mut self, ctx: &Ctx, at: Instant) {
@@ -204,6 +216,10 @@ impl Service for Dhcpv6 {
         self.dispatch(actions, &mut records, &mut held);
         send_replies(self.sock.raw_fd(), &mut self.out, 50);
         self.commit(records, held);
+        self.routes.retry(&self.server, &self.links, at);
+        self.routes.flush();
+        self.summary
+            .maybe_log(at, self.server.stats(), self.routes.retries.refused_total);
         self.publish(ctx, at);
     }
 
@@ -230,9 +246,11 @@ impl Service for Dhcpv6 {
             server,
             links,
             store,
+            routes,
             ..
         } = self;
         let thread = store.stop().await;
+        routes.close().await;
         routes::remove_pd_routes(&ctx.netlink, &server, &links).await;
         store_thread::join(thread).await;
     }
@@ -265,10 +283,10 @@ async fn open_journal(path: PathBuf) -> Result<(Journal, LoadReport), String> {
 }
 
 /// Give the engine the journal's leases, and their prefix routes back.
-fn restore(server: &mut Server, report: LoadReport, routes: &mpsc::UnboundedSender<RouteOp>) {
+fn restore(server: &mut Server, report: LoadReport, routes: &mut PdRoutes) {
     for a in server.restore(report.leases.into_values()) {
         if let Action::AddRoute(r) = a {
-            let _ = routes.send(RouteOp::Add(r));
+            routes.add(r);
         }
     }
 }
@@ -315,6 +333,7 @@ impl Dhcpv6 {
         }
         send_replies(self.sock.raw_fd(), &mut self.out, 50);
         self.commit(records, held);
+        self.routes.flush();
         self.coalesce().await;
     }
 
@@ -360,12 +379,8 @@ impl Dhcpv6 {
                         self.out.push(reply);
                     }
                 }
-                Action::AddRoute(r) => {
-                    let _ = self.routes.send(RouteOp::Add(r));
-                }
-                Action::DelRoute(r) => {
-                    let _ = self.routes.send(RouteOp::Del(r));
-                }
+                Action::AddRoute(r) => self.routes.add(r),
+                Action::DelRoute(r) => self.routes.del(r),
             }
         }
     }
@@ -407,7 +422,7 @@ impl Dhcpv6 {
     fn forget(&mut self, recs: &[LeaseRecord]) {
         for a in self.server.rollback(recs) {
             if let Action::DelRoute(r) = a {
-                let _ = self.routes.send(RouteOp::Del(r));
+                self.routes.del(r);
             }
         }
         let dropped = self
