@@ -154,6 +154,15 @@ fn delegation_load_logs_a_few_lines_and_routes_every_prefix() {
         now.difference(&routes).take(5).collect::<Vec<_>>(),
         routes.difference(&now).take(5).collect::<Vec<_>>()
     );
+    // A clean stop takes every delegated-prefix route out (in one batch)
+    // before the process ends.
+    let _ = lab.stop(d.pid, Duration::from_secs(10));
+    let left = pd_routes(&rtr);
+    assert!(
+        left.is_empty(),
+        "{} prefix routes left after stop",
+        left.len()
+    );
     eprintln!(
         "{} prefixes leased and routed; {} log lines in {window:.1} s:\n{}",
         now.len(),

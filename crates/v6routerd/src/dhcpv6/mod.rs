@@ -239,7 +239,7 @@ impl Service for Dhcpv6 {
         Some(Row::new("up", self.notes.join(", ")))
     }
 
-    async fn stop(self, ctx: &Ctx) {
+    async fn stop(self, _ctx: &Ctx) {
         // Flush the journal, then take our routes away (they come back
         // from the journal at the next start).
         let Dhcpv6 {
@@ -250,8 +250,7 @@ impl Service for Dhcpv6 {
             ..
         } = self;
         let thread = store.stop().await;
-        routes.close().await;
-        routes::remove_pd_routes(&ctx.netlink, &server, &links).await;
+        routes.close(&server, &links).await;
         store_thread::join(thread).await;
     }
 }

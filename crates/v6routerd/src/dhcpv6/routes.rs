@@ -15,10 +15,7 @@ use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6dhcp::engine::{LinkConfig, Server};
 use v6dhcp::lease::LeaseKind;
-use v6netlink::Kernel;
 
-/// How long stopping waits for each route to go.
-const DEL_WAIT: Duration = Duration::from_millis(200);
 /// How long a refused install waits before it is tried again (a link
 /// going down refuses every route through it for a while).
 const RETRY_AFTER: Duration = Duration::from_secs(2);
@@ -161,8 +158,13 @@ impl PdRoutes {
         }
     }
 
-    /// Let the writer finish what is queued.
-    pub(super) async fn close(mut self) {
+    /// Take out the routes of our prefix leases (they come back from the
+    /// journal at the next start) in one batch, after what is queued, and
+    /// let the writer finish.
+    pub(super) async fn close(mut self, server: &Server, links: &[LinkConfig]) {
+        for r in pd_routes(server, links) {
+            self.del(r);
+        }
         self.flush();
         self.kernel.close().await;
     }
@@ -213,14 +215,6 @@ fn pd_routes(server: &Server, links: &[LinkConfig]) -> Vec<RouteFact> {
             })
         })
         .collect()
-}
-
-/// Take out the routes of our prefix leases (they come back from the
-/// journal at the next start), waiting a little for each.
-pub(super) async fn remove_pd_routes(nl: &Kernel, server: &Server, links: &[LinkConfig]) {
-    for r in pd_routes(server, links) {
-        let _ = tokio::time::timeout(DEL_WAIT, nl.del_route(&r)).await;
-    }
 }
 
 #[cfg(test)]
