@@ -8,6 +8,12 @@
 # highest rate held with < 0.1 % drops in both exchanges, then fills the
 # server with 100,000 leases and reports its RSS.
 #
+# Each mode runs the whole comparison: MODES="na napd" (default) asks for
+# an address (IA_NA) per client, then an address and a prefix (IA_NA +
+# IA_PD, perfdhcp -e address-and-prefix). With a prefix, v6routerd also
+# installs a kernel route per delegated prefix (Kea does not): its CPU
+# figure includes them.
+#
 # v6routerd runs with its journal on disk and fsync before every Reply
 # (grouped); Kea runs memfile with persist on (it writes its CSV but does not
 # fsync).
@@ -123,6 +129,8 @@ max_leases_per_client = 8
 # The load is a few perfdhcp, each one source address: no Solicit budget
 # (Kea has none either).
 max_solicits_per_second = 1000000
+# /64s from a /33: more than any run here asks for.
+pd_pool = { prefix = "2001:db8:8000::/33", delegated_length = 64 }
 EOF
 
 mkdir -p "$DIR/kea" /run/kea /var/lib/kea
@@ -138,7 +146,8 @@ cat > "$DIR/kea-mt-$mt.json" <<EOF
     "option-data": [ { "name": "dns-servers", "data": "2001:db8:1::1" },
                      { "name": "domain-search", "data": "home.arpa" } ],
     "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "interface": "lan0",
-                   "pools": [ { "pool": "2001:db8:1::/80" } ] } ],
+                   "pools": [ { "pool": "2001:db8:1::/80" } ],
+                   "pd-pools": [ { "prefix": "2001:db8:8000::", "prefix-len": 33, "delegated-len": 64 } ] } ],
     "multi-threading": { "enable-multi-threading": $mt, "thread-pool-size": 2, "packet-queue-size": 64 },
     "loggers": [ { "name": "kea-dhcp6", "severity": "WARN",
                    "output_options": [ { "output": "$DIR/kea/kea.log" } ] } ]
@@ -207,7 +216,7 @@ run_perf() {
     # not drops).
     for i in $(seq "$PARALLEL"); do
         ip netns exec "${CLIS[$((i - 1))]}" perfdhcp -6 -l eth0 -r "$per" -R 1000000 \
-            -p "$PERIOD" -W 1000000 -b "mac=02:$(printf %02x "$i"):00:00:00:00" \
+            -p "$PERIOD" -W 1000000 -b "mac=02:$(printf %02x "$i"):00:00:00:00" -e "$PERF_E" \
             > "$DIR/perf-$name-$rate.$i.log" 2>&1 &
     done
     wait
@@ -249,7 +258,7 @@ step() {
 fill() {
     local name=$1 rate=$(( $2 / 2 > 1000 ? $2 / 2 : 1000 ))
     # 100,000 distinct clients, each a full exchange.
-    ip netns exec "$CLI" perfdhcp -6 -l eth0 -r "$rate" -R "$LEASES" -n "$LEASES" -W 2000000 > "$DIR/fill-$name.log" 2>&1 || true
+    ip netns exec "$CLI" perfdhcp -6 -l eth0 -r "$rate" -R "$LEASES" -n "$LEASES" -W 2000000 -e "$PERF_E" > "$DIR/fill-$name.log" 2>&1 || true
     sleep 1
 }
 
@@ -262,6 +271,7 @@ CPU_RATE=${CPU_RATE:-2000}
 # profiling; the ratios need v6routerd and a Kea). STEP=0 skips the rate
 # steps, FILL=0 the 100,000-lease fill (RSS).
 SERVERS=${SERVERS:-v6routerd kea kea-mt}
+MODES=${MODES:-na napd}
 STEP=${STEP:-1}
 FILL=${FILL:-1}
 
@@ -277,7 +287,7 @@ bench_server() {
     if [ "$FILL" = 1 ]; then
         $start
         fill "$name" "$([ "$BEST" != - ] && [ "$BEST" -gt 0 ] && echo "$BEST" || echo 1000)"
-        if [ "$name" = v6routerd ]; then
+        if [ "${name%%-*}" = v6routerd ]; then
             LEASES_GOT=$("$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | awk '/^Leases:/ {print $2}')
             "$V6CTL" -s "$DIR/v6r.sock" show dhcpv6 | sed -n '1,6p' | sed 's/^/  /'
         else
@@ -290,37 +300,57 @@ bench_server() {
 }
 
 declare -A R_BEST R_EFF R_LEASES R_RSS
-for s in $SERVERS; do
-    case $s in
-        v6routerd) start=start_v6r ;;
-        kea) start=start_kea ;;
-        kea-mt) start=start_kea_mt ;;
-        *) echo "unknown server $s (v6routerd, kea, kea-mt)" >&2; exit 2 ;;
+for m in $MODES; do
+    case $m in
+        na) PERF_E=address-only ;;
+        napd) PERF_E=address-and-prefix ;;
+        *) echo "unknown mode $m (na, napd)" >&2; exit 2 ;;
     esac
-    echo "== $s"
-    bench_server "$s" $start
-    R_BEST[$s]=$BEST R_EFF[$s]=$EFF R_LEASES[$s]=$LEASES_GOT R_RSS[$s]=$RSS
+    for s in $SERVERS; do
+        case $s in
+            v6routerd) start=start_v6r ;;
+            kea) start=start_kea ;;
+            kea-mt) start=start_kea_mt ;;
+            *) echo "unknown server $s (v6routerd, kea, kea-mt)" >&2; exit 2 ;;
+        esac
+        echo "== $s $m"
+        bench_server "$s-$m" $start
+        R_BEST[$s/$m]=$BEST R_EFF[$s/$m]=$EFF R_LEASES[$s/$m]=$LEASES_GOT R_RSS[$s/$m]=$RSS
+    done
 done
 
+# Exchanges per CPU-second -> µs of server CPU per exchange.
+us() { awk -v e="$1" 'BEGIN { if (e == "-" || e == 0) print "-"; else printf "%.0f", 1e6 / e }'; }
 echo
-printf '%-10s %22s %26s %10s %12s\n' server "max rate <0.1% drops" "exchanges/CPU-s @$CPU_RATE/s" leases "RSS KiB"
-for s in $SERVERS; do
-    printf '%-10s %22s %26s %10s %12s\n' "$s" "${R_BEST[$s]}/s" "${R_EFF[$s]}" "${R_LEASES[$s]}" "${R_RSS[$s]}"
+printf '%-10s %-5s %14s %20s %12s %10s %12s\n' server mode "held <0.1%" "capacity ex/CPU-s" "CPU µs/ex" leases "RSS KiB"
+for m in $MODES; do
+    for s in $SERVERS; do
+        k=$s/$m
+        printf '%-10s %-5s %14s %20s %12s %10s %12s\n' "$s" "$m" "${R_BEST[$k]}/s" "${R_EFF[$k]}" \
+            "$(us "${R_EFF[$k]}")" "${R_LEASES[$k]}" "${R_RSS[$k]}"
+    done
 done
-# The best Kea for each figure: highest rate and efficiency, lowest RSS.
+# The best Kea for each figure (highest rate and capacity, lowest RSS)
+# in mode $3.
 kea_best() {
     local k v out=-
     for k in kea kea-mt; do
-        v=$(eval "echo \${$1[$k]:--}")
+        v=$(eval "echo \${$1[$k/$3]:--}")
         [ "$v" = - ] && continue
         if [ "$out" = - ] || { [ "$2" = max ] && [ "$v" -gt "$out" ]; } || { [ "$2" = min ] && [ "$v" -lt "$out" ]; }; then out=$v; fi
     done
     echo "$out"
 }
-awk -v a="${R_BEST[v6routerd]:--}" -v b="$(kea_best R_BEST max)" \
-    -v ea="${R_EFF[v6routerd]:--}" -v eb="$(kea_best R_EFF max)" \
-    -v ra="${R_RSS[v6routerd]:--}" -v rb="$(kea_best R_RSS min)" 'BEGIN {
-    if (a != "-" && b != "-" && b > 0) printf "rate ratio v6routerd/best kea: %.2f (target >= 3)\n", a / b;
-    if (ea != "-" && eb != "-" && eb > 0) printf "CPU efficiency ratio v6routerd/best kea: %.2f\n", ea / eb;
-    if (ra != "-" && rb != "-" && ra > 0) printf "RSS ratio smallest kea/v6routerd: %.2f (target >= 4)\n", rb / ra;
-}'
+for m in $MODES; do
+    awk -v m="$m" -v a="${R_BEST[v6routerd/$m]:--}" -v b="$(kea_best R_BEST max "$m")" \
+        -v ea="${R_EFF[v6routerd/$m]:--}" -v eb="$(kea_best R_EFF max "$m")" \
+        -v ra="${R_RSS[v6routerd/$m]:--}" -v rb="$(kea_best R_RSS min "$m")" 'BEGIN {
+        if (a != "-" && b != "-" && b > 0) printf "%-5s held rate v6routerd/best kea: %.2f (target >= 1)\n", m, a / b;
+        if (ea != "-" && eb != "-" && ea > 0) printf "%-5s CPU per exchange v6routerd/best kea: %.2f (target <= 0.33)\n", m, eb / ea;
+        if (ra != "-" && rb != "-" && rb > 0) printf "%-5s RSS v6routerd/smallest kea: %.2f (target <= 0.25)\n", m, ra / rb;
+    }'
+done
+a=${R_BEST[v6routerd/napd]:--} b=${R_BEST[v6routerd/na]:--}
+if [ "$a" != - ] && [ "$b" != - ] && [ "$b" -gt 0 ]; then
+    awk -v a="$a" -v b="$b" 'BEGIN { printf "v6routerd held rate NA+PD / NA: %.2f (target >= 0.8)\n", a / b }'
+fi

@@ -27,6 +27,9 @@ use v6netlink::Kernel;
 /// router (with 10,000 routes exported over RIPng, every 60 s was a fifth
 /// of the sender's CPU).
 const RESYNC: Duration = Duration::from_secs(600);
+/// How often, at most, the times of `show route` follow the view (they
+/// are shown to the second; a `show route` brings them up to date first).
+const FIRST_SEEN_EVERY: Duration = Duration::from_secs(1);
 /// How often net.ipv6.conf.all.forwarding is read (the kernel sends no rtnetlink
 /// event our groups carry for it).
 const SYSCTL_POLL: Duration = Duration::from_secs(2);
@@ -70,6 +73,12 @@ pub struct Supervisor {
     first_seen: FirstSeen,
     /// `v6ctl monitor`'s events (events.rs).
     events: crate::events::Bus,
+    /// When `first_seen` was last brought up to date, and whether the view
+    /// changed since: thousands of delegated-prefix routes a second must
+    /// not cost a sort of every kernel route each 20 ms publish (it was a
+    /// quarter of the server's CPU under perfdhcp -e address-and-prefix).
+    first_seen_at: Instant,
+    first_seen_stale: bool,
 }
 
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
@@ -111,6 +120,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         last_reload_error: None,
         first_seen: FirstSeen::default(),
         events: crate::events::bus(),
+        first_seen_at: now,
+        first_seen_stale: false,
     };
     sup.note_first_seen();
     sup.apply_forwarding();
@@ -259,10 +270,15 @@ impl Supervisor {
     /// Tell the services the view changed.
     fn publish_view(&mut self) {
         self.kernel_tx.send_modify(|_| {});
-        self.note_first_seen();
+        self.first_seen_stale = true;
+        if self.first_seen_at.elapsed() >= FIRST_SEEN_EVERY {
+            self.note_first_seen();
+        }
     }
 
     fn note_first_seen(&mut self) {
+        self.first_seen_at = Instant::now();
+        self.first_seen_stale = false;
         let keys = crate::rt_show::kernel_rows_keys(&self.kernel_tx.borrow());
         self.first_seen.update(keys, crate::service::unix_ms());
     }
@@ -409,7 +425,7 @@ impl Supervisor {
     /// assembled as BIRD's rt-show does (rt_show.rs). Services are asked
     /// without blocking the supervisor.
     fn show_route(
-        &self,
+        &mut self,
         target: Option<&str>,
         protocol: Option<&str>,
         count: bool,
@@ -422,6 +438,9 @@ impl Supervisor {
                 return;
             }
         };
+        if self.first_seen_stale {
+            self.note_first_seen();
+        }
         let mut rows = crate::rt_show::kernel_rows(&self.kernel_tx.borrow(), &self.first_seen);
         let askers: Vec<_> = self.services.iter().map(|s| s.routes.clone()).collect();
         tokio::spawn(async move {

@@ -29,13 +29,14 @@ mod publish;
 mod routes;
 mod status;
 mod store_thread;
+mod summary;
 
 pub use import::import_main;
 
 use crate::service::{Changed, Ctx, Row, Service};
 use links::{build_links, sync_groups};
 use publish::{Publisher, Snapshot};
-use routes::RouteOp;
+use routes::PdRoutes;
 use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -43,7 +44,6 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use store_thread::{send_replies, Reply, Store, StoreCmd};
-use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn, Span};
 use v6config::Config;
 use v6control::{Request, Response};
@@ -94,7 +94,9 @@ pub struct Dhcpv6 {
     /// Interfaces where the socket joined ff02::1:2.
     joined: BTreeSet<u32>,
     store: Store,
-    routes: mpsc::UnboundedSender<RouteOp>,
+    routes: PdRoutes,
+    /// The INFO log's periodic summary (one line, not one per lease).
+    summary: summary::Summary,
     /// Where datagrams are received into.
     buf: Vec<u8>,
     /// Replies that wait for nothing, sent at the end of each batch.
@@ -117,6 +119,8 @@ pub enum Event {
     /// Records the store thread could not make durable (their replies
     /// were dropped).
     NotStored(Vec<LeaseRecord>),
+    /// What the kernel side says of our prefix routes.
+    Routes(crate::kernel_side::RouteEvent),
 }
 
 impl Service for Dhcpv6 {
@@ -150,16 +154,17 @@ impl Service for Dhcpv6 {
             .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
         let mut joined = BTreeSet::new();
         sync_groups(&sock, &mut joined, &links);
-        let routes = routes::spawn_worker(ctx.netlink.clone());
+        let mut routes = PdRoutes::open();
         let store = Store::spawn(journal, &report, OwnedFd::from(send_fd), journal_path)?;
-        restore(&mut server, report, &routes);
+        restore(&mut server, report, &mut routes);
         // Routes a previous run installed for prefixes that are no longer
         // leased (the process died between adding the route and storing the
         // lease, or the lease ended while it was down).
         for r in routes::stale_pd_routes(&kernel, &links, &server) {
             info!("removing stale route {} via {:?}", r.dst, r.gateway);
-            let _ = routes.send(RouteOp::Del(r));
+            routes.del(r);
         }
+        routes.flush();
         info!("serving on {}", notes.join(", "));
         Ok(Dhcpv6 {
             server,
@@ -170,6 +175,7 @@ impl Service for Dhcpv6 {
             joined,
             store,
             routes,
+            summary: summary::Summary::new(Instant::now()),
             buf: vec![0u8; 65536],
             out: Vec::new(),
             last_batch: Instant::now(),
@@ -189,13 +195,18 @@ impl Service for Dhcpv6 {
         tokio::select! {
             r = self.sock.recv(&mut self.buf) => Event::Datagram(r),
             Some(recs) = self.store.failed_rx.recv() => Event::NotStored(recs),
+            ev = self.routes.next() => Event::Routes(ev),
         }
     }
 
     async fn on_event(&mut self, _ctx: &Ctx, ev: Event) {
         match ev {
             Event::Datagram(first) => self.on_datagrams(first).await,
-            Event::NotStored(recs) => self.forget(&recs),
+            Event::NotStored(recs) => {
+                self.forget(&recs);
+                self.routes.flush();
+            }
+            Event::Routes(ev) => self.routes.on_event(ev),
         }
     }
 
@@ -204,7 +215,8 @@ impl Service for Dhcpv6 {
         let max = n.mono + TIMER_MAX;
         let engine = self.server.next_deadline(n).map_or(max, |t| t.min(max));
         let publish = self.publisher.as_ref().and_then(Publisher::due);
-        Some(publish.map_or(engine, |t| t.min(engine)))
+        let others = [publish, self.routes.retries.due(), Some(self.summary.due())];
+        Some(others.into_iter().flatten().fold(engine, Instant::min))
     }
 
     async fn on_deadline(&mut self, ctx: &Ctx, at: Instant) {
@@ -215,6 +227,10 @@ impl Service for Dhcpv6 {
         self.dispatch(actions, &mut records, &mut held);
         send_replies(self.sock.raw_fd(), &mut self.out, 50);
         self.commit(records, held);
+        self.routes.retry(&self.server, &self.links, at);
+        self.routes.flush();
+        self.summary
+            .maybe_log(at, self.server.stats(), self.routes.retries.refused_total);
         self.publish(ctx, at);
     }
 
@@ -243,17 +259,18 @@ impl Service for Dhcpv6 {
         Some(Row::new("up", self.notes.join(", ")))
     }
 
-    async fn stop(self, ctx: &Ctx) {
+    async fn stop(self, _ctx: &Ctx) {
         // Flush the journal, then take our routes away (they come back
         // from the journal at the next start).
         let Dhcpv6 {
             server,
             links,
             store,
+            routes,
             ..
         } = self;
         let thread = store.stop().await;
-        routes::remove_pd_routes(&ctx.netlink, &server, &links).await;
+        routes.close(&server, &links).await;
         store_thread::join(thread).await;
     }
 }
@@ -285,10 +302,10 @@ async fn open_journal(path: PathBuf) -> Result<(Journal, LoadReport), String> {
 }
 
 /// Give the engine the journal's leases, and their prefix routes back.
-fn restore(server: &mut Server, report: LoadReport, routes: &mpsc::UnboundedSender<RouteOp>) {
+fn restore(server: &mut Server, report: LoadReport, routes: &mut PdRoutes) {
     for a in server.restore(report.leases.into_values()) {
         if let Action::AddRoute(r) = a {
-            let _ = routes.send(RouteOp::Add(r));
+            routes.add(r);
         }
     }
 }
@@ -337,6 +354,7 @@ impl Dhcpv6 {
         }
         send_replies(self.sock.raw_fd(), &mut self.out, 50);
         self.commit(records, held);
+        self.routes.flush();
         self.coalesce().await;
     }
 
@@ -383,12 +401,8 @@ impl Dhcpv6 {
                         self.out.push(reply);
                     }
                 }
-                Action::AddRoute(r) => {
-                    let _ = self.routes.send(RouteOp::Add(r));
-                }
-                Action::DelRoute(r) => {
-                    let _ = self.routes.send(RouteOp::Del(r));
-                }
+                Action::AddRoute(r) => self.routes.add(r),
+                Action::DelRoute(r) => self.routes.del(r),
             }
         }
     }
@@ -430,7 +444,7 @@ impl Dhcpv6 {
     fn forget(&mut self, recs: &[LeaseRecord]) {
         for a in self.server.rollback(recs) {
             if let Action::DelRoute(r) = a {
-                let _ = self.routes.send(RouteOp::Del(r));
+                self.routes.del(r);
             }
         }
         let dropped = self

@@ -1,53 +1,172 @@
 //! Routes for delegated prefixes, via the requesting router that holds
-//! each: added and removed in order by one worker as the engine asks,
-//! stale ones cleaned at start, ours taken out at stop.
+//! each. They go to the kernel side's writer (kernel_side.rs) in batches:
+//! queued while a batch of datagrams is answered and handed over when it
+//! ends, so no Reply waits on netlink and the writer sends many requests
+//! per datagram with one acknowledgement (2,000 delegations a second must
+//! not cost 2,000 round trips). An install the kernel refuses is retried
+//! while its lease lives; the lease itself is never touched by a route's
+//! failure. Stale routes are cleaned at start, ours taken out at stop.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
-use tokio::sync::mpsc;
-use tracing::{debug, warn, Instrument};
+use crate::kernel_side::{ProtocolRoutes, Refused, RouteEvent};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+use tracing::{debug, warn};
 use v6common::kernel::{rtprot, RT_TABLE_MAIN};
 use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6dhcp::engine::{LinkConfig, Server};
 use v6dhcp::lease::LeaseKind;
-use v6netlink::Kernel;
 
-/// How long stopping waits for each route to go.
-const DEL_WAIT: Duration = Duration::from_millis(200);
+/// How long a refused install waits before it is tried again (a link
+/// going down refuses every route through it for a while).
+const RETRY_AFTER: Duration = Duration::from_secs(2);
 
-pub(super) enum RouteOp {
-    Add(RouteFact),
-    Del(RouteFact),
+/// Route changes in the order the engine asked for them, consecutive ones
+/// of a kind merged: an install and a later removal of the same prefix
+/// must not be reordered (pure: unit-tested below).
+#[derive(Default)]
+pub(super) struct RouteQueue {
+    groups: Vec<(bool, Vec<RouteFact>)>,
 }
 
-/// Start the route worker (its log lines carry the caller's span); it ends
-/// when the returned sender is dropped.
-pub(super) fn spawn_worker(nl: Kernel) -> mpsc::UnboundedSender<RouteOp> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(route_worker(nl, rx).in_current_span());
-    tx
+impl RouteQueue {
+    pub(super) fn push(&mut self, add: bool, r: RouteFact) {
+        match self.groups.last_mut() {
+            Some((kind, v)) if *kind == add => v.push(r),
+            _ => self.groups.push((add, vec![r])),
+        }
+    }
+
+    /// The queued changes, in order: (install?, routes).
+    pub(super) fn take(&mut self) -> Vec<(bool, Vec<RouteFact>)> {
+        std::mem::take(&mut self.groups)
+    }
 }
 
-/// Route changes run one after another (an add and a later delete of the
-/// same prefix must not be reordered).
-async fn route_worker(nl: Kernel, mut rx: mpsc::UnboundedReceiver<RouteOp>) {
-    while let Some(op) = rx.recv().await {
-        match op {
-            RouteOp::Add(r) => {
-                if let Err(e) = nl.add_route(&r, true).await {
-                    warn!("cannot add route {} via {:?}: {e}", r.dst, r.gateway);
-                } else {
-                    // One per delegated prefix (thousands at a restart):
-                    // the lease itself is the news, not its route.
-                    debug!("route {} via {:?} dev {:?}", r.dst, r.gateway, r.oif);
-                }
-            }
-            RouteOp::Del(r) => {
-                if let Err(e) = nl.del_route(&r).await {
-                    debug!("cannot remove route {}: {e}", r.dst);
-                }
+/// Refused installs waiting for their retry, by prefix (pure).
+#[derive(Default)]
+pub(super) struct Retries {
+    waiting: BTreeMap<Ipv6Prefix, RouteFact>,
+    at: Option<Instant>,
+    /// Installs the kernel refused since start (`show dhcpv6`, the log).
+    pub(super) refused_total: u64,
+}
+
+impl Retries {
+    pub(super) fn refused(&mut self, routes: Refused, now: Instant) {
+        self.refused_total += routes.len() as u64;
+        for (r, _) in routes {
+            self.waiting.insert(r.dst, r);
+        }
+        if !self.waiting.is_empty() {
+            self.at.get_or_insert(now + RETRY_AFTER);
+        }
+    }
+
+    pub(super) fn due(&self) -> Option<Instant> {
+        self.at
+    }
+
+    /// The routes due again at `now` that `wanted` (the routes of the live
+    /// prefix leases) still holds; a lease that ended meanwhile drops its
+    /// retry.
+    pub(super) fn take_due(
+        &mut self,
+        now: Instant,
+        wanted: impl FnOnce(&BTreeSet<Ipv6Prefix>) -> Vec<RouteFact>,
+    ) -> Vec<RouteFact> {
+        if self.at.is_none_or(|t| t > now) {
+            return Vec::new();
+        }
+        self.at = None;
+        let keys: BTreeSet<Ipv6Prefix> = std::mem::take(&mut self.waiting).into_keys().collect();
+        wanted(&keys)
+    }
+}
+
+/// The delegated-prefix routes' way to the kernel: see the module
+/// documentation.
+pub(super) struct PdRoutes {
+    kernel: ProtocolRoutes,
+    queue: RouteQueue,
+    pub(super) retries: Retries,
+}
+
+impl PdRoutes {
+    pub(super) fn open() -> PdRoutes {
+        PdRoutes {
+            kernel: ProtocolRoutes::open(rtprot::V6ROUTER),
+            queue: RouteQueue::default(),
+            retries: Retries::default(),
+        }
+    }
+
+    pub(super) fn add(&mut self, r: RouteFact) {
+        self.queue.push(true, r);
+    }
+
+    pub(super) fn del(&mut self, r: RouteFact) {
+        self.queue.push(false, r);
+    }
+
+    /// Hand what queued to the writer thread, in order.
+    pub(super) fn flush(&mut self) {
+        for (add, routes) in self.queue.take() {
+            if add {
+                self.kernel.install(routes);
+            } else {
+                self.kernel.remove(routes);
             }
         }
+    }
+
+    /// What the kernel side reports. Cancel-safe.
+    pub(super) async fn next(&mut self) -> RouteEvent {
+        self.kernel.next().await
+    }
+
+    pub(super) fn on_event(&mut self, ev: RouteEvent) {
+        match ev {
+            RouteEvent::Refused(r) => {
+                if let Some((route, errno)) = r.first() {
+                    debug!(
+                        "{} prefix route installs refused, e.g. {} via {:?} (errno {errno}); retrying",
+                        r.len(),
+                        route.dst,
+                        route.gateway
+                    );
+                }
+                self.retries.refused(r, Instant::now());
+            }
+            // Our protocol's routes changed by others (the uplink's, a
+            // tunnel's, an admin's): what the leases need is retried on
+            // refusal; nothing to do here.
+            RouteEvent::Changed(_) | RouteEvent::Dumped(_) => {}
+        }
+    }
+
+    /// Install again the refused routes whose leases still live.
+    pub(super) fn retry(&mut self, server: &Server, links: &[LinkConfig], now: Instant) {
+        let again = self.retries.take_due(now, |keys| {
+            pd_routes(server, links)
+                .into_iter()
+                .filter(|r| keys.contains(&r.dst))
+                .collect()
+        });
+        if !again.is_empty() {
+            warn!("retrying {} refused prefix routes", again.len());
+            self.kernel.install(again);
+        }
+    }
+
+    /// Take out the routes of our prefix leases (they come back from the
+    /// journal at the next start) in one batch, after what is queued, and
+    /// let the writer finish.
+    pub(super) async fn close(mut self, server: &Server, links: &[LinkConfig]) {
+        for r in pd_routes(server, links) {
+            self.del(r);
+        }
+        self.flush();
+        self.kernel.close().await;
     }
 }
 
@@ -98,14 +217,6 @@ fn pd_routes(server: &Server, links: &[LinkConfig]) -> Vec<RouteFact> {
         .collect()
 }
 
-/// Take out the routes of our prefix leases (they come back from the
-/// journal at the next start), waiting a little for each.
-pub(super) async fn remove_pd_routes(nl: &Kernel, server: &Server, links: &[LinkConfig]) {
-    for r in pd_routes(server, links) {
-        let _ = tokio::time::timeout(DEL_WAIT, nl.del_route(&r)).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::{view, CFG};
@@ -117,6 +228,54 @@ mod tests {
     use v6dhcp::engine::ServerConfig;
     use v6dhcp::lease::{Lease, LeaseState};
     use v6dhcp::wire::Duid;
+
+    fn r(dst: &str) -> RouteFact {
+        RouteFact {
+            dst: dst.parse().unwrap(),
+            gateway: Some("fe80::1".parse().unwrap()),
+            oif: Some(3),
+            protocol: rtprot::V6ROUTER,
+            metric: 1024,
+            table: RT_TABLE_MAIN,
+            kind: v6common::RouteKind::Unicast,
+        }
+    }
+
+    #[test]
+    fn queue_keeps_order_and_merges_runs() {
+        let mut q = RouteQueue::default();
+        q.push(true, r("2001:db8:8:10::/60"));
+        q.push(true, r("2001:db8:8:20::/60"));
+        q.push(false, r("2001:db8:8:10::/60"));
+        q.push(true, r("2001:db8:8:10::/60"));
+        let g: Vec<(bool, usize)> = q.take().iter().map(|(a, v)| (*a, v.len())).collect();
+        assert_eq!(g, vec![(true, 2), (false, 1), (true, 1)]);
+        assert!(q.take().is_empty());
+    }
+
+    #[test]
+    fn refused_installs_retry_later_and_only_while_leased() {
+        let t0 = Instant::now();
+        let mut rt = Retries::default();
+        rt.refused(
+            vec![
+                (r("2001:db8:8:10::/60"), 101),
+                (r("2001:db8:8:20::/60"), 101),
+            ],
+            t0,
+        );
+        assert_eq!(rt.refused_total, 2);
+        assert_eq!(rt.due(), Some(t0 + RETRY_AFTER));
+        // Not yet due: nothing, and the wanted set is not even asked.
+        assert!(rt.take_due(t0, |_| panic!("asked early")).is_empty());
+        // Due: only what is still leased comes back (the :20 lease ended).
+        let again = rt.take_due(t0 + RETRY_AFTER, |keys| {
+            assert_eq!(keys.len(), 2);
+            vec![r("2001:db8:8:10::/60")]
+        });
+        assert_eq!(again, vec![r("2001:db8:8:10::/60")]);
+        assert_eq!(rt.due(), None);
+    }
 
     #[test]
     fn stale_routes_are_ours_in_a_pool_and_unleased() {
