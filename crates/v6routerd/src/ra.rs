@@ -24,6 +24,7 @@ use v6ra::engine::{
     RouteParams,
 };
 use v6ra::io::{RaSocket, ALL_NODES};
+use v6ra::relay::Upstream;
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
 use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
@@ -167,6 +168,26 @@ pub struct Ra {
     buf: Vec<u8>,
     /// Datagrams received, for yielding to the runtime now and then.
     received: u64,
+    /// RA relay (`relay = { from = ... }`): what each relayed uplink's
+    /// router advertises, by uplink name.
+    upstream: BTreeMap<String, Upstream>,
+}
+
+/// The interfaces that relay now, with the uplink each relays from:
+/// `relay` without `fallback` always, with `fallback` while nothing is
+/// delegated on the uplink the LAN's `assign` names (else routed mode).
+fn relaying<'a>(cfg: &'a Config, uplink: &UplinkFacts) -> BTreeMap<&'a str, &'a str> {
+    cfg.interfaces
+        .iter()
+        .filter_map(|i| {
+            let r = i.relay.as_ref()?;
+            let delegated = i
+                .assign
+                .as_ref()
+                .is_some_and(|a| uplink.delegations.iter().any(|d| d.uplink == a.from));
+            (!(r.fallback && delegated)).then_some((i.name.as_str(), r.from.as_str()))
+        })
+        .collect()
 }
 
 impl Ra {
@@ -174,11 +195,26 @@ impl Ra {
     async fn sync(&mut self, cfg: &Config, view: &KernelView, uplink: &UplinkFacts) {
         let home = home_prefixes(uplink);
         let now = Instant::now();
+        let relays = relaying(cfg, uplink);
+        let default_ra = v6config::Ra::default();
         let wanted: BTreeMap<&str, &v6config::Ra> = cfg
             .interfaces
             .iter()
-            .filter_map(|i| i.ra.as_ref().map(|r| (i.name.as_str(), r)))
+            .filter_map(|i| match (&i.ra, relays.contains_key(i.name.as_str())) {
+                (Some(r), _) => Some((i.name.as_str(), r)),
+                (None, true) => Some((i.name.as_str(), &default_ra)),
+                (None, false) => None,
+            })
             .collect();
+        // The relayed uplinks: their RAs must still reach the kernel while
+        // forwarding is on (the uplink's default route and the /64 route).
+        self.upstream.retain(|n, _| relays.values().any(|f| f == n));
+        for from in relays.values() {
+            if !self.upstream.contains_key(*from) {
+                crate::uplink::wan_accepts_ra(from);
+                self.upstream.insert(from.to_string(), Upstream::default());
+            }
+        }
         // RA turned off on an interface: final RA (RFC 4861 §6.2.5).
         let gone: Vec<String> = self
             .ifaces
@@ -200,7 +236,11 @@ impl Ra {
             self.ensure_socket(now);
         }
         for (name, ra) in wanted {
-            let (params, problems) = params_from(ra, &uplink.dns);
+            let (mut params, problems) = params_from(ra, &uplink.dns);
+            if let Some(up) = relays.get(name).and_then(|f| self.upstream.get(*f)) {
+                // Nothing heard yet: router lifetime 0 and no prefixes.
+                params = up.params(now, params);
+            }
             let link = view.link_by_name(name).map(|l| l.index);
             let input = LinkInput {
                 home_prefixes: home.clone(),
@@ -347,17 +387,31 @@ impl Ra {
             .min()
     }
 
-    async fn on_packet(&mut self, view: &KernelView, data: &[u8], rx: v6ra::io::Received) {
+    /// Handle one datagram; true when a relayed uplink's RA changed (the
+    /// relaying LANs' parameters are then to be synced).
+    async fn on_packet(&mut self, view: &KernelView, data: &[u8], rx: v6ra::io::Received) -> bool {
         let Some(link) = view.links.get(&rx.ifindex) else {
-            return;
+            return false;
         };
         let name = link.name.clone();
-        let Some(mut i) = self.ifaces.remove(&name) else {
-            return;
-        };
         let now = Instant::now();
         // RFC 4861 §6.1: no hop limit from the kernel counts as not 255.
         let parsed = wire::parse(data, rx.src, rx.hop_limit.unwrap_or(0));
+        if let (Some(up), Ok(RouterDiscovery::Advertisement(ra))) =
+            (self.upstream.get_mut(&name), &parsed)
+        {
+            if up.on_ra(now, rx.src, ra) {
+                info!(
+                    "{name}: the uplink's RA from {} changed; relaying it",
+                    rx.src
+                );
+                return true;
+            }
+            return false;
+        }
+        let Some(mut i) = self.ifaces.remove(&name) else {
+            return false;
+        };
         let acts = match parsed {
             Ok(RouterDiscovery::Solicitation(rs)) => {
                 debug!("{name}: RS from {}", rx.src);
@@ -373,6 +427,7 @@ impl Ra {
         };
         self.execute(&name, &mut i, view, acts).await;
         self.ifaces.insert(name, i);
+        false
     }
 
     async fn shutdown(&mut self, view: &KernelView) {
@@ -516,7 +571,9 @@ impl Service for Ra {
     type Event = std::io::Result<v6ra::io::Received>;
 
     fn wanted(cfg: &Config) -> bool {
-        cfg.interfaces.iter().any(|i| i.ra.is_some())
+        cfg.interfaces
+            .iter()
+            .any(|i| i.ra.is_some() || i.relay.is_some())
     }
 
     async fn start(ctx: &Ctx) -> Result<Ra, String> {
@@ -528,6 +585,7 @@ impl Service for Ra {
             last_socket_try: None,
             buf: vec![0u8; 65536],
             received: 0,
+            upstream: BTreeMap::new(),
         })
     }
 
@@ -556,8 +614,11 @@ impl Service for Ra {
         };
         let buf = std::mem::take(&mut self.buf);
         let len = rx.len.min(buf.len());
-        self.on_packet(&ctx.kernel(), &buf[..len], rx).await;
+        let relayed_changed = self.on_packet(&ctx.kernel(), &buf[..len], rx).await;
         self.buf = buf;
+        if relayed_changed {
+            self.changed(ctx, Changed::Config).await;
+        }
         // A socket that is always readable never makes this task wait
         // (AsyncFd readiness does not spend tokio's cooperative budget):
         // let the other tasks of the one runtime thread, v6ctl's among
@@ -569,14 +630,23 @@ impl Service for Ra {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [self.next_timer(), self.socket_retry()]
+        let relay = self
+            .upstream
+            .values()
+            .filter_map(Upstream::next_expiry)
+            .min();
+        [self.next_timer(), self.socket_retry(), relay]
             .into_iter()
             .flatten()
             .min()
     }
 
-    async fn on_deadline(&mut self, ctx: &Ctx, _now: Instant) {
-        if self.socket_retry().is_some() {
+    async fn on_deadline(&mut self, ctx: &Ctx, now: Instant) {
+        let mut expired = false;
+        for up in self.upstream.values_mut() {
+            expired |= up.expire(now);
+        }
+        if expired || self.socket_retry().is_some() {
             self.changed(ctx, Changed::Config).await;
         }
         self.on_timer(&ctx.kernel()).await;

@@ -1,0 +1,170 @@
+//! Relay mode (issue 19 §1): real radvd as an ISP that advertises one /64
+//! and delegates nothing; v6routerd relays its RA onto the LAN; the LAN
+//! host's own kernel is the SLAAC client, rdisc6 reads the RA it gets.
+
+use std::time::Duration;
+use testlab::{wait_for, Daemon, Lab, Netns};
+
+/// ISP -- wan0 [rtr] lan0 -- eth0 [host]
+struct Home {
+    lab: Lab,
+    isp: Netns,
+    rtr: Netns,
+    host: Netns,
+}
+
+fn home(tag: &str) -> Home {
+    let lab = Lab::new(tag);
+    let isp = lab.netns("isp");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&isp, "isp0", &rtr, "wan0");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
+    rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
+    Home {
+        lab,
+        isp,
+        rtr,
+        host,
+    }
+}
+
+const ROUTER: &str = r#"
+[router]
+state_dir = "STATE"
+ula = "off"
+
+[control]
+socket = "SOCK"
+
+[[interface]]
+name = "wan0"
+
+[[interface]]
+name = "lan0"
+relay = { from = "wan0" }
+[interface.ra]
+max_interval = 4
+"#;
+
+impl Home {
+    fn router(&self, name: &str) -> Daemon {
+        let dir = self.lab.dir();
+        let text = ROUTER
+            .replace(
+                "STATE",
+                &dir.join(format!("{name}-state")).display().to_string(),
+            )
+            .replace(
+                "SOCK",
+                &dir.join(format!("{name}.sock")).display().to_string(),
+            );
+        self.lab.daemon(&self.rtr, name, &text)
+    }
+
+    /// radvd as the ISP: one /64 with `lifetimes` (valid, preferred),
+    /// RDNSS and an MTU; no DHCPv6 server, nothing delegated.
+    fn start_radvd(&self, lifetimes: (u32, u32)) -> u32 {
+        let dir = self.lab.dir();
+        let radvd = format!(
+            "interface isp0 {{ AdvSendAdvert on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4; AdvLinkMTU 1480;\n\
+             prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; AdvValidLifetime {}; AdvPreferredLifetime {}; }};\n\
+             RDNSS 2001:db8:ff::53 {{ }};\n}};\n",
+            lifetimes.0, lifetimes.1
+        );
+        let rconf = dir.join("radvd.conf");
+        std::fs::write(&rconf, radvd).unwrap();
+        self.lab.spawn(
+            &self.isp,
+            &[
+                "radvd",
+                "-n",
+                "-m",
+                "stderr",
+                "-C",
+                &rconf.display().to_string(),
+                "-p",
+                &dir.join("radvd.pid").display().to_string(),
+            ],
+            "radvd.log",
+        )
+    }
+
+    /// The host's global address in `prefix`, with its `ip addr` line.
+    fn host_line(&self, prefix: &str) -> Option<String> {
+        let out = self.host.sh("ip -6 -o addr show dev eth0 scope global");
+        out.lines()
+            .find(|l| l.contains(&format!("inet6 {prefix}")))
+            .map(String::from)
+    }
+
+    fn link_local(ns: &Netns, dev: &str) -> String {
+        ns.sh(&format!(
+            "ip -6 -o addr show dev {dev} scope link | awk '{{print $4}}' | cut -d/ -f1"
+        ))
+        .trim()
+        .to_string()
+    }
+}
+
+#[test]
+#[ignore = "needs root, network namespaces and radvd"]
+fn the_isps_slash64_and_dns_reach_the_lan_host_from_our_link_local() {
+    let h = home("relay-ra");
+    let d = h.router("r");
+    h.start_radvd((3600, 1800));
+    // The host autoconfigures in the ISP's /64 (kernel SLAAC).
+    let line = wait_for(Duration::from_secs(20), || h.host_line("2001:db8:ff:"));
+    assert!(
+        line.is_some(),
+        "host never autoconfigured in 2001:db8:ff::/64; host addrs:\n{}\nlog:\n{}",
+        h.host.sh("ip -6 addr show dev eth0"),
+        d.log_text()
+    );
+    // rdisc6 solicits: our RS answer carries the relayed content and comes
+    // from the router's own link-local on the LAN, not the ISP's.
+    let out = h.host.sh("rdisc6 -1 -w 3000 eth0 2>&1");
+    let ours = Home::link_local(&h.rtr, "lan0");
+    let isp = Home::link_local(&h.isp, "isp0");
+    assert!(
+        out.contains("2001:db8:ff::/64"),
+        "no relayed prefix:\n{out}"
+    );
+    assert!(out.contains("2001:db8:ff::53"), "no relayed RDNSS:\n{out}");
+    assert!(out.contains("1480"), "no relayed MTU:\n{out}");
+    assert!(
+        out.contains(&format!("from {ours}")),
+        "not from {ours}:\n{out}"
+    );
+    assert!(!out.contains(&isp), "the ISP's RA leaked through:\n{out}");
+    // The host's default route points at us.
+    let routes = h.host.sh("ip -6 route show default");
+    assert!(routes.contains(&ours), "host default route: {routes}");
+}
+
+#[test]
+#[ignore = "needs root, network namespaces and radvd"]
+fn a_withdrawal_upstream_is_relayed() {
+    let h = home("relay-wd");
+    let d = h.router("r");
+    let radvd = h.start_radvd((3600, 1800));
+    let got = wait_for(Duration::from_secs(20), || h.host_line("2001:db8:ff:"));
+    assert!(got.is_some(), "no address; log:\n{}", d.log_text());
+    // The ISP withdraws the prefix: preferred 0 (RFC 4862 §5.5.3 e keeps
+    // the valid lifetime at 2 h, but the address is deprecated at once).
+    h.isp.sh(&format!("kill {radvd}"));
+    std::thread::sleep(Duration::from_millis(300));
+    h.start_radvd((0, 0));
+    let dep = wait_for(Duration::from_secs(15), || {
+        h.host_line("2001:db8:ff:")
+            .filter(|l| l.contains("deprecated"))
+    });
+    assert!(
+        dep.is_some(),
+        "the host's address was not deprecated: {:?}\nlog:\n{}",
+        h.host_line("2001:db8:ff:"),
+        d.log_text()
+    );
+}
