@@ -567,7 +567,8 @@ impl Service for Ra {
     const NAME: &'static str = "ra";
     const PROTO: &'static str = "RA";
     const FOLLOWS_UPLINK: bool = true;
-    const IDLE: &'static str = "no interface sends router advertisements (no [interface.ra])";
+    const IDLE: &'static str =
+        "no interface sends router advertisements (no [interface.ra], no relay)";
     type Event = std::io::Result<v6ra::io::Received>;
 
     fn wanted(cfg: &Config) -> bool {
