@@ -13,5 +13,6 @@
 
 pub mod engine;
 pub mod io;
+pub mod ndproxy;
 pub mod relay;
 pub mod wire;
