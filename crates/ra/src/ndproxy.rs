@@ -1,9 +1,9 @@
-//! ND proxy for relay mode (RFC 4389; odhcpd's `ndp relay`): pure core,
-//! NOT YET WIRED INTO THE DAEMON (docs/relay-mode.md). The glue planned
-//! for it: a packet socket per side with a classic BPF filter for ICMPv6
-//! NS/NA (hosts' DAD and the ISP's NS go to solicited-node groups the
-//! router never joins), sends through the raw ICMPv6 socket, /128 routes
-//! of protocol v6router through the kernel side.
+//! ND proxy for relay mode (RFC 4389; odhcpd's `ndp relay`): pure core.
+//! The RA service's glue (v6routerd/src/ra.rs) feeds it what two
+//! BPF-filtered packet sockets hear (`io::NdSocket`: hosts' DAD and the
+//! ISP's NS go to solicited-node groups the router never joins), sends its
+//! answers and probes through the raw ICMPv6 socket and installs its /128
+//! routes (protocol v6router) through the kernel side.
 //!
 //! - [`Ndp`]: NS/NA (RFC 4861 §4.3, §4.4) parsed from a whole IPv6 packet
 //!   with the receive checks of §7.1.1/§7.1.2 (hop limit 255, code 0,
@@ -215,6 +215,9 @@ pub enum Action {
         target: Ipv6Addr,
         solicited: bool,
     },
+    /// Answer a LAN host that asks for an address of the /64 not on the LAN
+    /// (the ISP's router, another customer): NA with our LAN MAC to `dst`.
+    AnswerLan { dst: Ipv6Addr, target: Ipv6Addr },
     /// Probe the LAN: NS for `target` to its solicited-node group.
     ProbeLan { target: Ipv6Addr },
     /// A LAN host appeared: /128 route towards the LAN.
@@ -299,14 +302,27 @@ impl Proxy {
         out
     }
 
-    /// An NS or NA heard on the LAN: DAD (NS from ::) announces the target
-    /// (RFC 4389 §4.1.3.1 relays it; we learn it); an NA announces its
-    /// target; an NS from a global source shows the source is in use.
+    /// An NS or NA heard on the LAN (the glue drops our own): DAD (NS from
+    /// ::) announces the target (RFC 4389 §4.1.3.1 relays it; we learn it);
+    /// an NA announces its target; an NS from a global source shows the
+    /// source is in use, and when it asks for an address of the /64 that is
+    /// no LAN host (a host that sees the /64 on-link, e.g. with an address
+    /// added by hand) we answer for it: that address is on the WAN side.
     pub fn on_lan(&mut self, now: Instant, m: &Ndp) -> Vec<Action> {
         let mut out = Vec::new();
         match m.kind {
             NS if m.src.is_unspecified() => self.learn(now, m.target, &mut out),
-            NS => self.learn(now, m.src, &mut out),
+            NS => {
+                self.learn(now, m.src, &mut out);
+                if self.prefixes.iter().any(|p| p.contains(m.target))
+                    && !self.hosts.contains_key(&m.target)
+                {
+                    out.push(Action::AnswerLan {
+                        dst: m.src,
+                        target: m.target,
+                    });
+                }
+            }
             _ => self.learn(now, m.target, &mut out),
         }
         out

@@ -200,7 +200,12 @@ impl Upstream {
             .unwrap_or(0);
         for (p, h) in &self.prefixes {
             let valid = left(h.lifetime, h.at, now);
-            let (on_link, autonomous, preferred) = h.value;
+            // L cleared (RFC 4861 §6.3.4: hosts then send everything off
+            // their own address to the router): the /64's other members,
+            // the ISP's router among them, are on the WAN, not here, and the
+            // ND proxy answers only the WAN side (RFC 4389 §4.1).
+            let (_on_link, autonomous, preferred) = h.value;
+            let on_link = false;
             let preferred = left(preferred, h.at, now).min(valid);
             base.prefixes.retain(|x| x.prefix != *p);
             base.prefixes.push(PrefixParams {

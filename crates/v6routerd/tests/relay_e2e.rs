@@ -276,3 +276,56 @@ fn fallback_relays_until_a_prefix_is_delegated_then_routes() {
         h.host_line("2001:db8:ff:")
     );
 }
+
+#[test]
+#[ignore = "needs root, network namespaces and radvd"]
+fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
+    let h = home("relay-nd");
+    let d = h.router("r");
+    h.start_radvd((3600, 1800));
+    let line = wait_for(Duration::from_secs(20), || {
+        h.host_line("2001:db8:ff:")
+            .filter(|l| !l.contains("tentative"))
+    });
+    let Some(line) = line else {
+        panic!("no address; log:\n{}", d.log_text());
+    };
+    let addr = line
+        .split_whitespace()
+        .nth(3)
+        .and_then(|a| a.split('/').next())
+        .unwrap_or_default()
+        .to_string();
+    let ping = |ns: &Netns, to: &str| {
+        ns.sh(&format!(
+            "ping -6 -c 1 -W 1 {to} >/dev/null 2>&1 && echo ok; true"
+        ))
+        .contains("ok")
+    };
+    let ok = wait_for(Duration::from_secs(10), || {
+        ping(&h.host, "2001:db8:ff::1").then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "host cannot ping the ISP; router routes:\n{}\nlog:\n{}",
+        h.rtr.sh("ip -6 route"),
+        d.log_text()
+    );
+    assert!(ping(&h.isp, &addr), "ISP cannot ping the host at {addr}");
+    // An address the host never announced (no DAD): found by probing.
+    h.host.sh("ip addr add 2001:db8:ff::beef/64 dev eth0 nodad");
+    let ok = wait_for(Duration::from_secs(10), || {
+        ping(&h.isp, "2001:db8:ff::beef").then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "ISP cannot ping the nodad address; router routes:\n{}\nlog:\n{}",
+        h.rtr.sh("ip -6 route"),
+        d.log_text()
+    );
+    // Never for an address that is not on the LAN: the ISP learns no
+    // link-layer address for it (ours would be a lie).
+    assert!(!ping(&h.isp, "2001:db8:ff::dead"));
+    let neigh = h.isp.sh("ip -6 neigh show 2001:db8:ff::dead dev isp0");
+    assert!(!neigh.contains("lladdr"), "answered for ::dead: {neigh}");
+}

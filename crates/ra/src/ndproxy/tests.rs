@@ -172,3 +172,27 @@ fn a_silent_host_is_probed_then_its_route_goes() {
     assert!(p.on_timer(later + RETRANS).is_empty());
     assert_eq!(p.next_timer(), Some(later + REACHABLE));
 }
+
+#[test]
+fn a_lan_host_asking_for_an_off_lan_address_of_the_slash64_is_answered() {
+    let t = Instant::now();
+    let mut p = proxy();
+    p.on_lan(t, &ns("::", "2001:db8:ff::10"));
+    p.on_lan(t, &ns("::", "2001:db8:ff::11"));
+    // ::10 asks for the ISP's router: answered, ::10 stays known.
+    assert_eq!(
+        p.on_lan(t, &ns("2001:db8:ff::10", "2001:db8:ff::1")),
+        vec![Action::AnswerLan {
+            dst: a("2001:db8:ff::10"),
+            target: a("2001:db8:ff::1")
+        }]
+    );
+    // ::10 asks for ::11, a LAN host: not ours to answer.
+    assert!(p
+        .on_lan(t, &ns("2001:db8:ff::10", "2001:db8:ff::11"))
+        .is_empty());
+    // Outside the /64: nothing.
+    assert!(p
+        .on_lan(t, &ns("2001:db8:ff::10", "2001:db8:1::1"))
+        .is_empty());
+}

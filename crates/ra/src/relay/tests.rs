@@ -42,6 +42,10 @@ fn relays_prefix_dns_mtu_and_lifetime_counting_down() {
         .find(|x| x.prefix == "2001:db8:7::/64".parse().unwrap())
         .unwrap();
     assert_eq!((pp.valid_lifetime, pp.preferred_lifetime), (3500, 1700));
+    assert!(
+        pp.autonomous && !pp.on_link,
+        "hosts must send off-link to us"
+    );
     assert_eq!(p.rdnss, vec!["2001:db8:7::53".parse::<Ipv6Addr>().unwrap()]);
     assert_eq!(p.dns_lifetime, 500);
     assert_eq!(p.dnssl, vec!["isp.example".to_string()]);
