@@ -170,6 +170,16 @@ impl Upstream {
         p.chain(d).min()
     }
 
+    /// The prefixes relayed now (valid lifetime left): what the ND proxy
+    /// answers for.
+    pub fn prefixes(&self, now: Instant) -> Vec<Ipv6Prefix> {
+        self.prefixes
+            .iter()
+            .filter(|(_, h)| left(h.lifetime, h.at, now) > 0)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
     /// Whether any RA was heard yet.
     pub fn heard(&self) -> bool {
         self.router.is_some()

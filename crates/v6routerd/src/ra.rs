@@ -283,17 +283,15 @@ impl Ra {
             }
         }
         if let Some(nd) = &mut self.nd {
-            let globals: Vec<_> = view
-                .globals(nd.wan_idx)
-                .filter(|a| !a.tentative && !a.dad_failed)
-                .collect();
-            nd.proxy.own = globals.iter().map(|a| a.addr).collect();
-            nd.proxy.prefixes = globals
-                .iter()
-                .filter(|a| a.prefix_len == 64)
-                .map(|a| v6common::Ipv6Prefix::new(a.addr, 64))
-                .collect();
-            nd.proxy.prefixes.dedup();
+            // What the uplink's RA gives now (not the WAN's own addresses:
+            // those are tentative for a while after the RA, and hosts do
+            // their DAD meanwhile).
+            nd.proxy.prefixes = self
+                .upstream
+                .get(&nd.wan)
+                .map(|u| u.prefixes(Instant::now()))
+                .unwrap_or_default();
+            nd.proxy.own = view.globals(nd.wan_idx).map(|a| a.addr).collect();
         }
     }
 
