@@ -142,6 +142,21 @@ pub struct Interface {
     pub uplink: Option<Uplink>,
     pub ra: Option<Ra>,
     pub dhcpv6: Option<Dhcpv6>,
+    /// Relay mode for an uplink that gives one /64 and delegates nothing
+    /// (RFC 7278, odhcpd's `ra relay`): the `from` interface's RAs are
+    /// re-advertised here.
+    pub relay: Option<Relay>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relay {
+    /// The uplink interface whose RAs are relayed to this one.
+    pub from: String,
+    /// Relay only while this interface has no address from `assign`
+    /// (routed mode while a prefix is delegated).
+    #[serde(default)]
+    pub fallback: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -203,6 +203,28 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
                 );
             }
         }
+        if let Some(r) = &ifc.relay {
+            if r.from == ifc.name {
+                v.err(
+                    &format!("{p}.relay.from"),
+                    "an interface cannot relay from itself",
+                    Some("name the uplink interface, e.g. relay = { from = \"wan0\" }"),
+                );
+            } else if c.interface(&r.from).is_none() {
+                v.err(
+                    &format!("{p}.relay.from"),
+                    format!("no interface named `{}` is configured", r.from),
+                    Some("add an [[interface]] for the uplink"),
+                );
+            }
+            if ifc.assign.is_some() && !r.fallback {
+                v.err(
+                    &format!("{p}.relay"),
+                    "relay and a routed `assign` on the same interface conflict",
+                    Some("relay = { from = \"…\", fallback = true } relays only while nothing is delegated"),
+                );
+            }
+        }
         if let Some(u) = &ifc.uplink {
             if !(60..=86400).contains(&u.solicit_max_rt) {
                 v.err(
@@ -778,6 +800,27 @@ mod tests {
             .iter()
             .any(|x| x.line == 4 && x.message.contains("4..=1800")));
         assert!(d.iter().any(|x| x.line == 5 && x.message.contains("1280")));
+    }
+
+    #[test]
+    fn relay_from_names_another_interface_and_conflicts_with_assign() {
+        let d = errs("[[interface]]\nname = \"lan\"\nrelay = { from = \"wan\" }\n");
+        assert!(
+            d.iter().any(|x| x.line == 3
+                && x.key.as_deref() == Some("interface[0].relay.from")
+                && x.message.contains("no interface named `wan`")),
+            "{d:?}"
+        );
+        let d = errs("[[interface]]\nname = \"lan\"\nrelay = { from = \"lan\" }\n");
+        assert!(d.iter().any(|x| x.message.contains("itself")), "{d:?}");
+        let both = "[[interface]]\nname = \"wan\"\n[interface.uplink]\n[[interface]]\nname = \"lan\"\nassign = { from = \"wan\" }\nrelay = { from = \"wan\" }\n";
+        let d = errs(both);
+        assert!(d.iter().any(|x| x.message.contains("conflict")), "{d:?}");
+        let d = errs(&both.replace(
+            "relay = { from = \"wan\" }",
+            "relay = { from = \"wan\", fallback = true }",
+        ));
+        assert!(d.iter().all(|x| !x.is_error()), "{d:?}");
     }
 
     #[test]

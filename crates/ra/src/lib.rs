@@ -6,10 +6,13 @@
 //! - [`engine`]: the per-interface advertiser of RFC 4861 §6.2, pure, driven by
 //!   virtual time: timers, RS answers, the prefix table with renumbering
 //!   (RFC 9096), consistency checks of other routers' RAs (§6.2.7).
+//! - [`relay`]: the uplink's RA content, relayed (odhcpd's `ra relay`).
 //! - [`io`]: the raw ICMPv6 socket.
 //!
 //! Tests sit beside what they test: `src/engine/tests.rs`, `src/wire/tests.rs`.
 
 pub mod engine;
 pub mod io;
+pub mod ndproxy;
+pub mod relay;
 pub mod wire;

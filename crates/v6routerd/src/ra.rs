@@ -7,6 +7,10 @@
 //! `state_dir/ra-IFNAME.json`). A reload hands identical parameters to an
 //! engine as a no-op, so hosts see nothing; an interface whose RA table goes
 //! away gets its final RA (RFC 4861 §6.2.5) as on shutdown.
+//!
+//! Relay mode (`relay = { from }`) lives here too: the uplink's RAs become
+//! the relaying LAN's parameters (`v6ra::relay`), and the ND proxy
+//! (`v6ra::ndproxy`) hears NS/NA on both links through packet sockets.
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
@@ -24,6 +28,8 @@ use v6ra::engine::{
     RouteParams,
 };
 use v6ra::io::{RaSocket, ALL_NODES};
+use v6ra::ndproxy::{self, Ndp, Proxy};
+use v6ra::relay::Upstream;
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
 use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
@@ -163,18 +169,225 @@ pub struct Ra {
     buf: Vec<u8>,
     /// Datagrams received, for yielding to the runtime now and then.
     received: u64,
+    /// RA relay (`relay = { from = ... }`): what each relayed uplink's
+    /// router advertises, by uplink name.
+    upstream: BTreeMap<String, Upstream>,
+    /// ND proxy of the (first) relaying LAN (RFC 4389).
+    nd: Option<NdRelay>,
+}
+
+/// ND proxy between a relaying LAN and its uplink: the pure `Proxy` and
+/// the two packet sockets that hear every NS/NA of either link.
+struct NdRelay {
+    lan: String,
+    wan: String,
+    lan_idx: u32,
+    wan_idx: u32,
+    lan_sock: v6ra::io::NdSocket,
+    wan_sock: v6ra::io::NdSocket,
+    lan_buf: Vec<u8>,
+    wan_buf: Vec<u8>,
+    proxy: Proxy,
+    /// Packets dropped, by `ndproxy::Drop::reason`.
+    drops: BTreeMap<&'static str, u64>,
+}
+
+pub enum Event {
+    Ra(std::io::Result<v6ra::io::Received>),
+    /// A packet in `NdRelay::wan_buf` (wan) or `lan_buf`.
+    Nd {
+        wan: bool,
+        len: std::io::Result<usize>,
+    },
+}
+
+fn host_route(a: Ipv6Addr, oif: u32) -> v6common::RouteFact {
+    v6common::RouteFact {
+        dst: v6common::Ipv6Prefix::new(a, 128),
+        gateway: None,
+        oif: Some(oif),
+        protocol: v6common::kernel::rtprot::V6ROUTER,
+        metric: 1024,
+        table: v6common::kernel::RT_TABLE_MAIN,
+        kind: v6common::RouteKind::Unicast,
+    }
+}
+
+/// The interfaces that relay now, with the uplink each relays from:
+/// `relay` without `fallback` always, with `fallback` while nothing is
+/// delegated on the uplink the LAN's `assign` names (else routed mode).
+fn relaying<'a>(cfg: &'a Config, uplink: &UplinkFacts) -> BTreeMap<&'a str, &'a str> {
+    cfg.interfaces
+        .iter()
+        .filter_map(|i| {
+            let r = i.relay.as_ref()?;
+            let delegated = i
+                .assign
+                .as_ref()
+                .is_some_and(|a| uplink.delegations.iter().any(|d| d.uplink == a.from));
+            (!(r.fallback && delegated)).then_some((i.name.as_str(), r.from.as_str()))
+        })
+        .collect()
 }
 
 impl Ra {
     /// Bring the engines in line with the configuration and the kernel.
-    async fn sync(&mut self, cfg: &Config, view: &KernelView, uplink: &UplinkFacts) {
+    /// Open, move or close the ND proxy for relaying LAN `pair` (lan, wan);
+    /// its prefixes are the uplink's global /64s, its own addresses the
+    /// uplink's.
+    async fn sync_nd(
+        &mut self,
+        k: &v6netlink::Kernel,
+        view: &KernelView,
+        pair: Option<(&str, &str)>,
+    ) {
+        let idx = |n: &str| view.link_by_name(n).map(|l| l.index);
+        let want = pair.and_then(|(l, w)| Some((l, w, idx(l)?, idx(w)?)));
+        let same = match (&self.nd, want) {
+            (Some(nd), Some((l, w, li, wi))) => {
+                nd.lan == l && nd.wan == w && nd.lan_idx == li && nd.wan_idx == wi
+            }
+            _ => false,
+        };
+        if !same {
+            if let Some(nd) = self.nd.take() {
+                for a in nd.proxy.hosts() {
+                    let _ = k.del_route(&host_route(*a, nd.lan_idx)).await;
+                }
+            }
+            if let Some((l, w, li, wi)) = want {
+                match (v6ra::io::NdSocket::open(li), v6ra::io::NdSocket::open(wi)) {
+                    (Ok(lan_sock), Ok(wan_sock)) => {
+                        info!("{l}: ND proxy towards {w} (RFC 4389)");
+                        self.nd = Some(NdRelay {
+                            lan: l.to_string(),
+                            wan: w.to_string(),
+                            lan_idx: li,
+                            wan_idx: wi,
+                            lan_sock,
+                            wan_sock,
+                            lan_buf: vec![0u8; 2048],
+                            wan_buf: vec![0u8; 2048],
+                            proxy: Proxy::default(),
+                            drops: BTreeMap::new(),
+                        });
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        warn!("{l}: cannot open the ND proxy's packet sockets: {e}")
+                    }
+                }
+            }
+        }
+        if let Some(nd) = &mut self.nd {
+            // What the uplink's RA gives now (not the WAN's own addresses:
+            // those are tentative for a while after the RA, and hosts do
+            // their DAD meanwhile).
+            nd.proxy.prefixes = self
+                .upstream
+                .get(&nd.wan)
+                .map(|u| u.prefixes(Instant::now()))
+                .unwrap_or_default();
+            nd.proxy.own = view.globals(nd.wan_idx).map(|a| a.addr).collect();
+        }
+    }
+
+    /// Carry out the ND proxy's actions.
+    async fn execute_nd(
+        &mut self,
+        k: &v6netlink::Kernel,
+        view: &KernelView,
+        acts: Vec<ndproxy::Action>,
+    ) {
+        let (Some(nd), Some(sock)) = (&self.nd, &self.socket) else {
+            return;
+        };
+        let mac = |i: u32| view.links.get(&i).and_then(|l| l.lladdr.clone());
+        for a in acts {
+            let (idx, dst, kind, target, solicited) = match a {
+                ndproxy::Action::AddRoute(h) => {
+                    debug!("{}: LAN host {h}", nd.lan);
+                    if let Err(e) = k.add_route(&host_route(h, nd.lan_idx), true).await {
+                        warn!("{}: route to {h}: {e}", nd.lan);
+                    }
+                    continue;
+                }
+                ndproxy::Action::DelRoute(h) => {
+                    debug!("{}: LAN host {h} gone", nd.lan);
+                    let _ = k.del_route(&host_route(h, nd.lan_idx)).await;
+                    continue;
+                }
+                // RFC 4389 §4.1.2 / RFC 4861 §7.2.8: a proxy's NA has
+                // Override 0 and our own link-layer address.
+                ndproxy::Action::AnswerWan {
+                    dst,
+                    target,
+                    solicited,
+                } => (nd.wan_idx, dst, ndproxy::NA, target, solicited),
+                ndproxy::Action::AnswerLan { dst, target } => {
+                    (nd.lan_idx, dst, ndproxy::NA, target, true)
+                }
+                ndproxy::Action::ProbeLan { target } => (
+                    nd.lan_idx,
+                    ndproxy::solicited_node(target),
+                    ndproxy::NS,
+                    target,
+                    false,
+                ),
+            };
+            let Some(src) = view.link_local(idx) else {
+                continue;
+            };
+            let m = Ndp {
+                kind,
+                src,
+                dst,
+                target,
+                router: false,
+                solicited,
+                override_: false,
+                lladdr: mac(idx),
+            };
+            if let Err(e) = sock.send(&m.emit(), dst, idx, src).await {
+                debug!("ND proxy: sending to {dst}: {e}");
+            }
+        }
+    }
+
+    async fn sync(
+        &mut self,
+        ctx_netlink: &v6netlink::Kernel,
+        cfg: &Config,
+        view: &KernelView,
+        uplink: &UplinkFacts,
+    ) {
         let home = home_prefixes(uplink);
         let now = Instant::now();
+        let relays = relaying(cfg, uplink);
+        let default_ra = v6config::Ra::default();
         let wanted: BTreeMap<&str, &v6config::Ra> = cfg
             .interfaces
             .iter()
-            .filter_map(|i| i.ra.as_ref().map(|r| (i.name.as_str(), r)))
+            .filter_map(|i| match (&i.ra, relays.contains_key(i.name.as_str())) {
+                (Some(r), _) => Some((i.name.as_str(), r)),
+                (None, true) => Some((i.name.as_str(), &default_ra)),
+                (None, false) => None,
+            })
             .collect();
+        // The relayed uplinks: their RAs must still reach the kernel while
+        // forwarding is on (the uplink's default route and the /64 route).
+        self.upstream.retain(|n, _| relays.values().any(|f| f == n));
+        for from in relays.values() {
+            if !self.upstream.contains_key(*from) {
+                crate::uplink::wan_accepts_ra(from);
+                self.upstream.insert(from.to_string(), Upstream::default());
+            }
+        }
+        self.sync_nd(
+            ctx_netlink,
+            view,
+            relays.iter().next().map(|(l, w)| (*l, *w)),
+        )
+        .await;
         // RA turned off on an interface: final RA (RFC 4861 §6.2.5).
         let gone: Vec<String> = self
             .ifaces
@@ -198,7 +411,11 @@ impl Ra {
         for (name, ra) in wanted {
             let link = view.link_by_name(name).map(|l| l.index);
             let own = link.and_then(|i| view.own_dns_address(i));
-            let (params, problems) = params_from(ra, &uplink.dns, own);
+            let (mut params, problems) = params_from(ra, &uplink.dns, own);
+            if let Some(up) = relays.get(name).and_then(|f| self.upstream.get(*f)) {
+                // Nothing heard yet: router lifetime 0 and no prefixes.
+                params = up.params(now, params);
+            }
             let input = LinkInput {
                 home_prefixes: home.clone(),
                 ..link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx))
@@ -344,17 +561,31 @@ impl Ra {
             .min()
     }
 
-    async fn on_packet(&mut self, view: &KernelView, data: &[u8], rx: v6ra::io::Received) {
+    /// Handle one datagram; true when a relayed uplink's RA changed (the
+    /// relaying LANs' parameters are then to be synced).
+    async fn on_packet(&mut self, view: &KernelView, data: &[u8], rx: v6ra::io::Received) -> bool {
         let Some(link) = view.links.get(&rx.ifindex) else {
-            return;
+            return false;
         };
         let name = link.name.clone();
-        let Some(mut i) = self.ifaces.remove(&name) else {
-            return;
-        };
         let now = Instant::now();
         // RFC 4861 §6.1: no hop limit from the kernel counts as not 255.
         let parsed = wire::parse(data, rx.src, rx.hop_limit.unwrap_or(0));
+        if let (Some(up), Ok(RouterDiscovery::Advertisement(ra))) =
+            (self.upstream.get_mut(&name), &parsed)
+        {
+            if up.on_ra(now, rx.src, ra) {
+                info!(
+                    "{name}: the uplink's RA from {} changed; relaying it",
+                    rx.src
+                );
+                return true;
+            }
+            return false;
+        }
+        let Some(mut i) = self.ifaces.remove(&name) else {
+            return false;
+        };
         let acts = match parsed {
             Ok(RouterDiscovery::Solicitation(rs)) => {
                 debug!("{name}: RS from {}", rx.src);
@@ -370,6 +601,7 @@ impl Ra {
         };
         self.execute(&name, &mut i, view, acts).await;
         self.ifaces.insert(name, i);
+        false
     }
 
     async fn shutdown(&mut self, view: &KernelView) {
@@ -509,11 +741,14 @@ impl Service for Ra {
     const NAME: &'static str = "ra";
     const PROTO: &'static str = "RA";
     const FOLLOWS_UPLINK: bool = true;
-    const IDLE: &'static str = "no interface sends router advertisements (no [interface.ra])";
-    type Event = std::io::Result<v6ra::io::Received>;
+    const IDLE: &'static str =
+        "no interface sends router advertisements (no [interface.ra], no relay)";
+    type Event = Event;
 
     fn wanted(cfg: &Config) -> bool {
-        cfg.interfaces.iter().any(|i| i.ra.is_some())
+        cfg.interfaces
+            .iter()
+            .any(|i| i.ra.is_some() || i.relay.is_some())
     }
 
     async fn start(ctx: &Ctx) -> Result<Ra, String> {
@@ -525,6 +760,8 @@ impl Service for Ra {
             last_socket_try: None,
             buf: vec![0u8; 65536],
             received: 0,
+            upstream: BTreeMap::new(),
+            nd: None,
         })
     }
 
@@ -532,17 +769,58 @@ impl Service for Ra {
         // The ISP's DNS servers (for `dns = ["uplink"]`) and the home's
         // prefixes; an Arc, so no borrow of the watch is held across an await.
         let uplink = ctx.uplink();
-        self.sync(&ctx.config(), &ctx.kernel(), &uplink).await;
+        self.sync(&ctx.netlink, &ctx.config(), &ctx.kernel(), &uplink)
+            .await;
     }
 
     async fn next_event(&mut self) -> Self::Event {
-        match &self.socket {
-            Some(s) => s.recv(&mut self.buf).await,
-            None => std::future::pending().await,
+        let ra = async {
+            match &self.socket {
+                Some(s) => s.recv(&mut self.buf).await,
+                None => std::future::pending().await,
+            }
+        };
+        match &mut self.nd {
+            Some(nd) => tokio::select! {
+                r = ra => Event::Ra(r),
+                r = nd.wan_sock.recv(&mut nd.wan_buf) => Event::Nd { wan: true, len: r },
+                r = nd.lan_sock.recv(&mut nd.lan_buf) => Event::Nd { wan: false, len: r },
+            },
+            None => Event::Ra(ra.await),
         }
     }
 
     async fn on_event(&mut self, ctx: &Ctx, ev: Self::Event) {
+        let ev = match ev {
+            Event::Ra(r) => r,
+            Event::Nd { wan, len } => {
+                let Some(nd) = &mut self.nd else { return };
+                let len = match len {
+                    Ok(n) => n,
+                    Err(e) => {
+                        warn!("ND proxy receive: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        return;
+                    }
+                };
+                let buf = if wan { &nd.wan_buf } else { &nd.lan_buf };
+                let now = Instant::now();
+                let view = ctx.kernel();
+                // The packet socket also sees what we send: not a question.
+                let own = view.link_local(if wan { nd.wan_idx } else { nd.lan_idx });
+                let acts = match Ndp::parse(&buf[..len.min(buf.len())]) {
+                    Ok(m) if Some(m.src) == own => return,
+                    Ok(m) if wan => nd.proxy.on_wan(now, &m),
+                    Ok(m) => nd.proxy.on_lan(now, &m),
+                    Err(d) => {
+                        *nd.drops.entry(d.reason()).or_default() += 1;
+                        return;
+                    }
+                };
+                self.execute_nd(&ctx.netlink, &view, acts).await;
+                return;
+            }
+        };
         let rx = match ev {
             Ok(rx) => rx,
             Err(e) => {
@@ -553,8 +831,11 @@ impl Service for Ra {
         };
         let buf = std::mem::take(&mut self.buf);
         let len = rx.len.min(buf.len());
-        self.on_packet(&ctx.kernel(), &buf[..len], rx).await;
+        let relayed_changed = self.on_packet(&ctx.kernel(), &buf[..len], rx).await;
         self.buf = buf;
+        if relayed_changed {
+            self.changed(ctx, Changed::Config).await;
+        }
         // A socket that is always readable never makes this task wait
         // (AsyncFd readiness does not spend tokio's cooperative budget):
         // let the other tasks of the one runtime thread, v6ctl's among
@@ -566,14 +847,28 @@ impl Service for Ra {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        [self.next_timer(), self.socket_retry()]
+        let relay = self
+            .upstream
+            .values()
+            .filter_map(Upstream::next_expiry)
+            .min();
+        let nd = self.nd.as_ref().and_then(|n| n.proxy.next_timer());
+        [self.next_timer(), self.socket_retry(), relay, nd]
             .into_iter()
             .flatten()
             .min()
     }
 
-    async fn on_deadline(&mut self, ctx: &Ctx, _now: Instant) {
-        if self.socket_retry().is_some() {
+    async fn on_deadline(&mut self, ctx: &Ctx, now: Instant) {
+        if let Some(nd) = &mut self.nd {
+            let acts = nd.proxy.on_timer(now);
+            self.execute_nd(&ctx.netlink, &ctx.kernel(), acts).await;
+        }
+        let mut expired = false;
+        for up in self.upstream.values_mut() {
+            expired |= up.expire(now);
+        }
+        if expired || self.socket_retry().is_some() {
             self.changed(ctx, Changed::Config).await;
         }
         self.on_timer(&ctx.kernel()).await;
@@ -603,6 +898,8 @@ impl Service for Ra {
     }
 
     async fn stop(mut self, ctx: &Ctx) {
+        // The ND proxy's /128 routes go with it.
+        self.sync_nd(&ctx.netlink, &ctx.kernel(), None).await;
         self.shutdown(&ctx.kernel()).await;
     }
 }

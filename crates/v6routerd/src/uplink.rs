@@ -855,7 +855,7 @@ fn has_route(view: &KernelView, p: &Ipv6Prefix) -> bool {
 
 /// While forwarding is on, Linux ignores RAs unless accept_ra is 2: the WAN's
 /// default route comes from the ISP's RA.
-fn wan_accepts_ra(name: &str) {
+pub(crate) fn wan_accepts_ra(name: &str) {
     match v6netlink::sysctl::read(name, "accept_ra") {
         Ok(v) if v == "2" => {}
         Ok(_) => match v6netlink::sysctl::write(name, "accept_ra", "2") {

@@ -17,7 +17,7 @@ const VALID_LIMIT: u32 = 5400;
 /// odhcpd's `leasetime` default, 12h.
 const LEASETIME: u32 = 43200;
 
-const RELAY_HELP: &str = "relay mode is planned as `relay = { from = \"<uplink>\" }`; until then leave this interface to odhcpd";
+const RELAY_HELP: &str = "`relay = { from = \"<uplink>\" }` relays RA and NDP but not DHCPv6 yet (docs/relay-mode.md); write it by hand or leave this interface to odhcpd";
 
 pub(crate) fn translate(cx: &mut Ctx, pkg: &Package, facts: &Facts) {
     let search = pkg
@@ -122,7 +122,7 @@ fn mode(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str, name: &str, ign
                 pkg,
                 label,
                 o,
-                "v6router does not relay RA, DHCPv6 or NDP yet",
+                "v6router relays RA and NDP but not yet DHCPv6",
                 Some(RELAY_HELP),
             );
             Mode::Relay
