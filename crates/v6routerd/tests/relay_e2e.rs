@@ -3,32 +3,22 @@
 //! host's own kernel is the SLAAC client, rdisc6 reads the RA it gets.
 
 use std::time::Duration;
-use testlab::{wait_for, Daemon, Lab, Netns};
+use testlab::{wait_for, Daemon, Netns};
 
-/// ISP -- wan0 [rtr] lan0 -- eth0 [host]
-struct Home {
-    lab: Lab,
-    isp: Netns,
-    rtr: Netns,
-    host: Netns,
+/// ISP -- wan0 [rtr] lan0 -- eth0 [host], with this file's helpers.
+struct Home(testlab::Home);
+
+impl std::ops::Deref for Home {
+    type Target = testlab::Home;
+    fn deref(&self) -> &testlab::Home {
+        &self.0
+    }
 }
 
 fn home(tag: &str) -> Home {
-    let lab = Lab::new(tag);
-    let isp = lab.netns("isp");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&isp, "isp0", &rtr, "wan0");
-    lab.veth(&rtr, "lan0", &host, "eth0");
-    isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
-    rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
-    host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
-    Home {
-        lab,
-        isp,
-        rtr,
-        host,
-    }
+    let h = testlab::Home::new(tag, "lan0");
+    h.rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+    Home(h)
 }
 
 const ROUTER: &str = r#"
@@ -51,17 +41,7 @@ max_interval = 4
 
 impl Home {
     fn router(&self, name: &str) -> Daemon {
-        let dir = self.lab.dir();
-        let text = ROUTER
-            .replace(
-                "STATE",
-                &dir.join(format!("{name}-state")).display().to_string(),
-            )
-            .replace(
-                "SOCK",
-                &dir.join(format!("{name}.sock")).display().to_string(),
-            );
-        self.lab.daemon(&self.rtr, name, &text)
+        self.0.router(name, ROUTER)
     }
 
     /// radvd as the ISP: one /64 with `lifetimes` (valid, preferred),
@@ -193,54 +173,17 @@ max_interval = 4
 prefix = "::/64"
 "#;
 
-impl Home {
-    /// Kea delegating /56s out of 2001:db8:100::/40 (RECIPES.md).
-    fn start_kea(&self) -> u32 {
-        std::fs::create_dir_all("/var/lib/kea").unwrap();
-        std::fs::create_dir_all("/run/kea").unwrap();
-        let dir = self.lab.dir();
-        let kea = format!(
-            r#"{{ "Dhcp6": {{ "interfaces-config": {{ "interfaces": [ "isp0" ] }},
-      "renew-timer": 40, "rebind-timer": 60, "preferred-lifetime": 200, "valid-lifetime": 400,
-      "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
-      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "isp0",
-         "pd-pools": [ {{ "prefix": "2001:db8:100::", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
-            dir.join("isp-leases.csv").display()
-        );
-        let kconf = dir.join("kea.json");
-        std::fs::write(&kconf, kea).unwrap();
-        let env = format!(
-            "KEA_PIDFILE_DIR={} KEA_LOCKFILE_DIR={}",
-            dir.display(),
-            dir.display()
-        );
-        self.lab.spawn(
-            &self.isp,
-            &[
-                "sh",
-                "-c",
-                &format!("exec env {env} kea-dhcp6 -c {}", kconf.display()),
-            ],
-            "kea.log",
-        )
-    }
-}
-
 #[test]
 #[ignore = "needs root, network namespaces, radvd and kea-dhcp6"]
 fn fallback_relays_until_a_prefix_is_delegated_then_routes() {
     let h = home("relay-fb");
-    let dir = h.lab.dir();
-    let text = FALLBACK
-        .replace("STATE", &dir.join("r-state").display().to_string())
-        .replace("SOCK", &dir.join("r.sock").display().to_string());
-    let d = h.lab.daemon(&h.rtr, "r", &text);
+    let d = h.0.router("r", FALLBACK);
     h.start_radvd((3600, 1800));
     // Nothing delegated: relayed.
     let relayed = wait_for(Duration::from_secs(20), || h.host_line("2001:db8:ff:"));
     assert!(relayed.is_some(), "not relayed; log:\n{}", d.log_text());
     // Kea starts delegating: the LAN gets a /64 of the /56 (routed mode).
-    h.start_kea();
+    h.lab.kea6(&h.isp, "isp0", "2001:db8:100::", "[]");
     let lan = wait_for(Duration::from_secs(75), || {
         let out = h.rtr.sh("ip -6 -o addr show dev lan0 scope global");
         out.lines()
