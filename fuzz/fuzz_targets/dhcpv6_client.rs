@@ -163,6 +163,7 @@ fuzz_target!(|data: &[u8]| {
         request_address: cfg & 4 != 0,
         rapid_commit: cfg & 8 != 0,
         sol_max_rt: Duration::from_secs(3600),
+        reconfigure: cfg & 16 == 0,
     };
     let t0 = Instant::now();
     let mut now = t0;
