@@ -430,6 +430,11 @@ impl Journal {
         let image = snapshot_image(report.leases.values());
         let file = durable::write_temp(path, &image).map_err(LoadError::Io)?;
         durable::replace(path).map_err(LoadError::Io)?;
+        // Before session 7 a compaction cut short left JOURNAL.compact
+        // behind (now JOURNAL.tmp, replaced just above): never read, so gone.
+        let mut legacy = path.as_os_str().to_owned();
+        legacy.push(".compact");
+        let _ = std::fs::remove_file(legacy);
         let j = Journal {
             path: path.to_path_buf(),
             file,

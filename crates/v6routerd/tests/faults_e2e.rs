@@ -991,7 +991,7 @@ fn replied(s: &Setup, pcap: &str) -> BTreeSet<String> {
 }
 
 /// kill -9 while the lease journal is being compacted (its replacement,
-/// leases.journal.compact, exists: written on a worker thread, not yet
+/// leases.journal.tmp, exists: written on a worker thread, not yet
 /// renamed over the journal). The daemon compacts once the journal passes
 /// 4 MiB and four times a fresh snapshot (crates/v6routerd/src/dhcpv6.rs);
 /// perfdhcp's 3,000 clients, soliciting and requesting again and again
@@ -1015,7 +1015,7 @@ fn kill9_during_journal_compaction_loses_nothing() {
         "perf1.log",
     );
     let journal = s.d.state_dir.join("leases.journal");
-    let tmp = s.d.state_dir.join("leases.journal.compact");
+    let tmp = s.d.state_dir.join("leases.journal.tmp");
     let t0 = Instant::now();
     // Look every 200 µs: the replacement lives for its write, its fsync and
     // up to 50 ms until the store thread installs it.
