@@ -6,7 +6,8 @@
 
 use crate::service::{DelegatedPrefix, UplinkFacts};
 use tokio::sync::broadcast;
-use v6common::Ipv6Prefix;
+use v6common::kernel::{rtprot, KernelEvent};
+use v6common::{Ipv6Prefix, KernelView};
 use v6control::monitor::{Event, StreamLine};
 
 /// Events a monitor may fall behind before it is cut off.
@@ -71,9 +72,81 @@ pub fn prefix_events(old: &UplinkFacts, new: &UplinkFacts, time_ms: u64) -> Vec<
     out
 }
 
+/// A `routes` event for a kernel event before `view` takes it in: a route
+/// of ours (v6router's protocol: delegated prefixes, relayed hosts,
+/// tunnels) that appeared in or left the kernel. Replacing a route that
+/// is already there is no event. RIPng's routes never reach the
+/// supervisor's event socket (its filter drops them: RIPng follows its
+/// own), so they are not in this stream.
+pub fn route_event(view: &KernelView, ev: &KernelEvent, time_ms: u64) -> Option<Event> {
+    let (action, r) = match ev {
+        KernelEvent::NewRoute(r) if view.find_route(r).is_none() => ("installed", r),
+        KernelEvent::DelRoute(r) if view.find_route(r).is_some() => ("removed", r),
+        _ => return None,
+    };
+    if r.protocol != rtprot::V6ROUTER {
+        return None;
+    }
+    let interface = r
+        .oif
+        .and_then(|i| view.links.get(&i))
+        .map(|l| l.name.clone())
+        .unwrap_or_default();
+    Some(Event {
+        version: v6control::API_VERSION,
+        time_ms,
+        topic: "routes".into(),
+        action: action.into(),
+        lease: r.dst.to_string(),
+        kind: "route".into(),
+        interface,
+        ..Default::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_events_are_ours_appearing_and_leaving() {
+        let route = |protocol| v6common::RouteFact {
+            dst: "2001:db8:100::/60".parse().unwrap(),
+            gateway: Some("fe80::2".parse().unwrap()),
+            oif: Some(3),
+            protocol,
+            metric: 1024,
+            table: v6common::kernel::RT_TABLE_MAIN,
+            kind: v6common::RouteKind::Unicast,
+        };
+        let mut view = KernelView::default();
+        view.links.insert(
+            3,
+            v6common::LinkFact {
+                index: 3,
+                name: "lan0".into(),
+                ..Default::default()
+            },
+        );
+        let ours = KernelEvent::NewRoute(route(rtprot::V6ROUTER));
+        let e = route_event(&view, &ours, 7).expect("a new route of ours");
+        assert_eq!(
+            (e.topic.as_str(), e.action.as_str(), e.lease.as_str()),
+            ("routes", "installed", "2001:db8:100::/60")
+        );
+        assert_eq!((e.kind.as_str(), e.interface.as_str()), ("route", "lan0"));
+        let theirs = KernelEvent::NewRoute(route(rtprot::STATIC));
+        assert_eq!(route_event(&view, &theirs, 7), None);
+        view.apply(&ours);
+        assert_eq!(route_event(&view, &ours, 8), None, "a replace is no event");
+        let gone = KernelEvent::DelRoute(route(rtprot::V6ROUTER));
+        assert_eq!(
+            route_event(&view, &gone, 9).map(|e| e.action),
+            Some("removed".into())
+        );
+        view.apply(&gone);
+        assert_eq!(route_event(&view, &gone, 9), None);
+    }
 
     #[test]
     fn prefix_events_say_what_changed() {

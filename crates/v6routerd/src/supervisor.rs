@@ -254,16 +254,28 @@ impl Supervisor {
     /// view changed.
     fn apply_events(&mut self, batch: Vec<KernelEvent>) -> bool {
         let mut changed = false;
+        // Route events are made only while someone monitors: thousands of
+        // delegated-prefix routes a second would otherwise cost for nothing.
+        let watched = self.events.receiver_count() > 0;
+        let now_ms = crate::service::unix_ms();
+        let mut route_events = Vec::new();
         // In place: the view is copied only if a service still holds the
         // previous snapshot (Arc::make_mut), not once per burst of events.
         self.kernel_tx.send_if_modified(|view| {
             let view = Arc::make_mut(view);
             for ev in &batch {
                 log_event(view, ev);
+                if watched {
+                    route_events.extend(crate::events::route_event(view, ev, now_ms));
+                }
                 changed |= view.apply(ev);
             }
             false
         });
+        for e in route_events {
+            // No receiver left is no error: nobody is watching any more.
+            let _ = self.events.send(e);
+        }
         changed
     }
 

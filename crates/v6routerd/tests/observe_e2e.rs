@@ -123,6 +123,70 @@ fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
     assert_eq!(d.ctl(&["show", "leases"]), "No leases\n");
 }
 
+/// `v6ctl monitor routes --json` sees the route of a prefix delegated to
+/// dhclient -6 -P installed in the kernel, and removed at its Release.
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn monitor_sees_a_delegated_prefix_route_installed_and_removed() {
+    let lab = Lab::new("obr");
+    let rtr = lab.netns("rtr");
+    let host = lab.netns("host");
+    lab.veth(&rtr, "lan0", &host, "eth0");
+    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
+    let cfg = format!(
+        "{}pd_pool = {{ prefix = \"2001:db8:8::/48\", delegated_length = 60 }}\n",
+        testlab::DHCPV6_LAN
+    );
+    let d = lab.daemon(&rtr, "r", &cfg);
+    let sock = lab.dir().join("r.sock").display().to_string();
+    let v6ctl = bin("v6ctl").display().to_string();
+    lab.spawn(
+        &rtr,
+        &[&v6ctl, "-s", &sock, "monitor", "routes", "--json"],
+        "routes.log",
+    );
+    let mon = lab.dir().join("routes.log");
+    std::thread::sleep(Duration::from_millis(300));
+    let route = |action: &str| {
+        std::fs::read_to_string(&mon)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| {
+                e["action"] == action
+                    && e["lease"]
+                        .as_str()
+                        .is_some_and(|p| p.starts_with("2001:db8:8:"))
+            })
+    };
+    let c = lab.dhclient(&host, "c", &["-P"], "eth0");
+    let leased = c.wait_lease(Duration::from_secs(15), |t| t.contains("iaprefix"));
+    assert!(leased.is_some(), "{}\n{}", c.log_text(), d.log_text());
+    let installed = wait_for(Duration::from_secs(2), || route("installed"));
+    let installed = installed.unwrap_or_else(|| {
+        panic!(
+            "no route event:\n{}\n{}",
+            std::fs::read_to_string(&mon).unwrap_or_default(),
+            rtr.sh("ip -6 route")
+        )
+    });
+    assert_eq!(installed["interface"], "lan0", "{installed}");
+    let prefix = installed["lease"].as_str().unwrap_or_default().to_string();
+    assert!(rtr.sh("ip -6 route show proto 201").contains(&prefix));
+    let pf = lab.dir().join("c.pid").display().to_string();
+    let lf = lab.dir().join("c.leases").display().to_string();
+    host.sh(&format!(
+        "dhclient -6 -P -r -sf /bin/true -lf {lf} -pf {pf} eth0"
+    ));
+    let removed = wait_for(Duration::from_secs(2), || route("removed"));
+    assert_eq!(
+        removed.map(|e| e["lease"].as_str().unwrap_or_default().to_string()),
+        Some(prefix),
+        "{}",
+        std::fs::read_to_string(&mon).unwrap_or_default()
+    );
+}
+
 /// v6ctl without a command reads commands from a pipe (`v6ctl -s SOCK` <
 /// `printf ...`), answering each as birdc would.
 fn session(sock: &str, input: &str) -> String {
