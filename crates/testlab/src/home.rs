@@ -36,21 +36,9 @@ impl Home {
         }
     }
 
-    /// `config` with `STATE` and `SOCK` replaced by router `name`'s state
-    /// directory and control socket in the lab.
-    pub fn config_for(&self, name: &str, config: &str) -> String {
-        let dir = self.lab.dir();
-        let state = dir.join(format!("{name}-state"));
-        let sock = dir.join(format!("{name}.sock"));
-        config
-            .replace("STATE", &state.display().to_string())
-            .replace("SOCK", &sock.display().to_string())
-    }
-
-    /// v6routerd `name` on the router with `config` (see [`Home::config_for`]).
+    /// v6routerd `name` on the router with `config` (see [`Lab::daemon`]).
     pub fn router(&self, name: &str, config: &str) -> Daemon {
-        self.lab
-            .daemon(&self.rtr, name, &self.config_for(name, config))
+        self.lab.daemon(&self.rtr, name, config)
     }
 
     /// Kea delegating /56s of `pool` (a /40) on isp0, and radvd for the

@@ -8,6 +8,7 @@
 //! `cargo test` and run by `tests/run-all.sh` with `--include-ignored`.
 
 mod home;
+mod toml;
 pub mod uml;
 pub use home::Home;
 
@@ -319,12 +320,17 @@ impl Lab {
         (pid, pcap)
     }
 
-    /// Start v6routerd in `ns` with `config` (TOML text). The lab rewrites
-    /// nothing in it but appends `[router] state_dir` and `[control] socket`
-    /// when those sections are absent.
+    /// Start v6routerd in `ns` with `config` (TOML text). `STATE` and `SOCK`
+    /// in it become daemon `name`'s state directory and control socket in
+    /// the lab (for a config that has its own `[router]` or `[control]`, see
+    /// [`router_toml!`]); `[router] state_dir` and `[control] socket` are
+    /// added when those sections are absent.
     pub fn daemon(&self, ns: &Netns, name: &str, config: &str) -> Daemon {
         let state_dir = self.dir.join(format!("{name}-state"));
         let socket = self.dir.join(format!("{name}.sock"));
+        let config = config
+            .replace("STATE", &state_dir.display().to_string())
+            .replace("SOCK", &socket.display().to_string());
         let mut text = String::new();
         if !config.contains("[router]") {
             text.push_str(&format!(
@@ -335,7 +341,7 @@ impl Lab {
         if !config.contains("[control]") {
             text.push_str(&format!("[control]\nsocket = \"{}\"\n\n", socket.display()));
         }
-        text.push_str(config);
+        text.push_str(&config);
         let cfg = self.dir.join(format!("{name}.toml"));
         std::fs::write(&cfg, text).expect("write config");
         self.start_daemon(ns, name, &cfg, socket, state_dir)

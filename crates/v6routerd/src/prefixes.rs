@@ -232,20 +232,15 @@ mod tests {
             .config
     }
 
-    const TWO_LANS: &str = r#"
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-
+    const TWO_LANS: &str = concat!(
+        testlab::wan_uplink!(56),
+        testlab::lan_from_wan!("lan0", 1),
+        r#"
 [[interface]]
 name = "lan1"
 assign = { from = "wan0", subnet = "auto" }
-"#;
+"#
+    );
 
     fn deleg(p: &str, now: Instant, pl: u64, vl: u64) -> Delegation {
         Delegation {

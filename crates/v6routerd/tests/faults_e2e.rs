@@ -13,24 +13,12 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use testlab::{have, wait_for, Daemon, Lab, Netns};
 
-const ROUTER: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "fd00:6:6::/48"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-solicit_max_rt = 60
-
-[[interface]]
-name = "eth1"
-assign = { from = "wan0", length = 64, subnet = 1 }
-
-[interface.ra]
-managed = true
-max_interval = 4
+const ROUTER: &str = concat!(
+    testlab::router_toml!("fd00:6:6::/48"),
+    testlab::wan_uplink!(56),
+    "solicit_max_rt = 60\n",
+    testlab::lan_from_wan!("eth1", 1),
+    r#"managed = true
 
 [[interface.ra.prefix]]
 prefix = "2001:db8:1::/64"
@@ -39,7 +27,8 @@ prefix = "2001:db8:1::/64"
 pool = "2001:db8:1::1000-2001:db8:1::1fff"
 preferred_lifetime = 300
 valid_lifetime = 600
-"#;
+"#
+);
 
 struct Setup {
     lab: Lab,
@@ -71,8 +60,7 @@ fn setup_then(tag: &str, config: &str, before: impl FnOnce(&std::path::Path)) ->
     host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
     let state = lab.dir().join("r-state");
     before(&state);
-    let cfg = config.replace("STATE", &state.display().to_string());
-    let d = lab.daemon(&rtr, "r", &cfg);
+    let d = lab.daemon(&rtr, "r", config);
     let ready = wait_for(Duration::from_secs(10), || {
         (ula_addr(&rtr).is_some() && serves_dhcp(&d)).then_some(())
     });

@@ -16,25 +16,11 @@ const HOST_MAC: &str = "02:00:5e:00:53:10";
 const DUID_EN_ESCAPED: &str = r"\000\002\000\000\253\021\001\002\003";
 const DUID_EN: &str = "00:02:00:00:ab:11:01:02:03";
 
-const ROUTER: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "fd00:db8:5::/48"
-
-[control]
-socket = "SOCK"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-[interface.ra]
-max_interval = 4
-managed = true
+const ROUTER: &str = concat!(
+    testlab::router_toml!("fd00:db8:5::/48"),
+    testlab::wan_uplink!(56),
+    testlab::lan_from_wan!("lan0", 1),
+    r#"managed = true
 other_config = true
 [[interface.ra.prefix]]
 prefix = "::/64"
@@ -44,7 +30,8 @@ pool = "::1000-::1fff"
 [[interface.dhcpv6.host]]
 mac = "MAC"
 hostid = "::10"
-"#;
+"#
+);
 
 fn home() -> Home {
     for tool in ["kea-dhcp6", "radvd", "dhclient"] {

@@ -10,18 +10,10 @@ use std::time::{Duration, Instant};
 use testlab::{wait_for, Daemon, Lab, Netns};
 use v6dhcp::wire::{sign_reconfigure, Auth, ClientServerMessage, DhcpOption, Duid, MessageType};
 
-const R1: &str = r#"
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-[interface.ra]
-max_interval = 4
-managed = true
+const R1: &str = concat!(
+    testlab::wan_uplink!(56),
+    testlab::lan_from_wan!("lan0", 1),
+    r#"managed = true
 [[interface.ra.prefix]]
 prefix = "::/64"
 [interface.dhcpv6]
@@ -31,24 +23,17 @@ preferred_lifetime = 1200
 valid_lifetime = 2400
 renew_time = 600
 rebind_time = 900
-"#;
+"#
+);
 
-const R2: &str = r#"
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 60
-solicit_max_rt = 60
-reconfigure = RECONF
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-[interface.ra]
-max_interval = 4
-[[interface.ra.prefix]]
+const R2: &str = concat!(
+    testlab::wan_uplink!(60),
+    "solicit_max_rt = 60\nreconfigure = RECONF\n",
+    testlab::lan_from_wan!("lan0", 1),
+    r#"[[interface.ra.prefix]]
 prefix = "::/64"
-"#;
+"#
+);
 
 struct Cascade {
     lab: Lab,

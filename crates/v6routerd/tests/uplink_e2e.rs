@@ -18,29 +18,16 @@ fn home(tag: &str) -> Home {
     Home(testlab::Home::new(tag, "lan0"))
 }
 
-const ROUTER: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "auto"
-
-[control]
-socket = "SOCK"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-solicit_max_rt = 60
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-[interface.ra]
-max_interval = 4
-dns = ["uplink"]
+const ROUTER: &str = concat!(
+    testlab::router_toml!("auto"),
+    testlab::wan_uplink!(56),
+    "solicit_max_rt = 60\n",
+    testlab::lan_from_wan!("lan0", 1),
+    r#"dns = ["uplink"]
 [[interface.ra.prefix]]
 prefix = "::/64"
-"#;
+"#
+);
 
 impl Home {
     /// Kea delegating /56s out of `pool` (a /40) with DNS, with the short
@@ -482,26 +469,13 @@ fn renumbering_latency_reply_to_lan_ra() {
     );
 }
 
-const R1: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "off"
-
-[control]
-socket = "SOCK"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-
-# Towards the cascaded router R2.
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-[interface.ra]
-max_interval = 4
-managed = true
+// lan0 is towards the cascaded router R2; lan1 is a second LAN of R1, with
+// a host.
+const R1: &str = concat!(
+    testlab::router_toml!("off"),
+    testlab::wan_uplink!(56),
+    testlab::lan_from_wan!("lan0", 1),
+    r#"managed = true
 [[interface.ra.prefix]]
 prefix = "::/64"
 [interface.dhcpv6]
@@ -511,14 +485,9 @@ preferred_lifetime = 20
 valid_lifetime = 40
 renew_time = 4
 rebind_time = 6
-
-# A second LAN of R1, with a host.
-[[interface]]
-name = "lan1"
-assign = { from = "wan0", length = 64, subnet = 2 }
-[interface.ra]
-max_interval = 4
-[[interface.ra.prefix]]
+"#,
+    testlab::lan_from_wan!("lan1", 2),
+    r#"[[interface.ra.prefix]]
 prefix = "::/64"
 
 [ripng]
@@ -529,28 +498,15 @@ garbage_time = 5
 [ripng.export]
 connected = true
 connected_interfaces = ["lan1"]
-"#;
+"#
+);
 
-const R2: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "off"
-
-[control]
-socket = "SOCK"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 60
-solicit_max_rt = 60
-
-[[interface]]
-name = "lan0"
-assign = { from = "wan0", length = 64, subnet = 1 }
-[interface.ra]
-max_interval = 4
-[[interface.ra.prefix]]
+const R2: &str = concat!(
+    testlab::router_toml!("off"),
+    testlab::wan_uplink!(60),
+    "solicit_max_rt = 60\n",
+    testlab::lan_from_wan!("lan0", 1),
+    r#"[[interface.ra.prefix]]
 prefix = "::/64"
 
 [ripng]
@@ -561,7 +517,8 @@ garbage_time = 5
 [ripng.export]
 connected = true
 connected_interfaces = ["lan0"]
-"#;
+"#
+);
 
 /// ISP -- [R1] lan0 -- wan0 [R2] lan0 -- host2, and R1 lan1 -- host1.
 #[test]
@@ -580,19 +537,8 @@ fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
         hn.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
     }
     let kea = h.start_isp("2001:db8:100::");
-    let dir = h.lab.dir().to_path_buf();
-    let cfg = |tmpl: &str, name: &str| {
-        tmpl.replace(
-            "STATE",
-            &dir.join(format!("{name}-state")).display().to_string(),
-        )
-        .replace(
-            "SOCK",
-            &dir.join(format!("{name}.sock")).display().to_string(),
-        )
-    };
-    let d1 = h.lab.daemon(&h.rtr, "r1", &cfg(R1, "r1"));
-    let d2 = h.lab.daemon(r2, "r2", &cfg(R2, "r2"));
+    let d1 = h.lab.daemon(&h.rtr, "r1", R1);
+    let d2 = h.lab.daemon(r2, "r2", R2);
     h.isp_routes_to_router("2001:db8:100::/40");
     h.isp_routes_to_router("2001:db8:200::/40");
 

@@ -1,0 +1,68 @@
+//! The pieces most e2e router configs are made of, as TOML text to join with
+//! `concat!` (so a test's config stays a `const` that reads top to bottom).
+//! Each piece leaves its last table open, so the test adds its own keys
+//! right after it. `STATE` and `SOCK` are filled in by [`crate::Lab::daemon`].
+
+/// `[router]` with the lab's state directory and the ULA setting `ula`
+/// (`"auto"`, `"off"` or a /48), and `[control]` with the lab's socket.
+#[macro_export]
+macro_rules! router_toml {
+    ($ula:literal) => {
+        concat!(
+            "[router]\nstate_dir = \"STATE\"\nula = \"",
+            $ula,
+            "\"\n\n[control]\nsocket = \"SOCK\"\n"
+        )
+    };
+}
+
+/// `wan0` as the uplink, asking the ISP to delegate a /`len`; the table
+/// `[interface.uplink]` stays open.
+#[macro_export]
+macro_rules! wan_uplink {
+    ($len:literal) => {
+        concat!(
+            "\n[[interface]]\nname = \"wan0\"\n[interface.uplink]\nprefix_length = ",
+            $len,
+            "\n"
+        )
+    };
+}
+
+/// `lan`, numbered with the /64 number `subnet` of wan0's delegation and
+/// advertised at least every 4 s; the table `[interface.ra]` stays open.
+#[macro_export]
+macro_rules! lan_from_wan {
+    ($lan:literal, $subnet:literal) => {
+        concat!(
+            "\n[[interface]]\nname = \"",
+            $lan,
+            "\"\nassign = { from = \"wan0\", length = 64, subnet = ",
+            $subnet,
+            " }\n[interface.ra]\nmax_interval = 4\n"
+        )
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    /// The pieces join into the TOML a test would write by hand.
+    #[test]
+    fn pieces_join_into_one_config() {
+        const C: &str = concat!(
+            router_toml!("off"),
+            wan_uplink!(56),
+            "solicit_max_rt = 60\n",
+            lan_from_wan!("lan0", 1),
+            "managed = true\n"
+        );
+        assert_eq!(
+            C,
+            "[router]\nstate_dir = \"STATE\"\nula = \"off\"\n\n[control]\nsocket = \"SOCK\"\n\
+             \n[[interface]]\nname = \"wan0\"\n[interface.uplink]\nprefix_length = 56\n\
+             solicit_max_rt = 60\n\
+             \n[[interface]]\nname = \"lan0\"\nassign = { from = \"wan0\", length = 64, subnet = 1 }\n\
+             [interface.ra]\nmax_interval = 4\nmanaged = true\n"
+        );
+    }
+}
