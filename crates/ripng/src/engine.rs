@@ -1212,13 +1212,7 @@ impl Engine {
                 })
                 .collect()
         };
-        for bytes in wire::emit_responses(&rtes, mtu) {
-            self.tx_queue.push_back(Queued {
-                bytes,
-                dst,
-                ifindex: rx.ifindex,
-            });
-        }
+        self.queue_responses(&rtes, mtu, dst, rx.ifindex);
         if rtes.is_empty() {
             // An empty table still answers, so the requester knows we exist.
             let bytes = Repr {
@@ -1630,7 +1624,13 @@ impl Engine {
         let mtu = iface.mtu;
         let rtes = self.table_rtes(ifindex, only);
         let dst = SocketAddrV6::new(ALL_RIP_ROUTERS, RIPNG_PORT, 0, ifindex);
-        for bytes in wire::emit_responses(&rtes, mtu) {
+        self.queue_responses(&rtes, mtu, dst, ifindex);
+    }
+
+    /// `rtes` as Responses of at most `mtu` bytes each (§2.1) to `dst`
+    /// through `ifindex`.
+    fn queue_responses(&mut self, rtes: &[RawRte], mtu: u32, dst: SocketAddrV6, ifindex: u32) {
+        for bytes in wire::emit_responses(rtes, mtu) {
             self.tx_queue.push_back(Queued {
                 bytes,
                 dst,
@@ -1698,13 +1698,7 @@ impl Engine {
             .collect();
         for (ifindex, mtu) in active {
             let dst = SocketAddrV6::new(ALL_RIP_ROUTERS, RIPNG_PORT, 0, ifindex);
-            for bytes in wire::emit_responses(&rtes, mtu) {
-                self.tx_queue.push_back(Queued {
-                    bytes,
-                    dst,
-                    ifindex,
-                });
-            }
+            self.queue_responses(&rtes, mtu, dst, ifindex);
         }
         for (p, e) in self.table.iter().filter(|(_, e)| e.installed()) {
             remove.push(self.fact(p, e));

@@ -414,13 +414,10 @@ impl Lab {
         self.signal(pid, libc::SIGTERM);
         let code = wait_for(grace, || reap(pid));
         if code.is_none() {
-            self.signal(pid, libc::SIGKILL);
-            let _ = wait_for(Duration::from_secs(2), || reap(pid));
+            self.kill9(pid);
+        } else {
+            self.forget(pid);
         }
-        self.children
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(p, _)| *p != pid);
         code.flatten()
     }
 
@@ -428,6 +425,12 @@ impl Lab {
     pub fn kill9(&self, pid: u32) {
         self.signal(pid, libc::SIGKILL);
         let _ = wait_for(Duration::from_secs(2), || reap(pid));
+        self.forget(pid);
+    }
+
+    /// `pid` is gone: the lab's clean-up must not signal it (the number
+    /// may be reused).
+    fn forget(&self, pid: u32) {
         self.children
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -19,42 +19,41 @@ fn check_accepts_the_reference_config() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("OK"));
 }
 
+/// `v6routerd check -c FILE` on `toml`: (success, stderr).
+fn check(f: &std::path::Path, toml: &str) -> (bool, String) {
+    std::fs::write(f, toml).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_v6routerd"))
+        .arg("check")
+        .arg("-c")
+        .arg(f)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
 #[test]
 fn check_rejects_wrong_case_key_with_place_and_suggestion() {
     let dir = std::env::temp_dir().join(format!("v6t-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("bad.toml");
-    std::fs::write(
+    let (ok, err) = check(
         &f,
         "[[interface]]\nname = \"eth1\"\n\n[interface.ra]\nManagedFlag = true\n",
-    )
-    .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_v6routerd"))
-        .arg("check")
-        .arg("-c")
-        .arg(&f)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success());
+    );
+    assert!(!ok);
     assert!(err.contains(&format!("{}:5:1", f.display())), "{err}");
     assert!(
         err.contains("ManagedFlag") && err.contains("did you mean `managed`"),
         "{err}"
     );
-    std::fs::write(
+    let (ok, err) = check(
         &f,
         "[[interface]]\nname = \"eth1\"\nfavourite_colour = \"blue\"\n",
-    )
-    .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_v6routerd"))
-        .arg("check")
-        .arg("-c")
-        .arg(&f)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success());
+    );
+    assert!(!ok);
     assert!(
         err.contains(":3:1") && err.contains("unknown key `favourite_colour`"),
         "{err}"

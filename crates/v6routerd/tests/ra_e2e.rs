@@ -151,6 +151,16 @@ fn start(s: &Setup, cfg: &str) -> (Daemon, Instant) {
     (d, t0)
 }
 
+/// The router on the issue's config, once the host has autoconfigured.
+fn start_slaac(s: &Setup) -> Daemon {
+    let (d, _) = start(s, ISSUE_CONFIG);
+    assert!(
+        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
+        "no SLAAC address"
+    );
+    d
+}
+
 fn rewrite_and_reload(d: &Daemon, cfg_body: &str) {
     // Keep the [router]/[control] head the lab added.
     let old = std::fs::read_to_string(&d.config).expect("config");
@@ -333,11 +343,7 @@ lifetime = 600"#,
 #[ignore = "needs root and network namespaces"]
 fn reload_removing_prefix_deprecates_host_address_but_keeps_it_valid() {
     let s = setup("ra4");
-    let (d, _) = start(&s, ISSUE_CONFIG);
-    assert!(
-        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
-        "no SLAAC address"
-    );
+    let d = start_slaac(&s);
     rewrite_and_reload(&d, &without_prefix(ISSUE_CONFIG));
     let got = wait_for(Duration::from_secs(3), || {
         let (a, l) = slaac_addr(&s.host)?;
@@ -404,11 +410,7 @@ fn reload_without_change_does_not_disturb_hosts() {
     // No RS from the host during the observation: only our timers speak.
     s.host
         .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    let (d, _) = start(&s, ISSUE_CONFIG);
-    assert!(
-        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
-        "no SLAAC address"
-    );
+    let d = start_slaac(&s);
     // Max 300 s: Min 99 s, so the initial RAs come exactly 16 s apart. The
     // first went out at start; observe the 5 s after a reload at ~2 s.
     std::thread::sleep(Duration::from_secs(1));
@@ -452,11 +454,7 @@ fn reload_without_change_does_not_disturb_hosts() {
 #[ignore = "needs root and network namespaces"]
 fn link_down_up_gives_a_new_ra_within_1s() {
     let s = setup("ra7");
-    let (d, _) = start(&s, ISSUE_CONFIG);
-    assert!(
-        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
-        "no SLAAC address"
-    );
+    let d = start_slaac(&s);
     let (cap, pcap) = capture(&s, "flap.pcap");
     s.rtr.sh("ip link set eth1 down");
     // Past MIN_DELAY_BETWEEN_RAS (3 s) since the RA at start.
@@ -481,11 +479,7 @@ fn link_down_up_gives_a_new_ra_within_1s() {
 #[ignore = "needs root and network namespaces"]
 fn withdrawn_prefix_survives_restart_via_state_dir() {
     let s = setup("ra8");
-    let (d, _) = start(&s, ISSUE_CONFIG);
-    assert!(
-        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
-        "no SLAAC address"
-    );
+    let d = start_slaac(&s);
     assert_eq!(s.lab.stop(d.pid, Duration::from_secs(3)), Some(0));
     // The prefix is removed while the daemon is down (renumbering at boot).
     let old = std::fs::read_to_string(&d.config).expect("config");
@@ -611,11 +605,7 @@ fn rs_with_source_lladdr_is_answered_by_unicast_within_500ms() {
     let s = setup("raa");
     s.host
         .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    let (d, _) = start(&s, ISSUE_CONFIG);
-    assert!(
-        wait_for(Duration::from_secs(3), || slaac_addr(&s.host)).is_some(),
-        "no SLAAC address"
-    );
+    let d = start_slaac(&s);
     let (cap, pcap) = capture(&s, "rs.pcap");
     let host_ll = s.host.sh("ip -6 addr show dev eth0 scope link");
     let host_ll = host_ll
