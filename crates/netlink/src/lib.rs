@@ -164,11 +164,10 @@ impl Kernel {
         self.overrun.notified().await
     }
 
-    /// The link-layer address the kernel's neighbour cache holds for
-    /// `addr` on interface `ifindex` (an Ethernet MAC), if any. One dump of
-    /// the IPv6 neighbour table: the DHCPv6 server asks only for clients on
-    /// links with a binding by MAC.
-    pub async fn neighbour_mac(&self, ifindex: u32, addr: Ipv6Addr) -> Option<[u8; 6]> {
+    /// The Ethernet MACs the kernel's neighbour cache holds for IPv6
+    /// neighbours on interface `ifindex`: one dump of the IPv6 neighbour
+    /// table (the DHCPv6 server rate-limits how often it asks).
+    pub async fn neighbour_macs(&self, ifindex: u32) -> Vec<(Ipv6Addr, [u8; 6])> {
         use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute};
         let mut dump = self
             .handle
@@ -176,22 +175,24 @@ impl Kernel {
             .get()
             .set_address_family(AddressFamily::Inet6)
             .execute();
+        let mut out = Vec::new();
         while let Ok(Some(n)) = dump.try_next().await {
             if n.header.ifindex != ifindex {
                 continue;
             }
-            let is_addr = n.attributes.iter().any(
-                |a| matches!(a, NeighbourAttribute::Destination(NeighbourAddress::Inet6(d)) if *d == addr),
-            );
+            let addr = n.attributes.iter().find_map(|a| match a {
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(d)) => Some(*d),
+                _ => None,
+            });
             let mac = n.attributes.iter().find_map(|a| match a {
                 NeighbourAttribute::LinkLayerAddress(l) => <[u8; 6]>::try_from(l.as_slice()).ok(),
                 _ => None,
             });
-            if is_addr && mac.is_some() {
-                return mac;
+            if let (Some(addr), Some(mac)) = (addr, mac) {
+                out.push((addr, mac));
             }
         }
-        None
+        out
     }
 
     /// Everything we follow, as it is now (routes of protocol rip aside:

@@ -25,6 +25,7 @@ mod fixtures;
 mod import;
 mod leasefile;
 mod links;
+mod neighbours;
 mod publish;
 mod routes;
 mod status;
@@ -91,6 +92,7 @@ pub struct Dhcpv6 {
     sock: ServerSocket,
     /// For the neighbour cache (a client's MAC for bindings by MAC).
     netlink: v6netlink::Kernel,
+    neighbours: neighbours::Neighbours,
     /// Interfaces where the socket joined ff02::1:2.
     joined: BTreeSet<u32>,
     store: Store,
@@ -172,6 +174,7 @@ impl Service for Dhcpv6 {
             notes,
             sock,
             netlink: ctx.netlink.clone(),
+            neighbours: neighbours::Neighbours::default(),
             joined,
             store,
             routes,
@@ -345,8 +348,8 @@ impl Dhcpv6 {
             };
             if self.server.wants_client_lladdr(&rx) {
                 rx.client_lladdr = self
-                    .netlink
-                    .neighbour_mac(meta.ifindex, *meta.src.ip())
+                    .neighbours
+                    .mac(&self.netlink, meta.ifindex, *meta.src.ip())
                     .await;
             }
             let actions = self.server.handle(now(), rx);
