@@ -457,11 +457,8 @@ impl Supervisor {
         let askers: Vec<_> = self.services.iter().map(|s| s.routes.clone()).collect();
         tokio::spawn(async move {
             for ask in askers {
-                let (tx, rx) = oneshot::channel();
-                if ask.send(tx).await.is_ok() {
-                    if let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(2), rx).await {
-                        rows.extend(r);
-                    }
+                if let Ok(r) = request(&ask, |tx| tx, ASK_WITHIN).await {
+                    rows.extend(r);
                 }
             }
             let total = rows.len();
@@ -493,16 +490,9 @@ impl Supervisor {
         };
         let (tx, name) = (s.admin.clone(), s.name);
         tokio::spawn(async move {
-            let (rtx, rrx) = oneshot::channel();
-            let r = match tx.send((cmd, rtx)).await {
-                Err(_) => Response::error(format!("the {name} service is not running")),
-                // Stopping may take a while (final RAs, routes out).
-                Ok(()) => match tokio::time::timeout(Duration::from_secs(10), rrx).await {
-                    Ok(Ok(r)) => r,
-                    _ => Response::error(format!("the {name} service did not answer")),
-                },
-            };
-            let _ = reply.send(r);
+            // Stopping may take a while (final RAs, routes out).
+            let r = request(&tx, |rtx| (cmd, rtx), Duration::from_secs(10)).await;
+            let _ = reply.send(r.unwrap_or_else(|why| unanswered(name, why)));
         });
     }
 
@@ -741,15 +731,36 @@ fn log_event(view: &KernelView, ev: &KernelEvent) {
     }
 }
 
-/// Ask one service a question, at most 2 s; an error answer says which
-/// service failed.
-pub async fn ask(q: &mpsc::Sender<Query>, name: &str, request: Request) -> Response {
+/// How long a service may take to answer a query.
+const ASK_WITHIN: Duration = Duration::from_secs(2);
+
+/// Ask one service a question, at most [`ASK_WITHIN`]; an error answer
+/// says which service failed.
+pub async fn ask(q: &mpsc::Sender<Query>, name: &str, req: Request) -> Response {
+    let query = |reply| Query {
+        request: req,
+        reply,
+    };
+    request(q, query, ASK_WITHIN)
+        .await
+        .unwrap_or_else(|why| unanswered(name, why))
+}
+
+/// Send what `msg` makes of a reply channel to a service's queue and wait
+/// `within` for the reply; Err says why there is none.
+async fn request<M, R>(
+    q: &mpsc::Sender<M>,
+    msg: impl FnOnce(oneshot::Sender<R>) -> M,
+    within: Duration,
+) -> Result<R, &'static str> {
     let (reply, rx) = oneshot::channel();
-    if q.send(Query { request, reply }).await.is_err() {
-        return Response::error(format!("the {name} service is not running"));
+    q.send(msg(reply)).await.map_err(|_| "is not running")?;
+    match tokio::time::timeout(within, rx).await {
+        Ok(Ok(r)) => Ok(r),
+        _ => Err("did not answer"),
     }
-    match tokio::time::timeout(Duration::from_secs(2), rx).await {
-        Ok(Ok(r)) => r,
-        _ => Response::error(format!("the {name} service did not answer")),
-    }
+}
+
+fn unanswered(name: &str, why: &str) -> Response {
+    Response::error(format!("the {name} service {why}"))
 }
