@@ -17,7 +17,7 @@ const VALID_LIMIT: u32 = 5400;
 /// odhcpd's `leasetime` default, 12h.
 const LEASETIME: u32 = 43200;
 
-const RELAY_HELP: &str = "`relay = { from = \"<uplink>\" }` relays RA and NDP but not DHCPv6 yet (docs/relay-mode.md); write it by hand or leave this interface to odhcpd";
+const RELAY_HELP: &str = "v6router relays RA, NDP and DHCPv6 of one interface together: set `ra`, `ndp` and `dhcpv6` to `relay` (or `hybrid`), see docs/relay-mode.md";
 
 pub(crate) fn translate(cx: &mut Ctx, pkg: &Package, facts: &Facts) {
     let search = pkg
@@ -27,8 +27,19 @@ pub(crate) fn translate(cx: &mut Ctx, pkg: &Package, facts: &Facts) {
     for (i, sec) in pkg.of_type("odhcpd") {
         odhcpd(cx, pkg, sec, &sec.label(i));
     }
+    let master = relay_master(cx, pkg, facts);
     for (i, sec) in pkg.of_type("dhcp") {
-        interface(cx, pkg, sec, &sec.label(i), facts, search.as_deref());
+        if !is_master(sec) {
+            interface(
+                cx,
+                pkg,
+                sec,
+                &sec.label(i),
+                facts,
+                search.as_deref(),
+                master.as_deref(),
+            );
+        }
     }
     for (i, sec) in pkg.of_type("host") {
         host(cx, pkg, sec, &sec.label(i));
@@ -106,6 +117,59 @@ enum Mode {
     Disabled,
     Server,
     Relay,
+    /// odhcpd: relay while the master interface is up, else server.
+    Hybrid,
+}
+
+impl Mode {
+    fn relays(self) -> bool {
+        matches!(self, Mode::Relay | Mode::Hybrid)
+    }
+}
+
+fn is_master(sec: &Section) -> bool {
+    sec.str("master").and_then(boolean) == Some(true)
+}
+
+/// The device of the `config dhcp` section with `option master '1'`, the
+/// upstream side every relaying interface relays from (odhcpd's model).
+/// Its own `ra`/`dhcpv6`/`ndp 'relay'` only say it is that side.
+fn relay_master(cx: &mut Ctx, pkg: &Package, facts: &Facts) -> Option<String> {
+    let (i, sec) = pkg.of_type("dhcp").find(|(_, sec)| is_master(sec))?;
+    let label = sec.label(i);
+    let logical = sec.str("interface").unwrap_or(&label).to_string();
+    let Some(device) = device_of(sec, &logical, facts) else {
+        cx.section_not_carried(
+            pkg,
+            sec,
+            &label,
+            &format!("no interface `{logical}` in the network configuration"),
+            None,
+        );
+        return None;
+    };
+    cx.doc.iface(&device, &origin(pkg, sec.line)).listed = true;
+    cx.doc.uses(&logical);
+    let done = [
+        "interface",
+        "ifname",
+        "networkid",
+        "master",
+        "ra",
+        "dhcpv6",
+        "ndp",
+        "ignore",
+    ];
+    report_rest(cx, pkg, sec, &label, &done, &dhcp_rest);
+    Some(device)
+}
+
+/// The kernel device of `config dhcp` section `sec` for netifd's `logical`.
+fn device_of(sec: &Section, logical: &str, facts: &Facts) -> Option<String> {
+    sec.str("ifname")
+        .or_else(|| sec.str("networkid"))
+        .map(str::to_string)
+        .or_else(|| facts.devices.get(logical).cloned())
 }
 
 fn mode(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str, name: &str, ignore: bool) -> Mode {
@@ -117,16 +181,8 @@ fn mode(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str, name: &str, ign
     match sec.str(name).unwrap_or_default() {
         "disabled" => Mode::Disabled,
         "server" => Mode::Server,
-        "relay" | "hybrid" => {
-            cx.not_carried(
-                pkg,
-                label,
-                o,
-                "v6router relays RA and NDP but not yet DHCPv6",
-                Some(RELAY_HELP),
-            );
-            Mode::Relay
-        }
+        "relay" => Mode::Relay,
+        "hybrid" => Mode::Hybrid,
         _ => {
             cx.bad_value(pkg, label, o, "disabled, server, relay or hybrid");
             Mode::Disabled
@@ -142,21 +198,19 @@ fn interface(
     label: &str,
     facts: &Facts,
     search: Option<&str>,
+    master: Option<&str>,
 ) {
     let ignore = sec.str("ignore").and_then(boolean).unwrap_or(false);
     let ra = mode(cx, pkg, sec, label, "ra", ignore);
     let dhcpv6 = mode(cx, pkg, sec, label, "dhcpv6", ignore);
-    let _ndp = mode(cx, pkg, sec, label, "ndp", ignore);
-    if ra != Mode::Server && dhcpv6 != Mode::Server {
+    let ndp = mode(cx, pkg, sec, label, "ndp", ignore);
+    // Relay mode is RA's: NDP and DHCPv6 follow it (docs/relay-mode.md).
+    let relays = ra.relays();
+    if ra != Mode::Server && dhcpv6 != Mode::Server && !relays {
         return;
     }
     let logical = sec.str("interface").unwrap_or(label);
-    let device = sec
-        .str("ifname")
-        .or_else(|| sec.str("networkid"))
-        .map(str::to_string)
-        .or_else(|| facts.devices.get(logical).cloned());
-    let Some(device) = device else {
+    let Some(device) = device_of(sec, logical, facts) else {
         cx.section_not_carried(
             pkg,
             sec,
@@ -167,6 +221,26 @@ fn interface(
         return;
     };
     let lan = facts.lans.get(logical).cloned().unwrap_or_default();
+    if relays {
+        relay(
+            cx,
+            pkg,
+            sec,
+            label,
+            (&device, &lan),
+            [ra, dhcpv6, ndp],
+            master,
+        );
+        cx.doc.uses(logical);
+        report_rest(cx, pkg, sec, label, DONE, &dhcp_rest);
+        return;
+    }
+    for (name, m) in [("dhcpv6", dhcpv6), ("ndp", ndp)] {
+        if let (true, Some(o)) = (m.relays(), sec.get(name)) {
+            let why = format!("v6router relays `{name}` only with `ra` relayed too");
+            cx.not_carried(pkg, label, o, &why, Some(RELAY_HELP));
+        }
+    }
     let p = Params::read(cx, pkg, sec, label, search);
     let at = origin(pkg, sec.line);
     if ra == Mode::Server {
@@ -181,6 +255,50 @@ fn interface(
     }
     cx.doc.uses(logical);
     report_rest(cx, pkg, sec, label, DONE, &dhcp_rest);
+}
+
+/// An interface odhcpd relays (`ra`, `dhcpv6` or `ndp` 'relay' or
+/// 'hybrid') becomes `relay = { from = <master's device> }`: v6router
+/// relays the three together (docs/relay-mode.md). On a LAN that also has
+/// `ip6assign`, `relay` and `hybrid` both add `fallback = true`: relayed
+/// while nothing is delegated, routed while something is (odhcpd's hybrid
+/// relays while the master is up, which is the same home seen from netifd).
+fn relay(
+    cx: &mut Ctx,
+    pkg: &Package,
+    sec: &Section,
+    label: &str,
+    (device, lan): (&str, &Lan),
+    modes: [Mode; 3],
+    master: Option<&str>,
+) {
+    for (name, m) in ["ra", "dhcpv6", "ndp"].iter().zip(modes) {
+        if let (Mode::Server, Some(o)) = (m, sec.get(name)) {
+            let why = format!("`{name}` is served here while RA is relayed");
+            cx.not_carried(pkg, label, o, &why, Some(RELAY_HELP));
+        }
+    }
+    let Some(master) = master else {
+        if let Some(o) = sec.get("ra") {
+            let why = "no `config dhcp` has `option master '1'`: nothing to relay from";
+            let help =
+                "set `option master '1'` in the WAN's `config dhcp` section (odhcpd needs it too)";
+            cx.not_carried(pkg, label, o, why, Some(help));
+        }
+        return;
+    };
+    // netifd numbers this LAN from a delegation (ip6assign): route that
+    // while it exists, relay otherwise.
+    let fallback = lan.from.is_some();
+    let value = if fallback {
+        format!("{{ from = {}, fallback = true }}", s(master))
+    } else {
+        format!("{{ from = {} }}", s(master))
+    };
+    let at = sec
+        .get("ra")
+        .map_or_else(|| origin(pkg, sec.line), |o| origin(pkg, o.line));
+    cx.doc.iface(device, &origin(pkg, sec.line)).relay = Some(entry("relay", value, &at));
 }
 
 const DONE: &[&str] = &[
@@ -219,6 +337,7 @@ const DONE: &[&str] = &[
     "dhcpv6_pd_min_len",
     "dhcpv6_hostidlength",
     "dynamicdhcp",
+    "ntp",
 ];
 
 fn dhcp_rest(name: &str) -> Option<Rest> {
@@ -228,7 +347,6 @@ fn dhcp_rest(name: &str) -> Option<Rest> {
         | "dhcpv4_forcereconf" | "master" | "upstream" | "ndproxy_routing" | "ndproxy_slave" | "ndp_from_link_local" | "ra_holdoff" => {
             Some(Rest::Theirs)
         }
-        "ntp" => Some(Rest::NotCarried("v6router sends no NTP server option (RFC 5908)", None)),
         "dnr" => Some(Rest::NotCarried("v6router sends no encrypted DNS (DNR, RFC 9463) options", None)),
         "prefix_filter" => Some(Rest::NotCarried("v6router advertises every /64 of the interface; list them as `[[interface.ra.prefix]]` by hand to filter", None)),
         "ra_advrouter" => Some(Rest::NotCarried("v6router sends no router-address flag (RFC 6275)", None)),
@@ -559,6 +677,11 @@ fn dhcpv6_entries(
     }
     if !p.search.is_empty() {
         e.push(entry("search", arr(&p.search), &p.search_at));
+    }
+    if let Some(o) = sec.get("ntp") {
+        // RFC 5908 option 56: addresses or names, as odhcpd takes them.
+        let servers: Vec<String> = o.value.items().iter().map(|v| v.to_string()).collect();
+        e.push(entry("ntp", arr(&servers), &origin(pkg, o.line)));
     }
     e.push(entry(
         "preferred_lifetime",

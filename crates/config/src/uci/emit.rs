@@ -53,6 +53,11 @@ pub struct Iface {
     pub name: String,
     pub origin: String,
     pub assign: Option<Entry>,
+    /// `relay = { from = ... }` (odhcpd's relay modes).
+    pub relay: Option<Entry>,
+    /// Named by another interface's `relay.from`: listed even with
+    /// nothing to run itself.
+    pub listed: bool,
     pub uplink: Option<Vec<Entry>>,
     pub ra: Option<Vec<Entry>>,
     pub ra_prefixes: Vec<Vec<Entry>>,
@@ -122,12 +127,18 @@ impl Doc {
 impl Iface {
     /// A device that ended up with nothing to run is left out.
     fn is_used(&self) -> bool {
-        self.assign.is_some() || self.uplink.is_some() || self.ra.is_some() || self.dhcpv6.is_some()
+        self.listed
+            || self.assign.is_some()
+            || self.relay.is_some()
+            || self.uplink.is_some()
+            || self.ra.is_some()
+            || self.dhcpv6.is_some()
     }
 
     fn render(&self, out: &mut String) {
         let mut top = vec![entry("name", s(&self.name), &self.origin)];
         top.extend(self.assign.clone());
+        top.extend(self.relay.clone());
         table(out, "[[interface]]", "", &top);
         if let Some(u) = &self.uplink {
             table(

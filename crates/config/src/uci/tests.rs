@@ -157,15 +157,18 @@ fn custom_file_every_kind_of_option() {
     assert_eq!(
         keys(&o),
         [
-            "dhcp.lan.ntp",
             "dhcp.guest.ndp",
-            "dhcp.wan6.ra",
-            "dhcp.wan6.dhcpv6",
             "network.guest.ip6ifaceid",
             "network.henet.ip6prefix",
         ]
     );
     assert_eq!(c.log.level, "debug", "loglevel 7");
+    // odhcpd's `ntp` is option 56 (RFC 5908) here too.
+    let lan = c.interface("br-lan").and_then(|i| i.dhcpv6.as_ref());
+    assert_eq!(
+        lan.map(|d| d.ntp.clone()),
+        Some(vec!["2001:db8:123::1".to_string()])
+    );
     // config host: by DUID and by MAC (odhcpd matches either), hostid '10'
     // is ::10; the printer (mac, name, an IPv4 `ip`) gets its name.
     let hosts = &c
@@ -297,15 +300,48 @@ fn relay_and_absent_files() {
     let o = run(&fixture("openwrt-24.10-network"), None);
     let c = checked(&o);
     assert!(c.interface("br-lan").is_some_and(|i| i.ra.is_none()));
-    let dhcp = "config dhcp 'lan'\n\toption interface 'lan'\n\toption ra 'hybrid'\n\toption dhcpv6 'relay'\n\toption ndp 'hybrid'\n";
+    // Relayed, but from nothing: odhcpd needs a master as well.
+    let dhcp = "config dhcp 'lan'\n\toption interface 'lan'\n\toption ra 'relay'\n\toption dhcpv6 'relay'\n\toption ndp 'relay'\n";
     let o = run(&fixture("openwrt-24.10-network"), Some(dhcp));
     checked(&o);
-    assert_eq!(keys(&o), ["dhcp.lan.ra", "dhcp.lan.dhcpv6", "dhcp.lan.ndp"]);
-    assert!(o.diags[0]
-        .help
-        .as_deref()
-        .unwrap_or_default()
-        .contains("relay = { from"));
+    assert_eq!(keys(&o), ["dhcp.lan.ra"]);
+    assert!(o.diags[0].message.contains("master"), "{:?}", o.diags);
+}
+
+/// odhcpd's relay mode as OpenWrt's wiki writes it (the WAN's section is
+/// the master): the LAN relays from the WAN's device. The default LAN has
+/// `ip6assign`, so it is routed while a prefix is delegated.
+#[test]
+fn relay_mode_from_the_master() {
+    let relay = "config dhcp 'lan'\n\toption interface 'lan'\n\toption ra 'relay'\n\toption dhcpv6 'relay'\n\toption ndp 'relay'\n\n\
+                 config dhcp 'wan6'\n\toption interface 'wan6'\n\toption ra 'relay'\n\toption dhcpv6 'relay'\n\toption ndp 'relay'\n\toption master '1'\n";
+    let o = run(&fixture("openwrt-24.10-network"), Some(relay));
+    let c = checked(&o);
+    assert!(o.diags.is_empty(), "{:?}", keys(&o));
+    let lan = c.interface("br-lan").expect("br-lan");
+    let r = lan.relay.as_ref().expect("relay");
+    assert_eq!((r.from.as_str(), r.fallback), ("wan", true));
+    assert!(lan.ra.is_none() && lan.dhcpv6.is_none(), "{}", o.toml);
+    // A LAN without ip6assign relays only; RA served beside relayed
+    // DHCPv6 is named.
+    let network = fixture("openwrt-24.10-network").replace("\toption ip6assign '60'\n", "");
+    let mixed = relay.replace(
+        "option dhcpv6 'relay'\n\toption ndp",
+        "option dhcpv6 'server'\n\toption ndp",
+    );
+    let o = run(&network, Some(&mixed));
+    let c = checked(&o);
+    let r = c
+        .interface("br-lan")
+        .and_then(|i| i.relay.clone())
+        .expect("relay");
+    assert_eq!((r.from.as_str(), r.fallback), ("wan", false));
+    assert_eq!(keys(&o), ["dhcp.lan.dhcpv6"]);
+    // hybrid is relay mode too.
+    let o = run(&network, Some(&relay.replace("ra 'relay'", "ra 'hybrid'")));
+    let c = checked(&o);
+    let r = c.interface("br-lan").and_then(|i| i.relay.clone());
+    assert!(r.is_some_and(|r| !r.fallback), "{}", o.toml);
 }
 
 #[test]
