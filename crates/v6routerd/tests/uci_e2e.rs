@@ -95,7 +95,8 @@ fn uci_dir(lab: &Lab) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("network"), NETWORK).unwrap();
     // The lease file and the trigger's marker in the lab, not the host's
-    // /tmp; an NTP server, which is not carried over.
+    // /tmp; an NTP server (carried over) and the Mobile IPv6 router
+    // address flag (not carried over).
     let lab_dir = lab.dir().display().to_string();
     let dhcp = DHCP
         .replace("'/tmp/hosts/odhcpd'", &format!("'{lab_dir}/hosts/odhcpd'"))
@@ -105,7 +106,7 @@ fn uci_dir(lab: &Lab) -> std::path::PathBuf {
         )
         .replace(
             "\tlist ra_flags 'managed-config'",
-            "\tlist ntp '2001:db8::123'\n\tlist ra_flags 'managed-config'",
+            "\tlist ntp '2001:db8::123'\n\toption ra_advrouter '1'\n\tlist ra_flags 'managed-config'",
         );
     std::fs::write(dir.join("dhcp"), dhcp).unwrap();
     let own = format!(
@@ -136,7 +137,9 @@ fn import_and_check(lab: &Lab, rtr: &Netns, uci: &Path) -> std::path::PathBuf {
         stderr.contains(&format!("{}:", uci.join("dhcp").display())),
         "{stderr}"
     );
-    assert!(stderr.contains("`ntp '2001:db8::123'`"), "{stderr}");
+    assert!(stderr.contains("`ra_advrouter '1'`"), "{stderr}");
+    let toml = String::from_utf8_lossy(&out.stdout);
+    assert!(toml.contains("ntp = [\"2001:db8::123\"]"), "{toml}");
     assert!(!stderr.contains("leasefile"), "carried over: {stderr}");
     let strict = v6routerd(
         rtr,
