@@ -255,10 +255,11 @@ selftest_uci() {
 	mkdir -p "$_t/config" "$_t/state"
 	cp "$_fx/openwrt-24.10-network" "$_t/config/network"
 	# loglevel 6: the daemon logs its reloads at info; the lease file in
-	# the test's directory; an NTP server, which is not carried over.
+	# the test's directory; the Mobile IPv6 router address flag, which is
+	# not carried over, and an NTP server, which is.
 	sed -e "s/option loglevel '4'/option loglevel '6'/" \
 		-e "s|option leasefile '/tmp/hosts/odhcpd'|option leasefile '$_t/hosts/odhcpd'|" \
-		-e "s|option ra_slaac '1'|&\n\tlist ntp '2001:db8::123'|" \
+		-e "s|option ra_slaac '1'|&\n\toption ra_advrouter '1'\n\tlist ntp '2001:db8::123'|" \
 		"$_fx/openwrt-24.10-dhcp" >"$_t/config/dhcp"
 	printf "config v6router 'main'\n\toption source 'uci'\n\toption state_dir '%s'\n\toption socket '%s'\n" \
 		"$_t/state" "$_t/ctl.sock" >"$_t/config/v6router"
@@ -269,7 +270,8 @@ selftest_uci() {
 	_has "start imports /etc/config into the TOML it runs" "param command [$PROG] [-c] [$GEN]" "$PROCD_LOG"
 	_has "start registers reload triggers on network, dhcp and v6router" "trigger config.change package=dhcp run" "$PROCD_LOG"
 	_has "start registers interface triggers for lan and wan6" "trigger interface.* interface=lan run" "$PROCD_LOG"
-	_has "what is not carried over is logged with file:line" "log daemon.notice v6routerd:   --> $_t/config/dhcp:33:7" "$PROCD_LOG"
+	_has "what is not carried over is logged with file:line" "log daemon.notice v6routerd:   --> $_t/config/dhcp:33:9" "$PROCD_LOG"
+	_has "odhcpd's ntp is carried over" "ntp = [\"2001:db8::123\"]" "$GEN"
 	_has "odhcpd's lease file is carried over" "lease_file = \"$_t/hosts/odhcpd\"" "$GEN"
 	# Run the daemon as procd would, in a namespace of its own.
 	# iproute2's, not a shell's built-in applet (busybox ash has one).
