@@ -347,6 +347,13 @@ impl Lab {
         self.start_daemon(ns, name, &cfg, socket, state_dir)
     }
 
+    /// Start `d`'s daemon again as `name` (its log), with the same config
+    /// file, control socket and state directory: after a stop or a kill -9.
+    pub fn restart(&self, d: &Daemon, name: &str) -> Daemon {
+        let (sock, state) = (d.socket.clone(), d.state_dir.clone());
+        self.start_daemon(&d.ns, name, &d.config, sock, state)
+    }
+
     /// (Re)start v6routerd with an existing config file.
     pub fn start_daemon(
         &self,

@@ -296,13 +296,7 @@ fn runs_as_a_configured_user_with_three_capabilities() {
     assert!(!log.contains("ermission denied"), "{log}");
     // A restart as root again finds nobody's files usable.
     s.lab.stop(pid, Duration::from_secs(3));
-    let d2 = s.lab.start_daemon(
-        &s.rtr,
-        "r2",
-        &s.d.config,
-        s.d.socket.clone(),
-        s.d.state_dir.clone(),
-    );
+    let d2 = s.lab.restart(&s.d, "r2");
     assert!(
         d2.ctl(&["show", "leases"]).contains(&addr),
         "{}",
@@ -505,13 +499,7 @@ fn kill9_then_restart_keeps_leases() {
     assert!(s.d.ctl(&["show", "leases"]).contains(&addr));
     s.lab.kill9(s.d.pid);
     let t0 = Instant::now();
-    let d2 = s.lab.start_daemon(
-        &s.rtr,
-        "r2",
-        &s.d.config,
-        s.d.socket.clone(),
-        s.d.state_dir.clone(),
-    );
+    let d2 = s.lab.restart(&s.d, "r2");
     let t = time_until(Duration::from_secs(10), || {
         d2.try_ctl(&["show", "leases"])
             .is_ok_and(|l| l.contains(&addr))
@@ -783,13 +771,7 @@ fn journal_records(bytes: &[u8]) -> Vec<(usize, usize, std::net::Ipv6Addr)> {
 }
 
 fn restart(s: &Setup, name: &str) -> Daemon {
-    s.lab.start_daemon(
-        &s.rtr,
-        name,
-        &s.d.config,
-        s.d.socket.clone(),
-        s.d.state_dir.clone(),
-    )
+    s.lab.restart(&s.d, name)
 }
 
 /// A journal whose last record is cut short (a crash mid-write), then one

@@ -484,13 +484,7 @@ fn withdrawn_prefix_survives_restart_via_state_dir() {
     // The prefix is removed while the daemon is down (renumbering at boot).
     let old = std::fs::read_to_string(&d.config).expect("config");
     std::fs::write(&d.config, without_prefix(&old)).expect("write");
-    let d2 = s.lab.start_daemon(
-        &s.rtr,
-        "rtr",
-        &d.config,
-        d.socket.clone(),
-        d.state_dir.clone(),
-    );
+    let d2 = s.lab.restart(&d, "rtr");
     let got = wait_for(Duration::from_secs(3), || {
         let (_, l) = slaac_addr(&s.host)?;
         l.contains("preferred_lft 0sec").then_some(l)

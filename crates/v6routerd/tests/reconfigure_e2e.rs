@@ -360,13 +360,7 @@ fn dhcpcd_follows_a_reconfigure_after_the_pool_moves() {
     // The daemon restarts: the key comes back from the lease journal
     // (format 3), and the replay counter starts above the last one sent.
     lab.stop(d0.pid, Duration::from_secs(5));
-    let d = lab.start_daemon(
-        &rtr,
-        "r",
-        &d0.config,
-        d0.socket.clone(),
-        d0.state_dir.clone(),
-    );
+    let d = lab.restart(&d0, "r");
     let up = wait_for(Duration::from_secs(5), || {
         d.try_ctl(&["show", "dhcpv6"])
             .is_ok_and(|t| t.contains("lan0 ("))

@@ -433,13 +433,7 @@ fn reload_turns_ripng_off_and_on_and_crash_restart_recovers() {
     lab.kill9(d.pid);
     rtr.sh("ip -6 route add 2001:db8:dead::/48 via fe80::dead dev eth0 proto rip metric 20");
     assert!(rip_routes(&rtr).contains(BIRD_STATIC));
-    let d2 = lab.start_daemon(
-        &rtr,
-        "rtr",
-        &d.config,
-        d.socket.clone(),
-        d.state_dir.clone(),
-    );
+    let d2 = lab.restart(&d, "rtr");
     let clean = wait_for(Duration::from_secs(5), || {
         let r = rip_routes(&rtr);
         (r.contains(BIRD_STATIC) && !r.contains("2001:db8:dead::")).then_some(())

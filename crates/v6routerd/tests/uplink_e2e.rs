@@ -163,13 +163,7 @@ fn a_restart_keeps_the_delegated_prefix() {
     let d = h.router("r");
     h.wait_lan("2001:db8:100:1::1/64", &d);
     assert_eq!(h.lab.stop(d.pid, Duration::from_secs(3)), Some(0));
-    let d2 = h.lab.start_daemon(
-        &h.rtr,
-        "r",
-        &d.config,
-        d.socket.clone(),
-        d.state_dir.clone(),
-    );
+    let d2 = h.lab.restart(&d, "r");
     let log = d2.log_text();
     assert!(
         log.contains("kept the delegation across the restart: 2001:db8:100::/56"),
