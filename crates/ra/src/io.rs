@@ -121,6 +121,19 @@ impl RaSocket {
     }
 }
 
+/// Send one Router Solicitation (`bytes`, [`crate::solicit`]) out of
+/// `ifindex` to all-routers, from a one-off raw socket: a WAN solicits a few
+/// times after it comes up, not worth a socket kept open. Hop limit 255
+/// (RFC 4861 §4.1); the kernel fills in the checksum and the link-local
+/// source.
+pub fn send_rs(bytes: &[u8], ifindex: u32) -> io::Result<()> {
+    let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))?;
+    s.set_multicast_hops_v6(u32::from(ND_HOP_LIMIT))?;
+    s.set_multicast_if_v6(ifindex)?;
+    s.send_to(bytes, &SocketAddrV6::new(ALL_ROUTERS, 0, 0, ifindex).into())?;
+    Ok(())
+}
+
 /// ND proxy's receive side (relay mode, `ndproxy`): an AF_PACKET socket
 /// on one interface that gets every IPv6 NS and NA on the link, also those
 /// to solicited-node groups the router never joined (hosts' DAD, the ISP's

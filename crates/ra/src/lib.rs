@@ -7,6 +7,7 @@
 //!   virtual time: timers, RS answers, the prefix table with renumbering
 //!   (RFC 9096), consistency checks of other routers' RAs (§6.2.7).
 //! - [`relay`]: the uplink's RA content, relayed (odhcpd's `ra relay`).
+//! - [`solicit`]: Router Solicitations from the WAN (RFC 4861 §6.3.7).
 //! - [`io`]: the raw ICMPv6 socket.
 //!
 //! Tests sit beside what they test: `src/engine/tests.rs`, `src/wire/tests.rs`.
@@ -15,4 +16,5 @@ pub mod engine;
 pub mod io;
 pub mod ndproxy;
 pub mod relay;
+pub mod solicit;
 pub mod wire;

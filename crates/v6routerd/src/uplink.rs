@@ -27,6 +27,7 @@ use v6control::uplink::{Assignment, LeaseInfo, UplinkInfo, UplinkStatus};
 use v6control::{Request, Response};
 use v6dhcp::client::{Binding, Client, ClientAction, ClientParams, Lease, StoredBinding};
 use v6dhcp::wire::{Duid, ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT};
+use v6ra::solicit::{router_solicitation, Solicitor, MAX_RTR_SOLICITATION_DELAY};
 
 const CLIENT_PORT: u16 = 546;
 
@@ -43,6 +44,9 @@ struct Uplink {
     /// The link was usable when we last looked.
     running: bool,
     reader: Option<tokio::task::JoinHandle<()>>,
+    /// Router Solicitations still to send (RFC 7084 W-1: a host on the WAN),
+    /// until an RA gives the WAN a default route.
+    solicit: Option<Solicitor>,
 }
 
 impl Uplink {
@@ -55,6 +59,30 @@ impl Uplink {
         let dst = SocketAddrV6::new(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT, 0, idx);
         if let Err(e) = s.send_to(bytes, dst).await {
             debug!("{}: send: {e}", self.name);
+        }
+    }
+
+    /// The next Router Solicitation, if one is due at `now` and the WAN has
+    /// no default router yet (§6.3.7: a host stops soliciting once an RA
+    /// came).
+    fn solicit_router(&mut self, view: &KernelView, now: Instant) {
+        let (Some(s), Some(index)) = (&mut self.solicit, self.ifindex) else {
+            return;
+        };
+        if has_default_via(view, index) {
+            self.solicit = None;
+            return;
+        }
+        if !s.due(now) {
+            return;
+        }
+        let mac = view.links.get(&index).and_then(|l| l.lladdr.as_deref());
+        let sent = router_solicitation(mac)
+            .map_err(|e| std::io::Error::other(format!("{e:?}")))
+            .and_then(|rs| v6ra::io::send_rs(&rs, index));
+        match sent {
+            Ok(()) => debug!("{}: Router Solicitation sent", self.name),
+            Err(e) => debug!("{}: Router Solicitation: {e}", self.name),
         }
     }
 
@@ -162,9 +190,14 @@ impl Service for Uplinks {
     }
 
     fn deadline(&self) -> Option<Instant> {
+        let solicits = self
+            .uplinks
+            .iter()
+            .filter_map(|u| u.solicit.as_ref()?.deadline());
         self.uplinks
             .iter()
             .filter_map(|u| u.client.next_timer())
+            .chain(solicits)
             .min()
     }
 
@@ -178,6 +211,10 @@ impl Service for Uplinks {
                 let acts = self.uplinks[i].client.on_timer(now);
                 self.execute(ctx, i, acts).await;
             }
+        }
+        let view = ctx.kernel();
+        for u in &mut self.uplinks {
+            u.solicit_router(&view, now);
         }
         // Stale LAN addresses run out by themselves in the kernel; drop our record.
         self.installed
@@ -338,6 +375,7 @@ impl Uplinks {
             ifindex: None,
             running: false,
             reader: None,
+            solicit: None,
         }
     }
 
@@ -377,6 +415,8 @@ impl Uplinks {
             if usable && u.socket.is_none() {
                 wan_accepts_ra(&u.name);
                 open_client_socket(u, &self.rx_tx);
+                let delay = MAX_RTR_SOLICITATION_DELAY.mul_f64(fastrand::f64());
+                u.solicit = Some(Solicitor::new(now, delay));
             }
             if usable && !u.running {
                 info!("{}: link up, asking for a delegated prefix", u.name);
@@ -845,6 +885,16 @@ fn unreachable(p: Ipv6Prefix) -> RouteFact {
 fn is_missing(view: &KernelView, a: &PlannedAddr) -> bool {
     view.link_by_name(&a.iface)
         .is_some_and(|l| !view.addrs_of(l.index).any(|x| x.addr == a.addr))
+}
+
+/// A default route in the main table out of `index`: the ISP's RA came.
+fn has_default_via(view: &KernelView, index: u32) -> bool {
+    view.routes.iter().any(|r| {
+        r.dst.len() == 0
+            && r.table == RT_TABLE_MAIN
+            && r.kind == RouteKind::Unicast
+            && r.oif == Some(index)
+    })
 }
 
 fn has_route(view: &KernelView, p: &Ipv6Prefix) -> bool {

@@ -155,6 +155,55 @@ fn delegated_prefix_reaches_the_lan_host() {
     assert!(rd.contains("2001:db8:ff::53"), "{rd}");
 }
 
+/// A router started while its WAN is already up solicits the ISP's RA
+/// (RFC 4861 §6.3.7 as a host, RFC 7084 W-1) instead of waiting for the
+/// next unsolicited one: radvd here advertises every 10-30 min after its
+/// initial RAs (16 s apart), so without the RS the default route comes
+/// ~14 s after the start, with it within about a second. The hosts on the
+/// LAN get a default route from us only then (RFC 7084 G-4).
+#[test]
+#[ignore = "needs root and network namespaces"]
+fn the_wan_solicits_the_isps_router_advertisement_at_start() {
+    let h = home("uprs");
+    // The kernel's own RSs at link-up are over long before a router starts.
+    h.rtr
+        .sh("sysctl -qw net.ipv6.conf.wan0.router_solicitations=0");
+    let conf = h.lab.dir().join("radvd-slow.conf");
+    std::fs::write(
+        &conf,
+        "interface isp0 { AdvSendAdvert on; MinRtrAdvInterval 600; MaxRtrAdvInterval 1800;\n\
+         prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n",
+    )
+    .unwrap();
+    let c = conf.display().to_string();
+    let pidf = h.lab.dir().join("radvd-slow.pid").display().to_string();
+    h.lab.spawn(
+        &h.isp,
+        &["radvd", "-n", "-m", "stderr", "-C", &c, "-p", &pidf],
+        "radvd.log",
+    );
+    // Let radvd's first initial RA go by before the router listens.
+    std::thread::sleep(Duration::from_secs(2));
+    let t0 = std::time::Instant::now();
+    let d = h.router("r");
+    let default = wait_for(Duration::from_secs(8), || {
+        let r = h.rtr.sh("ip -6 route show default dev wan0");
+        r.contains("via fe80::").then_some(t0.elapsed())
+    });
+    let Some(took) = default else {
+        panic!(
+            "no default route via wan0 8 s after the start\nradvd:\n{}\nlog:\n{}",
+            std::fs::read_to_string(h.lab.dir().join("radvd.log")).unwrap_or_default(),
+            d.log_text()
+        );
+    };
+    eprintln!(
+        "FIGURE wan_default_route_after_start_ms {}",
+        took.as_millis()
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn a_restart_keeps_the_delegated_prefix() {
