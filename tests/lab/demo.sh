@@ -132,6 +132,11 @@ for _ in $(seq 100); do
     has "$(ip -n v6lab-host -6 addr show dev eth0 scope global)" 2001:db8:100:1: && break; sleep 0.1
 done
 ip -n v6lab-host -6 addr show dev eth0 scope global || true
+# Its default route comes once ours does (RFC 7084 G-4: router lifetime 0
+# until the ISP's RA, which our WAN solicits at start).
+for _ in $(seq 100); do
+    has "$(ip -n v6lab-host -6 route show default)" via && break; sleep 0.1
+done
 ip -n v6lab-host -6 route show default || true
 
 echo "== the host asks DHCPv6 for an address (dhclient -6)"
