@@ -204,15 +204,7 @@ fn pd_routes(server: &Server, links: &[LinkConfig]) -> Vec<RouteFact> {
                 return None;
             };
             let link = links.iter().find(|k| *k.name == *l.link)?;
-            Some(RouteFact {
-                dst: l.prefix,
-                gateway: Some(via),
-                oif: Some(link.ifindex),
-                protocol: rtprot::V6ROUTER,
-                metric: 1024,
-                table: RT_TABLE_MAIN,
-                kind: v6common::RouteKind::Unicast,
-            })
+            Some(v6dhcp::engine::delegated_route(l.prefix, via, link.ifindex))
         })
         .collect()
 }
