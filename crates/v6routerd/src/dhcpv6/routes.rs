@@ -11,7 +11,7 @@ use crate::kernel_side::{ProtocolRoutes, Refused, RouteEvent};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use tracing::{debug, warn};
-use v6common::kernel::{rtprot, RT_TABLE_MAIN};
+use v6common::kernel::rtprot;
 use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6dhcp::engine::{LinkConfig, Server};
 use v6dhcp::lease::LeaseKind;
@@ -217,6 +217,7 @@ mod tests {
     use crate::service::UplinkFacts;
     use std::path::Path;
     use std::sync::Arc;
+    use v6common::kernel::RT_TABLE_MAIN;
     use v6dhcp::engine::ServerConfig;
     use v6dhcp::lease::{Lease, LeaseState};
     use v6dhcp::wire::Duid;
