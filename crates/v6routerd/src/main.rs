@@ -5,6 +5,7 @@ mod broker_update;
 mod check;
 mod command;
 mod control;
+mod dhcp_relay;
 mod dhcpv6;
 mod events;
 mod heap;

@@ -1,9 +1,11 @@
 //! Relay mode (issue 19 §1): real radvd as an ISP that advertises one /64
 //! and delegates nothing; v6routerd relays its RA onto the LAN; the LAN
 //! host's own kernel is the SLAAC client, rdisc6 reads the RA it gets.
+//! With Kea as the ISP's DHCPv6 server (and radvd's M flag), dhclient -6
+//! on the LAN is served through our DHCPv6 relay agent.
 
 use std::time::Duration;
-use testlab::{wait_for, Daemon, Netns};
+use testlab::{lease_field, wait_for, Daemon, Netns};
 
 /// ISP -- wan0 [rtr] lan0 -- eth0 [host], with this file's helpers.
 struct Home(testlab::Home);
@@ -271,4 +273,135 @@ fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
     assert!(!ping(&h.isp, "2001:db8:ff::dead"));
     let neigh = h.isp.sh("ip -6 neigh show 2001:db8:ff::dead dev isp0");
     assert!(!neigh.contains("lladdr"), "answered for ::dead: {neigh}");
+}
+
+/// Kea on the ISP link as a real ISP runs it: one subnet per customer link,
+/// the /64 its radvd advertises there (Lab::kea6: pool ::1000-::10ff, /56s
+/// of 2001:db8:100::/40), nothing that knows our LAN. Kea selects a
+/// relayed client's subnet by the relay's link-address (Kea ARM "DHCPv6
+/// Relays"); ours is our WAN address in that /64, which in relay mode spans
+/// the LAN too, so the LAN client gets an address of the ISP's /64 that the
+/// ND proxy makes reachable. No interface-id or `relay` entry is needed:
+/// an ISP cannot know what its customers call their LANs.
+fn isp_with_kea(h: &Home) {
+    h.lab.kea_isp(&h.isp, "isp0", "2001:db8:100::", "[]");
+}
+
+/// A dhclient script that puts the leased address on the interface (the
+/// lab's default, /bin/true, touches nothing).
+fn address_script(h: &Home) -> String {
+    let path = h.lab.dir().join("add-address.sh");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\ncase \"$reason\" in BOUND6|RENEW6|REBIND6|REBOOT6)\n\
+         [ -n \"$new_ip6_address\" ] && ip -6 addr replace \"$new_ip6_address/128\" dev \"$interface\";;\nesac\nexit 0\n",
+    )
+    .unwrap();
+    h.lab.dir().join("add-address.sh").display().to_string()
+}
+
+/// The relay's part of `show protocols`: "N forwarded".
+fn forwarded(d: &Daemon) -> u64 {
+    let p = d.ctl(&["show", "protocols"]);
+    p.split("DHCPv6 relay on lan0: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
+    let h = home("relay-dh");
+    let d = h.router("r");
+    isp_with_kea(&h);
+    let script = address_script(&h);
+    std::process::Command::new("chmod")
+        .args(["+x", &script])
+        .status()
+        .unwrap();
+    let c = h.lab.dhclient(&h.host, "c", &["-sf", &script], "eth0");
+    let lease = c.wait_lease(Duration::from_secs(30), |t| t.contains("iaaddr"));
+    let Some(lease) = lease else {
+        panic!(
+            "no lease through the relay\ndhclient:\n{}\nkea:\n{}\nlog:\n{}",
+            c.log_text(),
+            std::fs::read_to_string(h.lab.dir().join("kea.log")).unwrap_or_default(),
+            d.log_text()
+        );
+    };
+    let addr = lease_field(&lease, "iaaddr").unwrap_or_default();
+    let a: std::net::Ipv6Addr = addr.parse().expect("an address");
+    let (first, last): (std::net::Ipv6Addr, std::net::Ipv6Addr) = (
+        "2001:db8:ff::1000".parse().unwrap(),
+        "2001:db8:ff::10ff".parse().unwrap(),
+    );
+    assert!(first <= a && a <= last, "{a} not in Kea's pool:\n{lease}");
+    let on_host = wait_for(Duration::from_secs(5), || h.host_line(&addr));
+    assert!(on_host.is_some(), "{a} not on the host");
+    assert!(forwarded(&d) >= 2, "{}", d.ctl(&["show", "protocols"]));
+    // The ND proxy learned it from its DAD: the ISP reaches it.
+    let ok = wait_for(Duration::from_secs(10), || {
+        h.isp
+            .sh(&format!(
+                "ping -6 -c 1 -W 1 {a} >/dev/null 2>&1 && echo ok; true"
+            ))
+            .contains("ok")
+            .then_some(())
+    });
+    assert!(ok.is_some(), "the ISP cannot ping {a}");
+}
+
+/// Our routes of protocol v6router via a gateway.
+fn pd_routes(rtr: &Netns) -> String {
+    rtr.sh("ip -6 route show proto 201")
+        .lines()
+        .filter(|l| l.contains(" via "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_prefix_delegated_to_a_lan_router_through_the_relay_is_routed_until_released() {
+    let h = home("relay-pd");
+    let d = h.router("r");
+    isp_with_kea(&h);
+    let c = h.lab.dhclient(&h.host, "c", &["-P"], "eth0");
+    let lease = c.wait_lease(Duration::from_secs(30), |t| t.contains("iaprefix"));
+    let Some(lease) = lease else {
+        panic!("no prefix\n{}\nlog:\n{}", c.log_text(), d.log_text());
+    };
+    let prefix = lease_field(&lease, "iaprefix").unwrap_or_default();
+    assert!(prefix.starts_with("2001:db8:1"), "{prefix}");
+    let host_ll = h.host.link_local("eth0");
+    let route = wait_for(Duration::from_secs(3), || {
+        let r = pd_routes(&h.rtr);
+        r.contains(&prefix).then_some(r)
+    });
+    let Some(route) = route else {
+        panic!(
+            "no route for {prefix}:\n{}\nlog:\n{}",
+            h.rtr.sh("ip -6 route"),
+            d.log_text()
+        );
+    };
+    assert!(
+        route.contains(&format!("via {host_ll} dev lan0")),
+        "{route}"
+    );
+    let pf = h.lab.dir().join("c.pid").display().to_string();
+    let lf = h.lab.dir().join("c.leases").display().to_string();
+    h.host.sh(&format!(
+        "dhclient -6 -P -r -sf /bin/true -lf {lf} -pf {pf} eth0"
+    ));
+    let gone = wait_for(Duration::from_secs(3), || {
+        (!pd_routes(&h.rtr).contains(&prefix)).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "route stayed after the Release:\n{}",
+        pd_routes(&h.rtr)
+    );
 }

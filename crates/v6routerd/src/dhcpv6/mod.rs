@@ -26,7 +26,7 @@ mod import;
 mod leasefile;
 mod links;
 mod publish;
-mod routes;
+pub(crate) mod routes;
 mod status;
 mod store_thread;
 mod summary;
