@@ -196,17 +196,25 @@ fn fallback_relays_until_a_prefix_is_delegated_then_routes() {
     let Some(lan) = lan else {
         panic!("nothing delegated; log:\n{}", d.log_text());
     };
+    let t_lan = std::time::Instant::now();
     let prefix: String = lan.split("::").next().unwrap_or_default().to_string();
-    // The host is in it soon after. Issue 19 asks for 2 s; RFC 4861 §10
-    // MIN_DELAY_BETWEEN_RAS (3 s since our last multicast RA) plus DAD of
-    // lan0's new address (1 s, RFC 4862 §5.4) bound what our RA engine can
-    // do: 5 s here (measured 2.3 s).
-    let host = wait_for(Duration::from_secs(5), || {
+    // The host is in it soon after. Our RA engine advertises the new /64
+    // as soon as lan0 has it (tentative or not: no wait for DAD), but RFC
+    // 4861 §6.2.4 MIN_DELAY_BETWEEN_RAS keeps 3 s between multicast RAs,
+    // so the RA waits for what is left of 3 s since the last one: between
+    // 0 and 3 s (measured 1.9 to 2.6 s over 9 runs, since the delegation
+    // comes 0.5 to 1.1 s after the relayed RA's resync). Issue 19 asks for
+    // 2 s; that rule makes 3 s the honest bound, plus 0.5 s for the host.
+    let host = wait_for(Duration::from_millis(3500), || {
         h.host_line(&format!("{prefix}:"))
     });
+    eprintln!(
+        "fallback: host in {prefix}::/64 {} ms after lan0 got {lan}",
+        t_lan.elapsed().as_millis()
+    );
     assert!(
         host.is_some(),
-        "host not in {prefix}::/64 within 5 s of lan0 getting {lan}: {}\nlog:\n{}",
+        "host not in {prefix}::/64 within 3.5 s of lan0 getting {lan}: {}\nlog:\n{}",
         h.host.sh("ip -6 addr show dev eth0"),
         d.log_text()
     );
