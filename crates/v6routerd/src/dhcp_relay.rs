@@ -6,8 +6,9 @@
 //!   ff02::1:2, hears clients and cascaded relays; answers go out of it.
 //! - The WAN socket, UDP 547 bound to the WAN and joined to nothing, sends
 //!   Relay-forwards to All_DHCP_Relay_Agents_and_Servers (§7.1) from our
-//!   link-local and hears the servers' Relay-replies, which come back to
-//!   that address, port 547 (§19.3). Being bound to its device, it gets
+//!   link-local, or to the configured `dhcpv6_servers` (§19.1.1), and
+//!   hears the servers' Relay-replies, which come back to the address we
+//!   sent from, port 547 (§19.3). Being bound to its device, it gets
 //!   them rather than the server's [::]:547 (dhcpv6/mod.rs), which does
 //!   not serve a relaying LAN (dhcpv6/links.rs).
 //! - Routes for prefixes delegated to LAN routers go the server's one way
@@ -35,6 +36,8 @@ struct Link {
     wan_idx: u32,
     lan_sock: ServerSocket,
     wan_sock: ServerSocket,
+    /// Where Relay-forwards go (empty: ff02::1:2 on the WAN).
+    servers: Vec<Ipv6Addr>,
 }
 
 impl Link {
@@ -49,6 +52,7 @@ impl Link {
             wan_idx,
             lan_sock,
             wan_sock,
+            servers: Vec::new(),
         })
     }
 }
@@ -74,9 +78,16 @@ pub struct DhcpRelay {
 }
 
 impl DhcpRelay {
-    /// Relay for `pair` (lan, wan) or for nothing; `relayed` are the
-    /// prefixes the uplink's RA gives, in which our link-address is taken.
-    pub fn sync(&mut self, view: &KernelView, pair: Option<(&str, &str)>, relayed: &[Ipv6Prefix]) {
+    /// Relay for `pair` (lan, wan) or for nothing, to `servers` (empty:
+    /// ff02::1:2); `relayed` are the prefixes the uplink's RA gives, in
+    /// which our link-address is taken.
+    pub fn sync(
+        &mut self,
+        view: &KernelView,
+        pair: Option<(&str, &str)>,
+        servers: &[Ipv6Addr],
+        relayed: &[Ipv6Prefix],
+    ) {
         let idx = |n: &str| view.link_by_name(n).map(|l| l.index);
         let want = pair.and_then(|(l, w)| Some((l, w, idx(l)?, idx(w)?)));
         let same = match (&self.link, want) {
@@ -102,6 +113,9 @@ impl DhcpRelay {
                 self.lan_buf = vec![0; 65536];
                 self.wan_buf = vec![0; 65536];
             }
+        }
+        if let Some(k) = &mut self.link {
+            k.servers = servers.to_vec();
         }
         let lans: Vec<Lan> = self
             .link
@@ -193,7 +207,7 @@ impl DhcpRelay {
     fn execute(&mut self, acts: Vec<Action>) {
         for a in acts {
             match a {
-                Action::Forward { data, .. } => self.send(true, &data, None),
+                Action::Forward { data, .. } => self.forward(&data),
                 Action::Deliver { dst, data, .. } => self.send(false, &data, Some(dst)),
                 Action::AddRoute(r) => {
                     info!(
@@ -214,7 +228,20 @@ impl DhcpRelay {
         }
     }
 
-    /// Send on the WAN to ff02::1:2 (`dst` None) or on the LAN to `dst`.
+    /// A Relay-forward to each configured server, else to ff02::1:2.
+    fn forward(&self, data: &[u8]) {
+        let Some(k) = &self.link else { return };
+        if k.servers.is_empty() {
+            return self.send(true, data, None);
+        }
+        for s in &k.servers {
+            // A link-local server is on the WAN; the scope is ignored else.
+            let dst = SocketAddrV6::new(*s, SERVER_PORT, 0, k.wan_idx);
+            self.send(true, data, Some(dst));
+        }
+    }
+
+    /// Send on the WAN (to ff02::1:2 when `dst` is None) or on the LAN.
     fn send(&self, wan: bool, data: &[u8], dst: Option<SocketAddrV6>) {
         let Some(k) = &self.link else { return };
         let (sock, ifindex) = match wan {

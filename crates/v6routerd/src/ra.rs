@@ -375,7 +375,11 @@ impl Ra {
             .and_then(|(_, w)| self.upstream.get(w))
             .map(|u| u.prefixes(now))
             .unwrap_or_default();
-        self.dhcp.sync(view, first, &relayed);
+        let servers = first
+            .and_then(|(l, _)| cfg.interface(l)?.relay.as_ref())
+            .map(|r| r.dhcpv6_servers.as_slice())
+            .unwrap_or_default();
+        self.dhcp.sync(view, first, servers, &relayed);
         // RA turned off on an interface: final RA (RFC 4861 §6.2.5).
         let gone: Vec<String> = self
             .ifaces

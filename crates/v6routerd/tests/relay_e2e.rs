@@ -318,13 +318,10 @@ fn forwarded(d: &Daemon) -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
-fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
-    let h = home("relay-dh");
-    let d = h.router("r");
-    isp_with_kea(&h);
-    let script = address_script(&h);
+/// dhclient -6 on the host, with the address it leases put on eth0: that
+/// address, after checking it is in Kea's pool and was relayed by us.
+fn lease_through_the_relay(h: &Home, d: &Daemon) -> std::net::Ipv6Addr {
+    let script = address_script(h);
     std::process::Command::new("chmod")
         .args(["+x", &script])
         .status()
@@ -348,7 +345,17 @@ fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
     assert!(first <= a && a <= last, "{a} not in Kea's pool:\n{lease}");
     let on_host = wait_for(Duration::from_secs(5), || h.host_line(&addr));
     assert!(on_host.is_some(), "{a} not on the host");
-    assert!(forwarded(&d) >= 2, "{}", d.ctl(&["show", "protocols"]));
+    assert!(forwarded(d) >= 2, "{}", d.ctl(&["show", "protocols"]));
+    a
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
+    let h = home("relay-dh");
+    let d = h.router("r");
+    isp_with_kea(&h);
+    let a = lease_through_the_relay(&h, &d);
     // The ND proxy learned it from its DAD: the ISP reaches it.
     let ok = wait_for(Duration::from_secs(10), || {
         h.isp
@@ -359,6 +366,31 @@ fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
             .then_some(())
     });
     assert!(ok.is_some(), "the ISP cannot ping {a}");
+}
+
+/// `dhcpv6_servers`: Relay-forwards unicast to the server named (Kea
+/// listens on isp0's link-local too), not to ff02::1:2.
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn relay_forwards_go_to_the_configured_server() {
+    let h = home("relay-us");
+    let kea = Home::link_local(&h.isp, "isp0");
+    let cfg = ROUTER.replace(
+        "relay = { from = \"wan0\" }",
+        &format!("relay = {{ from = \"wan0\", dhcpv6_servers = [\"{kea}\"] }}"),
+    );
+    let d = h.0.router("r", &cfg);
+    isp_with_kea(&h);
+    let (ts, pcap) = h.lab.capture(&h.isp, "isp0", "udp port 547", "wan");
+    lease_through_the_relay(&h, &d);
+    let _ = h.lab.stop(ts, Duration::from_secs(5));
+    let dsts = h.isp.sh(&format!(
+        "tshark -r {pcap} -Y dhcpv6.msgtype==12 -T fields -e ipv6.dst 2>/dev/null"
+    ));
+    assert!(
+        !dsts.is_empty() && dsts.lines().all(|l| l.trim() == kea),
+        "Relay-forwards not (all) to {kea}: {dsts}"
+    );
 }
 
 /// Our routes of protocol v6router via a gateway.

@@ -17,7 +17,7 @@ const VALID_LIMIT: u32 = 5400;
 /// odhcpd's `leasetime` default, 12h.
 const LEASETIME: u32 = 43200;
 
-const RELAY_HELP: &str = "`relay = { from = \"<uplink>\" }` relays RA and NDP but not DHCPv6 yet (docs/relay-mode.md); write it by hand or leave this interface to odhcpd";
+const RELAY_HELP: &str = "`relay = { from = \"<uplink>\" }` relays RA, NDP and DHCPv6 (docs/relay-mode.md); write it by hand with the `master` interface as `from`";
 
 pub(crate) fn translate(cx: &mut Ctx, pkg: &Package, facts: &Facts) {
     let search = pkg
@@ -122,7 +122,7 @@ fn mode(cx: &mut Ctx, pkg: &Package, sec: &Section, label: &str, name: &str, ign
                 pkg,
                 label,
                 o,
-                "v6router relays RA and NDP but not yet DHCPv6",
+                "relay mode is not carried over (which interface is the master)",
                 Some(RELAY_HELP),
             );
             Mode::Relay
