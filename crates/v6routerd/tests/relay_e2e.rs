@@ -285,14 +285,19 @@ fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
 
 /// Kea on the ISP link as a real ISP runs it: one subnet per customer link,
 /// the /64 its radvd advertises there (Lab::kea6: pool ::1000-::10ff, /56s
-/// of 2001:db8:100::/40), nothing that knows our LAN. Kea selects a
-/// relayed client's subnet by the relay's link-address (Kea ARM "DHCPv6
-/// Relays"); ours is our WAN address in that /64, which in relay mode spans
-/// the LAN too, so the LAN client gets an address of the ISP's /64 that the
-/// ND proxy makes reachable. No interface-id or `relay` entry is needed:
-/// an ISP cannot know what its customers call their LANs.
+/// of 2001:db8:100::/40), known by its prefix, not by an interface of the
+/// server (a real ISP's server sits behind its own relays) and with
+/// nothing that knows our LAN: an ISP cannot know what its customers call
+/// their LANs, so no interface-id or `relay` entry. Kea then places a
+/// relayed client by the relay's link-address alone (with a subnet bound
+/// to isp0 it would take that subnet whatever the link-address: tried,
+/// it leased with link-address ::). Ours is our WAN address in that /64,
+/// which in relay mode spans the LAN too, so the LAN client gets an
+/// address of the ISP's /64 that the ND proxy makes reachable.
 fn isp_with_kea(h: &Home) {
-    h.lab.kea_isp(&h.isp, "isp0", "2001:db8:100::", "[]");
+    h.lab
+        .kea6_subnet(&h.isp, "isp0", "2001:db8:100::", "[]", false);
+    h.lab.isp_radvd(&h.isp, "isp0");
 }
 
 /// A dhclient script that puts the leased address on the interface (the
