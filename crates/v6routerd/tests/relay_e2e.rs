@@ -398,6 +398,24 @@ fn relay_forwards_go_to_the_configured_server() {
     );
 }
 
+/// A LAN with a DHCPv6 server section of its own that relays: the server
+/// leaves it to the relay (Kea's address, not one of our pool), and does
+/// not count the clients' multicast it also hears as strays.
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_relaying_lan_is_not_served_by_our_dhcpv6_server() {
+    let h = home("relay-sv");
+    let cfg = format!("{ROUTER}[interface.dhcpv6]\npool = \"2001:db8:1::1000-2001:db8:1::1fff\"\n");
+    let d = h.0.router("r", &cfg);
+    isp_with_kea(&h);
+    lease_through_the_relay(&h, &d);
+    let st = d.ctl(&["show", "dhcpv6"]);
+    assert!(st.contains("lan0 (relayed)"), "{st}");
+    let js = d.ctl(&["--json", "show", "dhcpv6"]);
+    assert!(!js.contains("unknown-interface"), "{js}");
+    assert_eq!(d.dhcpv6_received("SOLICIT"), 0, "{js}");
+}
+
 /// Our routes of protocol v6router via a gateway.
 fn pd_routes(rtr: &Netns) -> String {
     rtr.sh("ip -6 route show proto 201")

@@ -336,6 +336,12 @@ impl Dhcpv6 {
                     continue;
                 }
             };
+            // A group datagram where we joined none was for the relay
+            // agent's socket on a relaying LAN (dhcp_relay.rs): Linux hands
+            // ff02::1:2 to every socket of the group, whatever the link.
+            if meta.multicast() && !self.joined.contains(&meta.ifindex) {
+                continue;
+            }
             let mut rx = Received {
                 data: &self.buf[..meta.len.min(self.buf.len())],
                 src: meta.src,
