@@ -123,7 +123,7 @@ impl DhcpRelay {
             .map(|k| Lan {
                 ifindex: k.lan_idx,
                 interface_id: k.lan.as_bytes().to_vec(),
-                link_address: link_address(view, k, relayed),
+                link_address: link_address(view, k.lan_idx, k.wan_idx, relayed),
             })
             .collect();
         for (l, k) in lans.iter().zip(&self.link) {
@@ -285,21 +285,54 @@ impl DhcpRelay {
     }
 }
 
+fn via(r: &v6common::RouteFact) -> String {
+    r.gateway.map_or_else(|| "-".into(), |g| g.to_string())
+}
+
 /// §19.1.1: a global address of ours naming the client's link, i.e. in the
 /// prefix relayed onto it: on the LAN if it has one, else on the WAN (in
 /// relay mode the uplink's /64 spans both links); else :: (the server
 /// then has the Interface-ID).
-fn link_address(view: &KernelView, k: &Link, relayed: &[Ipv6Prefix]) -> Ipv6Addr {
+fn link_address(view: &KernelView, lan: u32, wan: u32, relayed: &[Ipv6Prefix]) -> Ipv6Addr {
     let in_relayed = |i: u32| {
         view.globals(i)
             .map(|a| a.addr)
             .find(|a| relayed.iter().any(|p| p.contains(*a)))
     };
-    in_relayed(k.lan_idx)
-        .or_else(|| in_relayed(k.wan_idx))
+    in_relayed(lan)
+        .or_else(|| in_relayed(wan))
         .unwrap_or(Ipv6Addr::UNSPECIFIED)
 }
 
-fn via(r: &v6common::RouteFact) -> String {
-    r.gateway.map_or_else(|| "-".into(), |g| g.to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use v6common::AddrFact;
+
+    #[test]
+    fn link_address_is_ours_in_the_relayed_prefix_lan_first() {
+        let (lan, wan) = (3, 2);
+        let relayed: Vec<Ipv6Prefix> = vec!["2001:db8:ff::/64".parse().unwrap()];
+        let mut k = KernelView::default();
+        let at = |k: &KernelView| link_address(k, lan, wan, &relayed);
+        // Nothing of ours in it yet (SLAAC on the WAN not done): ::.
+        k.upsert_addr(AddrFact::permanent(
+            wan,
+            "2001:db8:1::1".parse().unwrap(),
+            64,
+        ));
+        assert_eq!(at(&k), Ipv6Addr::UNSPECIFIED);
+        k.upsert_addr(AddrFact::permanent(
+            wan,
+            "2001:db8:ff::2".parse().unwrap(),
+            64,
+        ));
+        assert_eq!(at(&k), "2001:db8:ff::2".parse::<Ipv6Addr>().unwrap());
+        k.upsert_addr(AddrFact::permanent(
+            lan,
+            "2001:db8:ff::1".parse().unwrap(),
+            64,
+        ));
+        assert_eq!(at(&k), "2001:db8:ff::1".parse::<Ipv6Addr>().unwrap());
+    }
 }
