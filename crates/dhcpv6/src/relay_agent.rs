@@ -266,14 +266,15 @@ impl RelayAgent {
             }
             let route = crate::engine::delegated_route(prefix, peer, lan);
             let until = (p.valid != u32::MAX).then(|| now + Duration::from_secs(p.valid.into()));
-            let old = self.delegated.insert(prefix, Delegation { route, until });
-            match old {
-                Some(o) if o.route == self.delegated[&prefix].route => {}
-                Some(o) => {
-                    out.push(Action::DelRoute(o.route));
-                    out.push(Action::AddRoute(self.delegated[&prefix].route.clone()));
-                }
-                None => out.push(Action::AddRoute(self.delegated[&prefix].route.clone())),
+            let new = Delegation {
+                route: route.clone(),
+                until,
+            };
+            // A Renew's Reply moves the end; another router or LAN moves the route.
+            match self.delegated.insert(prefix, new) {
+                Some(o) if o.route == route => {}
+                Some(o) => out.extend([Action::DelRoute(o.route), Action::AddRoute(route)]),
+                None => out.push(Action::AddRoute(route)),
             }
         }
         out.extend(self.remove(&ended));

@@ -249,6 +249,21 @@ fn a_prefix_delegated_to_a_lan_router_is_routed_until_it_ends() {
     );
     // A Renew's Reply: the route stays, its end moves.
     assert!(routes(r.from_wan(t0, &reply(40))).is_empty());
+    // The prefix now granted to another router: the route moves to it.
+    let mut other = reply(40);
+    other[18..34].copy_from_slice(&a("fe80::2").octets());
+    let moved = crate::engine::delegated_route(route.dst, a("fe80::2"), LAN);
+    assert_eq!(
+        routes(r.from_wan(t0, &other)),
+        vec![
+            Action::DelRoute(route.clone()),
+            Action::AddRoute(moved.clone())
+        ]
+    );
+    assert_eq!(
+        routes(r.from_wan(t0, &reply(40))),
+        vec![Action::DelRoute(moved), Action::AddRoute(route.clone())]
+    );
     assert_eq!(r.next_timer(), Some(t0 + Duration::from_secs(40)));
     // An Advertise grants nothing.
     let adv = relay_reply(
