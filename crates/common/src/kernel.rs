@@ -278,7 +278,11 @@ impl KernelView {
             .map(|a| a.addr)
     }
 
-    /// Global addresses of a link that are neither tentative nor failed.
+    /// Global addresses of a link that did not fail DAD, tentative ones
+    /// included: the RA engine advertises a new prefix at once, not after
+    /// our address in it passed DAD (RFC 4861 §6.2.3 does not tie a PIO to
+    /// the router's own address); callers that need a usable source filter
+    /// `tentative` themselves (`own_dns_address`).
     pub fn globals(&self, index: u32) -> impl Iterator<Item = &AddrFact> {
         self.addrs_of(index)
             .filter(|a| a.is_global() && !a.dad_failed)
@@ -575,6 +579,9 @@ mod tests {
         assert_eq!(v.link_local(2), Some("fe80::1".parse().unwrap()));
         v.upsert_addr(addr(2, "2001:db8::1", false));
         assert_eq!(v.globals(2).count(), 1);
+        // A tentative global counts (its prefix is advertised during DAD).
+        v.upsert_addr(addr(2, "2001:db8:1::1", true));
+        assert_eq!(v.globals(2).count(), 2);
         v.remove_link(2);
         assert!(v.addrs.is_empty());
     }

@@ -143,8 +143,9 @@ pub struct Interface {
     pub ra: Option<Ra>,
     pub dhcpv6: Option<Dhcpv6>,
     /// Relay mode for an uplink that gives one /64 and delegates nothing
-    /// (RFC 7278, odhcpd's `ra relay`): the `from` interface's RAs are
-    /// re-advertised here.
+    /// (RFC 7278, odhcpd's `ra relay`, `ndp relay`, `dhcpv6 relay`): the
+    /// `from` interface's RAs are re-advertised here, its hosts proxied
+    /// and its DHCPv6 servers reached through our relay agent.
     pub relay: Option<Relay>,
 }
 
@@ -157,6 +158,10 @@ pub struct Relay {
     /// (routed mode while a prefix is delegated).
     #[serde(default)]
     pub fallback: bool,
+    /// Where the DHCPv6 relay agent sends Relay-forwards (RFC 8415
+    /// §19.1.1); empty: All_DHCP_Relay_Agents_and_Servers on `from`.
+    #[serde(default)]
+    pub dhcpv6_servers: Vec<std::net::Ipv6Addr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1626,15 +1626,7 @@ impl Server {
         }
         let via = l.via?;
         let link = self.links.iter().find(|k| *k.name == *l.link)?;
-        Some(RouteFact {
-            dst: l.prefix,
-            gateway: Some(via),
-            oif: Some(link.cfg.ifindex),
-            protocol: rtprot::V6ROUTER,
-            metric: 1024,
-            table: RT_TABLE_MAIN,
-            kind: RouteKind::Unicast,
-        })
+        Some(delegated_route(l.prefix, via, link.cfg.ifindex))
     }
 
     /// Bound leases of one IA of a client (on one link when `link` says).
@@ -2062,6 +2054,21 @@ fn lease_option(kind: LeaseKind, p: Ipv6Prefix, preferred: u32, valid: u32) -> D
             prefix: p.addr(),
             options: vec![],
         }),
+    }
+}
+
+/// The route of a prefix delegated to a router: via its address (its
+/// link-local, or the relay next to it) on the interface it is behind.
+/// The server's leases and the relay agent's snooped Replies both use it.
+pub fn delegated_route(prefix: Ipv6Prefix, via: Ipv6Addr, ifindex: u32) -> RouteFact {
+    RouteFact {
+        dst: prefix,
+        gateway: Some(via),
+        oif: Some(ifindex),
+        protocol: rtprot::V6ROUTER,
+        metric: 1024,
+        table: RT_TABLE_MAIN,
+        kind: RouteKind::Unicast,
     }
 }
 

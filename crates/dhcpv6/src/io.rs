@@ -32,8 +32,19 @@ impl RecvMeta {
 
 /// A non-blocking UDP socket bound to [::]:port with IPV6_RECVPKTINFO.
 pub fn server_socket(port: u16) -> io::Result<Socket> {
+    socket_on(port, None)
+}
+
+/// [`server_socket`], or one that hears only `device` (SO_BINDTODEVICE):
+/// the relay agent's, beside the server's [::]:547 in the same process.
+/// Both set SO_REUSEADDR; a unicast datagram goes to the socket bound to
+/// its interface, multicast to every socket of the group.
+fn socket_on(port: u16, device: Option<&str>) -> io::Result<Socket> {
     let s = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
     s.set_reuse_address(true)?;
+    if let Some(d) = device {
+        s.bind_device(Some(d.as_bytes()))?;
+    }
     s.set_only_v6(true)?;
     setsockopt_int(s.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
     // Replies to link-local clients must not loop back to ourselves.
@@ -124,7 +135,15 @@ pub struct ServerSocket {
 
 impl ServerSocket {
     pub fn bind(port: u16) -> io::Result<ServerSocket> {
-        let s = server_socket(port)?;
+        ServerSocket::register(server_socket(port)?)
+    }
+
+    /// Bound to `port` on `device` only (see [`socket_on`]).
+    pub fn bind_device(port: u16, device: &str) -> io::Result<ServerSocket> {
+        ServerSocket::register(socket_on(port, Some(device))?)
+    }
+
+    fn register(s: Socket) -> io::Result<ServerSocket> {
         // SAFETY: the Socket owns its fd and we never close or replace it
         // while the AsyncFd holds it.
         let inner = unsafe { AsyncFd::register_with_interest(s, Interest::READABLE) }

@@ -7,6 +7,7 @@
 //!   Inside it: `table` (the leases), `offers` (what Advertises hold) and
 //!   `budget` (the Solicits a link answers a second).
 //! - [`client`]: the uplink client for a delegated prefix, sans-IO.
+//! - [`relay_agent`]: relay mode's DHCPv6 relay agent (§19.1), sans-IO.
 //! - [`store`]: the append-only lease journal with group commit and compaction.
 //! - [`import`]: ISC dhcpd and Kea lease files, for migration.
 //! - [`io`]: the server's socket.
@@ -22,6 +23,7 @@ pub mod io;
 pub mod lease;
 mod offers;
 mod reconfigure;
+pub mod relay_agent;
 pub mod store;
 mod table;
 pub mod wire;

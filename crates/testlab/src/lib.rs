@@ -194,6 +194,25 @@ impl Lab {
     /// rebind 6 s, preferred 20 s, valid 40 s) and `option_data` (Kea's
     /// JSON list, e.g. `[]`). Its pid.
     pub fn kea6(&self, ns: &Netns, iface: &str, pool: &str, option_data: &str) -> u32 {
+        self.kea6_subnet(ns, iface, pool, option_data, true)
+    }
+
+    /// [`Lab::kea6`], with the subnet bound to `iface` (`"interface"`) or
+    /// not: then Kea places a relayed client only by its relay's
+    /// link-address (a direct one by `iface`'s address, 2001:db8:ff::1).
+    pub fn kea6_subnet(
+        &self,
+        ns: &Netns,
+        iface: &str,
+        pool: &str,
+        option_data: &str,
+        bound: bool,
+    ) -> u32 {
+        let bind = if bound {
+            format!(r#""interface": "{iface}", "#)
+        } else {
+            String::new()
+        };
         std::fs::create_dir_all("/var/lib/kea").expect("/var/lib/kea");
         std::fs::create_dir_all("/run/kea").expect("/run/kea");
         let path = |n: &str| self.dir.join(n).display().to_string();
@@ -202,7 +221,7 @@ impl Lab {
       "renew-timer": 4, "rebind-timer": 6, "preferred-lifetime": 20, "valid-lifetime": 40,
       "lease-database": {{ "type": "memfile", "persist": true, "name": "{}" }},
       "option-data": {option_data},
-      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", "interface": "{iface}",
+      "subnet6": [ {{ "subnet": "2001:db8:ff::/64", {bind}
          "pools": [ {{ "pool": "2001:db8:ff::1000-2001:db8:ff::10ff" }} ],
          "pd-pools": [ {{ "prefix": "{pool}", "prefix-len": 40, "delegated-len": 56 }} ] }} ] }} }}"#,
             path("isp-leases.csv")

@@ -232,6 +232,47 @@ pub fn ra(ra: &[RaInterfaceStatus]) -> String {
     std::mem::take(&mut e.out)
 }
 
+/// The DHCPv6 relay agent's families (relay mode, dhcp_relay.rs).
+pub fn dhcpv6_relay(lan: &str, st: &v6dhcp::relay_agent::RelayStats, routes: usize) -> String {
+    let e = &mut Exposition::default();
+    let on = || one("interface", lan);
+    e.family(
+        "v6router_dhcpv6_relay_forwarded_total",
+        "counter",
+        "Relay-forward messages sent upstream (RFC 8415 section 19.1).",
+        vec![(on(), n(st.forwarded))],
+    );
+    e.family(
+        "v6router_dhcpv6_relay_delivered_total",
+        "counter",
+        "Messages from upstream Relay-replies delivered to LAN clients and relays.",
+        vec![(on(), n(st.delivered))],
+    );
+    let dropped = st
+        .drops
+        .iter()
+        .map(|(r, c)| {
+            (
+                vec![("interface", lan.to_string()), ("reason", r.to_string())],
+                n(*c),
+            )
+        })
+        .collect();
+    e.family(
+        "v6router_dhcpv6_relay_dropped_total",
+        "counter",
+        "Datagrams the relay agent dropped, by reason.",
+        dropped,
+    );
+    e.family(
+        "v6router_dhcpv6_relay_prefix_routes",
+        "gauge",
+        "Routes for prefixes delegated to LAN routers through the relay.",
+        vec![(on(), n(routes as u64))],
+    );
+    std::mem::take(&mut e.out)
+}
+
 fn counters(c: &[v6control::dhcpv6::Counter], label: &'static str) -> Vec<(Labels, Val)> {
     c.iter()
         .map(|c| (one(label, &c.name), n(c.count)))

@@ -32,6 +32,7 @@ use v6ra::ndproxy::{self, Ndp, Proxy};
 use v6ra::relay::Upstream;
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
+use crate::dhcp_relay::{DhcpRelay, RelayEvent};
 use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
 
 /// Retry opening the socket this often when it failed (no CAP_NET_RAW).
@@ -174,6 +175,8 @@ pub struct Ra {
     upstream: BTreeMap<String, Upstream>,
     /// ND proxy of the (first) relaying LAN (RFC 4389).
     nd: Option<NdRelay>,
+    /// DHCPv6 relay agent of the same LAN (RFC 8415 §19).
+    dhcp: DhcpRelay,
 }
 
 /// ND proxy between a relaying LAN and its uplink: the pure `Proxy` and
@@ -199,6 +202,7 @@ pub enum Event {
         wan: bool,
         len: std::io::Result<usize>,
     },
+    Dhcp(RelayEvent),
 }
 
 fn host_route(a: Ipv6Addr, oif: u32) -> v6common::RouteFact {
@@ -211,23 +215,6 @@ fn host_route(a: Ipv6Addr, oif: u32) -> v6common::RouteFact {
         table: v6common::kernel::RT_TABLE_MAIN,
         kind: v6common::RouteKind::Unicast,
     }
-}
-
-/// The interfaces that relay now, with the uplink each relays from:
-/// `relay` without `fallback` always, with `fallback` while nothing is
-/// delegated on the uplink the LAN's `assign` names (else routed mode).
-fn relaying<'a>(cfg: &'a Config, uplink: &UplinkFacts) -> BTreeMap<&'a str, &'a str> {
-    cfg.interfaces
-        .iter()
-        .filter_map(|i| {
-            let r = i.relay.as_ref()?;
-            let delegated = i
-                .assign
-                .as_ref()
-                .is_some_and(|a| uplink.delegations.iter().any(|d| d.uplink == a.from));
-            (!(r.fallback && delegated)).then_some((i.name.as_str(), r.from.as_str()))
-        })
-        .collect()
 }
 
 impl Ra {
@@ -362,7 +349,7 @@ impl Ra {
     ) {
         let home = home_prefixes(uplink);
         let now = Instant::now();
-        let relays = relaying(cfg, uplink);
+        let relays = crate::service::relaying(cfg, uplink);
         let default_ra = v6config::Ra::default();
         let wanted: BTreeMap<&str, &v6config::Ra> = cfg
             .interfaces
@@ -382,12 +369,17 @@ impl Ra {
                 self.upstream.insert(from.to_string(), Upstream::default());
             }
         }
-        self.sync_nd(
-            ctx_netlink,
-            view,
-            relays.iter().next().map(|(l, w)| (*l, *w)),
-        )
-        .await;
+        let first = relays.iter().next().map(|(l, w)| (*l, *w));
+        self.sync_nd(ctx_netlink, view, first).await;
+        let relayed = first
+            .and_then(|(_, w)| self.upstream.get(w))
+            .map(|u| u.prefixes(now))
+            .unwrap_or_default();
+        let servers = first
+            .and_then(|(l, _)| cfg.interface(l)?.relay.as_ref())
+            .map(|r| r.dhcpv6_servers.as_slice())
+            .unwrap_or_default();
+        self.dhcp.sync(view, first, servers, &relayed);
         // RA turned off on an interface: final RA (RFC 4861 §6.2.5).
         let gone: Vec<String> = self
             .ifaces
@@ -719,9 +711,26 @@ impl Ra {
             Some(e) => Row::new("down", e.clone()),
             None => Row::new(
                 if adv > 0 { "up" } else { "start" },
-                format!("{adv} of {} interfaces advertising", self.ifaces.len()),
+                format!(
+                    "{adv} of {} interfaces advertising{}",
+                    self.ifaces.len(),
+                    self.dhcp_relay_info()
+                ),
             ),
         })
+    }
+
+    /// The DHCPv6 relay's part of the row: its counters, while it relays.
+    fn dhcp_relay_info(&self) -> String {
+        let Some((lan, st, routes)) = self.dhcp.status() else {
+            return String::new();
+        };
+        format!(
+            "; DHCPv6 relay on {lan}: {} forwarded, {} delivered, {} dropped, {routes} prefix routes",
+            st.forwarded,
+            st.delivered,
+            st.dropped()
+        )
     }
 
     /// When the socket is opened again, while it is missing and RA is
@@ -762,6 +771,7 @@ impl Service for Ra {
             received: 0,
             upstream: BTreeMap::new(),
             nd: None,
+            dhcp: DhcpRelay::default(),
         })
     }
 
@@ -780,19 +790,25 @@ impl Service for Ra {
                 None => std::future::pending().await,
             }
         };
+        let dhcp = self.dhcp.next();
         match &mut self.nd {
             Some(nd) => tokio::select! {
                 r = ra => Event::Ra(r),
                 r = nd.wan_sock.recv(&mut nd.wan_buf) => Event::Nd { wan: true, len: r },
                 r = nd.lan_sock.recv(&mut nd.lan_buf) => Event::Nd { wan: false, len: r },
+                ev = dhcp => Event::Dhcp(ev),
             },
-            None => Event::Ra(ra.await),
+            None => tokio::select! {
+                r = ra => Event::Ra(r),
+                ev = dhcp => Event::Dhcp(ev),
+            },
         }
     }
 
     async fn on_event(&mut self, ctx: &Ctx, ev: Self::Event) {
         let ev = match ev {
             Event::Ra(r) => r,
+            Event::Dhcp(ev) => return self.dhcp.on_event(&ctx.netlink, ev).await,
             Event::Nd { wan, len } => {
                 let Some(nd) = &mut self.nd else { return };
                 let len = match len {
@@ -853,10 +869,16 @@ impl Service for Ra {
             .filter_map(Upstream::next_expiry)
             .min();
         let nd = self.nd.as_ref().and_then(|n| n.proxy.next_timer());
-        [self.next_timer(), self.socket_retry(), relay, nd]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.next_timer(),
+            self.socket_retry(),
+            relay,
+            nd,
+            self.dhcp.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     async fn on_deadline(&mut self, ctx: &Ctx, now: Instant) {
@@ -864,6 +886,7 @@ impl Service for Ra {
             let acts = nd.proxy.on_timer(now);
             self.execute_nd(&ctx.netlink, &ctx.kernel(), acts).await;
         }
+        self.dhcp.on_deadline(now);
         let mut expired = false;
         for up in self.upstream.values_mut() {
             expired |= up.expire(now);
@@ -890,7 +913,11 @@ impl Service for Ra {
     }
 
     fn metrics(&self, ctx: &Ctx) -> String {
-        crate::metrics::ra(&self.status(&ctx.kernel(), None))
+        let mut m = crate::metrics::ra(&self.status(&ctx.kernel(), None));
+        if let Some((lan, st, routes)) = self.dhcp.status() {
+            m.push_str(&crate::metrics::dhcpv6_relay(lan, st, routes));
+        }
+        m
     }
 
     fn row(&self) -> Option<Row> {
@@ -901,6 +928,7 @@ impl Service for Ra {
         // The ND proxy's /128 routes go with it.
         self.sync_nd(&ctx.netlink, &ctx.kernel(), None).await;
         self.shutdown(&ctx.kernel()).await;
+        self.dhcp.stop().await;
     }
 }
 

@@ -16,6 +16,7 @@
 //! to `Supervisor::spawn_services`.
 
 use crate::rt_show::Contributed;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
@@ -434,6 +435,23 @@ pub fn resolve_dns(dns: &[String], uplink: &[Ipv6Addr], own: Option<Ipv6Addr>) -
         }
     }
     out
+}
+
+/// The interfaces that relay now, with the uplink each relays from:
+/// `relay` without `fallback` always, with `fallback` while nothing is
+/// delegated on the uplink the LAN's `assign` names (else routed mode).
+pub fn relaying<'a>(cfg: &'a Config, uplink: &UplinkFacts) -> BTreeMap<&'a str, &'a str> {
+    cfg.interfaces
+        .iter()
+        .filter_map(|i| {
+            let r = i.relay.as_ref()?;
+            let delegated = i
+                .assign
+                .as_ref()
+                .is_some_and(|a| uplink.delegations.iter().any(|d| d.uplink == a.from));
+            (!(r.fallback && delegated)).then_some((i.name.as_str(), r.from.as_str()))
+        })
+        .collect()
 }
 
 /// What the uplink service learned from the ISP, for the services that pass

@@ -1,9 +1,11 @@
 //! Relay mode (issue 19 §1): real radvd as an ISP that advertises one /64
 //! and delegates nothing; v6routerd relays its RA onto the LAN; the LAN
 //! host's own kernel is the SLAAC client, rdisc6 reads the RA it gets.
+//! With Kea as the ISP's DHCPv6 server (and radvd's M flag), dhclient -6
+//! on the LAN is served through our DHCPv6 relay agent.
 
 use std::time::Duration;
-use testlab::{wait_for, Daemon, Netns};
+use testlab::{lease_field, wait_for, Daemon, Netns};
 
 /// ISP -- wan0 [rtr] lan0 -- eth0 [host], with this file's helpers.
 struct Home(testlab::Home);
@@ -194,17 +196,25 @@ fn fallback_relays_until_a_prefix_is_delegated_then_routes() {
     let Some(lan) = lan else {
         panic!("nothing delegated; log:\n{}", d.log_text());
     };
+    let t_lan = std::time::Instant::now();
     let prefix: String = lan.split("::").next().unwrap_or_default().to_string();
-    // The host is in it soon after. Issue 19 asks for 2 s; RFC 4861 §10
-    // MIN_DELAY_BETWEEN_RAS (3 s since our last multicast RA) plus DAD of
-    // lan0's new address (1 s, RFC 4862 §5.4) bound what our RA engine can
-    // do: 5 s here (measured 2.3 s).
-    let host = wait_for(Duration::from_secs(5), || {
+    // The host is in it soon after. Our RA engine advertises the new /64
+    // as soon as lan0 has it (tentative or not: no wait for DAD), but RFC
+    // 4861 §6.2.4 MIN_DELAY_BETWEEN_RAS keeps 3 s between multicast RAs,
+    // so the RA waits for what is left of 3 s since the last one: between
+    // 0 and 3 s (measured 1.9 to 2.6 s over 9 runs, since the delegation
+    // comes 0.5 to 1.1 s after the relayed RA's resync). Issue 19 asks for
+    // 2 s; that rule makes 3 s the honest bound, plus 0.5 s for the host.
+    let host = wait_for(Duration::from_millis(3500), || {
         h.host_line(&format!("{prefix}:"))
     });
+    eprintln!(
+        "fallback: host in {prefix}::/64 {} ms after lan0 got {lan}",
+        t_lan.elapsed().as_millis()
+    );
     assert!(
         host.is_some(),
-        "host not in {prefix}::/64 within 5 s of lan0 getting {lan}: {}\nlog:\n{}",
+        "host not in {prefix}::/64 within 3.5 s of lan0 getting {lan}: {}\nlog:\n{}",
         h.host.sh("ip -6 addr show dev eth0"),
         d.log_text()
     );
@@ -271,4 +281,190 @@ fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
     assert!(!ping(&h.isp, "2001:db8:ff::dead"));
     let neigh = h.isp.sh("ip -6 neigh show 2001:db8:ff::dead dev isp0");
     assert!(!neigh.contains("lladdr"), "answered for ::dead: {neigh}");
+}
+
+/// Kea on the ISP link as a real ISP runs it: one subnet per customer link,
+/// the /64 its radvd advertises there (Lab::kea6: pool ::1000-::10ff, /56s
+/// of 2001:db8:100::/40), known by its prefix, not by an interface of the
+/// server (a real ISP's server sits behind its own relays) and with
+/// nothing that knows our LAN: an ISP cannot know what its customers call
+/// their LANs, so no interface-id or `relay` entry. Kea then places a
+/// relayed client by the relay's link-address alone (with a subnet bound
+/// to isp0 it would take that subnet whatever the link-address: tried,
+/// it leased with link-address ::). Ours is our WAN address in that /64,
+/// which in relay mode spans the LAN too, so the LAN client gets an
+/// address of the ISP's /64 that the ND proxy makes reachable.
+fn isp_with_kea(h: &Home) {
+    h.lab
+        .kea6_subnet(&h.isp, "isp0", "2001:db8:100::", "[]", false);
+    h.lab.isp_radvd(&h.isp, "isp0");
+}
+
+/// A dhclient script that puts the leased address on the interface (the
+/// lab's default, /bin/true, touches nothing).
+fn address_script(h: &Home) -> String {
+    let path = h.lab.dir().join("add-address.sh");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\ncase \"$reason\" in BOUND6|RENEW6|REBIND6|REBOOT6)\n\
+         [ -n \"$new_ip6_address\" ] && ip -6 addr replace \"$new_ip6_address/128\" dev \"$interface\";;\nesac\nexit 0\n",
+    )
+    .unwrap();
+    h.lab.dir().join("add-address.sh").display().to_string()
+}
+
+/// The relay's part of `show protocols`: "N forwarded".
+fn forwarded(d: &Daemon) -> u64 {
+    let p = d.ctl(&["show", "protocols"]);
+    p.split("DHCPv6 relay on lan0: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// dhclient -6 on the host, with the address it leases put on eth0: that
+/// address, after checking it is in Kea's pool and was relayed by us.
+fn lease_through_the_relay(h: &Home, d: &Daemon) -> std::net::Ipv6Addr {
+    let script = address_script(h);
+    std::process::Command::new("chmod")
+        .args(["+x", &script])
+        .status()
+        .unwrap();
+    let c = h.lab.dhclient(&h.host, "c", &["-sf", &script], "eth0");
+    let lease = c.wait_lease(Duration::from_secs(30), |t| t.contains("iaaddr"));
+    let Some(lease) = lease else {
+        panic!(
+            "no lease through the relay\ndhclient:\n{}\nkea:\n{}\nlog:\n{}",
+            c.log_text(),
+            std::fs::read_to_string(h.lab.dir().join("kea.log")).unwrap_or_default(),
+            d.log_text()
+        );
+    };
+    let addr = lease_field(&lease, "iaaddr").unwrap_or_default();
+    let a: std::net::Ipv6Addr = addr.parse().expect("an address");
+    let (first, last): (std::net::Ipv6Addr, std::net::Ipv6Addr) = (
+        "2001:db8:ff::1000".parse().unwrap(),
+        "2001:db8:ff::10ff".parse().unwrap(),
+    );
+    assert!(first <= a && a <= last, "{a} not in Kea's pool:\n{lease}");
+    let on_host = wait_for(Duration::from_secs(5), || h.host_line(&addr));
+    assert!(on_host.is_some(), "{a} not on the host");
+    assert!(forwarded(d) >= 2, "{}", d.ctl(&["show", "protocols"]));
+    a
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
+    let h = home("relay-dh");
+    let d = h.router("r");
+    isp_with_kea(&h);
+    let a = lease_through_the_relay(&h, &d);
+    // The ND proxy learned it from its DAD: the ISP reaches it.
+    let ok = wait_for(Duration::from_secs(10), || {
+        h.isp
+            .sh(&format!(
+                "ping -6 -c 1 -W 1 {a} >/dev/null 2>&1 && echo ok; true"
+            ))
+            .contains("ok")
+            .then_some(())
+    });
+    assert!(ok.is_some(), "the ISP cannot ping {a}");
+}
+
+/// `dhcpv6_servers`: Relay-forwards unicast to the server named (Kea
+/// listens on isp0's link-local too), not to ff02::1:2.
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn relay_forwards_go_to_the_configured_server() {
+    let h = home("relay-us");
+    let kea = Home::link_local(&h.isp, "isp0");
+    let cfg = ROUTER.replace(
+        "relay = { from = \"wan0\" }",
+        &format!("relay = {{ from = \"wan0\", dhcpv6_servers = [\"{kea}\"] }}"),
+    );
+    let d = h.0.router("r", &cfg);
+    isp_with_kea(&h);
+    let (ts, pcap) = h.lab.capture(&h.isp, "isp0", "udp port 547", "wan");
+    lease_through_the_relay(&h, &d);
+    let _ = h.lab.stop(ts, Duration::from_secs(5));
+    let dsts = h.isp.sh(&format!(
+        "tshark -r {pcap} -Y dhcpv6.msgtype==12 -T fields -e ipv6.dst 2>/dev/null"
+    ));
+    assert!(
+        !dsts.is_empty() && dsts.lines().all(|l| l.trim() == kea),
+        "Relay-forwards not (all) to {kea}: {dsts}"
+    );
+}
+
+/// A LAN with a DHCPv6 server section of its own that relays: the server
+/// leaves it to the relay (Kea's address, not one of our pool), and does
+/// not count the clients' multicast it also hears as strays.
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_relaying_lan_is_not_served_by_our_dhcpv6_server() {
+    let h = home("relay-sv");
+    let cfg = format!("{ROUTER}[interface.dhcpv6]\npool = \"2001:db8:1::1000-2001:db8:1::1fff\"\n");
+    let d = h.0.router("r", &cfg);
+    isp_with_kea(&h);
+    lease_through_the_relay(&h, &d);
+    let st = d.ctl(&["show", "dhcpv6"]);
+    assert!(st.contains("lan0 (relayed)"), "{st}");
+    let js = d.ctl(&["--json", "show", "dhcpv6"]);
+    assert!(!js.contains("unknown-interface"), "{js}");
+    assert_eq!(d.dhcpv6_received("SOLICIT"), 0, "{js}");
+}
+
+/// Our routes of protocol v6router via a gateway.
+fn pd_routes(rtr: &Netns) -> String {
+    rtr.sh("ip -6 route show proto 201")
+        .lines()
+        .filter(|l| l.contains(" via "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+#[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
+fn a_prefix_delegated_to_a_lan_router_through_the_relay_is_routed_until_released() {
+    let h = home("relay-pd");
+    let d = h.router("r");
+    isp_with_kea(&h);
+    let c = h.lab.dhclient(&h.host, "c", &["-P"], "eth0");
+    let lease = c.wait_lease(Duration::from_secs(30), |t| t.contains("iaprefix"));
+    let Some(lease) = lease else {
+        panic!("no prefix\n{}\nlog:\n{}", c.log_text(), d.log_text());
+    };
+    let prefix = lease_field(&lease, "iaprefix").unwrap_or_default();
+    assert!(prefix.starts_with("2001:db8:1"), "{prefix}");
+    let host_ll = h.host.link_local("eth0");
+    let route = wait_for(Duration::from_secs(3), || {
+        let r = pd_routes(&h.rtr);
+        r.contains(&prefix).then_some(r)
+    });
+    let Some(route) = route else {
+        panic!(
+            "no route for {prefix}:\n{}\nlog:\n{}",
+            h.rtr.sh("ip -6 route"),
+            d.log_text()
+        );
+    };
+    assert!(
+        route.contains(&format!("via {host_ll} dev lan0")),
+        "{route}"
+    );
+    let pf = h.lab.dir().join("c.pid").display().to_string();
+    let lf = h.lab.dir().join("c.leases").display().to_string();
+    h.host.sh(&format!(
+        "dhclient -6 -P -r -sf /bin/true -lf {lf} -pf {pf} eth0"
+    ));
+    let gone = wait_for(Duration::from_secs(3), || {
+        (!pd_routes(&h.rtr).contains(&prefix)).then_some(())
+    });
+    assert!(
+        gone.is_some(),
+        "route stayed after the Release:\n{}",
+        pd_routes(&h.rtr)
+    );
 }

@@ -25,8 +25,15 @@ pub(super) fn build_links(
 ) -> (Vec<LinkConfig>, Vec<String>, Limits) {
     let mut links = vec![];
     let mut notes = vec![];
+    let relaying = crate::service::relaying(cfg, up);
     for ifc in &cfg.interfaces {
         let Some(d) = &ifc.dhcpv6 else { continue };
+        // Relay mode: the servers upstream answer this LAN, through the
+        // relay agent (dhcp_relay.rs), not us.
+        if relaying.contains_key(ifc.name.as_str()) {
+            notes.push(format!("{} (relayed)", ifc.name));
+            continue;
+        }
         let Some(link) = k.link_by_name(&ifc.name) else {
             notes.push(format!("{} (absent)", ifc.name));
             continue;

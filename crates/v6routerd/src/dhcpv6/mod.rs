@@ -25,9 +25,8 @@ mod fixtures;
 mod import;
 mod leasefile;
 mod links;
-mod neighbours;
 mod publish;
-mod routes;
+pub(crate) mod routes;
 mod status;
 mod store_thread;
 mod summary;
@@ -92,7 +91,7 @@ pub struct Dhcpv6 {
     sock: ServerSocket,
     /// For the neighbour cache (a client's MAC for bindings by MAC).
     netlink: v6netlink::Kernel,
-    neighbours: neighbours::Neighbours,
+    neighbours: crate::neighbours::Neighbours,
     /// Interfaces where the socket joined ff02::1:2.
     joined: BTreeSet<u32>,
     store: Store,
@@ -174,7 +173,7 @@ impl Service for Dhcpv6 {
             notes,
             sock,
             netlink: ctx.netlink.clone(),
-            neighbours: neighbours::Neighbours::default(),
+            neighbours: crate::neighbours::Neighbours::default(),
             joined,
             store,
             routes,
@@ -339,6 +338,12 @@ impl Dhcpv6 {
                     continue;
                 }
             };
+            // A group datagram where we joined none was for the relay
+            // agent's socket on a relaying LAN (dhcp_relay.rs): Linux hands
+            // ff02::1:2 to every socket of the group, whatever the link.
+            if meta.multicast() && !self.joined.contains(&meta.ifindex) {
+                continue;
+            }
             let mut rx = Received {
                 data: &self.buf[..meta.len.min(self.buf.len())],
                 src: meta.src,

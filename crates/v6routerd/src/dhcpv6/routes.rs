@@ -11,7 +11,7 @@ use crate::kernel_side::{ProtocolRoutes, Refused, RouteEvent};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use tracing::{debug, warn};
-use v6common::kernel::{rtprot, RT_TABLE_MAIN};
+use v6common::kernel::rtprot;
 use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6dhcp::engine::{LinkConfig, Server};
 use v6dhcp::lease::LeaseKind;
@@ -44,7 +44,7 @@ impl RouteQueue {
 
 /// Refused installs waiting for their retry, by prefix (pure).
 #[derive(Default)]
-pub(super) struct Retries {
+pub(crate) struct Retries {
     waiting: BTreeMap<Ipv6Prefix, RouteFact>,
     at: Option<Instant>,
     /// Installs the kernel refused since start (`show dhcpv6`, the log).
@@ -62,7 +62,7 @@ impl Retries {
         }
     }
 
-    pub(super) fn due(&self) -> Option<Instant> {
+    pub(crate) fn due(&self) -> Option<Instant> {
         self.at
     }
 
@@ -84,15 +84,16 @@ impl Retries {
 }
 
 /// The delegated-prefix routes' way to the kernel: see the module
-/// documentation.
-pub(super) struct PdRoutes {
+/// documentation. The server's leases and the relay agent's snooped
+/// delegations (dhcp_relay.rs) both go this way.
+pub(crate) struct PdRoutes {
     kernel: ProtocolRoutes,
     queue: RouteQueue,
-    pub(super) retries: Retries,
+    pub(crate) retries: Retries,
 }
 
 impl PdRoutes {
-    pub(super) fn open() -> PdRoutes {
+    pub(crate) fn open() -> PdRoutes {
         PdRoutes {
             kernel: ProtocolRoutes::open(rtprot::V6ROUTER),
             queue: RouteQueue::default(),
@@ -100,16 +101,16 @@ impl PdRoutes {
         }
     }
 
-    pub(super) fn add(&mut self, r: RouteFact) {
+    pub(crate) fn add(&mut self, r: RouteFact) {
         self.queue.push(true, r);
     }
 
-    pub(super) fn del(&mut self, r: RouteFact) {
+    pub(crate) fn del(&mut self, r: RouteFact) {
         self.queue.push(false, r);
     }
 
     /// Hand what queued to the writer thread, in order.
-    pub(super) fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         for (add, routes) in self.queue.take() {
             if add {
                 self.kernel.install(routes);
@@ -120,11 +121,11 @@ impl PdRoutes {
     }
 
     /// What the kernel side reports. Cancel-safe.
-    pub(super) async fn next(&mut self) -> RouteEvent {
+    pub(crate) async fn next(&mut self) -> RouteEvent {
         self.kernel.next().await
     }
 
-    pub(super) fn on_event(&mut self, ev: RouteEvent) {
+    pub(crate) fn on_event(&mut self, ev: RouteEvent) {
         match ev {
             RouteEvent::Refused(r) => {
                 if let Some((route, errno)) = r.first() {
@@ -146,11 +147,14 @@ impl PdRoutes {
 
     /// Install again the refused routes whose leases still live.
     pub(super) fn retry(&mut self, server: &Server, links: &[LinkConfig], now: Instant) {
+        self.retry_of(pd_routes(server, links), now);
+    }
+
+    /// Install again the refused routes that `live` (the routes wanted
+    /// now) still holds.
+    pub(crate) fn retry_of(&mut self, live: Vec<RouteFact>, now: Instant) {
         let again = self.retries.take_due(now, |keys| {
-            pd_routes(server, links)
-                .into_iter()
-                .filter(|r| keys.contains(&r.dst))
-                .collect()
+            live.into_iter().filter(|r| keys.contains(&r.dst)).collect()
         });
         if !again.is_empty() {
             warn!("retrying {} refused prefix routes", again.len());
@@ -161,8 +165,14 @@ impl PdRoutes {
     /// Take out the routes of our prefix leases (they come back from the
     /// journal at the next start) in one batch, after what is queued, and
     /// let the writer finish.
-    pub(super) async fn close(mut self, server: &Server, links: &[LinkConfig]) {
-        for r in pd_routes(server, links) {
+    pub(super) async fn close(self, server: &Server, links: &[LinkConfig]) {
+        self.close_with(pd_routes(server, links)).await;
+    }
+
+    /// Take `routes` out in one batch, after what is queued, and let the
+    /// writer finish.
+    pub(crate) async fn close_with(mut self, routes: Vec<RouteFact>) {
+        for r in routes {
             self.del(r);
         }
         self.flush();
@@ -204,15 +214,7 @@ fn pd_routes(server: &Server, links: &[LinkConfig]) -> Vec<RouteFact> {
                 return None;
             };
             let link = links.iter().find(|k| *k.name == *l.link)?;
-            Some(RouteFact {
-                dst: l.prefix,
-                gateway: Some(via),
-                oif: Some(link.ifindex),
-                protocol: rtprot::V6ROUTER,
-                metric: 1024,
-                table: RT_TABLE_MAIN,
-                kind: v6common::RouteKind::Unicast,
-            })
+            Some(v6dhcp::engine::delegated_route(l.prefix, via, link.ifindex))
         })
         .collect()
 }
@@ -225,6 +227,7 @@ mod tests {
     use crate::service::UplinkFacts;
     use std::path::Path;
     use std::sync::Arc;
+    use v6common::kernel::RT_TABLE_MAIN;
     use v6dhcp::engine::ServerConfig;
     use v6dhcp::lease::{Lease, LeaseState};
     use v6dhcp::wire::Duid;

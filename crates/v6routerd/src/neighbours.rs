@@ -1,6 +1,7 @@
-//! Clients' MACs from the kernel's neighbour cache, for bindings by MAC
-//! when the client's DUID carries none and no relay sent RFC 6939's Client
-//! Link-Layer Address. Each lookup used to dump the neighbour table: one
+//! Clients' MACs from the kernel's neighbour cache: for the DHCPv6 server's
+//! bindings by MAC when the client's DUID carries none and no relay sent RFC
+//! 6939's Client Link-Layer Address, and for the option the relay agent
+//! adds. Each lookup used to dump the neighbour table: one
 //! client sending from many link-local addresses (or a flood) made one
 //! netlink dump per datagram. Now a link's table is dumped at most every
 //! `REDUMP` and kept for `FRESH`.
@@ -23,14 +24,14 @@ struct Table {
 }
 
 #[derive(Default)]
-pub(super) struct Neighbours {
+pub(crate) struct Neighbours {
     links: HashMap<u32, Table>,
 }
 
 impl Neighbours {
     /// The MAC of `addr` on `ifindex`, dumping the kernel's table when the
     /// copy cannot answer.
-    pub(super) async fn mac(
+    pub(crate) async fn mac(
         &mut self,
         netlink: &v6netlink::Kernel,
         ifindex: u32,
