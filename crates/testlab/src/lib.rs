@@ -250,9 +250,13 @@ impl Lab {
     /// radvd on the ISP's `iface`: M flag, 2001:db8:ff::/64 autonomous, and
     /// a default route for the router's WAN (RECIPES.md's short intervals).
     pub fn isp_radvd(&self, ns: &Netns, iface: &str) -> u32 {
+        self.radvd(ns, &format!("interface {iface} {{ AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; }}; }};\n"))
+    }
+
+    /// radvd in `ns` with `conf` (radvd.conf text); its log is radvd.log.
+    pub fn radvd(&self, ns: &Netns, conf: &str) -> u32 {
         let path = |n: &str| self.dir.join(n).display().to_string();
-        let radvd = format!("interface {iface} {{ AdvSendAdvert on; AdvManagedFlag on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4;\n  prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; }}; }};\n");
-        std::fs::write(path("radvd.conf"), radvd).expect("radvd.conf");
+        std::fs::write(path("radvd.conf"), conf).expect("radvd.conf");
         let (conf, pidf) = (path("radvd.conf"), path("radvd.pid"));
         self.spawn(
             ns,

@@ -27,9 +27,10 @@ use v6ra::engine::{
     Action, Advertiser, HomePrefix, LinkInput, LogLevel, Params, PrefixHistory, PrefixParams,
     RouteParams,
 };
-use v6ra::io::{RaSocket, ALL_NODES};
+use v6ra::io::{RaSocket, ALL_NODES, ALL_ROUTERS};
 use v6ra::ndproxy::{self, Ndp, Proxy};
 use v6ra::relay::Upstream;
+use v6ra::solicit::{router_solicitation, Solicitor, MAX_RTR_SOLICITATION_DELAY};
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
 use crate::dhcp_relay::{DhcpRelay, RelayEvent};
@@ -173,6 +174,10 @@ pub struct Ra {
     /// RA relay (`relay = { from = ... }`): what each relayed uplink's
     /// router advertises, by uplink name.
     upstream: BTreeMap<String, Upstream>,
+    /// Router Solicitations still to send on relayed uplinks that have not
+    /// heard their router yet (RFC 4861 §6.3.7, as the uplink service's
+    /// WANs do).
+    solicits: BTreeMap<String, Solicitor>,
     /// ND proxy of the (first) relaying LAN (RFC 4389).
     nd: Option<NdRelay>,
     /// DHCPv6 relay agent of the same LAN (RFC 8415 §19).
@@ -363,10 +368,14 @@ impl Ra {
         // The relayed uplinks: their RAs must still reach the kernel while
         // forwarding is on (the uplink's default route and the /64 route).
         self.upstream.retain(|n, _| relays.values().any(|f| f == n));
+        self.solicits.retain(|n, _| self.upstream.contains_key(n));
         for from in relays.values() {
             if !self.upstream.contains_key(*from) {
                 crate::uplink::wan_accepts_ra(from);
                 self.upstream.insert(from.to_string(), Upstream::default());
+                let delay = MAX_RTR_SOLICITATION_DELAY.mul_f64(fastrand::f64());
+                self.solicits
+                    .insert(from.to_string(), Solicitor::new(now, delay));
             }
         }
         let first = relays.iter().next().map(|(l, w)| (*l, *w));
@@ -527,6 +536,35 @@ impl Ra {
                     i.engine.counters_mut().tx_errors += 1;
                     warn!("{name}: sending RA to {dst}: {e}");
                 }
+            }
+        }
+    }
+
+    /// The Router Solicitations due on relayed uplinks; an uplink that has
+    /// heard its router solicits no more.
+    async fn solicit_routers(&mut self, view: &KernelView, now: Instant) {
+        self.solicits
+            .retain(|n, _| !self.upstream.get(n).is_some_and(Upstream::heard));
+        let Some(sock) = self.socket.clone() else {
+            return;
+        };
+        for (name, s) in &mut self.solicits {
+            // Taken even when it cannot go out yet (no link-local): the
+            // deadline must move on, and the next one is 4 s later.
+            if !s.due(now) {
+                continue;
+            }
+            let link = view.link_by_name(name);
+            let src = link.and_then(|l| view.link_local(l.index));
+            let (Some(link), Some(src)) = (link, src) else {
+                continue;
+            };
+            let sent = match router_solicitation(link.lladdr.as_deref()) {
+                Ok(rs) => sock.send(&rs, ALL_ROUTERS, link.index, src).await,
+                Err(e) => Err(std::io::Error::other(format!("{e:?}"))),
+            };
+            if let Err(e) = sent {
+                debug!("{name}: Router Solicitation: {e}");
             }
         }
     }
@@ -770,6 +808,7 @@ impl Service for Ra {
             buf: vec![0u8; 65536],
             received: 0,
             upstream: BTreeMap::new(),
+            solicits: BTreeMap::new(),
             nd: None,
             dhcp: DhcpRelay::default(),
         })
@@ -869,7 +908,9 @@ impl Service for Ra {
             .filter_map(Upstream::next_expiry)
             .min();
         let nd = self.nd.as_ref().and_then(|n| n.proxy.next_timer());
+        let solicit = self.solicits.values().filter_map(Solicitor::deadline).min();
         [
+            solicit,
             self.next_timer(),
             self.socket_retry(),
             relay,
@@ -887,6 +928,7 @@ impl Service for Ra {
             self.execute_nd(&ctx.netlink, &ctx.kernel(), acts).await;
         }
         self.dhcp.on_deadline(now);
+        self.solicit_routers(&ctx.kernel(), now).await;
         let mut expired = false;
         for up in self.upstream.values_mut() {
             expired |= up.expire(now);

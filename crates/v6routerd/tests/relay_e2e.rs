@@ -49,29 +49,18 @@ impl Home {
     /// radvd as the ISP: one /64 with `lifetimes` (valid, preferred),
     /// RDNSS and an MTU; no DHCPv6 server, nothing delegated.
     fn start_radvd(&self, lifetimes: (u32, u32)) -> u32 {
-        let dir = self.lab.dir();
-        let radvd = format!(
-            "interface isp0 {{ AdvSendAdvert on; MinRtrAdvInterval 3; MaxRtrAdvInterval 4; AdvLinkMTU 1480;\n\
+        self.start_radvd_every(lifetimes, (3, 4))
+    }
+
+    /// As `start_radvd`, advertising every `interval` (min, max) seconds.
+    fn start_radvd_every(&self, lifetimes: (u32, u32), interval: (u32, u32)) -> u32 {
+        let conf = format!(
+            "interface isp0 {{ AdvSendAdvert on; MinRtrAdvInterval {}; MaxRtrAdvInterval {}; AdvLinkMTU 1480;\n\
              prefix 2001:db8:ff::/64 {{ AdvOnLink on; AdvAutonomous on; AdvValidLifetime {}; AdvPreferredLifetime {}; }};\n\
              RDNSS 2001:db8:ff::53 {{ }};\n}};\n",
-            lifetimes.0, lifetimes.1
+            interval.0, interval.1, lifetimes.0, lifetimes.1
         );
-        let rconf = dir.join("radvd.conf");
-        std::fs::write(&rconf, radvd).unwrap();
-        self.lab.spawn(
-            &self.isp,
-            &[
-                "radvd",
-                "-n",
-                "-m",
-                "stderr",
-                "-C",
-                &rconf.display().to_string(),
-                "-p",
-                &dir.join("radvd.pid").display().to_string(),
-            ],
-            "radvd.log",
-        )
+        self.lab.radvd(&self.isp, &conf)
     }
 
     /// The host's global address in `prefix`, with its `ip addr` line.
@@ -124,6 +113,34 @@ fn the_isps_slash64_and_dns_reach_the_lan_host_from_our_link_local() {
     // The host's default route points at us.
     let routes = h.host.sh("ip -6 route show default");
     assert!(routes.contains(&ours), "host default route: {routes}");
+}
+
+/// A router started long after its WAN came up solicits the ISP's RA
+/// (RFC 4861 §6.3.7) instead of relaying nothing until the next unsolicited
+/// one: radvd advertises every 10-30 min after its initial RAs (16 s
+/// apart), so the host would get the /64 about 14 s after the start.
+#[test]
+#[ignore = "needs root, network namespaces and radvd"]
+fn a_relay_started_late_solicits_the_isps_ra() {
+    let h = home("relay-rs");
+    // The kernel's own RSs at link-up are over long before a router starts.
+    h.rtr
+        .sh("sysctl -qw net.ipv6.conf.wan0.router_solicitations=0");
+    h.start_radvd_every((3600, 1800), (600, 1800));
+    std::thread::sleep(Duration::from_secs(2));
+    let t0 = std::time::Instant::now();
+    let d = h.router("r");
+    let got = wait_for(Duration::from_secs(8), || {
+        h.host_line("2001:db8:ff:").map(|_| t0.elapsed())
+    });
+    let Some(took) = got else {
+        panic!(
+            "nothing relayed 8 s after the start; log:\n{}",
+            d.log_text()
+        );
+    };
+    eprintln!("FIGURE relayed_prefix_after_start_ms {}", took.as_millis());
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
 #[test]

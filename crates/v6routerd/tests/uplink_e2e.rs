@@ -168,19 +168,10 @@ fn the_wan_solicits_the_isps_router_advertisement_at_start() {
     // The kernel's own RSs at link-up are over long before a router starts.
     h.rtr
         .sh("sysctl -qw net.ipv6.conf.wan0.router_solicitations=0");
-    let conf = h.lab.dir().join("radvd-slow.conf");
-    std::fs::write(
-        &conf,
+    h.lab.radvd(
+        &h.isp,
         "interface isp0 { AdvSendAdvert on; MinRtrAdvInterval 600; MaxRtrAdvInterval 1800;\n\
          prefix 2001:db8:ff::/64 { AdvOnLink on; AdvAutonomous on; }; };\n",
-    )
-    .unwrap();
-    let c = conf.display().to_string();
-    let pidf = h.lab.dir().join("radvd-slow.pid").display().to_string();
-    h.lab.spawn(
-        &h.isp,
-        &["radvd", "-n", "-m", "stderr", "-C", &c, "-p", &pidf],
-        "radvd.log",
     );
     // Let radvd's first initial RA go by before the router listens.
     std::thread::sleep(Duration::from_secs(2));
