@@ -3,9 +3,11 @@
 //! netlink events (see the `v6netlink` crate); engines receive snapshots.
 
 use crate::prefix::{is_link_local, Ipv6Prefix};
+use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// One network interface.
@@ -231,6 +233,70 @@ fn route_key(r: &RouteFact) -> RouteKey {
     (r.dst, r.table, r.metric, r.oif, r.gateway)
 }
 
+/// Where each route is in `KernelView::routes`: bare `u32` positions in a
+/// hash table keyed by the route they point at, 4 bytes a route where a
+/// map from the key (52 bytes) and a `usize` took 64. Every delegated
+/// prefix is a route here, and the view is copied whenever the supervisor
+/// changes it while a service holds the last snapshot.
+#[derive(Clone, Default)]
+struct RouteIndex {
+    table: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl fmt::Debug for RouteIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RouteIndex({} routes)", self.table.len())
+    }
+}
+
+impl RouteIndex {
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    fn hash(&self, k: &RouteKey) -> u64 {
+        self.hasher.hash_one(k)
+    }
+
+    /// The position of the route with key `k`.
+    fn get(&self, routes: &[RouteFact], k: &RouteKey) -> Option<usize> {
+        self.table
+            .find(self.hash(k), |&i| route_key(&routes[i as usize]) == *k)
+            .map(|&i| i as usize)
+    }
+
+    /// Index `routes[i]` (not indexed yet).
+    fn insert(&mut self, routes: &[RouteFact], i: usize) {
+        let h = self.hash(&route_key(&routes[i]));
+        let hasher = &self.hasher;
+        self.table.insert_unique(h, i as u32, |&x| {
+            hasher.hash_one(route_key(&routes[x as usize]))
+        });
+    }
+
+    /// Forget the entry for position `i`, whose route has key `k`.
+    fn remove(&mut self, k: &RouteKey, i: usize) {
+        if let Ok(e) = self.table.find_entry(self.hash(k), |&x| x as usize == i) {
+            e.remove();
+        }
+    }
+
+    /// The entry for position `from` (key `k`) now says `to`.
+    fn moved(&mut self, k: &RouteKey, from: usize, to: usize) {
+        if let Some(x) = self.table.find_mut(self.hash(k), |&x| x as usize == from) {
+            *x = to as u32;
+        }
+    }
+
+    fn rebuild(&mut self, routes: &[RouteFact]) {
+        self.table.clear();
+        for i in 0..routes.len() {
+            self.insert(routes, i);
+        }
+    }
+}
+
 /// What the supervisor knows of the kernel at one moment.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct KernelView {
@@ -243,7 +309,7 @@ pub struct KernelView {
     /// unique in the kernel: keeps a 50,000-route table's updates O(1).
     /// Rebuilt when `routes` was changed directly.
     #[serde(skip)]
-    route_index: HashMap<RouteKey, usize>,
+    route_index: RouteIndex,
     /// net.ipv6.conf.all.forwarding
     pub forwarding: bool,
 }
@@ -340,46 +406,45 @@ impl KernelView {
 
     fn ensure_index(&mut self) {
         if self.route_index.len() != self.routes.len() {
-            self.route_index = self
-                .routes
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (route_key(r), i))
-                .collect();
+            self.route_index.rebuild(&self.routes);
         }
     }
 
     /// The route the kernel would consider the same as `r` (same destination,
     /// table, metric, device and gateway).
     pub fn find_route(&self, r: &RouteFact) -> Option<&RouteFact> {
+        let k = route_key(r);
         if self.route_index.len() == self.routes.len() {
             self.route_index
-                .get(&route_key(r))
-                .and_then(|i| self.routes.get(*i))
+                .get(&self.routes, &k)
+                .and_then(|i| self.routes.get(i))
         } else {
-            self.routes.iter().find(|x| route_key(x) == route_key(r))
+            self.routes.iter().find(|x| route_key(x) == k)
         }
     }
 
     pub fn upsert_route(&mut self, r: RouteFact) {
         self.ensure_index();
-        let k = route_key(&r);
-        match self.route_index.get(&k) {
-            Some(&i) => self.routes[i] = r,
+        match self.route_index.get(&self.routes, &route_key(&r)) {
+            Some(i) => self.routes[i] = r,
             None => {
-                self.route_index.insert(k, self.routes.len());
                 self.routes.push(r);
+                self.route_index.insert(&self.routes, self.routes.len() - 1);
             }
         }
     }
 
     pub fn remove_route(&mut self, r: &RouteFact) {
         self.ensure_index();
-        if let Some(i) = self.route_index.remove(&route_key(r)) {
-            self.routes.swap_remove(i);
-            if let Some(moved) = self.routes.get(i) {
-                self.route_index.insert(route_key(moved), i);
+        let k = route_key(r);
+        if let Some(i) = self.route_index.get(&self.routes, &k) {
+            self.route_index.remove(&k, i);
+            let last = self.routes.len() - 1;
+            if i != last {
+                let moved = route_key(&self.routes[last]);
+                self.route_index.moved(&moved, last, i);
             }
+            self.routes.swap_remove(i);
         }
     }
 
@@ -448,8 +513,7 @@ impl KernelView {
         self.addrs.retain(|a| a.index != index);
         self.addrs4.retain(|a| a.index != index);
         self.routes.retain(|r| r.oif != Some(index));
-        self.route_index.clear();
-        self.ensure_index();
+        self.route_index.rebuild(&self.routes);
     }
 }
 
@@ -567,6 +631,29 @@ mod tests {
         assert_eq!(v, w);
         w.remove_route(&route("2001:db8:9::/48", 1024));
         assert_ne!(v, w);
+    }
+
+    #[test]
+    fn route_index_agrees_with_a_search_through_churn() {
+        // Adds and removals in a scrambled order, the first, middle and last
+        // positions included: every route found by the index is the one a
+        // plain search finds, and every removed one is gone.
+        let mut v = KernelView::default();
+        let r = |i: u32| route(&format!("2001:db8:{:x}::/48", i % 97), 1000 + i / 97);
+        for step in 0..2000u32 {
+            let i = step.wrapping_mul(2_654_435_761) % 500;
+            if step % 3 == 2 {
+                v.remove_route(&r(i));
+                assert!(v.find_route(&r(i)).is_none());
+            } else {
+                v.upsert_route(r(i));
+            }
+        }
+        for i in 0..500 {
+            let by_search = v.routes.iter().find(|x| **x == r(i));
+            assert_eq!(v.find_route(&r(i)), by_search, "route {i}");
+        }
+        assert!(!v.routes.is_empty());
     }
 
     #[test]
