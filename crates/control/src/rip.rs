@@ -114,7 +114,11 @@ pub fn local_offset_ms(ms: u64) -> i64 {
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
     if ok {
-        tm.tm_gmtoff * 1000
+        // tm_gmtoff is a C long: 32 bits on the 32-bit routers (armv7,
+        // MIPS), where a bare `* 1000` did not type-check as i64.
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+        let off = i64::from(tm.tm_gmtoff);
+        off * 1000
     } else {
         0
     }
