@@ -337,6 +337,14 @@ impl KernelView {
         self.addrs.iter().filter(move |a| a.index == index)
     }
 
+    /// Unicast default routes of the main table (an RA's, a static one):
+    /// where the router itself sends what it has no better route for.
+    pub fn default_routes(&self) -> impl Iterator<Item = &RouteFact> {
+        self.routes.iter().filter(|r| {
+            r.dst.len() == 0 && r.table == RT_TABLE_MAIN && r.kind == RouteKind::Unicast
+        })
+    }
+
     /// The first usable (not tentative, not DAD-failed) link-local address of a link.
     pub fn link_local(&self, index: u32) -> Option<Ipv6Addr> {
         self.addrs_of(index)

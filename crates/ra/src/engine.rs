@@ -259,12 +259,7 @@ impl LinkInput {
 /// A unicast default route in the main table that does not leave through
 /// `index` (a default route back into the LAN is not an uplink).
 pub fn has_default_route(view: &KernelView, index: u32) -> bool {
-    view.routes.iter().any(|r| {
-        r.dst.len() == 0
-            && r.table == v6common::kernel::RT_TABLE_MAIN
-            && r.kind == v6common::RouteKind::Unicast
-            && r.oif != Some(index)
-    })
+    view.default_routes().any(|r| r.oif != Some(index))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -889,12 +889,7 @@ fn is_missing(view: &KernelView, a: &PlannedAddr) -> bool {
 
 /// A default route in the main table out of `index`: the ISP's RA came.
 fn has_default_via(view: &KernelView, index: u32) -> bool {
-    view.routes.iter().any(|r| {
-        r.dst.len() == 0
-            && r.table == RT_TABLE_MAIN
-            && r.kind == RouteKind::Unicast
-            && r.oif == Some(index)
-    })
+    view.default_routes().any(|r| r.oif == Some(index))
 }
 
 fn has_route(view: &KernelView, p: &Ipv6Prefix) -> bool {
