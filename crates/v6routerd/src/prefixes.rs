@@ -251,17 +251,17 @@ assign = { from = "wan0", subnet = "auto" }
         }
     }
 
+    /// The plan for one live /56 from wan0 (preferred 20 s, valid 40 s).
+    fn plan_56(c: &Config, earlier: &BTreeMap<String, u32>, now: Instant) -> Plan {
+        let d = deleg("2001:db8:100::/56", now, 20, 40);
+        plan(c, &[d], None, earlier, now)
+    }
+
     #[test]
     fn carves_a_64_per_lan_bounded_by_the_delegation() {
         let now = Instant::now();
         let c = cfg(TWO_LANS);
-        let p = plan(
-            &c,
-            &[deleg("2001:db8:100::/56", now, 20, 40)],
-            None,
-            &BTreeMap::new(),
-            now,
-        );
+        let p = plan_56(&c, &BTreeMap::new(), now);
         let got: Vec<String> = p
             .addrs
             .iter()
@@ -292,26 +292,14 @@ assign = { from = "wan0", subnet = "auto" }
         let c = cfg(TWO_LANS);
         let mut earlier = BTreeMap::new();
         earlier.insert("lan1".to_string(), 7);
-        let p = plan(
-            &c,
-            &[deleg("2001:db8:100::/56", now, 20, 40)],
-            None,
-            &earlier,
-            now,
-        );
+        let p = plan_56(&c, &earlier, now);
         assert!(p
             .addrs
             .iter()
             .any(|a| a.iface == "lan1" && a.addr.to_string() == "2001:db8:100:7::1"));
         // An earlier choice that collides with an explicit index is redone.
         earlier.insert("lan1".to_string(), 1);
-        let p = plan(
-            &c,
-            &[deleg("2001:db8:100::/56", now, 20, 40)],
-            None,
-            &earlier,
-            now,
-        );
+        let p = plan_56(&c, &earlier, now);
         assert_eq!(p.auto_subnets.get("lan1"), Some(&0));
     }
 
@@ -341,13 +329,7 @@ assign = { from = "wan0", subnet = "auto" }
     fn subnets_that_do_not_fit_are_reported() {
         let now = Instant::now();
         let c = cfg(TWO_LANS.replace("subnet = 1", "subnet = 300").as_str());
-        let p = plan(
-            &c,
-            &[deleg("2001:db8:100::/56", now, 20, 40)],
-            None,
-            &BTreeMap::new(),
-            now,
-        );
+        let p = plan_56(&c, &BTreeMap::new(), now);
         assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
         assert!(p.problems[0].contains("does not fit"));
     }

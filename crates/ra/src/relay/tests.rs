@@ -25,6 +25,13 @@ fn isp() -> Ipv6Addr {
     "fe80::1".parse().unwrap()
 }
 
+/// An upstream that heard one RA with `options` from the ISP at `t0`.
+fn heard(t0: Instant, options: Vec<NdOption>) -> Upstream {
+    let mut u = Upstream::default();
+    u.on_ra(t0, isp(), &ra(1800, options));
+    u
+}
+
 #[test]
 fn relays_prefix_dns_mtu_and_lifetime_counting_down() {
     let t0 = Instant::now();
@@ -56,8 +63,7 @@ fn relays_prefix_dns_mtu_and_lifetime_counting_down() {
 #[test]
 fn withdrawal_is_relayed_then_forgotten() {
     let t0 = Instant::now();
-    let mut u = Upstream::default();
-    u.on_ra(t0, isp(), &ra(1800, vec![pio("2001:db8:7::", 3600, 1800)]));
+    let mut u = heard(t0, vec![pio("2001:db8:7::", 3600, 1800)]);
     assert!(u.on_ra(t0, isp(), &ra(0, vec![pio("2001:db8:7::", 0, 0)])));
     let p = u.params(t0, base());
     assert_eq!(p.router_lifetime, 0);
@@ -79,14 +85,9 @@ fn withdrawal_is_relayed_then_forgotten() {
 #[test]
 fn link_local_and_inconsistent_prefixes_are_not_relayed() {
     let t0 = Instant::now();
-    let mut u = Upstream::default();
-    u.on_ra(
+    let u = heard(
         t0,
-        isp(),
-        &ra(
-            1800,
-            vec![pio("fe80::", 3600, 1800), pio("2001:db8:8::", 100, 200)],
-        ),
+        vec![pio("fe80::", 3600, 1800), pio("2001:db8:8::", 100, 200)],
     );
     let p = u.params(t0, base());
     assert!(p.prefixes.iter().all(|x| x.is_template()));
@@ -95,17 +96,12 @@ fn link_local_and_inconsistent_prefixes_are_not_relayed() {
 #[test]
 fn rdnss_expires_with_its_lifetime() {
     let t0 = Instant::now();
-    let mut u = Upstream::default();
-    u.on_ra(
+    let mut u = heard(
         t0,
-        isp(),
-        &ra(
-            1800,
-            vec![NdOption::Rdnss(Rdnss {
-                lifetime: 30,
-                servers: vec!["2001:db8:7::53".parse().unwrap()],
-            })],
-        ),
+        vec![NdOption::Rdnss(Rdnss {
+            lifetime: 30,
+            servers: vec!["2001:db8:7::53".parse().unwrap()],
+        })],
     );
     assert!(u.expire(t0 + Duration::from_secs(30)));
     assert!(u.params(t0, base()).rdnss.is_empty());

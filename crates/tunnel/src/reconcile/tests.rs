@@ -24,6 +24,71 @@ fn p(s: &str) -> Ipv6Prefix {
     s.parse().unwrap()
 }
 
+/// The plan for `he6()` when the only link is `good_link(true)` changed by
+/// `edit`, and nothing is remembered.
+fn plan_after(edit: impl FnOnce(&mut ObservedLink)) -> Vec<Action> {
+    let mut l = good_link(true);
+    edit(&mut l);
+    plan_for(l)
+}
+
+/// The plan for `he6()` when `l` is the only link and nothing is remembered.
+fn plan_for(l: ObservedLink) -> Vec<Action> {
+    reconcile(&[he6()], &with(vec![l]), &Memory::default())
+}
+
+fn wait(reason: &str) -> Action {
+    Action::Wait {
+        name: "he6".into(),
+        reason: reason.into(),
+    }
+}
+
+/// What `he6()` asks the kernel to create.
+fn he6_link() -> SitLink {
+    SitLink {
+        name: "he6".into(),
+        remote: REMOTE,
+        local: LOCAL,
+        ttl: 255,
+        pmtudisc: true,
+        mtu: 1480,
+    }
+}
+
+fn add_addr(a: &str) -> Action {
+    Action::AddAddress {
+        name: "he6".into(),
+        addr: a.parse().unwrap(),
+    }
+}
+
+fn del_addr(a: &str) -> Action {
+    Action::DelAddress {
+        name: "he6".into(),
+        addr: a.parse().unwrap(),
+    }
+}
+
+/// Our route (metric 1024, protocol v6router) through he6.
+fn add_route(dst: &str) -> Action {
+    Action::AddRoute {
+        name: "he6".into(),
+        dst: p(dst),
+        metric: 1024,
+        protocol: rtprot::V6ROUTER,
+    }
+}
+
+fn del_route(dst: &str) -> Action {
+    Action::DelRoute {
+        name: "he6".into(),
+        dst: p(dst),
+        metric: 1024,
+        protocol: rtprot::V6ROUTER,
+    }
+}
+
 /// The link `ip tunnel add he6 mode sit remote .. local .. ttl 255`,
 /// set up, with the address and default route, as v6routerd leaves it.
 fn good_link(ours: bool) -> ObservedLink {
@@ -144,14 +209,7 @@ fn converge(desired: &[TunnelSpec], o: &mut Observed, m: &mut Memory) {
 #[test]
 fn missing_tunnel_is_created_then_set_up_addressed_and_routed() {
     let plan = reconcile(&[he6()], &Observed::default(), &Memory::default());
-    let want = SitLink {
-        name: "he6".into(),
-        remote: REMOTE,
-        local: LOCAL,
-        ttl: 255,
-        pmtudisc: true,
-        mtu: 1480,
-    };
+    let want = he6_link();
     assert_eq!(
         plan,
         vec![
@@ -160,16 +218,8 @@ fn missing_tunnel_is_created_then_set_up_addressed_and_routed() {
                 reason: "not present".into()
             },
             Action::SetUp { name: "he6".into() },
-            Action::AddAddress {
-                name: "he6".into(),
-                addr: "2001:db8:f::2/64".parse().unwrap()
-            },
-            Action::AddRoute {
-                name: "he6".into(),
-                dst: p("::/0"),
-                metric: 1024,
-                protocol: rtprot::V6ROUTER
-            },
+            add_addr("2001:db8:f::2/64"),
+            add_route("::/0"),
         ]
     );
     let mut o = Observed::default();
@@ -203,7 +253,7 @@ fn each_parameter_difference_recreates_with_its_reason() {
     for (change, reason) in cases {
         let mut l = good_link(false);
         change(l.sit.as_mut().unwrap());
-        let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+        let plan = plan_for(l);
         match &plan[0] {
             Action::Recreate {
                 index: 7,
@@ -229,16 +279,14 @@ fn several_differences_are_all_named() {
         pmtudisc: true,
         proto: 41,
     });
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_for(l);
     assert!(matches!(&plan[0], Action::Recreate { reason, .. }
         if reason == "remote is 198.51.100.9, want 198.51.100.1; ttl is 64, want 255"));
 }
 
 #[test]
 fn missing_sit_data_recreates() {
-    let mut l = good_link(true);
-    l.sit = None;
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_after(|l| l.sit = None);
     assert!(
         matches!(&plan[0], Action::Recreate { reason, .. } if reason.contains("no SIT parameters"))
     );
@@ -246,9 +294,7 @@ fn missing_sit_data_recreates() {
 
 #[test]
 fn down_tunnel_is_set_up_without_recreate() {
-    let mut l = good_link(true);
-    l.admin_up = false;
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_after(|l| l.admin_up = false);
     assert_eq!(
         plan,
         vec![
@@ -280,10 +326,10 @@ fn mtu_difference_is_fixed_in_place() {
 
 #[test]
 fn lost_address_and_route_are_put_back() {
-    let mut l = good_link(true);
-    l.addrs.retain(|a| a.addr.segments()[0] == 0xfe80);
-    l.routes.clear();
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_after(|l| {
+        l.addrs.retain(|a| a.addr.segments()[0] == 0xfe80);
+        l.routes.clear();
+    });
     assert_eq!(plan.len(), 3);
     assert!(matches!(plan[1], Action::AddAddress { .. }));
     assert!(matches!(
@@ -298,13 +344,13 @@ fn lost_address_and_route_are_put_back() {
 
 #[test]
 fn a_route_of_another_metric_does_not_count() {
-    let mut l = good_link(true);
-    l.routes = vec![ObservedRoute {
-        dst: p("::/0"),
-        metric: 512,
-        protocol: rtprot::BOOT,
-    }];
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_after(|l| {
+        l.routes = vec![ObservedRoute {
+            dst: p("::/0"),
+            metric: 512,
+            protocol: rtprot::BOOT,
+        }];
+    });
     // Ours is added; the one someone else made stays.
     assert_eq!(plan.len(), 2);
     assert!(matches!(plan[1], Action::AddRoute { metric: 1024, .. }));
@@ -312,21 +358,10 @@ fn a_route_of_another_metric_does_not_count() {
 
 #[test]
 fn address_with_other_length_is_replaced() {
-    let mut l = good_link(true);
-    l.addrs = vec!["2001:db8:f::2/128".parse().unwrap()];
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_after(|l| l.addrs = vec!["2001:db8:f::2/128".parse().unwrap()]);
     assert_eq!(
         &plan[1..],
-        &[
-            Action::DelAddress {
-                name: "he6".into(),
-                addr: "2001:db8:f::2/128".parse().unwrap()
-            },
-            Action::AddAddress {
-                name: "he6".into(),
-                addr: "2001:db8:f::2/64".parse().unwrap()
-            },
-        ]
+        &[del_addr("2001:db8:f::2/128"), add_addr("2001:db8:f::2/64"),]
     );
 }
 
@@ -354,26 +389,10 @@ fn config_change_removes_our_old_address_and_routes_only() {
         plan,
         vec![
             Action::Keep { name: "he6".into() },
-            Action::AddAddress {
-                name: "he6".into(),
-                addr: "2001:db8:e::2/64".parse().unwrap()
-            },
-            Action::DelAddress {
-                name: "he6".into(),
-                addr: "2001:db8:f::2/64".parse().unwrap()
-            },
-            Action::DelRoute {
-                name: "he6".into(),
-                dst: p("::/0"),
-                metric: 1024,
-                protocol: rtprot::V6ROUTER
-            },
-            Action::DelRoute {
-                name: "he6".into(),
-                dst: p("2001:db8:aa::/48"),
-                metric: 1024,
-                protocol: rtprot::V6ROUTER
-            },
+            add_addr("2001:db8:e::2/64"),
+            del_addr("2001:db8:f::2/64"),
+            del_route("::/0"),
+            del_route("2001:db8:aa::/48"),
         ]
     );
     converge(&[s], &mut o, &mut m);
@@ -408,22 +427,10 @@ fn auto_local_follows_the_wan_address() {
 fn auto_local_without_wan_address_waits() {
     let mut o = Observed::default();
     let plan = reconcile(&[auto_he6()], &o, &Memory::default());
-    assert_eq!(
-        plan,
-        vec![Action::Wait {
-            name: "he6".into(),
-            reason: "WAN interface eth0 does not exist".into()
-        }]
-    );
+    assert_eq!(plan, vec![wait("WAN interface eth0 does not exist")]);
     o.wan_ipv4.insert("eth0".into(), vec![]);
     let plan = reconcile(&[auto_he6()], &o, &Memory::default());
-    assert_eq!(
-        plan,
-        vec![Action::Wait {
-            name: "he6".into(),
-            reason: "no IPv4 address on eth0 yet".into()
-        }]
-    );
+    assert_eq!(plan, vec![wait("no IPv4 address on eth0 yet")]);
 }
 
 #[test]
@@ -436,10 +443,7 @@ fn existing_tunnel_survives_a_wan_address_gap_and_stays_repaired() {
     assert_eq!(
         plan,
         vec![
-            Action::Wait {
-                name: "he6".into(),
-                reason: "no IPv4 address on eth0 yet".into()
-            },
+            wait("no IPv4 address on eth0 yet"),
             Action::SetUp { name: "he6".into() },
         ]
     );
@@ -450,7 +454,7 @@ fn foreign_link_of_the_same_name_is_left_alone() {
     let mut l = good_link(false);
     l.kind = Some("veth".into());
     l.sit = None;
-    let plan = reconcile(&[he6()], &with(vec![l]), &Memory::default());
+    let plan = plan_for(l);
     assert_eq!(plan.len(), 1);
     assert!(
         matches!(&plan[0], Action::Wait { reason, .. } if reason.contains("veth link named he6"))
@@ -523,21 +527,7 @@ fn stop_on_an_adopted_tunnel_takes_back_only_our_routes_and_addresses() {
     converge(&[he6()], &mut o, &mut m);
     assert!(!o.links["he6"].is_ours());
     let plan = stop(&[he6()], &o, &m);
-    assert_eq!(
-        plan,
-        vec![
-            Action::DelRoute {
-                name: "he6".into(),
-                dst: p("::/0"),
-                metric: 1024,
-                protocol: rtprot::V6ROUTER
-            },
-            Action::DelAddress {
-                name: "he6".into(),
-                addr: "2001:db8:f::2/64".parse().unwrap()
-            },
-        ]
-    );
+    assert_eq!(plan, vec![del_route("::/0"), del_addr("2001:db8:f::2/64"),]);
 }
 
 #[test]
@@ -551,14 +541,7 @@ fn memory_forgets_addresses_of_a_recreated_link() {
     assert_eq!(m.added("he6").count(), 1);
     m.record(&Action::Recreate {
         index: 1,
-        link: SitLink {
-            name: "he6".into(),
-            remote: REMOTE,
-            local: LOCAL,
-            ttl: 255,
-            pmtudisc: true,
-            mtu: 1480,
-        },
+        link: he6_link(),
         reason: String::new(),
     });
     assert_eq!(m.added("he6").count(), 0);
