@@ -61,10 +61,19 @@ impl Home {
 
     /// Wait up to 10 s for `addr` on the router's lan0; fail with the log.
     fn wait_lan(&self, addr: &str, d: &Daemon) {
-        let got = wait_for(Duration::from_secs(10), || self.lan_has(addr).then_some(()));
+        self.wait_lan_within(addr, d, 10, "", "");
+    }
+
+    /// Wait up to `secs` for `addr` on lan0; fail with our log and the ISP
+    /// server's (`ctx` names the run).
+    fn wait_lan_within(&self, addr: &str, d: &Daemon, secs: u64, ctx: &str, isp_log: &str) {
+        let got = wait_for(Duration::from_secs(secs), || {
+            self.lan_has(addr).then_some(())
+        });
         assert!(
             got.is_some(),
-            "lan0 never got {addr}; log:\n{}",
+            "{ctx}lan0 never got {addr}: {}\nlog:\n{}\nISP server:\n{isp_log}",
+            self.rtr.sh("ip -6 addr show dev lan0"),
             d.log_text()
         );
     }
@@ -95,6 +104,27 @@ impl Home {
     fn kea_log(&self) -> String {
         std::fs::read_to_string(self.lab.dir().join("kea.log")).unwrap_or_default()
     }
+
+    /// `show uplink` says wan0 is bound with the ISP's /56 and DNS server,
+    /// and the host's kernel autoconfigures in lan0's /64 (`ctx` names the
+    /// run).
+    fn assert_bound_and_host_numbered(&self, d: &Daemon, ctx: &str) {
+        let up = d.ctl(&["show", "uplink"]);
+        assert_bound_56(&up, ctx);
+        assert!(up.contains("DNS 2001:db8:ff::53"), "{ctx}{up}");
+        let slaac = wait_for(Duration::from_secs(10), || {
+            self.host_addr_line("2001:db8:100:1:")
+        });
+        assert!(slaac.is_some(), "{ctx}{}", self.host.sh("ip -6 addr"));
+    }
+}
+
+/// `show uplink` says wan0 is bound with the ISP's /56 (`ctx` names the run).
+fn assert_bound_56(up: &str, ctx: &str) {
+    assert!(
+        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
+        "{ctx}{up}"
+    );
 }
 
 #[test]
@@ -104,16 +134,7 @@ fn delegated_prefix_reaches_the_lan_host() {
     h.start_isp("2001:db8:100::");
     let t0 = Instant::now();
     let d = h.router("r");
-    let got = wait_for(Duration::from_secs(10), || {
-        h.lan_has("2001:db8:100:1::1/64").then_some(())
-    });
-    assert!(
-        got.is_some(),
-        "lan0: {}\nlog:\n{}\nkea:\n{}",
-        h.rtr.sh("ip -6 addr show dev lan0"),
-        d.log_text(),
-        h.kea_log()
-    );
+    h.wait_lan_within("2001:db8:100:1::1/64", &d, 10, "", &h.kea_log());
     eprintln!(
         "lan0 has 2001:db8:100:1::1/64 {:?} after start",
         t0.elapsed()
@@ -124,18 +145,8 @@ fn delegated_prefix_reaches_the_lan_host() {
     let lan = h.rtr.sh("ip -6 addr show dev lan0");
     assert!(lan.contains("inet6 fd"), "{lan}");
 
-    let up = d.ctl(&["show", "uplink"]);
-    assert!(
-        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
-        "{up}"
-    );
-    assert!(up.contains("DNS 2001:db8:ff::53"), "{up}");
-
     // The host's own kernel autoconfigures in the LAN /64 and reaches the ISP.
-    let slaac = wait_for(Duration::from_secs(10), || {
-        h.host_addr_line("2001:db8:100:1:")
-    });
-    assert!(slaac.is_some(), "{}", h.host.sh("ip -6 addr"));
+    h.assert_bound_and_host_numbered(&d, "");
     h.isp_routes_to_router("2001:db8:100::/40");
     let ping = wait_for(Duration::from_secs(6), || {
         h.host
@@ -214,10 +225,7 @@ fn a_restart_keeps_the_delegated_prefix() {
         s.contains("wan0 bound").then_some(s)
     });
     let up = up.unwrap_or_else(|| d2.ctl(&["show", "uplink"]));
-    assert!(
-        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
-        "{up}"
-    );
+    assert_bound_56(&up, "");
     assert!(h.lan_has("2001:db8:100:1::1/64"));
 }
 
@@ -738,30 +746,13 @@ fn pd_from(tag: &str, server: IspServer) {
     let t0 = Instant::now();
     h.start_other_isp(server, &duid);
     let log = || std::fs::read_to_string(h.lab.dir().join("isp-server.log")).unwrap_or_default();
-    let got = wait_for(Duration::from_secs(20), || {
-        h.lan_has("2001:db8:100:1::1/64").then_some(())
-    });
-    assert!(
-        got.is_some(),
-        "{server:?}: lan0: {}\nlog:\n{}\nserver:\n{}",
-        h.rtr.sh("ip -6 addr show dev lan0"),
-        d.log_text(),
-        log()
-    );
+    let ctx = format!("{server:?}: ");
+    h.wait_lan_within("2001:db8:100:1::1/64", &d, 20, &ctx, &log());
     eprintln!(
         "{server:?}: lan0 numbered {:.2} s after the server started",
         t0.elapsed().as_secs_f64()
     );
-    let up = d.ctl(&["show", "uplink"]);
-    assert!(
-        up.contains("wan0 bound") && up.contains("Delegated 2001:db8:100::/56"),
-        "{server:?}: {up}"
-    );
-    assert!(up.contains("DNS 2001:db8:ff::53"), "{server:?}: {up}");
-    let slaac = wait_for(Duration::from_secs(10), || {
-        h.host_addr_line("2001:db8:100:1:")
-    });
-    assert!(slaac.is_some(), "{}", h.host.sh("ip -6 addr"));
+    h.assert_bound_and_host_numbered(&d, &ctx);
     // Renew at T1 (the server's, or 0.5 x preferred when it sends 0,
     // RFC 8415 §21.4): one more exchange, still bound, same prefix.
     let before = uplink_json(&d).expect("show uplink --json");
