@@ -147,6 +147,15 @@ impl Lab {
         ns
     }
 
+    /// A new lab of two namespaces joined by one veth: `a.0` with its end
+    /// named `a.1`, `b.0` with `b.1` (most end-to-end tests start here).
+    pub fn pair(tag: &str, a: (&str, &str), b: (&str, &str)) -> (Lab, Netns, Netns) {
+        let lab = Lab::new(tag);
+        let (na, nb) = (lab.netns(a.0), lab.netns(b.0));
+        lab.veth(&na, a.1, &nb, b.1);
+        (lab, na, nb)
+    }
+
     /// A veth pair `a_if` in `a` and `b_if` in `b`, both up.
     pub fn veth(&self, a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
         let n = SEQ.fetch_add(1, Ordering::SeqCst);

@@ -366,10 +366,7 @@ impl Drop for Unmount {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn full_disk_means_no_reply_and_no_lease() {
-    let lab = Lab::new("dhf");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("dhf", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let state = lab.dir().join("small");
     std::fs::create_dir_all(&state).unwrap();

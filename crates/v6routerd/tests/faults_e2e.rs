@@ -678,10 +678,7 @@ fn rip_metric(d: &Daemon, prefix: &str) -> Option<u8> {
 fn ripng_neighbour_vanishing_times_out_then_is_collected() {
     assert!(have("bird") && have("birdc"), "bird2 is needed");
     const ROUTE: &str = "2001:db8:bb::/48";
-    let lab = Lab::new("frip");
-    let peer = lab.netns("b");
-    let rtr = lab.netns("r");
-    lab.veth(&peer, "eth0", &rtr, "eth0");
+    let (lab, peer, rtr) = Lab::pair("frip", ("b", "eth0"), ("r", "eth0"));
     let conf = lab.dir().join("bird.conf");
     let ctl = lab.dir().join("bird.ctl").display().to_string();
     std::fs::write(
@@ -1376,10 +1373,7 @@ fn hostile_flood_keeps_the_daemon_responsive() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn netlink_event_overflow_is_noticed_and_the_kernel_read_again() {
-    let lab = Lab::new("fovr");
-    let rtr = lab.netns("r");
-    let peer = lab.netns("p");
-    lab.veth(&rtr, "eth0", &peer, "eth0");
+    let (lab, rtr, _peer) = Lab::pair("fovr", ("r", "eth0"), ("p", "eth0"));
     let d = lab.daemon(
         &rtr,
         "r",

@@ -81,10 +81,7 @@ fn v6ctl_says_when_the_daemon_is_not_running() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn interfaces_follow_the_kernel() {
-    let lab = Lab::new("fnd");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("fnd", ("rtr", "lan0"), ("host", "eth0"));
     let d = lab.daemon(
         &rtr,
         "r",

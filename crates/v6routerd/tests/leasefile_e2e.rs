@@ -48,10 +48,7 @@ fn dhclient_lease_in_odhcpd_format_and_dnsmasq_answers_its_name() {
         have("dig"),
         "dig is needed (apt-get install bind9-dnsutils)"
     );
-    let lab = Lab::new("lf");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("lf", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let dir = lab.dir().to_path_buf();
     let file = dir.join("hosts/odhcpd");

@@ -30,10 +30,7 @@ fn event(path: &std::path::Path, action: &str) -> Option<serde_json::Value> {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
-    let lab = Lab::new("ob");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("ob", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let d = lab.daemon(&rtr, "r", &config());
     assert!(
@@ -128,10 +125,7 @@ fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn monitor_sees_a_delegated_prefix_route_installed_and_removed() {
-    let lab = Lab::new("obr");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("obr", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let cfg = format!(
         "{}pd_pool = {{ prefix = \"2001:db8:8::/48\", delegated_length = 60 }}\n",

@@ -78,10 +78,7 @@ fn pd_routes(rtr: &Netns) -> BTreeSet<String> {
 #[ignore = "needs root and network namespaces"]
 fn delegation_load_logs_a_few_lines_and_routes_every_prefix() {
     assert!(have("perfdhcp"), "perfdhcp (kea-admin) is needed");
-    let lab = Lab::new("pdl");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("pdl", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let d = quiet_daemon(&lab, &rtr);
     let serving = wait_for(Duration::from_secs(5), || {

@@ -233,10 +233,7 @@ fn bird_route_in_our_kernel_and_ours_in_bird() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn bird_stops_routes_go_to_16_then_leave() {
-    let lab = Lab::new("rip");
-    let bird = lab.netns("bird");
-    let rtr = lab.netns("rtr");
-    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (lab, bird, rtr) = Lab::pair("rip", ("bird", "eth0"), ("rtr", "eth0"));
     let (bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
     let (timeout, garbage) = (4u64, 4u64);
     let d = lab.daemon(
@@ -361,10 +358,7 @@ fn chain_metrics_add_up_and_cut_drops_without_counting_to_infinity() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn deleted_route_is_reinstalled_within_a_second() {
-    let lab = Lab::new("rip");
-    let bird = lab.netns("bird");
-    let rtr = lab.netns("rtr");
-    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (lab, bird, rtr) = Lab::pair("rip", ("bird", "eth0"), ("rtr", "eth0"));
     let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
     let d = lab.daemon(&rtr, "rtr", &ripng_section(30, 180, 120, ""));
     // Update time 30 s: only following the kernel's rip routes can put it
@@ -389,10 +383,7 @@ fn deleted_route_is_reinstalled_within_a_second() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn reload_turns_ripng_off_and_on_and_crash_restart_recovers() {
-    let lab = Lab::new("rip");
-    let bird = lab.netns("bird");
-    let rtr = lab.netns("rtr");
-    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (lab, bird, rtr) = Lab::pair("rip", ("bird", "eth0"), ("rtr", "eth0"));
     let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
     let with_rip = ripng_section(2, 12, 8, "");
     let d = lab.daemon(&rtr, "rtr", &with_rip);
@@ -449,10 +440,7 @@ fn reload_turns_ripng_off_and_on_and_crash_restart_recovers() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn link_down_withdraws_quietly_and_link_up_brings_routes_back() {
-    let lab = Lab::new("rip");
-    let bird = lab.netns("bird");
-    let rtr = lab.netns("rtr");
-    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (lab, bird, rtr) = Lab::pair("rip", ("bird", "eth0"), ("rtr", "eth0"));
     let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
     let d = lab.daemon(
         &rtr,

@@ -125,10 +125,7 @@ fn sit_tunnels_in_user_mode_linux() {
 #[ignore = "needs root and network namespaces"]
 fn auto_local_waits_for_the_wan_address_then_creates() {
     use testlab::{wait_for, Lab};
-    let lab = Lab::new("tun");
-    let a = lab.netns("a");
-    let b = lab.netns("b");
-    lab.veth(&a, "eth0", &b, "eth0");
+    let (lab, a, _b) = Lab::pair("tun", ("a", "eth0"), ("b", "eth0"));
     let d = lab.daemon(
         &a,
         "a",
