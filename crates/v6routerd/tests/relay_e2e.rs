@@ -23,14 +23,9 @@ fn home(tag: &str) -> Home {
     Home(h)
 }
 
-const ROUTER: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "off"
-
-[control]
-socket = "SOCK"
-
+const ROUTER: &str = concat!(
+    testlab::router_toml!("off"),
+    r#"
 [[interface]]
 name = "wan0"
 
@@ -39,7 +34,8 @@ name = "lan0"
 relay = { from = "wan0" }
 [interface.ra]
 max_interval = 4
-"#;
+"#
+);
 
 impl Home {
     fn router(&self, name: &str) -> Daemon {
@@ -168,20 +164,11 @@ fn a_withdrawal_upstream_is_relayed() {
     );
 }
 
-const FALLBACK: &str = r#"
-[router]
-state_dir = "STATE"
-ula = "off"
-
-[control]
-socket = "SOCK"
-
-[[interface]]
-name = "wan0"
-[interface.uplink]
-prefix_length = 56
-solicit_max_rt = 60
-
+const FALLBACK: &str = concat!(
+    testlab::router_toml!("off"),
+    testlab::wan_uplink!(56),
+    "solicit_max_rt = 60\n",
+    r#"
 [[interface]]
 name = "lan0"
 assign = { from = "wan0", length = 64, subnet = 1 }
@@ -190,7 +177,8 @@ relay = { from = "wan0", fallback = true }
 max_interval = 4
 [[interface.ra.prefix]]
 prefix = "::/64"
-"#;
+"#
+);
 
 #[test]
 #[ignore = "needs root, network namespaces, radvd and kea-dhcp6"]
