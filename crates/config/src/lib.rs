@@ -5,6 +5,7 @@
 //! This crate never touches the system: checks that need the kernel (does the
 //! interface exist?) live in `v6routerd check`.
 
+mod de;
 pub mod diag;
 pub mod docs;
 pub mod schema;
@@ -45,7 +46,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
 /// Parse and validate config text; `file` is only used in diagnostics.
 pub fn parse(src: &str, file: &Path) -> Result<Loaded, Diagnostics> {
     let locator = diag::Locator::new(src);
-    let config: Config = match toml::from_str(src) {
+    let config: Config = match de::from_str(src) {
         Ok(c) => c,
         Err(e) => return Err(Diagnostics(vec![toml_error(src, file, &locator, &e)])),
     };
@@ -63,9 +64,9 @@ fn backticked(msg: &str) -> Vec<&str> {
     msg.split('`').skip(1).step_by(2).collect()
 }
 
-fn toml_error(src: &str, file: &Path, loc: &diag::Locator<'_>, e: &toml::de::Error) -> Diagnostic {
-    let raw = e.message().trim().to_string();
-    let (line, col, width) = match e.span() {
+fn toml_error(src: &str, file: &Path, loc: &diag::Locator<'_>, e: &de::Error) -> Diagnostic {
+    let raw = e.message.trim().to_string();
+    let (line, col, width) = match e.span.clone() {
         Some(sp) => {
             let (l, c) = diag::line_col(src, sp.start);
             let w = src
