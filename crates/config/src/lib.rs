@@ -220,6 +220,18 @@ mod tests {
         assert_eq!(e.0[0].key.as_deref(), Some("interface[0].ra.max_interval"));
     }
 
+    /// A table written as an array (serde's positional form, which toml
+    /// took) is a type error at the array.
+    #[test]
+    fn array_for_a_table_is_a_type_error() {
+        let src = "[[interface]]\nname = \"eth1\"\nassign = [\"wan\", 64, 1]\n";
+        let e = parse(src, &f()).unwrap_err();
+        let d = &e.0[0];
+        assert_eq!((d.line, d.col), (3, 10));
+        assert_eq!(d.key.as_deref(), Some("interface[0].assign"));
+        assert_eq!(d.message, "invalid type: sequence, expected struct Assign");
+    }
+
     #[test]
     fn reference_config_is_valid() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/v6router.toml");
