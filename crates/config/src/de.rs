@@ -3,7 +3,7 @@
 //! Why not `toml::from_str`: its deserializer inlines the whole value, table
 //! and array machinery (span bookkeeping, integer widening, key paths) into
 //! every visitor of the schema, one heavy copy per struct and field type; that
-//! was ~175 kB of the MIPS binary (issue 18, every package <= 1 MiB). Here the
+//! was ~175 kB of the x86_64 binary (issue 18, every package <= 1 MiB). Here the
 //! generic methods are one `match` each and the rest lives in plain functions.
 //!
 //! Errors follow toml's rules so that diagnostics do not change: serde's own
