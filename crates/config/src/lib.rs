@@ -5,6 +5,7 @@
 //! This crate never touches the system: checks that need the kernel (does the
 //! interface exist?) live in `v6routerd check`.
 
+mod de;
 pub mod diag;
 pub mod docs;
 pub mod schema;
@@ -45,7 +46,7 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
 /// Parse and validate config text; `file` is only used in diagnostics.
 pub fn parse(src: &str, file: &Path) -> Result<Loaded, Diagnostics> {
     let locator = diag::Locator::new(src);
-    let config: Config = match toml::from_str(src) {
+    let config: Config = match de::from_str(src) {
         Ok(c) => c,
         Err(e) => return Err(Diagnostics(vec![toml_error(src, file, &locator, &e)])),
     };
@@ -63,9 +64,9 @@ fn backticked(msg: &str) -> Vec<&str> {
     msg.split('`').skip(1).step_by(2).collect()
 }
 
-fn toml_error(src: &str, file: &Path, loc: &diag::Locator<'_>, e: &toml::de::Error) -> Diagnostic {
-    let raw = e.message().trim().to_string();
-    let (line, col, width) = match e.span() {
+fn toml_error(src: &str, file: &Path, loc: &diag::Locator<'_>, e: &de::Error) -> Diagnostic {
+    let raw = e.message.trim().to_string();
+    let (line, col, width) = match e.span.clone() {
         Some(sp) => {
             let (l, c) = diag::line_col(src, sp.start);
             let w = src
@@ -217,6 +218,18 @@ mod tests {
         let e = parse(src, &f()).unwrap_err();
         assert_eq!(e.0[0].line, 4);
         assert_eq!(e.0[0].key.as_deref(), Some("interface[0].ra.max_interval"));
+    }
+
+    /// A table written as an array (serde's positional form, which toml
+    /// took) is a type error at the array.
+    #[test]
+    fn array_for_a_table_is_a_type_error() {
+        let src = "[[interface]]\nname = \"eth1\"\nassign = [\"wan\", 64, 1]\n";
+        let e = parse(src, &f()).unwrap_err();
+        let d = &e.0[0];
+        assert_eq!((d.line, d.col), (3, 10));
+        assert_eq!(d.key.as_deref(), Some("interface[0].assign"));
+        assert_eq!(d.message, "invalid type: sequence, expected struct Assign");
     }
 
     #[test]
