@@ -128,6 +128,9 @@ pub(crate) fn put_set(
     let flags = wire::NLM_F_ACK | wire::NLM_F_CREATE | wire::NLM_F_REPLACE;
     let s = wire::begin(buf, wire::RTM_NEWADDR, flags, seq);
     put_ifaddrmsg(buf, AF_INET6, prefix_len, index);
+    // Both, the same, as `ip addr` sends them (IFA_LOCAL != IFA_ADDRESS
+    // would make IFA_ADDRESS a peer).
+    wire::put_attr(buf, IFA_LOCAL, &addr.octets());
     wire::put_attr(buf, IFA_ADDRESS, &addr.octets());
     if preferred != u32::MAX || valid != u32::MAX {
         let mut ci = [0u8; 16];
@@ -210,12 +213,13 @@ mod tests {
         let mut b = Vec::new();
         put_set(&mut b, 3, a, 64, u32::MAX, u32::MAX, 5);
         // RTM_NEWADDR, REQUEST|ACK|REPLACE|CREATE, no IFA_CACHEINFO.
-        assert_eq!(&b[..8], &[44, 0, 0, 0, 20, 0, 0x05, 0x05]);
+        assert_eq!(&b[..8], &[64, 0, 0, 0, 20, 0, 0x05, 0x05]);
         assert_eq!(
             &b[NLMSG_HDRLEN..NLMSG_HDRLEN + 8],
             &[10, 64, 0, 0, 3, 0, 0, 0]
         );
-        assert_eq!(&b[NLMSG_HDRLEN + 8..NLMSG_HDRLEN + 12], &[20, 0, 1, 0]);
+        assert_eq!(&b[NLMSG_HDRLEN + 8..NLMSG_HDRLEN + 12], &[20, 0, 2, 0]);
+        assert_eq!(&b[NLMSG_HDRLEN + 28..NLMSG_HDRLEN + 32], &[20, 0, 1, 0]);
         b.clear();
         put_del(&mut b, 3, a, 64, 6);
         assert_eq!(&b[..8], &[44, 0, 0, 0, 21, 0, 0x05, 0x00]);

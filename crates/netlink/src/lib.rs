@@ -356,11 +356,13 @@ impl Kernel {
         add: &[RouteFact],
         del: &[RouteFact],
     ) -> Vec<(RouteFact, Error)> {
+        // Removals first, as RouteBatchSocket::apply: a route in both
+        // lists ends installed.
         let pick = |i: usize| {
-            if i < add.len() {
-                (&add[i], true)
+            if i < del.len() {
+                (&del[i], false)
             } else {
-                (&del[i - add.len()], false)
+                (&add[i - del.len()], true)
             }
         };
         let what = |r: &RouteFact, is_add: bool| {
