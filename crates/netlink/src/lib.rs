@@ -163,10 +163,20 @@ async fn listen(sock: AsyncFd<OwnedFd>, tx: mpsc::UnboundedSender<KernelEvent>, 
         }
         let mut it = wire::messages(&buf[..n.min(buf.len())]);
         for m in &mut it {
-            if let Some(ev) = event(m.kind, m.payload).filter(|ev| !is_rip_route(ev)) {
-                if tx.send(ev).is_err() {
-                    return;
+            match event(m.kind, m.payload) {
+                Some(ev) if is_rip_route(&ev) => {}
+                Some(ev) => {
+                    let Ok(()) = tx.send(ev) else { return };
                 }
+                // Every link and address message the kernel sends reads;
+                // one that does not is malformed (a route may just be of
+                // another table).
+                None if is_link_or_addr(m.kind) => tracing::debug!(
+                    "netlink: unreadable message of type {} ({} bytes) dropped",
+                    m.kind,
+                    m.payload.len()
+                ),
+                None => {}
             }
         }
         if it.rest() != 0 && n <= buf.len() {
@@ -176,6 +186,13 @@ async fn listen(sock: AsyncFd<OwnedFd>, tx: mpsc::UnboundedSender<KernelEvent>, 
             );
         }
     }
+}
+
+fn is_link_or_addr(kind: u16) -> bool {
+    matches!(
+        kind,
+        wire::RTM_NEWLINK | wire::RTM_DELLINK | wire::RTM_NEWADDR | wire::RTM_DELADDR
+    )
 }
 
 /// Routes of protocol rip are left out of the shared view (see [`open`]).
