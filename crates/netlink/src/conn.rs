@@ -2,7 +2,7 @@
 //! sends what the codecs build and reads the kernel's answers by sequence
 //! number, and the event socket's receive loop. No message layout here.
 
-use crate::routes::{netlink_socket, setsockopt, NETLINK_CAP_ACK, NETLINK_EXT_ACK};
+use crate::routes::{big_rcvbuf, netlink_socket, setsockopt, NETLINK_CAP_ACK, NETLINK_EXT_ACK};
 use crate::wire::{self, messages, NLMSG_DONE, NLMSG_ERROR};
 use crate::Error;
 use std::io;
@@ -70,6 +70,8 @@ impl Conn {
         // copy of the request.
         let _ = setsockopt(&fd, libc::SOL_NETLINK, NETLINK_EXT_ACK, &1);
         let _ = setsockopt(&fd, libc::SOL_NETLINK, NETLINK_CAP_ACK, &1);
+        // Room for the error reports of a batch of refusals.
+        big_rcvbuf(&fd, 1 << 20);
         Ok(Conn {
             fd: async_fd(fd)?,
             seq: 1,
@@ -209,43 +211,59 @@ impl Conn {
         }
     }
 
-    /// `n` requests (request `i` built with NLM_F_ACK by `build(buf, i,
-    /// seq)`), many to a datagram. Returns the refused ones: (i, errno,
-    /// the kernel's text); an I/O error ends the batch.
+    /// `n` requests (request `i` built without NLM_F_ACK by `build(buf,
+    /// i, seq)`), many to a datagram. As `RouteBatchSocket::apply`: only
+    /// the last request of a datagram asks for an acknowledgement (the
+    /// kernel reports every refused request anyway, netlink_rcv_skb, and
+    /// answers in order), so 10,000 successes cost no 10,000 acks in the
+    /// receive buffer. Returns the refused ones: (i, errno, the kernel's
+    /// text), and when an I/O error ended the batch, the first request
+    /// without an answer and the error.
     pub async fn batch(
         &mut self,
         n: usize,
         mut build: impl FnMut(&mut Vec<u8>, usize, u32),
-    ) -> io::Result<Vec<(usize, i32, Option<String>)>> {
+    ) -> (
+        Vec<(usize, i32, Option<String>)>,
+        Option<(usize, io::Error)>,
+    ) {
         let mut failed = Vec::new();
         let mut i = 0;
         while i < n {
             let first = i;
             let base = self.seq.wrapping_add(1);
             self.buf.clear();
+            let mut last_at = 0;
             while i < n && self.buf.len() < CHUNK {
+                last_at = self.buf.len();
                 let seq = self.next_seq();
                 build(&mut self.buf, i, seq);
                 i += 1;
             }
-            self.send().await?;
-            let mut left = i - first;
-            self.read_until(|m| {
-                let k = m.seq.wrapping_sub(base) as usize;
-                if m.kind != NLMSG_ERROR || k >= i - first {
+            // nlmsg_flags of the last request: NLM_F_ACK.
+            let f = wire::u16_at(&self.buf, last_at + 6).unwrap_or(0) | wire::NLM_F_ACK;
+            self.buf[last_at + 6..last_at + 8].copy_from_slice(&f.to_ne_bytes());
+            let last = (i - first - 1) as u32;
+            if let Err(e) = self.send().await {
+                return (failed, Some((first, e)));
+            }
+            let r = self.read_until(|m| {
+                let k = m.seq.wrapping_sub(base);
+                if m.kind != NLMSG_ERROR || k > last {
                     return false;
                 }
-                left -= 1;
                 match wire::ack(m) {
                     Some((0, _)) => {}
-                    Some((errno, text)) => failed.push((first + k, errno, text)),
-                    None => failed.push((first + k, libc::EBADMSG, None)),
+                    Some((errno, text)) => failed.push((first + k as usize, errno, text)),
+                    None => failed.push((first + k as usize, libc::EBADMSG, None)),
                 }
-                left == 0
-            })
-            .await?;
+                k == last
+            });
+            if let Err(e) = r.await {
+                return (failed, Some((first, e)));
+            }
         }
-        Ok(failed)
+        (failed, None)
     }
 }
 

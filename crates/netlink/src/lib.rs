@@ -387,33 +387,32 @@ impl Kernel {
             format!("{verb} route {} (protocol {})", r.dst, r.protocol)
         };
         let n = add.len() + del.len();
-        let res = self
+        let (failed, broken) = self
             .conn
             .lock()
             .await
             .batch(n, |b, i, seq| {
                 let (r, is_add) = pick(i);
                 let (kind, flags) = routes::route_request_flags(is_add, true);
-                routes::put_route_msg(b, r, kind, flags, seq);
+                routes::put_route_msg(b, r, kind, flags & !wire::NLM_F_ACK, seq);
             })
             .await;
-        match res {
-            Ok(failed) => failed
-                .into_iter()
-                .map(|(i, errno, text)| {
-                    let (r, is_add) = pick(i);
-                    (r.clone(), Error::kernel(what(r, is_add), errno, text))
-                })
-                .collect(),
-            // No answers: every request counts as failed.
-            Err(e) => (0..n)
-                .map(|i| {
-                    let (r, is_add) = pick(i);
-                    let io = io::Error::new(e.kind(), e.to_string());
-                    (r.clone(), Error::io(what(r, is_add), io))
-                })
-                .collect(),
+        let mut out: Vec<(RouteFact, Error)> = failed
+            .into_iter()
+            .map(|(i, errno, text)| {
+                let (r, is_add) = pick(i);
+                (r.clone(), Error::kernel(what(r, is_add), errno, text))
+            })
+            .collect();
+        // No answers from `from` on (a socket error): those count as failed.
+        if let Some((from, e)) = broken {
+            out.extend((from..n).map(|i| {
+                let (r, is_add) = pick(i);
+                let io = io::Error::new(e.kind(), e.to_string());
+                (r.clone(), Error::io(what(r, is_add), io))
+            }));
         }
+        out
     }
 
     /// Add or update an address with lifetimes (seconds; u32::MAX = forever),
@@ -485,4 +484,76 @@ impl Kernel {
 /// True for IFF_UP in a link's flags (ifinfomsg.ifi_flags).
 pub fn is_up(flags: u32) -> bool {
     flags & link::IFF_UP != 0
+}
+
+#[cfg(test)]
+mod live_tests {
+    /// The glue against the running kernel (no privilege needed for the
+    /// dump; the refusal is ENODEV as root, EPERM otherwise).
+    #[tokio::test(flavor = "current_thread")]
+    async fn dumps_the_loopback_and_names_a_refusal() {
+        let (k, _events) = crate::open().expect("netlink sockets");
+        let v = k.dump().await.expect("dump");
+        assert!(v.links.values().any(|l| l.name == "lo" && l.mtu > 0));
+        assert_eq!(k.links().await.expect("links").len(), v.links.len());
+        let e = k.del_link(0x7fff_fff0).await.expect_err("no such link");
+        assert!(matches!(e.errno(), Some(libc::ENODEV | libc::EPERM)), "{e}");
+        assert!(e.to_string().starts_with("delete link 2147483632: "), "{e}");
+        // The socket still answers after a refusal.
+        assert!(k.dump().await.is_ok());
+    }
+
+    /// Requests in a network namespace of this test's own (root only;
+    /// skipped otherwise): link up, address, batched routes with one
+    /// refusal, and the view that follows.
+    #[test]
+    fn requests_in_a_fresh_netns() {
+        use v6common::{RouteFact, RouteKind};
+        std::thread::spawn(|| {
+            // SAFETY: unshare(2) moves only this thread to a new netns.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                eprintln!("skipped: unshare(CLONE_NEWNET) needs root");
+                return;
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let (k, _events) = crate::open().expect("netlink sockets");
+                k.set_link_up(1).await.expect("lo up");
+                let a: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+                k.set_address(1, a, 128, 100, 200).await.expect("address");
+                let r = |dst: &str| RouteFact {
+                    dst: dst.parse().unwrap(),
+                    gateway: None,
+                    oif: Some(1),
+                    protocol: v6common::kernel::rtprot::STATIC,
+                    metric: 1024,
+                    table: 0,
+                    kind: RouteKind::Unreachable,
+                };
+                let add: Vec<_> = (0..300)
+                    .map(|i| r(&format!("2001:db8:{i:x}::/48")))
+                    .collect();
+                let missing = r("2001:db8:ffff::/48");
+                let failed = k.sync_routes(&add, std::slice::from_ref(&missing)).await;
+                assert_eq!(failed.len(), 1, "{failed:?}");
+                assert_eq!(failed[0].0, missing);
+                assert_eq!(failed[0].1.errno(), Some(libc::ESRCH));
+                let v = k.dump().await.expect("dump");
+                assert!(v.links.get(&1).is_some_and(|l| l.admin_up));
+                let got = v.addrs.iter().find(|f| f.addr == a);
+                assert!(got.is_some_and(|f| f.valid_lft <= 200), "{:?}", v.addrs);
+                assert_eq!(v.routes.iter().filter(|r| r.dst.len() == 48).count(), 300);
+                let e = k.add_route(&add[0], false).await.expect_err("exists");
+                assert!(crate::sit::is_exists(&e), "{e}");
+                k.del_route(&add[0]).await.expect("del");
+                let e = k.del_address(1, a, 128).await;
+                assert!(e.is_ok(), "{e:?}");
+            });
+        })
+        .join()
+        .expect("netns thread");
+    }
 }
