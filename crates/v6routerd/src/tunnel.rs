@@ -201,25 +201,24 @@ async fn create(k: &Kernel, a: &Action, index: &mut BTreeMap<String, u32>) -> Re
     let (Action::Create { link, .. } | Action::Recreate { link, .. }) = a else {
         return Ok(());
     };
-    let h = k.handle();
     if let Action::Recreate { index: old, .. } = a {
         gone_is_ok(k.del_link(*old).await)
             .map_err(|e| format!("cannot delete the old link: {e}"))?;
         index.remove(&link.name);
     }
-    match sit::create(h, link).await {
+    match k.create_sit(link).await {
         Err(e) if sit::is_unsupported(&e) => {
             return Err(format!("{e}: this kernel has no sit driver (modprobe sit)"))
         }
         r => exists_is_ok(r)?,
     }
-    let links = sit::links(h).await.map_err(|e| e.to_string())?;
+    let links = k.links().await.map_err(|e| e.to_string())?;
     let new = links
         .iter()
         .find(|l| l.name == link.name)
         .ok_or_else(|| "created, but the kernel does not list it".to_string())?;
     index.insert(link.name.clone(), new.index);
-    sit::set_alias(h, new.index, OWNER_ALIAS)
+    k.set_alias(new.index, OWNER_ALIAS)
         .await
         .map_err(|e| format!("cannot tag it as ours: {e}"))
 }
@@ -342,7 +341,7 @@ impl Tunnels {
         a: &Action,
         index: &mut BTreeMap<String, u32>,
     ) -> Result<(), String> {
-        let (k, h) = (&self.netlink, self.netlink.handle());
+        let k = &self.netlink;
         let idx = |name: &str| {
             index
                 .get(name)
@@ -353,9 +352,9 @@ impl Tunnels {
             Action::Create { .. } | Action::Recreate { .. } => create(k, a, index).await,
             Action::Delete { index: i, .. } => gone_is_ok(k.del_link(*i).await),
             Action::SetUp { name } => k.set_link_up(idx(name)?).await.map_err(|e| e.to_string()),
-            Action::SetMtu { name, mtu, .. } => sit::set_mtu(h, idx(name)?, *mtu)
-                .await
-                .map_err(|e| e.to_string()),
+            Action::SetMtu { name, mtu, .. } => {
+                k.set_mtu(idx(name)?, *mtu).await.map_err(|e| e.to_string())
+            }
             Action::AddAddress { name, addr } => {
                 let forever = u32::MAX;
                 let (i, a) = (idx(name)?, addr);
