@@ -155,17 +155,14 @@ impl Service for Dhcpv6 {
             .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
         let mut joined = BTreeSet::new();
         sync_groups(&sock, &mut joined, &links);
-        let mut routes = PdRoutes::open();
+        let mut routes = PdRoutes::open(Some(crate::kernel_side::Announce::new(ctx)));
         let store = Store::spawn(journal, &report, OwnedFd::from(send_fd), journal_path)?;
         restore(&mut server, report, &mut routes);
         // Routes a previous run installed for prefixes that are no longer
         // leased (the process died between adding the route and storing the
-        // lease, or the lease ended while it was down).
-        for r in routes::stale_pd_routes(&kernel, &links, &server) {
-            info!("removing stale route {} via {:?}", r.dst, r.gateway);
-            routes.del(r);
-        }
-        routes.flush();
+        // lease, or the lease ended while it was down) are in this dump;
+        // they go when it comes back (`sweep`).
+        routes.dump();
         info!("serving on {}", notes.join(", "));
         Ok(Dhcpv6 {
             server,
@@ -208,7 +205,11 @@ impl Service for Dhcpv6 {
                 self.forget(&recs);
                 self.routes.flush();
             }
-            Event::Routes(ev) => self.routes.on_event(ev),
+            Event::Routes(ev) => {
+                if let Some(dumped) = self.routes.on_event(ev) {
+                    self.sweep(&dumped);
+                }
+            }
         }
     }
 
@@ -255,6 +256,13 @@ impl Service for Dhcpv6 {
 
     fn metrics(&self, _: &Ctx) -> String {
         crate::metrics::dhcpv6(&self.stats())
+    }
+
+    /// The routes of the prefixes we delegate, as kernel rows: the view
+    /// leaves them out (supervisor.rs).
+    fn routes(&self, ctx: &Ctx) -> crate::rt_show::Contributed {
+        let live = routes::pd_routes_since(&self.server, &self.links);
+        self.routes.rows(&ctx.kernel(), live)
     }
 
     fn row(&self) -> Option<Row> {
@@ -445,6 +453,18 @@ impl Dhcpv6 {
             let snapshot: Vec<Lease> = self.server.leases().collect();
             let _ = self.store.tx.send(StoreCmd::Compact(snapshot));
         }
+    }
+
+    /// Remove the stale routes among `dumped` (our protocol's routes as
+    /// the kernel had them): in a pool of ours, with no lease. A lease
+    /// granted since the dump is in the engine already, so its route is
+    /// kept; one ended since is removed twice (the second finds nothing).
+    fn sweep(&mut self, dumped: &[v6common::RouteFact]) {
+        for r in routes::stale_pd_routes(dumped, &self.links, &self.server) {
+            info!("removing stale route {} via {:?}", r.dst, r.gateway);
+            self.routes.del(r);
+        }
+        self.routes.flush();
     }
 
     /// The store could not write `recs`: forget those grants (never a
