@@ -300,6 +300,9 @@ bench_server() {
         if [ -n "${SMAPS:-}" ]; then
             grep -E '^(Rss|Pss_Anon|Pss_File|Anonymous):' "/proc/$SPID/smaps_rollup" | sed "s/^/  $name smaps: /"
             echo "  $name threads: $(ls "/proc/$SPID/task" | wc -l)"
+            awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == "" ? "[anon]" : $6) } /^Rss:/ { r[m] += $2 }
+                 END { for (m in r) if (r[m] >= 256) printf "  '"$name"' rss %6d kB %s\n", r[m], m }' \
+                "/proc/$SPID/smaps" | sort -k4 -nr
         fi
         stop_server
     fi
