@@ -180,9 +180,14 @@ impl PdRoutes {
         crate::rt_show::delegated_rows(kv, shown)
     }
 
-    /// Install again the refused routes whose leases still live.
+    /// Install again the refused routes whose leases still live. The
+    /// leases' routes are listed only when a retry is due: every timer
+    /// of the server comes here, and listing 20,000 leases each time was
+    /// 0.6 % of the server's CPU samples under perfdhcp (NA+PD, 4,000/s).
     pub(super) fn retry(&mut self, server: &Server, links: &[LinkConfig], now: Instant) {
-        self.retry_of(pd_routes(server, links), now);
+        if self.retries.due().is_some_and(|t| t <= now) {
+            self.retry_of(pd_routes(server, links), now);
+        }
     }
 
     /// Install again the refused routes that `live` (the routes wanted
