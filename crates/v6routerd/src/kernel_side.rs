@@ -81,10 +81,10 @@ impl Announce {
             .chain(add.iter().map(|r| (r, true)));
         for (r, added) in all.filter(|(r, a)| !refused.contains(&(r.dst, *a))) {
             let action = if added { "installed" } else { "removed" };
-            // No receiver left is no error: nobody is watching any more.
-            let _ = self
-                .bus
-                .send(crate::events::route_change(&view, action, r, now_ms));
+            crate::events::publish(
+                &self.bus,
+                crate::events::route_change(&view, action, r, now_ms),
+            );
         }
     }
 }
@@ -411,7 +411,12 @@ mod tests {
         a.batch(&del, &add, &refused);
         let mut got = Vec::new();
         while let Ok(e) = rx.try_recv() {
-            got.push((e.topic, e.action, e.lease, e.interface));
+            got.push((
+                e.topic.clone(),
+                e.action.clone(),
+                e.lease.clone(),
+                e.interface.clone(),
+            ));
         }
         let want =
             |action: &str, p: &str| ("routes".into(), action.into(), p.into(), "lan0".into());

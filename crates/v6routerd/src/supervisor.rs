@@ -314,8 +314,7 @@ impl Supervisor {
             false
         });
         for e in route_events {
-            // No receiver left is no error: nobody is watching any more.
-            let _ = self.events.send(e);
+            crate::events::publish(&self.events, e);
         }
         changed
     }
