@@ -29,6 +29,7 @@
 #                   offered rate
 #   V6ROUTERD=path  (default target/bench-release/v6routerd; built if absent)
 #   KEEP=1          keep the scratch directory
+#   SMAPS=1         print the server's smaps_rollup (anonymous vs file) with its RSS
 #   SERVERS, STEP, FILL, CPU_RATE: see below
 #
 # Kea runs twice: as Kea 2.2 ships (single-threaded) and with its
@@ -295,6 +296,14 @@ bench_server() {
             LEASES_GOT=$(grep -h '^2001:db8:1:' "$DIR"/kea/leases6.csv* 2>/dev/null | cut -d, -f1 | sort -u | wc -l)
         fi
         RSS=$(rss_kib "$SPID")
+        # SMAPS=1: where that RSS is (file-backed vs anonymous), per thread count.
+        if [ -n "${SMAPS:-}" ]; then
+            grep -E '^(Rss|Pss_Anon|Pss_File|Anonymous):' "/proc/$SPID/smaps_rollup" | sed "s/^/  $name smaps: /"
+            echo "  $name threads: $(ls "/proc/$SPID/task" | wc -l)"
+            awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 == "" ? "[anon]" : $6) } /^Rss:/ { r[m] += $2 }
+                 END { for (m in r) if (r[m] >= 256) printf "  '"$name"' rss %6d kB %s\n", r[m], m }' \
+                "/proc/$SPID/smaps" | sort -k4 -nr
+        fi
         stop_server
     fi
 }

@@ -109,12 +109,13 @@ impl RelayStats {
     }
 }
 
-/// A delegated prefix we route: its route and when its valid lifetime
-/// ends (None: infinite).
+/// A delegated prefix we route: its route, when its valid lifetime ends
+/// (None: infinite) and when a Reply last confirmed it.
 #[derive(Clone, Debug)]
 struct Delegation {
     route: RouteFact,
     until: Option<Instant>,
+    seen: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -145,6 +146,12 @@ impl RelayAgent {
     /// The routes installed for delegated prefixes now.
     pub fn routes(&self) -> impl Iterator<Item = &RouteFact> {
         self.delegated.values().map(|d| &d.route)
+    }
+
+    /// The routes installed for delegated prefixes now, each with when a
+    /// Reply last confirmed it (`show route`'s time).
+    pub fn routes_seen(&self) -> impl Iterator<Item = (&RouteFact, Instant)> {
+        self.delegated.values().map(|d| (&d.route, d.seen))
     }
 
     /// §19.1: a client's message (or a cascaded relay's Relay-forward)
@@ -269,6 +276,7 @@ impl RelayAgent {
             let new = Delegation {
                 route: route.clone(),
                 until,
+                seen: now,
             };
             // A Renew's Reply moves the end; another router or LAN moves the route.
             match self.delegated.insert(prefix, new) {

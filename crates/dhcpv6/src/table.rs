@@ -6,7 +6,10 @@
 //!   type keeps up to 22 bytes without a heap block), times as `u32` unix
 //!   seconds (good until 2106), the link as an index into a small interned
 //!   table of names. The `via` address of a delegated prefix and the
-//!   client's host name live in side maps, since most leases have none.
+//!   client's host name live in side maps, since most leases have none;
+//!   except the usual via, a requesting router's link-local (fe80::/64),
+//!   of a prefix no longer than /64: its interface id goes in the slot,
+//!   in the prefix's bits past 64, which are zero (`F_VIA_LL`).
 //! - Two hash tables of bare `u32` ids (hashbrown's `HashTable`, hashing
 //!   through the slab): by what is leased, and by client (the entry points
 //!   at the client's first lease; a client's leases are chained through the
@@ -32,6 +35,12 @@ const F_LIVE: u8 = 1;
 const F_PREFIX: u8 = 2;
 const F_DECLINED: u8 = 4;
 const F_STATIC: u8 = 8;
+/// The via is fe80::/64 with the interface id in `addr[8..]` (a prefix
+/// of length 64 or less has zeros there). A side-map entry cost 34 bytes
+/// a delegated prefix (hash map slack included), for 20,000 requesting
+/// routers 0.7 MB.
+const F_VIA_LL: u8 = 16;
+const LINK_LOCAL_64: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
 
 struct Slot {
     addr: [u8; 16],
@@ -63,6 +72,23 @@ impl Slot {
             self.kind(),
             Ipv6Prefix::new(Ipv6Addr::from(self.addr), self.plen),
         )
+    }
+    /// The leased address or prefix's bits, without an inline via.
+    fn prefix_bits(&self) -> [u8; 16] {
+        let mut a = self.addr;
+        if self.flags & F_VIA_LL != 0 {
+            a[8..].fill(0);
+        }
+        a
+    }
+    /// The via kept in the slot, if it is there (`F_VIA_LL`).
+    fn via_inline(&self) -> Option<Ipv6Addr> {
+        (self.flags & F_VIA_LL != 0).then(|| {
+            let mut a = [0u8; 16];
+            a[..8].copy_from_slice(&LINK_LOCAL_64);
+            a[8..].copy_from_slice(&self.addr[8..]);
+            Ipv6Addr::from(a)
+        })
     }
     /// Unix second at which the valid lifetime ends (u32::MAX: never).
     fn expires(&self) -> u32 {
@@ -125,7 +151,7 @@ impl LeaseTable {
         self.by_key
             .find(Self::hash_key(&self.hasher, key), |&id| {
                 let s = &slots[id as usize];
-                s.addr == addr && s.plen == plen && s.kind() as u8 == kind
+                s.prefix_bits() == addr && s.plen == plen && s.kind() as u8 == kind
             })
             .copied()
     }
@@ -147,7 +173,7 @@ impl LeaseTable {
                 LeaseState::Bound
             },
             is_static: s.flags & F_STATIC != 0,
-            via: self.via.get(&id).copied(),
+            via: s.via_inline().or_else(|| self.via.get(&id).copied()),
             name: self.names.get(&id).cloned(),
             reconfigure: self.reconf.get(&id).copied(),
         }
@@ -244,8 +270,15 @@ impl LeaseTable {
         if l.is_static {
             flags |= F_STATIC;
         }
+        let mut addr = l.prefix.addr().octets();
+        let mut via = l.via;
+        if let Some(v) = via.filter(|v| v.octets()[..8] == LINK_LOCAL_64 && l.prefix.len() <= 64) {
+            addr[8..].copy_from_slice(&v.octets()[8..]);
+            flags |= F_VIA_LL;
+            via = None;
+        }
         let slot = Slot {
-            addr: l.prefix.addr().octets(),
+            addr,
             plen: l.prefix.len(),
             flags,
             link,
@@ -271,7 +304,7 @@ impl LeaseTable {
         };
         self.live += 1;
         *self.per_link.entry((link, l.kind)).or_default() += 1;
-        if let Some(v) = l.via {
+        if let Some(v) = via {
             self.via.insert(id, v);
         }
         if let Some(n) = l.name {
@@ -458,6 +491,36 @@ mod tests {
         t.insert(p.clone());
         assert_eq!(t.slots.len(), 3);
         assert_eq!(t.iter().count(), 3);
+    }
+
+    #[test]
+    fn a_link_local_via_is_kept_in_the_slot_and_others_beside_it() {
+        let mut t = LeaseTable::default();
+        let ll = lease(2, 1, LeaseKind::Prefix, 1000, 200);
+        let mut relayed = lease(3, 1, LeaseKind::Prefix, 1000, 200);
+        relayed.via = Some("2001:db8:ff::1".parse().unwrap());
+        let mut long = lease(4, 1, LeaseKind::Prefix, 1000, 200);
+        long.prefix = "2001:db8:104:0:8000::/72".parse().unwrap();
+        let mut none = lease(5, 1, LeaseKind::Prefix, 1000, 200);
+        none.via = None;
+        for l in [&ll, &relayed, &long, &none] {
+            t.insert(l.clone());
+        }
+        // Only the via that does not fit the slot takes a side entry.
+        assert_eq!(t.via.len(), 2);
+        for l in [&ll, &relayed, &long, &none] {
+            assert_eq!(t.get(&l.key()), Some(l.clone()));
+            assert!(t.contains(&l.key()));
+        }
+        assert_eq!(t.iter().filter(|x| x.via == ll.via).count(), 1);
+        // The same prefix with its via's bits is not another lease.
+        let mut other = ll.clone();
+        other.via = Some("fe80::99".parse().unwrap());
+        t.insert(other.clone());
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.get(&ll.key()), Some(other.clone()));
+        assert_eq!(t.remove(&ll.key()), Some(other));
+        assert_eq!(t.get(&ll.key()), None);
     }
 
     #[test]

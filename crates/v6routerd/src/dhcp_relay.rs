@@ -15,7 +15,7 @@
 //!   to the kernel (`PdRoutes`): batched, refused ones retried.
 
 use crate::dhcpv6::routes::PdRoutes;
-use crate::kernel_side::RouteEvent;
+use crate::kernel_side::{Announce, RouteEvent};
 use std::io;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::time::Instant;
@@ -77,9 +77,18 @@ pub struct DhcpRelay {
     wan_buf: Vec<u8>,
     /// Clients' MACs for RFC 6939, a few dumps a second at most.
     neighbours: crate::neighbours::Neighbours,
+    /// Where the routes' writer tells `v6ctl monitor` of them.
+    announce: Option<Announce>,
 }
 
 impl DhcpRelay {
+    pub fn new(announce: Announce) -> DhcpRelay {
+        DhcpRelay {
+            announce: Some(announce),
+            ..Default::default()
+        }
+    }
+
     /// Relay for `pair` (lan, wan) or for nothing, to `servers` (empty:
     /// ff02::1:2); `relayed` are the prefixes the uplink's RA gives, in
     /// which our link-address is taken.
@@ -111,7 +120,7 @@ impl DhcpRelay {
                 }
             });
             if self.link.is_some() && self.routes.is_none() {
-                self.routes = Some(PdRoutes::open());
+                self.routes = Some(PdRoutes::open(self.announce.clone()));
                 self.lan_buf = vec![0; 65536];
                 self.wan_buf = vec![0; 65536];
             }
@@ -278,6 +287,21 @@ impl DhcpRelay {
         if let Some(r) = self.routes {
             r.close_with(self.agent.routes().cloned().collect()).await;
         }
+    }
+
+    /// `show route`'s rows for the routes of prefixes delegated through
+    /// the relay (the view leaves them out: supervisor.rs).
+    pub fn rows(&self, kv: &KernelView) -> crate::rt_show::Contributed {
+        let Some(routes) = &self.routes else {
+            return Vec::new();
+        };
+        let (now, now_ms) = (Instant::now(), crate::service::unix_ms());
+        let live = self.agent.routes_seen().map(|(r, seen)| {
+            let ago = now.saturating_duration_since(seen).as_millis();
+            let ago = u64::try_from(ago).unwrap_or(u64::MAX);
+            (r.clone(), now_ms.saturating_sub(ago))
+        });
+        routes.rows(kv, live)
     }
 
     /// (LAN, counters) while relaying.

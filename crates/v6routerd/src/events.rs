@@ -3,27 +3,42 @@
 //! subscribes. A broadcast sender never waits for its receivers, so a slow
 //! reader cannot slow the daemon: it falls behind by more than `CAPACITY`
 //! events, loses them, and is cut off with a last line saying so.
+//!
+//! The channel holds `Arc<Event>`: its CAPACITY slots are made (and
+//! written) when the daemon starts, whether anyone monitors or not, and a
+//! slot holding a whole `Event` (eight strings) took 266 KiB of them; a
+//! slot of an `Arc` takes a tenth. Each monitor still gets its own copy.
 
 use crate::service::{DelegatedPrefix, UplinkFacts};
+use std::borrow::Borrow;
+use std::sync::Arc;
 use tokio::sync::broadcast;
 use v6common::kernel::{rtprot, KernelEvent};
-use v6common::{Ipv6Prefix, KernelView};
+use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6control::monitor::{Event, StreamLine};
 
 /// Events a monitor may fall behind before it is cut off.
 pub const CAPACITY: usize = 1024;
 
-pub type Bus = broadcast::Sender<Event>;
+pub type Bus = broadcast::Sender<Arc<Event>>;
 
 pub fn bus() -> Bus {
     broadcast::channel(CAPACITY).0
 }
 
+/// Publish `e`. No receiver is no error: nobody is watching.
+pub fn publish(bus: &Bus, e: Event) {
+    let _ = bus.send(Arc::new(e));
+}
+
 /// The next line for a monitor of `topic`; after an `End` the stream stops.
-pub async fn next_line(rx: &mut broadcast::Receiver<Event>, topic: &str) -> StreamLine {
+pub async fn next_line<E: Borrow<Event> + Clone>(
+    rx: &mut broadcast::Receiver<E>,
+    topic: &str,
+) -> StreamLine {
     loop {
         match rx.recv().await {
-            Ok(e) if e.wanted_by(topic) => return StreamLine::Event(e),
+            Ok(e) if e.borrow().wanted_by(topic) => return StreamLine::Event(e.borrow().clone()),
             Ok(_) => {}
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 return StreamLine::End(format!(
@@ -73,11 +88,12 @@ pub fn prefix_events(old: &UplinkFacts, new: &UplinkFacts, time_ms: u64) -> Vec<
 }
 
 /// A `routes` event for a kernel event before `view` takes it in: a route
-/// of ours (v6router's protocol: delegated prefixes, relayed hosts,
-/// tunnels) that appeared in or left the kernel. Replacing a route that
-/// is already there is no event. RIPng's routes never reach the
-/// supervisor's event socket (its filter drops them: RIPng follows its
-/// own), so they are not in this stream.
+/// of ours (v6router's protocol: relayed hosts, tunnels, the uplink's
+/// unreachable aggregates) that appeared in or left the kernel. Replacing
+/// a route that is already there is no event. RIPng's routes never reach
+/// the supervisor's event socket (its filter drops them: RIPng follows its
+/// own), and the supervisor asks for no delegated prefix's route here:
+/// the writer that installs them announces them (kernel_side.rs).
 pub fn route_event(view: &KernelView, ev: &KernelEvent, time_ms: u64) -> Option<Event> {
     let (action, r) = match ev {
         KernelEvent::NewRoute(r) if view.find_route(r).is_none() => ("installed", r),
@@ -87,12 +103,18 @@ pub fn route_event(view: &KernelView, ev: &KernelEvent, time_ms: u64) -> Option<
     if r.protocol != rtprot::V6ROUTER {
         return None;
     }
+    Some(route_change(view, action, r, time_ms))
+}
+
+/// The `routes` event saying route `r` of ours was `action` ("installed",
+/// "removed"); `view` names its interface.
+pub fn route_change(view: &KernelView, action: &str, r: &RouteFact, time_ms: u64) -> Event {
     let interface = r
         .oif
         .and_then(|i| view.links.get(&i))
         .map(|l| l.name.clone())
         .unwrap_or_default();
-    Some(Event {
+    Event {
         version: v6control::API_VERSION,
         time_ms,
         topic: "routes".into(),
@@ -101,7 +123,7 @@ pub fn route_event(view: &KernelView, ev: &KernelEvent, time_ms: u64) -> Option<
         kind: "route".into(),
         interface,
         ..Default::default()
-    })
+    }
 }
 
 #[cfg(test)]

@@ -18,11 +18,19 @@
 //!   after lost notifications).
 //!
 //! Protocols ask through [`ProtocolRoutes`] and never open rtnetlink.
+//!
+//! Delegated-prefix routes (protocol v6router, via a requesting router)
+//! are left out of the view too (supervisor.rs), so what the supervisor
+//! said of them from its view, the writer says here: `v6ctl monitor
+//! routes`' events for the routes the kernel accepted or gave up
+//! ([`Announce`]).
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
-use v6common::RouteFact;
+use v6common::{Ipv6Prefix, KernelView, RouteFact};
 use v6netlink::routes::{is_overrun, RouteBatchSocket, RouteChange, RouteListener};
 
 /// A batch this large (a table arriving) is followed by a heap trim.
@@ -39,6 +47,46 @@ pub enum RouteEvent {
     Dumped(Vec<RouteFact>),
     /// Someone else added or deleted routes of the protocol.
     Changed(Vec<RouteChange>),
+}
+
+/// Where a writer tells `v6ctl monitor` (topic `routes`) of the routes
+/// the kernel took in and gave up, for routes the supervisor's view
+/// leaves out and so cannot announce itself. The view lends the link
+/// names.
+#[derive(Clone)]
+pub struct Announce {
+    pub bus: crate::events::Bus,
+    pub kernel: watch::Receiver<Arc<KernelView>>,
+}
+
+impl Announce {
+    pub fn new(ctx: &crate::service::Ctx) -> Announce {
+        Announce {
+            bus: ctx.events.clone(),
+            kernel: ctx.kernel.clone(),
+        }
+    }
+
+    /// One event per route `done` (removals first, as applied) that the
+    /// kernel did not refuse; nothing when nobody monitors.
+    fn batch(&self, del: &[RouteFact], add: &[RouteFact], refused: &HashSet<(Ipv6Prefix, bool)>) {
+        if self.bus.receiver_count() == 0 {
+            return;
+        }
+        let now_ms = crate::service::unix_ms();
+        let view = self.kernel.borrow().clone();
+        let all = del
+            .iter()
+            .map(|r| (r, false))
+            .chain(add.iter().map(|r| (r, true)));
+        for (r, added) in all.filter(|(r, a)| !refused.contains(&(r.dst, *a))) {
+            let action = if added { "installed" } else { "removed" };
+            crate::events::publish(
+                &self.bus,
+                crate::events::route_change(&view, action, r, now_ms),
+            );
+        }
+    }
 }
 
 /// Work for the writer thread, executed in order.
@@ -61,6 +109,12 @@ impl ProtocolRoutes {
     /// and leave the protocol's routes out of the kernel (or unfollowed);
     /// the protocol itself still runs.
     pub fn open(protocol: u8) -> ProtocolRoutes {
+        ProtocolRoutes::open_announced(protocol, None)
+    }
+
+    /// Open as [`open`](Self::open); with `announce`, the writer tells
+    /// `v6ctl monitor` of every route the kernel accepted or gave up.
+    pub fn open_announced(protocol: u8, announce: Option<Announce>) -> ProtocolRoutes {
         let (wtx, wrx) = std::sync::mpsc::channel();
         let (etx, events) = mpsc::unbounded_channel();
         let mut me = ProtocolRoutes {
@@ -88,7 +142,7 @@ impl ProtocolRoutes {
             .name("route-writer".into())
             .spawn(move || {
                 let _in = span.enter();
-                writer(sock, protocol, wrx, etx)
+                writer(sock, protocol, wrx, etx, announce)
             });
         match spawned {
             Ok(t) => {
@@ -177,9 +231,10 @@ fn writer(
     protocol: u8,
     rx: std::sync::mpsc::Receiver<Write>,
     events: mpsc::UnboundedSender<RouteEvent>,
+    announce: Option<Announce>,
 ) {
     let flush = |sock: &mut RouteBatchSocket, del: &mut Vec<RouteFact>, add: &mut Vec<_>| {
-        let r = apply(sock, del, add);
+        let r = apply(sock, del, add, announce.as_ref());
         if !r.is_empty() {
             let _ = events.send(RouteEvent::Refused(r));
         }
@@ -221,10 +276,12 @@ fn writer(
 
 /// Apply one batch; returns the installs the kernel refused. A failed
 /// removal is logged here: a route already gone (ESRCH) is what we wanted.
+/// With `announce`, what the kernel did is told to `v6ctl monitor`.
 fn apply(
     sock: &mut RouteBatchSocket,
     del: &mut Vec<RouteFact>,
     add: &mut Vec<RouteFact>,
+    announce: Option<&Announce>,
 ) -> Refused {
     let mut refused = Vec::new();
     if del.is_empty() && add.is_empty() {
@@ -233,6 +290,12 @@ fn apply(
     let t = Instant::now();
     match sock.apply(del, add) {
         Ok(failed) => {
+            if let Some(a) = announce {
+                // A removal that failed (even ESRCH: it was not there)
+                // removed nothing; an install refused installed nothing.
+                let no: HashSet<_> = failed.iter().map(|f| (f.route.dst, f.add)).collect();
+                a.batch(del, add, &no);
+            }
             let mut removals = 0;
             let mut example = None;
             for f in failed {
@@ -273,4 +336,96 @@ fn apply(
     del.clear();
     add.clear();
     refused
+}
+
+/// A delegated prefix's route: ours (protocol v6router) and via a
+/// requesting router. Our other routes of that protocol (the uplink's
+/// unreachable aggregates, tunnels, relayed hosts) have no gateway.
+pub fn is_delegated(r: &RouteFact) -> bool {
+    r.protocol == v6common::kernel::rtprot::V6ROUTER && r.gateway.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use v6common::kernel::{rtprot, RT_TABLE_MAIN};
+
+    fn route(dst: &str, gateway: Option<&str>, protocol: u8) -> RouteFact {
+        RouteFact {
+            dst: dst.parse().unwrap(),
+            gateway: gateway.map(|g| g.parse().unwrap()),
+            oif: Some(3),
+            protocol,
+            metric: 1024,
+            table: RT_TABLE_MAIN,
+            kind: v6common::RouteKind::Unicast,
+        }
+    }
+
+    #[test]
+    fn delegated_routes_are_ours_via_a_router() {
+        let v6r = rtprot::V6ROUTER;
+        assert!(is_delegated(&route(
+            "2001:db8:8::/60",
+            Some("fe80::2"),
+            v6r
+        )));
+        // A tunnel's or a relayed host's route: ours, no gateway.
+        assert!(!is_delegated(&route("::/0", None, v6r)));
+        assert!(!is_delegated(&route(
+            "2001:db8:8::/60",
+            Some("fe80::2"),
+            rtprot::STATIC
+        )));
+    }
+
+    #[test]
+    fn the_writer_announces_what_the_kernel_did_only_while_watched() {
+        let bus = crate::events::bus();
+        let mut view = KernelView::default();
+        view.links.insert(
+            3,
+            v6common::LinkFact {
+                index: 3,
+                name: "lan0".into(),
+                ..Default::default()
+            },
+        );
+        let a = Announce {
+            bus: bus.clone(),
+            kernel: watch::channel(Arc::new(view)).1,
+        };
+        let del = [route(
+            "2001:db8:8:10::/60",
+            Some("fe80::2"),
+            rtprot::V6ROUTER,
+        )];
+        let add = [
+            route("2001:db8:8:20::/60", Some("fe80::2"), rtprot::V6ROUTER),
+            route("2001:db8:8:30::/60", Some("fe80::2"), rtprot::V6ROUTER),
+        ];
+        // Nobody watches: nothing is made.
+        a.batch(&del, &add, &HashSet::new());
+        let mut rx = bus.subscribe();
+        let refused: HashSet<_> = [(add[1].dst, true)].into_iter().collect();
+        a.batch(&del, &add, &refused);
+        let mut got = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            got.push((
+                e.topic.clone(),
+                e.action.clone(),
+                e.lease.clone(),
+                e.interface.clone(),
+            ));
+        }
+        let want =
+            |action: &str, p: &str| ("routes".into(), action.into(), p.into(), "lan0".into());
+        assert_eq!(
+            got,
+            vec![
+                want("removed", "2001:db8:8:10::/60"),
+                want("installed", "2001:db8:8:20::/60"),
+            ]
+        );
+    }
 }

@@ -810,7 +810,7 @@ impl Service for Ra {
             upstream: BTreeMap::new(),
             solicits: BTreeMap::new(),
             nd: None,
-            dhcp: DhcpRelay::default(),
+            dhcp: DhcpRelay::new(crate::kernel_side::Announce::new(ctx)),
         })
     }
 
@@ -952,6 +952,11 @@ impl Service for Ra {
             }
             other => crate::service::not_mine(Self::NAME, &other),
         }
+    }
+
+    /// The routes of prefixes delegated through the DHCPv6 relay.
+    fn routes(&self, ctx: &Ctx) -> crate::rt_show::Contributed {
+        self.dhcp.rows(&ctx.kernel())
     }
 
     fn metrics(&self, ctx: &Ctx) -> String {

@@ -98,13 +98,45 @@ fn mark_primary(rows: &mut Contributed) {
 /// The kernel's own rows: its routes (kernel1) and connected prefixes
 /// (direct1), with the time each was first seen.
 pub fn kernel_rows(kv: &KernelView, first_seen: &FirstSeen) -> Contributed {
-    let name_of = |i: u32| kv.links.get(&i).map(|l| l.name.clone());
     let seen = |p: Ipv6Prefix, proto: &'static str| first_seen.get(p, proto).unwrap_or_else(now_ms);
-    let row = |p: Ipv6Prefix, kind: &str, proto: &'static str, preference: u32| RouteRow {
+    let mut rows: Contributed = kernel_routes(kv)
+        .map(|r| (r.dst, route_row(kv, r, seen(r.dst, KERNEL_NAME))))
+        .collect();
+    for (p, index) in connected(kv) {
+        let mut x = row(p, "unicast", DIRECT_NAME, 240, seen(p, DIRECT_NAME));
+        x.iface = kv.links.get(&index).map(|l| l.name.clone());
+        rows.push((p, x));
+    }
+    rows
+}
+
+/// The rows of delegated prefixes' routes, which the view leaves out
+/// (supervisor.rs): shown as kernel1 rows, as BIRD's kernel protocol
+/// would learn them. `routes` are each route in the kernel and when it
+/// was last confirmed (Unix ms).
+pub fn delegated_rows(
+    kv: &KernelView,
+    routes: impl Iterator<Item = (RouteFact, u64)>,
+) -> Contributed {
+    routes
+        .map(|(r, since)| (r.dst, route_row(kv, &r, since)))
+        .collect()
+}
+
+/// A kernel1 row for route `r`.
+fn route_row(kv: &KernelView, r: &RouteFact, since_ms: u64) -> RouteRow {
+    let mut x = row(r.dst, kind_name(r.kind), KERNEL_NAME, 10, since_ms);
+    x.via = r.gateway.map(|g| g.to_string());
+    x.iface = r.oif.and_then(|i| kv.links.get(&i)).map(|l| l.name.clone());
+    x
+}
+
+fn row(p: Ipv6Prefix, kind: &str, proto: &str, preference: u32, since_ms: u64) -> RouteRow {
+    RouteRow {
         prefix: p.to_string(),
         kind: kind.into(),
         proto: proto.into(),
-        since_ms: seen(p, proto),
+        since_ms,
         primary: false,
         preference,
         metric: None,
@@ -112,20 +144,7 @@ pub fn kernel_rows(kv: &KernelView, first_seen: &FirstSeen) -> Contributed {
         iface: None,
         tag: None,
         kernel_refused: false,
-    };
-    let mut rows: Contributed = Vec::new();
-    for r in kernel_routes(kv) {
-        let mut x = row(r.dst, kind_name(r.kind), KERNEL_NAME, 10);
-        x.via = r.gateway.map(|g| g.to_string());
-        x.iface = r.oif.and_then(name_of);
-        rows.push((r.dst, x));
     }
-    for (p, index) in connected(kv) {
-        let mut x = row(p, "unicast", DIRECT_NAME, 240);
-        x.iface = name_of(index);
-        rows.push((p, x));
-    }
-    rows
 }
 
 /// When each kernel route and connected prefix was first seen, for `show
@@ -185,12 +204,15 @@ fn kind_name(k: RouteKind) -> &'static str {
 
 /// Kernel routes as BIRD's `protocol kernel { learn; }` sees them: the main
 /// table, not the kernel's own (proto kernel), not ours (shown as rip1),
-/// no link-local or multicast destinations.
+/// no link-local or multicast destinations. Delegated prefixes' routes
+/// (in the view only while RIPng exports kernel routes) are the DHCPv6
+/// service's rows (`delegated_rows`), as if learned here.
 fn kernel_routes(kv: &KernelView) -> impl Iterator<Item = &RouteFact> {
     kv.routes.iter().filter(|r| {
         r.table == RT_TABLE_MAIN
             && r.protocol != rtprot::KERNEL
             && r.protocol != rtprot::RIP
+            && !crate::kernel_side::is_delegated(r)
             && !r.dst.is_link_local()
             && !r.dst.addr().is_multicast()
     })
@@ -214,4 +236,43 @@ pub fn kernel_rows_keys(kv: &KernelView) -> Vec<(Ipv6Prefix, &'static str)> {
     let mut v: Vec<_> = kernel_routes(kv).map(|r| (r.dst, KERNEL_NAME)).collect();
     v.extend(connected(kv).into_iter().map(|(p, _)| (p, DIRECT_NAME)));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delegated_routes_are_kernel_rows_and_not_twice() {
+        let mut kv = KernelView::default();
+        kv.links.insert(
+            3,
+            v6common::LinkFact {
+                index: 3,
+                name: "lan0".into(),
+                ..Default::default()
+            },
+        );
+        let r = RouteFact {
+            dst: "2001:db8:8:10::/60".parse().unwrap(),
+            gateway: Some("fe80::2".parse().unwrap()),
+            oif: Some(3),
+            protocol: rtprot::V6ROUTER,
+            metric: 1024,
+            table: RT_TABLE_MAIN,
+            kind: RouteKind::Unicast,
+        };
+        let rows = delegated_rows(&kv, [(r.clone(), 5_000)].into_iter());
+        let (p, row) = &rows[0];
+        assert_eq!(*p, r.dst);
+        assert_eq!(
+            (row.proto.as_str(), row.kind.as_str(), row.since_ms),
+            (KERNEL_NAME, "unicast", 5_000)
+        );
+        assert_eq!(row.via.as_deref(), Some("fe80::2"));
+        assert_eq!(row.iface.as_deref(), Some("lan0"));
+        // In the view too (kept for RIPng's export): not a second row.
+        kv.upsert_route(r);
+        assert!(kernel_rows(&kv, &FirstSeen::default()).is_empty());
+    }
 }

@@ -79,15 +79,44 @@ pub struct Supervisor {
     /// quarter of the server's CPU under perfdhcp -e address-and-prefix).
     first_seen_at: Instant,
     first_seen_stale: bool,
+    /// Whether the view holds delegated prefixes' routes (see
+    /// [`keeps_delegated`]).
+    keep_delegated: bool,
+}
+
+/// Whether the view holds the routes of delegated prefixes: only while
+/// RIPng exports kernel routes, because it learns them from the view.
+/// Otherwise they are left out, as rip routes are: a router delegating to
+/// 20,000 requesting routers would copy each into the view (1.8 MB) and
+/// follow each install and removal here (7 % of the server's CPU). The
+/// writer that installs them announces them to `v6ctl monitor`
+/// (kernel_side.rs), the DHCPv6 service shows them in `show route` and
+/// finds stale ones in its own dump (dhcpv6/routes.rs).
+fn keeps_delegated(c: &Config) -> bool {
+    c.ripng.as_ref().is_some_and(|r| r.export.kernel)
+}
+
+/// An event about a delegated prefix's route.
+fn is_delegated_event(ev: &KernelEvent) -> bool {
+    matches!(ev, KernelEvent::NewRoute(r) | KernelEvent::DelRoute(r) if crate::kernel_side::is_delegated(r))
+}
+
+/// Take the delegated prefixes' routes out of a dumped view.
+fn drop_delegated(view: &mut KernelView) {
+    view.routes.retain(|r| !crate::kernel_side::is_delegated(r));
 }
 
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
     crate::heap::tune();
     let (nl, mut events) = v6netlink::open().map_err(|e| format!("cannot open netlink: {e}"))?;
-    let view = nl
+    let mut view = nl
         .dump()
         .await
         .map_err(|e| format!("cannot read the kernel's state: {e}"))?;
+    let keep_delegated = keeps_delegated(&config);
+    if !keep_delegated {
+        drop_delegated(&mut view);
+    }
     info!(
         "v6routerd {} starting with {}: {} links, {} addresses, {} routes",
         crate::VERSION,
@@ -122,6 +151,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
         events: crate::events::bus(),
         first_seen_at: now,
         first_seen_stale: false,
+        keep_delegated,
     };
     sup.note_first_seen();
     sup.apply_forwarding();
@@ -191,6 +221,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
             _ = hup.recv() => {
                 info!("SIGHUP: reloading {}", sup.config_path.display());
                 let _ = sup.reload();
+                sup.follow_keep_delegated().await;
             }
             Some((req, reply)) = ctl_rx.recv() => sup.handle(req, reply).await,
             _ = term.recv() => break,
@@ -252,7 +283,15 @@ impl Supervisor {
     /// Apply kernel events to the view without telling the services yet
     /// (`publish_view` does, at most every PUBLISH_EVERY). True when the
     /// view changed.
-    fn apply_events(&mut self, batch: Vec<KernelEvent>) -> bool {
+    fn apply_events(&mut self, mut batch: Vec<KernelEvent>) -> bool {
+        if !self.keep_delegated {
+            // Before the view is touched: a burst of delegated routes
+            // alone must not copy a view a service still holds.
+            batch.retain(|ev| !is_delegated_event(ev));
+            if batch.is_empty() {
+                return false;
+            }
+        }
         let mut changed = false;
         // Route events are made only while someone monitors: thousands of
         // delegated-prefix routes a second would otherwise cost for nothing.
@@ -265,7 +304,9 @@ impl Supervisor {
             let view = Arc::make_mut(view);
             for ev in &batch {
                 log_event(view, ev);
-                if watched {
+                // Delegated routes kept for RIPng are announced by their
+                // writer (kernel_side.rs), not twice.
+                if watched && !is_delegated_event(ev) {
                     route_events.extend(crate::events::route_event(view, ev, now_ms));
                 }
                 changed |= view.apply(ev);
@@ -273,8 +314,7 @@ impl Supervisor {
             false
         });
         for e in route_events {
-            // No receiver left is no error: nobody is watching any more.
-            let _ = self.events.send(e);
+            crate::events::publish(&self.events, e);
         }
         changed
     }
@@ -297,7 +337,10 @@ impl Supervisor {
 
     async fn resync(&mut self) {
         match self.nl.dump().await {
-            Ok(v) => {
+            Ok(mut v) => {
+                if !self.keep_delegated {
+                    drop_delegated(&mut v);
+                }
                 if *self.kernel_tx.borrow().as_ref() != v {
                     debug!("periodic dump found changes the events missed");
                     self.kernel_tx.send_replace(Arc::new(v));
@@ -305,6 +348,23 @@ impl Supervisor {
                 }
             }
             Err(e) => warn!("periodic kernel dump failed: {e}"),
+        }
+    }
+
+    /// After a reload: when RIPng's `export.kernel` came or went, the
+    /// view takes the delegated prefixes' routes in (a dump) or out.
+    async fn follow_keep_delegated(&mut self) {
+        let keep = keeps_delegated(&self.config_tx.borrow());
+        if keep == self.keep_delegated {
+            return;
+        }
+        self.keep_delegated = keep;
+        if keep {
+            self.resync().await;
+        } else {
+            self.kernel_tx
+                .send_modify(|v| drop_delegated(Arc::make_mut(v)));
+            self.note_first_seen();
         }
     }
 
@@ -411,10 +471,14 @@ impl Supervisor {
                 Request::Restart { protocol } => {
                     return self.admin(&protocol, Admin::Restart, reply)
                 }
-                Request::Reload => match self.reload() {
-                    Ok(r) => Response::ok(r),
-                    Err(e) => Response::error(e),
-                },
+                Request::Reload => {
+                    let r = self.reload();
+                    self.follow_keep_delegated().await;
+                    match r {
+                        Ok(r) => Response::ok(r),
+                        Err(e) => Response::error(e),
+                    }
+                }
                 // The control socket streams these itself (control.rs).
                 _ => Response::error("not a core request"),
             },
@@ -763,4 +827,58 @@ async fn request<M, R>(
 
 fn unanswered(name: &str, why: &str) -> Response {
     Response::error(format!("the {name} service {why}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use v6common::kernel::{rtprot, RT_TABLE_MAIN};
+    use v6common::RouteFact;
+
+    fn route(dst: &str, gateway: Option<&str>) -> RouteFact {
+        RouteFact {
+            dst: dst.parse().unwrap(),
+            gateway: gateway.map(|g| g.parse().unwrap()),
+            oif: Some(3),
+            protocol: rtprot::V6ROUTER,
+            metric: 1024,
+            table: RT_TABLE_MAIN,
+            kind: v6common::RouteKind::Unicast,
+        }
+    }
+
+    #[test]
+    fn the_view_leaves_delegated_routes_out_unless_ripng_exports_them() {
+        let delegated = route("2001:db8:8:10::/60", Some("fe80::2"));
+        let tunnel = route("::/0", None);
+        assert!(is_delegated_event(&KernelEvent::NewRoute(
+            delegated.clone()
+        )));
+        assert!(is_delegated_event(&KernelEvent::DelRoute(
+            delegated.clone()
+        )));
+        assert!(!is_delegated_event(&KernelEvent::NewRoute(tunnel.clone())));
+        let mut view = KernelView::default();
+        view.upsert_route(delegated.clone());
+        view.upsert_route(tunnel.clone());
+        drop_delegated(&mut view);
+        assert_eq!(view.routes, vec![tunnel.clone()]);
+        // The index follows: the tunnel's route is still found, updated.
+        assert_eq!(view.find_route(&tunnel), Some(&tunnel));
+        view.remove_route(&tunnel);
+        assert!(view.routes.is_empty());
+
+        let cfg = |ripng: &str| {
+            let text = format!("[[interface]]\nname = \"eth0\"\n{ripng}");
+            v6config::parse(&text, std::path::Path::new("t.toml"))
+                .unwrap()
+                .config
+        };
+        assert!(!keeps_delegated(&cfg("")));
+        let rip = "[ripng]\ninterfaces = [\"eth0\"]\n";
+        assert!(!keeps_delegated(&cfg(rip)));
+        assert!(keeps_delegated(&cfg(&format!(
+            "{rip}[ripng.export]\nkernel = true\n"
+        ))));
+    }
 }

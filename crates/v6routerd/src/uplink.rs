@@ -699,7 +699,7 @@ impl Uplinks {
             } else {
                 let now = crate::service::unix_ms();
                 for e in crate::events::prefix_events(cur, &facts, now) {
-                    let _ = ctx.events.send(e);
+                    crate::events::publish(&ctx.events, e);
                 }
                 *cur = Arc::new(facts);
                 true

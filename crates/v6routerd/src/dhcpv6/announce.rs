@@ -69,7 +69,7 @@ impl Announcer {
                     None => continue,
                 },
             };
-            let _ = bus.send(event(key, action, h));
+            crate::events::publish(bus, event(key, action, h));
         }
     }
 }

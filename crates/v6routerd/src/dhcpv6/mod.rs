@@ -65,6 +65,11 @@ const COMPACT_FACTOR: u64 = 4;
 const COMPACT_MIN: u64 = 4 << 20;
 /// Bytes per lease in a snapshot, roughly (for the compaction trigger).
 const SNAPSHOT_BYTES_PER_LEASE: u64 = 100;
+/// After a burst of at least this many datagrams, once the server has
+/// been idle for TRIM_IDLE, the heap's free memory goes back to the
+/// kernel (see `Dhcpv6::trim_due`).
+const TRIM_AFTER: u64 = 4096;
+const TRIM_IDLE: Duration = Duration::from_millis(500);
 
 /// The engine's clock. Lease times are Unix seconds (they go into the
 /// journal and must mean something after a restart), but while we run they
@@ -104,6 +109,8 @@ pub struct Dhcpv6 {
     out: Vec<Reply>,
     /// When the last batch of datagrams was handled (see `coalesce`).
     last_batch: Instant,
+    /// Datagrams handled since the heap was last trimmed.
+    since_trim: u64,
     /// odhcpd's lease file, when `[dhcpv6_state]` asks for it.
     publisher: Option<Publisher>,
     /// Lease events for `v6ctl monitor`.
@@ -155,17 +162,14 @@ impl Service for Dhcpv6 {
             .map_err(|e| format!("cannot duplicate the socket: {e}"))?;
         let mut joined = BTreeSet::new();
         sync_groups(&sock, &mut joined, &links);
-        let mut routes = PdRoutes::open();
+        let mut routes = PdRoutes::open(Some(crate::kernel_side::Announce::new(ctx)));
         let store = Store::spawn(journal, &report, OwnedFd::from(send_fd), journal_path)?;
         restore(&mut server, report, &mut routes);
         // Routes a previous run installed for prefixes that are no longer
         // leased (the process died between adding the route and storing the
-        // lease, or the lease ended while it was down).
-        for r in routes::stale_pd_routes(&kernel, &links, &server) {
-            info!("removing stale route {} via {:?}", r.dst, r.gateway);
-            routes.del(r);
-        }
-        routes.flush();
+        // lease, or the lease ended while it was down) are in this dump;
+        // they go when it comes back (`sweep`).
+        routes.dump();
         info!("serving on {}", notes.join(", "));
         Ok(Dhcpv6 {
             server,
@@ -181,6 +185,7 @@ impl Service for Dhcpv6 {
             buf: vec![0u8; 65536],
             out: Vec::new(),
             last_batch: Instant::now(),
+            since_trim: 0,
             publisher: cfg.dhcpv6_state.as_ref().map(Publisher::start),
             announcer: Default::default(),
             bus: ctx.events.clone(),
@@ -208,7 +213,11 @@ impl Service for Dhcpv6 {
                 self.forget(&recs);
                 self.routes.flush();
             }
-            Event::Routes(ev) => self.routes.on_event(ev),
+            Event::Routes(ev) => {
+                if let Some(dumped) = self.routes.on_event(ev) {
+                    self.sweep(&dumped);
+                }
+            }
         }
     }
 
@@ -217,7 +226,12 @@ impl Service for Dhcpv6 {
         let max = n.mono + TIMER_MAX;
         let engine = self.server.next_deadline(n).map_or(max, |t| t.min(max));
         let publish = self.publisher.as_ref().and_then(Publisher::due);
-        let others = [publish, self.routes.retries.due(), Some(self.summary.due())];
+        let others = [
+            publish,
+            self.routes.retries.due(),
+            Some(self.summary.due()),
+            self.trim_due(),
+        ];
         Some(others.into_iter().flatten().fold(engine, Instant::min))
     }
 
@@ -234,6 +248,10 @@ impl Service for Dhcpv6 {
         self.summary
             .maybe_log(at, self.server.stats(), self.routes.retries.refused_total);
         self.publish(ctx, at);
+        if self.trim_due().is_some_and(|t| t <= at) {
+            crate::heap::trim();
+            self.since_trim = 0;
+        }
     }
 
     async fn answer(&mut self, _ctx: &Ctx, req: Request) -> Response {
@@ -255,6 +273,13 @@ impl Service for Dhcpv6 {
 
     fn metrics(&self, _: &Ctx) -> String {
         crate::metrics::dhcpv6(&self.stats())
+    }
+
+    /// The routes of the prefixes we delegate, as kernel rows: the view
+    /// leaves them out (supervisor.rs).
+    fn routes(&self, ctx: &Ctx) -> crate::rt_show::Contributed {
+        let live = routes::pd_routes_since(&self.server, &self.links);
+        self.routes.rows(&ctx.kernel(), live)
     }
 
     fn row(&self) -> Option<Row> {
@@ -331,6 +356,7 @@ impl Dhcpv6 {
                     Err(e) => Err(e),
                 },
             };
+            self.since_trim += 1;
             let meta = match r {
                 Ok(m) => m,
                 Err(e) => {
@@ -381,6 +407,18 @@ impl Dhcpv6 {
         if busy {
             tokio::time::sleep(COALESCE).await;
         }
+    }
+
+    /// When the heap is next trimmed: TRIM_IDLE after the last batch of a
+    /// burst (TRIM_AFTER datagrams or more since the last trim). A burst
+    /// (a building's routers back after a power cut, a Solicit flood)
+    /// leaves its replies', records' and offers' blocks free in glibc's
+    /// heap, which keeps them (half a megabyte after 20,000 NA+PD
+    /// clients); a router with 64 MB wants them back. Under steady load
+    /// there is no idle moment and nothing to give back; musl returns
+    /// memory by itself.
+    fn trim_due(&self) -> Option<Instant> {
+        (self.since_trim >= TRIM_AFTER).then_some(self.last_batch + TRIM_IDLE)
     }
 
     /// Split actions: records and the replies behind them go to `records`
@@ -445,6 +483,18 @@ impl Dhcpv6 {
             let snapshot: Vec<Lease> = self.server.leases().collect();
             let _ = self.store.tx.send(StoreCmd::Compact(snapshot));
         }
+    }
+
+    /// Remove the stale routes among `dumped` (our protocol's routes as
+    /// the kernel had them): in a pool of ours, with no lease. A lease
+    /// granted since the dump is in the engine already, so its route is
+    /// kept; one ended since is removed twice (the second finds nothing).
+    fn sweep(&mut self, dumped: &[v6common::RouteFact]) {
+        for r in routes::stale_pd_routes(dumped, &self.links, &self.server) {
+            info!("removing stale route {} via {:?}", r.dst, r.gateway);
+            self.routes.del(r);
+        }
+        self.routes.flush();
     }
 
     /// The store could not write `recs`: forget those grants (never a
