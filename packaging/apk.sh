@@ -20,9 +20,14 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # is_apk3 CMD: an apk-tools v3 with the mkpkg applet (v2, Alpine's classic
-# apk, prints "apk-tools 2.x" and has no mkpkg).
+# apk, prints "apk-tools 2.x" and has no mkpkg). Not by `mkpkg --help`
+# alone: apk-tools built with -Dhelp=disabled (as OpenWrt's host build and
+# tests/packaging/check.sh's are) fails that with "built without help";
+# an unknown applet is "not an apk command", whatever the help build.
 is_apk3() {
-    "$1" --version 2>/dev/null | grep -q '^apk-tools 3' && "$1" mkpkg --help >/dev/null 2>&1
+    "$1" --version 2>/dev/null | grep -q '^apk-tools 3' || return 1
+    "$1" mkpkg --help >/dev/null 2>&1 && return 0
+    ! "$1" mkpkg 2>&1 | grep -q 'is not an apk command'
 }
 if [ -n "${APK:-}" ]; then
     if ! command -v "$APK" >/dev/null 2>&1 || ! is_apk3 "$APK"; then
@@ -48,7 +53,7 @@ fi
 echo "apk.sh: package writer: ${MKPKG[*]}" >&2
 
 ARCHES=("$@")
-[ ${#ARCHES[@]} -gt 0 ] || ARCHES=(x86_64 aarch64_generic aarch64_cortex-a53)
+[ ${#ARCHES[@]} -gt 0 ] || ARCHES=("${DEFAULT_ARCHES[@]}")
 OUT_DIR=${OUT_DIR:-$CARGO_TARGET_DIR/packages}
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)

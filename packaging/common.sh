@@ -34,14 +34,41 @@ fi
 export SOURCE_DATE_EPOCH
 
 # OpenWrt package architecture -> Rust target. The static binaries do not
-# depend on the CPU tuning OpenWrt uses for its own C code, so
-# aarch64_generic and aarch64_cortex-a53 share one build.
+# depend on the CPU tuning OpenWrt uses for its own C code, only on the
+# instruction set and float ABI: every aarch64_* package holds one build,
+# every armv7 package with a VFP one (armv7-a, Thumb-2, VFPv3-D16, hard
+# float: runs on cortex-a7/a8/a9/a15 with vfpv3-d16, vfpv4 or NEON), and
+# the MIPS packages mips32r2 soft-float o32 builds -- OpenWrt's own ABI on
+# mips_24kc (ath79) and mipsel_24kc (ramips mt7621), also 74kc/4kec/1004kc.
+# Not mapped: mips*_mips32 (MIPS32 release 1 lacks r2 instructions) and ARM
+# without an FPU (arm_cortex-a9, arm_arm926ej-s...): a soft-float build would
+# be needed.
+# Every package of these is at most 1 MiB (tests/packaging/check.sh).
+DEFAULT_ARCHES=(x86_64 aarch64_cortex-a53 aarch64_generic arm_cortex-a7_neon-vfpv4
+    arm_cortex-a9_vfpv3-d16 mipsel_24kc mips_24kc)
 rust_target_for() {
     case $1 in
     x86_64) echo x86_64-unknown-linux-musl ;;
     aarch64_generic | aarch64_cortex-a53 | aarch64_cortex-a72 | aarch64_cortex-a76)
         echo aarch64-unknown-linux-musl ;;
+    arm_cortex-a7_neon-vfpv4 | arm_cortex-a7_vfpv4 | arm_cortex-a9_vfpv3-d16 | arm_cortex-a9_neon | \
+        arm_cortex-a8_vfpv3 | arm_cortex-a15_neon-vfpv4)
+        echo armv7-unknown-linux-musleabihf ;;
+    mipsel_24kc | mipsel_74kc | mipsel_1004kc) echo mipsel-unknown-linux-musl ;;
+    mips_24kc | mips_4kec | mips_74kc) echo mips-unknown-linux-musl ;;
     *) return 1 ;;
+    esac
+}
+
+# qemu-user binary that runs an OpenWrt arch's binaries on this PC (empty
+# for the build machine's own arch). Debian's qemu-user-static.
+qemu_for() {
+    case $(rust_target_for "$1") in
+    x86_64-*) [ "$(uname -m)" = x86_64 ] || echo qemu-x86_64-static ;;
+    aarch64-*) echo qemu-aarch64-static ;;
+    armv7-*) echo qemu-arm-static ;;
+    mipsel-*) echo qemu-mipsel-static ;;
+    mips-*) echo qemu-mips-static ;;
     esac
 }
 
@@ -51,8 +78,8 @@ bin_dir_for() { # RUST_TARGET
     echo "$CARGO_TARGET_DIR/$1/$d"
 }
 
-# Build the binaries each of the given OpenWrt arches needs (one cargo run
-# per Rust target) unless V6_NO_BUILD=1.
+# Build the binaries the given OpenWrt arches need (one cargo run for all
+# their Rust targets) unless V6_NO_BUILD=1.
 build_for_arches() {
     [ "${V6_NO_BUILD:-0}" = 1 ] && return 0
     local targets=() a t
@@ -72,7 +99,9 @@ stage_root() {
     rm -rf "$root"
     install -d -m 0755 "$root" "$root/usr" "$root/usr/sbin" "$root/etc" "$root/etc/init.d"
     install -m 0755 "$bin/v6routerd" "$root/usr/sbin/v6routerd"
-    install -m 0755 "$bin/v6ctl" "$root/usr/sbin/v6ctl"
+    # One multi-call binary: v6routerd is v6ctl when called by that name
+    # (busybox-style, crates/v6ctl). Saves a second copy of std and serde.
+    ln -s v6routerd "$root/usr/sbin/v6ctl"
     # 0600 like OpenWrt's INSTALL_CONF (the daemon runs as root there).
     install -m 0600 "$PKG_CONFIG" "$root/etc/v6router.toml"
     install -m 0755 "$REPO/packaging/openwrt/files/v6routerd.init" "$root/etc/init.d/v6routerd"

@@ -9,13 +9,17 @@
 #   control.tar.gz         = ./conffiles ./control ./postinst ./prerm
 #
 # every tar with --format=gnu --numeric-owner --sort=name and a fixed mtime,
-# every gzip with -n, so the same commit gives the same bytes.
+# every gzip with -9n (-9: ~5 kB smaller than the default -6 on MIPS; -n: no name or time), so the same commit gives the same bytes.
 #
 # Usage: packaging/ipk.sh [ARCH...]
-#   ARCH: x86_64 aarch64_generic aarch64_cortex-a53 (default: all three)
+#   ARCH: an OpenWrt package arch (packaging/common.sh rust_target_for);
+#   default: x86_64 aarch64_cortex-a53 aarch64_generic
+#   arm_cortex-a7_neon-vfpv4 arm_cortex-a9_vfpv3-d16 mipsel_24kc mips_24kc,
+#   all built by one cargo run (packaging/build.sh).
 # Environment: CARGO_TARGET_DIR (default <repo>/target), OUT_DIR (default
 #   $CARGO_TARGET_DIR/packages), PKG_RELEASE (default 1), PKG_CONFIG (the
-#   conffile shipped as /etc/v6router.toml, default config/v6router.toml),
+#   conffile shipped as /etc/v6router.toml, default
+#   packaging/openwrt/files/v6router.toml),
 #   PKG_URL, PKG_MAINTAINER (fields left out when empty), V6_NO_BUILD=1
 #   (package the binaries already built), SOURCE_DATE_EPOCH.
 # Prints the path of each package built.
@@ -24,7 +28,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ARCHES=("$@")
-[ ${#ARCHES[@]} -gt 0 ] || ARCHES=(x86_64 aarch64_generic aarch64_cortex-a53)
+[ ${#ARCHES[@]} -gt 0 ] || ARCHES=("${DEFAULT_ARCHES[@]}")
 OUT_DIR=${OUT_DIR:-$CARGO_TARGET_DIR/packages}
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
@@ -83,7 +87,7 @@ for arch in "${ARCHES[@]}"; do
     stage_root "$root" "$arch"
     install -d -m 0755 "$ctl" "$tmp"
 
-    reproducible_tar "$root" | gzip -n >"$tmp/data.tar.gz"
+    reproducible_tar "$root" | gzip -9n >"$tmp/data.tar.gz"
     # ipkg-build: Installed-Size is the size of the uncompressed data.tar.
     installed_size=$(zcat <"$tmp/data.tar.gz" | wc -c)
 
@@ -91,7 +95,7 @@ for arch in "${ARCHES[@]}"; do
     printf '%s\n' "${CONFFILES[@]}" | LC_ALL=C sort >"$ctl/conffiles"
     write_scripts "$ctl"
     chmod 0644 "$ctl/control" "$ctl/conffiles"
-    reproducible_tar "$ctl" | gzip -n >"$tmp/control.tar.gz"
+    reproducible_tar "$ctl" | gzip -9n >"$tmp/control.tar.gz"
 
     echo "2.0" >"$tmp/debian-binary"
     chmod 0644 "$tmp/debian-binary" "$tmp/data.tar.gz" "$tmp/control.tar.gz"

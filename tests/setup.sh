@@ -7,7 +7,12 @@ PKGS=(iproute2 iputils-ping procps ndisc6 bird2 isc-dhcp-client isc-dhcp-relay i
       dhcpcd-base wide-dhcpv6-client wide-dhcpv6-server frr
       kea-admin kea-dhcp6-server
       radvd tshark tcpdump user-mode-linux kmod qemu-user-static
-      dnsmasq dnsmasq-base bind9-dnsutils prometheus curl e2fsprogs python3)
+      dnsmasq dnsmasq-base bind9-dnsutils prometheus curl e2fsprogs python3
+      # packaging (tests/packaging/check.sh): cross gcc for the musl sysroots
+      # packaging/build.sh makes, dpkg-dev for Debian's musl source, and
+      # apk-tools v3's build dependencies plus a static busybox for its test root
+      gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-mips-linux-gnu gcc-mipsel-linux-gnu
+      dpkg-dev busybox-static meson ninja-build pkg-config libssl-dev zlib1g-dev libzstd-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -2,11 +2,13 @@
 # Size and memory budget of v6router on a router (issue 7). Prints figures;
 # asserts nothing (the budget lines say "within" or "OVER").
 #
-#   tests/bench/size.sh
+#   tests/bench/size.sh [ARCH...]
 #
-# 1. Stripped static aarch64 v6routerd and v6ctl (packaging/build.sh) and
-#    the aarch64_cortex-a53 .ipk (packaging/ipk.sh). Budget: .ipk <= 1.5 MB.
-# 2. Where the bytes go: `cargo bloat --crates` on the same build with
+# 1. Per OpenWrt arch (packaging/common.sh DEFAULT_ARCHES, all seven): the
+#    .ipk, the .apk and the stripped static v6routerd (v6ctl is a link to
+#    it), against the 1 MiB package budget of issue 18 (packaging/ipk.sh,
+#    packaging/apk.sh, which build all archs in one cargo run).
+# 2. Where the bytes go: `cargo bloat --crates` on an aarch64 build with
 #    symbols kept (cargo-bloat is installed with `cargo install` if
 #    missing); else an `nm --size-sort` breakdown by crate.
 # 3. Idle RSS of v6routerd (x86_64 static build, same code) running
@@ -18,7 +20,7 @@
 # mips_24kc), bird2 ~1 MB plus libraries.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), V6_NO_BUILD=1 to
-# measure binaries already built, SETTLE (seconds before reading RSS, 5).
+# package binaries already built, SETTLE (seconds before reading RSS, 5).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,49 +47,27 @@ budget() { # LABEL VALUE LIMIT
     fi
 }
 
-echo "== 1. binary and package sizes (aarch64, static musl, release profile)"
-if [ "${V6_NO_BUILD:-0}" != 1 ]; then
-    "$REPO/packaging/build.sh" "$AARCH" "$X86" >/dev/null 2>"$T/build.log" ||
-        { tail -20 "$T/build.log"; exit 1; }
-fi
-BIN=$CARGO_TARGET_DIR/$AARCH/release
-for b in v6routerd v6ctl; do
-    f=$BIN/$b
-    if readelf -SW "$f" | grep -q ' .symtab '; then
-        rust-objcopy --strip-all "$f" "$T/$b" 2>/dev/null || cp "$f" "$T/$b"
-        f=$T/$b
-    fi
-    printf '%-10s %9d bytes  %s\n' "$b" "$(stat -c %s "$f")" "$(kb "$(stat -c %s "$f")")"
-    size -A "$f" | awk '$1 ~ /^\.(text|rodata|data\.rel\.ro|eh_frame|eh_frame_hdr|gcc_except_table|data|bss)$/ {
-        printf "           %-18s %9d bytes\n", $1, $2 }'
+echo "== 1. package and binary sizes per OpenWrt arch (budget: 1 MiB = 1048576 bytes per package)"
+# shellcheck source=packaging/common.sh
+. "$REPO/packaging/common.sh"
+ARCHES=("$@")
+[ ${#ARCHES[@]} -gt 0 ] || ARCHES=("${DEFAULT_ARCHES[@]}")
+OUT_DIR=$T/pkgs "$REPO/packaging/ipk.sh" "${ARCHES[@]}" >/dev/null 2>"$T/build.log" ||
+    { tail -20 "$T/build.log"; exit 1; }
+OUT_DIR=$T/pkgs V6_NO_BUILD=1 "$REPO/packaging/apk.sh" "${ARCHES[@]}" >/dev/null 2>>"$T/build.log" ||
+    { tail -20 "$T/build.log"; exit 1; }
+MIB=1048576
+printf '%-26s %9s %9s %10s  %s\n' arch .ipk .apk v6routerd "budget (largest package)"
+for a in "${ARCHES[@]}"; do
+    ipk=$(stat -c %s "$T/pkgs/${PKG_NAME}_${VERSION}_$a.ipk")
+    apk=$(stat -c %s "$T/pkgs/$a/$PKG_NAME-$VERSION.apk")
+    bin=$(stat -c %s "$(bin_dir_for "$(rust_target_for "$a")")/v6routerd")
+    big=$((ipk > apk ? ipk : apk))
+    if [ "$big" -le "$MIB" ]; then v="within, $((MIB - big)) B to spare"; else v="OVER by $((big - MIB)) B"; fi
+    printf '%-26s %9d %9d %10d  %s\n' "$a" "$ipk" "$apk" "$bin" "$v"
 done
-V6_NO_BUILD=1 OUT_DIR=$T/pkgs "$REPO/packaging/ipk.sh" aarch64_cortex-a53 >/dev/null
-IPK=$(ls "$T"/pkgs/*.ipk)
-ipk_size=$(stat -c %s "$IPK")
-inst=$(tar -xzOf "$IPK" ./control.tar.gz | tar -xzOf - ./control | sed -n 's/^Installed-Size: //p')
-printf '%-10s %9d bytes  %s  (Installed-Size %s bytes, %s)\n' .ipk "$ipk_size" "$(kb "$ipk_size")" "$inst" "$(kb "$inst")"
-budget ".ipk" "$ipk_size" $((1536 * 1024))
-echo "reference on OpenWrt: radvd ~120 KB, odhcpd ~34 KB (ipk 28.8 KB), bird2 ~1 MB + libs;"
+echo "reference OpenWrt packages: odhcpd ~29 kB (ipk, mips_24kc), radvd ~120 kB, bird2 ~1 MB (+ libraries);"
 echo "  v6routerd does the work of radvd + odhcpd (DHCPv6 part) + bird2 (RIPng) + odhcp6c (PD client)"
-
-echo
-echo "== 1b. the same, with std rebuilt for size (packaging/build.sh V6_BUILD_STD=1, nightly)"
-NIGHTLY_CRT=$(rustc +"${V6_NIGHTLY:-nightly}" --print sysroot 2>/dev/null)/lib/rustlib/$AARCH/lib/self-contained/crt1.o
-if [ -f "$NIGHTLY_CRT" ] && [ -d "$(rustc +"${V6_NIGHTLY:-nightly}" --print sysroot)/lib/rustlib/src" ]; then
-    if CARGO_TARGET_DIR=$CARGO_TARGET_DIR/build-std V6_BUILD_STD=1 V6_INSTALL_TARGETS=0 \
-        "$REPO/packaging/build.sh" "$AARCH" >/dev/null 2>"$T/build-std.log"; then
-        for b in v6routerd v6ctl; do
-            n=$(stat -c %s "$CARGO_TARGET_DIR/build-std/$AARCH/release/$b")
-            o=$(stat -c %s "$BIN/$b")
-            printf '%-10s %9d bytes  %s  (%+.0f %%)\n' "$b" "$n" "$(kb "$n")" "$(awk -v n="$n" -v o="$o" 'BEGIN { print 100 * (n - o) / o }')"
-        done
-    else
-        echo "build failed:"
-        tail -5 "$T/build-std.log"
-    fi
-else
-    echo "skipped: needs a nightly toolchain with rust-src and the $AARCH rust-std"
-fi
 
 echo
 echo "== 2. where the bytes go (aarch64 v6routerd, same profile with symbols kept)"
@@ -154,11 +134,12 @@ rss() {
 ip netns exec "$NS" "$CARGO_TARGET_DIR/$X86/release/v6routerd" -c "$T/lab.toml" \
     >"$T/v6routerd.log" 2>&1 &
 PIDS+=($!)
+ln -sf "$CARGO_TARGET_DIR/$X86/release/v6routerd" "$T/v6ctl" # the multi-call binary
 if rss v6routerd "${PIDS[-1]}"; then
     # shellcheck disable=SC2154 # set by rss() with eval
     budget "idle RSS" $((RSS_v6routerd * 1024)) $((4096 * 1024))
     echo "what was running while measured (v6ctl show protocols):"
-    "$CARGO_TARGET_DIR/$X86/release/v6ctl" -s "$T/v6routerd.sock" show protocols 2>&1 | sed 's/^/  /'
+    "$T/v6ctl" -s "$T/v6routerd.sock" show protocols 2>&1 | sed 's/^/  /'
 else
     sed 's/^/  /' "$T/v6routerd.log" | tail -5
 fi
