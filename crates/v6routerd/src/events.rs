@@ -132,24 +132,9 @@ mod tests {
 
     #[test]
     fn route_events_are_ours_appearing_and_leaving() {
-        let route = |protocol| v6common::RouteFact {
-            dst: "2001:db8:100::/60".parse().unwrap(),
-            gateway: Some("fe80::2".parse().unwrap()),
-            oif: Some(3),
-            protocol,
-            metric: 1024,
-            table: v6common::kernel::RT_TABLE_MAIN,
-            kind: v6common::RouteKind::Unicast,
-        };
-        let mut view = KernelView::default();
-        view.links.insert(
-            3,
-            v6common::LinkFact {
-                index: 3,
-                name: "lan0".into(),
-                ..Default::default()
-            },
-        );
+        let route =
+            |protocol| crate::testkit::route("2001:db8:100::/60", Some("fe80::2"), protocol);
+        let mut view = crate::testkit::view_with_lan0();
         let ours = KernelEvent::NewRoute(route(rtprot::V6ROUTER));
         let e = route_event(&view, &ours, 7).expect("a new route of ours");
         assert_eq!(

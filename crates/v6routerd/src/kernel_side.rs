@@ -348,19 +348,9 @@ pub fn is_delegated(r: &RouteFact) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use v6common::kernel::{rtprot, RT_TABLE_MAIN};
+    use v6common::kernel::rtprot;
 
-    fn route(dst: &str, gateway: Option<&str>, protocol: u8) -> RouteFact {
-        RouteFact {
-            dst: dst.parse().unwrap(),
-            gateway: gateway.map(|g| g.parse().unwrap()),
-            oif: Some(3),
-            protocol,
-            metric: 1024,
-            table: RT_TABLE_MAIN,
-            kind: v6common::RouteKind::Unicast,
-        }
-    }
+    use crate::testkit::{route, view_with_lan0};
 
     #[test]
     fn delegated_routes_are_ours_via_a_router() {
@@ -382,15 +372,7 @@ mod tests {
     #[test]
     fn the_writer_announces_what_the_kernel_did_only_while_watched() {
         let bus = crate::events::bus();
-        let mut view = KernelView::default();
-        view.links.insert(
-            3,
-            v6common::LinkFact {
-                index: 3,
-                name: "lan0".into(),
-                ..Default::default()
-            },
-        );
+        let view = view_with_lan0();
         let a = Announce {
             bus: bus.clone(),
             kernel: watch::channel(Arc::new(view)).1,

@@ -22,6 +22,8 @@ mod rt_show;
 mod service;
 mod state;
 mod supervisor;
+#[cfg(test)]
+mod testkit;
 mod tunnel;
 mod uplink;
 

@@ -244,24 +244,8 @@ mod tests {
 
     #[test]
     fn delegated_routes_are_kernel_rows_and_not_twice() {
-        let mut kv = KernelView::default();
-        kv.links.insert(
-            3,
-            v6common::LinkFact {
-                index: 3,
-                name: "lan0".into(),
-                ..Default::default()
-            },
-        );
-        let r = RouteFact {
-            dst: "2001:db8:8:10::/60".parse().unwrap(),
-            gateway: Some("fe80::2".parse().unwrap()),
-            oif: Some(3),
-            protocol: rtprot::V6ROUTER,
-            metric: 1024,
-            table: RT_TABLE_MAIN,
-            kind: RouteKind::Unicast,
-        };
+        let mut kv = crate::testkit::view_with_lan0();
+        let r = crate::testkit::route("2001:db8:8:10::/60", Some("fe80::2"), rtprot::V6ROUTER);
         let rows = delegated_rows(&kv, [(r.clone(), 5_000)].into_iter());
         let (p, row) = &rows[0];
         assert_eq!(*p, r.dst);

@@ -832,19 +832,11 @@ fn unanswered(name: &str, why: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use v6common::kernel::{rtprot, RT_TABLE_MAIN};
+    use v6common::kernel::rtprot;
     use v6common::RouteFact;
 
     fn route(dst: &str, gateway: Option<&str>) -> RouteFact {
-        RouteFact {
-            dst: dst.parse().unwrap(),
-            gateway: gateway.map(|g| g.parse().unwrap()),
-            oif: Some(3),
-            protocol: rtprot::V6ROUTER,
-            metric: 1024,
-            table: RT_TABLE_MAIN,
-            kind: v6common::RouteKind::Unicast,
-        }
+        crate::testkit::route(dst, gateway, rtprot::V6ROUTER)
     }
 
     #[test]

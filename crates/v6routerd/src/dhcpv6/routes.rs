@@ -280,15 +280,7 @@ mod tests {
     use v6dhcp::wire::Duid;
 
     fn r(dst: &str) -> RouteFact {
-        RouteFact {
-            dst: dst.parse().unwrap(),
-            gateway: Some("fe80::1".parse().unwrap()),
-            oif: Some(3),
-            protocol: rtprot::V6ROUTER,
-            metric: 1024,
-            table: RT_TABLE_MAIN,
-            kind: v6common::RouteKind::Unicast,
-        }
+        crate::testkit::route(dst, Some("fe80::1"), rtprot::V6ROUTER)
     }
 
     #[test]
