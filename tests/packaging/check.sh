@@ -940,7 +940,12 @@ fi
 # here; its layout is checked against ipkg-build's above.)
 echo "# apk-tools v3: apk add / info -L / upgrade / del in a test root"
 APK_TGZ=${V6_APK_TOOLS_TARBALL:-}
-for c in "$REPO/../shared/tools/apk-tools-3.0.6.tar.gz" "$REPO/../../shared/tools/apk-tools-3.0.6.tar.gz"; do
+# Beside this checkout (where CI has shared/), beside a worktree's main
+# checkout, or beside the repository this one was cloned from (a scratch
+# clone elsewhere, e.g. in /tmp).
+ORIGIN=$(git -C "$REPO" remote get-url origin 2>/dev/null || true)
+for c in "$REPO/../shared/tools/apk-tools-3.0.6.tar.gz" "$REPO/../../shared/tools/apk-tools-3.0.6.tar.gz" \
+    ${ORIGIN:+"$ORIGIN/../shared/tools/apk-tools-3.0.6.tar.gz"}; do
     [ -n "$APK_TGZ" ] || [ ! -f "$c" ] || APK_TGZ=$c
 done
 APK3=
