@@ -24,7 +24,6 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 use v6common::kernel::RT_TABLE_MAIN;
 use v6common::{Ipv6Prefix, RouteFact, RouteKind};
 
@@ -535,12 +534,8 @@ impl RouteListener {
         let (fd, _) = netlink_socket(libc::RTMGRP_IPV6_ROUTE as u32, true)?;
         only_protocol_filter(&fd, protocol, exclude)?;
         big_rcvbuf(&fd, 1 << 20);
-        // SAFETY: the OwnedFd is moved into the AsyncFd, which alone closes
-        // it, after deregistering.
-        let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
-            .map_err(io::Error::from)?;
         Ok(RouteListener {
-            fd,
+            fd: crate::conn::async_fd(fd)?,
             buf: vec![0; 64 * 1024],
         })
     }
@@ -549,22 +544,11 @@ impl RouteListener {
     /// notifications were lost: dump again.
     pub async fn recv(&mut self) -> io::Result<Vec<RouteChange>> {
         loop {
-            let mut guard = self.fd.readable().await?;
-            let buf = &mut self.buf;
-            let res = guard.try_io(|fd| {
-                // SAFETY: buf is valid for its length.
-                let n =
-                    unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
-            let n = match res {
-                Ok(r) => r?,
-                Err(_would_block) => continue,
-            };
+            let n = crate::conn::recv(&self.fd, &mut self.buf).await?;
+            if n > self.buf.len() {
+                // Cut short: what it held is lost, as at an overrun.
+                return Err(io::Error::from_raw_os_error(libc::ENOBUFS));
+            }
             let out: Vec<RouteChange> = messages(&self.buf[..n])
                 .filter_map(|m| {
                     let r = parse_route(m.payload)?;
