@@ -63,6 +63,21 @@ check() {
     shift
     if "$@"; then ok "$name"; else bad "$name"; fi
 }
+# sigterm_stops PID NAME LOG: SIGTERM ends the daemon PID (a child of this
+# shell) within 10 s with exit status 0; else it is killed and LOG's tail shown.
+sigterm_stops() {
+    local pid=$1 name=$2 log=$3 stopped=
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || { stopped=1; break; }; sleep 0.1; done
+    if [ -n "$stopped" ] && wait "$pid"; then
+        ok "$name"
+    else
+        bad "$name"
+        kill -KILL "$pid" 2>/dev/null
+        tail -n 5 "$log" | sed 's/^/       /'
+    fi
+}
+
 # same_text NAME EXPECTED ACTUAL: exact comparison, diff shown on failure.
 same_text() {
     if [ "$2" = "$3" ]; then
@@ -363,16 +378,7 @@ smoke() {
     echo "$label ${rss% kB}" >>"$T/rss"
     [ -z "$cpid" ] || kill -TERM "$cpid" 2>/dev/null
     cpid=
-    kill -TERM "$dpid" 2>/dev/null
-    local stopped=
-    for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || { stopped=1; break; }; sleep 0.1; done
-    if [ -n "$stopped" ] && wait "$dpid"; then
-        ok "$label: smoke: SIGTERM stops the daemon, exit status 0"
-    else
-        bad "$label: smoke: SIGTERM stops the daemon, exit status 0"
-        kill -KILL "$dpid" 2>/dev/null
-        tail -n 5 "$W/log" | sed 's/^/       /'
-    fi
+    sigterm_stops "$dpid" "$label: smoke: SIGTERM stops the daemon, exit status 0" "$W/log"
     dpid=
     grep -E ' (ERROR|WARN) ' "$W/log" | sed 's/^/       log: /' | head -5
     ip netns del "$NR"
@@ -558,16 +564,7 @@ default_prerm $0 $@' "$(cat "$C/prerm")"
                 bad "$arch: SIGHUP (the init script's reload) re-reads the config, daemon keeps running"
                 sed 's/^/       /' "$T/run/log" | tail -5
             fi
-            kill -TERM "$dpid" 2>/dev/null
-            stopped=
-            for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || { stopped=1; break; }; sleep 0.1; done
-            if [ -n "$stopped" ] && wait "$dpid"; then
-                ok "$arch: SIGTERM stops the daemon within 10 s, exit status 0"
-            else
-                bad "$arch: SIGTERM stops the daemon within 10 s, exit status 0"
-                kill -KILL "$dpid" 2>/dev/null
-                sed 's/^/       /' "$T/run/log" | tail -5
-            fi
+            sigterm_stops "$dpid" "$arch: SIGTERM stops the daemon within 10 s, exit status 0" "$T/run/log"
             dpid=
             ip netns del "$NSP"
         else
