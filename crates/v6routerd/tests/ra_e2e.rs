@@ -347,7 +347,10 @@ fn reload_removing_prefix_deprecates_host_address_but_keeps_it_valid() {
     rewrite_and_reload(&d, &without_prefix(ISSUE_CONFIG));
     let got = wait_for(Duration::from_secs(3), || {
         let (a, l) = slaac_addr(&s.host)?;
-        l.contains("preferred_lft 0sec").then_some((a, l))
+        // The kernel sets the lifetime at once but the deprecated flag
+        // in its next address check (addrconf_verify), a moment later:
+        // wait for both rather than read between the two.
+        (l.contains("preferred_lft 0sec") && a.contains("deprecated")).then_some((a, l))
     });
     let (a, l) = got.unwrap_or_else(|| {
         panic!(
