@@ -1,6 +1,7 @@
 //! The control socket: JSON lines over a Unix stream socket, mode 0600 (or
 //! 0660 for a configured group), never reachable over the network.
 
+use crate::service::{first, Either};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
@@ -208,11 +209,11 @@ async fn monitor(
     let mut rx = bus.subscribe();
     write_line(&mut w, &Response::ok(format!("monitoring {topic}\n"))).await?;
     loop {
-        let line = tokio::select! {
-            l = crate::events::next_line(&mut rx, topic) => l,
-            // The client left (or wrote more): free its slot now, not at
-            // the next event.
-            _ = r.fill_buf() => return Ok(()),
+        // The client left (or wrote more): free its slot now, not at the
+        // next event.
+        let line = match first(crate::events::next_line(&mut rx, topic), r.fill_buf()).await {
+            Either::A(l) => l,
+            Either::B(_) => return Ok(()),
         };
         write_line(&mut w, &line).await?;
         if matches!(line, v6control::monitor::StreamLine::End(_)) {

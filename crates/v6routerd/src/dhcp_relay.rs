@@ -16,6 +16,7 @@
 
 use crate::dhcpv6::routes::PdRoutes;
 use crate::kernel_side::{Announce, RouteEvent};
+use crate::service::{first, when_some, Either};
 use std::io;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::time::Instant;
@@ -156,19 +157,15 @@ impl DhcpRelay {
             wan_buf,
             ..
         } = self;
-        let routes = async {
-            match routes {
-                Some(r) => r.next().await,
-                None => std::future::pending().await,
-            }
-        };
-        match link {
-            Some(k) => tokio::select! {
-                meta = k.lan_sock.recv(lan_buf) => RelayEvent::Datagram { wan: false, meta },
-                meta = k.wan_sock.recv(wan_buf) => RelayEvent::Datagram { wan: true, meta },
-                ev = routes => RelayEvent::Routes(ev),
-            },
-            None => RelayEvent::Routes(routes.await),
+        let routes = when_some(routes.as_mut().map(|r| r.next()));
+        let datagram = when_some(
+            link.as_ref()
+                .map(|k| first(k.lan_sock.recv(lan_buf), k.wan_sock.recv(wan_buf))),
+        );
+        match first(datagram, routes).await {
+            Either::A(Either::A(meta)) => RelayEvent::Datagram { wan: false, meta },
+            Either::A(Either::B(meta)) => RelayEvent::Datagram { wan: true, meta },
+            Either::B(ev) => RelayEvent::Routes(ev),
         }
     }
 

@@ -34,7 +34,7 @@ use v6ra::solicit::{router_solicitation, Solicitor, MAX_RTR_SOLICITATION_DELAY};
 use v6ra::wire::{self, RouterDiscovery, RouterPreference};
 
 use crate::dhcp_relay::{DhcpRelay, RelayEvent};
-use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
+use crate::service::{first, when_some, Changed, Ctx, Either, Row, Service, UplinkFacts};
 
 /// Retry opening the socket this often when it failed (no CAP_NET_RAW).
 const SOCKET_RETRY: Duration = Duration::from_secs(10);
@@ -198,6 +198,19 @@ struct NdRelay {
     proxy: Proxy,
     /// Packets dropped, by `ndproxy::Drop::reason`.
     drops: BTreeMap<&'static str, u64>,
+}
+
+impl NdRelay {
+    /// The next packet heard on either link: which one, and its length in
+    /// that link's buffer. Cancel-safe.
+    async fn next(&mut self) -> (bool, std::io::Result<usize>) {
+        let wan = self.wan_sock.recv(&mut self.wan_buf);
+        let lan = self.lan_sock.recv(&mut self.lan_buf);
+        match first(wan, lan).await {
+            Either::A(len) => (true, len),
+            Either::B(len) => (false, len),
+        }
+    }
 }
 
 pub enum Event {
@@ -823,24 +836,13 @@ impl Service for Ra {
     }
 
     async fn next_event(&mut self) -> Self::Event {
-        let ra = async {
-            match &self.socket {
-                Some(s) => s.recv(&mut self.buf).await,
-                None => std::future::pending().await,
-            }
-        };
-        let dhcp = self.dhcp.next();
-        match &mut self.nd {
-            Some(nd) => tokio::select! {
-                r = ra => Event::Ra(r),
-                r = nd.wan_sock.recv(&mut nd.wan_buf) => Event::Nd { wan: true, len: r },
-                r = nd.lan_sock.recv(&mut nd.lan_buf) => Event::Nd { wan: false, len: r },
-                ev = dhcp => Event::Dhcp(ev),
-            },
-            None => tokio::select! {
-                r = ra => Event::Ra(r),
-                ev = dhcp => Event::Dhcp(ev),
-            },
+        let ra = when_some(self.socket.as_ref().map(|s| s.recv(&mut self.buf)));
+        let own = first(ra, self.dhcp.next());
+        let nd = when_some(self.nd.as_mut().map(NdRelay::next));
+        match first(own, nd).await {
+            Either::A(Either::A(r)) => Event::Ra(r),
+            Either::A(Either::B(ev)) => Event::Dhcp(ev),
+            Either::B((wan, len)) => Event::Nd { wan, len },
         }
     }
 

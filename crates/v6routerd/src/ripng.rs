@@ -17,7 +17,7 @@
 use crate::kernel_side::{ProtocolRoutes, Refused, RouteEvent};
 use crate::rt_show::Contributed;
 use crate::service::unix_ms as now_ms;
-use crate::service::{Changed, Ctx, Row, Service};
+use crate::service::{first, Changed, Ctx, Either, Row, Service};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -269,9 +269,17 @@ impl Service for Rip {
     }
 
     async fn next_event(&mut self) -> Event {
-        tokio::select! {
-            Some((bytes, meta)) = self.rx.recv() => Event::Datagram(bytes, meta),
-            ev = self.routes.next() => Event::Kernel(ev),
+        // A closed queue (the reader task ended) is a source gone quiet:
+        // the kernel's routes are still followed.
+        let datagram = async {
+            match self.rx.recv().await {
+                Some(d) => d,
+                None => std::future::pending().await,
+            }
+        };
+        match first(datagram, self.routes.next()).await {
+            Either::A((bytes, meta)) => Event::Datagram(bytes, meta),
+            Either::B(ev) => Event::Kernel(ev),
         }
     }
 

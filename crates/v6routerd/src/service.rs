@@ -347,9 +347,33 @@ async fn next_event<S: Service>(slot: &mut Slot<S>) -> S::Event {
 
 /// Sleep until `t`; forever when there is none.
 pub async fn sleep_until(t: Option<Instant>) {
-    match t {
-        Some(t) => tokio::time::sleep_until(t.into()).await,
+    when_some(t.map(|t| tokio::time::sleep_until(t.into()))).await
+}
+
+/// What an optional event source delivers: `source`'s output, or pending
+/// forever while there is none (a socket not open, a link not relaying).
+pub async fn when_some<T>(source: Option<impl Future<Output = T>>) -> T {
+    match source {
+        Some(f) => f.await,
         None => std::future::pending().await,
+    }
+}
+
+/// Which of two event sources delivered first.
+pub enum Either<A, B> {
+    A(A),
+    B(B),
+}
+
+/// The first of two event sources to deliver: how a service whose
+/// `next_event` listens to several sockets or queues multiplexes them
+/// (nest it for more). Which is polled first is random each time, so a
+/// flooded source cannot starve the other. The loser is dropped, so both
+/// must be cancel-safe, as `next_event` itself must be.
+pub async fn first<A, B>(a: impl Future<Output = A>, b: impl Future<Output = B>) -> Either<A, B> {
+    tokio::select! {
+        v = a => Either::A(v),
+        v = b => Either::B(v),
     }
 }
 
