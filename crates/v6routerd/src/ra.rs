@@ -223,6 +223,23 @@ pub enum Event {
     Dhcp(RelayEvent),
 }
 
+/// The interfaces that advertise, with their RA settings: those with an
+/// `[interface.ra]` section, and relaying LANs (defaults) without one.
+fn advertising<'a>(
+    cfg: &'a Config,
+    relays: &BTreeMap<&str, &str>,
+    default_ra: &'a v6config::Ra,
+) -> BTreeMap<&'a str, &'a v6config::Ra> {
+    cfg.interfaces
+        .iter()
+        .filter_map(|i| match (&i.ra, relays.contains_key(i.name.as_str())) {
+            (Some(r), _) => Some((i.name.as_str(), r)),
+            (None, true) => Some((i.name.as_str(), default_ra)),
+            (None, false) => None,
+        })
+        .collect()
+}
+
 fn host_route(a: Ipv6Addr, oif: u32) -> v6common::RouteFact {
     v6common::RouteFact {
         dst: v6common::Ipv6Prefix::new(a, 128),
@@ -358,6 +375,8 @@ impl Ra {
         }
     }
 
+    /// Bring every advertising interface, the relays and the ND proxy in
+    /// line with the configuration, the kernel view and the uplink's facts.
     async fn sync(
         &mut self,
         ctx_netlink: &v6netlink::Kernel,
@@ -365,21 +384,53 @@ impl Ra {
         view: &KernelView,
         uplink: &UplinkFacts,
     ) {
-        let home = home_prefixes(uplink);
         let now = Instant::now();
         let relays = crate::service::relaying(cfg, uplink);
         let default_ra = v6config::Ra::default();
-        let wanted: BTreeMap<&str, &v6config::Ra> = cfg
-            .interfaces
-            .iter()
-            .filter_map(|i| match (&i.ra, relays.contains_key(i.name.as_str())) {
-                (Some(r), _) => Some((i.name.as_str(), r)),
-                (None, true) => Some((i.name.as_str(), &default_ra)),
-                (None, false) => None,
-            })
-            .collect();
-        // The relayed uplinks: their RAs must still reach the kernel while
-        // forwarding is on (the uplink's default route and the /64 route).
+        let wanted = advertising(cfg, &relays, &default_ra);
+        self.follow_upstreams(&relays, now);
+        self.sync_relay(ctx_netlink, cfg, view, &relays, now).await;
+        self.stop_unwanted(&wanted, view, now).await;
+        if !wanted.is_empty() {
+            self.ensure_socket(now);
+        }
+        let home = home_prefixes(uplink);
+        for (name, ra) in wanted {
+            let link = view.link_by_name(name).map(|l| l.index);
+            let own = link.and_then(|i| view.own_dns_address(i));
+            let (mut params, problems) = params_from(ra, &uplink.dns, own);
+            if let Some(up) = relays.get(name).and_then(|f| self.upstream.get(*f)) {
+                // Nothing heard yet: router lifetime 0 and no prefixes.
+                params = up.params(now, params);
+            }
+            let input = LinkInput {
+                home_prefixes: home.clone(),
+                ..link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx))
+            };
+            let (mut iface, acts) = match self.ifaces.remove(name) {
+                Some(mut i) => {
+                    let mut acts = i.engine.update_params(now, params);
+                    acts.extend(i.engine.update_link(now, input));
+                    (i, acts)
+                }
+                None => self.new_iface(name, now, params, input),
+            };
+            if problems != iface.problems {
+                for p in &problems {
+                    warn!("{name}: {p}");
+                }
+                iface.problems = problems;
+            }
+            self.join_all_routers(name, &mut iface, link);
+            self.execute(name, &mut iface, view, acts).await;
+            self.ifaces.insert(name.to_string(), iface);
+        }
+    }
+
+    /// The relayed uplinks: their RAs must still reach the kernel while
+    /// forwarding is on (the uplink's default route and the /64 route), and
+    /// a newly relayed one solicits the ISP's RA (RFC 4861 §6.3.7).
+    fn follow_upstreams(&mut self, relays: &BTreeMap<&str, &str>, now: Instant) {
         self.upstream.retain(|n, _| relays.values().any(|f| f == n));
         self.solicits.retain(|n, _| self.upstream.contains_key(n));
         for from in relays.values() {
@@ -391,8 +442,19 @@ impl Ra {
                     .insert(from.to_string(), Solicitor::new(now, delay));
             }
         }
+    }
+
+    /// The ND proxy and the DHCPv6 relay follow the first relaying LAN.
+    async fn sync_relay(
+        &mut self,
+        k: &v6netlink::Kernel,
+        cfg: &Config,
+        view: &KernelView,
+        relays: &BTreeMap<&str, &str>,
+        now: Instant,
+    ) {
         let first = relays.iter().next().map(|(l, w)| (*l, *w));
-        self.sync_nd(ctx_netlink, view, first).await;
+        self.sync_nd(k, view, first).await;
         let relayed = first
             .and_then(|(_, w)| self.upstream.get(w))
             .map(|u| u.prefixes(now))
@@ -402,7 +464,15 @@ impl Ra {
             .map(|r| r.dhcpv6_servers.as_slice())
             .unwrap_or_default();
         self.dhcp.sync(view, first, servers, &relayed);
-        // RA turned off on an interface: final RA (RFC 4861 §6.2.5).
+    }
+
+    /// RA turned off on an interface: final RA (RFC 4861 §6.2.5).
+    async fn stop_unwanted(
+        &mut self,
+        wanted: &BTreeMap<&str, &v6config::Ra>,
+        view: &KernelView,
+        now: Instant,
+    ) {
         let gone: Vec<String> = self
             .ifaces
             .keys()
@@ -419,67 +489,48 @@ impl Ra {
                 }
             }
         }
-        if !wanted.is_empty() {
-            self.ensure_socket(now);
+    }
+
+    /// A newly advertising interface: its engine, given the prefixes it
+    /// advertised before a restart (RFC 9096 deprecation of those now gone).
+    fn new_iface(
+        &self,
+        name: &str,
+        now: Instant,
+        params: Params,
+        input: LinkInput,
+    ) -> (Iface, Vec<Action>) {
+        info!("{name}: advertising");
+        let mut engine = Advertiser::new(now, params, fastrand::u64(..));
+        let mut acts = engine.update_link(now, input);
+        let history = history_path(&self.state_dir, name);
+        if let Some(h) = load_history(&history) {
+            acts.extend(engine.import_history(now, SystemTime::now(), &h));
         }
-        for (name, ra) in wanted {
-            let link = view.link_by_name(name).map(|l| l.index);
-            let own = link.and_then(|i| view.own_dns_address(i));
-            let (mut params, problems) = params_from(ra, &uplink.dns, own);
-            if let Some(up) = relays.get(name).and_then(|f| self.upstream.get(*f)) {
-                // Nothing heard yet: router lifetime 0 and no prefixes.
-                params = up.params(now, params);
+        let iface = Iface {
+            engine,
+            joined: None,
+            history,
+            problems: Vec::new(),
+            invalid: BTreeMap::new(),
+        };
+        (iface, acts)
+    }
+
+    /// Join ff02::2 on the (possibly new) interface index, so RSs reach us.
+    fn join_all_routers(&self, name: &str, iface: &mut Iface, link: Option<u32>) {
+        let Some(s) = &self.socket else { return };
+        if iface.joined == link {
+            return;
+        }
+        if let Some(old) = iface.joined.take() {
+            let _ = s.leave(old);
+        }
+        if let Some(idx) = link {
+            match s.join(idx) {
+                Ok(()) => iface.joined = Some(idx),
+                Err(e) => debug!("{name}: cannot join ff02::2 yet: {e}"),
             }
-            let input = LinkInput {
-                home_prefixes: home.clone(),
-                ..link.map_or_else(LinkInput::default, |idx| LinkInput::from_view(view, idx))
-            };
-            let mut acts = Vec::new();
-            let mut iface = match self.ifaces.remove(name) {
-                Some(mut i) => {
-                    acts.extend(i.engine.update_params(now, params));
-                    acts.extend(i.engine.update_link(now, input));
-                    i
-                }
-                None => {
-                    info!("{name}: advertising");
-                    let mut engine = Advertiser::new(now, params, fastrand::u64(..));
-                    acts.extend(engine.update_link(now, input));
-                    let history = history_path(&self.state_dir, name);
-                    if let Some(h) = load_history(&history) {
-                        acts.extend(engine.import_history(now, SystemTime::now(), &h));
-                    }
-                    Iface {
-                        engine,
-                        joined: None,
-                        history,
-                        problems: Vec::new(),
-                        invalid: BTreeMap::new(),
-                    }
-                }
-            };
-            if problems != iface.problems {
-                for p in &problems {
-                    warn!("{name}: {p}");
-                }
-                iface.problems = problems;
-            }
-            // Join ff02::2 on the (possibly new) interface index.
-            if let Some(s) = &self.socket {
-                if iface.joined != link {
-                    if let Some(old) = iface.joined.take() {
-                        let _ = s.leave(old);
-                    }
-                    if let Some(idx) = link {
-                        match s.join(idx) {
-                            Ok(()) => iface.joined = Some(idx),
-                            Err(e) => debug!("{name}: cannot join ff02::2 yet: {e}"),
-                        }
-                    }
-                }
-            }
-            self.execute(name, &mut iface, view, acts).await;
-            self.ifaces.insert(name.to_string(), iface);
         }
     }
 

@@ -106,9 +106,27 @@ fn drop_delegated(view: &mut KernelView) {
     view.routes.retain(|r| !crate::kernel_side::is_delegated(r));
 }
 
+/// The daemon: read the kernel, start the services, open the control
+/// socket, then follow signals, netlink events and v6ctl until SIGTERM.
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
+    let (mut sup, events) = start(config_path, config).await?;
+    let (ctl_rx, socket_path) = open_control(&sup).await?;
+    main_loop(&mut sup, events, ctl_rx).await?;
+    info!("stopping");
+    sup.stop().await;
+    let _ = std::fs::remove_file(&socket_path);
+    info!("stopped");
+    Ok(())
+}
+
+/// The kernel's state read, the state directory made, the services
+/// spawned.
+async fn start(
+    config_path: PathBuf,
+    config: Config,
+) -> Result<(Supervisor, mpsc::UnboundedReceiver<KernelEvent>), String> {
     crate::heap::tune();
-    let (nl, mut events) = v6netlink::open().map_err(|e| format!("cannot open netlink: {e}"))?;
+    let (nl, events) = v6netlink::open().map_err(|e| format!("cannot open netlink: {e}"))?;
     let mut view = nl
         .dump()
         .await
@@ -157,8 +175,23 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
     sup.apply_forwarding();
     sup.spawn_services();
 
+    Ok((sup, events))
+}
+
+/// The control socket (and the metrics listener) bound, privileges
+/// dropped, v6ctl served. Returns the requests' queue and the socket's
+/// path (removed at stop).
+async fn open_control(
+    sup: &Supervisor,
+) -> Result<
+    (
+        mpsc::Receiver<(Request, oneshot::Sender<Response>)>,
+        PathBuf,
+    ),
+    String,
+> {
     let cfg = sup.config_tx.borrow().clone();
-    let (ctl_tx, mut ctl_rx) = mpsc::channel::<(Request, oneshot::Sender<Response>)>(64);
+    let (ctl_tx, ctl_rx) = mpsc::channel::<(Request, oneshot::Sender<Response>)>(64);
     let (listener, socket_dir) = control::bind(&cfg.control)
         .map_err(|e| format!("control socket {}: {e}", cfg.control.socket.display()))?;
     let socket_path = cfg.control.socket.clone();
@@ -178,6 +211,17 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
     tokio::spawn(control::serve(listener, ctl_tx, sup.events.clone()));
     info!("control socket {}", socket_path.display());
 
+    Ok((ctl_rx, socket_path))
+}
+
+/// The supervisor's own loop (the services' is service.rs's): kernel
+/// events coalesced into published views, resyncs, the forwarding poll,
+/// SIGHUP reloads and v6ctl, until SIGTERM or SIGINT.
+async fn main_loop(
+    sup: &mut Supervisor,
+    mut events: mpsc::UnboundedReceiver<KernelEvent>,
+    mut ctl_rx: mpsc::Receiver<(Request, oneshot::Sender<Response>)>,
+) -> Result<(), String> {
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -228,10 +272,6 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), String> {
             _ = int.recv() => break,
         }
     }
-    info!("stopping");
-    sup.stop().await;
-    let _ = std::fs::remove_file(&socket_path);
-    info!("stopped");
     Ok(())
 }
 
