@@ -1,6 +1,16 @@
 //! Hex notation of bytes as DHCP tools write it (ISC dhcpd, WIDE dhcp6s,
 //! odhcpd): DUIDs and link-layer addresses.
 
+/// Lower-case hex without separators (odhcpd's `odhcpd_hexlify`, test
+/// vectors).
+pub fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
 /// Colon-separated lower-case hex (`00:01:00:01:…`), the notation of ISC
 /// dhcpd, WIDE dhcp6s and `ip link`.
 pub fn hex_colon(b: &[u8]) -> String {

@@ -297,10 +297,7 @@ impl Md5 {
 mod tests {
     use super::*;
     use crate::wire::{ClientServerMessage, DhcpOption, Message, MessageType};
-
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use v6common::hex::hex;
 
     #[test]
     fn md5_rfc1321_test_suite() {

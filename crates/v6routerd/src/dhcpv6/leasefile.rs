@@ -29,6 +29,7 @@
 use super::links::host;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use v6common::hex::hex;
 use v6common::Ipv6Prefix;
 use v6config::Config;
 use v6dhcp::engine::{Host, HostId, LinkConfig};
@@ -108,15 +109,6 @@ fn binding_line(out: &mut String, b: &Binding<'_>) {
         let _ = write!(out, " {}/{}", p.addr(), p.len());
     }
     out.push('\n');
-}
-
-/// odhcpd_hexlify: lower-case hex, no separators.
-fn hex(b: &[u8]) -> String {
-    b.iter()
-        .fold(String::with_capacity(b.len() * 2), |mut s, x| {
-            let _ = write!(s, "{x:02x}");
-            s
-        })
 }
 
 /// statefiles_escape_hostname: one field of a line-based, space-separated
