@@ -137,6 +137,44 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
         loc,
         out: Vec::new(),
     };
+    check_router(&mut v, c);
+    let mut names = HashSet::new();
+    for (i, ifc) in c.interfaces.iter().enumerate() {
+        let p = format!("interface[{i}]");
+        check_ifname(&mut v, &format!("{p}.name"), &ifc.name);
+        if !names.insert(ifc.name.as_str()) {
+            v.err(
+                &format!("{p}.name"),
+                format!("interface `{}` is configured twice", ifc.name),
+                Some("merge the two [[interface]] tables"),
+            );
+        }
+        check_interface(&mut v, c, &p, ifc);
+    }
+    if let Some(st) = &c.dhcpv6_state {
+        check_dhcpv6_state(&mut v, c, st);
+    }
+    if let Some(r) = &c.ripng {
+        check_ripng(&mut v, r);
+    }
+    let mut tnames = HashSet::new();
+    for (i, t) in c.tunnels.iter().enumerate() {
+        let p = format!("tunnel[{i}]");
+        check_ifname(&mut v, &format!("{p}.name"), &t.name);
+        if !tnames.insert(t.name.as_str()) || names.contains(t.name.as_str()) {
+            v.err(
+                &format!("{p}.name"),
+                format!("the name `{}` is used twice", t.name),
+                None,
+            );
+        }
+        check_tunnel(&mut v, &p, t);
+    }
+    v.out
+}
+
+/// `[log]` and `[router]`.
+fn check_router(v: &mut V<'_>, c: &Config) {
     if !matches!(
         c.log.level.as_str(),
         "error" | "warn" | "info" | "debug" | "trace"
@@ -158,176 +196,195 @@ pub fn validate(c: &Config, file: &Path, loc: &Locator<'_>) -> Vec<Diagnostic> {
             ),
         },
     }
-    let mut names = HashSet::new();
-    for (i, ifc) in c.interfaces.iter().enumerate() {
-        let p = format!("interface[{i}]");
-        check_ifname(&mut v, &format!("{p}.name"), &ifc.name);
-        if !names.insert(ifc.name.as_str()) {
+}
+
+/// One `[[interface]]` past its name: each of its tables.
+fn check_interface(v: &mut V<'_>, c: &Config, p: &str, ifc: &Interface) {
+    if let Some(a) = &ifc.assign {
+        check_assign(v, c, p, a);
+    }
+    if let Some(r) = &ifc.relay {
+        check_relay(v, c, p, ifc, r);
+    }
+    if let Some(u) = &ifc.uplink {
+        check_uplink(v, p, u);
+    }
+    if let Some(ra) = &ifc.ra {
+        check_ra(v, &format!("{p}.ra"), ra);
+    }
+    if let Some(d) = &ifc.dhcpv6 {
+        check_dhcpv6(v, c, &format!("{p}.dhcpv6"), d);
+        check_ra_flags_for_dhcpv6(v, p, ifc, d);
+    }
+}
+
+fn check_assign(v: &mut V<'_>, c: &Config, p: &str, a: &Assign) {
+    match c.interface(&a.from) {
+        Some(up) if up.uplink.is_some() => {}
+        Some(_) => v.err(
+            &format!("{p}.assign.from"),
+            format!(
+                "`{}` has no [interface.uplink] to delegate a prefix",
+                a.from
+            ),
+            None,
+        ),
+        None => v.err(
+            &format!("{p}.assign.from"),
+            format!("no interface named `{}` is configured", a.from),
+            None,
+        ),
+    }
+    if !(1..=128).contains(&a.length) {
+        v.err(
+            &format!("{p}.assign.length"),
+            "a prefix length is 1..=128",
+            None,
+        );
+    } else if a.length != 64 {
+        v.warn(
+            &format!("{p}.assign.length"),
+            format!(
+                "a /{} on a LAN breaks SLAAC, which needs a /64 (RFC 4862 §5.5.3)",
+                a.length
+            ),
+            None,
+        );
+    }
+}
+
+fn check_relay(v: &mut V<'_>, c: &Config, p: &str, ifc: &Interface, r: &Relay) {
+    if r.from == ifc.name {
+        v.err(
+            &format!("{p}.relay.from"),
+            "an interface cannot relay from itself",
+            Some("name the uplink interface, e.g. relay = { from = \"wan0\" }"),
+        );
+    } else if c.interface(&r.from).is_none() {
+        v.err(
+            &format!("{p}.relay.from"),
+            format!("no interface named `{}` is configured", r.from),
+            Some("add an [[interface]] for the uplink"),
+        );
+    }
+    if ifc.assign.is_some() && !r.fallback {
+        v.err(
+            &format!("{p}.relay"),
+            "relay and a routed `assign` on the same interface conflict",
+            Some(
+                "relay = { from = \"…\", fallback = true } relays only while nothing is delegated",
+            ),
+        );
+    }
+}
+
+fn check_uplink(v: &mut V<'_>, p: &str, u: &Uplink) {
+    if !(60..=86400).contains(&u.solicit_max_rt) {
+        v.err(
+            &format!("{p}.uplink.solicit_max_rt"),
+            "solicit_max_rt is 60..=86400 s (RFC 8415 §21.24)",
+            None,
+        );
+    }
+    if let Some(l) = u.prefix_length {
+        if !(1..=64).contains(&l) {
             v.err(
-                &format!("{p}.name"),
-                format!("interface `{}` is configured twice", ifc.name),
-                Some("merge the two [[interface]] tables"),
+                &format!("{p}.uplink.prefix_length"),
+                "a delegated prefix hint is 1..=64",
+                Some("ISPs delegate /48, /56 or /60"),
             );
         }
-        if let Some(a) = &ifc.assign {
-            match c.interface(&a.from) {
-                Some(up) if up.uplink.is_some() => {}
-                Some(_) => v.err(
-                    &format!("{p}.assign.from"),
-                    format!(
-                        "`{}` has no [interface.uplink] to delegate a prefix",
-                        a.from
-                    ),
-                    None,
-                ),
-                None => v.err(
-                    &format!("{p}.assign.from"),
-                    format!("no interface named `{}` is configured", a.from),
-                    None,
-                ),
-            }
-            if !(1..=128).contains(&a.length) {
-                v.err(
-                    &format!("{p}.assign.length"),
-                    "a prefix length is 1..=128",
-                    None,
-                );
-            } else if a.length != 64 {
-                v.warn(
-                    &format!("{p}.assign.length"),
-                    format!(
-                        "a /{} on a LAN breaks SLAAC, which needs a /64 (RFC 4862 §5.5.3)",
-                        a.length
-                    ),
-                    None,
-                );
-            }
-        }
-        if let Some(r) = &ifc.relay {
-            if r.from == ifc.name {
-                v.err(
-                    &format!("{p}.relay.from"),
-                    "an interface cannot relay from itself",
-                    Some("name the uplink interface, e.g. relay = { from = \"wan0\" }"),
-                );
-            } else if c.interface(&r.from).is_none() {
-                v.err(
-                    &format!("{p}.relay.from"),
-                    format!("no interface named `{}` is configured", r.from),
-                    Some("add an [[interface]] for the uplink"),
-                );
-            }
-            if ifc.assign.is_some() && !r.fallback {
-                v.err(
-                    &format!("{p}.relay"),
-                    "relay and a routed `assign` on the same interface conflict",
-                    Some("relay = { from = \"…\", fallback = true } relays only while nothing is delegated"),
-                );
-            }
-        }
-        if let Some(u) = &ifc.uplink {
-            if !(60..=86400).contains(&u.solicit_max_rt) {
-                v.err(
-                    &format!("{p}.uplink.solicit_max_rt"),
-                    "solicit_max_rt is 60..=86400 s (RFC 8415 §21.24)",
-                    None,
-                );
-            }
-            if let Some(l) = u.prefix_length {
-                if !(1..=64).contains(&l) {
-                    v.err(
-                        &format!("{p}.uplink.prefix_length"),
-                        "a delegated prefix hint is 1..=64",
-                        Some("ISPs delegate /48, /56 or /60"),
-                    );
-                }
-            }
-        }
-        if let Some(ra) = &ifc.ra {
-            check_ra(&mut v, &format!("{p}.ra"), ra);
-        }
-        if let Some(d) = &ifc.dhcpv6 {
-            check_dhcpv6(&mut v, c, &format!("{p}.dhcpv6"), d);
-            // RFC 4861 §4.2: hosts use DHCPv6 for addresses only when M is set.
-            let serves_addrs = d.pool.is_some()
-                || d.hosts
-                    .iter()
-                    .any(|h| h.address.is_some() || h.hostid.is_some());
-            match &ifc.ra {
-                Some(ra) if serves_addrs && !ra.managed => v.warn(
-                    &format!("{p}.ra"),
-                    format!("DHCPv6 hands out addresses on `{}` but its RAs do not set the M flag", ifc.name),
-                    Some("add `managed = true` to [interface.ra]: DHCPv6 clients only ask when M is set"),
-                ),
-                Some(ra) if !serves_addrs && !ra.managed && !ra.other_config && (!d.dns.is_empty() || !d.search.is_empty()) => v.warn(
-                    &format!("{p}.ra"),
-                    format!("DHCPv6 serves DNS on `{}` but its RAs set neither M nor O", ifc.name),
-                    Some("add `other_config = true` to [interface.ra]"),
-                ),
-                None if serves_addrs => v.warn(
-                    &format!("{p}.dhcpv6"),
-                    format!("DHCPv6 serves `{}` but no RAs are sent there, so hosts will not ask", ifc.name),
-                    Some("add an [interface.ra] table with `managed = true`"),
-                ),
-                _ => {}
-            }
-        }
     }
-    if let Some(st) = &c.dhcpv6_state {
-        check_dhcpv6_state(&mut v, c, st);
-    }
-    if let Some(r) = &c.ripng {
-        check_ripng(&mut v, r);
-    }
-    let mut tnames = HashSet::new();
-    for (i, t) in c.tunnels.iter().enumerate() {
-        let p = format!("tunnel[{i}]");
-        check_ifname(&mut v, &format!("{p}.name"), &t.name);
-        if !tnames.insert(t.name.as_str()) || names.contains(t.name.as_str()) {
-            v.err(
-                &format!("{p}.name"),
-                format!("the name `{}` is used twice", t.name),
-                None,
-            );
+}
+
+/// The RA flags a DHCPv6 server needs on its link.
+fn check_ra_flags_for_dhcpv6(v: &mut V<'_>, p: &str, ifc: &Interface, d: &Dhcpv6) {
+    // RFC 4861 §4.2: hosts use DHCPv6 for addresses only when M is set.
+    let serves_addrs = d.pool.is_some()
+        || d.hosts
+            .iter()
+            .any(|h| h.address.is_some() || h.hostid.is_some());
+    match &ifc.ra {
+        Some(ra) if serves_addrs && !ra.managed => v.warn(
+            &format!("{p}.ra"),
+            format!(
+                "DHCPv6 hands out addresses on `{}` but its RAs do not set the M flag",
+                ifc.name
+            ),
+            Some("add `managed = true` to [interface.ra]: DHCPv6 clients only ask when M is set"),
+        ),
+        Some(ra)
+            if !serves_addrs
+                && !ra.managed
+                && !ra.other_config
+                && (!d.dns.is_empty() || !d.search.is_empty()) =>
+        {
+            v.warn(
+                &format!("{p}.ra"),
+                format!(
+                    "DHCPv6 serves DNS on `{}` but its RAs set neither M nor O",
+                    ifc.name
+                ),
+                Some("add `other_config = true` to [interface.ra]"),
+            )
         }
-        if t.local == "auto" {
-            if t.wan.is_none() {
-                v.err(
-                    &format!("{p}.local"),
-                    "`local = \"auto\"` needs `wan`, the interface to take the IPv4 address from",
-                    Some("add `wan = \"eth0\"` or give the address"),
-                );
-            }
-        } else if t.local.parse::<Ipv4Addr>().is_err() {
+        None if serves_addrs => v.warn(
+            &format!("{p}.dhcpv6"),
+            format!(
+                "DHCPv6 serves `{}` but no RAs are sent there, so hosts will not ask",
+                ifc.name
+            ),
+            Some("add an [interface.ra] table with `managed = true`"),
+        ),
+        _ => {}
+    }
+}
+
+/// One `[[tunnel]]` past its name.
+fn check_tunnel(v: &mut V<'_>, p: &str, t: &Tunnel) {
+    if t.local == "auto" {
+        if t.wan.is_none() {
             v.err(
                 &format!("{p}.local"),
-                format!("`{}` is neither \"auto\" nor an IPv4 address", t.local),
-                None,
+                "`local = \"auto\"` needs `wan`, the interface to take the IPv4 address from",
+                Some("add `wan = \"eth0\"` or give the address"),
             );
         }
-        if !(1280..=1480).contains(&t.mtu) {
-            v.err(&format!("{p}.mtu"), format!("MTU {} is outside 1280..=1480 (IPv6 minimum; 1500 minus the 20-byte IPv4 header)", t.mtu), None);
-        }
-        // iproute2 (ip/link_iptnl.c) and the kernel refuse a fixed TTL without
-        // path-MTU discovery: the DF bit must be set when the TTL is not inherited.
-        if t.ttl != 0 && !t.pmtudisc {
+    } else if t.local.parse::<Ipv4Addr>().is_err() {
+        v.err(
+            &format!("{p}.local"),
+            format!("`{}` is neither \"auto\" nor an IPv4 address", t.local),
+            None,
+        );
+    }
+    if !(1280..=1480).contains(&t.mtu) {
+        v.err(
+            &format!("{p}.mtu"),
+            format!(
+                "MTU {} is outside 1280..=1480 (IPv6 minimum; 1500 minus the 20-byte IPv4 header)",
+                t.mtu
+            ),
+            None,
+        );
+    }
+    // iproute2 (ip/link_iptnl.c) and the kernel refuse a fixed TTL without
+    // path-MTU discovery: the DF bit must be set when the TTL is not inherited.
+    if t.ttl != 0 && !t.pmtudisc {
+        v.err(
+            &format!("{p}.pmtudisc"),
+            "a fixed ttl needs path-MTU discovery (`ip tunnel` refuses ttl with nopmtudisc)",
+            Some("keep pmtudisc = true, or set ttl = 0 (inherit) to turn it off"),
+        );
+    }
+    if let Some(a) = &t.address {
+        if a.parse::<Ipv6Prefix>().is_err() {
             v.err(
-                &format!("{p}.pmtudisc"),
-                "a fixed ttl needs path-MTU discovery (`ip tunnel` refuses ttl with nopmtudisc)",
-                Some("keep pmtudisc = true, or set ttl = 0 (inherit) to turn it off"),
+                &format!("{p}.address"),
+                format!("`{a}` is not ADDRESS/LENGTH"),
+                Some("e.g. \"2001:db8:f::2/64\" as the broker gives it"),
             );
-        }
-        if let Some(a) = &t.address {
-            if a.parse::<Ipv6Prefix>().is_err() {
-                v.err(
-                    &format!("{p}.address"),
-                    format!("`{a}` is not ADDRESS/LENGTH"),
-                    Some("e.g. \"2001:db8:f::2/64\" as the broker gives it"),
-                );
-            }
         }
     }
-    v.out
 }
 
 fn check_ifname(v: &mut V<'_>, path: &str, name: &str) {
