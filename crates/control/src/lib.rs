@@ -279,9 +279,71 @@ pub struct ProtocolInfo {
 /// Parse v6ctl's words into a request. Every keyword may be shortened to a
 /// unique prefix, as in birdc (`sh int`, `sh ro for 2001:db8::1`).
 pub fn parse_command(words: &[&str]) -> Result<Request, String> {
-    let w = |i: usize| words.get(i).copied();
-    let pick = |i: usize, choices: &[&'static str]| -> Result<&'static str, String> {
-        let word = w(i).ok_or_else(|| {
+    let w = Words(words);
+    let protocol = |r: fn(String) -> Request| -> Result<Request, String> {
+        let p = w.get(1).ok_or("which protocol? (see show protocols)")?;
+        w.done(2, r(p.to_string()))
+    };
+    match w.pick(
+        0,
+        &[
+            "show",
+            "reload",
+            "uplink",
+            "help",
+            "configure",
+            "enable",
+            "disable",
+            "restart",
+            "monitor",
+        ],
+    )? {
+        "reload" => w.done(1, Request::Reload),
+        // birdc's `configure` re-reads the file; `configure check` only validates.
+        "configure" => match w.get(1) {
+            None => Ok(Request::Reload),
+            Some(_) => {
+                w.pick(1, &["check"])?;
+                let file = w.get(2).map(str::to_string);
+                w.done(
+                    if file.is_some() { 3 } else { 2 },
+                    Request::ConfigureCheck { file },
+                )
+            }
+        },
+        "enable" => protocol(|protocol| Request::Enable { protocol }),
+        "disable" => protocol(|protocol| Request::Disable { protocol }),
+        "restart" => protocol(|protocol| Request::Restart { protocol }),
+        "help" => Err(HELP.to_string()),
+        "monitor" => match w.get(1) {
+            None => Ok(Request::Monitor {
+                topic: all_topics(),
+            }),
+            Some(_) => {
+                let topic = w.pick(1, monitor::TOPICS)?.to_string();
+                w.done(2, Request::Monitor { topic })
+            }
+        },
+        "uplink" => match w.pick(1, &["renew", "release"])? {
+            "renew" => w.done(2, Request::UplinkRenew),
+            _ => w.done(2, Request::UplinkRelease),
+        },
+        _ => parse_show(w),
+    }
+}
+
+/// The words of a command, with birdc's prefix matching.
+#[derive(Clone, Copy)]
+struct Words<'a>(&'a [&'a str]);
+
+impl<'a> Words<'a> {
+    fn get(self, i: usize) -> Option<&'a str> {
+        self.0.get(i).copied()
+    }
+
+    /// Word `i` as one of `choices`, given whole or as a unique prefix.
+    fn pick(self, i: usize, choices: &[&'static str]) -> Result<&'static str, String> {
+        let word = self.get(i).ok_or_else(|| {
             format!(
                 "incomplete command; expected one of: {}",
                 choices.join(", ")
@@ -299,160 +361,119 @@ pub fn parse_command(words: &[&str]) -> Result<Request, String> {
             [one] => Ok(one),
             [] => Err(format!(
                 "unknown command `{}`; expected one of: {}",
-                words[..=i].join(" "),
+                self.0[..=i].join(" "),
                 choices.join(", ")
             )),
             many => Err(format!("`{word}` is ambiguous: {}", many.join(", "))),
         }
-    };
-    let done = |i: usize, r: Request| -> Result<Request, String> {
-        match w(i) {
+    }
+
+    /// `r`, if nothing follows word `i - 1`.
+    fn done(self, i: usize, r: Request) -> Result<Request, String> {
+        match self.get(i) {
             None => Ok(r),
-            Some(x) => Err(format!("unexpected `{x}` after `{}`", words[..i].join(" "))),
+            Some(x) => Err(format!(
+                "unexpected `{x}` after `{}`",
+                self.0[..i].join(" ")
+            )),
         }
-    };
-    let protocol = |r: fn(String) -> Request| -> Result<Request, String> {
-        let p = w(1).ok_or("which protocol? (see show protocols)")?;
-        done(2, r(p.to_string()))
-    };
-    match pick(
-        0,
+    }
+}
+
+/// `show …`.
+fn parse_show(w: Words<'_>) -> Result<Request, String> {
+    match w.pick(
+        1,
         &[
-            "show",
-            "reload",
+            "status",
+            "interfaces",
+            "ra",
+            "leases",
+            "dhcpv6",
+            "route",
+            "rip",
+            "protocols",
+            "tunnels",
             "uplink",
-            "help",
-            "configure",
-            "enable",
-            "disable",
-            "restart",
-            "monitor",
+            "metrics",
+            "memory",
         ],
     )? {
-        "reload" => done(1, Request::Reload),
-        // birdc's `configure` re-reads the file; `configure check` only validates.
-        "configure" => match w(1) {
-            None => Ok(Request::Reload),
-            Some(_) => {
-                pick(1, &["check"])?;
-                let file = w(2).map(str::to_string);
-                done(
-                    if file.is_some() { 3 } else { 2 },
-                    Request::ConfigureCheck { file },
-                )
-            }
+        "status" => w.done(2, Request::ShowStatus),
+        "interfaces" => w.done(2, Request::ShowInterfaces),
+        "ra" => match w.get(2) {
+            Some(i) => w.done(
+                3,
+                Request::ShowRa {
+                    iface: Some(i.to_string()),
+                },
+            ),
+            None => Ok(Request::ShowRa { iface: None }),
         },
-        "enable" => protocol(|protocol| Request::Enable { protocol }),
-        "disable" => protocol(|protocol| Request::Disable { protocol }),
-        "restart" => protocol(|protocol| Request::Restart { protocol }),
-        "help" => Err(HELP.to_string()),
-        "monitor" => match w(1) {
-            None => Ok(Request::Monitor {
-                topic: all_topics(),
-            }),
-            Some(_) => {
-                let topic = pick(1, monitor::TOPICS)?.to_string();
-                done(2, Request::Monitor { topic })
-            }
+        "leases" => parse_show_leases(w),
+        "dhcpv6" => w.done(2, Request::ShowDhcpv6),
+        "rip" => match w.pick(2, &["neighbors", "interfaces"])? {
+            "neighbors" => w.done(3, Request::ShowRipNeighbors),
+            _ => w.done(3, Request::ShowRipInterfaces),
         },
-        "uplink" => match pick(1, &["renew", "release"])? {
-            "renew" => done(2, Request::UplinkRenew),
-            _ => done(2, Request::UplinkRelease),
-        },
-        _ => match pick(
-            1,
-            &[
-                "status",
-                "interfaces",
-                "ra",
-                "leases",
-                "dhcpv6",
-                "route",
-                "rip",
-                "protocols",
-                "tunnels",
-                "uplink",
-                "metrics",
-                "memory",
-            ],
-        )? {
-            "status" => done(2, Request::ShowStatus),
-            "interfaces" => done(2, Request::ShowInterfaces),
-            "ra" => match w(2) {
-                Some(i) => done(
-                    3,
-                    Request::ShowRa {
-                        iface: Some(i.to_string()),
-                    },
-                ),
-                None => Ok(Request::ShowRa { iface: None }),
-            },
-            "leases" => {
-                let mut filter = dhcpv6::LeaseFilter::default();
-                let mut i = 2;
-                while w(i).is_some() {
-                    let key = pick(i, &["interface", "duid", "address", "name"])?;
-                    let value = w(i + 1)
-                        .ok_or_else(|| format!("`{key}` needs a value"))?
-                        .to_string();
-                    let slot = match key {
-                        "interface" => &mut filter.interface,
-                        "duid" => &mut filter.duid,
-                        "address" => &mut filter.address,
-                        _ => &mut filter.name,
-                    };
-                    *slot = Some(value);
-                    i += 2;
-                }
-                Ok(Request::ShowLeases { filter, page: None })
-            }
-            "dhcpv6" => done(2, Request::ShowDhcpv6),
-            "rip" => match pick(2, &["neighbors", "interfaces"])? {
-                "neighbors" => done(3, Request::ShowRipNeighbors),
-                _ => done(3, Request::ShowRipInterfaces),
-            },
-            "protocols" => done(2, Request::ShowProtocols),
-            "tunnels" => done(2, Request::ShowTunnels),
-            "uplink" => done(2, Request::ShowUplink),
-            "metrics" => done(2, Request::ShowMetrics),
-            "memory" => done(2, Request::ShowMemory),
-            _ => {
-                let (mut target, mut protocol, mut count, mut all) = (None, None, false, false);
-                let mut i = 2;
-                while w(i).is_some() {
-                    match pick(i, &["for", "protocol", "count", "all"])? {
-                        "count" => {
-                            count = true;
-                            i += 1;
-                            continue;
-                        }
-                        "all" => {
-                            all = true;
-                            i += 1;
-                            continue;
-                        }
-                        "for" => {
-                            target = Some(
-                                w(i + 1)
-                                    .ok_or("`for` needs an address or prefix")?
-                                    .to_string(),
-                            )
-                        }
-                        _ => {
-                            protocol = Some(w(i + 1).ok_or("`protocol` needs a name")?.to_string())
-                        }
-                    }
-                    i += 2;
-                }
-                Ok(Request::ShowRoute {
-                    target,
-                    protocol,
-                    count,
-                    all,
-                })
-            }
-        },
+        "protocols" => w.done(2, Request::ShowProtocols),
+        "tunnels" => w.done(2, Request::ShowTunnels),
+        "uplink" => w.done(2, Request::ShowUplink),
+        "metrics" => w.done(2, Request::ShowMetrics),
+        "memory" => w.done(2, Request::ShowMemory),
+        _ => parse_show_route(w),
     }
+}
+
+/// `show leases [interface I] [duid D] [address A] [name N]`.
+fn parse_show_leases(w: Words<'_>) -> Result<Request, String> {
+    let mut filter = dhcpv6::LeaseFilter::default();
+    let mut i = 2;
+    while w.get(i).is_some() {
+        let key = w.pick(i, &["interface", "duid", "address", "name"])?;
+        let value = w
+            .get(i + 1)
+            .ok_or_else(|| format!("`{key}` needs a value"))?
+            .to_string();
+        let slot = match key {
+            "interface" => &mut filter.interface,
+            "duid" => &mut filter.duid,
+            "address" => &mut filter.address,
+            _ => &mut filter.name,
+        };
+        *slot = Some(value);
+        i += 2;
+    }
+    Ok(Request::ShowLeases { filter, page: None })
+}
+
+/// `show route [for A] [protocol P] [count] [all]`, as birdc.
+fn parse_show_route(w: Words<'_>) -> Result<Request, String> {
+    let (mut target, mut protocol, mut count, mut all) = (None, None, false, false);
+    let mut i = 2;
+    while w.get(i).is_some() {
+        match w.pick(i, &["for", "protocol", "count", "all"])? {
+            "count" => count = true,
+            "all" => all = true,
+            "for" => {
+                let t = w.get(i + 1).ok_or("`for` needs an address or prefix")?;
+                target = Some(t.to_string());
+                i += 1;
+            }
+            _ => {
+                let p = w.get(i + 1).ok_or("`protocol` needs a name")?;
+                protocol = Some(p.to_string());
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    Ok(Request::ShowRoute {
+        target,
+        protocol,
+        count,
+        all,
+    })
 }
 
 pub const HELP: &str = "\
@@ -849,6 +870,32 @@ mod tests {
             .unwrap_err()
             .contains("unexpected `x`"));
         assert!(parse_command(&[]).is_err());
+        let e = parse_command(&["show", "route", "for"]).unwrap_err();
+        assert!(e.contains("`for` needs an address"), "{e}");
+        let e = parse_command(&["show", "leases", "duid"]).unwrap_err();
+        assert!(e.contains("`duid` needs a value"), "{e}");
+    }
+
+    #[test]
+    fn show_leases_and_route_take_their_filters_in_any_order() {
+        let Ok(Request::ShowLeases { filter, page: None }) =
+            parse_command(&["sh", "lea", "n", "printer", "int", "lan0", "du", "00:01"])
+        else {
+            panic!("not show leases");
+        };
+        assert_eq!(filter.interface.as_deref(), Some("lan0"));
+        assert_eq!(filter.duid.as_deref(), Some("00:01"));
+        assert_eq!(filter.name.as_deref(), Some("printer"));
+        assert_eq!(filter.address, None);
+        assert_eq!(
+            parse_command(&["show", "route", "all", "count", "for", "2001:db8::/32"]),
+            Ok(Request::ShowRoute {
+                target: Some("2001:db8::/32".into()),
+                protocol: None,
+                count: true,
+                all: true,
+            })
+        );
     }
 
     #[test]
