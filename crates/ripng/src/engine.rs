@@ -513,6 +513,25 @@ struct Batch {
     remove: Vec<RouteFact>,
 }
 
+/// One Response being processed: its times and the import limit's count.
+struct Rx {
+    now: Instant,
+    /// `now` and the route timeout in the table's milliseconds.
+    t: u64,
+    tmo: u64,
+    /// Learned routes in the table (counted only near the limit).
+    learned: usize,
+}
+
+/// One route entry of a Response, its metric with the link's cost added.
+#[derive(Clone, Copy)]
+struct Heard {
+    prefix: Ipv6Prefix,
+    tag: u16,
+    metric: u8,
+    from: Source,
+}
+
 pub struct Engine {
     cfg: Config,
     rng: fastrand::Rng,
@@ -1251,12 +1270,15 @@ impl Engine {
         nb.packets += 1;
         let mut nexthop = src;
         let mut bad = 0u64;
-        let t = self.ms(now);
-        let tmo = Self::dur_ms(self.cfg.timeout);
-        // Counting is O(table): only when the limit could be near.
-        let mut learned = match self.cfg.import.limit {
-            Some(l) if self.table.len() + repr.rtes.len() >= l => self.learned_count(),
-            _ => 0,
+        let mut rx = Rx {
+            now,
+            t: self.ms(now),
+            tmo: Self::dur_ms(self.cfg.timeout),
+            // Counting is O(table): only when the limit could be near.
+            learned: match self.cfg.import.limit {
+                Some(l) if self.table.len() + repr.rtes.len() >= l => self.learned_count(),
+                _ => 0,
+            },
         };
         for raw in &repr.rtes {
             let (prefix, tag, metric) = match raw.check() {
@@ -1286,102 +1308,17 @@ impl Engine {
                 self.stats.rx_filtered += 1;
                 continue;
             }
-            let metric = metric.saturating_add(cost).min(inf);
-            let cand = Source {
-                from: src,
-                nexthop,
-                ifindex,
+            let heard = Heard {
+                prefix,
+                tag,
+                metric: metric.saturating_add(cost).min(inf),
+                from: Source {
+                    from: src,
+                    nexthop,
+                    ifindex,
+                },
             };
-            match self.table.get_mut(&prefix) {
-                None => {
-                    if metric >= inf {
-                        continue;
-                    }
-                    if self.cfg.import.limit.is_some_and(|l| learned >= l) {
-                        self.stats.rx_over_limit += 1;
-                        if !self.limit_warned {
-                            self.limit_warned = true;
-                            tracing::warn!(limit = ?self.cfg.import.limit, "RIPng import limit reached, new routes are dropped");
-                        }
-                        continue;
-                    }
-                    learned += 1;
-                    let e = Entry {
-                        deadline: t + tmo,
-                        since: t,
-                        src: self.acquire(cand),
-                        tag,
-                        metric,
-                        flags: K_LEARNED | F_INSTALLED,
-                    };
-                    batch.install.push(self.fact(&prefix, &e));
-                    self.table.insert(prefix, e);
-                    self.changed.insert(prefix);
-                }
-                Some(e) => {
-                    if e.is_local() && !e.garbage() {
-                        continue; // ours wins
-                    }
-                    let cur = if e.kind() == K_LEARNED {
-                        self.sources.get(e.src as usize).map(|s| s.0)
-                    } else {
-                        None
-                    };
-                    let same_router = cur.is_some_and(|c| c.from == src && c.ifindex == ifindex);
-                    let same_origin = cur == Some(cand);
-                    let reachable = e.metric < inf;
-                    if same_router && metric < inf && !e.garbage() {
-                        e.deadline = t + tmo;
-                    }
-                    // Switch to an equally good route when ours is halfway
-                    // to timing out (the heuristic §2.4.2 allows).
-                    let aging = e.kind() == K_LEARNED && !e.garbage() && e.deadline < t + tmo / 2;
-                    let adopt = (same_router
-                        && (metric != e.metric || !same_origin || tag != e.tag))
-                        || metric < e.metric
-                        || (!same_router && metric == e.metric && metric < inf && aging);
-                    if !adopt {
-                        continue;
-                    }
-                    if metric >= inf {
-                        if reachable {
-                            self.start_deletion(now, prefix, batch);
-                        }
-                        continue;
-                    }
-                    if !reachable {
-                        if self.cfg.import.limit.is_some_and(|l| learned >= l) {
-                            self.stats.rx_over_limit += 1;
-                            continue;
-                        }
-                        learned += 1;
-                    }
-                    let route_changed = e.metric != metric || !same_origin || !reachable;
-                    let kernel_changed = !same_origin || !e.installed();
-                    let mut ne = *e;
-                    ne.metric = metric;
-                    ne.tag = tag;
-                    ne.deadline = t + tmo;
-                    ne.set(F_GARBAGE, false);
-                    if !same_origin {
-                        if ne.kind() == K_LEARNED {
-                            self.release(ne.src);
-                        }
-                        ne.src = self.acquire(cand);
-                        ne.flags = (ne.flags & !K_MASK) | K_LEARNED;
-                    }
-                    if kernel_changed {
-                        ne.set(F_INSTALLED, true);
-                        ne.set(F_FAILED | F_RETRIED, false);
-                        batch.install.push(self.fact(&prefix, &ne));
-                    }
-                    if route_changed {
-                        ne.since = t;
-                        self.changed.insert(prefix);
-                    }
-                    self.table.insert(prefix, ne);
-                }
-            }
+            self.process_rte(&mut rx, heard, batch);
         }
         if bad > 0 {
             self.stats.rx_bad_rtes += bad;
@@ -1389,10 +1326,114 @@ impl Engine {
                 n.bad_routes += bad;
             }
         }
-        if self.limit_warned && self.cfg.import.limit.is_some_and(|l| learned < l) {
+        if self.limit_warned && self.cfg.import.limit.is_some_and(|l| rx.learned < l) {
             self.limit_warned = false;
         }
         self.schedule_expiry(now);
+    }
+
+    /// Whether the import limit lets one more learned route in; counts the
+    /// refusal (and warns once) when it does not.
+    fn under_limit(&mut self, rx: &mut Rx) -> bool {
+        if self.cfg.import.limit.is_some_and(|l| rx.learned >= l) {
+            self.stats.rx_over_limit += 1;
+            return false;
+        }
+        rx.learned += 1;
+        true
+    }
+
+    /// A route to a prefix not in the table: learned if reachable and
+    /// under the import limit.
+    fn learn_new(&mut self, rx: &mut Rx, h: Heard, batch: &mut Batch) {
+        if h.metric >= self.cfg.infinity {
+            return;
+        }
+        if !self.under_limit(rx) {
+            if !self.limit_warned {
+                self.limit_warned = true;
+                tracing::warn!(limit = ?self.cfg.import.limit, "RIPng import limit reached, new routes are dropped");
+            }
+            return;
+        }
+        let e = Entry {
+            deadline: rx.t + rx.tmo,
+            since: rx.t,
+            src: self.acquire(h.from),
+            tag: h.tag,
+            metric: h.metric,
+            flags: K_LEARNED | F_INSTALLED,
+        };
+        batch.install.push(self.fact(&h.prefix, &e));
+        self.table.insert(h.prefix, e);
+        self.changed.insert(h.prefix);
+    }
+
+    /// One route entry against the table (one lookup: this runs for each
+    /// of tens of thousands of entries every 30 s): refresh, adopt or
+    /// start the deletion of the current route (§2.4.2), or learn a new one.
+    fn process_rte(&mut self, rx: &mut Rx, h: Heard, batch: &mut Batch) {
+        let inf = self.cfg.infinity;
+        let Some(e) = self.table.get_mut(&h.prefix) else {
+            return self.learn_new(rx, h, batch);
+        };
+        if e.is_local() && !e.garbage() {
+            return; // ours wins
+        }
+        let cur = if e.kind() == K_LEARNED {
+            self.sources.get(e.src as usize).map(|s| s.0)
+        } else {
+            None
+        };
+        let (t, tmo, metric) = (rx.t, rx.tmo, h.metric);
+        let same_router = cur.is_some_and(|c| c.from == h.from.from && c.ifindex == h.from.ifindex);
+        let same_origin = cur == Some(h.from);
+        let reachable = e.metric < inf;
+        if same_router && metric < inf && !e.garbage() {
+            e.deadline = t + tmo;
+        }
+        // Switch to an equally good route when ours is halfway to timing
+        // out (the heuristic §2.4.2 allows).
+        let aging = e.kind() == K_LEARNED && !e.garbage() && e.deadline < t + tmo / 2;
+        let adopt = (same_router && (metric != e.metric || !same_origin || h.tag != e.tag))
+            || metric < e.metric
+            || (!same_router && metric == e.metric && metric < inf && aging);
+        if !adopt {
+            return;
+        }
+        if metric >= inf {
+            if reachable {
+                self.start_deletion(rx.now, h.prefix, batch);
+            }
+            return;
+        }
+        let mut ne = *e;
+        if !reachable && !self.under_limit(rx) {
+            return;
+        }
+        let route_changed = ne.metric != metric || !same_origin || !reachable;
+        let kernel_changed = !same_origin || !ne.installed();
+        ne.metric = metric;
+        ne.tag = h.tag;
+        ne.deadline = t + tmo;
+        ne.set(F_GARBAGE, false);
+        if !same_origin {
+            if ne.kind() == K_LEARNED {
+                self.release(ne.src);
+            }
+            ne.src = self.acquire(h.from);
+            ne.flags = (ne.flags & !K_MASK) | K_LEARNED;
+        }
+        if kernel_changed {
+            ne.set(F_INSTALLED, true);
+            ne.set(F_FAILED | F_RETRIED, false);
+            batch.install.push(self.fact(&h.prefix, &ne));
+        }
+        if route_changed {
+            ne.since = t;
+            self.changed.insert(h.prefix);
+        }
+        self.table.insert(h.prefix, ne);
     }
 
     fn learned_count(&self) -> usize {
