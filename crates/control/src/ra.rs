@@ -160,109 +160,123 @@ pub fn render_status(list: &[RaInterfaceStatus]) -> String {
     );
     for i in list {
         o.push_str(&format!("\n{}:\n", i.name));
-        let fwd = if i.forwarding {
-            String::new()
-        } else {
-            format!(
-                " (configured {}, IPv6 forwarding is off)",
-                i.configured_router_lifetime
-            )
-        };
-        o.push_str(&format!(
-            "  Router:     lifetime {} s{fwd}, preference {}, hop limit {}, reachable {} ms, retrans {} ms\n",
-            i.router_lifetime, i.preference, i.cur_hop_limit, i.reachable_time, i.retrans_timer
-        ));
-        let mut timing = format!(
-            "min {} s, max {} s",
-            ms(i.min_interval_ms),
-            ms(i.max_interval_ms)
-        );
-        if let Some(n) = i.next_ra_ms {
-            timing.push_str(&format!(", next RA in {}", duration(n.div_ceil(1000))));
-        }
-        if i.initial_left > 0 {
-            timing.push_str(&format!(" ({} initial left)", i.initial_left));
-        }
-        if let Some(l) = i.last_ra_ms {
-            timing.push_str(&format!(", last {} ago", duration(l / 1000)));
-        }
-        o.push_str(&format!("  Intervals:  {timing}\n"));
-        let c = &i.counters;
-        o.push_str(&format!(
-            "  Sent:       {} multicast, {} unicast ({} solicited, {} final), {} errors\n",
-            c.ra_sent_multicast,
-            c.ra_sent_unicast,
-            c.ra_sent_solicited,
-            c.ra_sent_final,
-            c.tx_errors
-        ));
-        o.push_str(&format!(
-            "  Received:   {} RS, {} RA from other routers ({} inconsistent), {} invalid\n",
-            c.rs_received, c.ra_received, c.ra_inconsistent, c.rx_invalid
-        ));
-        if !c.rx_invalid_by_reason.is_empty() {
-            let why: Vec<String> = c
-                .rx_invalid_by_reason
-                .iter()
-                .map(|r| format!("{} {}", r.count, r.name))
-                .collect();
-            o.push_str(&format!("  Invalid:    {}\n", why.join(", ")));
-        }
-        if !i.rdnss.is_empty() {
-            o.push_str(&format!(
-                "  RDNSS:      {} (lifetime {})\n",
-                i.rdnss.join(", "),
-                lifetime(i.dns_lifetime)
-            ));
-        }
-        if !i.dnssl.is_empty() {
-            o.push_str(&format!(
-                "  DNSSL:      {} (lifetime {})\n",
-                i.dnssl.join(", "),
-                lifetime(i.dns_lifetime)
-            ));
-        }
-        if let Some(p) = &i.pref64 {
-            o.push_str(&format!("  PREF64:     {p}\n"));
-        }
-        if let Some(u) = &i.captive_portal {
-            o.push_str(&format!("  Captive:    {u}\n"));
-        }
-        for r in &i.routes {
-            o.push_str(&format!(
-                "  Route:      {} preference {} lifetime {}\n",
-                r.prefix,
-                r.preference,
-                lifetime(r.lifetime)
-            ));
-        }
-        if i.prefixes.is_empty() {
-            o.push_str("  Prefixes:   none\n");
-        } else {
-            let rows = i
-                .prefixes
-                .iter()
-                .map(|p| {
-                    let mut f = String::new();
-                    f.push(if p.on_link { 'L' } else { '-' });
-                    f.push(if p.autonomous { 'A' } else { '-' });
-                    vec![
-                        format!("  {}", p.prefix),
-                        f,
-                        lifetime(p.valid_lifetime),
-                        lifetime(p.preferred_lifetime),
-                        p.state.clone(),
-                        p.source.clone(),
-                    ]
-                })
-                .collect();
-            o.push_str(&table(
-                &["  Prefix", "Flags", "Valid", "Preferred", "State", "Source"],
-                rows,
-            ));
-        }
+        detail_router(&mut o, i);
+        detail_counters(&mut o, i);
+        detail_options(&mut o, i);
+        detail_prefixes(&mut o, i);
     }
     o
+}
+
+/// Router lifetime and flags' companions, then the RA timing.
+fn detail_router(o: &mut String, i: &RaInterfaceStatus) {
+    let fwd = if i.forwarding {
+        String::new()
+    } else {
+        format!(
+            " (configured {}, IPv6 forwarding is off)",
+            i.configured_router_lifetime
+        )
+    };
+    o.push_str(&format!(
+        "  Router:     lifetime {} s{fwd}, preference {}, hop limit {}, reachable {} ms, retrans {} ms\n",
+        i.router_lifetime, i.preference, i.cur_hop_limit, i.reachable_time, i.retrans_timer
+    ));
+    let mut timing = format!(
+        "min {} s, max {} s",
+        ms(i.min_interval_ms),
+        ms(i.max_interval_ms)
+    );
+    if let Some(n) = i.next_ra_ms {
+        timing.push_str(&format!(", next RA in {}", duration(n.div_ceil(1000))));
+    }
+    if i.initial_left > 0 {
+        timing.push_str(&format!(" ({} initial left)", i.initial_left));
+    }
+    if let Some(l) = i.last_ra_ms {
+        timing.push_str(&format!(", last {} ago", duration(l / 1000)));
+    }
+    o.push_str(&format!("  Intervals:  {timing}\n"));
+}
+
+fn detail_counters(o: &mut String, i: &RaInterfaceStatus) {
+    let c = &i.counters;
+    o.push_str(&format!(
+        "  Sent:       {} multicast, {} unicast ({} solicited, {} final), {} errors\n",
+        c.ra_sent_multicast, c.ra_sent_unicast, c.ra_sent_solicited, c.ra_sent_final, c.tx_errors
+    ));
+    o.push_str(&format!(
+        "  Received:   {} RS, {} RA from other routers ({} inconsistent), {} invalid\n",
+        c.rs_received, c.ra_received, c.ra_inconsistent, c.rx_invalid
+    ));
+    if !c.rx_invalid_by_reason.is_empty() {
+        let why: Vec<String> = c
+            .rx_invalid_by_reason
+            .iter()
+            .map(|r| format!("{} {}", r.count, r.name))
+            .collect();
+        o.push_str(&format!("  Invalid:    {}\n", why.join(", ")));
+    }
+}
+
+/// RDNSS, DNSSL, PREF64, captive portal and routes, as advertised.
+fn detail_options(o: &mut String, i: &RaInterfaceStatus) {
+    if !i.rdnss.is_empty() {
+        o.push_str(&format!(
+            "  RDNSS:      {} (lifetime {})\n",
+            i.rdnss.join(", "),
+            lifetime(i.dns_lifetime)
+        ));
+    }
+    if !i.dnssl.is_empty() {
+        o.push_str(&format!(
+            "  DNSSL:      {} (lifetime {})\n",
+            i.dnssl.join(", "),
+            lifetime(i.dns_lifetime)
+        ));
+    }
+    if let Some(p) = &i.pref64 {
+        o.push_str(&format!("  PREF64:     {p}\n"));
+    }
+    if let Some(u) = &i.captive_portal {
+        o.push_str(&format!("  Captive:    {u}\n"));
+    }
+    for r in &i.routes {
+        o.push_str(&format!(
+            "  Route:      {} preference {} lifetime {}\n",
+            r.prefix,
+            r.preference,
+            lifetime(r.lifetime)
+        ));
+    }
+}
+
+fn detail_prefixes(o: &mut String, i: &RaInterfaceStatus) {
+    if i.prefixes.is_empty() {
+        o.push_str("  Prefixes:   none\n");
+    } else {
+        let rows = i
+            .prefixes
+            .iter()
+            .map(|p| {
+                let mut f = String::new();
+                f.push(if p.on_link { 'L' } else { '-' });
+                f.push(if p.autonomous { 'A' } else { '-' });
+                vec![
+                    format!("  {}", p.prefix),
+                    f,
+                    lifetime(p.valid_lifetime),
+                    lifetime(p.preferred_lifetime),
+                    p.state.clone(),
+                    p.source.clone(),
+                ]
+            })
+            .collect();
+        o.push_str(&table(
+            &["  Prefix", "Flags", "Valid", "Preferred", "State", "Source"],
+            rows,
+        ));
+    }
 }
 
 #[cfg(test)]
