@@ -603,8 +603,10 @@ impl DhcpOption {
         }
     }
 
-    /// Parse one option body (`data` is exactly `option-len` bytes).
-    fn parse_body(code: u16, data: &[u8], depth: u8) -> Result<DhcpOption, WireError> {
+    /// The bodies of IA_NA, IA_PD, IA_TA (§21.4, §21.21, §21.5) and of
+    /// the addresses and prefixes inside them (§21.6, §21.22): fixed fields,
+    /// then options one level deeper.
+    fn parse_ia_body(code: u16, data: &[u8], depth: u8) -> Result<DhcpOption, WireError> {
         let bad = || WireError::BadOptionLength {
             code,
             len: data.len(),
@@ -616,8 +618,6 @@ impl DhcpOption {
             Ipv6Addr::from(a)
         };
         Ok(match code {
-            code::CLIENTID => DhcpOption::ClientId(Duid::from_bytes(data)?),
-            code::SERVERID => DhcpOption::ServerId(Duid::from_bytes(data)?),
             code::IA_NA | code::IA_PD => {
                 if data.len() < 12 {
                     return Err(bad());
@@ -671,6 +671,32 @@ impl DhcpOption {
                     prefix: addr_at(9),
                     options: parse_options_depth(&data[25..], depth + 1)?,
                 })
+            }
+            // Not an IA option: kept as parse_body keeps unknown codes.
+            _ => DhcpOption::Unknown {
+                code,
+                data: data.to_vec(),
+            },
+        })
+    }
+
+    /// Parse one option body (`data` is exactly `option-len` bytes).
+    fn parse_body(code: u16, data: &[u8], depth: u8) -> Result<DhcpOption, WireError> {
+        let bad = || WireError::BadOptionLength {
+            code,
+            len: data.len(),
+        };
+        let be32 = |i: usize| u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+        let addr_at = |i: usize| {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&data[i..i + 16]);
+            Ipv6Addr::from(a)
+        };
+        Ok(match code {
+            code::CLIENTID => DhcpOption::ClientId(Duid::from_bytes(data)?),
+            code::SERVERID => DhcpOption::ServerId(Duid::from_bytes(data)?),
+            code::IA_NA | code::IA_PD | code::IA_TA | code::IAADDR | code::IAPREFIX => {
+                Self::parse_ia_body(code, data, depth)?
             }
             code::ORO => {
                 if data.len() & 1 != 0 {
