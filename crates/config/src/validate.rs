@@ -545,28 +545,7 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
         }
     }
     if let Some(pd) = &d.pd_pool {
-        match (&pd.prefix, &pd.from) {
-            (Some(_), Some(_)) | (None, None) => v.err(
-                &format!("{p}.pd_pool"),
-                "give exactly one of `prefix` and `from`",
-                None,
-            ),
-            (Some(pf), None) if pd.delegated_length < pf.len() || pd.delegated_length > 64 => v
-                .err(
-                    &format!("{p}.pd_pool.delegated_length"),
-                    format!(
-                        "delegated_length must be between the pool's /{} and 64",
-                        pf.len()
-                    ),
-                    None,
-                ),
-            (None, Some(f)) if c.interface(f).is_none_or(|i| i.uplink.is_none()) => v.err(
-                &format!("{p}.pd_pool.from"),
-                format!("`{f}` is not an interface with [interface.uplink]"),
-                None,
-            ),
-            _ => {}
-        }
+        check_pd_pool(v, c, p, pd);
     }
     if d.preferred_lifetime > d.valid_lifetime {
         v.err(
@@ -604,60 +583,88 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
     }
     check_dhcpv6_timing_and_ntp(v, p, d);
     for (j, h) in d.hosts.iter().enumerate() {
-        let q = format!("{p}.host[{j}]");
-        if h.duid.is_none() && h.mac.is_none() {
-            v.err(&q, "a host needs `duid` or `mac` to be recognised", None);
-        }
-        if let Some(x) = &h.duid {
-            if let Err(e) = parse_hex_bytes(x) {
-                v.err(
-                    &format!("{q}.duid"),
-                    e,
-                    Some("e.g. \"00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7\""),
-                );
-            }
-        }
-        if let Some(m) = &h.mac {
-            if let Err(e) = parse_mac(m) {
-                v.err(&format!("{q}.mac"), e, None);
-            }
-        }
-        if h.address.is_none() && h.hostid.is_none() && h.prefix.is_none() && h.name.is_none() {
+        check_host(v, &format!("{p}.host[{j}]"), h);
+    }
+}
+
+fn check_pd_pool(v: &mut V<'_>, c: &Config, p: &str, pd: &PdPool) {
+    match (&pd.prefix, &pd.from) {
+        (Some(_), Some(_)) | (None, None) => v.err(
+            &format!("{p}.pd_pool"),
+            "give exactly one of `prefix` and `from`",
+            None,
+        ),
+        (Some(pf), None) if pd.delegated_length < pf.len() || pd.delegated_length > 64 => v.err(
+            &format!("{p}.pd_pool.delegated_length"),
+            format!(
+                "delegated_length must be between the pool's /{} and 64",
+                pf.len()
+            ),
+            None,
+        ),
+        (None, Some(f)) if c.interface(f).is_none_or(|i| i.uplink.is_none()) => v.err(
+            &format!("{p}.pd_pool.from"),
+            format!("`{f}` is not an interface with [interface.uplink]"),
+            None,
+        ),
+        _ => {}
+    }
+}
+
+/// One `[[interface.dhcpv6.host]]` reservation.
+fn check_host(v: &mut V<'_>, q: &str, h: &Host) {
+    if h.duid.is_none() && h.mac.is_none() {
+        v.err(q, "a host needs `duid` or `mac` to be recognised", None);
+    }
+    if let Some(x) = &h.duid {
+        if let Err(e) = parse_hex_bytes(x) {
             v.err(
-                &q,
-                "a host needs `address`, `hostid`, `prefix` or at least a `name`",
-                None,
+                &format!("{q}.duid"),
+                e,
+                Some("e.g. \"00:01:00:01:11:f9:4b:5a:08:00:27:c5:40:c7\""),
             );
         }
-        if h.address.is_some() && h.hostid.is_some() {
-            v.err(
-                &format!("{q}.hostid"),
-                "give `address` (one fixed address) or `hostid` (the same interface identifier in each served /64), not both",
-                None,
+    }
+    if let Some(m) = &h.mac {
+        if let Err(e) = parse_mac(m) {
+            v.err(&format!("{q}.mac"), e, None);
+        }
+    }
+    if h.address.is_none() && h.hostid.is_none() && h.prefix.is_none() && h.name.is_none() {
+        v.err(
+            q,
+            "a host needs `address`, `hostid`, `prefix` or at least a `name`",
+            None,
+        );
+    }
+    if h.address.is_some() && h.hostid.is_some() {
+        v.err(
+            &format!("{q}.hostid"),
+            "give `address` (one fixed address) or `hostid` (the same interface identifier in each served /64), not both",
+            None,
+        );
+    }
+    if let Some(id) = h.hostid {
+        check_hostid(v, &format!("{q}.hostid"), id);
+    }
+    if let Some(n) = &h.name {
+        // A warning: before names went with leases, any text was fine.
+        if !v6common::hostname::is_host_label(n) {
+            v.warn(
+                &format!("{q}.name"),
+                format!(
+                    "`{n}` is not a host name (letters, digits and inner hyphens, at most 63), so leases are not named by it"
+                ),
+                Some("e.g. name = \"laptop\""),
             );
         }
-        if let Some(id) = h.hostid {
-            check_hostid(v, &format!("{q}.hostid"), id);
-        }
-        if let Some(n) = &h.name {
-            // A warning: before names went with leases, any text was fine.
-            if !v6common::hostname::is_host_label(n) {
-                v.warn(
-                    &format!("{q}.name"),
-                    format!(
-                        "`{n}` is not a host name (letters, digits and inner hyphens, at most 63), so leases are not named by it"
-                    ),
-                    Some("e.g. name = \"laptop\""),
-                );
-            }
-        }
-        if h.iaid.is_some() && h.duid.is_none() {
-            v.err(
-                &format!("{q}.iaid"),
-                "`iaid` only narrows a `duid` binding",
-                None,
-            );
-        }
+    }
+    if h.iaid.is_some() && h.duid.is_none() {
+        v.err(
+            &format!("{q}.iaid"),
+            "`iaid` only narrows a `duid` binding",
+            None,
+        );
     }
 }
 
