@@ -696,34 +696,6 @@ impl Supervisor {
     fn interfaces(&self) -> Vec<InterfaceInfo> {
         let c = self.config_tx.borrow();
         let v = self.kernel_tx.borrow();
-        let roles = |name: &str| -> Vec<String> {
-            let mut r = Vec::new();
-            if let Some(i) = c.interface(name) {
-                if i.uplink.is_some() {
-                    r.push("uplink".into());
-                }
-                if i.assign.is_some() {
-                    r.push("assign".into());
-                }
-                if i.ra.is_some() {
-                    r.push("ra".into());
-                }
-                if i.dhcpv6.is_some() {
-                    r.push("dhcpv6".into());
-                }
-            }
-            if c.ripng.as_ref().is_some_and(|rip| {
-                rip.interfaces
-                    .iter()
-                    .any(|p| v6common::kernel::ifname_matches(p, name))
-            }) {
-                r.push("ripng".into());
-            }
-            if c.tunnels.iter().any(|t| t.name == name) {
-                r.push("tunnel".into());
-            }
-            r
-        };
         let mut out: Vec<InterfaceInfo> = v
             .links
             .values()
@@ -740,38 +712,8 @@ impl Supervisor {
                     .filter(|b| !b.is_empty())
                     .map(|b| v6common::hex::hex_colon(b)),
                 kind: l.kind.clone(),
-                roles: roles(&l.name),
-                addrs: v
-                    .addrs_of(l.index)
-                    .map(|a| {
-                        let mut flags = Vec::new();
-                        for (on, f) in [
-                            (a.tentative, "tentative"),
-                            (a.deprecated, "deprecated"),
-                            (a.dad_failed, "dadfailed"),
-                            (a.permanent, "permanent"),
-                        ] {
-                            if on {
-                                flags.push(f.to_string());
-                            }
-                        }
-                        let forever = a.valid_lft == u32::MAX;
-                        AddrInfo {
-                            addr: format!("{}/{}", a.addr, a.prefix_len),
-                            scope: if a.is_link_local() {
-                                "link"
-                            } else if a.addr.is_loopback() {
-                                "host"
-                            } else {
-                                "global"
-                            }
-                            .into(),
-                            preferred_lft: (!forever).then_some(a.preferred_lft),
-                            valid_lft: (!forever).then_some(a.valid_lft),
-                            flags,
-                        }
-                    })
-                    .collect(),
+                roles: roles(&c, &l.name),
+                addrs: v.addrs_of(l.index).map(addr_info).collect(),
             })
             .collect();
         // Configured but absent interfaces are listed too: they are picked up
@@ -780,7 +722,7 @@ impl Supervisor {
             if v.link_by_name(&i.name).is_none() {
                 out.push(InterfaceInfo {
                     name: i.name.clone(),
-                    roles: roles(&i.name),
+                    roles: roles(&c, &i.name),
                     ..Default::default()
                 });
             }
@@ -840,6 +782,63 @@ const ASK_WITHIN: Duration = Duration::from_secs(2);
 
 /// Ask one service a question, at most [`ASK_WITHIN`]; an error answer
 /// says which service failed.
+/// What the configuration makes of interface `name` in `show interfaces`.
+fn roles(c: &Config, name: &str) -> Vec<String> {
+    let mut r = Vec::new();
+    if let Some(i) = c.interface(name) {
+        for (on, role) in [
+            (i.uplink.is_some(), "uplink"),
+            (i.assign.is_some(), "assign"),
+            (i.ra.is_some(), "ra"),
+            (i.dhcpv6.is_some(), "dhcpv6"),
+        ] {
+            if on {
+                r.push(role.to_string());
+            }
+        }
+    }
+    if c.ripng.as_ref().is_some_and(|rip| {
+        rip.interfaces
+            .iter()
+            .any(|p| v6common::kernel::ifname_matches(p, name))
+    }) {
+        r.push("ripng".into());
+    }
+    if c.tunnels.iter().any(|t| t.name == name) {
+        r.push("tunnel".into());
+    }
+    r
+}
+
+/// An address as `show interfaces` lists it (iproute2's flags and scope).
+fn addr_info(a: &v6common::AddrFact) -> AddrInfo {
+    let flags = [
+        (a.tentative, "tentative"),
+        (a.deprecated, "deprecated"),
+        (a.dad_failed, "dadfailed"),
+        (a.permanent, "permanent"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, f)| f.to_string())
+    .collect();
+    let forever = a.valid_lft == u32::MAX;
+    let scope = if a.is_link_local() {
+        "link"
+    } else if a.addr.is_loopback() {
+        "host"
+    } else {
+        "global"
+    };
+    AddrInfo {
+        addr: format!("{}/{}", a.addr, a.prefix_len),
+        scope: scope.into(),
+        preferred_lft: (!forever).then_some(a.preferred_lft),
+        valid_lft: (!forever).then_some(a.valid_lft),
+        flags,
+    }
+}
+
 pub async fn ask(q: &mpsc::Sender<Query>, name: &str, req: Request) -> Response {
     let query = |reply| Query {
         request: req,
