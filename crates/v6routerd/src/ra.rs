@@ -240,6 +240,40 @@ fn advertising<'a>(
         .collect()
 }
 
+/// The engine's counters as `show ra` gives them.
+fn counters(c: &v6ra::engine::Counters, invalid: &BTreeMap<&'static str, u64>) -> RaCounters {
+    RaCounters {
+        ra_sent_multicast: c.ra_sent_multicast,
+        ra_sent_unicast: c.ra_sent_unicast,
+        ra_sent_solicited: c.ra_sent_solicited,
+        ra_sent_final: c.ra_sent_final,
+        rs_received: c.rs_received,
+        ra_received: c.ra_received,
+        ra_inconsistent: c.ra_inconsistent,
+        rx_invalid: c.rx_invalid,
+        tx_errors: c.tx_errors,
+        rx_invalid_by_reason: by_count(invalid),
+    }
+}
+
+/// One advertised (or deprecated) prefix as `show ra` gives it.
+fn prefix_status(x: &v6ra::engine::PrefixStatus) -> RaPrefixStatus {
+    RaPrefixStatus {
+        prefix: x.prefix.to_string(),
+        on_link: x.on_link,
+        autonomous: x.autonomous,
+        valid_lifetime: x.valid_lifetime,
+        preferred_lifetime: x.preferred_lifetime,
+        state: if x.stale { "deprecated" } else { "advertised" }.into(),
+        source: match x.source {
+            v6ra::engine::PrefixSource::Config => "config",
+            v6ra::engine::PrefixSource::Interface => "interface",
+            v6ra::engine::PrefixSource::History => "history",
+        }
+        .into(),
+    }
+}
+
 fn host_route(a: Ipv6Addr, oif: u32) -> v6common::RouteFact {
     v6common::RouteFact {
         dst: v6common::Ipv6Prefix::new(a, 128),
@@ -742,36 +776,8 @@ impl Ra {
                     next_ra_ms: st.next_ra_in.map(|d| d.as_millis() as u64),
                     last_ra_ms: st.last_ra_ago.map(|d| d.as_millis() as u64),
                     initial_left: st.initial_left,
-                    counters: RaCounters {
-                        ra_sent_multicast: c.ra_sent_multicast,
-                        ra_sent_unicast: c.ra_sent_unicast,
-                        ra_sent_solicited: c.ra_sent_solicited,
-                        ra_sent_final: c.ra_sent_final,
-                        rs_received: c.rs_received,
-                        ra_received: c.ra_received,
-                        ra_inconsistent: c.ra_inconsistent,
-                        rx_invalid: c.rx_invalid,
-                        tx_errors: c.tx_errors,
-                        rx_invalid_by_reason: by_count(&i.invalid),
-                    },
-                    prefixes: st
-                        .prefixes
-                        .iter()
-                        .map(|x| RaPrefixStatus {
-                            prefix: x.prefix.to_string(),
-                            on_link: x.on_link,
-                            autonomous: x.autonomous,
-                            valid_lifetime: x.valid_lifetime,
-                            preferred_lifetime: x.preferred_lifetime,
-                            state: if x.stale { "deprecated" } else { "advertised" }.into(),
-                            source: match x.source {
-                                v6ra::engine::PrefixSource::Config => "config",
-                                v6ra::engine::PrefixSource::Interface => "interface",
-                                v6ra::engine::PrefixSource::History => "history",
-                            }
-                            .into(),
-                        })
-                        .collect(),
+                    counters: counters(c, &i.invalid),
+                    prefixes: st.prefixes.iter().map(prefix_status).collect(),
                     routes: p
                         .routes
                         .iter()
