@@ -234,34 +234,29 @@ fn parse_block(
 /// `iaid_le` is the byte order assumed when the file does not say.
 pub fn parse_isc(text: &str, now: u64, iaid_le: bool) -> Imported {
     let mut imp = Imported::default();
-    let toks = match tokenize(text) {
-        Ok(t) => t,
-        Err(e) => {
-            imp.skipped.push(e);
-            return imp;
-        }
-    };
-    let mut pos = 0;
-    let stmts = match parse_block(&toks, &mut pos, false) {
+    let stmts = match tokenize(text).and_then(|toks| parse_block(&toks, &mut 0, false)) {
         Ok(s) => s,
         Err(e) => {
             imp.skipped.push(e);
             return imp;
         }
     };
+    let top = |name: &'static str| {
+        stmts
+            .iter()
+            .filter(move |s| s.words.first().is_some_and(|w| w == name))
+    };
     // dhcpd 4.3 and later say which byte order wrote the file.
-    let iaid_le = stmts
-        .iter()
-        .find(|s| s.words.first().is_some_and(|w| w == "authoring-byte-order"))
+    let iaid_le = top("authoring-byte-order")
+        .next()
         .and_then(|s| match s.words.get(1).map(String::as_str) {
             Some("little-endian") => Some(true),
             Some("big-endian") => Some(false),
             _ => None,
         })
         .unwrap_or(iaid_le);
-    imp.server_duid = stmts
-        .iter()
-        .rfind(|s| s.words.first().is_some_and(|w| w == "server-duid"))
+    imp.server_duid = top("server-duid")
+        .next_back()
         .and_then(|s| Duid::from_bytes(s.arg.as_deref()?).ok());
     let mut latest = BTreeMap::new();
     for st in &stmts {
@@ -271,104 +266,128 @@ pub fn parse_isc(text: &str, now: u64, iaid_le: bool) -> Imported {
             // ia-ta (temporary addresses are not served), server-duid, authoring-byte-order, ...
             _ => continue,
         };
-        let (Some(id), Some(body)) = (&st.arg, &st.body) else {
-            imp.skipped
-                .push(("IA without identifier or body".into(), st.line));
-            continue;
+        let (ia, body) = match isc_ia(st, kind, iaid_le) {
+            Ok(x) => x,
+            Err(e) => {
+                imp.skipped.push((e.into(), st.line));
+                continue;
+            }
         };
-        let Some((iaid_b, duid_b)) = id.split_first_chunk::<4>() else {
-            imp.skipped
-                .push(("IA identifier shorter than an IAID".into(), st.line));
-            continue;
+        let want = match kind {
+            LeaseKind::Address => "iaaddr",
+            LeaseKind::Prefix => "iaprefix",
         };
-        let Ok(duid) = Duid::from_bytes(duid_b) else {
-            imp.skipped
-                .push(("IA identifier holds no valid DUID".into(), st.line));
-            continue;
-        };
-        let iaid = if iaid_le {
-            u32::from_le_bytes(*iaid_b)
-        } else {
-            u32::from_be_bytes(*iaid_b)
-        };
-        let words = |s: &Stmt| -> Vec<String> { s.words[1..].to_vec() };
-        let cltt = body
-            .iter()
-            .find(|s| s.words.first().is_some_and(|w| w == "cltt"))
-            .and_then(|s| {
-                let w = words(s);
-                isc_date(&w.iter().map(String::as_str).collect::<Vec<_>>())
-            })
-            .flatten();
         for inner in body {
-            let want = match kind {
-                LeaseKind::Address => "iaaddr",
-                LeaseKind::Prefix => "iaprefix",
-            };
             if inner.words.first().map(String::as_str) != Some(want) {
                 continue;
             }
-            let (Some(what), Some(b)) = (inner.words.get(1), &inner.body) else {
-                imp.skipped
-                    .push((format!("{want} without address or body"), inner.line));
-                continue;
-            };
-            let prefix = match kind {
-                LeaseKind::Address => what
-                    .parse::<Ipv6Addr>()
-                    .ok()
-                    .map(|a| Ipv6Prefix::new(a, 128)),
-                LeaseKind::Prefix => what.parse::<Ipv6Prefix>().ok(),
-            };
-            let Some(prefix) = prefix else {
-                imp.skipped
-                    .push((format!("bad {want} `{what}`"), inner.line));
-                continue;
-            };
-            let field = |name: &str| -> Option<Vec<&str>> {
-                b.iter()
-                    .find(|s| s.words.first().is_some_and(|w| w == name))
-                    .map(|s| s.words[1..].iter().map(String::as_str).collect())
-            };
-            let state = field("binding").map(|w| w.join(" "));
-            let num = |name: &str| field(name).and_then(|w| w.first()?.parse::<u32>().ok());
-            let ends = field("ends").and_then(|w| isc_date(&w));
-            let (Some(preferred), Some(valid)) = (num("preferred-life"), num("max-life")) else {
-                imp.skipped
-                    .push((format!("{what}: no preferred-life / max-life"), inner.line));
-                continue;
-            };
-            // The binding started at cltt; without it, `ends` minus max-life.
-            let start = match (cltt, ends) {
-                (Some(c), _) => c,
-                (None, Some(Some(e))) => e.saturating_sub(u64::from(valid)),
-                _ => {
-                    imp.skipped
-                        .push((format!("{what}: neither cltt nor ends"), inner.line));
-                    continue;
+            match isc_binding(&ia, want, inner) {
+                Ok((prefix, lease)) => {
+                    latest.insert((kind, prefix), lease);
                 }
-            };
-            let bound = state.as_deref() == Some("state active");
-            let lease = bound.then(|| Lease {
-                kind,
-                prefix,
-                duid: duid.clone(),
-                iaid,
-                link: Arc::from(""),
-                cltt: start,
-                preferred: preferred.min(valid),
-                valid,
-                state: LeaseState::Bound,
-                is_static: false,
-                via: None,
-                name: None,
-                reconfigure: None,
-            });
-            latest.insert((kind, prefix), lease);
+                Err(e) => imp.skipped.push((e, inner.line)),
+            }
         }
     }
     finish(latest, now, &mut imp);
     imp
+}
+
+/// What an `ia-na`/`ia-pd` block says of all its bindings.
+struct IscIa {
+    kind: LeaseKind,
+    duid: Duid,
+    iaid: u32,
+    /// The IA's `cltt`, if given.
+    cltt: Option<u64>,
+}
+
+/// An IA block's identity (its quoted identifier: IAID, then DUID) and
+/// `cltt`, and its body.
+fn isc_ia(st: &Stmt, kind: LeaseKind, iaid_le: bool) -> Result<(IscIa, &[Stmt]), &'static str> {
+    let (Some(id), Some(body)) = (&st.arg, &st.body) else {
+        return Err("IA without identifier or body");
+    };
+    let Some((iaid_b, duid_b)) = id.split_first_chunk::<4>() else {
+        return Err("IA identifier shorter than an IAID");
+    };
+    let Ok(duid) = Duid::from_bytes(duid_b) else {
+        return Err("IA identifier holds no valid DUID");
+    };
+    let iaid = if iaid_le {
+        u32::from_le_bytes(*iaid_b)
+    } else {
+        u32::from_be_bytes(*iaid_b)
+    };
+    let cltt = body
+        .iter()
+        .find(|s| s.words.first().is_some_and(|w| w == "cltt"))
+        .and_then(|s| isc_date(&s.words[1..].iter().map(String::as_str).collect::<Vec<_>>()))
+        .flatten();
+    let ia = IscIa {
+        kind,
+        duid,
+        iaid,
+        cltt,
+    };
+    Ok((ia, body))
+}
+
+/// One `iaaddr`/`iaprefix` block (`want` names which): its prefix, and
+/// the lease if its binding state is active (None: a later state that
+/// ends an earlier binding of the same prefix).
+fn isc_binding(
+    ia: &IscIa,
+    want: &str,
+    inner: &Stmt,
+) -> Result<(Ipv6Prefix, Option<Lease>), String> {
+    let (Some(what), Some(b)) = (inner.words.get(1), &inner.body) else {
+        return Err(format!("{want} without address or body"));
+    };
+    let prefix = match ia.kind {
+        LeaseKind::Address => what
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|a| Ipv6Prefix::new(a, 128)),
+        LeaseKind::Prefix => what.parse::<Ipv6Prefix>().ok(),
+    };
+    let Some(prefix) = prefix else {
+        return Err(format!("bad {want} `{what}`"));
+    };
+    let field = |name: &str| -> Option<Vec<&str>> {
+        b.iter()
+            .find(|s| s.words.first().is_some_and(|w| w == name))
+            .map(|s| s.words[1..].iter().map(String::as_str).collect())
+    };
+    let state = field("binding").map(|w| w.join(" "));
+    let num = |name: &str| field(name).and_then(|w| w.first()?.parse::<u32>().ok());
+    let ends = field("ends").and_then(|w| isc_date(&w));
+    let (Some(preferred), Some(valid)) = (num("preferred-life"), num("max-life")) else {
+        return Err(format!("{what}: no preferred-life / max-life"));
+    };
+    // The binding started at cltt; without it, `ends` minus max-life.
+    let start = match (ia.cltt, ends) {
+        (Some(c), _) => c,
+        (None, Some(Some(e))) => e.saturating_sub(u64::from(valid)),
+        _ => return Err(format!("{what}: neither cltt nor ends")),
+    };
+    let bound = state.as_deref() == Some("state active");
+    let lease = bound.then(|| Lease {
+        kind: ia.kind,
+        prefix,
+        duid: ia.duid.clone(),
+        iaid: ia.iaid,
+        link: Arc::from(""),
+        cltt: start,
+        preferred: preferred.min(valid),
+        valid,
+        state: LeaseState::Bound,
+        is_static: false,
+        via: None,
+        name: None,
+        reconfigure: None,
+    });
+    Ok((prefix, lease))
 }
 
 // ---------------------------------------------------------------- Kea
