@@ -444,24 +444,7 @@ fn check_ra(v: &mut V<'_>, p: &str, ra: &Ra) {
             None,
         );
     }
-    for (j, d) in ra.dns.iter().enumerate() {
-        if !is_dns_entry(d) {
-            v.err(
-                &format!("{p}.dns"),
-                format!("dns[{j}] `{d}` is not an IPv6 address, \"uplink\" or \"self\""),
-                None,
-            );
-        }
-    }
-    for s in &ra.search {
-        if !is_domain(s) {
-            v.err(
-                &format!("{p}.search"),
-                format!("`{s}` is not a domain name"),
-                None,
-            );
-        }
-    }
+    check_dns_and_search(v, p, &ra.dns, &ra.search);
     if let Some(u) = &ra.captive_portal {
         if !u.starts_with("https://") && !u.starts_with("http://") {
             v.err(
@@ -481,31 +464,58 @@ fn check_ra(v: &mut V<'_>, p: &str, ra: &Ra) {
         }
     }
     for (j, pf) in ra.prefixes.iter().enumerate() {
-        let q = format!("{p}.prefix[{j}]");
-        if pf.preferred_lifetime > pf.valid_lifetime {
+        check_ra_prefix(v, &format!("{p}.prefix[{j}]"), pf);
+    }
+}
+
+/// `dns` (addresses, "uplink" or "self") and `search` (domains), the same
+/// in `[interface.ra]` and `[interface.dhcpv6]`.
+fn check_dns_and_search(v: &mut V<'_>, p: &str, dns: &[String], search: &[String]) {
+    for (j, d) in dns.iter().enumerate() {
+        if !is_dns_entry(d) {
             v.err(
-                &format!("{q}.preferred_lifetime"),
-                "the preferred lifetime exceeds the valid lifetime (RFC 4861 §4.6.2)",
+                &format!("{p}.dns"),
+                format!("dns[{j}] `{d}` is not an IPv6 address, \"uplink\" or \"self\""),
                 None,
             );
         }
-        if pf.prefix.is_link_local() {
+    }
+    for s in search {
+        if !is_domain(s) {
             v.err(
-                &format!("{q}.prefix"),
-                "a link-local prefix is never advertised (RFC 4861 §6.2.1)",
+                &format!("{p}.search"),
+                format!("`{s}` is not a domain name"),
                 None,
             );
         }
-        if pf.autonomous && pf.prefix.len() != 64 {
-            v.warn(
-                &format!("{q}.prefix"),
-                format!(
-                    "SLAAC ignores /{} prefixes; hosts need a /64 (RFC 4862 §5.5.3)",
-                    pf.prefix.len()
-                ),
-                None,
-            );
-        }
+    }
+}
+
+/// One `[[interface.ra.prefix]]`.
+fn check_ra_prefix(v: &mut V<'_>, q: &str, pf: &RaPrefix) {
+    if pf.preferred_lifetime > pf.valid_lifetime {
+        v.err(
+            &format!("{q}.preferred_lifetime"),
+            "the preferred lifetime exceeds the valid lifetime (RFC 4861 §4.6.2)",
+            None,
+        );
+    }
+    if pf.prefix.is_link_local() {
+        v.err(
+            &format!("{q}.prefix"),
+            "a link-local prefix is never advertised (RFC 4861 §6.2.1)",
+            None,
+        );
+    }
+    if pf.autonomous && pf.prefix.len() != 64 {
+        v.warn(
+            &format!("{q}.prefix"),
+            format!(
+                "SLAAC ignores /{} prefixes; hosts need a /64 (RFC 4862 §5.5.3)",
+                pf.prefix.len()
+            ),
+            None,
+        );
     }
 }
 
@@ -563,24 +573,7 @@ fn check_dhcpv6(v: &mut V<'_>, c: &Config, p: &str, d: &Dhcpv6) {
             None,
         );
     }
-    for (j, a) in d.dns.iter().enumerate() {
-        if !is_dns_entry(a) {
-            v.err(
-                &format!("{p}.dns"),
-                format!("dns[{j}] `{a}` is not an IPv6 address, \"uplink\" or \"self\""),
-                None,
-            );
-        }
-    }
-    for s in &d.search {
-        if !is_domain(s) {
-            v.err(
-                &format!("{p}.search"),
-                format!("`{s}` is not a domain name"),
-                None,
-            );
-        }
-    }
+    check_dns_and_search(v, p, &d.dns, &d.search);
     check_dhcpv6_timing_and_ntp(v, p, d);
     for (j, h) in d.hosts.iter().enumerate() {
         check_host(v, &format!("{p}.host[{j}]"), h);
