@@ -570,6 +570,18 @@ pub enum DhcpOption {
     },
 }
 
+/// The big-endian u32 at `i` (the caller checked the length).
+fn be32(data: &[u8], i: usize) -> u32 {
+    u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]])
+}
+
+/// The IPv6 address at `i` (the caller checked the length).
+fn addr_at(data: &[u8], i: usize) -> Ipv6Addr {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&data[i..i + 16]);
+    Ipv6Addr::from(a)
+}
+
 impl DhcpOption {
     pub fn code(&self) -> u16 {
         match self {
@@ -611,18 +623,12 @@ impl DhcpOption {
             code,
             len: data.len(),
         };
-        let be32 = |i: usize| u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
-        let addr_at = |i: usize| {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&data[i..i + 16]);
-            Ipv6Addr::from(a)
-        };
         Ok(match code {
             code::IA_NA | code::IA_PD => {
                 if data.len() < 12 {
                     return Err(bad());
                 }
-                let (iaid, t1, t2) = (be32(0), be32(4), be32(8));
+                let (iaid, t1, t2) = (be32(data, 0), be32(data, 4), be32(data, 8));
                 let options = parse_options_depth(&data[12..], depth + 1)?;
                 if code == code::IA_NA {
                     DhcpOption::IaNa(IaNa {
@@ -645,7 +651,7 @@ impl DhcpOption {
                     return Err(bad());
                 }
                 DhcpOption::IaTa(IaTa {
-                    iaid: be32(0),
+                    iaid: be32(data, 0),
                     options: parse_options_depth(&data[4..], depth + 1)?,
                 })
             }
@@ -654,9 +660,9 @@ impl DhcpOption {
                     return Err(bad());
                 }
                 DhcpOption::IaAddr(IaAddr {
-                    addr: addr_at(0),
-                    preferred: be32(16),
-                    valid: be32(20),
+                    addr: addr_at(data, 0),
+                    preferred: be32(data, 16),
+                    valid: be32(data, 20),
                     options: parse_options_depth(&data[24..], depth + 1)?,
                 })
             }
@@ -665,10 +671,10 @@ impl DhcpOption {
                     return Err(bad());
                 }
                 DhcpOption::IaPrefix(IaPrefix {
-                    preferred: be32(0),
-                    valid: be32(4),
+                    preferred: be32(data, 0),
+                    valid: be32(data, 4),
                     prefix_len: data[8],
-                    prefix: addr_at(9),
+                    prefix: addr_at(data, 9),
                     options: parse_options_depth(&data[25..], depth + 1)?,
                 })
             }
@@ -685,12 +691,6 @@ impl DhcpOption {
         let bad = || WireError::BadOptionLength {
             code,
             len: data.len(),
-        };
-        let be32 = |i: usize| u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
-        let addr_at = |i: usize| {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&data[i..i + 16]);
-            Ipv6Addr::from(a)
         };
         Ok(match code {
             code::CLIENTID => DhcpOption::ClientId(Duid::from_bytes(data)?),
@@ -721,7 +721,7 @@ impl DhcpOption {
                 if data.len() != 16 {
                     return Err(bad());
                 }
-                DhcpOption::Unicast(addr_at(0))
+                DhcpOption::Unicast(addr_at(data, 0))
             }
             code::STATUS_CODE => {
                 if data.len() < 2 {
@@ -758,14 +758,18 @@ impl DhcpOption {
                 if data.len() & 15 != 0 {
                     return Err(bad());
                 }
-                DhcpOption::DnsServers((0..data.len() / 16).map(|i| addr_at(16 * i)).collect())
+                DhcpOption::DnsServers(
+                    (0..data.len() / 16)
+                        .map(|i| addr_at(data, 16 * i))
+                        .collect(),
+                )
             }
             code::DOMAIN_LIST => DhcpOption::DomainList(parse_domain_list(data)?),
             code::INFORMATION_REFRESH_TIME | code::SOL_MAX_RT | code::INF_MAX_RT => {
                 if data.len() != 4 {
                     return Err(bad());
                 }
-                let v = be32(0);
+                let v = be32(data, 0);
                 match code {
                     code::INFORMATION_REFRESH_TIME => DhcpOption::InformationRefreshTime(v),
                     code::SOL_MAX_RT => DhcpOption::SolMaxRt(v),
