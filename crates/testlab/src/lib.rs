@@ -8,9 +8,11 @@
 //! `cargo test` and run by `tests/run-all.sh` with `--include-ignored`.
 
 mod home;
+mod served;
 mod toml;
 pub mod uml;
 pub use home::Home;
+pub use served::Setup;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -98,13 +100,34 @@ fn run(cmd: &mut Command) -> Output {
 
 fn ok(cmd: &mut Command) -> String {
     let o = run(cmd);
+    stdout_of(&o, &format!("{cmd:?}"))
+}
+
+/// The standard output of `what`, which must have succeeded; a failure
+/// panics with both of its streams.
+pub fn stdout_of(o: &Output, what: &str) -> String {
     assert!(
         o.status.success(),
-        "{cmd:?} failed: {}{}",
+        "{what} failed: {}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Panics unless every one of `cmds` is on PATH, naming `package`
+/// (what provides them) for the test log.
+pub fn need(cmds: &[&str], package: &str) {
+    assert!(cmds.iter().all(|c| have(c)), "{package} is needed");
+}
+
+/// The `count` of the entry called `name` in a list of counters of
+/// `v6ctl --json` (`received`, `sent`, `drops`, ...); None if absent.
+pub fn counter(list: &serde_json::Value, name: &str) -> Option<u64> {
+    list.as_array()?
+        .iter()
+        .find(|c| c["name"] == name)
+        .and_then(|c| c["count"].as_u64())
 }
 
 impl Lab {
@@ -154,6 +177,20 @@ impl Lab {
         let (na, nb) = (lab.netns(a.0), lab.netns(b.0));
         lab.veth(&na, a.1, &nb, b.1);
         (lab, na, nb)
+    }
+
+    /// A new lab of three namespaces in a row: `a.0` (its end `a.1`) joined
+    /// to `b.0`'s `b.1`, and `b.0`'s `b.2` joined to `c.0` (its end `c.1`).
+    pub fn chain(
+        tag: &str,
+        a: (&str, &str),
+        b: (&str, &str, &str),
+        c: (&str, &str),
+    ) -> (Lab, Netns, Netns, Netns) {
+        let (lab, na, nb) = Lab::pair(tag, a, (b.0, b.1));
+        let nc = lab.netns(c.0);
+        lab.veth(&nb, b.2, &nc, c.1);
+        (lab, na, nb, nc)
     }
 
     /// A veth pair `a_if` in `a` and `b_if` in `b`, both up.
@@ -592,11 +629,14 @@ impl Daemon {
             .try_ctl(&["--json", "show", "dhcpv6"])
             .unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(&st).unwrap_or_default();
-        v["data"]["received"]
-            .as_array()
-            .and_then(|a| a.iter().find(|c| c["name"] == name))
-            .and_then(|c| c["count"].as_u64())
-            .unwrap_or(0)
+        counter(&v["data"]["received"], name).unwrap_or(0)
+    }
+
+    /// `v6ctl args` (or why it failed) and then the daemon's log: what a
+    /// failed wait on the daemon prints.
+    pub fn report(&self, args: &[&str]) -> String {
+        let now = self.try_ctl(args).unwrap_or_else(|e| e);
+        format!("{now}\n{}", self.log_text())
     }
 
     pub fn log_text(&self) -> String {
@@ -675,6 +715,8 @@ pool = "2001:db8:1::1000-2001:db8:1::1fff"
 /// dhclient's lease-file notation (`default-duid`) and as v6router
 /// writes it, and its host entry (`[[interface.dhcpv6.host]]`).
 pub mod laptop {
+    use crate::{Dhclient, Lab, Netns};
+
     pub const DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
     pub const DUID: &str = "00:03:00:01:02:00:00:00:00:77";
     pub const HOST: &str = r#"
@@ -683,4 +725,12 @@ name = "laptop"
 duid = "00:03:00:01:02:00:00:00:00:77"
 address = "2001:db8:1::500"
 "#;
+
+    /// dhclient as the laptop on `eth0` of `host`: its DUID is put in the
+    /// lease file (`default-duid`) before dhclient starts.
+    pub fn dhclient(lab: &Lab, host: &Netns) -> Dhclient {
+        let lf = lab.dir().join("laptop.leases");
+        std::fs::write(&lf, format!("default-duid \"{DUID_ESCAPED}\";\n")).unwrap();
+        lab.dhclient(host, "laptop", &[], "eth0")
+    }
 }

@@ -197,12 +197,7 @@ fn cascaded_router_renumbers_within_5_s_through_reconfigure() {
     assert_eq!(u["reconfigures_refused"], 0, "{u}");
     let s: serde_json::Value =
         serde_json::from_str(&c.d1.ctl(&["--json", "show", "dhcpv6"])).unwrap();
-    let sent = s["data"]["sent"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["name"] == "RECONFIGURE")
-        .map(|x| x["count"].as_u64().unwrap());
+    let sent = testlab::counter(&s["data"]["sent"], "RECONFIGURE");
     assert!(sent.unwrap_or(0) >= 1, "{s}");
 
     // A Reconfigure with the right IDs but a wrong key, from R1's link,
