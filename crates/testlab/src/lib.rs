@@ -716,6 +716,7 @@ pool = "2001:db8:1::1000-2001:db8:1::1fff"
 /// writes it, and its host entry (`[[interface.dhcpv6.host]]`).
 pub mod laptop {
     use crate::{Dhclient, Lab, Netns};
+    use std::time::Duration;
 
     pub const DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
     pub const DUID: &str = "00:03:00:01:02:00:00:00:00:77";
@@ -726,11 +727,16 @@ duid = "00:03:00:01:02:00:00:00:00:77"
 address = "2001:db8:1::500"
 "#;
 
-    /// dhclient as the laptop on `eth0` of `host`: its DUID is put in the
-    /// lease file (`default-duid`) before dhclient starts.
-    pub fn dhclient(lab: &Lab, host: &Netns) -> Dhclient {
+    /// dhclient as the laptop on `eth0` of `host` (its DUID put in the
+    /// lease file's `default-duid` before it starts), and its lease once
+    /// that has the host entry's address (within 15 s).
+    pub fn lease(lab: &Lab, host: &Netns) -> (Dhclient, Option<String>) {
         let lf = lab.dir().join("laptop.leases");
         std::fs::write(&lf, format!("default-duid \"{DUID_ESCAPED}\";\n")).unwrap();
-        lab.dhclient(host, "laptop", &[], "eth0")
+        let c = lab.dhclient(host, "laptop", &[], "eth0");
+        let lease = c.wait_lease(Duration::from_secs(15), |t| {
+            t.contains("iaaddr 2001:db8:1::500")
+        });
+        (c, lease)
     }
 }

@@ -102,22 +102,17 @@ fn interfaces_follow_the_kernel() {
     assert!(s.contains("lan1 absent"), "{s}");
 
     // Down and up again, reflected within a second each.
-    rtr.sh("ip link set lan0 down");
-    let t = Instant::now();
-    assert!(wait_for(Duration::from_secs(1), || d
-        .ctl(&["show", "interfaces"])
-        .contains("lan0 down")
-        .then_some(()))
-    .is_some());
-    eprintln!("link down seen after {:?}", t.elapsed());
-    rtr.sh("ip link set lan0 up");
-    let t = Instant::now();
-    assert!(wait_for(Duration::from_secs(1), || d
-        .ctl(&["show", "interfaces"])
-        .contains("lan0 up")
-        .then_some(()))
-    .is_some());
-    eprintln!("link up seen after {:?}", t.elapsed());
+    for state in ["down", "up"] {
+        rtr.sh(&format!("ip link set lan0 {state}"));
+        let t = Instant::now();
+        let want = format!("lan0 {state}");
+        assert!(wait_for(Duration::from_secs(1), || d
+            .ctl(&["show", "interfaces"])
+            .contains(&want)
+            .then_some(()))
+        .is_some());
+        eprintln!("link {state} seen after {:?}", t.elapsed());
+    }
 
     // A second veth created after start appears, under its configured name.
     lab.veth(&rtr, "lan1", &host, "eth1");
@@ -260,9 +255,7 @@ fn another_dhcpv6_server_on_the_router_is_named_by_check_and_at_start() {
 #[test]
 #[ignore = "needs root and network namespaces (dhclient)"]
 fn enable_disable_restart_configure_check_and_counts() {
-    let lab = Lab::new("adm");
-    let (r, h) = (lab.netns("r"), lab.netns("h"));
-    lab.veth(&r, "lan0", &h, "eth0");
+    let (lab, r, h) = Lab::pair("adm", ("r", "lan0"), ("h", "eth0"));
     r.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     h.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2");
     let d = lab.daemon(
