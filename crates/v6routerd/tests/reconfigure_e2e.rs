@@ -12,18 +12,7 @@ use v6dhcp::wire::{sign_reconfigure, Auth, ClientServerMessage, DhcpOption, Duid
 
 const R1: &str = concat!(
     testlab::wan_uplink!(56),
-    testlab::lan_from_wan!("lan0", 1),
-    r#"managed = true
-[[interface.ra.prefix]]
-prefix = "::/64"
-[interface.dhcpv6]
-pool = "::1000-::1fff"
-pd_pool = { from = "wan0", delegated_length = 60 }
-preferred_lifetime = 1200
-valid_lifetime = 2400
-renew_time = 600
-rebind_time = 900
-"#
+    testlab::cascade_lan!(1200, 2400, 600, 900)
 );
 
 const R2: &str = concat!(

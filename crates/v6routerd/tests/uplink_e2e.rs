@@ -516,18 +516,7 @@ fn renumbering_latency_reply_to_lan_ra() {
 const R1: &str = concat!(
     testlab::router_toml!("off"),
     testlab::wan_uplink!(56),
-    testlab::lan_from_wan!("lan0", 1),
-    r#"managed = true
-[[interface.ra.prefix]]
-prefix = "::/64"
-[interface.dhcpv6]
-pool = "::1000-::1fff"
-pd_pool = { from = "wan0", delegated_length = 60 }
-preferred_lifetime = 20
-valid_lifetime = 40
-renew_time = 4
-rebind_time = 6
-"#,
+    testlab::cascade_lan!(20, 40, 4, 6),
     testlab::lan_from_wan!("lan1", 2),
     r#"[[interface.ra.prefix]]
 prefix = "::/64"
