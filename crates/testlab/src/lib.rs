@@ -179,18 +179,12 @@ impl Lab {
         (lab, na, nb)
     }
 
-    /// A new lab of three namespaces in a row: `a.0` (its end `a.1`) joined
-    /// to `b.0`'s `b.1`, and `b.0`'s `b.2` joined to `c.0` (its end `c.1`).
-    pub fn chain(
-        tag: &str,
-        a: (&str, &str),
-        b: (&str, &str, &str),
-        c: (&str, &str),
-    ) -> (Lab, Netns, Netns, Netns) {
-        let (lab, na, nb) = Lab::pair(tag, a, (b.0, b.1));
-        let nc = lab.netns(c.0);
-        lab.veth(&nb, b.2, &nc, c.1);
-        (lab, na, nb, nc)
+    /// A new namespace `short` whose `own_if` is joined by a veth to
+    /// `peer_if` of `peer` (a third namespace after [`Lab::pair`]).
+    pub fn netns_on(&self, peer: &Netns, peer_if: &str, short: &str, own_if: &str) -> Netns {
+        let ns = self.netns(short);
+        self.veth(peer, peer_if, &ns, own_if);
+        ns
     }
 
     /// A veth pair `a_if` in `a` and `b_if` in `b`, both up.

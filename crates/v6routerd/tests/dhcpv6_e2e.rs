@@ -469,12 +469,8 @@ fn client_behind_isc_dhcrelay() {
     if !have("dhcrelay") {
         panic!("dhcrelay (isc-dhcp-relay) is needed");
     }
-    let (lab, rtr, relay, host) = Lab::chain(
-        "dhy",
-        ("rtr", "lan0"),
-        ("rly", "up0", "down0"),
-        ("host", "eth0"),
-    );
+    let (lab, rtr, relay) = Lab::pair("dhy", ("rtr", "lan0"), ("rly", "up0"));
+    let host = lab.netns_on(&relay, "down0", "host", "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     relay.sh("ip -6 addr add 2001:db8:1::2/64 dev up0 nodad && ip -6 addr add 2001:db8:2::1/64 dev down0 nodad && sysctl -qw net.ipv6.conf.all.forwarding=1");
     let cfg = r#"

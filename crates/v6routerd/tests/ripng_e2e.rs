@@ -93,12 +93,8 @@ fn shown_metric(d: &Daemon, prefix: &str) -> Option<u8> {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn bird_route_in_our_kernel_and_ours_in_bird() {
-    let (lab, bird, rtr, _host) = Lab::chain(
-        "rip",
-        ("bird", "eth0"),
-        ("rtr", "eth0", "lan0"),
-        ("host", "eth0"),
-    );
+    let (lab, bird, rtr) = Lab::pair("rip", ("bird", "eth0"), ("rtr", "eth0"));
+    let _host = lab.netns_on(&rtr, "lan0", "host", "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0");
     rtr.sh("ip -6 route add unreachable 2001:db8:5::/48 proto static");
     // A route of ours left behind by a crash: must be cleaned at start.
@@ -298,12 +294,8 @@ fn bird_stops_routes_go_to_16_then_leave() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn chain_metrics_add_up_and_cut_drops_without_counting_to_infinity() {
-    let (lab, bird, r1, r2) = Lab::chain(
-        "rip",
-        ("bird", "eth0"),
-        ("r1", "eth0", "eth1"),
-        ("r2", "eth0"),
-    );
+    let (lab, bird, r1) = Lab::pair("rip", ("bird", "eth0"), ("r1", "eth0"));
+    let r2 = lab.netns_on(&r1, "eth1", "r2", "eth0");
     let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
     let timeout = 6u32;
     let d1 = lab.daemon(&r1, "r1", &ripng_section(1, timeout, 4, ""));
