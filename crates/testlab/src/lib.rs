@@ -383,6 +383,32 @@ impl Lab {
         (pid, pcap)
     }
 
+    /// tcpdump on `dev` in `ns` writing what matches `filter` (packet by
+    /// packet: `--immediate-mode -U`) to `<lab dir>/<file>`. Returns once
+    /// it listens: its pid (stop it with [`Lab::stop`]) and the file's path.
+    pub fn tcpdump(&self, ns: &Netns, dev: &str, filter: &str, file: &str) -> (u32, String) {
+        let path = self.dir.join(file).display().to_string();
+        let log = format!("{file}.log");
+        let args = [
+            "tcpdump",
+            "-i",
+            dev,
+            "--immediate-mode",
+            "-U",
+            "-n",
+            "-w",
+            &path,
+            filter,
+        ];
+        let pid = self.spawn(ns, &args, &log);
+        let started = wait_for(Duration::from_secs(5), || {
+            let t = std::fs::read_to_string(self.dir.join(&log)).unwrap_or_default();
+            t.contains("listening on").then_some(())
+        });
+        assert!(started.is_some(), "tcpdump did not start");
+        (pid, path)
+    }
+
     /// Start v6routerd in `ns` with `config` (TOML text). `STATE` and `SOCK`
     /// in it become daemon `name`'s state directory and control socket in
     /// the lab (for a config that has its own `[router]` or `[control]`, see

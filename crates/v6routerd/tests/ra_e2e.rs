@@ -101,29 +101,7 @@ fn squash(s: &str) -> String {
 
 /// tcpdump on the host's eth0 writing every ICMPv6 packet to `file`.
 fn capture(s: &Setup, file: &str) -> (u32, String) {
-    let path = s.lab.dir().join(file).display().to_string();
-    let log = format!("{file}.log");
-    let pid = s.lab.spawn(
-        &s.host,
-        &[
-            "tcpdump",
-            "-i",
-            "eth0",
-            "--immediate-mode",
-            "-U",
-            "-n",
-            "-w",
-            &path,
-            "icmp6",
-        ],
-        &log,
-    );
-    let started = wait_for(Duration::from_secs(5), || {
-        let t = std::fs::read_to_string(s.lab.dir().join(&log)).unwrap_or_default();
-        t.contains("listening on").then_some(())
-    });
-    assert!(started.is_some(), "tcpdump did not start");
-    (pid, path)
+    s.lab.tcpdump(&s.host, "eth0", "icmp6", file)
 }
 
 /// (epoch seconds, destination) of every RA in a capture.

@@ -356,20 +356,7 @@ fn kea_absent_at_start_the_ula_works_and_the_prefix_comes_later() {
 #[ignore = "needs root and network namespaces"]
 fn tshark_finds_our_client_messages_well_formed() {
     let h = home("upt");
-    let cap = h.lab.dir().join("wan.pcap");
-    let tshark = h.lab.spawn(
-        &h.isp,
-        &[
-            "tcpdump",
-            "-i",
-            "isp0",
-            "-U",
-            "-w",
-            &cap.display().to_string(),
-            "udp port 547",
-        ],
-        "tcpdump.log",
-    );
+    let (tshark, cap) = h.lab.tcpdump(&h.isp, "isp0", "udp port 547", "wan.pcap");
     std::thread::sleep(Duration::from_millis(500));
     h.start_isp("2001:db8:100::");
     let d = h.router("r");
@@ -380,8 +367,7 @@ fn tshark_finds_our_client_messages_well_formed() {
     // Wait until the Release (and Kea's Reply to it) is on disk.
     let seen = wait_for(Duration::from_secs(8), || {
         let o = h.isp.run(&format!(
-            "tshark -r {} -Y 'dhcpv6.msgtype == 8' 2>/dev/null",
-            cap.display()
+            "tshark -r {cap} -Y 'dhcpv6.msgtype == 8' 2>/dev/null"
         ));
         (!String::from_utf8_lossy(&o.stdout).trim().is_empty()).then_some(())
     });
@@ -392,9 +378,7 @@ fn tshark_finds_our_client_messages_well_formed() {
     );
     std::thread::sleep(Duration::from_millis(300));
     h.lab.stop(tshark, Duration::from_secs(2));
-    let out = h
-        .isp
-        .sh(&format!("tshark -r {} -V -Y dhcpv6 2>&1", cap.display()));
+    let out = h.isp.sh(&format!("tshark -r {cap} -V -Y dhcpv6 2>&1"));
     for kind in ["Solicit", "Request", "Renew", "Release"] {
         assert!(
             out.contains(&format!("Message type: {kind}")),
@@ -418,35 +402,8 @@ fn renumbering_latency_reply_to_lan_ra() {
     let kea = h.start_isp("2001:db8:100::");
     let d = h.router("r");
     h.wait_lan("2001:db8:100:1::1/64", &d);
-    let dir = h.lab.dir().to_path_buf();
-    let wan = dir.join("wan.pcap");
-    let lan = dir.join("lan.pcap");
-    let w = h.lab.spawn(
-        &h.rtr,
-        &[
-            "tcpdump",
-            "-i",
-            "wan0",
-            "-U",
-            "-w",
-            &wan.display().to_string(),
-            "udp port 546",
-        ],
-        "tcpdump-wan.log",
-    );
-    let l = h.lab.spawn(
-        &h.rtr,
-        &[
-            "tcpdump",
-            "-i",
-            "lan0",
-            "-U",
-            "-w",
-            &lan.display().to_string(),
-            "icmp6",
-        ],
-        "tcpdump-lan.log",
-    );
+    let (w, wan) = h.lab.tcpdump(&h.rtr, "wan0", "udp port 546", "wan.pcap");
+    let (l, lan) = h.lab.tcpdump(&h.rtr, "lan0", "icmp6", "lan.pcap");
     std::thread::sleep(Duration::from_millis(700));
     h.lab.stop(kea, Duration::from_secs(3));
     h.start_isp("2001:db8:200::");
@@ -461,10 +418,9 @@ fn renumbering_latency_reply_to_lan_ra() {
     std::thread::sleep(Duration::from_secs(2));
     h.lab.stop(w, Duration::from_secs(2));
     h.lab.stop(l, Duration::from_secs(2));
-    let first = |file: &std::path::Path, filter: &str| -> Option<f64> {
+    let first = |file: &str, filter: &str| -> Option<f64> {
         let out = h.rtr.sh(&format!(
-            "tshark -r {} -Y '{filter}' -T fields -e frame.time_epoch 2>/dev/null | head -1",
-            file.display()
+            "tshark -r {file} -Y '{filter}' -T fields -e frame.time_epoch 2>/dev/null | head -1"
         ));
         out.trim().parse().ok()
     };
@@ -484,8 +440,7 @@ fn renumbering_latency_reply_to_lan_ra() {
     // RFC 4861 §6.2.4: multicast RAs at most one per MIN_DELAY_BETWEEN_RAS
     // (3 s). Report how much of the wait that rule imposed.
     let all_ras = h.rtr.sh(&format!(
-        "tshark -r {} -Y 'icmpv6.type == 134' -T fields -e frame.time_epoch 2>/dev/null",
-        lan.display()
+        "tshark -r {lan} -Y 'icmpv6.type == 134' -T fields -e frame.time_epoch 2>/dev/null"
     ));
     let prev = all_ras
         .lines()
