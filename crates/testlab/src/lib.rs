@@ -115,6 +115,12 @@ pub fn stdout_of(o: &Output, what: &str) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Panics, printing `text`, unless it contains every one of `parts`.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    assert!(parts.iter().all(|p| text.contains(p)), "{text}");
+}
+
 /// Panics unless every one of `cmds` is on PATH, naming `package`
 /// (what provides them) for the test log.
 pub fn need(cmds: &[&str], package: &str) {
