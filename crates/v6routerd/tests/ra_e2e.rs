@@ -76,6 +76,21 @@ fn default_route(host: &Netns) -> String {
     host.sh("ip -6 route show default dev eth0")
 }
 
+/// Waits up to `secs` for the host to have a default route via a
+/// link-local router (`via`) or none at all (`!via`); else the route left.
+fn wait_default_route(host: &Netns, secs: u64, via: bool) -> Result<(), String> {
+    let done = wait_for(Duration::from_secs(secs), || {
+        let r = default_route(host);
+        let ok = if via {
+            r.contains("via fe80::")
+        } else {
+            r.trim().is_empty()
+        };
+        ok.then_some(())
+    });
+    done.ok_or_else(|| default_route(host))
+}
+
 /// The host's SLAAC address in 2001:db8:1::/64 with its lifetimes line.
 fn slaac_addr(host: &Netns) -> Option<(String, String)> {
     let a = addrs(host);
@@ -358,10 +373,7 @@ fn stopping_v6routerd_removes_the_host_default_route() {
     let s = setup("ra5");
     let (d, _) = start(&s, ISSUE_CONFIG);
     assert!(
-        wait_for(Duration::from_secs(3), || default_route(&s.host)
-            .contains("via fe80::")
-            .then_some(()))
-        .is_some(),
+        wait_default_route(&s.host, 3, true).is_ok(),
         "no default route"
     );
     let t = Instant::now();
@@ -371,14 +383,8 @@ fn stopping_v6routerd_removes_the_host_default_route() {
         "log:\n{}",
         d.log_text()
     );
-    let gone = wait_for(Duration::from_secs(1), || {
-        default_route(&s.host).trim().is_empty().then_some(())
-    });
-    assert!(
-        gone.is_some(),
-        "default route still there: {}",
-        default_route(&s.host)
-    );
+    wait_default_route(&s.host, 1, false)
+        .unwrap_or_else(|r| panic!("default route still there: {r}"));
     eprintln!("default route gone {:?} after SIGTERM", t.elapsed());
     // Only the router went away: the address (prefix lifetimes) stays.
     assert!(slaac_addr(&s.host).is_some());
@@ -793,16 +799,15 @@ fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
         t_back.elapsed().as_secs_f64()
     );
     let ra = squash(&ra);
-    assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
     // The issue config's lifetimes are the defaults (RFC 9096 §3): valid
     // 5400 s, preferred 2700 s; neither may be 0 after a carrier loss.
-    assert!(
-        ra.contains("Valid time : 5400 (0x00001518) seconds"),
-        "{ra}"
-    );
-    assert!(
-        ra.contains("Pref. time : 2700 (0x00000a8c) seconds"),
-        "{ra}"
+    testlab::assert_contains(
+        &ra,
+        &[
+            "Prefix : 2001:db8:1::/64",
+            "Valid time : 5400 (0x00001518) seconds",
+            "Pref. time : 2700 (0x00000a8c) seconds",
+        ],
     );
     assert!(!ra.contains("Router lifetime : 0 "), "{ra}");
     // And the host's address stays preferred (not "deprecated").
@@ -845,11 +850,9 @@ fn default_router_only_while_the_router_has_a_default_route() {
     // The uplink's default route.
     let t = Instant::now();
     s.rtr.sh("ip -6 route add default dev wan0 metric 1024");
-    let got = wait_for(Duration::from_secs(5), || {
-        default_route(&s.host).contains("via fe80::").then_some(())
-    });
+    let got = wait_default_route(&s.host, 5, true);
     assert!(
-        got.is_some(),
+        got.is_ok(),
         "no default route on the host\n{}",
         d.log_text()
     );
@@ -865,14 +868,8 @@ fn default_router_only_while_the_router_has_a_default_route() {
     // Lost again (G-5).
     let t = Instant::now();
     s.rtr.sh("ip -6 route del default dev wan0");
-    let gone = wait_for(Duration::from_secs(5), || {
-        default_route(&s.host).trim().is_empty().then_some(())
-    });
-    assert!(
-        gone.is_some(),
-        "host still routes via us: {}",
-        default_route(&s.host)
-    );
+    wait_default_route(&s.host, 5, false)
+        .unwrap_or_else(|r| panic!("host still routes via us: {r}"));
     eprintln!(
         "host default route gone {:.2} s after the router's",
         t.elapsed().as_secs_f64()
