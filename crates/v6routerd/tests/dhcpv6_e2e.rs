@@ -70,13 +70,10 @@ fn dhclient_address_prefix_route_and_information() {
     let lease = dhclient(&s, "pd", &["-P"], "iaprefix 2001:db8:8:");
     let prefix = last_field(&lease, "iaprefix");
     assert!(prefix.ends_with("/60"), "{prefix}");
-    let ll = s
-        .host
-        .sh("ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1");
-    let ll = ll.trim();
+    let ll = s.host.link_local("eth0");
     let route = wait_for(Duration::from_secs(3), || {
         let r = s.rtr.sh(&format!("ip -6 route show {prefix}"));
-        r.contains(ll).then_some(r)
+        r.contains(&ll).then_some(r)
     });
     let route = route.unwrap_or_else(|| {
         panic!(
@@ -171,10 +168,7 @@ fn stale_delegated_route_swept_and_delegated_route_shown() {
     let s = Setup { lab, rtr, host, d };
     let lease = dhclient(&s, "pd", &["-P"], "iaprefix 2001:db8:8:");
     let prefix = last_field(&lease, "iaprefix");
-    let ll = s
-        .host
-        .sh("ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1");
-    let ll = ll.trim().to_string();
+    let ll = s.host.link_local("eth0");
     let shown = wait_for(Duration::from_secs(3), || {
         let out = s.d.ctl(&["show", "route", "for", &prefix]);
         (out.contains(&prefix) && out.contains(&ll)).then_some(out)

@@ -154,6 +154,16 @@ fn start_slaac(s: &Setup) -> Daemon {
     d
 }
 
+/// As [`start_slaac`] on a new setup whose host sends no Router
+/// Solicitation of its own: an RS seen is one the test sent.
+fn start_slaac_without_rs(tag: &str) -> (Setup, Daemon) {
+    let s = setup(tag);
+    s.host
+        .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
+    let d = start_slaac(&s);
+    (s, d)
+}
+
 fn rewrite_and_reload(d: &Daemon, cfg_body: &str) {
     // Keep the [router]/[control] head the lab added.
     let old = std::fs::read_to_string(&d.config).expect("config");
@@ -200,13 +210,7 @@ fn host_kernel_gets_slaac_address_and_default_route_mtu_1280_within_2s() {
         "{lft}"
     );
     // The router is the one whose link-local the route points at.
-    let ll = s.rtr.sh("ip -6 addr show dev eth1 scope link");
-    let ll = ll
-        .split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .expect("link-local");
-    let ll = ll.split('/').next().expect("address");
+    let ll = s.rtr.link_local("eth1");
     assert!(route.contains(&format!("via {ll} ")), "{route} vs {ll}");
 }
 
@@ -393,11 +397,8 @@ fn stopping_v6routerd_removes_the_host_default_route() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn reload_without_change_does_not_disturb_hosts() {
-    let s = setup("ra6");
     // No RS from the host during the observation: only our timers speak.
-    s.host
-        .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    let d = start_slaac(&s);
+    let (s, d) = start_slaac_without_rs("ra6");
     // Max 300 s: Min 99 s, so the initial RAs come exactly 16 s apart. The
     // first went out at start; observe the 5 s after a reload at ~2 s.
     std::thread::sleep(Duration::from_secs(1));
@@ -583,18 +584,9 @@ fn send_rs_with_slla(host: &Netns) {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn rs_with_source_lladdr_is_answered_by_unicast_within_500ms() {
-    let s = setup("raa");
-    s.host
-        .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    let d = start_slaac(&s);
+    let (s, d) = start_slaac_without_rs("raa");
     let (cap, pcap) = capture(&s, "rs.pcap");
-    let host_ll = s.host.sh("ip -6 addr show dev eth0 scope link");
-    let host_ll = host_ll
-        .split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .expect("ll");
-    let host_ll = host_ll.split('/').next().expect("ll").to_string();
+    let host_ll = s.host.link_local("eth0");
     let t_rs = epoch_now();
     send_rs_with_slla(&s.host);
     let got = wait_for(Duration::from_secs(2), || {
@@ -634,14 +626,18 @@ fn slash64_template_follows_the_router_interface_addresses() {
             .lines()
             .any(|l| l.contains(&format!("inet6 {p}")))
     };
-    assert!(
-        wait_for(Duration::from_secs(3), || in_prefix("2001:db8:7:0:")
-            .then_some(()))
-        .is_some(),
-        "no address from 2001:db8:7::/64:\n{}\n{}",
-        addrs(&s.host),
-        d.log_text()
-    );
+    // The host has an address in `p` within 3 s, else the test fails
+    // saying `what`.
+    let gets = |p: &str, what: &str| {
+        let got = wait_for(Duration::from_secs(3), || in_prefix(p).then_some(()));
+        assert!(
+            got.is_some(),
+            "{what}:\n{}\n{}",
+            addrs(&s.host),
+            d.log_text()
+        );
+    };
+    gets("2001:db8:7:0:", "no address from 2001:db8:7::/64");
     assert!(
         !in_prefix("2001:db8:6:0:"),
         "deprecated prefix advertised:\n{}",
@@ -650,14 +646,7 @@ fn slash64_template_follows_the_router_interface_addresses() {
     // Renumbering: a new address appears, the old one goes.
     s.rtr
         .sh("ip -6 addr add 2001:db8:9::1/64 dev eth1 && ip -6 addr del 2001:db8:7::1/64 dev eth1");
-    assert!(
-        wait_for(Duration::from_secs(3), || in_prefix("2001:db8:9:0:")
-            .then_some(()))
-        .is_some(),
-        "new prefix not advertised:\n{}\n{}",
-        addrs(&s.host),
-        d.log_text()
-    );
+    gets("2001:db8:9:0:", "new prefix not advertised");
     let old = wait_for(Duration::from_secs(3), || {
         let a = addrs(&s.host);
         let mut it = a.lines();

@@ -83,14 +83,6 @@ impl Home {
             self.host_line("2001:db8:ff:").filter(|l| ok(l))
         })
     }
-
-    fn link_local(ns: &Netns, dev: &str) -> String {
-        ns.sh(&format!(
-            "ip -6 -o addr show dev {dev} scope link | awk '{{print $4}}' | cut -d/ -f1"
-        ))
-        .trim()
-        .to_string()
-    }
 }
 
 #[test]
@@ -108,8 +100,8 @@ fn the_isps_slash64_and_dns_reach_the_lan_host_from_our_link_local() {
     // rdisc6 solicits: our RS answer carries the relayed content and comes
     // from the router's own link-local on the LAN, not the ISP's.
     let out = h.host.sh("rdisc6 -1 -w 3000 eth0 2>&1");
-    let ours = Home::link_local(&h.rtr, "lan0");
-    let isp = Home::link_local(&h.isp, "isp0");
+    let ours = h.rtr.link_local("lan0");
+    let isp = h.isp.link_local("isp0");
     assert!(
         out.contains("2001:db8:ff::/64"),
         "no relayed prefix:\n{out}"
@@ -391,7 +383,7 @@ fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
 #[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
 fn relay_forwards_go_to_the_configured_server() {
     let h = home("relay-us");
-    let kea = Home::link_local(&h.isp, "isp0");
+    let kea = h.isp.link_local("isp0");
     let cfg = ROUTER.replace(
         "relay = { from = \"wan0\" }",
         &format!("relay = {{ from = \"wan0\", dhcpv6_servers = [\"{kea}\"] }}"),

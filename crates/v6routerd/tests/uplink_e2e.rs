@@ -50,13 +50,9 @@ impl Home {
 
     /// The ISP routes what it delegated to the router (as real ISPs do).
     fn isp_routes_to_router(&self, pool: &str) {
-        let ll = self
-            .rtr
-            .sh("ip -6 -o addr show dev wan0 scope link | awk '{print $4}' | cut -d/ -f1");
-        self.isp.sh(&format!(
-            "ip -6 route replace {pool} via {} dev isp0",
-            ll.trim()
-        ));
+        let ll = self.rtr.link_local("wan0");
+        self.isp
+            .sh(&format!("ip -6 route replace {pool} via {ll} dev isp0"));
     }
 
     /// Wait up to 10 s for `addr` on the router's lan0; fail with the log.
