@@ -379,14 +379,9 @@ impl KernelView {
 
     /// Insert or replace an address (matched by link and address).
     pub fn upsert_addr(&mut self, a: AddrFact) {
-        match self
-            .addrs
-            .iter_mut()
-            .find(|x| x.index == a.index && x.addr == a.addr)
-        {
-            Some(x) => *x = a,
-            None => self.addrs.push(a),
-        }
+        upsert(&mut self.addrs, a, |x, a| {
+            x.index == a.index && x.addr == a.addr
+        });
     }
 
     pub fn remove_addr(&mut self, index: u32, addr: Ipv6Addr) {
@@ -402,14 +397,9 @@ impl KernelView {
 
     /// Insert or replace an IPv4 address (matched by link and address).
     pub fn upsert_addr4(&mut self, a: Addr4Fact) {
-        match self
-            .addrs4
-            .iter_mut()
-            .find(|x| x.index == a.index && x.addr == a.addr)
-        {
-            Some(x) => *x = a,
-            None => self.addrs4.push(a),
-        }
+        upsert(&mut self.addrs4, a, |x, a| {
+            x.index == a.index && x.addr == a.addr
+        });
     }
 
     fn ensure_index(&mut self) {
@@ -522,6 +512,14 @@ impl KernelView {
         self.addrs4.retain(|a| a.index != index);
         self.routes.retain(|r| r.oif != Some(index));
         self.route_index.rebuild(&self.routes);
+    }
+}
+
+/// Replace the element of `v` that is `same` as `a` with `a`, or add `a`.
+fn upsert<T>(v: &mut Vec<T>, a: T, same: impl Fn(&T, &T) -> bool) {
+    match v.iter_mut().find(|x| same(x, &a)) {
+        Some(x) => *x = a,
+        None => v.push(a),
     }
 }
 

@@ -8,9 +8,11 @@
 //! `cargo test` and run by `tests/run-all.sh` with `--include-ignored`.
 
 mod home;
+mod served;
 mod toml;
 pub mod uml;
 pub use home::Home;
+pub use served::Setup;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -98,13 +100,40 @@ fn run(cmd: &mut Command) -> Output {
 
 fn ok(cmd: &mut Command) -> String {
     let o = run(cmd);
+    stdout_of(&o, &format!("{cmd:?}"))
+}
+
+/// The standard output of `what`, which must have succeeded; a failure
+/// panics with both of its streams.
+pub fn stdout_of(o: &Output, what: &str) -> String {
     assert!(
         o.status.success(),
-        "{cmd:?} failed: {}{}",
+        "{what} failed: {}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Panics, printing `text`, unless it contains every one of `parts`.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    assert!(parts.iter().all(|p| text.contains(p)), "{text}");
+}
+
+/// Panics unless every one of `cmds` is on PATH, naming `package`
+/// (what provides them) for the test log.
+pub fn need(cmds: &[&str], package: &str) {
+    assert!(cmds.iter().all(|c| have(c)), "{package} is needed");
+}
+
+/// The `count` of the entry called `name` in a list of counters of
+/// `v6ctl --json` (`received`, `sent`, `drops`, ...); None if absent.
+pub fn counter(list: &serde_json::Value, name: &str) -> Option<u64> {
+    list.as_array()?
+        .iter()
+        .find(|c| c["name"] == name)
+        .and_then(|c| c["count"].as_u64())
 }
 
 impl Lab {
@@ -154,6 +183,14 @@ impl Lab {
         let (na, nb) = (lab.netns(a.0), lab.netns(b.0));
         lab.veth(&na, a.1, &nb, b.1);
         (lab, na, nb)
+    }
+
+    /// A new namespace `short` whose `own_if` is joined by a veth to
+    /// `peer_if` of `peer` (a third namespace after [`Lab::pair`]).
+    pub fn netns_on(&self, peer: &Netns, peer_if: &str, short: &str, own_if: &str) -> Netns {
+        let ns = self.netns(short);
+        self.veth(peer, peer_if, &ns, own_if);
+        ns
     }
 
     /// A veth pair `a_if` in `a` and `b_if` in `b`, both up.
@@ -350,6 +387,32 @@ impl Lab {
         // the first packets after it could go unseen.
         std::thread::sleep(Duration::from_millis(500));
         (pid, pcap)
+    }
+
+    /// tcpdump on `dev` in `ns` writing what matches `filter` (packet by
+    /// packet: `--immediate-mode -U`) to `<lab dir>/<file>`. Returns once
+    /// it listens: its pid (stop it with [`Lab::stop`]) and the file's path.
+    pub fn tcpdump(&self, ns: &Netns, dev: &str, filter: &str, file: &str) -> (u32, String) {
+        let path = self.dir.join(file).display().to_string();
+        let log = format!("{file}.log");
+        let args = [
+            "tcpdump",
+            "-i",
+            dev,
+            "--immediate-mode",
+            "-U",
+            "-n",
+            "-w",
+            &path,
+            filter,
+        ];
+        let pid = self.spawn(ns, &args, &log);
+        let started = wait_for(Duration::from_secs(5), || {
+            let t = std::fs::read_to_string(self.dir.join(&log)).unwrap_or_default();
+            t.contains("listening on").then_some(())
+        });
+        assert!(started.is_some(), "tcpdump did not start");
+        (pid, path)
     }
 
     /// Start v6routerd in `ns` with `config` (TOML text). `STATE` and `SOCK`
@@ -592,11 +655,14 @@ impl Daemon {
             .try_ctl(&["--json", "show", "dhcpv6"])
             .unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(&st).unwrap_or_default();
-        v["data"]["received"]
-            .as_array()
-            .and_then(|a| a.iter().find(|c| c["name"] == name))
-            .and_then(|c| c["count"].as_u64())
-            .unwrap_or(0)
+        counter(&v["data"]["received"], name).unwrap_or(0)
+    }
+
+    /// `v6ctl args` (or why it failed) and then the daemon's log: what a
+    /// failed wait on the daemon prints.
+    pub fn report(&self, args: &[&str]) -> String {
+        let now = self.try_ctl(args).unwrap_or_else(|e| e);
+        format!("{now}\n{}", self.log_text())
     }
 
     pub fn log_text(&self) -> String {
@@ -675,6 +741,9 @@ pool = "2001:db8:1::1000-2001:db8:1::1fff"
 /// dhclient's lease-file notation (`default-duid`) and as v6router
 /// writes it, and its host entry (`[[interface.dhcpv6.host]]`).
 pub mod laptop {
+    use crate::{Dhclient, Lab, Netns};
+    use std::time::Duration;
+
     pub const DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
     pub const DUID: &str = "00:03:00:01:02:00:00:00:00:77";
     pub const HOST: &str = r#"
@@ -683,4 +752,17 @@ name = "laptop"
 duid = "00:03:00:01:02:00:00:00:00:77"
 address = "2001:db8:1::500"
 "#;
+
+    /// dhclient as the laptop on `eth0` of `host` (its DUID put in the
+    /// lease file's `default-duid` before it starts), and its lease once
+    /// that has the host entry's address (within 15 s).
+    pub fn lease(lab: &Lab, host: &Netns) -> (Dhclient, Option<String>) {
+        let lf = lab.dir().join("laptop.leases");
+        std::fs::write(&lf, format!("default-duid \"{DUID_ESCAPED}\";\n")).unwrap();
+        let c = lab.dhclient(host, "laptop", &[], "eth0");
+        let lease = c.wait_lease(Duration::from_secs(15), |t| {
+            t.contains("iaaddr 2001:db8:1::500")
+        });
+        (c, lease)
+    }
 }

@@ -44,6 +44,32 @@ macro_rules! lan_from_wan {
     };
 }
 
+/// `lan0` towards a cascaded router: numbered as [`lan_from_wan!`]'s
+/// subnet 1 with M set and its /64 advertised, serving addresses and
+/// sub-delegating /60s of wan0's delegation over DHCPv6 with the
+/// lifetimes `preferred`, `valid` and the timers `renew` (T1), `rebind`
+/// (T2); the table `[interface.dhcpv6]` stays open.
+#[macro_export]
+macro_rules! cascade_lan {
+    ($preferred:literal, $valid:literal, $renew:literal, $rebind:literal) => {
+        concat!(
+            $crate::lan_from_wan!("lan0", 1),
+            "managed = true\n[[interface.ra.prefix]]\nprefix = \"::/64\"\n\
+             [interface.dhcpv6]\npool = \"::1000-::1fff\"\n\
+             pd_pool = { from = \"wan0\", delegated_length = 60 }\n",
+            "preferred_lifetime = ",
+            $preferred,
+            "\nvalid_lifetime = ",
+            $valid,
+            "\nrenew_time = ",
+            $renew,
+            "\nrebind_time = ",
+            $rebind,
+            "\n"
+        )
+    };
+}
+
 #[cfg(test)]
 mod tests {
     /// The pieces join into the TOML a test would write by hand.
@@ -63,6 +89,28 @@ mod tests {
              solicit_max_rt = 60\n\
              \n[[interface]]\nname = \"lan0\"\nassign = { from = \"wan0\", length = 64, subnet = 1 }\n\
              [interface.ra]\nmax_interval = 4\nmanaged = true\n"
+        );
+    }
+
+    /// The cascaded LAN is the TOML the cascade tests wrote by hand.
+    #[test]
+    fn cascade_lan_is_the_hand_written_config() {
+        assert_eq!(
+            cascade_lan!(20, 40, 4, 6),
+            concat!(
+                lan_from_wan!("lan0", 1),
+                r#"managed = true
+[[interface.ra.prefix]]
+prefix = "::/64"
+[interface.dhcpv6]
+pool = "::1000-::1fff"
+pd_pool = { from = "wan0", delegated_length = 60 }
+preferred_lifetime = 20
+valid_lifetime = 40
+renew_time = 4
+rebind_time = 6
+"#
+            )
         );
     }
 }

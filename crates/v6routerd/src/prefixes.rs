@@ -15,14 +15,29 @@ use std::time::{Duration, Instant};
 use v6common::Ipv6Prefix;
 use v6config::{Config, Subnet};
 
-/// A prefix the ISP delegated on `uplink`.
+/// A lease the DHCPv6 client of `uplink` holds, with its lifetimes' ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delegation {
+pub struct UplinkLease<T> {
     pub uplink: String,
-    pub prefix: Ipv6Prefix,
+    pub value: T,
     pub preferred_until: Instant,
     pub valid_until: Instant,
 }
+
+impl<T: Copy> UplinkLease<T> {
+    /// `lease` as the client of `uplink` bound it.
+    pub fn of(uplink: &str, lease: &v6dhcp::client::Lease<T>) -> UplinkLease<T> {
+        UplinkLease {
+            uplink: uplink.to_string(),
+            value: lease.value,
+            preferred_until: lease.preferred_until,
+            valid_until: lease.valid_until,
+        }
+    }
+}
+
+/// A prefix the ISP delegated on an uplink.
+pub type Delegation = UplinkLease<Ipv6Prefix>;
 
 /// One address the router gives itself on a LAN.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +84,7 @@ pub fn plan(
         }
         // RFC 7084 WPD-5: the whole delegation is unreachable but for
         // the LAN subnets carved from it.
-        p.unreachable.push(d.prefix);
+        p.unreachable.push(d.value);
         delegated_addrs(cfg, d, &index_of, now, &mut p);
     }
     if let Some(u) = ula {
@@ -143,7 +158,7 @@ fn delegated_addrs(
         let Some(&n) = index_of.get(&i.name) else {
             continue;
         };
-        match d.prefix.subnet(a.length, u128::from(n)) {
+        match d.value.subnet(a.length, u128::from(n)) {
             Some(net) => p.addrs.push(PlannedAddr {
                 iface: i.name.clone(),
                 addr: router_addr(net),
@@ -151,11 +166,11 @@ fn delegated_addrs(
                 // Never beyond what remains of the delegation (RFC 9096 §3, RFC 7084 L-13).
                 preferred: secs(d.preferred_until.saturating_duration_since(now)),
                 valid: secs(d.valid_until.saturating_duration_since(now)),
-                from: d.prefix,
+                from: d.value,
             }),
             None => p.problems.push(format!(
                 "{}: subnet {n} of length {} does not fit in the delegated {}",
-                i.name, a.length, d.prefix
+                i.name, a.length, d.value
             )),
         }
     }
@@ -181,14 +196,8 @@ fn ula_addrs(cfg: &Config, u: Ipv6Prefix, index_of: &BTreeMap<String, u32>, p: &
     }
 }
 
-/// An address the ISP gave an uplink itself (IA_NA), as the client bound it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WanLease {
-    pub uplink: String,
-    pub addr: Ipv6Addr,
-    pub preferred_until: Instant,
-    pub valid_until: Instant,
-}
+/// An address the ISP gave an uplink itself (IA_NA).
+pub type WanLease = UplinkLease<Ipv6Addr>;
 
 /// The uplinks' own addresses to configure: each IA_NA address still valid,
 /// as a /128 (RFC 8415 §18.2.10.1: the lease says nothing of the link's
@@ -201,11 +210,11 @@ pub fn wan_addrs(leases: &[WanLease], now: Instant) -> Vec<PlannedAddr> {
         .filter(|l| l.valid_until > now)
         .map(|l| PlannedAddr {
             iface: l.uplink.clone(),
-            addr: l.addr,
+            addr: l.value,
             prefix_len: 128,
             preferred: secs(l.preferred_until.saturating_duration_since(now)),
             valid: secs(l.valid_until.saturating_duration_since(now)),
-            from: Ipv6Prefix::new(l.addr, 128),
+            from: Ipv6Prefix::new(l.value, 128),
         })
         .collect()
 }
@@ -242,13 +251,22 @@ assign = { from = "wan0", subnet = "auto" }
 "#
     );
 
-    fn deleg(p: &str, now: Instant, pl: u64, vl: u64) -> Delegation {
-        Delegation {
+    /// wan0's lease of `v`, preferred for `pl` and valid for `vl` seconds
+    /// from `now`.
+    fn held<T: std::str::FromStr>(v: &str, now: Instant, pl: u64, vl: u64) -> UplinkLease<T>
+    where
+        T::Err: std::fmt::Debug,
+    {
+        UplinkLease {
             uplink: "wan0".into(),
-            prefix: p.parse().unwrap(),
+            value: v.parse().unwrap(),
             preferred_until: now + Duration::from_secs(pl),
             valid_until: now + Duration::from_secs(vl),
         }
+    }
+
+    fn deleg(p: &str, now: Instant, pl: u64, vl: u64) -> Delegation {
+        held(p, now, pl, vl)
     }
 
     /// The plan for one live /56 from wan0 (preferred 20 s, valid 40 s).
@@ -337,12 +355,7 @@ assign = { from = "wan0", subnet = "auto" }
     #[test]
     fn ia_na_addresses_go_on_the_wan_as_128s_with_their_lifetimes() {
         let now = Instant::now();
-        let lease = |addr: &str, pl: u64, vl: u64| WanLease {
-            uplink: "wan0".into(),
-            addr: addr.parse().unwrap(),
-            preferred_until: now + Duration::from_secs(pl),
-            valid_until: now + Duration::from_secs(vl),
-        };
+        let lease = |addr: &str, pl: u64, vl: u64| -> WanLease { held(addr, now, pl, vl) };
         let got = wan_addrs(
             &[
                 lease("2001:db8:ff::1000", 20, 40),

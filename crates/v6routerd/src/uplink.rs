@@ -8,7 +8,7 @@
 //! one deprecated), DHCPv6 pools relative to the /64 move, RIPng's connected
 //! export changes.
 
-use crate::prefixes::{self, Delegation, Plan, PlannedAddr, WanLease};
+use crate::prefixes::{self, Delegation, Plan, PlannedAddr, UplinkLease, WanLease};
 use crate::service::unix_secs as wall;
 use crate::service::{Changed, Ctx, DelegatedPrefix, Row, Service, UplinkFacts};
 use crate::state::{load_json, save_json};
@@ -473,17 +473,19 @@ impl Uplinks {
             .filter_map(|u| u.client.binding().map(|b| (u.name.as_str(), b)))
     }
 
-    fn delegations(&self) -> Vec<Delegation> {
+    /// The `leases` of every binding (its prefixes or its addresses),
+    /// each with its uplink's name.
+    fn uplink_leases<T: Copy>(
+        &self,
+        leases: impl Fn(&Binding) -> &[Lease<T>],
+    ) -> Vec<UplinkLease<T>> {
         self.bindings()
-            .flat_map(|(name, b)| {
-                b.prefixes.iter().map(move |p| Delegation {
-                    uplink: name.to_string(),
-                    prefix: p.value,
-                    preferred_until: p.preferred_until,
-                    valid_until: p.valid_until,
-                })
-            })
+            .flat_map(|(name, b)| leases(b).iter().map(move |l| UplinkLease::of(name, l)))
             .collect()
+    }
+
+    fn delegations(&self) -> Vec<Delegation> {
+        self.uplink_leases(|b| &b.prefixes)
     }
 
     /// Re-plan and bring the kernel in line: new addresses, refreshed
@@ -542,16 +544,7 @@ impl Uplinks {
 
     /// The IA_NA addresses of every binding.
     fn wan_leases(&self) -> Vec<WanLease> {
-        self.bindings()
-            .flat_map(|(name, b)| {
-                b.addresses.iter().map(move |a| WanLease {
-                    uplink: name.to_string(),
-                    addr: a.value,
-                    preferred_until: a.preferred_until,
-                    valid_until: a.valid_until,
-                })
-            })
-            .collect()
+        self.uplink_leases(|b| &b.addresses)
     }
 
     /// Configure each uplink's own IA_NA addresses (`request_address`) with
@@ -665,7 +658,7 @@ impl Uplinks {
                 .into_iter()
                 .map(|d| DelegatedPrefix {
                     uplink: d.uplink,
-                    prefix: d.prefix,
+                    prefix: d.value,
                     preferred_until: d.preferred_until,
                     valid_until: d.valid_until,
                 })

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use testlab::{have, wait_for, Daemon, Lab, Netns};
+use testlab::{need, wait_for, Netns, Setup};
 
 const SERVER: &str = r#"
 [interface.dhcpv6]
@@ -49,35 +49,19 @@ impl Drop for SystemFiles {
     }
 }
 
-struct Setup {
-    lab: Lab,
-    rtr: Netns,
-    host: Netns,
-    d: Daemon,
-}
-
 /// Router `lan0` — host `up0`; the host also has `sub0` (one end of a veth
 /// pair standing for its LAN) to put a delegated /64 on. `ra` is the
 /// [interface.ra] body: the M and O flags decide what a client asks for.
 fn setup(tag: &str, ra: &str) -> Setup {
-    let lab = Lab::new(tag);
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "up0");
-    host.sh(
-        "ip link add sub0 type veth peer name sub0p && ip link set sub0 up && ip link set sub0p up",
-    );
-    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
-    rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
     let config = format!(
         "[[interface]]\nname = \"lan0\"\n\n[interface.ra]\n{ra}\n\n[[interface.ra.prefix]]\nprefix = \"2001:db8:1::/64\"\n{SERVER}"
     );
-    let d = lab.daemon(&rtr, "r", &config);
-    let ok = wait_for(Duration::from_secs(5), || {
-        d.ctl(&["show", "dhcpv6"]).contains("lan0 (").then_some(())
-    });
-    assert!(ok.is_some(), "{}", d.log_text());
-    Setup { lab, rtr, host, d }
+    Setup::dhcpv6(tag, "up0", &config, |rtr, host| {
+        host.sh(
+            "ip link add sub0 type veth peer name sub0p && ip link set sub0 up && ip link set sub0p up",
+        );
+        rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
+    })
 }
 
 /// A global address of `dev` in `ns` inside `within` (text prefix), with
@@ -104,6 +88,17 @@ fn pd_route(rtr: &Netns) -> Option<String> {
 
 fn capture(s: &Setup, name: &str) -> (u32, String) {
     s.lab.capture(&s.rtr, "lan0", "udp port 547", name)
+}
+
+/// The start of the M-flag tests: `client` and tshark present, the
+/// client's system state directory `state` watched (put back after the
+/// test), the LAN with M set, and tshark capturing into `<cap>.pcap`.
+fn managed(tag: &str, client: &str, state: &str, cap: &str) -> (SystemFiles, Setup, u32, String) {
+    need(&[client, "tshark"], &format!("{client} and tshark"));
+    let files = SystemFiles::watch(state);
+    let s = setup(tag, "managed = true");
+    let (ts, pcap) = capture(&s, cap);
+    (files, s, ts, pcap)
 }
 
 /// Every DHCPv6 message in the capture, dissected: no malformed field in
@@ -251,13 +246,7 @@ fn start_dhcpcd(s: &Setup, conf: &str) -> u32 {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn dhcpcd_follows_the_m_flag_and_gets_an_address_and_a_prefix() {
-    assert!(
-        have("dhcpcd") && have("tshark"),
-        "dhcpcd and tshark are needed"
-    );
-    let _files = SystemFiles::watch("/var/lib/dhcpcd");
-    let s = setup("dcd", "managed = true");
-    let (ts, pcap) = capture(&s, "m");
+    let (_files, s, ts, pcap) = managed("dcd", "dhcpcd", "/var/lib/dhcpcd", "m");
     let pid = start_dhcpcd(&s, DHCPCD_CONF);
     let (addr, _) = check_bound(&s, "dhcpcd.log");
     // An IA_NA address is a /128 on the link (RFC 8415 §21.6 carries no
@@ -279,7 +268,7 @@ fn dhcpcd_follows_the_m_flag_and_gets_an_address_and_a_prefix() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn dhcpcd_asks_only_for_information_when_only_o_is_set() {
-    assert!(have("dhcpcd"), "dhcpcd is needed");
+    need(&["dhcpcd"], "dhcpcd");
     let _files = SystemFiles::watch("/var/lib/dhcpcd");
     let s = setup("dco", "other_config = true");
     // No ia_na / ia_pd: what dhcpcd asks for is left to the RA's flags.
@@ -330,13 +319,7 @@ id-assoc pd 2 {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn wide_dhcp6c_gets_an_address_and_a_prefix_and_releases_them() {
-    assert!(
-        have("dhcp6c") && have("tshark"),
-        "dhcp6c and tshark are needed"
-    );
-    let _files = SystemFiles::watch("/var/lib/dhcpv6");
-    let s = setup("w6c", "managed = true");
-    let (ts, pcap) = capture(&s, "w");
+    let (_files, s, ts, pcap) = managed("w6c", "dhcp6c", "/var/lib/dhcpv6", "w");
     let cf = s.lab.dir().join("dhcp6c.conf");
     std::fs::write(&cf, DHCP6C_CONF).expect("dhcp6c.conf");
     let pf = s.lab.dir().join("dhcp6c.pid");

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::time::Duration;
-use testlab::{have, wait_for, Daemon, Lab, Netns};
+use testlab::{have, laptop, wait_for, Daemon, Dhclient, Lab, Netns, Setup};
 
 const CONFIG: &str = r#"
 [[interface]]
@@ -20,35 +20,8 @@ valid_lifetime = 40
 information_refresh_time = 7200
 "#;
 
-/// DUID-LL 02:00:00:00:00:77 in dhclient's lease-file notation.
-const STATIC_DUID_ESCAPED: &str = r"\000\003\000\001\002\000\000\000\000\167";
-const STATIC_DUID: &str = "00:03:00:01:02:00:00:00:00:77";
-
-struct Setup {
-    lab: Lab,
-    rtr: Netns,
-    host: Netns,
-    d: Daemon,
-}
-
 fn setup(tag: &str, extra: &str) -> Setup {
-    let lab = Lab::new(tag);
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
-    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
-    let d = lab.daemon(&rtr, "r", &format!("{CONFIG}{extra}"));
-    // Serving once the interface is joined.
-    let ok = wait_for(Duration::from_secs(5), || {
-        d.ctl(&["show", "dhcpv6"]).contains("lan0 (").then_some(())
-    });
-    assert!(
-        ok.is_some(),
-        "{}\n{}",
-        d.ctl(&["show", "dhcpv6"]),
-        d.log_text()
-    );
-    Setup { lab, rtr, host, d }
+    Setup::dhcpv6(tag, "eth0", &format!("{CONFIG}{extra}"), |_, _| {})
 }
 
 /// Start dhclient -6 in the foreground (killed with the lab) and wait until
@@ -97,13 +70,10 @@ fn dhclient_address_prefix_route_and_information() {
     let lease = dhclient(&s, "pd", &["-P"], "iaprefix 2001:db8:8:");
     let prefix = last_field(&lease, "iaprefix");
     assert!(prefix.ends_with("/60"), "{prefix}");
-    let ll = s
-        .host
-        .sh("ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1");
-    let ll = ll.trim();
+    let ll = s.host.link_local("eth0");
     let route = wait_for(Duration::from_secs(3), || {
         let r = s.rtr.sh(&format!("ip -6 route show {prefix}"));
-        r.contains(ll).then_some(r)
+        r.contains(&ll).then_some(r)
     });
     let route = route.unwrap_or_else(|| {
         panic!(
@@ -169,10 +139,7 @@ fn dhclient_address_prefix_route_and_information() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn stale_delegated_route_swept_and_delegated_route_shown() {
-    let lab = Lab::new("dhs");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair("dhs", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     const STALE: &str = "2001:db8:8:f0::/60";
     rtr.sh(&format!(
@@ -201,10 +168,7 @@ fn stale_delegated_route_swept_and_delegated_route_shown() {
     let s = Setup { lab, rtr, host, d };
     let lease = dhclient(&s, "pd", &["-P"], "iaprefix 2001:db8:8:");
     let prefix = last_field(&lease, "iaprefix");
-    let ll = s
-        .host
-        .sh("ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1");
-    let ll = ll.trim().to_string();
+    let ll = s.host.link_local("eth0");
     let shown = wait_for(Duration::from_secs(3), || {
         let out = s.d.ctl(&["show", "route", "for", &prefix]);
         (out.contains(&prefix) && out.contains(&ll)).then_some(out)
@@ -223,11 +187,14 @@ fn stale_delegated_route_swept_and_delegated_route_shown() {
 fn static_binding_by_duid() {
     let s = setup(
         "dhs",
-        &format!("\n[[interface.dhcpv6.host]]\nduid = \"{STATIC_DUID}\"\naddress = \"2001:db8:1::500\"\n"),
+        &format!(
+            "\n[[interface.dhcpv6.host]]\nduid = \"{}\"\naddress = \"2001:db8:1::500\"\n",
+            laptop::DUID
+        ),
     );
     // dhclient takes its DUID from the lease file's default-duid.
     let lf = s.lab.dir().join("st.leases");
-    std::fs::write(&lf, format!("default-duid \"{STATIC_DUID_ESCAPED}\";\n")).unwrap();
+    std::fs::write(&lf, format!("default-duid \"{}\";\n", laptop::DUID_ESCAPED)).unwrap();
     let lease = dhclient(&s, "st", &[], "iaaddr 2001:db8:1::500");
     assert!(lease.contains("iaaddr 2001:db8:1::500"), "{lease}");
     let leases = s.d.ctl(&["show", "leases"]);
@@ -235,7 +202,10 @@ fn static_binding_by_duid() {
         .lines()
         .find(|l| l.starts_with("2001:db8:1::500 "))
         .unwrap_or_else(|| panic!("{leases}"));
-    assert!(row.contains("static") && row.contains(STATIC_DUID), "{row}");
+    assert!(
+        row.contains("static") && row.contains(laptop::DUID),
+        "{row}"
+    );
 }
 
 #[test]
@@ -259,11 +229,7 @@ fn restart_then_renew_keeps_address_without_nobinding() {
     let renewed = wait_for(Duration::from_secs(45), || {
         let st = s.d.ctl(&["--json", "show", "dhcpv6"]);
         let v: serde_json::Value = serde_json::from_str(&st).ok()?;
-        let renews = v["data"]["received"]
-            .as_array()?
-            .iter()
-            .find(|c| c["name"] == "RENEW")?["count"]
-            .as_u64()?;
+        let renews = testlab::counter(&v["data"]["received"], "RENEW")?;
         (renews > 0).then_some(())
     });
     assert!(renewed.is_some(), "no Renew seen\n{}", s.d.log_text());
@@ -470,12 +436,7 @@ fn full_disk_means_no_reply_and_no_lease() {
     let v: serde_json::Value = serde_json::from_str(&stats).unwrap();
     let j = &v["data"]["journal"];
     assert!(j["commit_failures"].as_u64().unwrap() > 0, "{stats}\n{out}");
-    let dropped = v["data"]["drops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "persist-failed")
-        .map(|c| c["count"].as_u64().unwrap());
+    let dropped = testlab::counter(&v["data"]["drops"], "persist-failed");
     assert!(dropped.unwrap_or(0) > 0, "{stats}");
     // Exactly the leases whose Reply went out are known.
     let leases = lease_set(&d);
@@ -502,12 +463,8 @@ fn client_behind_isc_dhcrelay() {
     if !have("dhcrelay") {
         panic!("dhcrelay (isc-dhcp-relay) is needed");
     }
-    let lab = Lab::new("dhy");
-    let rtr = lab.netns("rtr");
-    let relay = lab.netns("rly");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &relay, "up0");
-    lab.veth(&relay, "down0", &host, "eth0");
+    let (lab, rtr, relay) = Lab::pair("dhy", ("rtr", "lan0"), ("rly", "up0"));
+    let host = lab.netns_on(&relay, "down0", "host", "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     relay.sh("ip -6 addr add 2001:db8:1::2/64 dev up0 nodad && ip -6 addr add 2001:db8:2::1/64 dev down0 nodad && sysctl -qw net.ipv6.conf.all.forwarding=1");
     let cfg = r#"
@@ -556,20 +513,13 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
         "dhcrelay.log",
     );
     std::thread::sleep(Duration::from_millis(500));
-    let c = lab.dhclient(&host, "c", &["-N", "-P"], "eth0");
-    let lease = c
-        .wait_lease(Duration::from_secs(20), |t| {
-            t.contains("iaaddr") && t.contains("iaprefix")
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no lease through the relay\nclient:\n{}\nrelay:\n{}\ndaemon:\n{}\n{}",
-                c.log_text(),
-                std::fs::read_to_string(lab.dir().join("dhcrelay.log")).unwrap_or_default(),
-                d.ctl(&["show", "dhcpv6"]),
-                d.log_text()
-            )
-        });
+    let (_c, lease) = address_and_prefix(&lab, &host, || {
+        format!(
+            "no lease through the relay\nrelay:\n{}\ndaemon:\n{}",
+            std::fs::read_to_string(lab.dir().join("dhcrelay.log")).unwrap_or_default(),
+            d.report(&["show", "dhcpv6"])
+        )
+    });
     let addr = last_field(&lease, "iaaddr");
     let prefix = last_field(&lease, "iaprefix");
     assert!(addr.starts_with("2001:db8:2::1"), "{lease}");
@@ -630,6 +580,22 @@ pd_pool = { prefix = "2001:db8:20::/56", delegated_length = 60 }
     assert!(!verbose.contains("Malformed"), "{verbose}");
 }
 
+/// dhclient `c` on the host's eth0 asking for an address and a prefix
+/// (-N -P), and its lease once it has both (within 20 s). Else a panic
+/// with the client's log and `context` (the server's side of the story).
+fn address_and_prefix(
+    lab: &Lab,
+    host: &Netns,
+    context: impl FnOnce() -> String,
+) -> (Dhclient, String) {
+    let c = lab.dhclient(host, "c", &["-N", "-P"], "eth0");
+    let lease = c.wait_lease(Duration::from_secs(20), |t| {
+        t.contains("iaaddr") && t.contains("iaprefix")
+    });
+    let lease = lease.unwrap_or_else(|| panic!("client:\n{}\n{}", c.log_text(), context()));
+    (c, lease)
+}
+
 /// The server a migration starts from.
 #[derive(Clone, Copy, PartialEq)]
 enum OldServer {
@@ -644,10 +610,7 @@ enum OldServer {
 /// server's DUID, which the import kept) with the same address and prefix:
 /// no NoBinding, no Renew ignored as another server's, no new lease.
 fn migrate_then_renew(tag: &str, old: OldServer) {
-    let lab = Lab::new(tag);
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair(tag, ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let dir = lab.dir().to_path_buf();
     let path = |n: &str| dir.join(n).display().to_string();
@@ -695,18 +658,12 @@ fn migrate_then_renew(tag: &str, old: OldServer) {
             )
         }
     };
-    let c = lab.dhclient(&host, "c", &["-N", "-P"], "eth0");
-    let lease = c
-        .wait_lease(Duration::from_secs(20), |t| {
-            t.contains("iaaddr") && t.contains("iaprefix")
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "the old server gave nothing\nclient:\n{}\nserver:\n{}",
-                c.log_text(),
-                std::fs::read_to_string(dir.join(old_log)).unwrap_or_default()
-            )
-        });
+    let (c, lease) = address_and_prefix(&lab, &host, || {
+        format!(
+            "the old server gave nothing\nserver:\n{}",
+            std::fs::read_to_string(dir.join(old_log)).unwrap_or_default()
+        )
+    });
     let addr = last_field(&lease, "iaaddr");
     let prefix = last_field(&lease, "iaprefix");
     // The old server has written both bindings: stop it, as an admin would.

@@ -9,8 +9,6 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use testlab::{have, wait_for, Lab};
 
-use testlab::laptop::DUID_ESCAPED;
-
 /// The laptop's DUID as odhcpd's lease file writes it.
 const DUID_HEX: &str = "00030001020000000077";
 const VALID: u64 = 600;
@@ -97,12 +95,7 @@ fn dhclient_lease_in_odhcpd_format_and_dnsmasq_answers_its_name() {
     );
 
     // The named client: its DUID has a host entry.
-    let lf = dir.join("laptop.leases");
-    std::fs::write(&lf, format!("default-duid \"{DUID_ESCAPED}\";\n")).unwrap();
-    let c = lab.dhclient(&host, "laptop", &[], "eth0");
-    let lease = c.wait_lease(Duration::from_secs(15), |t| {
-        t.contains("iaaddr 2001:db8:1::500")
-    });
+    let (c, lease) = testlab::laptop::lease(&lab, &host);
     assert!(lease.is_some(), "{}\n{}", c.log_text(), d.log_text());
     let granted = unix_now();
 

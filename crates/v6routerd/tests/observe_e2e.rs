@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use testlab::{bin, wait_for, Lab};
 
-use testlab::laptop::{DUID as DUID_HEX, DUID_ESCAPED};
+use testlab::laptop::DUID as DUID_HEX;
 
 /// The served LAN with the laptop's host entry.
 fn config() -> String {
@@ -53,12 +53,7 @@ fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
     // Subscribed once the daemon holds the connection's slot; give it a moment.
     std::thread::sleep(Duration::from_millis(300));
 
-    let lf = dir.join("laptop.leases");
-    std::fs::write(&lf, format!("default-duid \"{DUID_ESCAPED}\";\n")).unwrap();
-    let c = lab.dhclient(&host, "laptop", &[], "eth0");
-    let leased = c.wait_lease(Duration::from_secs(15), |t| {
-        t.contains("iaaddr 2001:db8:1::500")
-    });
+    let (c, leased) = testlab::laptop::lease(&lab, &host);
     assert!(leased.is_some(), "{}\n{}", c.log_text(), d.log_text());
     let seen = unix_ms();
     let granted =
@@ -104,7 +99,7 @@ fn monitor_sees_a_dhclient_lease_granted_and_released_and_filters_select_it() {
 
     // dhclient -6 -r: the running client is stopped and sends a Release.
     let pf = dir.join("laptop.pid").display().to_string();
-    let lfs = lf.display().to_string();
+    let lfs = c.leases.display().to_string();
     host.sh(&format!(
         "dhclient -6 -r -sf /bin/true -lf {lfs} -pf {pf} eth0"
     ));
@@ -196,13 +191,7 @@ fn session(sock: &str, input: &str) -> String {
         i.write_all(input.as_bytes()).expect("stdin");
     }
     let o = child.wait_with_output().expect("v6ctl output");
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    testlab::stdout_of(&o, "v6ctl session")
 }
 
 /// BIRD 2 sends 2001:db8:bb::/48 over RIPng every second.
@@ -229,9 +218,7 @@ fn start_bird(lab: &Lab, ns: &testlab::Netns) {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn a_piped_session_disables_and_enables_rip1_with_bird_as_peer() {
-    let lab = Lab::new("obs");
-    let (bird, rtr) = (lab.netns("bird"), lab.netns("rtr"));
-    lab.veth(&bird, "eth0", &rtr, "eth0");
+    let (lab, bird, rtr) = Lab::pair("obs", ("bird", "eth0"), ("rtr", "eth0"));
     start_bird(&lab, &bird);
     let d = lab.daemon(
         &rtr,

@@ -76,6 +76,21 @@ fn default_route(host: &Netns) -> String {
     host.sh("ip -6 route show default dev eth0")
 }
 
+/// Waits up to `secs` for the host to have a default route via a
+/// link-local router (`via`) or none at all (`!via`); else the route left.
+fn wait_default_route(host: &Netns, secs: u64, via: bool) -> Result<(), String> {
+    let done = wait_for(Duration::from_secs(secs), || {
+        let r = default_route(host);
+        let ok = if via {
+            r.contains("via fe80::")
+        } else {
+            r.trim().is_empty()
+        };
+        ok.then_some(())
+    });
+    done.ok_or_else(|| default_route(host))
+}
+
 /// The host's SLAAC address in 2001:db8:1::/64 with its lifetimes line.
 fn slaac_addr(host: &Netns) -> Option<(String, String)> {
     let a = addrs(host);
@@ -101,29 +116,7 @@ fn squash(s: &str) -> String {
 
 /// tcpdump on the host's eth0 writing every ICMPv6 packet to `file`.
 fn capture(s: &Setup, file: &str) -> (u32, String) {
-    let path = s.lab.dir().join(file).display().to_string();
-    let log = format!("{file}.log");
-    let pid = s.lab.spawn(
-        &s.host,
-        &[
-            "tcpdump",
-            "-i",
-            "eth0",
-            "--immediate-mode",
-            "-U",
-            "-n",
-            "-w",
-            &path,
-            "icmp6",
-        ],
-        &log,
-    );
-    let started = wait_for(Duration::from_secs(5), || {
-        let t = std::fs::read_to_string(s.lab.dir().join(&log)).unwrap_or_default();
-        t.contains("listening on").then_some(())
-    });
-    assert!(started.is_some(), "tcpdump did not start");
-    (pid, path)
+    s.lab.tcpdump(&s.host, "eth0", "icmp6", file)
 }
 
 /// (epoch seconds, destination) of every RA in a capture.
@@ -159,6 +152,16 @@ fn start_slaac(s: &Setup) -> Daemon {
         "no SLAAC address"
     );
     d
+}
+
+/// As [`start_slaac`] on a new setup whose host sends no Router
+/// Solicitation of its own: an RS seen is one the test sent.
+fn start_slaac_without_rs(tag: &str) -> (Setup, Daemon) {
+    let s = setup(tag);
+    s.host
+        .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
+    let d = start_slaac(&s);
+    (s, d)
 }
 
 fn rewrite_and_reload(d: &Daemon, cfg_body: &str) {
@@ -207,13 +210,7 @@ fn host_kernel_gets_slaac_address_and_default_route_mtu_1280_within_2s() {
         "{lft}"
     );
     // The router is the one whose link-local the route points at.
-    let ll = s.rtr.sh("ip -6 addr show dev eth1 scope link");
-    let ll = ll
-        .split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .expect("link-local");
-    let ll = ll.split('/').next().expect("address");
+    let ll = s.rtr.link_local("eth1");
     assert!(route.contains(&format!("via {ll} ")), "{route} vs {ll}");
 }
 
@@ -380,10 +377,7 @@ fn stopping_v6routerd_removes_the_host_default_route() {
     let s = setup("ra5");
     let (d, _) = start(&s, ISSUE_CONFIG);
     assert!(
-        wait_for(Duration::from_secs(3), || default_route(&s.host)
-            .contains("via fe80::")
-            .then_some(()))
-        .is_some(),
+        wait_default_route(&s.host, 3, true).is_ok(),
         "no default route"
     );
     let t = Instant::now();
@@ -393,14 +387,8 @@ fn stopping_v6routerd_removes_the_host_default_route() {
         "log:\n{}",
         d.log_text()
     );
-    let gone = wait_for(Duration::from_secs(1), || {
-        default_route(&s.host).trim().is_empty().then_some(())
-    });
-    assert!(
-        gone.is_some(),
-        "default route still there: {}",
-        default_route(&s.host)
-    );
+    wait_default_route(&s.host, 1, false)
+        .unwrap_or_else(|r| panic!("default route still there: {r}"));
     eprintln!("default route gone {:?} after SIGTERM", t.elapsed());
     // Only the router went away: the address (prefix lifetimes) stays.
     assert!(slaac_addr(&s.host).is_some());
@@ -409,11 +397,8 @@ fn stopping_v6routerd_removes_the_host_default_route() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn reload_without_change_does_not_disturb_hosts() {
-    let s = setup("ra6");
     // No RS from the host during the observation: only our timers speak.
-    s.host
-        .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    let d = start_slaac(&s);
+    let (s, d) = start_slaac_without_rs("ra6");
     // Max 300 s: Min 99 s, so the initial RAs come exactly 16 s apart. The
     // first went out at start; observe the 5 s after a reload at ~2 s.
     std::thread::sleep(Duration::from_secs(1));
@@ -599,18 +584,9 @@ fn send_rs_with_slla(host: &Netns) {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn rs_with_source_lladdr_is_answered_by_unicast_within_500ms() {
-    let s = setup("raa");
-    s.host
-        .sh("sysctl -qw net.ipv6.conf.eth0.router_solicitations=0");
-    let d = start_slaac(&s);
+    let (s, d) = start_slaac_without_rs("raa");
     let (cap, pcap) = capture(&s, "rs.pcap");
-    let host_ll = s.host.sh("ip -6 addr show dev eth0 scope link");
-    let host_ll = host_ll
-        .split_whitespace()
-        .skip_while(|w| *w != "inet6")
-        .nth(1)
-        .expect("ll");
-    let host_ll = host_ll.split('/').next().expect("ll").to_string();
+    let host_ll = s.host.link_local("eth0");
     let t_rs = epoch_now();
     send_rs_with_slla(&s.host);
     let got = wait_for(Duration::from_secs(2), || {
@@ -650,14 +626,18 @@ fn slash64_template_follows_the_router_interface_addresses() {
             .lines()
             .any(|l| l.contains(&format!("inet6 {p}")))
     };
-    assert!(
-        wait_for(Duration::from_secs(3), || in_prefix("2001:db8:7:0:")
-            .then_some(()))
-        .is_some(),
-        "no address from 2001:db8:7::/64:\n{}\n{}",
-        addrs(&s.host),
-        d.log_text()
-    );
+    // The host has an address in `p` within 3 s, else the test fails
+    // saying `what`.
+    let gets = |p: &str, what: &str| {
+        let got = wait_for(Duration::from_secs(3), || in_prefix(p).then_some(()));
+        assert!(
+            got.is_some(),
+            "{what}:\n{}\n{}",
+            addrs(&s.host),
+            d.log_text()
+        );
+    };
+    gets("2001:db8:7:0:", "no address from 2001:db8:7::/64");
     assert!(
         !in_prefix("2001:db8:6:0:"),
         "deprecated prefix advertised:\n{}",
@@ -666,14 +646,7 @@ fn slash64_template_follows_the_router_interface_addresses() {
     // Renumbering: a new address appears, the old one goes.
     s.rtr
         .sh("ip -6 addr add 2001:db8:9::1/64 dev eth1 && ip -6 addr del 2001:db8:7::1/64 dev eth1");
-    assert!(
-        wait_for(Duration::from_secs(3), || in_prefix("2001:db8:9:0:")
-            .then_some(()))
-        .is_some(),
-        "new prefix not advertised:\n{}\n{}",
-        addrs(&s.host),
-        d.log_text()
-    );
+    gets("2001:db8:9:0:", "new prefix not advertised");
     let old = wait_for(Duration::from_secs(3), || {
         let a = addrs(&s.host);
         let mut it = a.lines();
@@ -695,10 +668,7 @@ fn slash64_template_follows_the_router_interface_addresses() {
         show.contains("2001:db8:9::/64 LA    5400  2700      advertised interface"),
         "{show}"
     );
-    assert!(
-        show.contains("2001:db8:7::/64 LA") && show.contains("deprecated interface"),
-        "{show}"
-    );
+    testlab::assert_contains(&show, &["2001:db8:7::/64 LA", "deprecated interface"]);
 }
 
 /// RFC 4861 §6.2.3 / RFC 6980: more prefixes than one RA can carry within
@@ -818,16 +788,15 @@ fn bridge_without_carrier_at_start_and_carrier_loss_keep_the_prefix() {
         t_back.elapsed().as_secs_f64()
     );
     let ra = squash(&ra);
-    assert!(ra.contains("Prefix : 2001:db8:1::/64"), "{ra}");
     // The issue config's lifetimes are the defaults (RFC 9096 §3): valid
     // 5400 s, preferred 2700 s; neither may be 0 after a carrier loss.
-    assert!(
-        ra.contains("Valid time : 5400 (0x00001518) seconds"),
-        "{ra}"
-    );
-    assert!(
-        ra.contains("Pref. time : 2700 (0x00000a8c) seconds"),
-        "{ra}"
+    testlab::assert_contains(
+        &ra,
+        &[
+            "Prefix : 2001:db8:1::/64",
+            "Valid time : 5400 (0x00001518) seconds",
+            "Pref. time : 2700 (0x00000a8c) seconds",
+        ],
     );
     assert!(!ra.contains("Router lifetime : 0 "), "{ra}");
     // And the host's address stays preferred (not "deprecated").
@@ -870,11 +839,9 @@ fn default_router_only_while_the_router_has_a_default_route() {
     // The uplink's default route.
     let t = Instant::now();
     s.rtr.sh("ip -6 route add default dev wan0 metric 1024");
-    let got = wait_for(Duration::from_secs(5), || {
-        default_route(&s.host).contains("via fe80::").then_some(())
-    });
+    let got = wait_default_route(&s.host, 5, true);
     assert!(
-        got.is_some(),
+        got.is_ok(),
         "no default route on the host\n{}",
         d.log_text()
     );
@@ -890,14 +857,8 @@ fn default_router_only_while_the_router_has_a_default_route() {
     // Lost again (G-5).
     let t = Instant::now();
     s.rtr.sh("ip -6 route del default dev wan0");
-    let gone = wait_for(Duration::from_secs(5), || {
-        default_route(&s.host).trim().is_empty().then_some(())
-    });
-    assert!(
-        gone.is_some(),
-        "host still routes via us: {}",
-        default_route(&s.host)
-    );
+    wait_default_route(&s.host, 5, false)
+        .unwrap_or_else(|r| panic!("host still routes via us: {r}"));
     eprintln!(
         "host default route gone {:.2} s after the router's",
         t.elapsed().as_secs_f64()

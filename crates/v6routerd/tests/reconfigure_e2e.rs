@@ -12,18 +12,7 @@ use v6dhcp::wire::{sign_reconfigure, Auth, ClientServerMessage, DhcpOption, Duid
 
 const R1: &str = concat!(
     testlab::wan_uplink!(56),
-    testlab::lan_from_wan!("lan0", 1),
-    r#"managed = true
-[[interface.ra.prefix]]
-prefix = "::/64"
-[interface.dhcpv6]
-pool = "::1000-::1fff"
-pd_pool = { from = "wan0", delegated_length = 60 }
-preferred_lifetime = 1200
-valid_lifetime = 2400
-renew_time = 600
-rebind_time = 900
-"#
+    testlab::cascade_lan!(1200, 2400, 600, 900)
 );
 
 const R2: &str = concat!(
@@ -197,12 +186,7 @@ fn cascaded_router_renumbers_within_5_s_through_reconfigure() {
     assert_eq!(u["reconfigures_refused"], 0, "{u}");
     let s: serde_json::Value =
         serde_json::from_str(&c.d1.ctl(&["--json", "show", "dhcpv6"])).unwrap();
-    let sent = s["data"]["sent"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["name"] == "RECONFIGURE")
-        .map(|x| x["count"].as_u64().unwrap());
+    let sent = testlab::counter(&s["data"]["sent"], "RECONFIGURE");
     assert!(sent.unwrap_or(0) >= 1, "{s}");
 
     // A Reconfigure with the right IDs but a wrong key, from R1's link,

@@ -23,6 +23,15 @@ fn home(tag: &str) -> Home {
     Home(h)
 }
 
+/// The home relaying: the router `r` with [`ROUTER`], and radvd as the
+/// ISP advertising its /64 valid 1 h, preferred 30 min (its pid last).
+fn relaying(tag: &str) -> (Home, Daemon, u32) {
+    let h = home(tag);
+    let d = h.router("r");
+    let radvd = h.start_radvd((3600, 1800));
+    (h, d, radvd)
+}
+
 const ROUTER: &str = concat!(
     testlab::router_toml!("off"),
     r#"
@@ -67,21 +76,19 @@ impl Home {
             .map(String::from)
     }
 
-    fn link_local(ns: &Netns, dev: &str) -> String {
-        ns.sh(&format!(
-            "ip -6 -o addr show dev {dev} scope link | awk '{{print $4}}' | cut -d/ -f1"
-        ))
-        .trim()
-        .to_string()
+    /// The host's address line in the ISP's 2001:db8:ff::/64 once `ok`
+    /// holds for it, waiting up to `secs` seconds.
+    fn wait_isp_line(&self, secs: u64, ok: impl Fn(&str) -> bool) -> Option<String> {
+        wait_for(Duration::from_secs(secs), || {
+            self.host_line("2001:db8:ff:").filter(|l| ok(l))
+        })
     }
 }
 
 #[test]
 #[ignore = "needs root, network namespaces and radvd"]
 fn the_isps_slash64_and_dns_reach_the_lan_host_from_our_link_local() {
-    let h = home("relay-ra");
-    let d = h.router("r");
-    h.start_radvd((3600, 1800));
+    let (h, d, _radvd) = relaying("relay-ra");
     // The host autoconfigures in the ISP's /64 (kernel SLAAC).
     let line = wait_for(Duration::from_secs(20), || h.host_line("2001:db8:ff:"));
     assert!(
@@ -93,8 +100,8 @@ fn the_isps_slash64_and_dns_reach_the_lan_host_from_our_link_local() {
     // rdisc6 solicits: our RS answer carries the relayed content and comes
     // from the router's own link-local on the LAN, not the ISP's.
     let out = h.host.sh("rdisc6 -1 -w 3000 eth0 2>&1");
-    let ours = Home::link_local(&h.rtr, "lan0");
-    let isp = Home::link_local(&h.isp, "isp0");
+    let ours = h.rtr.link_local("lan0");
+    let isp = h.isp.link_local("isp0");
     assert!(
         out.contains("2001:db8:ff::/64"),
         "no relayed prefix:\n{out}"
@@ -142,9 +149,7 @@ fn a_relay_started_late_solicits_the_isps_ra() {
 #[test]
 #[ignore = "needs root, network namespaces and radvd"]
 fn a_withdrawal_upstream_is_relayed() {
-    let h = home("relay-wd");
-    let d = h.router("r");
-    let radvd = h.start_radvd((3600, 1800));
+    let (h, d, radvd) = relaying("relay-wd");
     let got = wait_for(Duration::from_secs(20), || h.host_line("2001:db8:ff:"));
     assert!(got.is_some(), "no address; log:\n{}", d.log_text());
     // The ISP withdraws the prefix: preferred 0 (RFC 4862 §5.5.3 e keeps
@@ -152,10 +157,7 @@ fn a_withdrawal_upstream_is_relayed() {
     h.isp.sh(&format!("kill {radvd}"));
     std::thread::sleep(Duration::from_millis(300));
     h.start_radvd((0, 0));
-    let dep = wait_for(Duration::from_secs(15), || {
-        h.host_line("2001:db8:ff:")
-            .filter(|l| l.contains("deprecated"))
-    });
+    let dep = h.wait_isp_line(15, |l| l.contains("deprecated"));
     assert!(
         dep.is_some(),
         "the host's address was not deprecated: {:?}\nlog:\n{}",
@@ -224,10 +226,7 @@ fn fallback_relays_until_a_prefix_is_delegated_then_routes() {
         d.log_text()
     );
     // And the relayed /64 is withdrawn (deprecated on the host).
-    let dep = wait_for(Duration::from_secs(10), || {
-        h.host_line("2001:db8:ff:")
-            .filter(|l| l.contains("deprecated"))
-    });
+    let dep = h.wait_isp_line(10, |l| l.contains("deprecated"));
     assert!(
         dep.is_some(),
         "relayed /64 not withdrawn: {:?}",
@@ -238,13 +237,8 @@ fn fallback_relays_until_a_prefix_is_delegated_then_routes() {
 #[test]
 #[ignore = "needs root, network namespaces and radvd"]
 fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
-    let h = home("relay-nd");
-    let d = h.router("r");
-    h.start_radvd((3600, 1800));
-    let line = wait_for(Duration::from_secs(20), || {
-        h.host_line("2001:db8:ff:")
-            .filter(|l| !l.contains("tentative"))
-    });
+    let (h, d, _radvd) = relaying("relay-nd");
+    let line = h.wait_isp_line(20, |l| !l.contains("tentative"));
     let Some(line) = line else {
         panic!("no address; log:\n{}", d.log_text());
     };
@@ -260,26 +254,24 @@ fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
         ))
         .contains("ok")
     };
-    let ok = wait_for(Duration::from_secs(10), || {
-        ping(&h.host, "2001:db8:ff::1").then_some(())
-    });
-    assert!(
-        ok.is_some(),
-        "host cannot ping the ISP; router routes:\n{}\nlog:\n{}",
-        h.rtr.sh("ip -6 route"),
-        d.log_text()
-    );
+    // `from` reaches `to` within 10 s, or the test fails saying `what`.
+    let reaches = |from: &Netns, to: &str, what: &str| {
+        let ok = wait_for(Duration::from_secs(10), || ping(from, to).then_some(()));
+        assert!(
+            ok.is_some(),
+            "{what}; router routes:\n{}\nlog:\n{}",
+            h.rtr.sh("ip -6 route"),
+            d.log_text()
+        );
+    };
+    reaches(&h.host, "2001:db8:ff::1", "host cannot ping the ISP");
     assert!(ping(&h.isp, &addr), "ISP cannot ping the host at {addr}");
     // An address the host never announced (no DAD): found by probing.
     h.host.sh("ip addr add 2001:db8:ff::beef/64 dev eth0 nodad");
-    let ok = wait_for(Duration::from_secs(10), || {
-        ping(&h.isp, "2001:db8:ff::beef").then_some(())
-    });
-    assert!(
-        ok.is_some(),
-        "ISP cannot ping the nodad address; router routes:\n{}\nlog:\n{}",
-        h.rtr.sh("ip -6 route"),
-        d.log_text()
+    reaches(
+        &h.isp,
+        "2001:db8:ff::beef",
+        "ISP cannot ping the nodad address",
     );
     // Never for an address that is not on the LAN: the ISP learns no
     // link-layer address for it (ours would be a lie).
@@ -307,6 +299,15 @@ fn isp_with_kea(h: &Home) {
 
 /// A dhclient script that puts the leased address on the interface (the
 /// lab's default, /bin/true, touches nothing).
+/// The home relaying to Kea: the router `r` with [`ROUTER`] and
+/// [`isp_with_kea`].
+fn relaying_to_kea(tag: &str) -> (Home, Daemon) {
+    let h = home(tag);
+    let d = h.router("r");
+    isp_with_kea(&h);
+    (h, d)
+}
+
 fn address_script(h: &Home) -> String {
     let path = h.lab.dir().join("add-address.sh");
     std::fs::write(
@@ -362,9 +363,7 @@ fn lease_through_the_relay(h: &Home, d: &Daemon) -> std::net::Ipv6Addr {
 #[test]
 #[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
 fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
-    let h = home("relay-dh");
-    let d = h.router("r");
-    isp_with_kea(&h);
+    let (h, d) = relaying_to_kea("relay-dh");
     let a = lease_through_the_relay(&h, &d);
     // The ND proxy learned it from its DAD: the ISP reaches it.
     let ok = wait_for(Duration::from_secs(10), || {
@@ -384,7 +383,7 @@ fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
 #[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
 fn relay_forwards_go_to_the_configured_server() {
     let h = home("relay-us");
-    let kea = Home::link_local(&h.isp, "isp0");
+    let kea = h.isp.link_local("isp0");
     let cfg = ROUTER.replace(
         "relay = { from = \"wan0\" }",
         &format!("relay = {{ from = \"wan0\", dhcpv6_servers = [\"{kea}\"] }}"),
@@ -433,9 +432,7 @@ fn pd_routes(rtr: &Netns) -> String {
 #[test]
 #[ignore = "needs root, network namespaces, radvd, kea-dhcp6 and dhclient"]
 fn a_prefix_delegated_to_a_lan_router_through_the_relay_is_routed_until_released() {
-    let h = home("relay-pd");
-    let d = h.router("r");
-    isp_with_kea(&h);
+    let (h, d) = relaying_to_kea("relay-pd");
     let c = h.lab.dhclient(&h.host, "c", &["-P"], "eth0");
     let lease = c.wait_lease(Duration::from_secs(30), |t| t.contains("iaprefix"));
     let Some(lease) = lease else {

@@ -58,16 +58,6 @@ fn rip_routes(ns: &Netns) -> String {
     ns.sh("ip -6 route show proto rip")
 }
 
-fn link_local(ns: &Netns, dev: &str) -> String {
-    let out = ns.sh(&format!("ip -6 -o addr show dev {dev} scope link"));
-    let w: Vec<&str> = out.split_whitespace().collect();
-    let i = w
-        .iter()
-        .position(|x| *x == "inet6")
-        .expect("a link-local address");
-    w[i + 1].split('/').next().unwrap().to_string()
-}
-
 fn ripng_section(update: u32, timeout: u32, garbage: u32, extra: &str) -> String {
     format!(
         "[ripng]
@@ -93,12 +83,8 @@ fn shown_metric(d: &Daemon, prefix: &str) -> Option<u8> {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn bird_route_in_our_kernel_and_ours_in_bird() {
-    let lab = Lab::new("rip");
-    let bird = lab.netns("bird");
-    let rtr = lab.netns("rtr");
-    let host = lab.netns("host");
-    lab.veth(&bird, "eth0", &rtr, "eth0");
-    lab.veth(&rtr, "lan0", &host, "eth0");
+    let (lab, bird, rtr) = Lab::pair("rip", ("bird", "eth0"), ("rtr", "eth0"));
+    let _host = lab.netns_on(&rtr, "lan0", "host", "eth0");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0");
     rtr.sh("ip -6 route add unreachable 2001:db8:5::/48 proto static");
     // A route of ours left behind by a crash: must be cleaned at start.
@@ -114,7 +100,7 @@ fn bird_route_in_our_kernel_and_ours_in_bird() {
             "[ripng.export]\nconnected = true\nconnected_interfaces = [\"lan0\"]\nkernel = true\n",
         ),
     );
-    let bird_ll = link_local(&bird, "eth0");
+    let bird_ll = bird.link_local("eth0");
 
     // BIRD's static route: in our kernel as proto rip via BIRD's link-local.
     let got = wait_for(Duration::from_secs(10), || {
@@ -203,7 +189,7 @@ fn bird_route_in_our_kernel_and_ours_in_bird() {
         serde_json::from_str(&d.ctl(&["--json", "show", "rip", "neighbors"])).unwrap();
     assert_eq!(json["data"]["rows"][0]["routes"], 1, "{json}");
     // And BIRD sees us as its neighbour.
-    let our_ll = link_local(&rtr, "eth0");
+    let our_ll = rtr.link_local("eth0");
     let bn = birdc(&bird, &ctl, "show rip neighbors");
     assert!(bn.contains(&our_ll), "{bn}");
 
@@ -298,17 +284,13 @@ fn bird_stops_routes_go_to_16_then_leave() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn chain_metrics_add_up_and_cut_drops_without_counting_to_infinity() {
-    let lab = Lab::new("rip");
-    let bird = lab.netns("bird");
-    let r1 = lab.netns("r1");
-    let r2 = lab.netns("r2");
-    lab.veth(&bird, "eth0", &r1, "eth0");
-    lab.veth(&r1, "eth1", &r2, "eth0");
+    let (lab, bird, r1) = Lab::pair("rip", ("bird", "eth0"), ("r1", "eth0"));
+    let r2 = lab.netns_on(&r1, "eth1", "r2", "eth0");
     let (_bird_pid, _ctl) = start_bird(&lab, &bird, "bird");
     let timeout = 6u32;
     let d1 = lab.daemon(&r1, "r1", &ripng_section(1, timeout, 4, ""));
     let d2 = lab.daemon(&r2, "r2", &ripng_section(1, timeout, 4, ""));
-    let r1_ll = link_local(&r1, "eth1");
+    let r1_ll = r1.link_local("eth1");
     let ok = wait_for(Duration::from_secs(15), || {
         (shown_metric(&d2, BIRD_STATIC) == Some(3)).then_some(())
     });

@@ -144,12 +144,7 @@ default_route = true
         s.contains("waiting: no IPv4 address on eth0 yet")
             .then_some(s)
     });
-    assert!(
-        waiting.is_some(),
-        "{}\n{}",
-        d.ctl(&["show", "tunnels"]),
-        d.log_text()
-    );
+    assert!(waiting.is_some(), "{}", d.report(&["show", "tunnels"]));
     assert!(
         a.run("ip link show he6").status.code() != Some(0),
         "no tunnel before the WAN has an address"
@@ -174,7 +169,7 @@ default_route = true
         done.then_some(s)
     });
     let took = t0.elapsed();
-    let out = after.unwrap_or_else(|| panic!("{}\n{}", d.ctl(&["show", "tunnels"]), d.log_text()));
+    let out = after.unwrap_or_else(|| panic!("{}", d.report(&["show", "tunnels"])));
     println!("reacted to the WAN address in {took:?} (sit driver: {has_sit}):\n{out}");
     // The daemon is still serving after the refusal.
     assert!(

@@ -50,13 +50,9 @@ impl Home {
 
     /// The ISP routes what it delegated to the router (as real ISPs do).
     fn isp_routes_to_router(&self, pool: &str) {
-        let ll = self
-            .rtr
-            .sh("ip -6 -o addr show dev wan0 scope link | awk '{print $4}' | cut -d/ -f1");
-        self.isp.sh(&format!(
-            "ip -6 route replace {pool} via {} dev isp0",
-            ll.trim()
-        ));
+        let ll = self.rtr.link_local("wan0");
+        self.isp
+            .sh(&format!("ip -6 route replace {pool} via {ll} dev isp0"));
     }
 
     /// Wait up to 10 s for `addr` on the router's lan0; fail with the log.
@@ -356,20 +352,7 @@ fn kea_absent_at_start_the_ula_works_and_the_prefix_comes_later() {
 #[ignore = "needs root and network namespaces"]
 fn tshark_finds_our_client_messages_well_formed() {
     let h = home("upt");
-    let cap = h.lab.dir().join("wan.pcap");
-    let tshark = h.lab.spawn(
-        &h.isp,
-        &[
-            "tcpdump",
-            "-i",
-            "isp0",
-            "-U",
-            "-w",
-            &cap.display().to_string(),
-            "udp port 547",
-        ],
-        "tcpdump.log",
-    );
+    let (tshark, cap) = h.lab.tcpdump(&h.isp, "isp0", "udp port 547", "wan.pcap");
     std::thread::sleep(Duration::from_millis(500));
     h.start_isp("2001:db8:100::");
     let d = h.router("r");
@@ -380,8 +363,7 @@ fn tshark_finds_our_client_messages_well_formed() {
     // Wait until the Release (and Kea's Reply to it) is on disk.
     let seen = wait_for(Duration::from_secs(8), || {
         let o = h.isp.run(&format!(
-            "tshark -r {} -Y 'dhcpv6.msgtype == 8' 2>/dev/null",
-            cap.display()
+            "tshark -r {cap} -Y 'dhcpv6.msgtype == 8' 2>/dev/null"
         ));
         (!String::from_utf8_lossy(&o.stdout).trim().is_empty()).then_some(())
     });
@@ -392,9 +374,7 @@ fn tshark_finds_our_client_messages_well_formed() {
     );
     std::thread::sleep(Duration::from_millis(300));
     h.lab.stop(tshark, Duration::from_secs(2));
-    let out = h
-        .isp
-        .sh(&format!("tshark -r {} -V -Y dhcpv6 2>&1", cap.display()));
+    let out = h.isp.sh(&format!("tshark -r {cap} -V -Y dhcpv6 2>&1"));
     for kind in ["Solicit", "Request", "Renew", "Release"] {
         assert!(
             out.contains(&format!("Message type: {kind}")),
@@ -418,35 +398,8 @@ fn renumbering_latency_reply_to_lan_ra() {
     let kea = h.start_isp("2001:db8:100::");
     let d = h.router("r");
     h.wait_lan("2001:db8:100:1::1/64", &d);
-    let dir = h.lab.dir().to_path_buf();
-    let wan = dir.join("wan.pcap");
-    let lan = dir.join("lan.pcap");
-    let w = h.lab.spawn(
-        &h.rtr,
-        &[
-            "tcpdump",
-            "-i",
-            "wan0",
-            "-U",
-            "-w",
-            &wan.display().to_string(),
-            "udp port 546",
-        ],
-        "tcpdump-wan.log",
-    );
-    let l = h.lab.spawn(
-        &h.rtr,
-        &[
-            "tcpdump",
-            "-i",
-            "lan0",
-            "-U",
-            "-w",
-            &lan.display().to_string(),
-            "icmp6",
-        ],
-        "tcpdump-lan.log",
-    );
+    let (w, wan) = h.lab.tcpdump(&h.rtr, "wan0", "udp port 546", "wan.pcap");
+    let (l, lan) = h.lab.tcpdump(&h.rtr, "lan0", "icmp6", "lan.pcap");
     std::thread::sleep(Duration::from_millis(700));
     h.lab.stop(kea, Duration::from_secs(3));
     h.start_isp("2001:db8:200::");
@@ -461,10 +414,9 @@ fn renumbering_latency_reply_to_lan_ra() {
     std::thread::sleep(Duration::from_secs(2));
     h.lab.stop(w, Duration::from_secs(2));
     h.lab.stop(l, Duration::from_secs(2));
-    let first = |file: &std::path::Path, filter: &str| -> Option<f64> {
+    let first = |file: &str, filter: &str| -> Option<f64> {
         let out = h.rtr.sh(&format!(
-            "tshark -r {} -Y '{filter}' -T fields -e frame.time_epoch 2>/dev/null | head -1",
-            file.display()
+            "tshark -r {file} -Y '{filter}' -T fields -e frame.time_epoch 2>/dev/null | head -1"
         ));
         out.trim().parse().ok()
     };
@@ -484,8 +436,7 @@ fn renumbering_latency_reply_to_lan_ra() {
     // RFC 4861 §6.2.4: multicast RAs at most one per MIN_DELAY_BETWEEN_RAS
     // (3 s). Report how much of the wait that rule imposed.
     let all_ras = h.rtr.sh(&format!(
-        "tshark -r {} -Y 'icmpv6.type == 134' -T fields -e frame.time_epoch 2>/dev/null",
-        lan.display()
+        "tshark -r {lan} -Y 'icmpv6.type == 134' -T fields -e frame.time_epoch 2>/dev/null"
     ));
     let prev = all_ras
         .lines()
@@ -516,18 +467,7 @@ fn renumbering_latency_reply_to_lan_ra() {
 const R1: &str = concat!(
     testlab::router_toml!("off"),
     testlab::wan_uplink!(56),
-    testlab::lan_from_wan!("lan0", 1),
-    r#"managed = true
-[[interface.ra.prefix]]
-prefix = "::/64"
-[interface.dhcpv6]
-pool = "::1000-::1fff"
-pd_pool = { from = "wan0", delegated_length = 60 }
-preferred_lifetime = 20
-valid_lifetime = 40
-renew_time = 4
-rebind_time = 6
-"#,
+    testlab::cascade_lan!(20, 40, 4, 6),
     testlab::lan_from_wan!("lan1", 2),
     r#"[[interface.ra.prefix]]
 prefix = "::/64"

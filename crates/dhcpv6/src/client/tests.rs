@@ -90,6 +90,16 @@ fn next_send(c: &mut Client, now: &mut Instant) -> ClientServerMessage {
     panic!("client never sent");
 }
 
+/// A client (random `seed`) started now, the time of its first Solicit
+/// and that Solicit.
+fn soliciting(seed: u64) -> (Client, Instant, ClientServerMessage) {
+    let mut now = Instant::now();
+    let mut c = Client::new(params(), seed, None);
+    c.start(now);
+    let sol = next_send(&mut c, &mut now);
+    (c, now, sol)
+}
+
 /// Start, Solicit, Advertise, Request, Reply: a bound client.
 fn bound(t1: u32, t2: u32, prefixes: Vec<DhcpOption>) -> (Client, Instant) {
     let mut now = Instant::now();
@@ -267,10 +277,7 @@ fn renumbering_reply_replaces_the_prefix() {
 
 #[test]
 fn no_prefix_avail_keeps_soliciting() {
-    let mut now = Instant::now();
-    let mut c = Client::new(params(), 9, None);
-    c.start(now);
-    let sol = next_send(&mut c, &mut now);
+    let (mut c, mut now, sol) = soliciting(9);
     let mut opts = vec![
         DhcpOption::ClientId(params().duid),
         DhcpOption::ServerId(server_duid()),
@@ -302,11 +309,7 @@ fn no_prefix_avail_keeps_soliciting() {
 
 #[test]
 fn preference_255_is_taken_at_once() {
-    let now = Instant::now();
-    let mut c = Client::new(params(), 11, None);
-    c.start(now);
-    let mut t = now;
-    let sol = next_send(&mut c, &mut t);
+    let (mut c, t, sol) = soliciting(11);
     let mut opts = vec![
         DhcpOption::ClientId(params().duid),
         DhcpOption::ServerId(server_duid()),
@@ -331,10 +334,7 @@ fn preference_255_is_taken_at_once() {
 
 #[test]
 fn foreign_and_malformed_messages_are_dropped_and_counted() {
-    let mut now = Instant::now();
-    let mut c = Client::new(params(), 5, None);
-    c.start(now);
-    let sol = next_send(&mut c, &mut now);
+    let (mut c, now, sol) = soliciting(5);
     let mut wrong_xid = sol.clone();
     wrong_xid.transaction_id ^= 1;
     c.handle(

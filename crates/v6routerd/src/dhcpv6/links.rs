@@ -87,6 +87,23 @@ struct Lifetimes {
 }
 
 impl Lifetimes {
+    /// The lifetimes `[interface.dhcpv6]` configures, before any cap.
+    fn configured(d: &v6config::Dhcpv6) -> Lifetimes {
+        Lifetimes {
+            preferred: d.preferred_lifetime,
+            valid: d.valid_lifetime,
+        }
+    }
+
+    /// Into `lc`, with preferred never above valid, and T1/T2 as
+    /// configured (None: derived from preferred by the engine).
+    fn apply(&self, d: &v6config::Dhcpv6, lc: &mut LinkConfig) {
+        lc.preferred = self.preferred.min(self.valid);
+        lc.valid = self.valid;
+        lc.t1 = d.renew_time;
+        lc.t2 = d.rebind_time;
+    }
+
     fn cap(&mut self, preferred: u32, valid: u32) {
         self.preferred = self.preferred.min(preferred);
         self.valid = self.valid.min(valid);
@@ -109,10 +126,7 @@ fn local_link(
     on_link.dedup();
     lc.on_link = on_link;
     lc.served_prefixes = served_prefixes(k, index);
-    let mut life = Lifetimes {
-        preferred: d.preferred_lifetime,
-        valid: d.valid_lifetime,
-    };
+    let mut life = Lifetimes::configured(d);
     if let Some(p) = &d.pool {
         lc.address_pools
             .extend(address_pool(p, k, index, &mut life, note));
@@ -123,10 +137,7 @@ fn local_link(
     }
     lc.dns_servers = crate::service::resolve_dns(&d.dns, &up.dns, k.own_dns_address(index));
     lc.domain_list = d.search.clone();
-    lc.preferred = life.preferred.min(life.valid);
-    lc.valid = life.valid;
-    lc.t1 = d.renew_time;
-    lc.t2 = d.rebind_time;
+    life.apply(d, &mut lc);
     lc.rapid_commit = d.rapid_commit;
     lc.reconfigure = d.reconfigure;
     lc.preference = (d.preference > 0).then_some(d.preference);
@@ -319,10 +330,8 @@ fn relayed_link(
     relayed_pools(r, &mut l, note);
     l.dns_servers = local.dns_servers.clone();
     l.domain_list = local.domain_list.clone();
-    l.preferred = d.preferred_lifetime.min(d.valid_lifetime);
-    l.valid = d.valid_lifetime;
-    l.t1 = d.renew_time;
-    l.t2 = d.rebind_time;
+    // Not capped: the relayed link's pools are fixed, not of a delegation.
+    Lifetimes::configured(d).apply(d, &mut l);
     l.rapid_commit = local.rapid_commit;
     l.preference = local.preference;
     l.information_refresh_time = local.information_refresh_time;
