@@ -2,7 +2,7 @@
 //! RFC 3646 for DNS servers and the domain search list).
 //!
 //! Generic over client and server: every message type and every option the
-//! server or the (later) client needs has a typed representation; anything
+//! server or the client (the uplink's) needs has a typed representation; anything
 //! else is kept as raw bytes (`DhcpOption::Unknown`) so it round-trips.
 //!
 //! Shape: not a smoltcp-style checked `Packet` view with a separate `Repr`
