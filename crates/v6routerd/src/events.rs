@@ -9,7 +9,8 @@
 //! slot holding a whole `Event` (eight strings) took 266 KiB of them; a
 //! slot of an `Arc` takes a tenth. Each monitor still gets its own copy.
 
-use crate::service::{DelegatedPrefix, UplinkFacts};
+use crate::prefixes::Delegation;
+use crate::service::UplinkFacts;
 use std::borrow::Borrow;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -66,17 +67,17 @@ pub fn prefix_events(old: &UplinkFacts, new: &UplinkFacts, time_ms: u64) -> Vec<
         interface: iface.into(),
         ..Default::default()
     };
-    let held = |f: &UplinkFacts, d: &DelegatedPrefix| {
+    let held = |f: &UplinkFacts, d: &Delegation| {
         f.delegations
             .iter()
-            .any(|x| x.uplink == d.uplink && x.prefix == d.prefix)
+            .any(|x| x.uplink == d.uplink && x.value == d.value)
     };
     let mut out = Vec::new();
     for d in new.delegations.iter().filter(|d| !held(old, d)) {
-        out.push(ev("gained", "delegated", &d.prefix, &d.uplink));
+        out.push(ev("gained", "delegated", &d.value, &d.uplink));
     }
     for d in old.delegations.iter().filter(|d| !held(new, d)) {
-        out.push(ev("lost", "delegated", &d.prefix, &d.uplink));
+        out.push(ev("lost", "delegated", &d.value, &d.uplink));
     }
     for p in new.assigned.iter().filter(|p| !old.assigned.contains(p)) {
         out.push(ev("assigned", "subnet", p, ""));
@@ -158,9 +159,9 @@ mod tests {
     #[test]
     fn prefix_events_say_what_changed() {
         let p = |s: &str| s.parse::<Ipv6Prefix>().unwrap();
-        let d = |s: &str| DelegatedPrefix {
+        let d = |s: &str| Delegation {
             uplink: "wan".into(),
-            prefix: p(s),
+            value: p(s),
             preferred_until: std::time::Instant::now(),
             valid_until: std::time::Instant::now(),
         };

@@ -130,7 +130,7 @@ fn home_prefixes(uplink: &UplinkFacts) -> Vec<HomePrefix> {
         valid_until: None,
     });
     let delegated = uplink.delegations.iter().map(|d| HomePrefix {
-        prefix: d.prefix,
+        prefix: d.value,
         valid_until: Some(d.valid_until),
     });
     ula.into_iter().chain(delegated).collect()

@@ -483,7 +483,7 @@ pub fn relaying<'a>(cfg: &'a Config, uplink: &UplinkFacts) -> BTreeMap<&'a str, 
 /// servers given as `"uplink"`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UplinkFacts {
-    pub delegations: Vec<DelegatedPrefix>,
+    pub delegations: Vec<crate::prefixes::Delegation>,
     /// Subnets the prefix manager gave to LANs (not to be sub-delegated).
     pub assigned: Vec<v6common::Ipv6Prefix>,
     pub dns: Vec<std::net::Ipv6Addr>,
@@ -493,14 +493,6 @@ pub struct UplinkFacts {
     pub ula: Option<v6common::Ipv6Prefix>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DelegatedPrefix {
-    pub uplink: String,
-    pub prefix: v6common::Ipv6Prefix,
-    pub preferred_until: std::time::Instant,
-    pub valid_until: std::time::Instant,
-}
-
 impl UplinkFacts {
     /// The parts of what `uplink` delegated that no LAN uses, as prefixes of
     /// `len` (RFC 7084 WPD-4: sub-delegate what is left).
@@ -508,15 +500,15 @@ impl UplinkFacts {
         &self,
         uplink: &str,
         len: u8,
-    ) -> Vec<(v6common::Ipv6Prefix, &DelegatedPrefix)> {
+    ) -> Vec<(v6common::Ipv6Prefix, &crate::prefixes::Delegation)> {
         let mut out = Vec::new();
         for d in self.delegations.iter().filter(|d| d.uplink == uplink) {
-            if len < d.prefix.len() || len > 64 {
+            if len < d.value.len() || len > 64 {
                 continue;
             }
-            let n = 1u128 << u32::from(len - d.prefix.len()).min(16);
+            let n = 1u128 << u32::from(len - d.value.len()).min(16);
             for i in 0..n {
-                let Some(p) = d.prefix.subnet(len, i) else {
+                let Some(p) = d.value.subnet(len, i) else {
                     break;
                 };
                 if !self.assigned.iter().any(|a| p.covers(a) || a.covers(&p)) {

@@ -10,7 +10,7 @@
 
 use crate::prefixes::{self, Delegation, Plan, PlannedAddr, UplinkLease, WanLease};
 use crate::service::unix_secs as wall;
-use crate::service::{Changed, Ctx, DelegatedPrefix, Row, Service, UplinkFacts};
+use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
 use crate::state::{load_json, save_json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -653,16 +653,7 @@ impl Uplinks {
     /// Tell the other services what the ISP gave (sub-delegation, DNS).
     fn publish(&self, ctx: &Ctx) {
         let mut facts = UplinkFacts {
-            delegations: self
-                .delegations()
-                .into_iter()
-                .map(|d| DelegatedPrefix {
-                    uplink: d.uplink,
-                    prefix: d.value,
-                    preferred_until: d.preferred_until,
-                    valid_until: d.valid_until,
-                })
-                .collect(),
+            delegations: self.delegations(),
             assigned: self
                 .plan
                 .addrs
