@@ -48,7 +48,7 @@ use tracing::{debug, error, info, warn, Span};
 use v6config::Config;
 use v6control::{Request, Response};
 use v6dhcp::engine::{Action, LinkConfig, Now, Received, Server, ServerConfig};
-use v6dhcp::io::{RecvMeta, ServerSocket};
+use v6dhcp::io::{recv_many, RecvMany, RecvMeta, ServerSocket};
 use v6dhcp::lease::{Lease, LeaseRecord};
 use v6dhcp::store::{Journal, LoadReport};
 use v6dhcp::wire::SERVER_PORT;
@@ -56,6 +56,9 @@ use v6dhcp::wire::SERVER_PORT;
 const JOURNAL_FILE: &str = "leases.journal";
 /// Most datagrams handled before their records are committed together.
 const BATCH: usize = 512;
+/// Datagrams taken by one recvmmsg (a batch takes as many calls as it
+/// needs, up to BATCH datagrams).
+const RECV_MANY: usize = 16;
 /// Under load, how long datagrams gather in the socket between reads.
 const COALESCE: Duration = Duration::from_millis(1);
 /// The engine's timer runs at least this often, whatever it asks for.
@@ -103,8 +106,10 @@ pub struct Dhcpv6 {
     routes: PdRoutes,
     /// The INFO log's periodic summary (one line, not one per lease).
     summary: summary::Summary,
-    /// Where datagrams are received into.
+    /// Where datagrams are received into: the first of a batch, then the
+    /// rest, RECV_MANY to a system call.
     buf: Vec<u8>,
+    many: RecvMany,
     /// Replies that wait for nothing, sent at the end of each batch.
     out: Vec<Reply>,
     /// When the last batch of datagrams was handled (see `coalesce`).
@@ -183,6 +188,7 @@ impl Service for Dhcpv6 {
             routes,
             summary: summary::Summary::new(Instant::now()),
             buf: vec![0u8; 65536],
+            many: RecvMany::new(RECV_MANY),
             out: Vec::new(),
             last_batch: Instant::now(),
             since_trim: 0,
@@ -337,6 +343,13 @@ fn restore(server: &mut Server, report: LoadReport, routes: &mut PdRoutes) {
     }
 }
 
+/// Where a datagram of a batch is: the first in `buf` (with what its
+/// receive said), the others in a slot of `many`.
+enum Slot {
+    First(io::Result<RecvMeta>),
+    Many(usize),
+}
+
 impl Dhcpv6 {
     /// Handle `first` and the datagrams queued behind it (up to BATCH):
     /// the replies that wait for nothing go out together at the end, the
@@ -347,50 +360,72 @@ impl Dhcpv6 {
         let (mut records, mut held) = (vec![], vec![]);
         self.announcer.sync(&self.bus, &self.server);
         self.ended = "released";
-        let mut first = Some(first);
-        for _ in 0..BATCH {
-            let r = match first.take() {
-                Some(r) => r,
-                None => match self.sock.try_recv(&mut self.buf) {
-                    Ok(Some(m)) => Ok(m),
-                    Ok(None) => break,
-                    Err(e) => Err(e),
-                },
-            };
-            self.since_trim += 1;
-            let meta = match r {
-                Ok(m) => m,
+        self.datagram(Slot::First(first), &mut records, &mut held)
+            .await;
+        // The rest of what is queued, many datagrams per recvmmsg.
+        let mut handled = 1;
+        while handled < BATCH {
+            let n = match recv_many(self.sock.raw_fd(), &mut self.many) {
+                Ok(n) => n,
                 Err(e) => {
                     debug!("recv: {e}");
-                    continue;
+                    break;
                 }
             };
-            // A group datagram where we joined none was for the relay
-            // agent's socket on a relaying LAN (dhcp_relay.rs): Linux hands
-            // ff02::1:2 to every socket of the group, whatever the link.
-            if meta.multicast() && !self.joined.contains(&meta.ifindex) {
-                continue;
+            for i in 0..n {
+                self.datagram(Slot::Many(i), &mut records, &mut held).await;
             }
-            let mut rx = Received {
-                data: &self.buf[..meta.len.min(self.buf.len())],
-                src: meta.src,
-                ifindex: meta.ifindex,
-                multicast: meta.multicast(),
-                client_lladdr: None,
-            };
-            if self.server.wants_client_lladdr(&rx) {
-                rx.client_lladdr = self
-                    .neighbours
-                    .mac(&self.netlink, meta.ifindex, *meta.src.ip())
-                    .await;
+            handled += n;
+            if n < self.many.slots() {
+                break;
             }
-            let actions = self.server.handle(now(), rx);
-            self.dispatch(actions, &mut records, &mut held);
         }
         send_replies(self.sock.raw_fd(), &mut self.out, 50);
         self.commit(records, held);
         self.routes.flush();
         self.coalesce(started).await;
+    }
+
+    /// Handle one datagram.
+    async fn datagram(
+        &mut self,
+        slot: Slot,
+        records: &mut Vec<LeaseRecord>,
+        held: &mut Vec<Reply>,
+    ) {
+        self.since_trim += 1;
+        let (r, buf) = match slot {
+            Slot::First(r) => (r, &self.buf[..]),
+            Slot::Many(i) => self.many.get(i),
+        };
+        let meta = match r {
+            Ok(m) => m,
+            Err(e) => {
+                debug!("recv: {e}");
+                return;
+            }
+        };
+        // A group datagram where we joined none was for the relay
+        // agent's socket on a relaying LAN (dhcp_relay.rs): Linux hands
+        // ff02::1:2 to every socket of the group, whatever the link.
+        if meta.multicast() && !self.joined.contains(&meta.ifindex) {
+            return;
+        }
+        let mut rx = Received {
+            data: &buf[..meta.len.min(buf.len())],
+            src: meta.src,
+            ifindex: meta.ifindex,
+            multicast: meta.multicast(),
+            client_lladdr: None,
+        };
+        if self.server.wants_client_lladdr(&rx) {
+            rx.client_lladdr = self
+                .neighbours
+                .mac(&self.netlink, meta.ifindex, *meta.src.ip())
+                .await;
+        }
+        let actions = self.server.handle(now(), rx);
+        self.dispatch(actions, records, held);
     }
 
     /// Under load (this batch's first datagram came within COALESCE of the
