@@ -94,6 +94,153 @@ fn with_pktinfo(m: v6sock::RecvMeta) -> io::Result<RecvMeta> {
     }
 }
 
+/// Room for the control messages of one datagram (IPV6_PKTINFO), 8-byte
+/// aligned as cmsghdr needs.
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct CmsgBuf([u8; 64]);
+
+/// Buffers for up to `slots` datagrams received by one `recvmmsg`
+/// ([`recv_many`]): under load a batch of datagrams costs one system call
+/// instead of one each (8,000 a second at 4,000 exchanges/s). Each slot
+/// holds a datagram of any size (64 KiB); only the pages the kernel
+/// writes become resident.
+pub struct RecvMany {
+    slot_len: usize,
+    bufs: Vec<u8>,
+    names: Vec<libc::sockaddr_in6>,
+    cmsgs: Vec<CmsgBuf>,
+    got: Vec<io::Result<RecvMeta>>,
+}
+
+/// Most slots a [`RecvMany`] has (its headers live on the stack).
+pub const RECV_MANY_MAX: usize = 32;
+
+impl RecvMany {
+    /// Up to RECV_MANY_MAX slots.
+    pub fn new(slots: usize) -> RecvMany {
+        let slots = slots.min(RECV_MANY_MAX);
+        let slot_len = 65536;
+        RecvMany {
+            slot_len,
+            bufs: vec![0; slots * slot_len],
+            // SAFETY: sockaddr_in6 and mmsghdr are plain data; zeroed is valid.
+            names: vec![unsafe { std::mem::zeroed() }; slots],
+            cmsgs: vec![CmsgBuf([0; 64]); slots],
+            got: Vec::with_capacity(slots),
+        }
+    }
+
+    /// How many datagrams one call takes at most.
+    pub fn slots(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The datagrams of the last [`recv_many`]: each its metadata (or why
+    /// it cannot be answered) and its slot, to `meta.len`.
+    pub fn get(&self, i: usize) -> (io::Result<RecvMeta>, &[u8]) {
+        let r = match &self.got[i] {
+            Ok(m) => Ok(*m),
+            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+        };
+        (r, &self.bufs[i * self.slot_len..(i + 1) * self.slot_len])
+    }
+}
+
+/// Receive the datagrams queued now, up to `m.slots()`, in one
+/// `recvmmsg`; returns how many (0: none queued). A datagram cut short
+/// (larger than 64 KiB) or without packet info is reported in its slot,
+/// as [`recv_pktinfo`] does.
+pub fn recv_many(fd: RawFd, m: &mut RecvMany) -> io::Result<usize> {
+    let n = m.slots();
+    m.got.clear();
+    if n == 0 {
+        return Ok(0);
+    }
+    // SAFETY: iovec and mmsghdr are plain data; zeroed is valid.
+    let mut iovs: [libc::iovec; RECV_MANY_MAX] = unsafe { std::mem::zeroed() };
+    let mut hdrs: [libc::mmsghdr; RECV_MANY_MAX] = unsafe { std::mem::zeroed() };
+    for (i, b) in m.bufs.chunks_exact_mut(m.slot_len).enumerate() {
+        iovs[i] = libc::iovec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: b.len(),
+        };
+    }
+    for i in 0..n {
+        // Every pointer refers to a slot of m's vectors or to iovs, which
+        // stay put until the call returns.
+        let h = &mut hdrs[i].msg_hdr;
+        h.msg_name = (&mut m.names[i] as *mut libc::sockaddr_in6).cast();
+        h.msg_namelen = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        h.msg_iov = &mut iovs[i];
+        h.msg_iovlen = 1;
+        h.msg_control = m.cmsgs[i].0.as_mut_ptr().cast();
+        h.msg_controllen = std::mem::size_of::<CmsgBuf>() as _;
+    }
+    // SAFETY: hdrs holds n valid headers (see above).
+    let got = unsafe {
+        libc::recvmmsg(
+            fd,
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            std::ptr::null_mut(),
+        )
+    };
+    if got < 0 {
+        let e = io::Error::last_os_error();
+        return match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+            _ => Err(e),
+        };
+    }
+    for (h, from) in hdrs.iter().zip(&m.names).take(got as usize) {
+        let len = h.msg_len as usize;
+        if len > m.slot_len || h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            m.got.push(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "datagram of {len} bytes larger than the {}-byte buffer",
+                    m.slot_len
+                ),
+            )));
+            continue;
+        }
+        let src = SocketAddrV6::new(
+            Ipv6Addr::from(from.sin6_addr.s6_addr),
+            u16::from_be(from.sin6_port),
+            0,
+            from.sin6_scope_id,
+        );
+        let mut meta = v6sock::RecvMeta {
+            len,
+            src,
+            dst: None,
+            ifindex: from.sin6_scope_id,
+            hop_limit: None,
+        };
+        // SAFETY: the control messages are walked with the libc macros
+        // inside msg_controllen (set by the kernel) and read unaligned.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&h.msg_hdr);
+            while !c.is_null() {
+                let ch = &*c;
+                let fits = ch.cmsg_len as usize
+                    >= libc::CMSG_LEN(std::mem::size_of::<libc::in6_pktinfo>() as u32) as usize;
+                if ch.cmsg_level == libc::IPPROTO_IPV6 && ch.cmsg_type == libc::IPV6_PKTINFO && fits
+                {
+                    let pi: libc::in6_pktinfo = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast());
+                    meta.ifindex = pi.ipi6_ifindex;
+                    meta.dst = Some(Ipv6Addr::from(pi.ipi6_addr.s6_addr));
+                }
+                c = libc::CMSG_NXTHDR(&h.msg_hdr, c);
+            }
+        }
+        m.got.push(with_pktinfo(meta));
+    }
+    Ok(got as usize)
+}
+
 /// Send a batch (sendmmsg, 64 per call), waiting up to `timeout_ms` for
 /// room each time the socket says EAGAIN. A datagram the kernel refuses
 /// (no route to that client, say) is skipped, logged at debug, so that it
@@ -201,5 +348,44 @@ mod tests {
         assert_eq!(m.ifindex, lo);
         assert!(!m.multicast());
         assert_eq!(a.try_recv(&mut buf).unwrap(), None);
+    }
+
+    /// recvmmsg takes what is queued, in order, with packet info each, up
+    /// to its slots; then nothing.
+    #[tokio::test(flavor = "current_thread")]
+    async fn recv_many_takes_the_queue_in_order() {
+        let Ok(a) = ServerSocket::bind(0) else { return }; // no IPv6 in this sandbox
+        let port = a.socket().local_addr().unwrap().as_socket().unwrap().port();
+        let b = ServerSocket::bind(0).unwrap();
+        let bport = b.socket().local_addr().unwrap().as_socket().unwrap().port();
+        let data: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 10 + usize::from(i)]).collect();
+        let out: Vec<Outgoing<'_>> = data
+            .iter()
+            .map(|d| Outgoing {
+                data: d,
+                dst: SocketAddrV6::new(Ipv6Addr::LOCALHOST, port, 0, 0),
+                ifindex: 1,
+            })
+            .collect();
+        assert_eq!(send_many_blocking(b.raw_fd(), &out, 50), 0);
+        let mut m = RecvMany::new(3);
+        let mut got = Vec::new();
+        loop {
+            let n = recv_many(a.raw_fd(), &mut m).unwrap();
+            if n == 0 {
+                break;
+            }
+            assert!(n <= 3);
+            for i in 0..n {
+                let (r, buf) = m.get(i);
+                let meta = r.unwrap();
+                assert_eq!(
+                    (meta.dst, meta.ifindex, meta.src.port()),
+                    (Ipv6Addr::LOCALHOST, 1, bport)
+                );
+                got.push(buf[..meta.len].to_vec());
+            }
+        }
+        assert_eq!(got, data);
     }
 }

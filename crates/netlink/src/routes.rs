@@ -145,6 +145,17 @@ const BPF_LD_H_ABS: u16 = 0x28;
 const BPF_LD_B_ABS: u16 = 0x30;
 const BPF_LD_W_ABS: u16 = 0x20;
 const BPF_JEQ_K: u16 = 0x15;
+const BPF_JEQ_X: u16 = 0x1d;
+const BPF_LD_W_LEN: u16 = 0x80;
+const BPF_LD_IMM: u16 = 0x00;
+const BPF_LDX_IMM: u16 = 0x01;
+const BPF_LSH_K: u16 = 0x64;
+const BPF_OR_X: u16 = 0x4c;
+const BPF_TAX: u16 = 0x07;
+/// SKF_AD_OFF + SKF_AD_NLATTR (linux/filter.h): A = the offset of the
+/// first attribute of type X in the attributes from offset A to the end,
+/// or 0 (the kernel's nla_find).
+const SKF_AD_NLATTR: u32 = (libc::SKF_AD_OFF + libc::SKF_AD_NLATTR) as u32;
 const BPF_RET_K: u16 = 0x06;
 const BPF_ACCEPT: u32 = 0xffff_ffff;
 
@@ -167,20 +178,90 @@ fn attach_filter(fd: &impl AsRawFd, prog: &mut [libc::sock_filter]) -> io::Resul
 
 /// Socket filter for an event socket: drop IPv6 route notifications of
 /// `protocol` (offsets: nlmsg_type 4, rtm_family 16, rtm_protocol 21),
-/// pass everything else.
-pub(crate) fn drop_protocol_filter(fd: &impl AsRawFd, protocol: u8) -> io::Result<()> {
-    let mut prog = [
-        bpf(BPF_LD_H_ABS, 0, 0, 4),
-        bpf(BPF_JEQ_K, 1, 0, host16(RTM_NEWROUTE)),
-        bpf(BPF_JEQ_K, 0, 4, host16(RTM_DELROUTE)),
-        bpf(BPF_LD_B_ABS, 0, 0, 16),
-        bpf(BPF_JEQ_K, 0, 2, u32::from(AF_INET6)),
-        bpf(BPF_LD_B_ABS, 0, 0, 21),
-        bpf(BPF_JEQ_K, 1, 0, u32::from(protocol)),
-        bpf(BPF_RET_K, 0, 0, BPF_ACCEPT),
-        bpf(BPF_RET_K, 0, 0, 0),
-    ];
-    attach_filter(fd, &mut prog)
+/// and with `via` Some(p) those of protocol `p` that carry a gateway
+/// (RTA_GATEWAY); pass everything else.
+///
+/// The `via` test looks at a datagram holding one message only (its
+/// nlmsg_len is the datagram's length), as a notification does: the
+/// kernel's attribute search (SKF_AD_NLATTR, from the attributes after
+/// the rtmsg to the datagram's end) must not wander into a next message.
+/// Anything else is passed, as is a datagram the kernel cannot search
+/// (a non-linear one: the search answers 0).
+pub(crate) fn event_filter(fd: &impl AsRawFd, protocol: u8, via: Option<u8>) -> io::Result<()> {
+    attach_filter(fd, &mut event_program(protocol, via))
+}
+
+/// Where a jump of [`event_program`] goes.
+#[derive(Clone, Copy)]
+enum To {
+    Next,
+    Accept,
+    Drop,
+}
+
+fn event_program(protocol: u8, via: Option<u8>) -> Vec<libc::sock_filter> {
+    // (code, jump if true, jump if false, k); jumps resolved at the end.
+    let mut p: Vec<(u16, To, To, u32)> = Vec::new();
+    let op = |p: &mut Vec<_>, code, k| p.push((code, To::Next, To::Next, k));
+    op(&mut p, BPF_LD_H_ABS, 4);
+    // NEWROUTE: skip the DELROUTE test.
+    p.push((BPF_JEQ_K, To::Next, To::Next, host16(RTM_NEWROUTE)));
+    let skip = p.len() - 1;
+    p.push((BPF_JEQ_K, To::Next, To::Accept, host16(RTM_DELROUTE)));
+    let family = p.len();
+    op(&mut p, BPF_LD_B_ABS, 16);
+    p.push((BPF_JEQ_K, To::Next, To::Accept, u32::from(AF_INET6)));
+    op(&mut p, BPF_LD_B_ABS, 21);
+    match via {
+        None => p.push((BPF_JEQ_K, To::Drop, To::Accept, u32::from(protocol))),
+        Some(v) => {
+            p.push((BPF_JEQ_K, To::Drop, To::Next, u32::from(protocol)));
+            p.push((BPF_JEQ_K, To::Next, To::Accept, u32::from(v)));
+            // X = nlmsg_len (host order, from its bytes: BPF loads are
+            // big-endian), A = the datagram's length.
+            if cfg!(target_endian = "little") {
+                for (i, at) in [3u32, 2, 1, 0].into_iter().enumerate() {
+                    op(&mut p, BPF_LD_B_ABS, at);
+                    if i > 0 {
+                        op(&mut p, BPF_OR_X, 0);
+                    }
+                    if at > 0 {
+                        op(&mut p, BPF_LSH_K, 8);
+                        op(&mut p, BPF_TAX, 0);
+                    }
+                }
+            } else {
+                op(&mut p, BPF_LD_W_ABS, 0);
+            }
+            op(&mut p, BPF_TAX, 0);
+            op(&mut p, BPF_LD_W_LEN, 0);
+            p.push((BPF_JEQ_X, To::Next, To::Accept, 0));
+            // A = offset of the first RTA_GATEWAY after the rtmsg, or 0.
+            op(&mut p, BPF_LD_IMM, (wire::NLMSG_HDRLEN + RTMSG_LEN) as u32);
+            op(&mut p, BPF_LDX_IMM, u32::from(RTA_GATEWAY));
+            op(&mut p, BPF_LD_W_ABS, SKF_AD_NLATTR);
+            p.push((BPF_JEQ_K, To::Accept, To::Drop, 0));
+        }
+    }
+    let accept = p.len();
+    let drop = accept + 1;
+    let mut out: Vec<libc::sock_filter> = p
+        .iter()
+        .enumerate()
+        .map(|(i, &(code, jt, jf, k))| {
+            let off = |t: To| match t {
+                To::Next => 0,
+                To::Accept => (accept - i - 1) as u8,
+                To::Drop => (drop - i - 1) as u8,
+            };
+            bpf(code, off(jt), off(jf), k)
+        })
+        .collect();
+    // A NEWROUTE jumps over the DELROUTE test to the family's.
+    out[skip].jt = (family - skip - 1) as u8;
+    out.push(bpf(BPF_RET_K, 0, 0, BPF_ACCEPT));
+    out.push(bpf(BPF_RET_K, 0, 0, 0));
+    out
 }
 
 /// Socket filter for [`RouteListener`]: only IPv6 route notifications of
@@ -586,6 +667,35 @@ mod tests {
             table: RT_TABLE_MAIN,
             kind: RouteKind::Unicast,
         }
+    }
+
+    /// Without `via`, the event filter is the rip-only one it always was;
+    /// with it, every jump lands inside the program and both ends return.
+    #[test]
+    fn event_program_shapes() {
+        let old = [
+            bpf(BPF_LD_H_ABS, 0, 0, 4),
+            bpf(BPF_JEQ_K, 1, 0, host16(RTM_NEWROUTE)),
+            bpf(BPF_JEQ_K, 0, 4, host16(RTM_DELROUTE)),
+            bpf(BPF_LD_B_ABS, 0, 0, 16),
+            bpf(BPF_JEQ_K, 0, 2, u32::from(AF_INET6)),
+            bpf(BPF_LD_B_ABS, 0, 0, 21),
+            bpf(BPF_JEQ_K, 1, 0, 189),
+            bpf(BPF_RET_K, 0, 0, BPF_ACCEPT),
+            bpf(BPF_RET_K, 0, 0, 0),
+        ];
+        let key = |p: &[libc::sock_filter]| -> Vec<_> {
+            p.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect()
+        };
+        assert_eq!(key(&event_program(189, None)), key(&old));
+        let p = event_program(189, Some(201));
+        let n = p.len();
+        for (i, ins) in p.iter().enumerate() {
+            if ins.code == BPF_JEQ_K || ins.code == BPF_JEQ_X {
+                assert!(i + 1 + usize::from(ins.jt.max(ins.jf)) < n, "jump at {i}");
+            }
+        }
+        assert_eq!(key(&p[n - 2..]), key(&old[7..]));
     }
 
     #[test]
