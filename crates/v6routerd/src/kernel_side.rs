@@ -25,6 +25,7 @@
 //! routes`' events for the routes the kernel accepted or gave up
 //! ([`Announce`]).
 
+use crate::service::{first, when_some, Either};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -199,19 +200,25 @@ impl ProtocolRoutes {
     /// socket overflowed) are answered with a dump here.
     pub async fn next(&mut self) -> RouteEvent {
         loop {
-            tokio::select! {
-                Some(ev) = self.events.recv() => return ev,
-                r = listen(&mut self.listener) => match r {
-                    Ok(changes) => return RouteEvent::Changed(changes),
-                    Err(e) if is_overrun(&e) => {
-                        debug!("route notifications were lost; dumping again");
-                        self.dump();
-                    }
-                    Err(e) => {
-                        warn!("following the kernel's routes: {e}");
-                        self.listener = None;
-                    }
-                },
+            // The writer's reports; its queue closes only when it ended.
+            let written = async {
+                match self.events.recv().await {
+                    Some(ev) => ev,
+                    None => std::future::pending().await,
+                }
+            };
+            let heard = when_some(self.listener.as_mut().map(RouteListener::recv));
+            match first(written, heard).await {
+                Either::A(ev) => return ev,
+                Either::B(Ok(changes)) => return RouteEvent::Changed(changes),
+                Either::B(Err(e)) if is_overrun(&e) => {
+                    debug!("route notifications were lost; dumping again");
+                    self.dump();
+                }
+                Either::B(Err(e)) => {
+                    warn!("following the kernel's routes: {e}");
+                    self.listener = None;
+                }
             }
         }
     }
@@ -222,13 +229,6 @@ impl ProtocolRoutes {
         if let Some(t) = self.thread.take() {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
-    }
-}
-
-async fn listen(l: &mut Option<RouteListener>) -> std::io::Result<Vec<RouteChange>> {
-    match l {
-        Some(l) => l.recv().await,
-        None => std::future::pending().await,
     }
 }
 

@@ -101,6 +101,17 @@ fn is_delegated_event(ev: &KernelEvent) -> bool {
     matches!(ev, KernelEvent::NewRoute(r) | KernelEvent::DelRoute(r) if crate::kernel_side::is_delegated(r))
 }
 
+/// Have the kernel drop the delegated prefixes' route notifications
+/// before they reach the event socket, unless the view keeps them.
+fn filter_delegated(nl: &v6netlink::Kernel, keep: bool) {
+    let via = (!keep).then_some(v6common::kernel::rtprot::V6ROUTER);
+    if let Err(e) = nl.drop_routes_via(via) {
+        warn!(
+            "netlink: no socket filter for delegated routes ({e}); they are dropped after parsing"
+        );
+    }
+}
+
 /// Take the delegated prefixes' routes out of a dumped view.
 fn drop_delegated(view: &mut KernelView) {
     view.routes.retain(|r| !crate::kernel_side::is_delegated(r));
@@ -135,6 +146,7 @@ async fn start(
     if !keep_delegated {
         drop_delegated(&mut view);
     }
+    filter_delegated(&nl, keep_delegated);
     info!(
         "v6routerd {} starting with {}: {} links, {} addresses, {} routes",
         crate::VERSION,
@@ -399,6 +411,7 @@ impl Supervisor {
             return;
         }
         self.keep_delegated = keep;
+        filter_delegated(&self.nl, keep);
         if keep {
             self.resync().await;
         } else {
