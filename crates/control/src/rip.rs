@@ -108,6 +108,10 @@ pub fn format_since(ms: u64, now_ms: u64) -> String {
 /// The local time zone's offset from UTC at `ms` (ms since the epoch),
 /// in ms, as localtime(3) says (TZ, /etc/localtime); 0 when it cannot.
 pub fn local_offset_ms(ms: u64) -> i64 {
+    // The libc crate deprecates time_t on musl because it will follow musl
+    // 1.2's 64-bit time_t; today localtime_r binds musl's 32-bit compat
+    // symbol on the 32-bit routers, which only display times with this.
+    #[allow(deprecated)]
     let t = (ms / 1000) as libc::time_t;
     // SAFETY: localtime_r writes only into `tm`, which we own; a null
     // return (an unrepresentable time) leaves the offset at 0.

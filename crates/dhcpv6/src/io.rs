@@ -183,7 +183,8 @@ pub fn recv_many(fd: RawFd, m: &mut RecvMany) -> io::Result<usize> {
             fd,
             hdrs.as_mut_ptr(),
             n as libc::c_uint,
-            libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            // flags: c_int on glibc, c_uint on musl (OpenWrt targets)
+            (libc::MSG_DONTWAIT | libc::MSG_TRUNC) as _,
             std::ptr::null_mut(),
         )
     };
