@@ -42,11 +42,16 @@ fn link() -> LinkConfig {
 }
 
 fn server_with(l: LinkConfig) -> Server {
+    server_of(vec![l], Limits::default())
+}
+
+/// A server of these links and limits, its randomness seeded with 1.
+fn server_of(links: Vec<LinkConfig>, limits: Limits) -> Server {
     Server::new(
         ServerConfig {
             server_duid: server_duid(),
-            links: vec![l],
-            limits: Limits::default(),
+            links,
+            limits,
         },
         1,
     )
@@ -1091,14 +1096,7 @@ fn unwrap_relay(actions: &[Action]) -> (Vec<RelayMessage>, ClientServerMessage) 
 
 #[test]
 fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
-    let mut s = Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![link(), relayed_link()],
-            limits: Limits::default(),
-        },
-        1,
-    );
+    let mut s = server_of(vec![link(), relayed_link()], Limits::default());
     let c = Clock::new();
     let sol = from_client(MessageType::Solicit, 1, vec![ia_na(1, &[]), ia_pd(2, &[])]);
     let fwd = relayed(sol, &[("2001:db8:2::1", Some(b"ge-0/0/2"))]);
@@ -1157,14 +1155,7 @@ fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
 
 #[test]
 fn relay_link_by_interface_id_nested_relays_and_drops() {
-    let mut s = Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![link(), relayed_link()],
-            limits: Limits::default(),
-        },
-        1,
-    );
+    let mut s = server_of(vec![link(), relayed_link()], Limits::default());
     let c = Clock::new();
     let sol = || from_client(MessageType::Solicit, 1, vec![ia_na(1, &[])]);
     // An LDRA (RFC 6221) next to the client: link-address unspecified, its
@@ -1477,14 +1468,7 @@ fn mac_binding_from_the_neighbour_cache() {
 fn mac_binding_from_a_relays_client_link_layer_address() {
     let mut remote = relayed_link();
     remote.hosts = vec![mac_host("2001:db8:2::300")];
-    let mut s = Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![link(), remote],
-            limits: Limits::default(),
-        },
-        1,
-    );
+    let mut s = server_of(vec![link(), remote], Limits::default());
     let c = Clock::new();
     let sol = msg(
         MessageType::Solicit,

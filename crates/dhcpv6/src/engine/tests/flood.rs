@@ -8,14 +8,7 @@ use super::*;
 fn large_pool_server(limits: Limits) -> Server {
     let mut l = link();
     l.address_pools[0].last = a("2001:db8:1::1fff");
-    Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![l],
-            limits,
-        },
-        1,
-    )
+    server_of(vec![l], limits)
 }
 
 /// A Solicit for one IA_NA (or IA_PD) from client `n`, sent from the
