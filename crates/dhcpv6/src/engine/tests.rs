@@ -331,73 +331,74 @@ fn solicit_advertise_request_reply_persists_before_reply() {
 fn validation_drops_per_section_16() {
     let mut s = server_with(link());
     let c = Clock::new();
-    // Solicit without Client ID.
-    assert!(feed(
-        &mut s,
-        &c,
-        1,
-        &msg(MessageType::Solicit, vec![ia_na(1, &[])]),
-        true
-    )
-    .is_empty());
-    // Solicit with a Server ID.
-    let m = to_us(MessageType::Solicit, 1, vec![]);
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
-    // Request for another server.
     let other = Duid::new_ll(1, &[2, 0, 0, 0, 0, 0x99]);
-    let m = from_client(
-        MessageType::Request,
-        1,
-        vec![DhcpOption::ServerId(other), ia_na(1, &[])],
-    );
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
-    // Request without Server ID.
-    let m = from_client(MessageType::Request, 1, vec![ia_na(1, &[])]);
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
-    // Malformed, a server-to-client type, an unknown interface.
-    assert!(feed(&mut s, &c, 1, &[1, 0, 0], true).is_empty());
-    assert!(feed(
-        &mut s,
-        &c,
-        1,
-        &msg(
-            MessageType::Reply,
-            vec![DhcpOption::ClientId(client_duid(1))]
+    // (what, with its RFC 8415 rule; the message; the interface it came in
+    // on; the drop counted). Each from client 1's address, multicast.
+    let dropped = [
+        (
+            "§16.2: a Solicit without Client ID",
+            msg(MessageType::Solicit, vec![ia_na(1, &[])]),
+            IF,
+            drop_reason::NO_CLIENT_ID,
         ),
-        true
-    )
-    .is_empty());
-    let m = msg(
-        MessageType::Solicit,
-        vec![DhcpOption::ClientId(client_duid(1))],
-    );
-    assert!(s
-        .handle(
+        (
+            "§16.2: a Solicit with a Server ID",
+            to_us(MessageType::Solicit, 1, vec![]),
+            IF,
+            drop_reason::UNEXPECTED_SERVER_ID,
+        ),
+        (
+            "§16.4: a Request for another server",
+            from_client(
+                MessageType::Request,
+                1,
+                vec![DhcpOption::ServerId(other), ia_na(1, &[])],
+            ),
+            IF,
+            drop_reason::OTHER_SERVER_ID,
+        ),
+        (
+            "§16.4: a Request without Server ID",
+            from_client(MessageType::Request, 1, vec![ia_na(1, &[])]),
+            IF,
+            drop_reason::NO_SERVER_ID,
+        ),
+        ("malformed", vec![1, 0, 0], IF, "truncated"),
+        (
+            "§16.10: a server-to-client type",
+            from_client(MessageType::Reply, 1, vec![]),
+            IF,
+            drop_reason::NOT_FOR_SERVER,
+        ),
+        (
+            "an interface we do not serve",
+            from_client(MessageType::Solicit, 1, vec![]),
+            IF + 1,
+            drop_reason::UNKNOWN_INTERFACE,
+        ),
+        (
+            "§16.12: an Information-request carrying an IA",
+            msg(MessageType::InformationRequest, vec![ia_na(1, &[])]),
+            IF,
+            drop_reason::IA_IN_INFORMATION_REQUEST,
+        ),
+    ];
+    for (what, data, ifindex, _) in &dropped {
+        let acts = s.handle(
             c.now(),
             Received {
-                data: &m,
+                data,
                 src: src(1),
-                ifindex: IF + 1,
+                ifindex: *ifindex,
                 multicast: true,
                 client_lladdr: None,
-            }
-        )
-        .is_empty());
-    // Information-request carrying an IA.
-    let m = msg(MessageType::InformationRequest, vec![ia_na(1, &[])]);
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
+            },
+        );
+        assert!(acts.is_empty(), "{what}: {acts:?}");
+    }
     let d = &s.stats().drops;
-    for (reason, n) in [
-        (drop_reason::NO_CLIENT_ID, 1),
-        (drop_reason::UNEXPECTED_SERVER_ID, 1),
-        (drop_reason::OTHER_SERVER_ID, 1),
-        (drop_reason::NO_SERVER_ID, 1),
-        ("truncated", 1),
-        (drop_reason::NOT_FOR_SERVER, 1),
-        (drop_reason::UNKNOWN_INTERFACE, 1),
-        (drop_reason::IA_IN_INFORMATION_REQUEST, 1),
-    ] {
-        assert_eq!(d.get(reason), Some(&n), "{reason}: {d:?}");
+    for (what, _, _, reason) in &dropped {
+        assert_eq!(d.get(*reason), Some(&1), "{what}: {reason}: {d:?}");
     }
     assert_eq!(s.lease_count(), 0);
 }
@@ -593,14 +594,7 @@ fn static_bindings_by_duid_iaid_and_mac() {
     ];
     let mut s = server_with(l);
     let c = Clock::new();
-    let req = |n: u8, ias: Vec<DhcpOption>| {
-        let mut o = vec![
-            DhcpOption::ClientId(client_duid(n)),
-            DhcpOption::ServerId(server_duid()),
-        ];
-        o.extend(ias);
-        msg(MessageType::Request, o)
-    };
+    let req = |n: u8, ias: Vec<DhcpOption>| to_us(MessageType::Request, n, ias);
     let rep = reply_of(&feed(
         &mut s,
         &c,
@@ -677,12 +671,8 @@ fn pool_exhaustion_limits_and_decline() {
     // Per-client limit: one client asking for many IA_PDs gets at most the limit.
     let mut s = server_with(link());
     let ias: Vec<_> = (0..10).map(|i| ia_pd(i, &[])).collect();
-    let mut o = vec![
-        DhcpOption::ClientId(client_duid(1)),
-        DhcpOption::ServerId(server_duid()),
-    ];
-    o.extend(ias);
-    let rep = reply_of(&feed(&mut s, &c, 1, &msg(MessageType::Request, o), true));
+    let req = to_us(MessageType::Request, 1, ias);
+    let rep = reply_of(&feed(&mut s, &c, 1, &req, true));
     assert_eq!(
         ia_prefixes(&rep).len(),
         Limits::default().prefixes_per_client
@@ -1315,12 +1305,7 @@ fn link_on(net: &str) -> LinkConfig {
 }
 
 fn request(n: u8, extra: Vec<DhcpOption>) -> Vec<u8> {
-    let mut o = vec![
-        DhcpOption::ClientId(client_duid(n)),
-        DhcpOption::ServerId(server_duid()),
-    ];
-    o.extend(extra);
-    msg(MessageType::Request, o)
+    to_us(MessageType::Request, n, extra)
 }
 
 #[test]
@@ -1628,9 +1613,9 @@ fn max_rt_and_ntp_options_when_configured_and_asked_for() {
     let mut s = server_with(l);
     let c = Clock::new();
     let asks = |t: MessageType, ias: Vec<DhcpOption>, oro: Vec<u16>| {
-        let mut o = vec![DhcpOption::ClientId(client_duid(1)), DhcpOption::Oro(oro)];
+        let mut o = vec![DhcpOption::Oro(oro)];
         o.extend(ias);
-        msg(t, o)
+        from_client(t, 1, o)
     };
     let all = vec![code::SOL_MAX_RT, code::INF_MAX_RT, code::NTP_SERVER];
     let solicit = asks(MessageType::Solicit, vec![ia_na(1, &[])], all.clone());
