@@ -609,6 +609,19 @@ impl Netns {
         ok(Command::new("ip").args(["netns", "exec", &self.name, "sh", "-c", cmd]))
     }
 
+    /// One `ping -6` of `to`, given 1 s to answer: true if it did.
+    pub fn ping(&self, to: &str) -> bool {
+        self.run(&format!("ping -6 -c 1 -W 1 {to}"))
+            .status
+            .success()
+    }
+
+    /// [`Netns::ping`] again and again until `to` answers, for up to
+    /// `timeout`: true if it did.
+    pub fn pings_within(&self, to: &str, timeout: Duration) -> bool {
+        wait_for(timeout, || self.ping(to).then_some(())).is_some()
+    }
+
     /// The link-local address of `dev` (without its length); empty if none.
     pub fn link_local(&self, dev: &str) -> String {
         self.sh(&format!("ip -6 -o addr show dev {dev} scope link"))

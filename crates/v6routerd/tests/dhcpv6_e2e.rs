@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::time::Duration;
-use testlab::{have, laptop, wait_for, Daemon, Dhclient, Lab, Netns, Setup};
+use testlab::{have, laptop, need, wait_for, Daemon, Dhclient, Lab, Netns, Setup};
 
 const CONFIG: &str = r#"
 [[interface]]
@@ -746,14 +746,14 @@ fn migrate_then_renew(tag: &str, old: OldServer) {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn import_real_isc_dhcpd_leases_then_renew() {
-    assert!(have("dhcpd"), "dhcpd (isc-dhcp-server) is needed");
+    need(&["dhcpd"], "dhcpd (isc-dhcp-server)");
     migrate_then_renew("dhi", OldServer::IscDhcpd);
 }
 
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn import_real_kea_memfile_then_renew() {
-    assert!(have("kea-dhcp6"), "kea-dhcp6 (kea-dhcp6-server) is needed");
+    need(&["kea-dhcp6"], "kea-dhcp6 (kea-dhcp6-server)");
     migrate_then_renew("dhj", OldServer::Kea);
 }
 
@@ -764,7 +764,7 @@ fn import_real_kea_memfile_then_renew() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn server_unicast_option_lets_dhclient_renew_by_unicast() {
-    assert!(have("tshark"), "tshark is needed");
+    need(&["tshark"], "tshark");
     let s = setup("dhu", "unicast = \"2001:db8:1::1\"\n");
     let (ts, pcap) = s.lab.capture(&s.rtr, "lan0", "udp port 547", "u");
     // What the router's RA would give the host: the /64 on-link (dhclient
@@ -812,7 +812,7 @@ fn server_unicast_option_lets_dhclient_renew_by_unicast() {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn max_rt_and_ntp_options_reach_dhclient() {
-    assert!(have("tshark"), "tshark is needed");
+    need(&["tshark"], "tshark");
     let s = setup(
         "dho",
         "sol_max_rt = 600\ninf_max_rt = 1200\nntp = [\"2001:db8:1::123\", \"ntp.home.arpa\"]\n",

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use testlab::{have, wait_for, Daemon, Lab, Netns};
+use testlab::{counter, need, wait_for, Daemon, Lab, Netns};
 
 const ROUTER: &str = concat!(
     testlab::router_toml!("fd00:6:6::/48"),
@@ -48,12 +48,8 @@ fn setup_with(tag: &str, config: &str) -> Setup {
 
 /// As `setup_with`, calling `before` with the state_dir before the daemon starts.
 fn setup_then(tag: &str, config: &str, before: impl FnOnce(&std::path::Path)) -> Setup {
-    let lab = Lab::new(tag);
-    let rtr = lab.netns("r");
-    let host = lab.netns("h");
-    lab.veth(&rtr, "eth1", &host, "eth0");
-    let isp = lab.netns("i");
-    lab.veth(&isp, "isp0", &rtr, "wan0");
+    let (lab, rtr, host) = Lab::pair(tag, ("r", "eth1"), ("h", "eth0"));
+    let isp = lab.netns_on(&rtr, "wan0", "i", "isp0");
     isp.sh("ip addr add 2001:db8:ff::1/64 dev isp0 nodad");
     rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev eth1 nodad");
@@ -83,7 +79,7 @@ fn setup_then(tag: &str, config: &str, before: impl FnOnce(&std::path::Path)) ->
 /// Kea 2.2 as the ISP's DHCPv6 server on isp0, delegating /56s out of
 /// 2001:db8:100::/40 (RECIPES.md's short timers).
 fn start_kea(s: &Setup) -> u32 {
-    assert!(have("kea-dhcp6"), "kea-dhcp6-server is needed");
+    need(&["kea-dhcp6"], "kea-dhcp6-server");
     s.lab.kea6(&s.isp, "isp0", "2001:db8:100::", "[]")
 }
 
@@ -676,7 +672,7 @@ fn rip_metric(d: &Daemon, prefix: &str) -> Option<u8> {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn ripng_neighbour_vanishing_times_out_then_is_collected() {
-    assert!(have("bird") && have("birdc"), "bird2 is needed");
+    need(&["bird", "birdc"], "bird2");
     const ROUTE: &str = "2001:db8:bb::/48";
     let (lab, peer, rtr) = Lab::pair("frip", ("b", "eth0"), ("r", "eth0"));
     let conf = lab.dir().join("bird.conf");
@@ -777,7 +773,7 @@ fn restart(s: &Setup, name: &str) -> Daemon {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn damaged_journal_keeps_every_intact_lease() {
-    assert!(have("perfdhcp"), "perfdhcp (kea-admin) is needed");
+    need(&["perfdhcp"], "perfdhcp (kea-admin)");
     let s = setup("fjd");
     s.host.run("perfdhcp -6 -l eth0 -r 30 -R 30 -n 30 -p 4");
     let before = leases_listed(&s.d).unwrap();
@@ -860,13 +856,9 @@ impl Drop for Unmount {
 fn dhcp_stat(d: &Daemon, name: &str) -> u64 {
     let j = d.ctl(&["--json", "show", "dhcpv6"]);
     let v: serde_json::Value = serde_json::from_str(&j).unwrap();
-    v["data"]["journal"][name].as_u64().unwrap_or_else(|| {
-        v["data"]["drops"]
-            .as_array()
-            .and_then(|a| a.iter().find(|c| c["name"] == name))
-            .and_then(|c| c["count"].as_u64())
-            .unwrap_or(0)
-    })
+    v["data"]["journal"][name]
+        .as_u64()
+        .unwrap_or_else(|| counter(&v["data"]["drops"], name).unwrap_or(0))
 }
 
 /// state_dir on a full file system (a 256 KiB tmpfs, filled): ISC dhclient
@@ -968,10 +960,7 @@ fn replied(s: &Setup, pcap: &str) -> BTreeSet<String> {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn kill9_during_journal_compaction_loses_nothing() {
-    assert!(
-        have("perfdhcp") && have("tshark"),
-        "perfdhcp and tshark are needed"
-    );
+    need(&["perfdhcp", "tshark"], "perfdhcp and tshark");
     let s = setup("fkc");
     let (ts, pcap) = capture_replies(&s, "before");
     let perf = s.lab.spawn(
@@ -1156,7 +1145,7 @@ fn rss_kib(pid: u32) -> u64 {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn hostile_flood_keeps_the_daemon_responsive() {
-    assert!(have("python3"), "python3 is needed");
+    need(&["python3"], "python3");
     let cfg = format!("{ROUTER}\n[ripng]\ninterfaces = [\"eth1\"]\nupdate_time = 5\n");
     let s = setup_with("ffl", &cfg);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/faults/flood.py");

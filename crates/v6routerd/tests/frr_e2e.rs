@@ -104,10 +104,7 @@ fn setup(tag: &str, timeout: u32, garbage: u32) -> Setup {
         std::path::Path::new("/usr/lib/frr/ripngd").exists() && have("vtysh"),
         "FRR (apt install frr) is needed"
     );
-    let lab = Lab::new(tag);
-    let rtr = lab.netns("rtr");
-    let frr_ns = lab.netns("frr");
-    lab.veth(&rtr, "eth0", &frr_ns, "eth0");
+    let (lab, rtr, frr_ns) = Lab::pair(tag, ("rtr", "eth0"), ("frr", "eth0"));
     for (ns, dev, addr) in [
         (&rtr, "lan1", "2001:db8:a::1/64"),
         (&frr_ns, "lan2", "2001:db8:f00:1::1/64"),

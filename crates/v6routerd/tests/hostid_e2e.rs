@@ -7,7 +7,7 @@
 //! with another pool: the client's next Renew gets `<new /64>::10`.
 
 use std::time::Duration;
-use testlab::{have, wait_for, Daemon, Dhclient, Home, Netns};
+use testlab::{need, wait_for, Daemon, Dhclient, Home, Netns};
 
 /// The LAN host's Ethernet address, which the host entry names.
 const HOST_MAC: &str = "02:00:5e:00:53:10";
@@ -34,9 +34,10 @@ hostid = "::10"
 );
 
 fn home() -> Home {
-    for tool in ["kea-dhcp6", "radvd", "dhclient"] {
-        assert!(have(tool), "{tool} is needed (RECIPES.md)");
-    }
+    need(
+        &["kea-dhcp6", "radvd", "dhclient"],
+        "kea-dhcp6, radvd and dhclient (RECIPES.md)",
+    );
     let h = Home::new("hid", "lan0");
     h.host.sh(&format!("ip link set eth0 address {HOST_MAC}"));
     h

@@ -4,7 +4,7 @@
 //! Prometheus server scraping `GET /metrics` stores the same figures.
 
 use std::time::Duration;
-use testlab::{have, wait_for, Lab};
+use testlab::{need, stdout_of, wait_for, Setup};
 
 /// The served LAN, with metrics on loopback.
 fn config() -> String {
@@ -24,18 +24,11 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 #[test]
 #[ignore = "needs root and network namespaces (prometheus, promtool, curl, rdisc6, dhclient)"]
 fn counters_reach_v6ctl_promtool_and_a_real_prometheus() {
-    for tool in ["prometheus", "promtool", "curl", "rdisc6", "dhclient"] {
-        assert!(have(tool), "{tool} is needed (tests/setup.sh installs it)");
-    }
-    let lab = Lab::new("met");
-    let (rtr, host) = (lab.netns("rtr"), lab.netns("host"));
-    lab.veth(&rtr, "lan0", &host, "eth0");
-    rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
-    let d = lab.daemon(&rtr, "r", &config());
-    let served = wait_for(Duration::from_secs(10), || {
-        d.ctl(&["show", "dhcpv6"]).contains("lan0 (").then_some(())
-    });
-    assert!(served.is_some(), "{}", d.log_text());
+    need(
+        &["prometheus", "promtool", "curl", "rdisc6", "dhclient"],
+        "prometheus, promtool, curl, rdisc6 and dhclient (tests/setup.sh installs them)",
+    );
+    let Setup { lab, rtr, host, d } = Setup::dhcpv6("met", "eth0", &config(), |_, _| {});
 
     let rs = host.run("rdisc6 -1 -w 2000 eth0");
     assert!(
@@ -74,12 +67,7 @@ fn counters_reach_v6ctl_promtool_and_a_real_prometheus() {
     let f = lab.dir().join("metrics.txt");
     std::fs::write(&f, &text).expect("write");
     let lint = rtr.run(&format!("promtool check metrics < {}", f.display()));
-    assert!(
-        lint.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&lint.stdout),
-        String::from_utf8_lossy(&lint.stderr)
-    );
+    stdout_of(&lint, "promtool");
 
     // HTTP: only GET /metrics answers.
     let code = |path: &str| {

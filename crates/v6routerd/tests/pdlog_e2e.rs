@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use testlab::{bin, have, wait_for, Daemon, Lab, Netns};
+use testlab::{bin, need, wait_for, Daemon, Lab, Netns};
 
 const CONFIG: &str = r#"
 [[interface]]
@@ -77,7 +77,7 @@ fn pd_routes(rtr: &Netns) -> BTreeSet<String> {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn delegation_load_logs_a_few_lines_and_routes_every_prefix() {
-    assert!(have("perfdhcp"), "perfdhcp (kea-admin) is needed");
+    need(&["perfdhcp"], "perfdhcp (kea-admin)");
     let (lab, rtr, host) = Lab::pair("pdl", ("rtr", "lan0"), ("host", "eth0"));
     rtr.sh("ip -6 addr add 2001:db8:1::1/64 dev lan0 nodad");
     let d = quiet_daemon(&lab, &rtr);
@@ -85,7 +85,11 @@ fn delegation_load_logs_a_few_lines_and_routes_every_prefix() {
         let s = d.try_ctl(&["show", "dhcpv6"]).unwrap_or_default();
         s.contains("lan0 (").then_some(())
     });
-    assert!(serving.is_some(), "not serving:\n{}", d.log_text());
+    assert!(
+        serving.is_some(),
+        "not serving:\n{}",
+        d.report(&["show", "dhcpv6"])
+    );
     let before = log_lines(&d).len();
     let t0 = Instant::now();
     let secs = LOAD_SECS.to_string();

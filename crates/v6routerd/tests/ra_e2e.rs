@@ -59,10 +59,7 @@ struct Setup {
 /// Router namespace (eth1, forwarding on) and host namespace (eth0,
 /// accept_ra=2 as on a CPE-facing host), joined by a veth.
 fn setup(tag: &str) -> Setup {
-    let lab = Lab::new(tag);
-    let rtr = lab.netns("r");
-    let host = lab.netns("h");
-    lab.veth(&rtr, "eth1", &host, "eth0");
+    let (lab, rtr, host) = Lab::pair(tag, ("r", "eth1"), ("h", "eth0"));
     rtr.sh("sysctl -qw net.ipv6.conf.all.forwarding=1");
     host.sh("sysctl -qw net.ipv6.conf.eth0.accept_ra=2 net.ipv6.conf.eth0.forwarding=0");
     Setup { lab, rtr, host }

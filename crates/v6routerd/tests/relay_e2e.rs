@@ -248,24 +248,17 @@ fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
         .and_then(|a| a.split('/').next())
         .unwrap_or_default()
         .to_string();
-    let ping = |ns: &Netns, to: &str| {
-        ns.sh(&format!(
-            "ping -6 -c 1 -W 1 {to} >/dev/null 2>&1 && echo ok; true"
-        ))
-        .contains("ok")
-    };
     // `from` reaches `to` within 10 s, or the test fails saying `what`.
     let reaches = |from: &Netns, to: &str, what: &str| {
-        let ok = wait_for(Duration::from_secs(10), || ping(from, to).then_some(()));
         assert!(
-            ok.is_some(),
+            from.pings_within(to, Duration::from_secs(10)),
             "{what}; router routes:\n{}\nlog:\n{}",
             h.rtr.sh("ip -6 route"),
             d.log_text()
         );
     };
     reaches(&h.host, "2001:db8:ff::1", "host cannot ping the ISP");
-    assert!(ping(&h.isp, &addr), "ISP cannot ping the host at {addr}");
+    assert!(h.isp.ping(&addr), "ISP cannot ping the host at {addr}");
     // An address the host never announced (no DAD): found by probing.
     h.host.sh("ip addr add 2001:db8:ff::beef/64 dev eth0 nodad");
     reaches(
@@ -275,7 +268,7 @@ fn the_isp_and_the_lan_host_reach_each_other_through_the_nd_proxy() {
     );
     // Never for an address that is not on the LAN: the ISP learns no
     // link-layer address for it (ours would be a lie).
-    assert!(!ping(&h.isp, "2001:db8:ff::dead"));
+    assert!(!h.isp.ping("2001:db8:ff::dead"));
     let neigh = h.isp.sh("ip -6 neigh show 2001:db8:ff::dead dev isp0");
     assert!(!neigh.contains("lladdr"), "answered for ::dead: {neigh}");
 }
@@ -366,15 +359,8 @@ fn a_lan_client_gets_an_address_from_the_isps_kea_through_the_relay() {
     let (h, d) = relaying_to_kea("relay-dh");
     let a = lease_through_the_relay(&h, &d);
     // The ND proxy learned it from its DAD: the ISP reaches it.
-    let ok = wait_for(Duration::from_secs(10), || {
-        h.isp
-            .sh(&format!(
-                "ping -6 -c 1 -W 1 {a} >/dev/null 2>&1 && echo ok; true"
-            ))
-            .contains("ok")
-            .then_some(())
-    });
-    assert!(ok.is_some(), "the ISP cannot ping {a}");
+    let ok = h.isp.pings_within(&a.to_string(), Duration::from_secs(10));
+    assert!(ok, "the ISP cannot ping {a}");
 }
 
 /// `dhcpv6_servers`: Relay-forwards unicast to the server named (Kea

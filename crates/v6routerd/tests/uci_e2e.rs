@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use testlab::{bin, have, wait_for, Lab, Netns};
+use testlab::{bin, have, need, wait_for, Lab, Netns};
 
 /// /etc/config/network of a default install (config_generate, OpenWrt
 /// 24.10), with the lab's devices: the WAN is wan0, the LAN bridge's port lan1.
@@ -174,9 +174,7 @@ fn import_and_check(lab: &Lab, rtr: &Netns, uci: &Path) -> std::path::PathBuf {
 #[test]
 #[ignore = "needs root and network namespaces"]
 fn default_openwrt_config_runs_the_home_network() {
-    for tool in ["kea-dhcp6", "radvd"] {
-        assert!(have(tool), "{tool} is needed (RECIPES.md)");
-    }
+    need(&["kea-dhcp6", "radvd"], "kea-dhcp6 and radvd (RECIPES.md)");
     let (lab, isp, rtr, host) = lab();
     let uci = uci_dir(&lab);
     let cfg = import_and_check(&lab, &rtr, &uci);

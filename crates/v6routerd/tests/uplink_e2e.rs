@@ -144,15 +144,11 @@ fn delegated_prefix_reaches_the_lan_host() {
     // The host's own kernel autoconfigures in the LAN /64 and reaches the ISP.
     h.assert_bound_and_host_numbered(&d, "");
     h.isp_routes_to_router("2001:db8:100::/40");
-    let ping = wait_for(Duration::from_secs(6), || {
-        h.host
-            .run("ping -6 -c 1 -W 1 2001:db8:ff::1")
-            .status
-            .success()
-            .then_some(())
-    });
+    let ping = h
+        .host
+        .pings_within("2001:db8:ff::1", Duration::from_secs(6));
     assert!(
-        ping.is_some(),
+        ping,
         "host cannot reach the ISP:\n{}\n{}",
         h.host.sh("ip -6 route"),
         h.rtr.sh("ip -6 route")
@@ -294,14 +290,10 @@ fn isp_renumbering_moves_the_lan_and_hosts_follow() {
         "{}",
         h.host.sh("ip -6 addr show dev eth0")
     );
-    let ping = wait_for(Duration::from_secs(6), || {
-        h.host
-            .run("ping -6 -c 1 -W 1 2001:db8:ff::1")
-            .status
-            .success()
-            .then_some(())
-    });
-    assert!(ping.is_some(), "{}", h.host.sh("ip -6 addr; ip -6 route"));
+    let ping = h
+        .host
+        .pings_within("2001:db8:ff::1", Duration::from_secs(6));
+    assert!(ping, "{}", h.host.sh("ip -6 addr; ip -6 route"));
     // And the old one disappears when its valid lifetime (bounded by the old
     // delegation, 40 s at most) runs out.
     let gone = wait_for(Duration::from_secs(45), || {
@@ -462,6 +454,32 @@ fn renumbering_latency_reply_to_lan_ra() {
     );
 }
 
+/// The cascade's RIPng, after a LAN's `[interface.ra]`: that LAN's /64
+/// advertised, RIPng on `on` with short timers (update 2 s, timeout 10 s,
+/// garbage 5 s), exporting the connected routes of `lan`.
+macro_rules! cascade_ripng {
+    ($on:literal, $lan:literal) => {
+        concat!(
+            r#"[[interface.ra.prefix]]
+prefix = "::/64"
+
+[ripng]
+interfaces = [""#,
+            $on,
+            r#""]
+update_time = 2
+timeout_time = 10
+garbage_time = 5
+[ripng.export]
+connected = true
+connected_interfaces = [""#,
+            $lan,
+            r#""]
+"#
+        )
+    };
+}
+
 // lan0 is towards the cascaded router R2; lan1 is a second LAN of R1, with
 // a host.
 const R1: &str = concat!(
@@ -469,18 +487,7 @@ const R1: &str = concat!(
     testlab::wan_uplink!(56),
     testlab::cascade_lan!(20, 40, 4, 6),
     testlab::lan_from_wan!("lan1", 2),
-    r#"[[interface.ra.prefix]]
-prefix = "::/64"
-
-[ripng]
-interfaces = ["lan0"]
-update_time = 2
-timeout_time = 10
-garbage_time = 5
-[ripng.export]
-connected = true
-connected_interfaces = ["lan1"]
-"#
+    cascade_ripng!("lan0", "lan1")
 );
 
 const R2: &str = concat!(
@@ -488,18 +495,7 @@ const R2: &str = concat!(
     testlab::wan_uplink!(60),
     "solicit_max_rt = 60\n",
     testlab::lan_from_wan!("lan0", 1),
-    r#"[[interface.ra.prefix]]
-prefix = "::/64"
-
-[ripng]
-interfaces = ["wan0"]
-update_time = 2
-timeout_time = 10
-garbage_time = 5
-[ripng.export]
-connected = true
-connected_interfaces = ["lan0"]
-"#
+    cascade_ripng!("wan0", "lan0")
 );
 
 /// ISP -- [R1] lan0 -- wan0 [R2] lan0 -- host2, and R1 lan1 -- host1.
@@ -553,15 +549,9 @@ fn cascaded_router_gets_a_sub_delegation_and_both_follow_renumbering() {
     });
     let host1_addr = host1_addr.unwrap_or_else(|| panic!("host1: {}", host1.sh("ip -6 addr")));
     // A host behind R2 reaches a host on another LAN of R1.
-    let ping = wait_for(Duration::from_secs(20), || {
-        host2
-            .run(&format!("ping -6 -c 1 -W 1 {host1_addr}"))
-            .status
-            .success()
-            .then_some(())
-    });
+    let ping = host2.pings_within(&host1_addr, Duration::from_secs(20));
     assert!(
-        ping.is_some(),
+        ping,
         "host2 -> host1 failed\nR1 routes:\n{}\nR2 routes:\n{}",
         h.rtr.sh("ip -6 route"),
         r2.sh("ip -6 route")

@@ -42,11 +42,16 @@ fn link() -> LinkConfig {
 }
 
 fn server_with(l: LinkConfig) -> Server {
+    server_of(vec![l], Limits::default())
+}
+
+/// A server of these links and limits, its randomness seeded with 1.
+fn server_of(links: Vec<LinkConfig>, limits: Limits) -> Server {
     Server::new(
         ServerConfig {
             server_duid: server_duid(),
-            links: vec![l],
-            limits: Limits::default(),
+            links,
+            limits,
         },
         1,
     )
@@ -92,6 +97,20 @@ fn msg(t: MessageType, options: Vec<DhcpOption>) -> Vec<u8> {
         options,
     }
     .to_bytes()
+}
+
+/// A message from client `n`: its Client ID, then `options`.
+fn from_client(t: MessageType, n: u8, options: Vec<DhcpOption>) -> Vec<u8> {
+    let mut all = vec![DhcpOption::ClientId(client_duid(n))];
+    all.extend(options);
+    msg(t, all)
+}
+
+/// A message from client `n` to this server: Client ID, our Server ID, then `options`.
+fn to_us(t: MessageType, n: u8, options: Vec<DhcpOption>) -> Vec<u8> {
+    let mut all = vec![DhcpOption::ServerId(server_duid())];
+    all.extend(options);
+    from_client(t, n, all)
 }
 
 fn ia_na(iaid: u32, addrs: &[Ipv6Addr]) -> DhcpOption {
@@ -208,25 +227,15 @@ fn ia_status(m: &ClientServerMessage) -> Option<StatusCode> {
 }
 
 fn four_way(s: &mut Server, c: &Clock, n: u8, iaid: u32) -> (Ipv6Addr, Vec<Action>) {
-    let sol = msg(
+    let sol = from_client(
         MessageType::Solicit,
-        vec![
-            DhcpOption::ClientId(client_duid(n)),
-            DhcpOption::ElapsedTime(0),
-            ia_na(iaid, &[]),
-        ],
+        n,
+        vec![DhcpOption::ElapsedTime(0), ia_na(iaid, &[])],
     );
     let adv = reply_of(&feed(s, c, n, &sol, true));
     assert_eq!(adv.msg_type, MessageType::Advertise);
     let offered = ia_addrs(&adv)[0].0;
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(n)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(iaid, &[offered]),
-        ],
-    );
+    let req = to_us(MessageType::Request, n, vec![ia_na(iaid, &[offered])]);
     let acts = feed(s, c, n, &req, true);
     let rep = reply_of(&acts);
     assert_eq!(rep.msg_type, MessageType::Reply);
@@ -242,10 +251,10 @@ fn four_way(s: &mut Server, c: &Clock, n: u8, iaid: u32) -> (Ipv6Addr, Vec<Actio
 fn solicit_advertise_request_reply_persists_before_reply() {
     let mut s = server_with(link());
     let c = Clock::new();
-    let sol = msg(
+    let sol = from_client(
         MessageType::Solicit,
+        1,
         vec![
-            DhcpOption::ClientId(client_duid(1)),
             DhcpOption::Oro(vec![code::DNS_SERVERS, code::DOMAIN_LIST]),
             ia_na(5, &[]),
         ],
@@ -322,85 +331,74 @@ fn solicit_advertise_request_reply_persists_before_reply() {
 fn validation_drops_per_section_16() {
     let mut s = server_with(link());
     let c = Clock::new();
-    // Solicit without Client ID.
-    assert!(feed(
-        &mut s,
-        &c,
-        1,
-        &msg(MessageType::Solicit, vec![ia_na(1, &[])]),
-        true
-    )
-    .is_empty());
-    // Solicit with a Server ID.
-    let m = msg(
-        MessageType::Solicit,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-        ],
-    );
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
-    // Request for another server.
     let other = Duid::new_ll(1, &[2, 0, 0, 0, 0, 0x99]);
-    let m = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(other),
-            ia_na(1, &[]),
-        ],
-    );
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
-    // Request without Server ID.
-    let m = msg(
-        MessageType::Request,
-        vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[])],
-    );
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
-    // Malformed, a server-to-client type, an unknown interface.
-    assert!(feed(&mut s, &c, 1, &[1, 0, 0], true).is_empty());
-    assert!(feed(
-        &mut s,
-        &c,
-        1,
-        &msg(
-            MessageType::Reply,
-            vec![DhcpOption::ClientId(client_duid(1))]
+    // (what, with its RFC 8415 rule; the message; the interface it came in
+    // on; the drop counted). Each from client 1's address, multicast.
+    let dropped = [
+        (
+            "§16.2: a Solicit without Client ID",
+            msg(MessageType::Solicit, vec![ia_na(1, &[])]),
+            IF,
+            drop_reason::NO_CLIENT_ID,
         ),
-        true
-    )
-    .is_empty());
-    let m = msg(
-        MessageType::Solicit,
-        vec![DhcpOption::ClientId(client_duid(1))],
-    );
-    assert!(s
-        .handle(
+        (
+            "§16.2: a Solicit with a Server ID",
+            to_us(MessageType::Solicit, 1, vec![]),
+            IF,
+            drop_reason::UNEXPECTED_SERVER_ID,
+        ),
+        (
+            "§16.4: a Request for another server",
+            from_client(
+                MessageType::Request,
+                1,
+                vec![DhcpOption::ServerId(other), ia_na(1, &[])],
+            ),
+            IF,
+            drop_reason::OTHER_SERVER_ID,
+        ),
+        (
+            "§16.4: a Request without Server ID",
+            from_client(MessageType::Request, 1, vec![ia_na(1, &[])]),
+            IF,
+            drop_reason::NO_SERVER_ID,
+        ),
+        ("malformed", vec![1, 0, 0], IF, "truncated"),
+        (
+            "§16.10: a server-to-client type",
+            from_client(MessageType::Reply, 1, vec![]),
+            IF,
+            drop_reason::NOT_FOR_SERVER,
+        ),
+        (
+            "an interface we do not serve",
+            from_client(MessageType::Solicit, 1, vec![]),
+            IF + 1,
+            drop_reason::UNKNOWN_INTERFACE,
+        ),
+        (
+            "§16.12: an Information-request carrying an IA",
+            msg(MessageType::InformationRequest, vec![ia_na(1, &[])]),
+            IF,
+            drop_reason::IA_IN_INFORMATION_REQUEST,
+        ),
+    ];
+    for (what, data, ifindex, _) in &dropped {
+        let acts = s.handle(
             c.now(),
             Received {
-                data: &m,
+                data,
                 src: src(1),
-                ifindex: IF + 1,
+                ifindex: *ifindex,
                 multicast: true,
                 client_lladdr: None,
-            }
-        )
-        .is_empty());
-    // Information-request carrying an IA.
-    let m = msg(MessageType::InformationRequest, vec![ia_na(1, &[])]);
-    assert!(feed(&mut s, &c, 1, &m, true).is_empty());
+            },
+        );
+        assert!(acts.is_empty(), "{what}: {acts:?}");
+    }
     let d = &s.stats().drops;
-    for (reason, n) in [
-        (drop_reason::NO_CLIENT_ID, 1),
-        (drop_reason::UNEXPECTED_SERVER_ID, 1),
-        (drop_reason::OTHER_SERVER_ID, 1),
-        (drop_reason::NO_SERVER_ID, 1),
-        ("truncated", 1),
-        (drop_reason::NOT_FOR_SERVER, 1),
-        (drop_reason::UNKNOWN_INTERFACE, 1),
-        (drop_reason::IA_IN_INFORMATION_REQUEST, 1),
-    ] {
-        assert_eq!(d.get(reason), Some(&n), "{reason}: {d:?}");
+    for (what, _, _, reason) in &dropped {
+        assert_eq!(d.get(*reason), Some(&1), "{what}: {reason}: {d:?}");
     }
     assert_eq!(s.lease_count(), 0);
 }
@@ -409,14 +407,7 @@ fn validation_drops_per_section_16() {
 fn unicast_without_permission_gets_use_multicast() {
     let mut s = server_with(link());
     let c = Clock::new();
-    let m = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[]),
-        ],
-    );
+    let m = to_us(MessageType::Request, 1, vec![ia_na(1, &[])]);
     let acts = feed(&mut s, &c, 1, &m, false);
     let rep = reply_of(&acts);
     assert_eq!(status_of(&rep.options), Some(StatusCode::UseMulticast));
@@ -440,13 +431,10 @@ fn unicast_without_permission_gets_use_multicast() {
 #[test]
 fn rapid_commit_only_when_configured_and_asked() {
     let c = Clock::new();
-    let sol = msg(
+    let sol = from_client(
         MessageType::Solicit,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::RapidCommit,
-            ia_na(1, &[]),
-        ],
+        1,
+        vec![DhcpOption::RapidCommit, ia_na(1, &[])],
     );
     let mut s = server_with(link());
     assert_eq!(
@@ -464,10 +452,7 @@ fn rapid_commit_only_when_configured_and_asked() {
     assert!(rep.has(code::RAPID_COMMIT));
     assert_eq!(s.lease_count(), 1);
     // Without the client's Rapid Commit option: a normal Advertise.
-    let sol = msg(
-        MessageType::Solicit,
-        vec![DhcpOption::ClientId(client_duid(2)), ia_na(1, &[])],
-    );
+    let sol = from_client(MessageType::Solicit, 2, vec![ia_na(1, &[])]);
     assert_eq!(
         reply_of(&feed(&mut s, &c, 2, &sol, true)).msg_type,
         MessageType::Advertise
@@ -478,14 +463,7 @@ fn rapid_commit_only_when_configured_and_asked() {
 fn prefix_delegation_adds_and_removes_route_via_client_link_local() {
     let mut s = server_with(link());
     let c = Clock::new();
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(9, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 1, vec![ia_pd(9, &[])]);
     let acts = feed(&mut s, &c, 1, &req, true);
     let rep = reply_of(&acts);
     let (p, valid) = ia_prefixes(&rep)[0];
@@ -506,14 +484,7 @@ fn prefix_delegation_adds_and_removes_route_via_client_link_local() {
     // Persist before route and reply.
     assert!(matches!(acts[0], Action::Persist(_)));
     // Release removes lease and route.
-    let rel = msg(
-        MessageType::Release,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(9, &[p]),
-        ],
-    );
+    let rel = to_us(MessageType::Release, 1, vec![ia_pd(9, &[p])]);
     let acts = feed(&mut s, &c, 1, &rel, true);
     assert!(acts.contains(&Action::DelRoute(route)));
     assert!(acts.contains(&Action::Persist(vec![LeaseRecord::Remove((
@@ -533,14 +504,7 @@ fn renew_extends_unknown_renew_is_nobinding_rebind_recreates() {
     let mut c = Clock::new();
     let (addr, _) = four_way(&mut s, &c, 1, 1);
     c.advance(1000);
-    let renew = msg(
-        MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[addr]),
-        ],
-    );
+    let renew = to_us(MessageType::Renew, 1, vec![ia_na(1, &[addr])]);
     let acts = feed(&mut s, &c, 1, &renew, true);
     let Action::Persist(recs) = &acts[0] else {
         panic!("renewal is persisted first: {acts:?}")
@@ -551,13 +515,10 @@ fn renew_extends_unknown_renew_is_nobinding_rebind_recreates() {
     assert_eq!(l.cltt, c.unix);
     assert_eq!(ia_addrs(&reply_of(&acts)), vec![(addr, 3600, 7200)]);
     // Renew for an IA the server does not know: NoBinding (§18.3.4).
-    let renew = msg(
+    let renew = to_us(
         MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(2)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[a("2001:db8:1::1003")]),
-        ],
+        2,
+        vec![ia_na(1, &[a("2001:db8:1::1003")])],
     );
     let rep = reply_of(&feed(&mut s, &c, 2, &renew, true));
     assert_eq!(ia_status(&rep), Some(StatusCode::NoBinding));
@@ -566,19 +527,14 @@ fn renew_extends_unknown_renew_is_nobinding_rebind_recreates() {
         .map(|i| Ipv6Addr::from(u128::from(a("2001:db8:1::1000")) + i))
         .find(|x| *x != addr)
         .unwrap();
-    let rebind = msg(
-        MessageType::Rebind,
-        vec![DhcpOption::ClientId(client_duid(2)), ia_na(1, &[free])],
-    );
+    let rebind = from_client(MessageType::Rebind, 2, vec![ia_na(1, &[free])]);
     let rep = reply_of(&feed(&mut s, &c, 2, &rebind, true));
     assert_eq!(ia_addrs(&rep), vec![(free, 3600, 7200)]);
     // Rebind for an address not on this link: lifetimes 0.
-    let rebind = msg(
+    let rebind = from_client(
         MessageType::Rebind,
-        vec![
-            DhcpOption::ClientId(client_duid(3)),
-            ia_na(1, &[a("2001:db8:99::1")]),
-        ],
+        3,
+        vec![ia_na(1, &[a("2001:db8:99::1")])],
     );
     let rep = reply_of(&feed(&mut s, &c, 3, &rebind, true));
     assert_eq!(ia_addrs(&rep), vec![(a("2001:db8:99::1"), 0, 0)]);
@@ -593,14 +549,7 @@ fn renew_after_restore_keeps_address() {
     // A new process: same config, leases from the store.
     let mut s2 = server_with(link());
     s2.restore(saved);
-    let renew = msg(
-        MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[addr]),
-        ],
-    );
+    let renew = to_us(MessageType::Renew, 1, vec![ia_na(1, &[addr])]);
     let rep = reply_of(&feed(&mut s2, &c, 1, &renew, true));
     assert_eq!(ia_status(&rep), None);
     assert_eq!(ia_addrs(&rep), vec![(addr, 3600, 7200)]);
@@ -645,14 +594,7 @@ fn static_bindings_by_duid_iaid_and_mac() {
     ];
     let mut s = server_with(l);
     let c = Clock::new();
-    let req = |n: u8, ias: Vec<DhcpOption>| {
-        let mut o = vec![
-            DhcpOption::ClientId(client_duid(n)),
-            DhcpOption::ServerId(server_duid()),
-        ];
-        o.extend(ias);
-        msg(MessageType::Request, o)
-    };
+    let req = |n: u8, ias: Vec<DhcpOption>| to_us(MessageType::Request, n, ias);
     let rep = reply_of(&feed(
         &mut s,
         &c,
@@ -696,22 +638,12 @@ fn pool_exhaustion_limits_and_decline() {
     got.dedup();
     assert_eq!(got.len(), 4, "four distinct addresses");
     // A fifth client: Advertise with only NoAddrsAvail (§18.3.1).
-    let sol = msg(
-        MessageType::Solicit,
-        vec![DhcpOption::ClientId(client_duid(5)), ia_na(1, &[])],
-    );
+    let sol = from_client(MessageType::Solicit, 5, vec![ia_na(1, &[])]);
     let adv = reply_of(&feed(&mut s, &c, 5, &sol, true));
     assert_eq!(status_of(&adv.options), Some(StatusCode::NoAddrsAvail));
     assert!(adv.option(code::IA_NA).is_none());
     // A Request instead: the IA carries NoAddrsAvail.
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(5)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 5, vec![ia_na(1, &[])]);
     assert_eq!(
         ia_status(&reply_of(&feed(&mut s, &c, 5, &req, true))),
         Some(StatusCode::NoAddrsAvail)
@@ -723,14 +655,7 @@ fn pool_exhaustion_limits_and_decline() {
         .unwrap()
         .prefix
         .addr();
-    let dec = msg(
-        MessageType::Decline,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[mine]),
-        ],
-    );
+    let dec = to_us(MessageType::Decline, 1, vec![ia_na(1, &[mine])]);
     let acts = feed(&mut s, &c, 1, &dec, true);
     assert_eq!(
         status_of(&reply_of(&acts).options),
@@ -746,12 +671,8 @@ fn pool_exhaustion_limits_and_decline() {
     // Per-client limit: one client asking for many IA_PDs gets at most the limit.
     let mut s = server_with(link());
     let ias: Vec<_> = (0..10).map(|i| ia_pd(i, &[])).collect();
-    let mut o = vec![
-        DhcpOption::ClientId(client_duid(1)),
-        DhcpOption::ServerId(server_duid()),
-    ];
-    o.extend(ias);
-    let rep = reply_of(&feed(&mut s, &c, 1, &msg(MessageType::Request, o), true));
+    let req = to_us(MessageType::Request, 1, ias);
+    let rep = reply_of(&feed(&mut s, &c, 1, &req, true));
     assert_eq!(
         ia_prefixes(&rep).len(),
         Limits::default().prefixes_per_client
@@ -762,27 +683,17 @@ fn pool_exhaustion_limits_and_decline() {
 fn confirm_and_information_request() {
     let mut s = server_with(link());
     let c = Clock::new();
-    let conf = |x: &str| {
-        msg(
-            MessageType::Confirm,
-            vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[a(x)])],
-        )
-    };
+    let conf = |x: &str| from_client(MessageType::Confirm, 1, vec![ia_na(1, &[a(x)])]);
     let rep = reply_of(&feed(&mut s, &c, 1, &conf("2001:db8:1::1234"), true));
     assert_eq!(status_of(&rep.options), Some(StatusCode::Success));
     let rep = reply_of(&feed(&mut s, &c, 1, &conf("2001:db8:2::1"), true));
     assert_eq!(status_of(&rep.options), Some(StatusCode::NotOnLink));
-    let empty = msg(
-        MessageType::Confirm,
-        vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[])],
-    );
+    let empty = from_client(MessageType::Confirm, 1, vec![ia_na(1, &[])]);
     assert!(feed(&mut s, &c, 1, &empty, true).is_empty());
-    let info = msg(
+    let info = from_client(
         MessageType::InformationRequest,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::Oro(vec![code::DNS_SERVERS, code::DOMAIN_LIST]),
-        ],
+        1,
+        vec![DhcpOption::Oro(vec![code::DNS_SERVERS, code::DOMAIN_LIST])],
     );
     let rep = reply_of(&feed(&mut s, &c, 1, &info, true));
     assert_eq!(rep.msg_type, MessageType::Reply);
@@ -798,15 +709,7 @@ fn confirm_and_information_request() {
 fn expiry_reclaims_leases_and_routes() {
     let mut s = server_with(link());
     let mut c = Clock::new();
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(1, &[]),
-            ia_na(2, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 1, vec![ia_pd(1, &[]), ia_na(2, &[])]);
     feed(&mut s, &c, 1, &req, true);
     assert_eq!(s.lease_count(), 2);
     let d = s.next_deadline(c.now()).unwrap();
@@ -835,10 +738,10 @@ fn expiry_reclaims_leases_and_routes() {
 fn ia_ta_is_answered_without_addresses() {
     let mut s = server_with(link());
     let c = Clock::new();
-    let m = msg(
+    let m = from_client(
         MessageType::Solicit,
+        1,
         vec![
-            DhcpOption::ClientId(client_duid(1)),
             DhcpOption::IaTa(IaTa {
                 iaid: 1,
                 options: vec![],
@@ -862,37 +765,25 @@ fn ia_ta_is_answered_without_addresses() {
 fn mutated_messages_keep_invariants() {
     let mut rng = fastrand::Rng::with_seed(0x6d686370);
     let seeds: Vec<Vec<u8>> = vec![
-        msg(
+        from_client(
             MessageType::Solicit,
-            vec![
-                DhcpOption::ClientId(client_duid(1)),
-                DhcpOption::RapidCommit,
-                ia_na(1, &[]),
-                ia_pd(2, &[]),
-            ],
+            1,
+            vec![DhcpOption::RapidCommit, ia_na(1, &[]), ia_pd(2, &[])],
         ),
-        msg(
+        to_us(
             MessageType::Request,
-            vec![
-                DhcpOption::ClientId(client_duid(2)),
-                DhcpOption::ServerId(server_duid()),
-                ia_na(1, &[a("2001:db8:1::1001")]),
-            ],
+            2,
+            vec![ia_na(1, &[a("2001:db8:1::1001")])],
         ),
-        msg(
+        to_us(
             MessageType::Renew,
-            vec![
-                DhcpOption::ClientId(client_duid(1)),
-                DhcpOption::ServerId(server_duid()),
-                ia_pd(2, &["2001:db8:8::/60".parse().unwrap()]),
-            ],
+            1,
+            vec![ia_pd(2, &["2001:db8:8::/60".parse().unwrap()])],
         ),
-        msg(
+        from_client(
             MessageType::Confirm,
-            vec![
-                DhcpOption::ClientId(client_duid(3)),
-                ia_na(1, &[a("2001:db8:1::1")]),
-            ],
+            3,
+            vec![ia_na(1, &[a("2001:db8:1::1")])],
         ),
         msg(
             MessageType::InformationRequest,
@@ -1014,10 +905,7 @@ fn offers_are_forgotten_once_requested_or_stale() {
     assert_eq!(s.pending_offers(), 0, "each Request consumed its offer");
     // Solicits never followed by a Request are held for offer_hold, then dropped.
     for n in 51..=60 {
-        let sol = msg(
-            MessageType::Solicit,
-            vec![DhcpOption::ClientId(client_duid(n)), ia_na(1, &[])],
-        );
+        let sol = from_client(MessageType::Solicit, n, vec![ia_na(1, &[])]);
         feed(&mut s, &c, n, &sol, true);
         feed(&mut s, &c, n, &sol, true); // a retransmission refreshes, not duplicates
     }
@@ -1031,15 +919,7 @@ fn offers_are_forgotten_once_requested_or_stale() {
 fn rollback_forgets_grants_that_were_not_stored() {
     let mut s = server_with(link());
     let c = Clock::new();
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[]),
-            ia_pd(2, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 1, vec![ia_na(1, &[]), ia_pd(2, &[])]);
     let acts = feed(&mut s, &c, 1, &req, true);
     let Action::Persist(recs) = &acts[0] else {
         panic!()
@@ -1070,15 +950,7 @@ fn renew_after_renumbering_zeroes_the_old_and_grants_a_new_one() {
     // prefix and address at lifetime 0 and new ones in the same Reply.
     let mut s = server_with(link());
     let c = Clock::new();
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(9, &[]),
-            ia_na(3, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 1, vec![ia_pd(9, &[]), ia_na(3, &[])]);
     let rep = reply_of(&feed(&mut s, &c, 1, &req, true));
     let (old_p, _) = ia_prefixes(&rep)[0];
     let (old_a, _, _) = ia_addrs(&rep)[0];
@@ -1092,14 +964,10 @@ fn renew_after_renumbering_zeroes_the_old_and_grants_a_new_one() {
         delegated_len: 60,
     }];
     s.set_links(vec![moved]);
-    let renew = msg(
+    let renew = to_us(
         MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(9, &[old_p]),
-            ia_na(3, &[old_a]),
-        ],
+        1,
+        vec![ia_pd(9, &[old_p]), ia_na(3, &[old_a])],
     );
     let acts = feed(&mut s, &c, 1, &renew, true);
     assert!(
@@ -1218,23 +1086,9 @@ fn unwrap_relay(actions: &[Action]) -> (Vec<RelayMessage>, ClientServerMessage) 
 
 #[test]
 fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
-    let mut s = Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![link(), relayed_link()],
-            limits: Limits::default(),
-        },
-        1,
-    );
+    let mut s = server_of(vec![link(), relayed_link()], Limits::default());
     let c = Clock::new();
-    let sol = msg(
-        MessageType::Solicit,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            ia_na(1, &[]),
-            ia_pd(2, &[]),
-        ],
-    );
+    let sol = from_client(MessageType::Solicit, 1, vec![ia_na(1, &[]), ia_pd(2, &[])]);
     let fwd = relayed(sol, &[("2001:db8:2::1", Some(b"ge-0/0/2"))]);
     let (levels, adv) = unwrap_relay(&feed_relay(&mut s, &c, &fwd));
     assert_eq!(adv.msg_type, MessageType::Advertise);
@@ -1251,14 +1105,10 @@ fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
         .parse::<Ipv6Prefix>()
         .unwrap()
         .covers(&pfx));
-    let req = msg(
+    let req = to_us(
         MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[addr]),
-            ia_pd(2, &[pfx]),
-        ],
+        1,
+        vec![ia_na(1, &[addr]), ia_pd(2, &[pfx])],
     );
     // Relayed messages are unicast by nature: no UseMulticast (§18.4).
     let acts = feed_relay(&mut s, &c, &relayed(req, &[("2001:db8:2::1", None)]));
@@ -1284,10 +1134,7 @@ fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
     assert_eq!(s.stats().received[MessageType::RelayForw as usize], 2);
     assert_eq!(s.stats().sent[MessageType::RelayRepl as usize], 2);
     // A Confirm from there is judged against the remote link's prefix.
-    let conf = msg(
-        MessageType::Confirm,
-        vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[addr])],
-    );
+    let conf = from_client(MessageType::Confirm, 1, vec![ia_na(1, &[addr])]);
     let (_, rep) = unwrap_relay(&feed_relay(
         &mut s,
         &c,
@@ -1298,21 +1145,9 @@ fn relayed_client_gets_address_and_prefix_of_the_relays_link() {
 
 #[test]
 fn relay_link_by_interface_id_nested_relays_and_drops() {
-    let mut s = Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![link(), relayed_link()],
-            limits: Limits::default(),
-        },
-        1,
-    );
+    let mut s = server_of(vec![link(), relayed_link()], Limits::default());
     let c = Clock::new();
-    let sol = || {
-        msg(
-            MessageType::Solicit,
-            vec![DhcpOption::ClientId(client_duid(1)), ia_na(1, &[])],
-        )
-    };
+    let sol = || from_client(MessageType::Solicit, 1, vec![ia_na(1, &[])]);
     // An LDRA (RFC 6221) next to the client: link-address unspecified, its
     // Interface-ID names the link; a second relay outside it.
     let fwd = relayed(sol(), &[("::", Some(b"ge-0/0/2")), ("::", Some(b"uplink"))]);
@@ -1470,12 +1305,7 @@ fn link_on(net: &str) -> LinkConfig {
 }
 
 fn request(n: u8, extra: Vec<DhcpOption>) -> Vec<u8> {
-    let mut o = vec![
-        DhcpOption::ClientId(client_duid(n)),
-        DhcpOption::ServerId(server_duid()),
-    ];
-    o.extend(extra);
-    msg(MessageType::Request, o)
+    to_us(MessageType::Request, n, extra)
 }
 
 #[test]
@@ -1483,10 +1313,7 @@ fn hostid_follows_renumbering() {
     let mut s = server_with(link_on("2001:db8:1"));
     let mut c = Clock::new();
     // Solicit: offered ::10 in each served /64 (the pool's and the ULA).
-    let sol = msg(
-        MessageType::Solicit,
-        vec![DhcpOption::ClientId(client_duid(1)), ia_na(5, &[])],
-    );
+    let sol = from_client(MessageType::Solicit, 1, vec![ia_na(5, &[])]);
     let mut offered: Vec<Ipv6Addr> = ia_addrs(&reply_of(&feed(&mut s, &c, 1, &sol, true)))
         .into_iter()
         .map(|x| x.0)
@@ -1506,14 +1333,7 @@ fn hostid_follows_renumbering() {
     c.advance(100);
     s.set_links(vec![link_on("2001:db8:2")]);
     // §18.3.4: the Renew gets the new ::10 and the old at lifetime 0.
-    let renew = msg(
-        MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(5, &offered),
-        ],
-    );
+    let renew = to_us(MessageType::Renew, 1, vec![ia_na(5, &offered)]);
     let acts = feed(&mut s, &c, 1, &renew, true);
     assert!(
         matches!(acts[0], Action::Persist(_)),
@@ -1530,12 +1350,10 @@ fn hostid_follows_renumbering() {
     // §18.3.5: a client that lost its binding (a server restarted on an
     // empty journal) and Rebinds with the old address gets the same.
     let mut s2 = server_with(link_on("2001:db8:2"));
-    let rebind = msg(
+    let rebind = from_client(
         MessageType::Rebind,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            ia_na(5, &[a("2001:db8:1::10")]),
-        ],
+        1,
+        vec![ia_na(5, &[a("2001:db8:1::10")])],
     );
     let mut got = ia_addrs(&reply_of(&feed(&mut s2, &c, 1, &rebind, true)));
     got.sort();
@@ -1635,14 +1453,7 @@ fn mac_binding_from_the_neighbour_cache() {
 fn mac_binding_from_a_relays_client_link_layer_address() {
     let mut remote = relayed_link();
     remote.hosts = vec![mac_host("2001:db8:2::300")];
-    let mut s = Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![link(), remote],
-            limits: Limits::default(),
-        },
-        1,
-    );
+    let mut s = server_of(vec![link(), remote], Limits::default());
     let c = Clock::new();
     let sol = msg(
         MessageType::Solicit,
@@ -1743,14 +1554,7 @@ fn client_fqdn_is_answered_with_no_update_flags_and_recorded() {
     assert_eq!(no_update_flags(0), fqdn_flag::N);
     // A Renew without the option keeps the name.
     let addr = ia_addrs(&rep)[0].0;
-    let renew = msg(
-        MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(3)),
-            DhcpOption::ServerId(server_duid()),
-            ia_na(1, &[addr]),
-        ],
-    );
+    let renew = to_us(MessageType::Renew, 3, vec![ia_na(1, &[addr])]);
     reply_of(&feed(&mut s, &c, 3, &renew, true));
     let l = s.leases().find(|l| l.prefix.addr() == addr).unwrap();
     assert_eq!(l.name.as_deref(), Some("tablet"));
@@ -1809,9 +1613,9 @@ fn max_rt_and_ntp_options_when_configured_and_asked_for() {
     let mut s = server_with(l);
     let c = Clock::new();
     let asks = |t: MessageType, ias: Vec<DhcpOption>, oro: Vec<u16>| {
-        let mut o = vec![DhcpOption::ClientId(client_duid(1)), DhcpOption::Oro(oro)];
+        let mut o = vec![DhcpOption::Oro(oro)];
         o.extend(ias);
-        msg(t, o)
+        from_client(t, 1, o)
     };
     let all = vec![code::SOL_MAX_RT, code::INF_MAX_RT, code::NTP_SERVER];
     let solicit = asks(MessageType::Solicit, vec![ia_na(1, &[])], all.clone());
@@ -1856,14 +1660,10 @@ fn max_rt_and_ntp_options_when_configured_and_asked_for() {
 
 /// Request with Reconfigure Accept from client `n` (an IA_PD).
 fn request_accepting_reconfigure(s: &mut Server, c: &Clock, n: u8) -> ClientServerMessage {
-    let req = msg(
+    let req = to_us(
         MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(n)),
-            DhcpOption::ServerId(server_duid()),
-            DhcpOption::ReconfAccept,
-            ia_pd(9, &[]),
-        ],
+        n,
+        vec![DhcpOption::ReconfAccept, ia_pd(9, &[])],
     );
     reply_of(&feed(s, c, n, &req, true))
 }
@@ -1911,14 +1711,10 @@ fn reconfigure_key_is_given_stored_and_kept_only_to_clients_that_accept() {
         &mut s,
         &c,
         1,
-        &msg(
+        &to_us(
             MessageType::Renew,
-            vec![
-                DhcpOption::ClientId(client_duid(1)),
-                DhcpOption::ServerId(server_duid()),
-                DhcpOption::ReconfAccept,
-                ia_pd(9, &[lease.prefix]),
-            ],
+            1,
+            vec![DhcpOption::ReconfAccept, ia_pd(9, &[lease.prefix])],
         ),
         true,
     );
@@ -1929,14 +1725,7 @@ fn reconfigure_key_is_given_stored_and_kept_only_to_clients_that_accept() {
     assert_eq!(key_of(&reply_of(&acts)), Some(key), "the same key again");
     // A client that does not accept gets no key, and a link that does not
     // reconfigure gives none.
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(2)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(9, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 2, vec![ia_pd(9, &[])]);
     assert_eq!(key_of(&reply_of(&feed(&mut s, &c, 2, &req, true))), None);
     let mut off = link();
     off.reconfigure = false;
@@ -1952,14 +1741,7 @@ fn served_prefix_change_sends_signed_reconfigures_until_the_client_renews() {
     let key2 = key_of(&request_accepting_reconfigure(&mut s, &c, 2)).unwrap();
     assert_ne!(key1, key2);
     // A client without a key is not reconfigured.
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(3)),
-            DhcpOption::ServerId(server_duid()),
-            ia_pd(9, &[]),
-        ],
-    );
+    let req = to_us(MessageType::Request, 3, vec![ia_pd(9, &[])]);
     feed(&mut s, &c, 3, &req, true);
     // The same links again: nothing to do.
     s.set_links(vec![link()]);
@@ -1997,14 +1779,10 @@ fn served_prefix_change_sends_signed_reconfigures_until_the_client_renews() {
     c.mono += Duration::from_millis(1700);
     assert!(sends(&s.on_timer(c.now())).is_empty());
     // Client 1 renews: its retransmissions stop; client 2's go on.
-    let renew = msg(
+    let renew = to_us(
         MessageType::Renew,
-        vec![
-            DhcpOption::ClientId(client_duid(1)),
-            DhcpOption::ServerId(server_duid()),
-            DhcpOption::ReconfAccept,
-            ia_pd(9, &[]),
-        ],
+        1,
+        vec![DhcpOption::ReconfAccept, ia_pd(9, &[])],
     );
     feed(&mut s, &c, 1, &renew, true);
     assert_eq!(s.pending_reconfigures(), 1);

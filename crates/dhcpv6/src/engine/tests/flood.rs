@@ -8,35 +8,18 @@ use super::*;
 fn large_pool_server(limits: Limits) -> Server {
     let mut l = link();
     l.address_pools[0].last = a("2001:db8:1::1fff");
-    Server::new(
-        ServerConfig {
-            server_duid: server_duid(),
-            links: vec![l],
-            limits,
-        },
-        1,
-    )
+    server_of(vec![l], limits)
 }
 
 /// A Solicit for one IA_NA (or IA_PD) from client `n`, sent from the
 /// address of client `from`.
 fn solicit(s: &mut Server, c: &Clock, n: u8, from: u8, ia: DhcpOption) -> Vec<Action> {
-    let sol = msg(
-        MessageType::Solicit,
-        vec![DhcpOption::ClientId(client_duid(n)), ia],
-    );
+    let sol = from_client(MessageType::Solicit, n, vec![ia]);
     feed(s, c, from, &sol, true)
 }
 
 fn request(s: &mut Server, c: &Clock, n: u8, ia: DhcpOption) -> ClientServerMessage {
-    let req = msg(
-        MessageType::Request,
-        vec![
-            DhcpOption::ClientId(client_duid(n)),
-            DhcpOption::ServerId(server_duid()),
-            ia,
-        ],
-    );
+    let req = to_us(MessageType::Request, n, vec![ia]);
     reply_of(&feed(s, c, n, &req, true))
 }
 
@@ -119,10 +102,7 @@ fn a_request_gets_an_address_offered_to_another_client() {
     // A Rebind naming an address only offered re-creates the binding too
     // (§18.3.5).
     let y = advertised(&mut s, &c, 3);
-    let reb = msg(
-        MessageType::Rebind,
-        vec![DhcpOption::ClientId(client_duid(4)), ia_na(1, &[y])],
-    );
+    let reb = from_client(MessageType::Rebind, 4, vec![ia_na(1, &[y])]);
     let rep = reply_of(&feed(&mut s, &c, 4, &reb, true));
     assert_eq!(ia_addrs(&rep)[0].0, y);
 }
