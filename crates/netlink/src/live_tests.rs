@@ -1,4 +1,3 @@
-
 /// The glue against the running kernel (no privilege needed for the
 /// dump; the refusal is ENODEV as root, EPERM otherwise).
 #[tokio::test(flavor = "current_thread")]
