@@ -247,6 +247,19 @@ impl Served {
             served_prefixes: cfg.served_prefixes.clone(),
         }
     }
+
+    /// Whether a binding of `kind` can be answered differently after the
+    /// change from `self` to `now`: addresses follow the address pools and
+    /// the served /64s (`hostid` bindings), prefixes the prefix pools.
+    fn changed_for(&self, now: &Served, kind: LeaseKind) -> bool {
+        match kind {
+            LeaseKind::Address => {
+                self.address_pools != now.address_pools
+                    || self.served_prefixes != now.served_prefixes
+            }
+            LeaseKind::Prefix => self.prefix_pools != now.prefix_pools,
+        }
+    }
 }
 
 /// Why a datagram was dropped without an answer (counter names).
@@ -511,30 +524,36 @@ impl Server {
             })
             .collect();
         // §18.3.11: what a link serves changed (renumbering, a reload):
-        // its clients that accepted Reconfigure are told to Renew now
-        // rather than at T1. A link that is new is no change.
-        let changed: Vec<(Arc<str>, u32)> = self
+        // its clients that accepted Reconfigure, and whose bindings the
+        // change touches, are told to Renew now rather than at T1. A link
+        // that is new is no change. Only those whose bindings it touches:
+        // a renumbering reaches us in steps (the delegation, then the
+        // LAN's new /64), and a client that already renewed after the
+        // first need not be woken again for a change of the other kind.
+        let changed: Vec<(Arc<str>, u32, &Served, Served)> = self
             .links
             .iter()
             .filter(|l| l.cfg.reconfigure && !l.cfg.relayed)
-            .filter(|l| {
-                before
-                    .iter()
-                    .any(|(n, s)| *n == l.cfg.name && *s != Served::of(&l.cfg))
+            .filter_map(|l| {
+                let (_, old) = before.iter().find(|(n, _)| *n == l.cfg.name)?;
+                let now = Served::of(&l.cfg);
+                (*old != now).then(|| (l.name.clone(), l.cfg.ifindex, old, now))
             })
-            .map(|l| (l.name.clone(), l.cfg.ifindex))
             .collect();
         if changed.is_empty() {
             return;
         }
         let mut queued = HashSet::new();
         for l in self.leases.reconfigurable() {
-            let Some((_, ifindex)) = changed.iter().find(|(n, _)| *n == l.link) else {
+            let Some((_, ifindex, old, now)) = changed.iter().find(|(n, ..)| *n == l.link) else {
                 continue;
             };
             let (Some(to), LeaseState::Bound) = (l.reconfigure, l.state) else {
                 continue;
             };
+            if !old.changed_for(now, l.kind) {
+                continue;
+            }
             if queued.insert(l.duid.clone()) {
                 self.reconf.add(l.duid, *ifindex, to);
             }

@@ -1809,6 +1809,44 @@ fn served_prefix_change_sends_signed_reconfigures_until_the_client_renews() {
     assert_eq!(s.stats().reconfigures_unanswered, 1);
 }
 
+/// A renumbering reaches the server in steps (the delegation's prefix
+/// pool, then the LAN's new /64): each step wakes only the clients whose
+/// bindings it touches, so a client that renewed after the first is not
+/// told to Renew again for the second (seen as two Reconfigures in
+/// reconfigure_e2e when the second step came a millisecond after the Renew).
+#[test]
+fn only_clients_whose_bindings_a_change_touches_are_reconfigured() {
+    let mut s = server_with(link());
+    let c = Clock::new();
+    // Client 1 holds a prefix, client 2 an address; both accept Reconfigure.
+    request_accepting_reconfigure(&mut s, &c, 1);
+    let req = to_us(
+        MessageType::Request,
+        2,
+        vec![DhcpOption::ReconfAccept, ia_na(7, &[])],
+    );
+    reply_of(&feed(&mut s, &c, 2, &req, true));
+    // The served /64s changed: the address client only.
+    let mut renumbered = link();
+    renumbered.served_prefixes = vec!["2001:db8:9:1::/64".parse().unwrap()];
+    s.set_links(vec![renumbered.clone()]);
+    assert_eq!(s.pending_reconfigures(), 1);
+    let out = sends(&s.on_timer(c.now()));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0.client_id(), Some(&client_duid(2)));
+    // The prefix pool moved: now the prefix client too.
+    let mut moved = moved_link();
+    moved.served_prefixes = renumbered.served_prefixes;
+    s.set_links(vec![moved]);
+    assert_eq!(s.pending_reconfigures(), 2);
+    // The address pool moved: a client already queued keeps its place.
+    let mut pool = link();
+    pool.address_pools[0].first = a("2001:db8:1::2000");
+    pool.address_pools[0].last = a("2001:db8:1::2003");
+    s.set_links(vec![pool]);
+    assert_eq!(s.pending_reconfigures(), 2);
+}
+
 #[test]
 fn reconfigures_of_many_clients_are_paced() {
     let mut l = link();
