@@ -680,7 +680,13 @@ fi
 # IPV6_PKTINFO control message to [::1] fails (1 failed send, 0 expected:
 # `qemu-mips-static target/mips-unknown-linux-musl/debug/deps/v6dhcp-* --exact
 # io::tests::pktinfo_round_trip_on_loopback`), i.e. qemu-user's control-message
-# conversion, not our code (it passes natively).
+# conversion, not our code (it passes natively). Skipped for the same
+# reason: io::tests::recv_many_takes_the_queue_in_order -- qemu 7.2 copies a
+# received IPV6_PKTINFO (level 41, type 50) without byte-swapping it, so
+# the ifindex 1 reads as 16777216 (`qemu-mips-static -d unimp -D q.log
+# target/mips-unknown-linux-musl/debug/deps/v6dhcp-* --exact
+# io::tests::recv_many_takes_the_queue_in_order` logs "Unsupported ancillary
+# data: 41/50"); a real big-endian kernel writes it in the CPU's order.
 echo "# unit tests of the pure crates, big-endian (qemu-mips-static)"
 BE=mips-unknown-linux-musl
 BEU=$(tr 'a-z-' 'A-Z_' <<<"$BE")
@@ -690,7 +696,7 @@ if [ -f "$SYSROOT_LIB/libc.a" ] && [ -n "$NIGHTLY" ]; then
     # shellcheck disable=SC2054 # one argument with a comma in it
     if env "CARGO_TARGET_${BEU}_RUNNER=qemu-mips-static" "CARGO_TARGET_${BEU}_LINKER=rust-lld" \
         "CARGO_TARGET_${BEU}_RUSTFLAGS=-C target-feature=+crt-static -L native=$SYSROOT_LIB" \
-        bash -c 'cd "$1" && cargo "+$2" test -Zbuild-std --target "$3" -p v6common -p v6dhcp -p v6ra -p v6ripng -- --skip io::tests::pktinfo_round_trip_on_loopback 2>&1' \
+        bash -c 'cd "$1" && cargo "+$2" test -Zbuild-std --target "$3" -p v6common -p v6dhcp -p v6ra -p v6ripng -- --skip io::tests::pktinfo_round_trip_on_loopback --skip io::tests::recv_many_takes_the_queue_in_order 2>&1' \
         _ "$REPO" "$NIGHTLY" "$BE" >"$T/be-tests.log"; then
         ok "big-endian (mips, qemu): $(grep -o '^test result: ok\. [0-9]* passed' "$T/be-tests.log" |
             awk '{ n += $4 } END { print n }') unit tests of v6common v6dhcp v6ra v6ripng pass"
