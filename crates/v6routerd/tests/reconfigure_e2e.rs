@@ -133,8 +133,13 @@ impl Cascade {
     fn renumber(&self) -> Instant {
         self.lab.stop(self.kea, Duration::from_secs(3));
         start_kea(&self.lab, &self.isp, "2001:db8:200::");
-        // Kea needs a moment to open its socket.
-        std::thread::sleep(Duration::from_millis(1500));
+        // R1's Renew must find Kea listening: a lost one is retransmitted
+        // only after REN_TIMEOUT (10 s, RFC 8415 §7.6), which a loaded CI
+        // machine's slow Kea start turned into a miss of the 15 s below.
+        let listening = wait_for(Duration::from_secs(10), || {
+            (!self.isp.sh("ss -Hlun 'sport = :547'").trim().is_empty()).then_some(())
+        });
+        assert!(listening.is_some(), "Kea did not open port 547");
         self.d1.ctl(&["uplink", "renew"]);
         let moved = wait_for(Duration::from_secs(15), || {
             self.r1
