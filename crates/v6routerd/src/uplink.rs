@@ -14,7 +14,7 @@ use crate::service::{Changed, Ctx, Row, Service, UplinkFacts};
 use crate::state::{load_json, save_json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{Ipv6Addr, SocketAddrV6};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
@@ -289,7 +289,30 @@ impl Service for Uplinks {
     }
 }
 
-fn binding_file(state_dir: &std::path::Path, name: &str) -> PathBuf {
+/// The ULA /48 kept in state_dir, or a new one (RFC 4193 §3.2), kept
+/// there so the LANs keep their ULA addresses across restarts.
+fn load_ula(state_dir: &Path) -> Ipv6Prefix {
+    let f = state_dir.join("ula");
+    match std::fs::read_to_string(&f) {
+        Ok(s) => match s.trim().parse::<Ipv6Prefix>() {
+            Ok(p) => return p,
+            // Written whole or not at all (durable::write), so this is
+            // a damaged disk or a hand edit: said, then replaced.
+            Err(e) => warn!("ignoring the ULA prefix in {}: {e}", f.display()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => warn!("cannot read the ULA prefix in {}: {e}", f.display()),
+    }
+    let mut rng = fastrand::Rng::new();
+    let p = prefixes::new_ula(&mut rng);
+    match v6common::durable::write(&f, format!("{p}\n").as_bytes()) {
+        Ok(()) => info!("made the ULA prefix {p} (kept in {})", f.display()),
+        Err(e) => warn!("cannot keep the ULA prefix in {}: {e}", f.display()),
+    }
+    p
+}
+
+fn binding_file(state_dir: &Path, name: &str) -> PathBuf {
     state_dir.join(format!("uplink-{name}.json"))
 }
 
@@ -304,7 +327,7 @@ impl Uplinks {
     /// Create or drop clients to match the configuration; load the ULA.
     fn configure(&mut self, cfg: &Config, view: &KernelView) {
         self.ula = match cfg.router.ula.as_deref() {
-            Some("auto") => Some(self.load_ula()),
+            Some("auto") => Some(load_ula(&self.state_dir)),
             Some("off") | None => None,
             Some(s) => s.parse().ok(),
         };
@@ -377,25 +400,6 @@ impl Uplinks {
             reader: None,
             solicit: None,
         }
-    }
-
-    /// The ULA /48 kept in state_dir, or a new one (RFC 4193 §3.2), kept
-    /// there so the LANs keep their ULA addresses across restarts.
-    fn load_ula(&self) -> Ipv6Prefix {
-        let f = self.state_dir.join("ula");
-        if let Some(p) = std::fs::read_to_string(&f)
-            .ok()
-            .and_then(|s| s.trim().parse::<Ipv6Prefix>().ok())
-        {
-            return p;
-        }
-        let mut rng = fastrand::Rng::new();
-        let p = prefixes::new_ula(&mut rng);
-        match v6common::durable::write(&f, format!("{p}\n").as_bytes()) {
-            Ok(()) => info!("made the ULA prefix {p} (kept in {})", f.display()),
-            Err(e) => warn!("cannot keep the ULA prefix in {}: {e}", f.display()),
-        }
-        p
     }
 
     /// Start a client when its WAN becomes usable, stop it when it goes down.
