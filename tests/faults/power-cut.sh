@@ -9,8 +9,9 @@
 # with it, as at a power cut); the next boot on the same disk lists what
 # the server holds, and every address and prefix a captured Reply granted
 # must be among them. Each boot both checks the previous cut and loads for
-# the next. v6routerd also keeps its server DUID across every cut, and no
-# state file is empty or logged as torn. Kea 2.2 (memfile) runs through the
+# the next. v6routerd also keeps its server DUID and its LAN's ULA address
+# (the random /48 and the /64 chosen in it) across every cut, and no state
+# file is empty or logged as torn or ignored. Kea 2.2 (memfile) runs through the
 # same harness for comparison.
 #
 #   sudo tests/faults/power-cut.sh            # CUTS=20 for v6routerd, KEA_CUTS=5
@@ -80,7 +81,7 @@ acked() {
 
 # run SERVER CUTS: prints "acknowledged A lost L problems P".
 run() {
-    local server=$1 cuts=$2 acks=0 lost=0 problems=0 duid=
+    local server=$1 cuts=$2 acks=0 lost=0 problems=0 duid= ula= u
     mkdir -p "$W/$server"
     truncate -s 256M "$W/$server/disk.img"
     mkfs.ext4 -q -F "$W/$server/disk.img"
@@ -111,6 +112,13 @@ run() {
             [ -z "$duid" ] && duid=$d
             if [ -z "$d" ] || [ "$d" != "$duid" ]; then
                 echo "power-cut: boot $n: server DUID '$d', was '$duid'" >&2
+                problems=$((problems + 1))
+            fi
+            # The ULA /48 (random, made once) and lan0's /64 in it.
+            u=$(awk '/^ula /{print $2}' "$listed")
+            [ -z "$ula" ] && ula=$u
+            if [ -z "$u" ] || [ "$u" != "$ula" ]; then
+                echo "power-cut: boot $n: lan0's ULA address '$u', was '$ula'" >&2
                 problems=$((problems + 1))
             fi
             if grep -q '^empty \|^log ' "$listed"; then

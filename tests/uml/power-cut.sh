@@ -8,8 +8,9 @@
 # Each boot:
 #   1. starts the server (SERVER=v6routerd or kea) on the state it finds,
 #   2. writes what that server holds to $WORK/listed-$BOOT.txt (one address
-#      or prefix per line; for v6routerd also "duid ..." and the state files'
-#      names and sizes), syncs, and prints LISTED on the console,
+#      or prefix per line; for v6routerd also "duid ...", "ula ..." (lan0's
+#      address in the ULA /48) and empty or torn state files), syncs, and
+#      prints LISTED on the console,
 #   3. unless MODE=list, starts perfdhcp (Solicit/Advertise/Request/Reply
 #      for an address and a prefix, RATE exchanges/s) and tcpdump, which
 #      prints every Reply the server sends on the console (con1: a file on
@@ -46,6 +47,10 @@ for ns in "" "ip netns exec cli"; do
     $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 done
 ip link add lan0 type veth peer name eth0
+# The uplink's WAN: up, with nobody behind it.
+ip link add wan0 type veth peer name wanpeer
+ip link set wan0 up
+ip link set wanpeer up
 ip link set eth0 netns cli
 ip addr add 2001:db8:1::1/64 dev lan0
 ip link set lan0 up
@@ -55,10 +60,16 @@ start_v6routerd() {
     cat >"$W/v6router.toml" <<EOF
 [router]
 state_dir = "$S/v6router"
+ula = "auto"
 [control]
 socket = "/run/v6routerd.sock"
 [[interface]]
+name = "wan0"
+[interface.uplink]
+prefix_length = 56
+[[interface]]
 name = "lan0"
+assign = { from = "wan0", length = 64, subnet = "auto" }
 [interface.ra]
 managed = true
 [interface.dhcpv6]
@@ -74,6 +85,20 @@ EOF
         [ $i -gt 100 ] && { say "FAIL v6routerd did not start"; finish; }
         sleep 0.1
     done
+    # The uplink service numbers lan0 from the ULA (no ISP here: wan0
+    # never hears a server) with the /64 it chose for lan0.
+    i=0
+    until ula_of_lan0 | grep -q .; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && { say "FAIL lan0 got no ULA address"; finish; }
+        sleep 0.1
+    done
+}
+
+# lan0's address in the ULA /48 (the state files "ula" and "assign.json"
+# decide it: the /48 is random, made once).
+ula_of_lan0() {
+    ip -6 -o addr show dev lan0 | awk '$4 ~ /^fd/ { print $4 }'
 }
 
 list_v6routerd() {
@@ -81,9 +106,10 @@ list_v6routerd() {
         grep -o '"lease": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
     "$V6CTL" -s /run/v6routerd.sock --json show dhcpv6 |
         grep -o '"server_duid": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/duid \1/'
+    ula_of_lan0 | sed 's/^/ula /'
     # Every state file whole: a torn one would have been logged and set aside.
     find "$S/v6router" -type f -size 0 | sed 's/^/empty /'
-    grep -i 'torn\|corrupt\|cannot read' "$W/server-$BOOT.log" | sed 's/^/log /'
+    grep -i 'torn\|corrupt\|cannot read\|ignoring\|unreadable' "$W/server-$BOOT.log" | sed 's/^/log /'
 }
 
 start_kea() {
