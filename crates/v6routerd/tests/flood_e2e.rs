@@ -2,7 +2,7 @@
 //!
 //! One LAN (a bridge in the router's namespace) with a 256-address pool.
 //! perfdhcp (Kea's) sends Solicits only (`-i`) from a million random DUIDs
-//! for FLOOD seconds from its own namespace; beside it, in namespaces of
+//! for FLOOD_SECS seconds (10 by default) from its own namespace; beside it, in namespaces of
 //! their own, three ISC dhclient -6: one bound before the flood and
 //! renewing every 2 s through it, one started during the flood and one
 //! just after. Both new ones must be leased an address (the old engine
@@ -28,8 +28,15 @@ rebind_time = 3
 max_solicits_per_second = 1000
 "#;
 
-/// Seconds of flood.
-const FLOOD: u64 = 10;
+/// Seconds of flood: 10 in the test suite (the pool is taken within the
+/// first second of the old engine's flood, so longer proves nothing more);
+/// `FLOOD_SECS=20` is the issue's measurement.
+fn flood_secs() -> u64 {
+    std::env::var("FLOOD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10)
+}
 /// Into the flood, when the second client starts.
 const DURING: Duration = Duration::from_secs(2);
 const RSS_GROWTH_MAX_KIB: u64 = 8 * 1024;
@@ -104,7 +111,7 @@ fn answer_times(ns: &Netns, pcap: &str, from: f64, to: f64) -> Vec<(u8, Option<f
 }
 
 fn start_flood(lab: &Lab, ns: &Netns) -> u32 {
-    let secs = FLOOD.to_string();
+    let secs = flood_secs().to_string();
     lab.spawn(
         ns,
         &[
@@ -136,6 +143,7 @@ fn solicit_flood_starves_no_real_client() {
         have("perfdhcp") && have("tshark") && have("dhclient"),
         "perfdhcp (kea-admin), tshark and isc-dhcp-client are needed"
     );
+    let flood_s = flood_secs();
     let lab = Lab::new("fl");
     let rtr = lab.netns("r");
     rtr.sh("ip link add br0 type bridge mcast_snooping 0 && ip link set br0 up");
@@ -164,15 +172,15 @@ fn solicit_flood_starves_no_real_client() {
         &d,
         &during,
         "during",
-        Duration::from_secs(FLOOD) - DURING,
+        Duration::from_secs(flood_s) - DURING,
     );
     let leased_at = t0.elapsed();
     assert!(
-        leased_at < Duration::from_secs(FLOOD),
+        leased_at < Duration::from_secs(flood_s),
         "leased {x} only after the flood ({leased_at:?})"
     );
-    // perfdhcp stops by itself after FLOOD seconds.
-    std::thread::sleep((Duration::from_secs(FLOOD + 1)).saturating_sub(t0.elapsed()));
+    // perfdhcp stops by itself after flood_s seconds.
+    std::thread::sleep((Duration::from_secs(flood_s + 1)).saturating_sub(t0.elapsed()));
     let _ = lab.stop(perf, Duration::from_secs(3));
     let flood_to = unix_now();
     let y = leased(&lab, &d, &after, "after", Duration::from_secs(10));
@@ -184,11 +192,11 @@ fn solicit_flood_starves_no_real_client() {
     let stats = d.ctl(&["show", "dhcpv6"]);
     let solicits = d.dhcpv6_received("SOLICIT");
     eprintln!(
-        "flood: {solicits} Solicits in {FLOOD} s; during: {x} after {leased_at:?}; after: {y}; \
+        "flood: {solicits} Solicits in {flood_s} s; during: {x} after {leased_at:?}; after: {y}; \
          RSS {rss0} -> {rss1} KiB\n{stats}"
     );
     assert!(
-        solicits > 1000 * FLOOD,
+        solicits > 1000 * flood_s,
         "too weak a flood to prove anything:\n{perf_log}"
     );
     assert!(
