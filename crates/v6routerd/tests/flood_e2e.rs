@@ -2,9 +2,9 @@
 //!
 //! One LAN (a bridge in the router's namespace) with a 256-address pool.
 //! perfdhcp (Kea's) sends Solicits only (`-i`) from a million random DUIDs
-//! for FLOOD_SECS seconds (10 by default) from its own namespace; beside it, in namespaces of
-//! their own, three ISC dhclient -6: one bound before the flood and
-//! renewing every 2 s through it, one started during the flood and one
+//! for FLOOD_SECS seconds (10 by default) from its own namespace; beside
+//! it, in namespaces of their own, three ISC dhclient -6: one bound before
+//! the flood and renewing every 2 s through it, one started during the flood and one
 //! just after. Both new ones must be leased an address (the old engine
 //! held the whole pool in offers for 60 s), the Renews and Requests sent
 //! during the flood answered within a second (tshark on the clients' side
@@ -110,8 +110,8 @@ fn answer_times(ns: &Netns, pcap: &str, from: f64, to: f64) -> Vec<(u8, Option<f
         .collect()
 }
 
-fn start_flood(lab: &Lab, ns: &Netns) -> u32 {
-    let secs = flood_secs().to_string();
+fn start_flood(lab: &Lab, ns: &Netns, secs: u64) -> u32 {
+    let secs = secs.to_string();
     lab.spawn(
         ns,
         &[
@@ -165,7 +165,7 @@ fn solicit_flood_starves_no_real_client() {
 
     let t0 = Instant::now();
     let flood_from = unix_now();
-    let perf = start_flood(&lab, &flood);
+    let perf = start_flood(&lab, &flood, flood_s);
     std::thread::sleep(DURING);
     let x = leased(
         &lab,
